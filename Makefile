@@ -1,0 +1,39 @@
+# The README's two commands. Both create/refresh .venv themselves and are idempotent.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint format bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed-demo: pyproject.toml | $(PY)
+	$(PIP) install -e ".[demo]"
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	$(VENV)/bin/pail demo
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format --check app tests benchmarks
+	$(VENV)/bin/ruff check app tests benchmarks
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format app tests benchmarks
+	$(VENV)/bin/ruff check --fix app tests benchmarks
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/list_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

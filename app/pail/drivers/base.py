@@ -1,0 +1,217 @@
+"""The storage driver protocol and the small value types every backend returns.
+
+Terms follow the storage field: bucket, key, prefix, delimiter, object, ETag, storage class,
+version id. All sizes are bytes; all times are timezone-aware UTC ``datetime``.
+
+A driver lists *one level at a time* (``delimiter="/"``) and returns *pages*, so callers can
+show page 1 while page 2 is in flight (S3 ListObjectsV2 ``ContinuationToken``, GCS
+``pageToken``). ``delimiter=""`` lists every key under the prefix (recursive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+EntryType = Literal["prefix", "object"]
+
+#: Default page size: S3's ListObjectsV2 maximum (``MaxKeys`` 1,000).
+DEFAULT_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row of a listing: a common prefix or an object.
+
+    Attributes:
+        key: full key (for prefixes, ends with the delimiter, e.g. ``"runs/run-1/"``).
+        type: ``"prefix"`` or ``"object"``.
+        size: object size in bytes (``None`` for prefixes).
+        last_modified: UTC time of the last write (``None`` for prefixes).
+        etag: entity tag as the server gives it, without quotes.
+        storage_class: e.g. ``"STANDARD"``, ``"GLACIER"``, ``"NEARLINE"``.
+        version_id: S3 version id / GCS generation, when the listing is versioned.
+    """
+
+    key: str
+    type: EntryType
+    size: int | None = None
+    last_modified: datetime | None = None
+    etag: str | None = None
+    storage_class: str | None = None
+    version_id: str | None = None
+
+    @property
+    def is_prefix(self) -> bool:
+        """True for a common prefix ("folder")."""
+        return self.type == "prefix"
+
+    @property
+    def name(self) -> str:
+        """Last path segment: ``"runs/run-1/"`` -> ``"run-1/"``, ``"a/b.json"`` -> ``"b.json"``."""
+        trimmed = self.key[:-1] if self.key.endswith("/") else self.key
+        base = trimmed.rsplit("/", 1)[-1]
+        return base + "/" if self.key.endswith("/") else base
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A bucket as ListBuckets returns it.
+
+    Attributes:
+        name: bucket name.
+        created: creation time (UTC), when the API gives it.
+        region: region or location (``"us-east-1"``, ``"EU"``), when known.
+    """
+
+    name: str
+    created: datetime | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing.
+
+    Attributes:
+        entries: prefixes and objects in the order the server returned them
+            (S3 and GCS return keys in UTF-8 binary order).
+        next_token: opaque continuation token for the next page, ``None`` on the last page.
+    """
+
+    entries: tuple[Entry, ...]
+    next_token: str | None = None
+
+    @property
+    def is_last(self) -> bool:
+        """True when there is no further page."""
+        return self.next_token is None
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An object's metadata, from HeadObject / ``blobs.get`` / ``os.stat``.
+
+    Attributes:
+        bucket, key: where the object lives.
+        size: content length in bytes.
+        last_modified: UTC time of the last write.
+        etag: entity tag without quotes (S3 multipart ETags end in ``-N``).
+        content_type: MIME type the store reports, if any.
+        storage_class: storage class, if any.
+        version_id: version id (S3) or generation (GCS), if any.
+        metadata: user metadata (``x-amz-meta-*`` / GCS custom metadata), plain strings.
+        encryption: server-side encryption, e.g. ``"AES256"``, ``"aws:kms"``.
+        extra: other provider fields worth showing (``ContentEncoding``, ``CRC32C``...).
+    """
+
+    bucket: str
+    key: str
+    size: int
+    last_modified: datetime | None = None
+    etag: str | None = None
+    content_type: str | None = None
+    storage_class: str | None = None
+    version_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    encryption: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class StorageDriver(Protocol):
+    """What every backend (S3, GCS, local folder) implements.
+
+    Every method raises a :class:`pail.drivers.errors.StorageError` subclass on failure,
+    never an SDK exception. Drivers are safe to call from worker threads; the SDK client
+    is built lazily on first use.
+    """
+
+    #: ``"s3"``, ``"gcs"`` or ``"local"``.
+    provider: str
+
+    @property
+    def endpoint(self) -> str | None:
+        """Endpoint URL calls go to (``None`` for the provider default / local)."""
+        ...
+
+    def list_buckets(self) -> list[Bucket]:
+        """All buckets the identity can see (S3 ListBuckets, GCS ``buckets.list``)."""
+        ...
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """The bucket's region/location (S3 GetBucketLocation, GCS ``bucket.location``)."""
+        ...
+
+    def list_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "/",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page:
+        """One page of keys under ``prefix``.
+
+        With ``delimiter="/"`` keys below the next ``/`` are rolled up into prefix entries
+        (S3 CommonPrefixes); ``delimiter=""`` lists every key. ``token`` is the previous
+        page's ``next_token``. ``page_size`` is a maximum (1..1000); a backend may return
+        fewer entries.
+        """
+        ...
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """An object's metadata (S3 HeadObject). Raises NotFound when it does not exist."""
+        ...
+
+    def read_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int = 0,
+        length: int | None = None,
+        *,
+        suffix: int | None = None,
+        version_id: str | None = None,
+    ) -> bytes:
+        """Bytes of an object, by HTTP range (RFC 9110 section 14.1.2).
+
+        ``start``/``length`` read ``bytes=start-(start+length-1)``; ``length=None`` reads to the
+        end. ``suffix=N`` reads the last N bytes (``bytes=-N``), for log tails, and ignores
+        start/length. Reading past the end returns what exists (possibly ``b""``).
+        """
+        ...
+
+
+def iter_pages(
+    driver: StorageDriver,
+    bucket: str,
+    prefix: str = "",
+    *,
+    delimiter: str = "/",
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[Page]:
+    """Yield every page of a listing, lazily: page 2 is only requested after page 1 is used.
+
+    Raises whatever :meth:`StorageDriver.list_page` raises, at the page that failed.
+    """
+    token: str | None = None
+    while True:
+        page = driver.list_page(
+            bucket, prefix, delimiter=delimiter, token=token, page_size=page_size
+        )
+        yield page
+        if page.next_token is None:
+            return
+        token = page.next_token
+
+
+def iter_entries(
+    driver: StorageDriver, bucket: str, prefix: str = "", *, delimiter: str = "/"
+) -> Iterator[Entry]:
+    """Yield every entry of a listing, page by page (see :func:`iter_pages`)."""
+    for page in iter_pages(driver, bucket, prefix, delimiter=delimiter):
+        yield from page.entries

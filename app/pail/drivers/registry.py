@@ -1,0 +1,57 @@
+"""Provider name -> driver, imported lazily.
+
+google-cloud-storage costs about half a second to import, so a user browsing S3 never pays
+for it (the same idea as fsspec's lazy protocol registry).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pail.config import ConnectionSpec
+from pail.drivers.base import StorageDriver
+
+
+def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
+    """Build the driver for ``spec``; no network call is made until the first operation.
+
+    Args:
+        spec: the connection settings.
+        client: an SDK client to use instead of building one (tests pass clients pointed
+            at loopback servers): a boto3 S3 client or a ``google.cloud.storage.Client``.
+
+    Raises:
+        ValueError: unknown provider.
+    """
+    secrets = spec.secrets
+    if spec.provider == "s3":
+        from pail.drivers.s3 import S3Driver
+
+        return S3Driver(
+            endpoint_url=spec.endpoint_url,
+            region=spec.region,
+            profile=spec.profile,
+            path_style=spec.path_style,
+            anonymous=spec.anonymous,
+            access_key_id=secrets.access_key_id if secrets else None,
+            secret_access_key=secrets.secret_access_key if secrets else None,
+            session_token=secrets.session_token if secrets else None,
+            client=client,
+        )
+    if spec.provider == "gcs":
+        from pail.drivers.gcs import GcsDriver
+
+        return GcsDriver(
+            project=spec.project,
+            credentials_file=spec.credentials_file,
+            service_account_info=secrets.service_account_info if secrets else None,
+            anonymous=spec.anonymous,
+            client=client,
+        )
+    if spec.provider == "local":
+        from pail.drivers.local import LocalDriver
+
+        if not spec.root:
+            raise ValueError(f"connection {spec.name!r}: a local connection needs a folder")
+        return LocalDriver(spec.root, single_bucket=spec.single_bucket)
+    raise ValueError(f"connection {spec.name!r}: unknown provider {spec.provider!r}")
