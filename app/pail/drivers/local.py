@@ -1,0 +1,333 @@
+"""Local folder driver: a folder of buckets, or one folder as one bucket.
+
+Like modelkit's local storage provider, a bucket is a directory and a key is the path of a
+file below it with ``/`` separators. Listing follows S3's ListObjectsV2 semantics so the
+UI and services need no special case: keys sorted in UTF-8 binary order, one level with
+``delimiter="/"`` (sub-folders become prefixes ending in ``/``), ``delimiter=""`` for every
+key below, and paging with an opaque token (the last key returned, like ``StartAfter``).
+"""
+
+from __future__ import annotations
+
+import errno
+import mimetypes
+import os
+from bisect import bisect_right
+from datetime import datetime, timezone
+
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page
+from pail.drivers.errors import (
+    AccessDenied,
+    InvalidRequest,
+    NotFound,
+    StorageError,
+)
+
+
+def _utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+def _sort_key(key: str) -> bytes:
+    # S3 and GCS order keys by their UTF-8 bytes; mirror that exactly.
+    return key.encode("utf-8", "surrogateescape")
+
+
+def _etag(st: os.stat_result) -> str:
+    # Hashing whole files to list a folder would be slow; like nginx's ETag, derive one
+    # from mtime and size. It changes whenever the content is rewritten.
+    return f"{st.st_mtime_ns:x}-{st.st_size:x}"
+
+
+class LocalDriver:
+    """Browse a local folder with the :class:`~pail.drivers.base.StorageDriver` protocol.
+
+    Args:
+        root: the folder. With ``single_bucket=False`` each sub-folder of ``root`` is a
+            bucket; with ``single_bucket=True`` ``root`` itself is the one bucket, named
+            after its base name.
+        single_bucket: see ``root``.
+
+    Errors are translated to :mod:`pail.drivers.errors` with ``operation`` set to the OS
+    call (``os.scandir``, ``os.stat``, ``open``) and ``code`` to the errno name.
+    """
+
+    provider = "local"
+
+    def __init__(self, root: str, *, single_bucket: bool = False) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.single_bucket = single_bucket
+
+    @property
+    def endpoint(self) -> str | None:
+        """Local folders have no endpoint."""
+        return None
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def _bucket_path(self, bucket: str) -> str:
+        if self.single_bucket:
+            if bucket != self.bucket_name:
+                raise NotFound(
+                    f"this connection opens only the folder {self.root}",
+                    operation="os.stat",
+                    provider="local",
+                    bucket=bucket,
+                    code="NoSuchBucket",
+                )
+            return self.root
+        if not bucket or bucket in (".", "..") or "/" in bucket or os.sep in bucket:
+            raise InvalidRequest(
+                "bucket names cannot contain path separators",
+                operation="os.stat",
+                provider="local",
+                bucket=bucket,
+                code="InvalidBucketName",
+            )
+        return os.path.join(self.root, bucket)
+
+    @property
+    def bucket_name(self) -> str:
+        """In single-bucket mode, the bucket's name (the folder's base name)."""
+        return os.path.basename(self.root.rstrip(os.sep)) or self.root
+
+    def _path(self, bucket: str, key: str) -> str:
+        base = self._bucket_path(bucket)
+        parts = key.split("/")
+        # A key that would leave the bucket folder cannot name a local object.
+        if key.startswith("/") or any(p in ("..", ".") for p in parts) or "\x00" in key:
+            raise NotFound(
+                "no such key in this folder",
+                operation="os.stat",
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="NoSuchKey",
+            )
+        return os.path.join(base, *[p for p in parts if p])
+
+    def _error(
+        self, exc: OSError, operation: str, bucket: str | None, key: str | None
+    ) -> StorageError:
+        code = errno.errorcode.get(exc.errno or 0, "OSError")
+        message = exc.strerror or str(exc)
+        kwargs = {
+            "operation": operation,
+            "provider": "local",
+            "bucket": bucket,
+            "key": key or None,
+        }
+        if isinstance(exc, PermissionError):
+            return AccessDenied(message, code=code, **kwargs)
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+            bucket_missing = bucket is not None and not os.path.isdir(self._bucket_path(bucket))
+            return NotFound(
+                message, code="NoSuchBucket" if bucket_missing else "NoSuchKey", **kwargs
+            )
+        return StorageError(message, code=code, **kwargs)
+
+    # -- protocol ------------------------------------------------------------------------
+
+    def list_buckets(self) -> list[Bucket]:
+        """Sub-folders of ``root`` (or the single bucket), sorted by name."""
+        if self.single_bucket:
+            try:
+                st = os.stat(self.root)
+            except OSError as exc:
+                raise self._error(exc, "os.stat", self.bucket_name, None) from exc
+            return [Bucket(self.bucket_name, created=_utc(st.st_mtime))]
+        try:
+            with os.scandir(self.root) as it:
+                found = [
+                    Bucket(e.name, created=_utc(e.stat().st_mtime))
+                    for e in it
+                    if e.is_dir() and not e.name.startswith(".")
+                ]
+        except OSError as exc:
+            raise self._error(exc, "os.scandir", None, None) from exc
+        return sorted(found, key=lambda b: _sort_key(b.name))
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """Local folders have no region; checks that the bucket exists."""
+        path = self._bucket_path(bucket)
+        if not os.path.isdir(path):
+            raise NotFound(
+                "no such folder",
+                operation="os.stat",
+                provider="local",
+                bucket=bucket,
+                code="NoSuchBucket",
+            )
+        return None
+
+    def _entry(self, key: str, path: str, is_dir: bool) -> Entry | None:
+        if is_dir:
+            return Entry(key + "/", "prefix")
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # vanished or dangling link between scandir and stat
+        return Entry(key, "object", st.st_size, _utc(st.st_mtime), _etag(st))
+
+    def _level(self, bucket: str, prefix: str) -> list[tuple[str, str, bool]]:
+        """(key, path, is_dir) for every child of the folder that ``prefix`` points into."""
+        folder_key, _, _ = prefix.rpartition("/")
+        folder = self._path(bucket, folder_key) if folder_key else self._bucket_path(bucket)
+        lead = folder_key + "/" if folder_key else ""
+        out = []
+        with os.scandir(folder) as it:
+            for e in it:
+                key = lead + e.name
+                if key.startswith(prefix):
+                    out.append((key, e.path, e.is_dir()))
+        return out
+
+    def _walk(self, bucket: str, prefix: str) -> list[tuple[str, str, bool]]:
+        base = self._bucket_path(bucket)
+        out = []
+        for dirpath, dirnames, filenames in os.walk(base, onerror=self._raise):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, base)
+            lead = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            # Prune folders that cannot hold keys under the prefix.
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if (lead + d + "/").startswith(prefix) or prefix.startswith(lead + d + "/")
+            ]
+            for name in filenames:
+                key = lead + name
+                if key.startswith(prefix):
+                    out.append((key, os.path.join(dirpath, name), False))
+        return out
+
+    @staticmethod
+    def _raise(exc: OSError) -> None:
+        raise exc
+
+    def list_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "/",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page:
+        """One page of keys under ``prefix`` (see the module doc for the semantics).
+
+        Each call re-reads the folder so the listing reflects the disk now; ``token`` is the
+        last key of the previous page.
+
+        Raises:
+            NotFound: the bucket folder does not exist.
+            AccessDenied: the OS refused to read a folder.
+        """
+        if delimiter not in ("/", ""):
+            raise InvalidRequest(
+                "the local driver supports the delimiters '/' and '' only",
+                operation="os.scandir",
+                provider="local",
+                bucket=bucket,
+                key=prefix,
+            )
+        try:
+            if not os.path.isdir(self._bucket_path(bucket)):
+                raise FileNotFoundError(errno.ENOENT, "no such folder", self._bucket_path(bucket))
+            if delimiter:
+                try:
+                    rows = self._level(bucket, prefix)
+                except (FileNotFoundError, NotADirectoryError):
+                    rows = []  # like S3: a prefix with no keys is an empty listing
+            else:
+                rows = self._walk(bucket, prefix)
+        except OSError as exc:
+            raise self._error(exc, "os.scandir", bucket, prefix) from exc
+        rows.sort(key=lambda r: _sort_key(r[0] + "/" if r[2] else r[0]))
+        sort_keys = [_sort_key(r[0] + "/" if r[2] else r[0]) for r in rows]
+        start = bisect_right(sort_keys, _sort_key(token)) if token else 0
+        entries: list[Entry] = []
+        last = None
+        index = start
+        while index < len(rows) and len(entries) < max(1, page_size):
+            key, path, is_dir = rows[index]
+            entry = self._entry(key, path, is_dir)
+            if entry is not None:
+                entries.append(entry)
+            last = key + "/" if is_dir else key
+            index += 1
+        next_token = last if index < len(rows) else None
+        return Page(tuple(entries), next_token)
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """``os.stat`` of the file; content type guessed from the name (``mimetypes``).
+
+        Raises:
+            NotFound: no such file (or ``key`` names a folder).
+        """
+        path = self._path(bucket, key)
+        try:
+            st = os.stat(path)
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not an object", path)
+        except IsADirectoryError as exc:
+            raise NotFound(
+                "is a folder, not an object",
+                operation="os.stat",
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="NoSuchKey",
+            ) from exc
+        except OSError as exc:
+            raise self._error(exc, "os.stat", bucket, key) from exc
+        content_type, encoding = mimetypes.guess_type(key)
+        extra = {"Path": path}
+        if encoding:
+            extra["ContentEncoding"] = encoding
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=st.st_size,
+            last_modified=_utc(st.st_mtime),
+            etag=_etag(st),
+            content_type=content_type,
+            extra=extra,
+        )
+
+    def read_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int = 0,
+        length: int | None = None,
+        *,
+        suffix: int | None = None,
+        version_id: str | None = None,
+    ) -> bytes:
+        """Read ``length`` bytes at ``start`` (or the last ``suffix`` bytes) of the file.
+
+        Raises:
+            NotFound: no such file.
+            AccessDenied: the OS refused to open it.
+        """
+        path = self._path(bucket, key)
+        try:
+            with open(path, "rb") as fh:
+                if suffix is not None:
+                    size = os.fstat(fh.fileno()).st_size
+                    fh.seek(max(0, size - suffix))
+                    return fh.read() if suffix > 0 else b""
+                fh.seek(max(0, start))
+                return fh.read() if length is None else fh.read(max(0, length))
+        except IsADirectoryError as exc:
+            raise NotFound(
+                "is a folder, not an object",
+                operation="open",
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="NoSuchKey",
+            ) from exc
+        except OSError as exc:
+            raise self._error(exc, "open", bucket, key) from exc
