@@ -263,5 +263,6 @@ def specs_for_locations(
             grouped[group] = spec_for_location(loc, environ, flags)
         else:
             spec = grouped[group]
-            grouped[group] = replace(spec, pinned=(*spec.pinned, (loc.bucket, loc.key)))
+            if (loc.bucket, loc.key) not in spec.locations():  # the same location twice
+                grouped[group] = replace(spec, pinned=(*spec.pinned, (loc.bucket, loc.key)))
     return list(grouped.values())

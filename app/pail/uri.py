@@ -64,29 +64,34 @@ def format_uri(provider: str, bucket: str, key: str = "", root: str | None = Non
     return Location(provider, bucket, key, root).uri
 
 
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a one-line error (repr escapes control characters), shortened."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _check_bucket(bucket: str, text: str) -> None:
     if not bucket:
-        raise InvalidURI(f"{text!r}: missing bucket name (expected scheme://bucket/prefix)")
+        raise InvalidURI(f"{_shown(text)}: missing bucket name (expected scheme://bucket/prefix)")
     if not _BUCKET_RE.match(bucket):
         bad = next((c for c in bucket if not re.match(r"[A-Za-z0-9._-]", c)), "?")
         raise InvalidURI(
-            f"{text!r}: bucket name {bucket!r} contains {bad!r}; "
+            f"{_shown(text)}: bucket name {bucket!r} contains {bad!r}; "
             "bucket names use letters, digits, '.', '-' and '_'"
         )
 
 
 def _check_key(key: str, text: str) -> None:
     if "\x00" in key:
-        raise InvalidURI(f"{text!r}: the key contains a NUL character")
+        raise InvalidURI(f"{_shown(text)}: the key contains a NUL character")
     if len(key.encode("utf-8")) > 1024:
-        raise InvalidURI(f"{text!r}: keys are at most 1,024 bytes of UTF-8")
+        raise InvalidURI(f"{_shown(text)}: keys are at most 1,024 bytes of UTF-8")
 
 
 def _local(path: str, text: str) -> Location:
     if not path:
-        raise InvalidURI(f"{text!r}: empty path")
+        raise InvalidURI(f"{_shown(text)}: empty path")
     if "\x00" in path:
-        raise InvalidURI(f"{text!r}: the path contains a NUL character")
+        raise InvalidURI(f"{_shown(text)}: the path contains a NUL character")
     full = os.path.abspath(os.path.expanduser(path))
     if os.path.isfile(full):
         root, key = os.path.split(full)
@@ -110,8 +115,9 @@ def parse_uri(text: str) -> Location:
     """
     if text is None or not text.strip():
         raise InvalidURI("empty location: give s3://bucket/prefix, gs://bucket/prefix or a path")
-    if any(ord(c) < 0x20 for c in text if c not in "\t"):
-        raise InvalidURI(f"{text!r}: the location contains control characters")
+    # C0 controls (but tab), DEL and C1 controls (0x9b is an 8-bit CSI).
+    if any((ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) <= 0x9F for c in text):
+        raise InvalidURI(f"{_shown(text)}: the location contains control characters")
     match = _SCHEME_RE.match(text)
     # "C:\\x" style drive letters are paths, not schemes.
     if match is None or (len(match.group(1)) == 1 and not match.group(2)):
@@ -120,16 +126,17 @@ def parse_uri(text: str) -> Location:
     provider = SCHEMES.get(scheme)
     if provider is None:
         raise InvalidURI(
-            f"{text!r}: unsupported scheme {scheme!r}; use s3://, gs://, file:// or a plain path"
+            f"{_shown(text)}: unsupported scheme {scheme!r}; "
+            "use s3://, gs://, file:// or a plain path"
         )
     if not slashes:
-        raise InvalidURI(f"{text!r}: expected {scheme}://… (two slashes after the scheme)")
+        raise InvalidURI(f"{_shown(text)}: expected {scheme}://… (two slashes after the scheme)")
     if provider == "local":
         # file:///abs/path; file://localhost/abs/path is also valid (RFC 8089).
         if rest.startswith("localhost/"):
             rest = rest[len("localhost") :]
         if not rest.startswith("/"):
-            raise InvalidURI(f"{text!r}: file URIs need an absolute path (file:///path)")
+            raise InvalidURI(f"{_shown(text)}: file URIs need an absolute path (file:///path)")
         return _local(unquote(rest), text)
     bucket, _, key = rest.partition("/")
     _check_bucket(bucket, text)

@@ -191,6 +191,12 @@ class NoCredentials(InvalidCredentials):
 
     @property
     def hint(self) -> str:
+        if self.provider == "gcs":
+            return (
+                "No Google credentials were found. Set GOOGLE_APPLICATION_CREDENTIALS to a "
+                "service-account key file, run `gcloud auth application-default login`, or "
+                "use --no-sign-request for a public bucket."
+            )
         return (
             "No credentials were found. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
             "--profile, or use --no-sign-request for a public bucket."

@@ -1,0 +1,395 @@
+"""Google Cloud Storage through google-cloud-storage (JSON API).
+
+google-cloud-storage takes about half a second to import, so it is imported only when the
+first call builds the client; importing this module stays cheap.
+
+The SDK's own retry (``DEFAULT_RETRY``) is deadline-based and keeps retrying connection
+errors for up to 120 s, so every SDK call gets ``retry=None`` and is wrapped in pail's
+bounded :func:`pail.drivers._retry.call_with_retry` instead (transient errors only: 5xx,
+429, timeouts, unreachable endpoint; never 401/403/404).
+
+Operation names on errors are the JSON API method ids: ``storage.buckets.list``,
+``storage.buckets.get``, ``storage.objects.list``, ``storage.objects.get`` (translation
+tables in :mod:`pail.drivers._gcs_errors`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from pail.drivers._gcs_errors import translate
+from pail.drivers._retry import call_with_retry
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page
+from pail.drivers.errors import InvalidCredentials, InvalidRequest, NoCredentials, StorageError
+
+T = TypeVar("T")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(timezone.utc) if value is not None else None
+
+
+class GcsDriver:
+    """The :class:`~pail.drivers.base.StorageDriver` for Google Cloud Storage.
+
+    Args:
+        project: Google Cloud project id (needed to list buckets).
+        credentials_file: path of a service-account JSON key file.
+        service_account_info: a service-account key as parsed JSON (held in memory).
+        anonymous: an anonymous client, for public buckets.
+        client: a ready ``google.cloud.storage.Client`` (tests point one at the emulator).
+        max_attempts: total attempts per call for transient failures, first included.
+        connect_timeout, read_timeout: socket timeouts in seconds.
+
+    Credentials, in order: the injected client; ``STORAGE_EMULATOR_HOST`` (anonymous
+    credentials against the emulator); ``anonymous``; ``credentials_file``;
+    ``service_account_info``; application default credentials.
+    """
+
+    provider = "gcs"
+
+    def __init__(
+        self,
+        *,
+        project: str | None = None,
+        credentials_file: str | None = None,
+        service_account_info: Mapping[str, Any] | None = None,
+        anonymous: bool = False,
+        client: Any = None,
+        max_attempts: int = 3,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+    ) -> None:
+        self._project = project or None
+        self._credentials_file = credentials_file or None
+        self._service_account_info = service_account_info
+        self._anonymous = anonymous
+        self._client_obj = client
+        self._injected = client is not None
+        self._quieted = False
+        self._max_attempts = max(1, max_attempts)
+        self._timeout = (connect_timeout, read_timeout)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"GcsDriver(endpoint={self.endpoint!r}, project={self._project!r})"
+
+    @property
+    def endpoint(self) -> str | None:
+        """An injected client's API endpoint or ``STORAGE_EMULATOR_HOST``; ``None`` for
+        Google's default endpoint."""
+        if self._injected:
+            return getattr(self._client_obj, "api_endpoint", None)
+        return _emulator_host()
+
+    # -- client -----------------------------------------------------------------------
+
+    def _client(self) -> Any:
+        if self._client_obj is None or not self._quieted:
+            with self._lock:
+                if self._client_obj is None:
+                    self._client_obj = self._build_client()
+                if not self._quieted:
+                    _no_background_fetch(self._client_obj)
+                    self._quieted = True
+        return self._client_obj
+
+    def _build_client(self) -> Any:
+        from google.cloud import storage
+
+        emulator = _emulator_host()
+        if emulator:
+            from google.auth.credentials import AnonymousCredentials
+
+            return storage.Client(
+                project=self._project or "<none>",
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": emulator},
+            )
+        if self._anonymous:
+            return storage.Client.create_anonymous_client()
+        if self._credentials_file:
+            path = os.path.expanduser(self._credentials_file)
+            try:
+                return storage.Client.from_service_account_json(path, project=self._project)
+            except OSError as exc:
+                raise NoCredentials(
+                    f"cannot read credentials file {path}: {exc.strerror or exc}",
+                    operation="credentials",
+                    provider=self.provider,
+                    code="CredentialsFileUnreadable",
+                ) from exc
+            except (ValueError, KeyError) as exc:
+                raise InvalidCredentials(
+                    f"{path} is not a service-account key file",
+                    operation="credentials",
+                    provider=self.provider,
+                    code="InvalidCredentialsFile",
+                ) from exc
+        if self._service_account_info:
+            try:
+                return storage.Client.from_service_account_info(
+                    dict(self._service_account_info), project=self._project
+                )
+            except (ValueError, KeyError) as exc:
+                raise InvalidCredentials(
+                    "the stored service-account key is malformed",
+                    operation="credentials",
+                    provider=self.provider,
+                    code="InvalidCredentialsFile",
+                ) from exc
+        return storage.Client(project=self._project)
+
+    # -- errors -----------------------------------------------------------------------
+
+    def _run(self, operation: str, bucket: str | None, key: str | None, fn: Callable[[], T]) -> T:
+        """Call ``fn`` with errors translated, retrying transient ones (bounded)."""
+
+        def attempt() -> T:
+            with self._call(operation, bucket, key):
+                return fn()
+
+        return call_with_retry(attempt, attempts=self._max_attempts)
+
+    @contextmanager
+    def _call(self, operation: str, bucket: str | None, key: str | None) -> Iterator[None]:
+        try:
+            yield
+        except StorageError:
+            raise
+        except Exception as exc:
+            translated = translate(
+                exc,
+                operation=operation,
+                bucket=bucket,
+                key=key,
+                endpoint=self._error_endpoint(),
+            )
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _error_endpoint(self) -> str | None:
+        if self.endpoint:
+            return self.endpoint
+        return getattr(self._client_obj, "api_endpoint", None)
+
+    # -- operations -------------------------------------------------------------------
+
+    def list_buckets(self) -> list[Bucket]:
+        """Every bucket of the client's project (``storage.buckets.list``), all pages."""
+
+        def call() -> list[Bucket]:
+            return [
+                Bucket(b.name, created=_utc(b.time_created), region=b.location)
+                for b in self._client().list_buckets(timeout=self._timeout, retry=None)
+            ]
+
+        return self._run("storage.buckets.list", None, None, call)
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """The bucket's location, e.g. ``"US"``, ``"EU"``, ``"US-CENTRAL1"``
+        (``storage.buckets.get``)."""
+
+        def call() -> str | None:
+            found = self._client().get_bucket(bucket, timeout=self._timeout, retry=None)
+            return found.location
+
+        return self._run("storage.buckets.get", bucket, None, call)
+
+    def list_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "/",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page:
+        """One ``storage.objects.list`` page: ``prefixes`` and ``items`` merged by key.
+
+        Only one page is fetched per call; ``next_token`` is the response's
+        ``nextPageToken``. (gcp-storage-emulator ignores ``maxResults`` and answers in one
+        page.)
+        """
+
+        def call() -> Page:
+            iterator = self._client().list_blobs(
+                bucket,
+                prefix=prefix or None,
+                delimiter=delimiter or None,
+                page_size=max(1, min(page_size, 1000)),
+                page_token=token or None,
+                timeout=self._timeout,
+                retry=None,
+            )
+            page = next(iterator.pages, None)
+            blobs = list(page) if page is not None else []
+            prefixes = getattr(page, "prefixes", ()) if page is not None else ()
+            entries = [Entry(p, "prefix") for p in prefixes]
+            entries.extend(
+                Entry(
+                    b.name,
+                    "object",
+                    size=b.size or 0,
+                    last_modified=_utc(b.updated),
+                    etag=b.etag,
+                    storage_class=b.storage_class,
+                )
+                for b in blobs
+            )
+            entries.sort(key=lambda e: e.key)
+            return Page(tuple(entries), iterator.next_page_token or None)
+
+        return self._run("storage.objects.list", bucket, prefix or None, call)
+
+    def _reload(self, bucket: str, key: str, version_id: str | None) -> Any:
+        """The blob with its metadata loaded (``storage.objects.get``)."""
+        generation = _generation(version_id, bucket, key)
+
+        def call() -> Any:
+            blob = self._client().bucket(bucket).blob(key, generation=generation)
+            blob.reload(timeout=self._timeout, retry=None)
+            return blob
+
+        return self._run("storage.objects.get", bucket, key, call)
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """An object's metadata (``storage.objects.get``); ``version_id`` is a generation.
+
+        ``extra`` holds CRC32C / MD5 hashes, metageneration and content headers when set.
+        """
+        blob = self._reload(bucket, key, version_id)
+        if blob.kms_key_name:
+            encryption = f"Cloud KMS (key {blob.kms_key_name})"
+        elif blob._properties.get("customerEncryption"):
+            encryption = "customer-supplied key (CSEK)"
+        else:
+            encryption = "Google-managed key"
+        extra_fields = {
+            "CRC32C": blob.crc32c,
+            "MD5": blob.md5_hash,
+            "Metageneration": blob.metageneration,
+            "ContentEncoding": blob.content_encoding,
+            "ContentDisposition": blob.content_disposition,
+            "ContentLanguage": blob.content_language,
+            "CacheControl": blob.cache_control,
+            "Created": blob.time_created,
+            "CustomTime": blob.custom_time,
+            "ComponentCount": blob.component_count,
+        }
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=int(blob.size or 0),
+            last_modified=_utc(blob.updated),
+            etag=blob.etag,
+            content_type=blob.content_type,
+            storage_class=blob.storage_class,
+            version_id=str(blob.generation) if blob.generation is not None else None,
+            metadata={str(k): str(v) for k, v in (blob.metadata or {}).items()},
+            encryption=encryption,
+            extra={k: str(v) for k, v in extra_fields.items() if v is not None},
+        )
+
+    def read_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int = 0,
+        length: int | None = None,
+        *,
+        suffix: int | None = None,
+        version_id: str | None = None,
+    ) -> bytes:
+        """Bytes of an object by a ranged media download (``storage.objects.get``,
+        ``alt=media`` with ``Range: bytes=a-b``, RFC 9110 14.1.2).
+
+        A suffix read first loads the object's size (one metadata request): the
+        emulator ignores suffix ranges. A range at or past the end (GCS answers 416)
+        returns ``b""``.
+
+        Raises:
+            InvalidRequest: a negative ``start``, ``length`` or ``suffix``.
+        """
+        if start < 0 or (length is not None and length < 0) or (suffix is not None and suffix < 0):
+            raise InvalidRequest(
+                "start, length and suffix must be >= 0",
+                operation="storage.objects.get",
+                provider=self.provider,
+                bucket=bucket,
+                key=key,
+            )
+        if suffix == 0 or length == 0:
+            return b""
+        generation = _generation(version_id, bucket, key)
+        if suffix is not None:
+            blob = self._reload(bucket, key, version_id)
+            size = int(blob.size or 0)
+            if size == 0:
+                return b""
+            generation = blob.generation
+            first: int | None = max(0, size - suffix)
+            last: int | None = size - 1
+        else:
+            first = start or None
+            last = start + length - 1 if length is not None else None
+            if first is None and last is not None:
+                first = 0
+
+        def call() -> bytes:
+            blob = self._client().bucket(bucket).blob(key, generation=generation)
+            return blob.download_as_bytes(
+                start=first,
+                end=last,
+                timeout=self._timeout,
+                retry=None,
+                checksum=None if first or last is not None else "auto",
+            )
+
+        try:
+            return self._run("storage.objects.get", bucket, key, call)
+        except InvalidRequest as exc:
+            if exc.status == 416:
+                return b""
+            raise
+
+
+def _no_background_fetch(client: Any) -> None:
+    """Stop the client's bucket-metadata cache from fetching in the background.
+
+    google-cloud-storage >= 3.x sends an unrequested ``storage.buckets.get`` from a daemon
+    thread the first time each bucket is used, only to label OpenTelemetry spans. That
+    doubles the requests for a one-page listing and, for an identity without
+    ``storage.buckets.get``, provokes a 403 the user never asked for. The SDK skips the
+    cache when the attribute is falsy (``_helpers.create_trace_span_helper``).
+    """
+    if getattr(client, "_bucket_metadata_cache", None) is not None:
+        client._bucket_metadata_cache = None
+
+
+def _emulator_host() -> str | None:
+    host = os.environ.get("STORAGE_EMULATOR_HOST", "").strip()
+    if not host:
+        return None
+    return host if "://" in host else f"http://{host}"
+
+
+def _generation(version_id: str | None, bucket: str, key: str) -> int | None:
+    if not version_id:
+        return None
+    try:
+        return int(version_id)
+    except ValueError:
+        raise InvalidRequest(
+            f"GCS version ids are numeric generations, not {version_id!r}",
+            operation="storage.objects.get",
+            provider="gcs",
+            bucket=bucket,
+            key=key,
+        ) from None

@@ -1,0 +1,363 @@
+"""S3 and S3-compatible stores (AWS, MinIO, Ceph RGW, R2, moto) through boto3.
+
+Retries are botocore's own ``standard`` mode with a bounded number of attempts; pail adds
+no retry loop of its own, so nothing is retried twice. In botocore 1.x
+``botocore/retries/standard.py`` (``StandardRetryConditions``) retries only when the attempt
+count is under the maximum AND one of these holds:
+
+* ``TransientRetryableChecker``: error code ``RequestTimeout``/``RequestTimeoutException``/
+  ``PriorRequestNotComplete``, HTTP status 500/502/503/504, or a ``ConnectionError``/
+  ``HTTPClientError`` (connection refused, timeouts, dropped connections);
+* ``ThrottledRetryableChecker``: throttling codes such as ``SlowDown``, ``Throttling``;
+* ``ThrottlingStatusCodeChecker``: HTTP 429 whose code is not a modelled error;
+* ``ModeledRetryableChecker``: errors the service model marks retryable (none for S3).
+
+403 (``AccessDenied``, ``InvalidAccessKeyId``, ``SignatureDoesNotMatch``) and 404
+(``NoSuchKey``, ``NoSuchBucket``) match none of them, so they surface after one request
+(``tests/drivers/test_s3_errors.py`` counts the requests).
+
+Every SDK exception is translated at this boundary into :mod:`pail.drivers.errors`
+(the tables live in :mod:`pail.drivers._s3_errors`).
+
+Botocore's S3 region redirector may re-send a request once to the region named by a
+301/400 wrong-region answer; if that fails too the result is ``WrongRegion`` carrying
+the region from ``x-amz-bucket-region`` or the error body.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import closing, contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from pail.drivers._s3_errors import translate
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page
+from pail.drivers.errors import InvalidRequest, StorageError
+
+# HeadObject response fields shown as ObjectInfo.extra when present.
+_HEAD_EXTRA_NAMES = (
+    "ContentEncoding ContentDisposition ContentLanguage CacheControl Expires ChecksumCRC32 "
+    "ChecksumCRC32C ChecksumSHA1 ChecksumSHA256 PartsCount ReplicationStatus ArchiveStatus "
+    "Restore ObjectLockMode ObjectLockRetainUntilDate ObjectLockLegalHoldStatus "
+    "WebsiteRedirectLocation"
+)
+_HEAD_EXTRA = tuple(_HEAD_EXTRA_NAMES.split())
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(timezone.utc) if value is not None else None
+
+
+def _etag(value: str | None) -> str | None:
+    return value.strip('"') if value else value
+
+
+class S3Driver:
+    """The :class:`~pail.drivers.base.StorageDriver` for S3 and S3-compatible stores.
+
+    Args:
+        endpoint_url: S3-compatible endpoint (``http://127.0.0.1:9000``); ``None`` for AWS.
+        region: region name; ``None`` lets botocore read ``AWS_REGION``/the profile.
+        profile: AWS named profile; ``None`` uses the default credential chain (env vars,
+            ``~/.aws``, SSO, session tokens, container/instance metadata).
+        path_style: path-style addressing (``http://host/bucket/key``) instead of ``auto``.
+        anonymous: send unsigned requests (``--no-sign-request``), for public buckets.
+        access_key_id, secret_access_key, session_token: explicit credentials, held in
+            memory only; they override the profile's.
+        client: a ready boto3 S3 client to use instead (tests point one at moto).
+        max_attempts: total attempts per call, first included (botocore ``standard`` mode).
+        connect_timeout, read_timeout: socket timeouts in seconds.
+
+    No network call happens until the first operation; the client is built once, under a
+    lock, so a driver can be shared by worker threads.
+    """
+
+    provider = "s3"
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        path_style: bool = False,
+        anonymous: bool = False,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        session_token: str | None = None,
+        client: Any = None,
+        max_attempts: int = 3,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+    ) -> None:
+        self._endpoint_url = endpoint_url or None
+        self._region = region or None
+        self._profile = profile or None
+        self._path_style = path_style
+        self._anonymous = anonymous
+        self._access_key_id = access_key_id
+        self._secret_access_key = secret_access_key
+        self._session_token = session_token
+        self._max_attempts = max(1, max_attempts)
+        self._timeouts = (connect_timeout, read_timeout)
+        self._client_obj = client
+        self._injected = client is not None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"S3Driver(endpoint={self.endpoint!r}, profile={self._profile!r})"
+
+    @property
+    def endpoint(self) -> str | None:
+        """The configured endpoint URL, or an injected client's; ``None`` for AWS defaults."""
+        if self._endpoint_url:
+            return self._endpoint_url
+        if self._injected:
+            return getattr(self._client_obj.meta, "endpoint_url", None)
+        return None
+
+    # -- client -----------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client, built on first use (for presigned URLs, instrumentation).
+
+        Raises NoCredentials when the named profile does not exist.
+        """
+        with self._call("CreateClient"):
+            return self._client()
+
+    def _client(self) -> Any:
+        if self._client_obj is None:
+            with self._lock:
+                if self._client_obj is None:
+                    self._client_obj = self._build_client()
+        return self._client_obj
+
+    def _build_client(self) -> Any:
+        import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        session = boto3.Session(
+            profile_name=self._profile,
+            aws_access_key_id=self._access_key_id,
+            aws_secret_access_key=self._secret_access_key,
+            aws_session_token=self._session_token,
+            region_name=self._region,
+        )
+        options: dict[str, Any] = {
+            "s3": {"addressing_style": "path" if self._path_style else "auto"},
+            "max_pool_connections": 32,
+            "connect_timeout": self._timeouts[0],
+            "read_timeout": self._timeouts[1],
+            "retries": {"mode": "standard", "total_max_attempts": self._max_attempts},
+        }
+        if self._anonymous:
+            options["signature_version"] = UNSIGNED
+        try:
+            return session.client("s3", endpoint_url=self._endpoint_url, config=Config(**options))
+        except ValueError as exc:  # botocore: "Invalid endpoint: host:9000" (no scheme)
+            raise InvalidRequest(
+                f"invalid endpoint URL {self._endpoint_url!r}: give scheme and host, "
+                "e.g. http://127.0.0.1:9000",
+                operation="CreateClient",
+                provider=self.provider,
+                code="InvalidEndpoint",
+                endpoint=self._endpoint_url,
+            ) from exc
+
+    # -- errors -----------------------------------------------------------------------
+
+    @contextmanager
+    def _call(self, operation: str, bucket: str | None = None, key: str | None = None):
+        """Translate botocore exceptions raised inside the block (``raise X from exc``)."""
+        try:
+            yield
+        except StorageError:
+            raise
+        except Exception as exc:
+            translated = translate(
+                exc,
+                operation=operation,
+                bucket=bucket,
+                key=key,
+                endpoint=self._error_endpoint(),
+                secrets=(self._secret_access_key, self._session_token),
+            )
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _error_endpoint(self) -> str | None:
+        if self.endpoint:
+            return self.endpoint
+        client = self._client_obj
+        return getattr(getattr(client, "meta", None), "endpoint_url", None)
+
+    # -- operations -------------------------------------------------------------------
+
+    def list_buckets(self) -> list[Bucket]:
+        """Every bucket the identity owns (S3 ListBuckets), following ContinuationToken.
+
+        Raises AccessDenied when the identity lacks ``s3:ListAllMyBuckets``.
+        """
+        buckets: list[Bucket] = []
+        params: dict[str, Any] = {}
+        with self._call("ListBuckets"):
+            while True:
+                resp = self._client().list_buckets(**params)
+                for item in resp.get("Buckets", []):
+                    buckets.append(
+                        Bucket(
+                            name=item["Name"],
+                            created=_utc(item.get("CreationDate")),
+                            region=item.get("BucketRegion"),
+                        )
+                    )
+                token = resp.get("ContinuationToken")
+                if not token:
+                    return buckets
+                params["ContinuationToken"] = token
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """The bucket's region (S3 GetBucketLocation).
+
+        An empty/``None`` LocationConstraint means ``us-east-1`` and the legacy ``EU``
+        means ``eu-west-1`` (S3 API reference, GetBucketLocation).
+        """
+        with self._call("GetBucketLocation", bucket):
+            resp = self._client().get_bucket_location(Bucket=bucket)
+        location = resp.get("LocationConstraint")
+        if not location:
+            return "us-east-1"
+        return "eu-west-1" if location == "EU" else location
+
+    def list_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "/",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page:
+        """One ListObjectsV2 page: CommonPrefixes and Contents merged in key order.
+
+        S3 returns the page's prefixes and objects in two arrays; they are merged into
+        one tuple sorted by key (UTF-8 binary order equals code-point order). botocore
+        requests ``EncodingType=url`` and decodes keys, so keys with control characters
+        survive the XML.
+        """
+        params: dict[str, Any] = {
+            "Bucket": bucket,
+            "Prefix": prefix,
+            "MaxKeys": max(1, min(page_size, 1000)),
+        }
+        if delimiter:
+            params["Delimiter"] = delimiter
+        if token:
+            params["ContinuationToken"] = token
+        with self._call("ListObjectsV2", bucket, prefix or None):
+            resp = self._client().list_objects_v2(**params)
+        entries = [Entry(p["Prefix"], "prefix") for p in resp.get("CommonPrefixes", [])]
+        entries.extend(
+            Entry(
+                obj["Key"],
+                "object",
+                size=obj.get("Size", 0),
+                last_modified=_utc(obj.get("LastModified")),
+                etag=_etag(obj.get("ETag")),
+                storage_class=obj.get("StorageClass"),
+            )
+            for obj in resp.get("Contents", [])
+        )
+        entries.sort(key=lambda e: e.key)
+        next_token = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
+        return Page(tuple(entries), next_token or None)
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """An object's metadata (S3 HeadObject).
+
+        HEAD responses carry no error body, so a 404 comes out as NotFound with code
+        ``NotFound`` (the key or the bucket is missing). Storage class defaults to
+        ``STANDARD``: S3 omits the header for it.
+        """
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
+        with self._call("HeadObject", bucket, key):
+            resp = self._client().head_object(**params)
+        encryption = resp.get("ServerSideEncryption")
+        if resp.get("SSEKMSKeyId"):
+            encryption = f"{encryption or 'aws:kms'} (key {resp['SSEKMSKeyId']})"
+        elif resp.get("SSECustomerAlgorithm"):
+            encryption = f"SSE-C {resp['SSECustomerAlgorithm']}"
+        extra = {name: str(resp[name]) for name in _HEAD_EXTRA if resp.get(name) is not None}
+        return ObjectInfo(
+            bucket=bucket,
+            key=key,
+            size=int(resp.get("ContentLength", 0)),
+            last_modified=_utc(resp.get("LastModified")),
+            etag=_etag(resp.get("ETag")),
+            content_type=resp.get("ContentType"),
+            storage_class=resp.get("StorageClass") or "STANDARD",
+            version_id=resp.get("VersionId"),
+            metadata=dict(resp.get("Metadata") or {}),
+            encryption=encryption,
+            extra=extra,
+        )
+
+    def read_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int = 0,
+        length: int | None = None,
+        *,
+        suffix: int | None = None,
+        version_id: str | None = None,
+    ) -> bytes:
+        """Bytes of an object by GetObject with a ``Range`` header (RFC 9110 14.1.2).
+
+        ``bytes=start-end`` or the suffix form ``bytes=-N``. S3 answers 416 InvalidRange
+        for a range starting at or past the end (and for any range of a 0-byte object):
+        that is returned as ``b""``, like reading past the end of a file.
+
+        Raises:
+            InvalidRequest: a negative ``start`` or ``length``.
+            NotFound, AccessDenied, ...: as for every call.
+        """
+        if start < 0 or (length is not None and length < 0) or (suffix is not None and suffix < 0):
+            raise InvalidRequest(
+                "start, length and suffix must be >= 0",
+                operation="GetObject",
+                provider=self.provider,
+                bucket=bucket,
+                key=key,
+            )
+        if suffix is not None:
+            if suffix == 0:
+                return b""
+            byte_range: str | None = f"bytes=-{suffix}"
+        elif length == 0:
+            return b""
+        elif length is not None:
+            byte_range = f"bytes={start}-{start + length - 1}"
+        else:
+            byte_range = f"bytes={start}-" if start else None
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if byte_range:
+            params["Range"] = byte_range
+        if version_id:
+            params["VersionId"] = version_id
+        try:
+            with self._call("GetObject", bucket, key):
+                resp = self._client().get_object(**params)
+                with closing(resp["Body"]) as body:  # returns the connection to the pool
+                    return body.read()
+        except InvalidRequest as exc:
+            if exc.status == 416:
+                return b""
+            raise
