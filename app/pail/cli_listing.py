@@ -1,0 +1,146 @@
+"""What ``pail ls`` prints: which level or object a URI names, and the row formats.
+
+Text rows follow ``aws s3 ls``: last-modified time (UTC), size in bytes, name; prefixes show
+``PRE`` and end in ``/``. Control characters in names are replaced by visible escapes so a
+key cannot drive the terminal. JSON rows (``--json``) carry the exact key, JSON-escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from pail.drivers.base import Bucket, Entry, StorageDriver, iter_pages
+from pail.drivers.errors import NotFound
+from pail.uri import Location, format_uri
+
+# Characters that must never reach a terminal raw: C0/C1 controls, DEL, and the Unicode
+# bidi overrides that can make a key display as a different name.
+_BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character replaced by a visible escape (``\\x1b``,
+    ``\\n``, ``\\u202e``), so key names and server messages cannot drive the terminal.
+
+    Undecodable bytes of local file names (lone surrogates from ``surrogateescape``)
+    show as ``\\xNN`` too, rather than reaching the terminal raw."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            out.append(repr(ch)[1:-1] if ch in "\t\n\r" else f"\\x{code:02x}")
+        elif 0xDC80 <= code <= 0xDCFF:  # surrogateescape'd byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code in _BIDI or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def listing(driver: StorageDriver, loc: Location, *, delimiter: str) -> Iterator[list[Entry]]:
+    """Batches of entries for ``pail ls``, one per page as the server returns it.
+
+    A key ending in "/" (or the bucket root) is listed as it is. Any other key is tried
+    as a folder (``key/``) first; if that level is empty it is looked up as one object
+    (HeadObject / ``os.stat``).
+
+    Raises:
+        StorageError: from the driver; NotFound when neither a folder nor an object exists.
+    """
+    key = loc.key
+    if not key or key.endswith("/"):
+        for page in iter_pages(driver, loc.bucket, key, delimiter=delimiter):
+            yield list(page.entries)
+        return
+    seen = False
+    try:
+        for page in iter_pages(driver, loc.bucket, key + "/", delimiter=delimiter):
+            if page.entries:
+                seen = True
+                yield list(page.entries)
+    except NotFound:  # e.g. a local path that is a file, not a folder
+        if seen:
+            raise
+    if seen:
+        return
+    info = driver.head(loc.bucket, key)
+    yield [
+        Entry(
+            key=info.key,
+            type="object",
+            size=info.size,
+            last_modified=info.last_modified,
+            etag=info.etag,
+            storage_class=info.storage_class,
+            version_id=info.version_id,
+        )
+    ]
+
+
+def iso_utc(when: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, e.g. ``2026-01-02T03:04:05Z`` (``None`` stays ``None``)."""
+    if when is None:
+        return None
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp(when: datetime | None) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if when else ""
+
+
+def entry_json(loc: Location, entry: Entry) -> dict[str, Any]:
+    """One ``--json`` row: uri, bucket, key, type, size (bytes; null for prefixes),
+    last_modified (ISO 8601 UTC), etag, storage_class, version_id."""
+    return {
+        "uri": format_uri(loc.provider, loc.bucket, entry.key, loc.root),
+        "bucket": loc.bucket,
+        "key": entry.key,
+        "type": entry.type,
+        "size": entry.size,
+        "last_modified": iso_utc(entry.last_modified),
+        "etag": entry.etag,
+        "storage_class": entry.storage_class,
+        "version_id": entry.version_id,
+    }
+
+
+def size_text(size: int | None, human: bool) -> str:
+    """Bytes, or with ``human`` binary units (``"512 B"``, ``"1.5 KiB"``, ``"64.0 MiB"``)."""
+    if size is None:
+        return ""
+    if not human or size < 1024:
+        return f"{size} B" if human else str(size)
+    value, unit = size / 1024, "KiB"
+    for bigger in ("MiB", "GiB", "TiB", "PiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}"
+
+
+def entry_line(entry: Entry, human: bool, *, full_key: bool) -> str:
+    """One text row: time (UTC), size, name (the last path segment, or the full key for
+    recursive listings). Control characters in the name are made visible."""
+    name = printable(entry.key if full_key else entry.name)
+    if entry.is_prefix:
+        return f"{'':19} {'PRE':>12} {name}"
+    return f"{_stamp(entry.last_modified):19} {size_text(entry.size, human):>12} {name}"
+
+
+def bucket_json(provider: str, bucket: Bucket) -> dict[str, Any]:
+    """One ``--json`` row for ``pail ls s3://``: uri, bucket, type "bucket", created, region."""
+    return {
+        "uri": format_uri(provider, bucket.name),
+        "bucket": bucket.name,
+        "type": "bucket",
+        "created": iso_utc(bucket.created),
+        "region": bucket.region,
+    }
+
+
+def bucket_line(bucket: Bucket) -> str:
+    """One text row for ``pail ls s3://``: creation time (UTC) and ``name/``."""
+    return f"{_stamp(bucket.created):19} {printable(bucket.name)}/"
