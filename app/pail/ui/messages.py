@@ -1,0 +1,120 @@
+"""The app's messages: small dataclasses that carry worker results to the event loop.
+
+Workers run in threads and never touch widgets or reactives; they post one of these to
+the widget that started them (``post_message`` is thread-safe). Each result carries the
+``generation`` (tree levels) or ``ticket`` (detail pane) it was started with, so a result
+made stale by a refresh, a collapse or a cursor move is dropped on arrival.
+
+Failures of every worker travel as :class:`WorkFailed` and bubble to the app's one error
+route (:meth:`pail.ui.app.PailApp.on_work_failed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual.message import Message
+
+from pail.drivers.base import Bucket, Entry, ObjectInfo, StorageDriver
+from pail.drivers.errors import StorageError
+from pail.services.preview import Preview
+
+if TYPE_CHECKING:
+    from pail.ui.nodes import NodeData
+
+
+@dataclass(eq=False)
+class DriverOpened(Message):
+    """A connection's driver was built (``driver_factory(spec)`` returned)."""
+
+    target: NodeData
+    generation: int
+    driver: StorageDriver
+
+
+@dataclass(eq=False)
+class BucketsListed(Message):
+    """ListBuckets answered for a connection node."""
+
+    target: NodeData
+    generation: int
+    buckets: tuple[Bucket, ...]
+
+
+@dataclass(eq=False)
+class PageListed(Message):
+    """One page of a level (bucket or prefix) arrived; ``has_more`` if another exists."""
+
+    target: NodeData
+    generation: int
+    entries: tuple[Entry, ...]
+    has_more: bool
+
+
+@dataclass(eq=False)
+class LevelUpdated(Message):
+    """A level's state changed (loading, a page arrived, failed, filtered): the detail
+    pane redraws if it shows that level."""
+
+    target: NodeData
+
+
+DetailPart = Literal["head", "preview", "region"]
+
+
+@dataclass(eq=False)
+class FilterChanged(Message):
+    """The filter bar's text changed (``text`` may be empty)."""
+
+    text: str
+
+
+@dataclass(eq=False)
+class FilterClosed(Message):
+    """The filter bar closed: ``cleared`` when Escape removed the filter."""
+
+    cleared: bool
+
+
+@dataclass(frozen=True)
+class DetailJob:
+    """What a detail-pane worker was fetching: ``part`` of the node shown under ``ticket``."""
+
+    ticket: int
+    part: DetailPart
+
+
+@dataclass(eq=False)
+class ObjectHeadLoaded(Message):
+    """HeadObject (or the backend's equivalent) answered for the object on show."""
+
+    ticket: int
+    info: ObjectInfo
+
+
+@dataclass(eq=False)
+class PreviewLoaded(Message):
+    """The first bytes of the object on show were read and classified."""
+
+    ticket: int
+    preview: Preview
+
+
+@dataclass(eq=False)
+class RegionLoaded(Message):
+    """GetBucketLocation (or equivalent) answered; ``region`` is ``None`` if not given."""
+
+    ticket: int
+    region: str | None
+
+
+@dataclass(eq=False)
+class WorkFailed(Message):
+    """A worker raised. ``origin`` is the widget that started it and gets the error back
+    from the app's error route; ``target``/``generation`` say what the work was for."""
+
+    origin: Any
+    target: Any
+    generation: int
+    error: StorageError

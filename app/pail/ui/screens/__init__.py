@@ -1,0 +1,1 @@
+"""Screens of the app: the main tree | detail screen and the help modal."""

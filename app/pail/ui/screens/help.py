@@ -1,0 +1,46 @@
+"""The help modal (``?``): every key binding of the main screen, with its description."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+#: Keys handled by the tree itself (Textual's Tree bindings), shown for completeness.
+TREE_KEYS = [
+    ("↑ ↓", "Move the cursor"),
+    ("enter", "Expand / collapse; on “load more…”, list the next page"),
+    ("space", "Expand / collapse"),
+    ("shift+←", "Go to the parent"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists keys; any of escape, ``?`` or ``q`` closes it.
+
+    Args:
+        bindings: ``(key, description)`` pairs of the app and main screen bindings.
+    """
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._keys = bindings
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 3))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, description in [*TREE_KEYS, *self._keys]:
+            table.add_row(Text(key), Text(description))
+        with Vertical(id="help-box"):
+            yield Static(Text("pail — keys", style="bold"), id="help-title")
+            yield Static(table, id="help-keys")
+            yield Static(Text("escape / ? / q close this help", style="dim"), id="help-foot")

@@ -1,0 +1,396 @@
+"""The lazy tree: connections -> buckets -> prefixes -> objects, one level at a time.
+
+Modelled on Textual's ``DirectoryTree``: a level is listed when its node is first
+expanded, in a worker thread, with a "loading…" child meanwhile. Bucket and prefix levels
+are paged through :class:`pail.services.listing.LevelPager` (1,000 keys a page): the first
+page shows as soon as it arrives and a final "load more…" child fetches the next one, so
+a level of 100,000 keys never has to be listed whole before rows show.
+
+Every (re)load bumps the level's generation; results of older generations (a refresh or a
+collapse happened meanwhile) are dropped on arrival. A failed listing leaves a badge on its
+node ("403 AccessDenied"); the detail pane shows the rest. Labels are built from
+:class:`rich.text.Text`, never markup, so key names show literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode, UnknownNodeID
+
+from pail.config import ConnectionSpec
+from pail.drivers.base import StorageDriver
+from pail.services.listing import LevelPager
+from pail.ui.failure import UnexpectedError
+from pail.ui.formatting import short_size
+from pail.ui.messages import BucketsListed, DriverOpened, LevelUpdated, PageListed, WorkFailed
+from pail.ui.nodes import Connection, NodeData, NodeKind, connection_children
+from pail.ui.text import one_line
+from pail.ui.workers import start_io
+
+DriverFactory = Callable[[ConnectionSpec], StorageDriver]
+
+#: Keys fetched per page: S3's ListObjectsV2 maximum.
+PAGE_SIZE = 1000
+
+
+class BucketTree(Tree[NodeData]):
+    """Tree of connections, buckets, prefixes and objects, loaded lazily in workers.
+
+    Args:
+        connections: one root node per connection, in order.
+        driver_factory: builds a driver for a connection; called in a worker thread the
+            first time the connection is expanded (it may be slow or raise).
+    """
+
+    COMPONENT_CLASSES = {
+        "bucket-tree--connection",
+        "bucket-tree--bucket",
+        "bucket-tree--prefix",
+        "bucket-tree--object",
+        "bucket-tree--placeholder",
+        "bucket-tree--more",
+        "bucket-tree--meta",
+        "bucket-tree--badge",
+    }
+
+    def __init__(
+        self,
+        connections: list[ConnectionSpec],
+        driver_factory: DriverFactory,
+        *,
+        id: str | None = None,
+    ) -> None:
+        # node id -> (node._updates, width): rows are re-measured only when they change.
+        self._widths: dict[int, tuple[int, int]] = {}
+        super().__init__("pail", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self._driver_factory = driver_factory
+        self._highlighted: TreeNode[NodeData] | None = None
+        for spec in connections:
+            self._add_view(self.root, NodeData("connection", Connection(spec), spec.name))
+
+    def on_mount(self) -> None:
+        """Open every connection (in workers) and put the cursor on the first row."""
+        for node in list(self.root.children):
+            node.expand()
+        if self.root.children:
+            self.cursor_line = 0
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """Icon and name, plus dim size for objects and a red badge for errors."""
+        data = node.data
+        label = node._label.copy()
+        if data is None:
+            return label
+        label.stylize(style)
+        if not self.is_mounted:
+            return label
+
+        def part(component: str) -> Style:
+            return self.get_component_rich_style(f"bucket-tree--{component}", partial=True)
+
+        kind_component = {"loading": "placeholder", "note": "placeholder"}.get(data.kind, data.kind)
+        label.stylize_before(part(kind_component))
+        pieces: list[tuple[str, Style] | Text] = []
+        if node.allow_expand:
+            icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+            pieces.append((icon, base_style))
+        pieces.append(label)
+        for text, component in _decorations(data):
+            pieces.append((text, part(component) if component else base_style))
+        return Text.assemble(*pieces)
+
+    def get_label_width(self, node: TreeNode[NodeData]) -> int:
+        """Width in cells of :meth:`render_label`'s result, without styling it and cached
+        per node: Tree measures every row on each rebuild, 20,000 rows after 20 pages."""
+        cached = self._widths.get(node.id)
+        if cached is not None and cached[0] == node._updates:
+            return cached[1]
+        width = node._label.cell_len
+        if node.allow_expand:
+            width += cell_len(self.ICON_NODE)
+        if node.data is not None:
+            width += sum(cell_len(text) for text, _ in _decorations(node.data))
+        self._widths[node.id] = (node._updates, width)
+        return width
+
+    def line_text(self, node: TreeNode[NodeData]) -> str:
+        """The node's row as plain text (for tests and accessibility)."""
+        return self.render_label(node, Style(), Style()).plain
+
+    def _add_view(self, parent: TreeNode[NodeData], data: NodeData) -> TreeNode[NodeData]:
+        node = parent.add(
+            Text(one_line(data.name)),
+            data,
+            expand=data.expanded,
+            allow_expand=data.is_level,
+        )
+        data.node_id = node.id
+        if data.loaded:
+            self._render_children(node)
+        return node
+
+    def _render_children(self, node: TreeNode[NodeData]) -> None:
+        """Rebuild the visible children of a level from its data (filter applied)."""
+        data = node.data
+        assert data is not None
+        node.remove_children()
+        for child in data.visible_children():
+            self._add_view(node, child)
+        self._render_tail(node)
+
+    def _render_tail(self, node: TreeNode[NodeData]) -> None:
+        """Replace the trailing placeholder rows of a level with the right one."""
+        data = node.data
+        assert data is not None
+        for child in list(node.children):
+            if child.data is not None and child.data.is_placeholder:
+                child.remove()
+        tail: tuple[NodeKind, str] | None = None
+        if data.loading:
+            tail = ("loading", "loading…")
+        elif data.has_more and data.children:
+            tail = ("more", f"load more…  ({len(data.children):,} listed)")
+        elif data.error is None and not node.children:
+            tail = ("note", "(no match)" if data.children else "(empty)")
+        if tail is not None:
+            node.add_leaf(Text(tail[1]), data.placeholder(*tail))
+        node.refresh()
+        self.post_message(LevelUpdated(data))
+        self.call_after_refresh(self._sync_highlight)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        self._highlighted = event.node
+
+    def _sync_highlight(self) -> None:
+        """Announce the node under the cursor when rows changed beneath it.
+
+        Tree only posts NodeHighlighted when the cursor *line* changes; when "load more…"
+        is replaced by the next page, the line stays and the node under it changes.
+        """
+        node = self.cursor_node
+        if node is not None and node is not self._highlighted:
+            self.post_message(Tree.NodeHighlighted(node))
+
+    def node_for(self, data: NodeData) -> TreeNode[NodeData] | None:
+        """The tree node currently drawing ``data``, if it is on screen."""
+        if data.node_id is None:
+            return None
+        try:
+            node = self.get_node_by_id(data.node_id)
+        except UnknownNodeID:
+            return None
+        return node if node.data is data else None
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        data = event.node.data
+        if data is None or not data.is_level:
+            return
+        data.expanded = True
+        if not data.loaded:
+            self._start_level(event.node)
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeData]) -> None:
+        data = event.node.data
+        if data is None or not data.is_level:
+            return
+        data.expanded = False
+        if data.loading:  # drop the in-flight page; expanding again starts afresh
+            self._reset_level(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        data = event.node.data
+        if data is not None and data.kind == "more" and event.node.parent is not None:
+            self.load_more(event.node.parent)
+
+    def _reset_level(self, node: TreeNode[NodeData]) -> None:
+        data = node.data
+        assert data is not None
+        data.generation += 1
+        self.workers.cancel_group(self, _group(data))
+        data.loaded = data.loading = data.has_more = False
+        data.pager = None
+        data.children = []
+        node.remove_children()
+        node.refresh()
+
+    def _start_level(self, node: TreeNode[NodeData]) -> None:
+        """(Re)list a level from its first page."""
+        data = node.data
+        assert data is not None
+        data.generation += 1
+        data.loaded = data.loading = True
+        data.has_more = False
+        data.error = None
+        data.children = []
+        data.pager = None
+        node.remove_children()
+        self._render_tail(node)
+        generation = data.generation
+        if data.kind == "connection":
+            work = self._connection_work(data, generation)
+        else:
+            driver = data.conn.driver
+            if driver is None or data.bucket is None:
+                error = UnexpectedError(
+                    "the connection is not open", provider=data.conn.spec.provider
+                )
+                self.post_message(WorkFailed(self, data, generation, error))
+                return
+            pager = LevelPager(driver, data.bucket, data.key, page_size=PAGE_SIZE)
+            data.pager = pager
+            work = self._page_work(data, generation, pager)
+        start_io(self, work, target=data, generation=generation, group=_group(data))
+
+    def load_more(self, node: TreeNode[NodeData]) -> None:
+        """Fetch the next page of the level ``node`` and append it in place."""
+        data = node.data
+        if data is None or data.loading or data.pager is None or not data.has_more:
+            return
+        data.loading = True
+        data.error = None
+        self._render_tail(node)
+        work = self._page_work(data, data.generation, data.pager)
+        start_io(self, work, target=data, generation=data.generation, group=_group(data))
+
+    def _connection_work(self, data: NodeData, generation: int) -> Callable[[], BucketsListed]:
+        conn = data.conn
+        factory = self._driver_factory
+
+        def work() -> BucketsListed:
+            driver = conn.driver
+            if driver is None:
+                driver = factory(conn.spec)
+                self.post_message(DriverOpened(data, generation, driver))
+            return BucketsListed(data, generation, tuple(driver.list_buckets()))
+
+        return work
+
+    @staticmethod
+    def _page_work(data: NodeData, generation: int, pager: LevelPager) -> Callable[[], PageListed]:
+        def work() -> PageListed:
+            page = pager.fetch_next()
+            return PageListed(data, generation, page.entries, pager.has_more)
+
+        return work
+
+    def on_driver_opened(self, message: DriverOpened) -> None:
+        if message.target.conn.driver is None:
+            message.target.conn.driver = message.driver
+
+    def on_buckets_listed(self, message: BucketsListed) -> None:
+        data = message.target
+        if message.generation != data.generation:
+            return
+        data.loading = False
+        data.children = connection_children(data.conn, data, list(message.buckets))
+        self._show_level(data)
+
+    def on_page_listed(self, message: PageListed) -> None:
+        data = message.target
+        if message.generation != data.generation:
+            return
+        data.loading = False
+        data.has_more = message.has_more
+        new = [data.child_for_entry(entry) for entry in message.entries]
+        data.children.extend(new)
+        node = self.node_for(data)
+        if node is None:
+            return
+        needle = data.filter.casefold()
+        for child in new:
+            if needle in child.name.casefold():
+                self._add_view(node, child)
+        self._render_tail(node)
+
+    def show_failure(self, message: WorkFailed) -> None:
+        """Badge the level whose listing failed (called by the app's error route)."""
+        data = message.target
+        if not isinstance(data, NodeData) or message.generation != data.generation:
+            return
+        data.loading = False
+        data.error = message.error
+        if data.kind == "connection" and not data.children and data.conn.driver is not None:
+            # ListBuckets denied: the buckets named for this connection still open.
+            data.children = connection_children(data.conn, data, [])
+        self._show_level(data)
+
+    def _show_level(self, data: NodeData) -> None:
+        node = self.node_for(data)
+        if node is None:
+            return
+        self._render_children(node)
+        if data.kind == "connection" and not data.conn.pins_opened:
+            data.conn.pins_opened = True
+            for child in node.children:
+                if child.data is not None and child.data.pinned:
+                    child.expand()
+
+    # -- commands --------------------------------------------------------------------------
+
+    def refresh_level(self) -> None:
+        """Re-list the level at the cursor (an object or placeholder: its parent) from page 1."""
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return
+        if not node.data.is_level and node.parent is not None:
+            node = node.parent
+        if node.data is None or node.is_root:
+            return
+        self._start_level(node)
+        if not node.is_expanded:
+            node.expand()
+        self.move_cursor(node)
+
+    def filter_level(self) -> TreeNode[NodeData] | None:
+        """The level a filter applies to: the cursor node if it is an expanded level,
+        otherwise the level the cursor is in."""
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return None
+        if node.data.is_level and node.is_expanded:
+            return node
+        parent = node.parent
+        return None if parent is None or parent.is_root else parent
+
+    def set_filter(self, level: TreeNode[NodeData], text: str) -> None:
+        """Show only children of ``level`` whose name contains ``text`` (case-insensitive)."""
+        data = level.data
+        if data is None or data.filter == text:
+            return
+        data.filter = text
+        if data.loaded:
+            self._render_children(level)
+        target = level.children[0] if level.children else level
+        # Lines are rebuilt on the next refresh; move the cursor once they exist.
+        self.call_after_refresh(self.move_cursor, target)
+
+
+def _decorations(data: NodeData) -> list[tuple[str, str]]:
+    """Text drawn after a node's name, with its component class suffix ("" = none)."""
+    out: list[tuple[str, str]] = []
+    if data.kind == "object" and data.entry is not None and data.entry.size is not None:
+        out.append((f"  {short_size(data.entry.size)}", "meta"))
+    if data.kind == "connection":
+        out.append((f"  {data.conn.spec.provider}", "meta"))
+    if data.filter:
+        out.append((f"  filter: {one_line(data.filter)}", "meta"))
+    if data.error is not None:
+        out.append((" ", ""))
+        out.append((f" {one_line(data.error.badge)} ", "badge"))
+    return out
+
+
+def _group(data: NodeData) -> str:
+    """Worker group of a level: one in-flight listing per level (exclusive)."""
+    return f"level-{id(data):x}"

@@ -1,0 +1,373 @@
+"""The detail pane: everything known about the node under the cursor.
+
+* object: key, size (binary units and exact bytes), last modified (local time and age),
+  ETag, content type, storage class, version id, encryption, user metadata (HeadObject),
+  and a preview of at most the first 64 KiB read by range, syntax-highlighted by file type
+  (hex dump for binary data);
+* prefix / bucket: what has been listed so far; a bucket also its region
+  (GetBucketLocation);
+* connection: provider, endpoint, region, profile; never a secret (the access key id is
+  masked with :func:`pail.config.mask`);
+* any node whose request failed: every field of the error and its hint.
+
+Lookups run in one exclusive worker group, so moving the cursor cancels the previous
+node's request; each result carries the ticket it was started under and stale ones are
+dropped. Every value is a :class:`rich.text.Text`, never markup.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from rich.console import Console, Group, RenderableType
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from pail.config import mask
+from pail.drivers.base import ObjectInfo, StorageDriver
+from pail.drivers.errors import StorageError
+from pail.services.preview import PREVIEW_BYTES, Preview, load_preview
+from pail.ui.failure import as_storage_error
+from pail.ui.formatting import format_size, format_time, lexer_for, plural
+from pail.ui.messages import (
+    DetailJob,
+    DetailPart,
+    ObjectHeadLoaded,
+    PreviewLoaded,
+    RegionLoaded,
+    WorkFailed,
+)
+from pail.ui.nodes import NodeData
+from pail.ui.text import literal, literal_block, safe_text
+from pail.ui.workers import start_io
+
+Clock = Callable[[], datetime]
+_PENDING = object()
+_TITLES = {
+    "connection": "Connection",
+    "bucket": "Bucket",
+    "prefix": "Prefix",
+    "object": "Object",
+    "loading": "Listing",
+    "note": "Level",
+}
+
+
+class DetailPane(VerticalScroll):
+    """Shows the node given to :meth:`show`; fetches object/bucket details in a worker.
+
+    Args:
+        clock: returns "now" as an aware UTC datetime (injectable so tests show fixed ages).
+    """
+
+    COMPONENT_CLASSES = {
+        "detail--title",
+        "detail--label",
+        "detail--error",
+        "detail--dim",
+    }
+
+    def __init__(self, *, clock: Clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._clock = clock
+        self._data: NodeData | None = None
+        self._ticket = 0
+        self._info: ObjectInfo | None = None
+        self._preview: Preview | None = None
+        self._region: object = _PENDING
+        self._errors: dict[str, StorageError] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-info")
+        yield Static(id="detail-preview")
+
+    @property
+    def data(self) -> NodeData | None:
+        """The node data on show."""
+        return self._data
+
+    def show(self, data: NodeData | None) -> None:
+        """Show ``data``, cancelling any lookup for the previous node."""
+        self._ticket += 1
+        self._data = data
+        self._info = None
+        self._preview = None
+        self._region = _PENDING
+        self._errors = {}
+        self.workers.cancel_group(self, "detail")
+        driver = data.conn.driver if data is not None else None
+        if data is not None and driver is not None and data.bucket is not None:
+            if data.kind == "object":
+                self._start(self._object_work(driver, data, self._ticket), "head")
+            elif data.kind == "bucket":
+                self._start(self._region_work(driver, data.bucket, self._ticket), "region")
+        self.redraw()
+        self.scroll_home(animate=False)
+
+    def _start(self, work: Callable[[], Message | None], part: DetailPart) -> None:
+        job = DetailJob(self._ticket, part)
+        start_io(self, work, target=job, generation=self._ticket, group="detail")
+
+    def _object_work(
+        self, driver: StorageDriver, data: NodeData, ticket: int
+    ) -> Callable[[], Message | None]:
+        bucket, key = data.bucket or "", data.key
+        version_id = data.entry.version_id if data.entry else None
+
+        def work() -> Message | None:
+            info = driver.head(bucket, key, version_id=version_id)
+            self.post_message(ObjectHeadLoaded(ticket, info))
+            if get_current_worker().is_cancelled:
+                return None
+            try:
+                preview = load_preview(driver, bucket, key, info.size, version_id=version_id)
+            except Exception as exc:
+                return WorkFailed(self, DetailJob(ticket, "preview"), ticket, as_storage_error(exc))
+            return PreviewLoaded(ticket, preview)
+
+        return work
+
+    @staticmethod
+    def _region_work(driver: StorageDriver, bucket: str, ticket: int) -> Callable[[], Message]:
+        def work() -> RegionLoaded:
+            return RegionLoaded(ticket, driver.bucket_region(bucket))
+
+        return work
+
+    def on_object_head_loaded(self, message: ObjectHeadLoaded) -> None:
+        if message.ticket == self._ticket:
+            self._info = message.info
+            self.redraw(preview=False)
+
+    def on_preview_loaded(self, message: PreviewLoaded) -> None:
+        if message.ticket == self._ticket:
+            self._preview = message.preview
+            self.redraw()
+
+    def on_region_loaded(self, message: RegionLoaded) -> None:
+        if message.ticket == self._ticket:
+            self._region = message.region
+            self.redraw()
+
+    def show_failure(self, message: WorkFailed) -> None:
+        """Show a failed lookup inline (called by the app's error route)."""
+        job = message.target
+        if isinstance(job, DetailJob) and job.ticket == self._ticket:
+            self._errors[job.part] = message.error
+            self.redraw()
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def as_text(self, width: int = 100) -> str:
+        """What the pane shows, as plain text (for tests and for copying)."""
+        console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+        console.print(self._info_renderable())
+        console.print(self._preview_renderable())
+        return console.export_text()
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"detail--{name}", partial=True)
+
+    def redraw(self, *, preview: bool = True) -> None:
+        """Re-render from the current state (no new requests); ``preview=False`` keeps the
+        preview as drawn (highlighting 64 KiB again on every level update would be waste)."""
+        if not self.is_mounted:
+            return
+        self.query_one("#detail-info", Static).update(self._info_renderable())
+        if preview:
+            self.query_one("#detail-preview", Static).update(self._preview_renderable())
+
+    def _table(self, rows: Iterable[tuple[str, Text | str]]) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style=self._style("label"), no_wrap=True)
+        table.add_column(overflow="fold")
+        for label, value in rows:
+            if value == "" or value is None:
+                continue
+            table.add_row(Text(label), value if isinstance(value, Text) else literal(value))
+        return table
+
+    def _error_block(self, error: StorageError, heading: str) -> RenderableType:
+        title = Text.assemble(
+            (f"{heading}: ", self._style("error")), (error.badge, self._style("error"))
+        )
+        rows = [(f.label, literal(f.value)) for f in error.fields()]
+        parts: list[RenderableType] = [Text(""), title, self._table(rows)]
+        if error.hint:
+            parts.append(Text.assemble(("Hint: ", self._style("label")), literal_block(error.hint)))
+        return Group(*parts)
+
+    def _info_renderable(self) -> RenderableType:
+        data = self._data
+        if data is None:
+            return Text("Select a connection, bucket, prefix or object.", style=self._style("dim"))
+        kind = data.parent.kind if data.kind == "more" and data.parent else data.kind
+        title = Text.assemble(
+            (_TITLES.get(kind, ""), self._style("title")), "  ", literal(data.uri)
+        )
+        parts: list[RenderableType] = [title]
+        if data.kind == "connection":
+            parts.append(self._table(self._connection_rows(data)))
+        elif data.kind == "object":
+            parts.append(self._table(self._object_rows(data)))
+        elif data.is_level:
+            parts.append(self._table(self._level_rows(data)))
+        elif data.kind == "more" and data.parent is not None:
+            parts.append(self._table(self._level_rows(data.parent)))
+            parts.append(Text("Press enter to list the next page.", style=self._style("dim")))
+        elif data.kind == "loading":
+            parts.append(Text("Waiting for the store to answer…", style=self._style("dim")))
+        if data.error is not None:
+            parts.append(self._error_block(data.error, "Listing failed"))
+        if "head" in self._errors:
+            parts.append(self._error_block(self._errors["head"], "Lookup failed"))
+        return Group(*parts)
+
+    def _connection_rows(self, data: NodeData) -> list[tuple[str, Text | str]]:
+        spec = data.conn.spec
+        driver = data.conn.driver
+        endpoint = spec.endpoint_url or (driver.endpoint if driver else None)
+        secrets = spec.secrets
+        state = "open" if driver is not None else "not opened yet"
+        if data.loading:
+            state += ", listing buckets…"
+        rows: list[tuple[str, Text | str]] = [
+            ("Name", spec.name),
+            ("Provider", spec.provider),
+            ("Endpoint", endpoint or ("" if spec.provider == "local" else "provider default")),
+            ("Region", spec.region or ""),
+            ("Profile", spec.profile or ""),
+            ("Folder", spec.root or ""),
+            ("Project", spec.project or ""),
+            ("Credentials file", spec.credentials_file or ""),
+            ("Access key id", (mask(secrets.access_key_id) or "") if secrets else ""),
+            ("Path-style", "yes" if spec.path_style else ""),
+            ("Anonymous", "yes (unsigned requests)" if spec.anonymous else ""),
+            ("State", state),
+        ]
+        if data.loaded and not data.loading:
+            rows.append(("Buckets", f"{data.totals().buckets:,} shown"))
+        return rows
+
+    def _level_rows(self, data: NodeData) -> list[tuple[str, Text | str]]:
+        rows: list[tuple[str, Text | str]] = [("Bucket", data.bucket or "")]
+        if data.key:
+            rows.append(("Prefix", data.key))
+        if data.kind == "bucket" and data is self._data:
+            rows.append(("Region", self._region_text(data)))
+            if data.bucket_info is not None and data.bucket_info.created is not None:
+                rows.append(("Created", format_time(data.bucket_info.created, self._clock())))
+        rows.append(("Listed", self._listed_text(data)))
+        if data.filter:
+            rows.append(("Filter", data.filter))
+        return rows
+
+    def _region_text(self, data: NodeData) -> Text | str:
+        error = self._errors.get("region")
+        if error is not None:
+            text = Text.assemble(
+                (error.badge, self._style("error")),
+                " ",
+                literal(error.operation),
+                ": ",
+                literal(error.message),
+            )
+            if data.error is None:  # else the listing error below carries the same hint
+                text.append_text(Text.assemble("\n", literal_block(error.hint)))
+            return text
+        if self._region is _PENDING:
+            return "…" if data.conn.driver is not None else ""
+        if self._region is None:
+            return "none (local folder)" if data.conn.spec.provider == "local" else "not given"
+        return str(self._region)
+
+    @staticmethod
+    def _listed_text(data: NodeData) -> str:
+        if not data.loaded:
+            return "not listed yet (press enter to expand)"
+        if data.loading and not data.children:
+            return "listing…"
+        if data.error is not None and not data.children:
+            return "the listing failed (see below)"
+        t = data.totals()
+        objects, prefixes = plural(t.objects, "object"), plural(t.prefixes, "prefix")
+        text = f"{objects}, {format_size(t.bytes)}, {prefixes}"
+        if data.loading:
+            return text + "; listing the next page…"
+        return text + ("; more pages not yet loaded" if t.has_more else "; complete")
+
+    def _object_rows(self, data: NodeData) -> list[tuple[str, Text | str]]:
+        now = self._clock()
+        entry, info = data.entry, self._info
+        size = info.size if info else (entry.size if entry else None)
+        modified = info.last_modified if info else (entry.last_modified if entry else None)
+        etag = (info.etag if info else None) or (entry.etag if entry else None)
+        rows: list[tuple[str, Text | str]] = [
+            ("Bucket", data.bucket or ""),
+            ("Key", data.key),
+            ("Size", format_size(size)),
+            ("Last modified", format_time(modified, now)),
+            ("ETag", etag or ""),
+        ]
+        if info is None:
+            if "head" not in self._errors:
+                rows.append(("Metadata", Text("loading…", style=self._style("dim"))))
+            return rows
+        storage_class = info.storage_class or (entry.storage_class if entry else None)
+        rows += [
+            ("Content type", info.content_type or ""),
+            ("Storage class", storage_class or ""),
+            ("Version id", info.version_id or ""),
+            ("Encryption", info.encryption or ""),
+        ]
+        rows += [(name, value) for name, value in sorted(info.extra.items())]
+        if info.metadata:
+            meta = Text("\n").join(
+                Text.assemble(literal(k), ": ", literal(v))
+                for k, v in sorted(info.metadata.items())
+            )
+            rows.append(("User metadata", meta))
+        return rows
+
+    def _preview_renderable(self) -> RenderableType:
+        data = self._data
+        if data is None or data.kind != "object":
+            return Text("")
+        error = self._errors.get("preview")
+        if error is not None:
+            return self._error_block(error, "Preview failed")
+        preview = self._preview
+        if preview is None:
+            waiting = "" if "head" in self._errors else "Preview: reading the first bytes…"
+            return Text.assemble("\n", (waiting, self._style("dim")))
+        heading = Text.assemble(
+            "\n", ("Preview", self._style("title")), "  ", self._summary(preview)
+        )
+        if preview.kind == "empty":
+            return Group(heading, Text("(empty object)", style=self._style("dim")))
+        if preview.kind == "binary":
+            return Group(heading, Text(preview.text))
+        body = Syntax(
+            safe_text(preview.text),
+            lexer_for(data.key),
+            theme="ansi_dark",
+            word_wrap=False,
+        )
+        return Group(heading, body)
+
+    def _summary(self, preview: Preview) -> Text:
+        text = preview.summary
+        if preview.truncated:
+            text += f" (first {PREVIEW_BYTES // 1024} KiB)"
+        if preview.kind == "binary":
+            text += "; binary, hex dump"
+        return Text(text, style=self._style("dim"))

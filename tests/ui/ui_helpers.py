@@ -1,0 +1,175 @@
+"""Helpers for driving PailApp in tests: waiting for workers, finding nodes, reading panes.
+
+Waiting is by condition (workers finished, messages handled), never by elapsed time; the
+loops are bounded so a hang fails the test instead of blocking it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import os
+import re
+import threading
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timezone
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets.tree import TreeNode
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from pail.config import ConnectionSpec
+from pail.drivers.base import StorageDriver
+from pail.drivers.registry import open_driver
+from pail.ui.app import PailApp
+from pail.ui.nodes import NodeData
+from pail.ui.widgets.bucket_tree import BucketTree
+from pail.ui.widgets.detail import DetailPane
+
+SIZE = (120, 40)
+#: A fixed "now" for the detail pane's ages.
+NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run an async test body on a fresh event loop."""
+    return asyncio.run(coro)
+
+
+def make_app(specs: list[ConnectionSpec], factory=open_driver, **kwargs: Any) -> PailApp:
+    """A PailApp with a fixed clock."""
+    return PailApp(specs, driver_factory=factory, clock=lambda: NOW, **kwargs)
+
+
+def s3_spec(endpoint: str, name: str = "moto", **kwargs: Any) -> ConnectionSpec:
+    """An S3 connection to a moto server (path-style, us-east-1)."""
+    return ConnectionSpec(
+        name=name,
+        provider="s3",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        path_style=True,
+        **kwargs,
+    )
+
+
+async def settle(pilot: Pilot, rounds: int = 500) -> None:
+    """Wait until no worker runs and every message they posted has been handled."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        pending = [w for w in app.workers if not w.is_finished]
+        if not pending:
+            await pilot.pause()
+            if all(w.is_finished for w in app.workers):
+                return
+            continue
+        for worker in pending:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()
+    raise AssertionError("the app did not settle")
+
+
+async def until(pilot: Pilot, predicate: Callable[[], bool], what: str, rounds: int = 3000) -> None:
+    """Process events until ``predicate()`` holds (bounded number of rounds)."""
+    for _ in range(rounds):
+        if predicate():
+            return
+        await pilot.pause(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+def tree_of(app: PailApp) -> BucketTree:
+    return app.screen.query_one(BucketTree)
+
+
+def detail_of(app: PailApp) -> DetailPane:
+    return app.screen.query_one(DetailPane)
+
+
+def detail_text(app: PailApp) -> str:
+    return detail_of(app).as_text(width=200)
+
+
+def names(node: TreeNode[NodeData]) -> list[str]:
+    """Plain labels of a node's children (names only, no badges)."""
+    return [child.label.plain for child in node.children]
+
+
+def rows(app: PailApp, node: TreeNode[NodeData]) -> list[str]:
+    """Children rows as drawn (with icons, sizes and badges)."""
+    tree = tree_of(app)
+    return [tree.line_text(child) for child in node.children]
+
+
+def find(app: PailApp, *path: str) -> TreeNode[NodeData]:
+    """The node reached by following child names from the root."""
+    node = tree_of(app).root
+    for name in path:
+        matches = [c for c in node.children if c.label.plain == name]
+        assert matches, f"{name!r} not among {names(node)}"
+        node = matches[0]
+    return node
+
+
+async def open_node(pilot: Pilot, node: TreeNode[NodeData]) -> TreeNode[NodeData]:
+    """Put the cursor on ``node``, press enter unless it is already expanded (on a leaf
+    such as "load more…" enter selects it), and settle."""
+    await select(pilot, node)
+    if not node.is_expanded:
+        await pilot.press("enter")
+    await settle(pilot)
+    return node
+
+
+async def select(pilot: Pilot, node: TreeNode[NodeData]) -> None:
+    """Move the cursor to ``node`` and settle (the detail pane loads it)."""
+    tree = tree_of(pilot.app)
+    await pilot.pause()
+    tree.move_cursor(node)
+    await settle(pilot)
+    assert tree.cursor_node is node
+
+
+def screen_text(app: PailApp) -> str:
+    """The visible characters of the screen (from the SVG export), for literal checks."""
+    svg = app.export_screenshot()
+    parts = re.findall(r"<text [^>]*>(.*?)</text>", svg)
+    return html.unescape("".join(parts)).replace("\xa0", " ")
+
+
+class GatedDriver:
+    """Wraps a real driver; ``list_page`` / ``head`` for gated prefixes/keys block until
+    the gate opens. Wraps pail's driver, not an SDK."""
+
+    def __init__(self, inner: StorageDriver, *, prefixes: tuple[str, ...] = (), keys=()) -> None:
+        self.inner = inner
+        self.gate = threading.Event()
+        self.waiting = threading.Event()
+        self.prefixes = prefixes
+        self.keys = tuple(keys)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def _wait(self) -> None:
+        self.waiting.set()
+        assert self.gate.wait(60), "gate never opened"
+
+    def list_page(self, bucket: str, prefix: str = "", **kwargs: Any):
+        if prefix in self.prefixes:
+            self._wait()
+        return self.inner.list_page(bucket, prefix, **kwargs)
+
+    def head(self, bucket: str, key: str, **kwargs: Any):
+        if key in self.keys:
+            self._wait()
+        return self.inner.head(bucket, key, **kwargs)
+
+
+def set_mtime(path: os.PathLike[str] | str, when: datetime) -> None:
+    """Give a file a fixed modification time."""
+    ts = when.timestamp()
+    os.utime(path, (ts, ts))
