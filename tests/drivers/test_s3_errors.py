@@ -132,7 +132,7 @@ def test_dead_endpoint_is_unreachable() -> None:
     exc = err.value
     assert isinstance(exc, ConnectionError)
     assert exc.status is None and exc.endpoint == endpoint
-    assert exc.code == "EndpointConnectionError" and exc.badge == "EndpointConnectionError"
+    assert exc.code == "EndpointConnectionError" and exc.badge == "unreachable"
     assert endpoint in exc.hint
 
 

@@ -257,6 +257,11 @@ class EndpointUnreachable(StorageError, ConnectionError):
     kind = "unreachable"
 
     @property
+    def badge(self) -> str:
+        """Always ``"unreachable"``: the SDK's exception name means little on a badge."""
+        return self.kind
+
+    @property
     def hint(self) -> str:
         where = f" {self.endpoint}" if self.endpoint else ""
         return (
