@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,15 +25,19 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff format --check app tests benchmarks
-	$(VENV)/bin/ruff check app tests benchmarks
+	$(VENV)/bin/ruff format --check app tests benchmarks screenshots
+	$(VENV)/bin/ruff check app tests benchmarks screenshots
 
 format: $(VENV)/.installed-test
-	$(VENV)/bin/ruff format app tests benchmarks
-	$(VENV)/bin/ruff check --fix app tests benchmarks
+	$(VENV)/bin/ruff format app tests benchmarks screenshots
+	$(VENV)/bin/ruff check --fix app tests benchmarks screenshots
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/list_bench.py
+
+# Recapture the README's screenshots from the real app on the demo store.
+screenshots: $(VENV)/.installed-test
+	$(PY) screenshots/capture.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
