@@ -5,8 +5,8 @@ and 404 never), checked by counting the requests that really go out."""
 from __future__ import annotations
 
 import pytest
-from canned_http import Reply, canned_server, s3_error
 
+from canned_http import Reply, canned_server, s3_error
 from conftest import IamStore, free_port, s3_client
 from pail.drivers.errors import (
     AccessDenied,

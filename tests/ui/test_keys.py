@@ -101,6 +101,35 @@ def test_refresh_relists_from_the_first_page(s3_endpoint):
     run(body())
 
 
+def test_right_expands_and_enters_left_collapses_and_steps_out(tmp_path):
+    (tmp_path / "b" / "d").mkdir(parents=True)
+    (tmp_path / "b" / "d" / "x.txt").write_text("x")
+    spec = ConnectionSpec(name="disk", provider="local", root=str(tmp_path))
+
+    async def body():
+        app = make_app([spec])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            tree = tree_of(app)
+            bucket = find(app, "disk", "b")
+            await select(pilot, bucket)
+            assert not bucket.is_expanded
+            await pilot.press("right")  # expand
+            await settle(pilot)
+            assert bucket.is_expanded and names(bucket) == ["d/"]
+            await pilot.press("right")  # step into the first row
+            await settle(pilot)
+            assert tree.cursor_node is find(app, "disk", "b", "d/")
+            await pilot.press("left")  # a closed row: step out to the parent
+            await settle(pilot)
+            assert tree.cursor_node is bucket and bucket.is_expanded
+            await pilot.press("left")  # an open row: collapse it
+            await settle(pilot)
+            assert not bucket.is_expanded and tree.cursor_node is bucket
+
+    run(body())
+
+
 def test_copy_uri_puts_the_uri_on_the_clipboard(tmp_path):
     (tmp_path / "b" / "d").mkdir(parents=True)
     (tmp_path / "b" / "d" / "[x].txt").write_text("x")

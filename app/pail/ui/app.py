@@ -24,6 +24,7 @@ from pail.ui.messages import WorkFailed
 from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
 from pail.ui.text import one_line
+from pail.ui.widgets.bucket_tree import BucketTree
 
 
 def _utc_now() -> datetime:
@@ -92,7 +93,7 @@ class PailApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         keys = []
-        for owner in (MainScreen, PailApp):
+        for owner in (BucketTree, MainScreen, PailApp):
             for binding in owner.BINDINGS:
                 if isinstance(binding, Binding):
                     description = binding.tooltip or binding.description

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode, UnknownNodeID
 
@@ -46,6 +47,13 @@ class BucketTree(Tree[NodeData]):
         driver_factory: builds a driver for a connection; called in a worker thread the
             first time the connection is expanded (it may be slow or raise).
     """
+
+    # Like ranger/lf/mc's tree: right opens a level (or steps into it), left closes it
+    # (or steps out to the parent).
+    BINDINGS = [
+        Binding("right", "expand_or_enter", "Expand", show=False, id="tree.expand"),
+        Binding("left", "collapse_or_parent", "Collapse", show=False, id="tree.collapse"),
+    ]
 
     COMPONENT_CLASSES = {
         "bucket-tree--connection",
@@ -189,6 +197,28 @@ class BucketTree(Tree[NodeData]):
         except UnknownNodeID:
             return None
         return node if node.data is data else None
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def action_expand_or_enter(self) -> None:
+        """Expand the level under the cursor; if it is already open, move to its first row."""
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.move_cursor(node.children[0])
+
+    def action_collapse_or_parent(self) -> None:
+        """Collapse the open level under the cursor; otherwise move to the parent row."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
 
     # -- loading ---------------------------------------------------------------------------
 
