@@ -5,6 +5,8 @@
 * ``moto_iam_server``: a second moto server in its own process with IAM enforcement on, so
   its auth switch cannot affect the first; users/policies are created before auth goes on.
 * ``gcs_emulator``: gcp-storage-emulator on loopback (STORAGE_EMULATOR_HOST).
+* ``isolated_config`` (autouse): every test gets its own ``PAIL_CONFIG`` file and an
+  in-memory keyring, so no test reads or writes the user's config or keyring.
 """
 
 from __future__ import annotations
@@ -30,6 +32,27 @@ for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
 
 REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory, monkeypatch):
+    """A fresh ``PAIL_CONFIG`` path (not yet created) and an in-memory keyring per test.
+
+    Yields the :class:`memory_keyring.MemoryKeyring`. Child processes (``pail`` run as an
+    executable) get ``PYTHON_KEYRING_BACKEND`` = keyring's fail backend, so they cannot
+    reach the real keyring either; the Secret Service test sets up its own.
+    """
+    import keyring
+    from memory_keyring import MemoryKeyring
+
+    folder = tmp_path_factory.mktemp("pail-config")
+    monkeypatch.setenv("PAIL_CONFIG", str(folder / "connections.toml"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    previous = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(previous)
 
 
 def free_port() -> int:

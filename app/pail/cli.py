@@ -15,12 +15,14 @@ Exit status (one code per kind of failure, so scripts can branch on it):
 ====  ==========================================================================
 0     success
 1     any other storage error (HTTP 5xx, throttling, malformed request, ...)
-2     bad usage: unknown option, missing argument, malformed URI
+2     bad usage: unknown option, missing argument, malformed URI, unknown saved
+      connection, malformed config file (``FILE:LINE: message``)
 3     not found: no such bucket, key or folder (HTTP 404)
 4     access denied (HTTP 403 ``AccessDenied``)
 5     credentials rejected, missing or expired (``InvalidAccessKeyId``,
       ``SignatureDoesNotMatch``, ``ExpiredToken``)
 6     endpoint unreachable (connection refused, DNS, TLS, timeout)
+7     the OS keyring cannot store secrets (``pail connection add`` with secrets)
 130   interrupted (Ctrl-C)
 141   stdout closed early (``pail ls ... | head``), as if killed by SIGPIPE
 ====  ==========================================================================
@@ -40,79 +42,55 @@ from typing import Any, TypeVar
 import click
 
 from pail import __version__
-from pail.cli_listing import (
-    bucket_json,
-    bucket_line,
-    entry_json,
-    entry_line,
-    listing,
-    printable,
+from pail.cli_connection import connection_group, open_resolved, target_location
+from pail.cli_errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CREDENTIALS,
+    EXIT_DENIED,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_KEYRING,
+    EXIT_NOT_FOUND,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    CliError,
+    exit_code_for,
 )
+from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, listing
 from pail.config import (
+    ConfigError,
     ConnectionSpec,
+    ConnectionStore,
     Flags,
     connections_from_env,
+    resolve_target,
     s3_spec_from_env,
     spec_for_location,
     specs_for_locations,
 )
+from pail.credentials import KeyringUnavailable
 from pail.drivers.base import StorageDriver
-from pail.drivers.errors import (
-    AccessDenied,
-    EndpointUnreachable,
-    InvalidCredentials,
-    NotFound,
-    StorageError,
-)
+from pail.drivers.errors import StorageError
 from pail.uri import SCHEMES, InvalidURI, Location, parse_uri
 
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_DENIED = 4
-EXIT_CREDENTIALS = 5
-EXIT_UNREACHABLE = 6
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CREDENTIALS",
+    "EXIT_DENIED",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_KEYRING",
+    "EXIT_NOT_FOUND",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "CliError",
+    "cli",
+    "connections_for",
+    "exit_code_for",
+    "main",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """The exit status for an exception (see the table in the module doc)."""
-    if isinstance(exc, InvalidURI):
-        return EXIT_USAGE
-    if isinstance(exc, NotFound):
-        return EXIT_NOT_FOUND
-    if isinstance(exc, AccessDenied):
-        return EXIT_DENIED
-    if isinstance(exc, InvalidCredentials):
-        return EXIT_CREDENTIALS
-    if isinstance(exc, EndpointUnreachable):
-        return EXIT_UNREACHABLE
-    return EXIT_ERROR
-
-
-class CliError(click.ClickException):
-    """An expected failure: printed to stderr as plain lines, exits with ``exit_code``."""
-
-    def __init__(self, lines: list[str], exit_code: int) -> None:
-        super().__init__(lines[0] if lines else "error")
-        self.lines = lines
-        self.exit_code = exit_code
-
-    @classmethod
-    def from_exception(cls, exc: Exception) -> CliError:
-        """One summary line, then (for storage errors) every field and the hint."""
-        lines = [f"pail: error: {printable(str(exc))}"]
-        if isinstance(exc, StorageError):
-            lines += [f"  {f.label}: {printable(f.value)}" for f in exc.fields()]
-            if exc.hint:
-                lines.append(f"  Hint: {exc.hint}")
-        return cls(lines, exit_code_for(exc))
-
-    def show(self, file: Any = None) -> None:
-        click.echo("\n".join(self.lines), file=file, err=True)
 
 
 # --- connection flags, shared by the group and every subcommand -----------------------
@@ -184,7 +162,7 @@ class PailGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (StorageError, InvalidURI) as exc:
+        except (StorageError, InvalidURI, ConfigError, KeyringUnavailable) as exc:
             raise CliError.from_exception(exc) from None
         except KeyboardInterrupt:
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
@@ -221,10 +199,11 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command("open", short_help="Open the app at URIs (the default command).")
 @connection_options
-@click.argument("uris", nargs=-1, metavar="[URI]...")
+@click.argument("uris", nargs=-1, metavar="[URI|NAME[:BUCKET/PREFIX]]...")
 @click.pass_context
 def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
-    """Open the app at URIs (the default command: `pail URI` = `pail open URI`)."""
+    """Open the app at URIs or saved connections (the default command: `pail URI` =
+    `pail open URI`; `pail lab:artifacts/runs/` opens the saved connection lab there)."""
     specs = connections_for(list(uris), flags_of(ctx))
     from pail.ui.app import PailApp  # Textual is imported only when the app runs
 
@@ -232,24 +211,50 @@ def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
 
 
 def connections_for(
-    uris: list[str], flags: Flags, environ: dict[str, str] | None = None
+    uris: list[str],
+    flags: Flags,
+    environ: dict[str, str] | None = None,
+    store: ConnectionStore | None = None,
 ) -> list[ConnectionSpec]:
     """The connections to open for ``uris``.
 
-    No URIs: the environment's stores (:func:`pail.config.connections_from_env`), plus an
-    S3 connection when an S3 flag was given, else the current folder.
+    A URI that names a saved connection (``lab``, ``lab:bucket/prefix``, see
+    :func:`pail.config.resolve_target`) opens that connection there; the others are
+    grouped by provider (:func:`pail.config.specs_for_locations`). No URIs: the saved
+    connections first, then the environment's stores (an environment store whose name a
+    saved one already uses is shown as ``NAME (env)``), plus an S3 connection when an S3
+    flag was given; with none of those, the current folder.
 
     Raises:
-        InvalidURI: a URI does not parse.
+        InvalidURI: a URI does not parse. ConfigError: the config file is malformed.
     """
     env = dict(os.environ) if environ is None else environ
+    store = store or ConnectionStore(environ=environ)
     if uris:
-        return specs_for_locations([parse_uri(u) for u in uris], env, flags)
-    specs = [flags.apply(s) for s in connections_from_env(env)]
+        saved: dict[str, ConnectionSpec] = {}
+        locations: list[Location] = []
+        for uri in uris:
+            target = resolve_target(uri, store)
+            if target is None:
+                locations.append(parse_uri(uri))
+                continue
+            spec, bucket, prefix = target
+            current = saved.get(spec.name)
+            if current is None:
+                spec = flags.apply(spec)
+                saved[spec.name] = replace(spec, bucket=bucket, prefix=prefix) if bucket else spec
+            elif bucket and (bucket, prefix) not in current.locations():
+                saved[spec.name] = replace(current, pinned=(*current.pinned, (bucket, prefix)))
+        return [*saved.values(), *specs_for_locations(locations, env, flags)]
+    specs = store.load()
+    taken = {s.name for s in specs}
+    for spec in connections_from_env(env):
+        name = f"{spec.name} (env)" if spec.name in taken else spec.name
+        specs.append(flags.apply(replace(spec, name=name)))
     s3_flagged = any(
         v is not None for v in (flags.endpoint_url, flags.region, flags.profile, flags.path_style)
     )
-    if s3_flagged and not any(s.provider == "s3" for s in specs):
+    if s3_flagged and not any(s.provider == "s3" and not s.saved for s in specs):
         specs.append(flags.apply(s3_spec_from_env(env)))
     if not specs:
         specs.append(spec_for_location(parse_uri(os.getcwd()), env, flags))
@@ -263,28 +268,38 @@ _BUCKET_LIST_URIS = {f"{scheme}://": provider for scheme, provider in SCHEMES.it
 
 @cli.command("ls", short_help="List one level of a bucket or folder.")
 @connection_options
-@click.argument("uri")
+@click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("-r", "--recursive", is_flag=True, help="Every key under the prefix.")
 @click.option("-h", "--human", is_flag=True, help="Sizes as KiB/MiB/GiB.")
 @click.pass_context
 def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, human: bool) -> None:
-    """List one level of URI (s3://bucket/prefix/, gs://..., a folder), page by page.
+    """List one level of URI (s3://bucket/prefix/, gs://..., a folder, or a saved
+    connection as NAME:bucket/prefix), page by page.
 
     Prefixes end in "/"; objects show last-modified time (UTC), size in bytes and name.
-    A URI naming an object lists that object; `pail ls s3://` lists the buckets.
+    A URI naming an object lists that object; `pail ls s3://` lists the buckets, and so
+    does `pail ls NAME` for a saved connection without a default bucket.
     """
     flags = flags_of(ctx)
     provider = _BUCKET_LIST_URIS.get(uri.lower())
     if provider is not None and provider != "local":
-        buckets = _open(flags.apply(_bare_spec(provider))).list_buckets()
-        for bucket in buckets:
-            click.echo(
-                json.dumps(bucket_json(provider, bucket)) if as_json else bucket_line(bucket)
-            )
+        _print_buckets(provider, open_resolved(flags.apply(_bare_spec(provider))), as_json)
         return
-    location = parse_uri(uri)
-    driver = _open(spec_for_location(location, flags=flags))
+    target = resolve_target(uri, ConnectionStore())
+    if target is not None:
+        spec, bucket, prefix = target
+        spec = flags.apply(spec)
+        if not bucket:
+            bucket, prefix = spec.bucket or "", spec.prefix
+        driver = open_resolved(spec)
+        if not bucket:
+            _print_buckets(spec.provider, driver, as_json)
+            return
+        location = target_location(spec, bucket, prefix)
+    else:
+        location = parse_uri(uri)
+        driver = open_resolved(spec_for_location(location, flags=flags))
     # One write per page: rows appear as each page arrives, never after the whole level.
     for batch in listing(driver, location, delimiter="" if recursive else "/"):
         if as_json:
@@ -295,10 +310,9 @@ def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, hum
         sys.stdout.flush()
 
 
-def _open(spec: ConnectionSpec) -> StorageDriver:
-    from pail.drivers.registry import open_driver
-
-    return open_driver(spec)
+def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:
+    for bucket in driver.list_buckets():
+        click.echo(json.dumps(bucket_json(provider, bucket)) if as_json else bucket_line(bucket))
 
 
 def _bare_spec(provider: str) -> ConnectionSpec:
@@ -349,6 +363,9 @@ def _wait_forever() -> None:
     import threading
 
     threading.Event().wait()
+
+
+cli.add_command(connection_group)
 
 
 # --- entry point ----------------------------------------------------------------------

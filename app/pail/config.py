@@ -1,7 +1,9 @@
 """Connection settings: what a driver needs to reach one store.
 
-For now connections come from command-line flags and the environment the artifact tools
-already use; saved profiles (TOML) and keyring secrets plug in here later.
+Connections come from three places: saved connections in the TOML file that
+:class:`ConnectionStore` reads and writes (format in :mod:`pail.config_file`), command-line
+flags, and the environment the artifact tools already use. Secrets never live here: they
+are in the OS keyring (:mod:`pail.credentials`) or in memory (:class:`Secrets`).
 
 Environment variables read (first match wins for the S3 endpoint):
 
@@ -19,11 +21,36 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
+from pail import config_file, config_write
+from pail.connection import (
+    NAME_RE,
+    PROVIDERS,
+    ConfigError,
+    ConnectionSpec,
+    Secrets,
+    mask,
+)
 from pail.uri import Location
 
-PROVIDERS = ("s3", "gcs", "local")
+__all__ = [
+    "NAME_RE",
+    "PROVIDERS",
+    "ConfigError",
+    "ConnectionSpec",
+    "ConnectionStore",
+    "Flags",
+    "Secrets",
+    "connections_from_env",
+    "default_config_path",
+    "mask",
+    "resolve_target",
+    "s3_spec_from_env",
+    "spec_for_location",
+    "specs_for_locations",
+]
+
 
 _S3_ENDPOINT_VARS = (
     "AWS_ENDPOINT_URL_S3",
@@ -33,83 +60,6 @@ _S3_ENDPOINT_VARS = (
     "FML_S3_ENDPOINT_URI",
 )
 _TRUE = {"1", "true", "yes", "on"}
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Credentials held in memory only; never written, logged or shown.
-
-    Attributes:
-        access_key_id: S3 access key id (shown masked at most).
-        secret_access_key: S3 secret access key.
-        session_token: S3 session token, for temporary credentials.
-        service_account_info: GCS service-account key as parsed JSON.
-    """
-
-    access_key_id: str | None = None
-    secret_access_key: str | None = field(default=None, repr=False)
-    session_token: str | None = field(default=None, repr=False)
-    service_account_info: Mapping[str, str] | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:  # never print a secret, even in a traceback
-        return f"Secrets(access_key_id={mask(self.access_key_id)!r})"
-
-
-def mask(access_key_id: str | None) -> str | None:
-    """Mask an access key id like ``AKIA…WXYZ`` (first four and last four characters)."""
-    if not access_key_id:
-        return access_key_id
-    if len(access_key_id) <= 8:
-        return access_key_id[:2] + "…"
-    return f"{access_key_id[:4]}…{access_key_id[-4:]}"
-
-
-@dataclass(frozen=True)
-class ConnectionSpec:
-    """Everything needed to open one store.
-
-    Attributes:
-        name: label shown as a tree root (``"s3"``, ``"demo"``, ``"lab-minio"``).
-        provider: ``"s3"``, ``"gcs"`` or ``"local"``.
-        endpoint_url: S3-compatible endpoint (MinIO, Ceph, moto), ``None`` for AWS.
-        region: S3 region name.
-        profile: AWS named profile (``~/.aws/config``).
-        path_style: S3 path-style addressing (``http://host/bucket/key``).
-        anonymous: unsigned requests (S3 ``--no-sign-request``, GCS anonymous client).
-        bucket: bucket to open first; shown even when ListBuckets is denied.
-        prefix: prefix inside ``bucket`` to open first.
-        root: local provider: the folder (a folder of buckets, or with ``bucket`` set by
-            :func:`spec_for_location`, the folder that is the bucket).
-        single_bucket: local provider: ``root`` itself is the one bucket.
-        credentials_file: GCS service-account JSON file path.
-        project: GCS project id.
-        secrets: in-memory credentials (never persisted; see :class:`Secrets`).
-        pinned: extra ``(bucket, prefix)`` locations to show under this connection.
-    """
-
-    name: str
-    provider: str
-    endpoint_url: str | None = None
-    region: str | None = None
-    profile: str | None = None
-    path_style: bool = False
-    anonymous: bool = False
-    bucket: str | None = None
-    prefix: str = ""
-    root: str | None = None
-    single_bucket: bool = False
-    credentials_file: str | None = None
-    project: str | None = None
-    secrets: Secrets | None = field(default=None, repr=False, compare=False)
-    pinned: tuple[tuple[str, str], ...] = ()
-
-    def locations(self) -> list[tuple[str, str]]:
-        """``(bucket, prefix)`` pairs to open under this connection, default bucket first."""
-        out: list[tuple[str, str]] = []
-        if self.bucket:
-            out.append((self.bucket, self.prefix))
-        out.extend(p for p in self.pinned if p not in out)
-        return out
 
 
 @dataclass(frozen=True)
@@ -266,3 +216,126 @@ def specs_for_locations(
             if (loc.bucket, loc.key) not in spec.locations():  # the same location twice
                 grouped[group] = replace(spec, pinned=(*spec.pinned, (loc.bucket, loc.key)))
     return list(grouped.values())
+
+
+# --- saved connections ----------------------------------------------------------------
+def default_config_path(environ: Mapping[str, str] | None = None) -> str:
+    """The config file: ``$PAIL_CONFIG`` if set, else ``connections.toml`` in the
+    platform's config folder (``platformdirs.user_config_dir("pail")``, e.g.
+    ``~/.config/pail/connections.toml`` on Linux)."""
+    env = os.environ if environ is None else environ
+    override = env.get("PAIL_CONFIG", "").strip()
+    if override:
+        return os.path.abspath(os.path.expanduser(override))
+    from platformdirs import user_config_dir
+
+    return os.path.join(user_config_dir("pail", appauthor=False), "connections.toml")
+
+
+class ConnectionStore:
+    """Saved connections in the TOML config file (format: :mod:`pail.config_file`).
+
+    Args:
+        path: the file; ``None`` = :func:`default_config_path`.
+        environ: variables for ``${env.NAME}`` expansion; ``None`` = ``os.environ``.
+
+    The file is re-read on every call, so edits by hand are seen at once. Writes keep the
+    user's comments and layout (tomlkit), go through a temporary file and ``os.replace``
+    (a crash never leaves half a file) and leave the file at mode 0600. Secrets are never
+    written: :attr:`ConnectionSpec.secrets` is ignored here.
+    """
+
+    def __init__(self, path: str | None = None, environ: Mapping[str, str] | None = None):
+        self.path = path or default_config_path()
+        self._environ = environ
+
+    def __repr__(self) -> str:
+        return f"ConnectionStore({self.path!r})"
+
+    def _read(self) -> str | None:
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(self.path, None, f"cannot read the config file: {exc}") from None
+
+    def load(self) -> list[ConnectionSpec]:
+        """Every saved connection, in file order, with ``${env.…}`` expanded.
+
+        Raises:
+            ConfigError: bad TOML, unknown provider or key, a secret in the file, a
+                missing variable without default, a duplicate name. A missing file is
+                no connections.
+        """
+        text = self._read()
+        if text is None:
+            return []
+        env = os.environ if self._environ is None else self._environ
+        return config_file.parse_specs(text, self.path, env)
+
+    def names(self) -> list[str]:
+        """Names of the saved connections, in file order (raises like :meth:`load`)."""
+        return [spec.name for spec in self.load()]
+
+    def get(self, name: str) -> ConnectionSpec:
+        """The saved connection called ``name``.
+
+        Raises:
+            KeyError: no such connection. ConfigError: as :meth:`load`.
+        """
+        for spec in self.load():
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def save(self, spec: ConnectionSpec) -> None:
+        """Add ``spec`` or update the connection of the same name, keeping the rest of the
+        file (comments, order, other connections) as it was. Values the file spells as
+        ``${env.NAME}`` stay that way when their expansion is unchanged.
+
+        Raises:
+            ConfigError: the existing file is malformed, or ``spec.name`` is not a valid
+                name (:data:`NAME_RE`) or its provider is unknown.
+            OSError: the file or its folder cannot be written.
+        """
+        text = self._read()
+        env = os.environ if self._environ is None else self._environ
+        new_text = config_write.with_spec(text or "", self.path, spec, env)
+        config_write.write_atomic(self.path, new_text)
+
+    def remove(self, name: str) -> bool:
+        """Delete the connection ``name`` from the file; False if it was not there."""
+        text = self._read()
+        if text is None:
+            return False
+        new_text = config_write.without_spec(text, self.path, name)
+        if new_text is None:
+            return False
+        config_write.write_atomic(self.path, new_text)
+        return True
+
+
+def resolve_target(text: str, store: ConnectionStore) -> tuple[ConnectionSpec, str, str] | None:
+    """Read ``NAME`` or ``NAME:bucket/prefix`` where NAME is a saved connection.
+
+    Returns ``(spec, bucket, prefix)``: bucket ``""`` means the connection's own default
+    (or its bucket list), prefix ``""`` the bucket root. Returns ``None`` when ``text`` is
+    not such a reference (a URI such as ``s3://b``, a path, an unknown name): the caller
+    then uses :func:`pail.uri.parse_uri`. A saved name wins over a same-named folder in
+    the current directory; type ``./name`` for the folder.
+
+    Raises:
+        ConfigError: the config file is malformed (only read when ``text`` looks like a
+            reference).
+    """
+    name, _, rest = text.partition(":")
+    if not NAME_RE.match(name) or rest.startswith("//"):
+        return None
+    try:
+        spec = store.get(name)
+    except KeyError:
+        return None
+    bucket, _, prefix = rest.lstrip("/").partition("/")
+    return spec, bucket, prefix

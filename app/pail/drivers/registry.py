@@ -37,6 +37,8 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             secret_access_key=secrets.secret_access_key if secrets else None,
             session_token=secrets.session_token if secrets else None,
             client=client,
+            client_options=spec.client_options,
+            write_args=spec.write_args,
         )
     if spec.provider == "gcs":
         from pail.drivers.gcs import GcsDriver
@@ -47,6 +49,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             service_account_info=secrets.service_account_info if secrets else None,
             anonymous=spec.anonymous,
             client=client,
+            **_gcs_options(spec.client_options),
         )
     if spec.provider == "local":
         from pail.drivers.local import LocalDriver
@@ -55,3 +58,9 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             raise ValueError(f"connection {spec.name!r}: a local connection needs a folder")
         return LocalDriver(spec.root, single_bucket=spec.single_bucket)
     raise ValueError(f"connection {spec.name!r}: unknown provider {spec.provider!r}")
+
+
+def _gcs_options(options: Any) -> dict[str, Any]:
+    """The client options GcsDriver takes (attempts and timeouts in seconds)."""
+    kinds = {"max_attempts": int, "connect_timeout": float, "read_timeout": float}
+    return {k: kinds[k](v) for k, v in dict(options or {}).items() if k in kinds}

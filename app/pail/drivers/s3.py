@@ -27,6 +27,7 @@ the region from ``x-amz-bucket-region`` or the error body.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -43,6 +44,8 @@ _HEAD_EXTRA_NAMES = (
     "WebsiteRedirectLocation"
 )
 _HEAD_EXTRA = tuple(_HEAD_EXTRA_NAMES.split())
+# Client options that botocore reads from Config(s3={...}) rather than Config itself.
+_S3_CONFIG_KEYS = ("addressing_style", "payload_signing_enabled", "use_accelerate_endpoint")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -68,6 +71,13 @@ class S3Driver:
         client: a ready boto3 S3 client to use instead (tests point one at moto).
         max_attempts: total attempts per call, first included (botocore ``standard`` mode).
         connect_timeout, read_timeout: socket timeouts in seconds.
+        client_options: botocore ``Config`` settings from a saved connection
+            (``[connections.NAME.client]``, keys in :data:`pail.config_file.CLIENT_OPTIONS`):
+            ``max_attempts``/``retry_mode`` go to ``retries``, ``addressing_style``,
+            ``payload_signing_enabled`` and ``use_accelerate_endpoint`` to ``s3``, the rest
+            to ``Config`` itself. They override the bounded defaults above.
+        write_args: extra arguments for writes (``ServerSideEncryption``, ``SSEKMSKeyId``,
+            ``ACL``), kept in :attr:`write_args` for the operations that write.
 
     No network call happens until the first operation; the client is built once, under a
     lock, so a driver can be shared by worker threads.
@@ -90,7 +100,11 @@ class S3Driver:
         max_attempts: int = 3,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        client_options: Mapping[str, Any] | None = None,
+        write_args: Mapping[str, Any] | None = None,
     ) -> None:
+        self._client_options = dict(client_options or {})
+        self.write_args: dict[str, Any] = dict(write_args or {})
         self._endpoint_url = endpoint_url or None
         self._region = region or None
         self._profile = profile or None
@@ -154,10 +168,27 @@ class S3Driver:
             "read_timeout": self._timeouts[1],
             "retries": {"mode": "standard", "total_max_attempts": self._max_attempts},
         }
+        for key, value in self._client_options.items():
+            if key == "max_attempts":
+                options["retries"]["total_max_attempts"] = max(1, int(value))
+            elif key == "retry_mode":
+                options["retries"]["mode"] = value
+            elif key in _S3_CONFIG_KEYS:
+                options["s3"][key] = value
+            else:
+                options[key] = value
         if self._anonymous:
             options["signature_version"] = UNSIGNED
         try:
             return session.client("s3", endpoint_url=self._endpoint_url, config=Config(**options))
+        except TypeError as exc:  # a client option botocore's Config does not take
+            raise InvalidRequest(
+                f"invalid client option: {exc}",
+                operation="CreateClient",
+                provider=self.provider,
+                code="InvalidClientOption",
+                endpoint=self._endpoint_url,
+            ) from exc
         except ValueError as exc:  # botocore: "Invalid endpoint: host:9000" (no scheme)
             raise InvalidRequest(
                 f"invalid endpoint URL {self._endpoint_url!r}: give scheme and host, "

@@ -1,0 +1,266 @@
+"""``pail connection add|list|show|test|remove|import-env``: saved connections.
+
+Settings go to the config file (:class:`pail.config.ConnectionStore`), secrets to the OS
+keyring (:mod:`pail.credentials`). Secrets are read from hidden prompts or, with
+``--secret-stdin``, one per line from stdin; never from the command line (argv is visible
+to every user of the machine in ``ps``), and never printed: ``show`` and ``test`` print the
+credential source and a masked identity only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from pail.cli_import_env import import_env_command
+from pail.cli_listing import printable
+from pail.cli_secrets import (
+    ask_secrets,
+    check_name,
+    pairs,
+    refuse_without_keyring,
+    save_connection,
+    usage_error,
+)
+from pail.config import PROVIDERS, ConnectionSpec, ConnectionStore
+from pail.config_file import CLIENT_OPTIONS, WRITE_ARGS
+from pail.credentials import KeyringUnavailable, delete_secrets, keyring_status, resolve
+from pail.drivers.base import StorageDriver
+from pail.uri import Location
+
+
+def open_resolved(spec: ConnectionSpec) -> StorageDriver:
+    """The driver for ``spec`` with its credentials resolved (:func:`pail.credentials.resolve`:
+    keyring, profile, environment, default chain). No network call is made."""
+    from pail.drivers.registry import open_driver
+
+    return open_driver(resolve(spec).spec)
+
+
+def target_location(spec: ConnectionSpec, bucket: str, prefix: str) -> Location:
+    """The :class:`~pail.uri.Location` of ``bucket``/``prefix`` inside a connection (for a
+    local connection, the bucket's folder is its ``root``)."""
+    root = None
+    if spec.provider == "local":
+        root = spec.root if spec.single_bucket else os.path.join(spec.root or "", bucket)
+    return Location(spec.provider, bucket, prefix, root)
+
+
+def _get(store: ConnectionStore, name: str) -> ConnectionSpec:
+    try:
+        return store.get(name)
+    except KeyError:
+        raise usage_error(
+            f"no saved connection {printable(name)!r} in {store.path} (see `pail connection list`)"
+        ) from None
+
+
+@click.group("connection", short_help="Saved connections: add, list, show, test, remove.")
+def connection_group() -> None:
+    """Saved connections: settings in the config file, secrets in the OS keyring.
+
+    Open one with `pail NAME` or `pail NAME:bucket/prefix`; every command taking a URI
+    takes NAME:bucket/prefix too (`pail ls lab:artifacts/runs/`).
+    """
+
+
+@connection_group.command("add")
+@click.argument("name")
+@click.option("--provider", type=click.Choice(PROVIDERS), required=True)
+@click.option("--endpoint-url", metavar="URL", help="S3-compatible endpoint (MinIO, Ceph, R2).")
+@click.option("--region", metavar="NAME", help="S3 region.")
+@click.option("--profile", metavar="NAME", help="AWS named profile (~/.aws/config).")
+@click.option("--path-style", is_flag=True, help="Path-style S3 addressing.")
+@click.option("--anonymous", is_flag=True, help="Unsigned requests (public buckets); no secrets.")
+@click.option("--bucket", metavar="BUCKET", help="Bucket to open first.")
+@click.option("--prefix", metavar="PREFIX", default="", help="Prefix inside --bucket.")
+@click.option("--root", metavar="FOLDER", help="Local provider: the folder of buckets.")
+@click.option("--single-bucket", is_flag=True, help="Local provider: --root is one bucket.")
+@click.option("--credentials-file", metavar="PATH", help="GCS service-account file (by path).")
+@click.option("--project", metavar="ID", help="GCS project id.")
+@click.option("--client", multiple=True, metavar="KEY=VALUE", help="Client option (repeatable).")
+@click.option("--write", multiple=True, metavar="KEY=VALUE", help="Write argument (repeatable).")
+@click.option("--secret-stdin", is_flag=True, help="Read secrets from stdin, one per line.")
+@click.option("--no-secrets", is_flag=True, help="Do not ask for secrets.")
+@click.option("--replace", "replace_ok", is_flag=True, help="Overwrite an existing connection.")
+def add_command(name: str, **opts: Any) -> None:
+    """Save connection NAME; prompt for its secrets (hidden) and keep them in the keyring.
+
+    S3 asks for the access key id, secret access key and session token; GCS for a
+    service-account key file whose content goes into the keyring. Empty answers mean
+    none (credentials then come from the profile, the environment or the SDK's chain).
+    With --secret-stdin the same values are read one per line from stdin.
+    """
+    check_name(name)
+    provider = opts["provider"]
+    if provider == "local" and not opts["root"]:
+        raise usage_error("a local connection needs --root FOLDER")
+    spec = ConnectionSpec(
+        name=name,
+        provider=provider,
+        endpoint_url=opts["endpoint_url"],
+        region=opts["region"],
+        profile=opts["profile"],
+        path_style=opts["path_style"],
+        anonymous=opts["anonymous"],
+        bucket=opts["bucket"],
+        prefix=_as_prefix(opts["prefix"]),
+        root=os.path.abspath(os.path.expanduser(opts["root"])) if opts["root"] else None,
+        single_bucket=opts["single_bucket"],
+        credentials_file=opts["credentials_file"],
+        project=opts["project"],
+        client_options=pairs(opts["client"], CLIENT_OPTIONS, "--client"),
+        write_args=pairs(opts["write"], WRITE_ARGS, "--write"),
+        saved=True,
+    )  # fmt: skip
+    store = ConnectionStore()
+    if name in store.names() and not opts["replace_ok"]:  # before asking for any secret
+        raise usage_error(f"connection {name!r} already exists; add --replace to overwrite it")
+    secrets = None
+    if not (opts["no_secrets"] or opts["anonymous"] or provider == "local"):
+        status = keyring_status()
+        if not status.usable:  # say so before the user types a secret
+            raise refuse_without_keyring(name, status.message)
+        secrets = ask_secrets(provider, opts["secret_stdin"])
+    click.echo(save_connection(store, spec, secrets, opts["replace_ok"]))
+    resolved = resolve(replace(spec, secrets=None))
+    click.echo(f"credentials: {_source_line(resolved.source, resolved.identity)}")
+
+
+def _as_prefix(prefix: str) -> str:
+    return prefix + "/" if prefix and not prefix.endswith("/") else prefix
+
+
+def _source_line(source: str, identity: str | None) -> str:
+    return source + (f" ({printable(identity)})" if identity else "")
+
+
+def _endpoint_of(spec: ConnectionSpec) -> str:
+    if spec.provider == "local":
+        return spec.root or ""
+    return spec.endpoint_url or ("AWS" if spec.provider == "s3" else "Google Cloud Storage")
+
+
+@connection_group.command("list")
+def list_command() -> None:
+    """List saved connections: name, provider, endpoint and credential source."""
+    store = ConnectionStore()
+    specs = store.load()
+    if not specs:
+        click.echo(
+            f"No saved connections in {store.path}. Add one: pail connection add NAME "
+            "--provider s3 --endpoint-url URL",
+            err=True,
+        )
+        return
+    rows = [("NAME", "PROVIDER", "ENDPOINT", "CREDENTIALS")]
+    for spec in specs:
+        resolved = resolve(spec)
+        rows.append(
+            (
+                spec.name,
+                spec.provider,
+                printable(_endpoint_of(spec)),
+                _source_line(resolved.source, resolved.identity),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def describe(spec: ConnectionSpec, path: str) -> list[tuple[str, str]]:
+    """``(label, value)`` rows for ``show``: settings, credential source, masked identity
+    and the keyring's state; never a secret."""
+    resolved = resolve(spec)
+    rows = [("Name", spec.name), ("Provider", spec.provider), ("Endpoint", _endpoint_of(spec))]
+    for label, value in (
+        ("Region", spec.region),
+        ("Profile", spec.profile),
+        ("Path style", "yes" if spec.path_style else None),
+        ("Anonymous", "yes" if spec.anonymous else None),
+        ("Bucket", spec.bucket),
+        ("Prefix", spec.prefix),
+        ("Single bucket", "yes" if spec.single_bucket else None),
+        ("Credentials file", spec.credentials_file),
+        ("Project", spec.project),
+    ):
+        if value:
+            rows.append((label, value))
+    for key, value in spec.client_options.items():
+        rows.append((f"Client {key}", str(value)))
+    for key, value in spec.write_args.items():
+        rows.append((f"Write {key}", str(value)))
+    rows.append(("Credentials", resolved.source))
+    if resolved.identity:
+        rows.append(("Identity", resolved.identity))
+    status = keyring_status()
+    rows.append(("Keyring", status.backend if status.usable else f"unusable: {status.message}"))
+    rows.append(("Config file", path))
+    return rows
+
+
+@connection_group.command("show")
+@click.argument("name")
+def show_command(name: str) -> None:
+    """Show a saved connection: settings, credential source, masked identity."""
+    store = ConnectionStore()
+    for label, value in describe(_get(store, name), store.path):
+        click.echo(f"{label + ':':22} {printable(value)}")
+
+
+@connection_group.command("test")
+@click.argument("name")
+def test_command(name: str) -> None:
+    """Try a saved connection: list its default bucket/prefix (first page), or its buckets.
+
+    Prints OK with what was found, or the error's fields and a hint; the exit status is
+    the one `pail ls` would give (5 for rejected credentials, 4 for access denied ...)."""
+    store = ConnectionStore()
+    spec = _get(store, name)
+    resolved = resolve(spec)
+    from pail.drivers.registry import open_driver
+
+    driver = open_driver(resolved.spec)
+    who = _source_line(resolved.source, resolved.identity)
+    if spec.bucket:
+        page = driver.list_page(spec.bucket, spec.prefix, page_size=1000)
+        prefixes = sum(1 for e in page.entries if e.is_prefix)
+        objects = len(page.entries) - prefixes
+        more = " (more pages follow)" if page.next_token else ""
+        where = target_location(spec, spec.bucket, spec.prefix).uri
+        click.echo(
+            f"OK {name}: {printable(where)}: {objects} objects, {prefixes} prefixes on the "
+            f"first page{more}; credentials: {who}"
+        )
+    else:
+        buckets = driver.list_buckets()
+        click.echo(f"OK {name}: {len(buckets)} buckets; credentials: {who}")
+
+
+@connection_group.command("remove")
+@click.argument("name")
+def remove_command(name: str) -> None:
+    """Remove a saved connection: its config entry and its keyring entry."""
+    store = ConnectionStore()
+    removed = store.remove(name)
+    try:
+        deleted = delete_secrets(name)
+    except KeyringUnavailable as exc:
+        if not removed:
+            raise usage_error(f"no saved connection {printable(name)!r} in {store.path}") from None
+        click.echo(f"removed connection {name!r} from {store.path}")
+        click.echo(f"pail: warning: could not check the keyring for its secrets: {exc}", err=True)
+        return
+    if not removed and not deleted:
+        raise usage_error(f"no saved connection {printable(name)!r} in {store.path}")
+    done = [f"removed connection {name!r} from {store.path}"] if removed else []
+    if deleted:
+        done.append("deleted its secrets from the OS keyring")
+    click.echo("; ".join(done))
+
+
+connection_group.add_command(import_env_command)

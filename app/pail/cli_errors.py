@@ -1,0 +1,72 @@
+"""Exit statuses and the one way the command line reports an expected failure.
+
+The table of codes is in :mod:`pail.cli`'s module doc. Errors print as one summary line,
+the error's fields and a hint, never a traceback and never a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from pail.cli_listing import printable
+from pail.connection import ConfigError
+from pail.credentials import KeyringUnavailable
+from pail.drivers.errors import (
+    AccessDenied,
+    EndpointUnreachable,
+    InvalidCredentials,
+    NotFound,
+    StorageError,
+)
+from pail.uri import InvalidURI
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_DENIED = 4
+EXIT_CREDENTIALS = 5
+EXIT_UNREACHABLE = 6
+EXIT_KEYRING = 7
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit status for an exception (see the table in the module doc)."""
+    if isinstance(exc, (InvalidURI, ConfigError)):
+        return EXIT_USAGE
+    if isinstance(exc, KeyringUnavailable):
+        return EXIT_KEYRING
+    if isinstance(exc, NotFound):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, AccessDenied):
+        return EXIT_DENIED
+    if isinstance(exc, InvalidCredentials):
+        return EXIT_CREDENTIALS
+    if isinstance(exc, EndpointUnreachable):
+        return EXIT_UNREACHABLE
+    return EXIT_ERROR
+
+
+class CliError(click.ClickException):
+    """An expected failure: printed to stderr as plain lines, exits with ``exit_code``."""
+
+    def __init__(self, lines: list[str], exit_code: int) -> None:
+        super().__init__(lines[0] if lines else "error")
+        self.lines = lines
+        self.exit_code = exit_code
+
+    @classmethod
+    def from_exception(cls, exc: Exception) -> CliError:
+        """One summary line, then (for storage errors) every field and the hint."""
+        lines = [f"pail: error: {printable(str(exc))}"]
+        if isinstance(exc, StorageError):
+            lines += [f"  {f.label}: {printable(f.value)}" for f in exc.fields()]
+            if exc.hint:
+                lines.append(f"  Hint: {exc.hint}")
+        return cls(lines, exit_code_for(exc))
+
+    def show(self, file: Any = None) -> None:
+        click.echo("\n".join(self.lines), file=file, err=True)
