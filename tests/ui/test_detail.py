@@ -116,10 +116,11 @@ def test_prefix_bucket_and_connection_details(s3_endpoint):
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             text = detail_text(app)  # the cursor starts on the connection
-            assert "Provider       s3" in text
-            assert f"Endpoint       {s3_endpoint}" in text
-            assert "Region         us-east-1" in text
-            assert "Access key id  AKIA…3456" in text
+            assert "Provider     s3" in text
+            assert f"Endpoint     {s3_endpoint}" in text
+            assert "Region       us-east-1" in text
+            assert "Credentials  in memory" in text
+            assert "Identity     AKIA…3456" in text
             assert "AKIAEXAMPLEKEY123456" not in text and "very-secret-value" not in text
             await open_node(pilot, find(app, "moto", "art"))
             assert "Region   us-east-1" in detail_text(app)

@@ -20,7 +20,17 @@ from conftest import moto_backend, s3_client, seed_keys
 from pail.config import Secrets
 from pail.drivers.errors import StorageError
 from pail.drivers.registry import open_driver
-from ui.ui_helpers import SIZE, find, make_app, open_node, s3_spec, select, settle, tree_of
+from ui.ui_helpers import (
+    SIZE,
+    find,
+    make_app,
+    open_node,
+    s3_spec,
+    select,
+    settle,
+    stable_resolver,
+    tree_of,
+)
 
 MODIFIED = datetime(2025, 5, 20, 9, 30, 0)  # naive UTC, as moto keeps it
 PARAMS = b"""{
@@ -123,7 +133,7 @@ def test_403_node(snap_compare, moto_iam_server, utc):
         await settle(pilot)
         await select(pilot, find(pilot.app, "read-only", moto_iam_server.bucket))
 
-    app = make_app([spec], factory)
+    app = make_app([spec], factory, resolver=stable_resolver)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 

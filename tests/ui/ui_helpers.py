@@ -13,6 +13,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets.tree import TreeNode
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from pail import credentials
 from pail.config import ConnectionSpec
 from pail.drivers.base import StorageDriver
 from pail.drivers.registry import open_driver
@@ -55,6 +57,13 @@ def s3_spec(endpoint: str, name: str = "moto", **kwargs: Any) -> ConnectionSpec:
     )
 
 
+def stable_resolver(spec: ConnectionSpec) -> credentials.Resolved:
+    """:func:`pail.credentials.resolve`, with the masked identity replaced by a fixed one
+    (moto's IAM access key ids are random: snapshots would change on every run)."""
+    resolved = credentials.resolve(spec)
+    return replace(resolved, identity="AKIA…TEST" if resolved.identity else None)
+
+
 async def settle(pilot: Pilot, rounds: int = 500) -> None:
     """Wait until no worker runs and every message they posted has been handled."""
     app = pilot.app
@@ -82,11 +91,12 @@ async def until(pilot: Pilot, predicate: Callable[[], bool], what: str, rounds: 
 
 
 def tree_of(app: PailApp) -> BucketTree:
-    return app.screen.query_one(BucketTree)
+    """The main screen's tree (also while another screen is on top)."""
+    return app.main_screen.query_one(BucketTree)
 
 
 def detail_of(app: PailApp) -> DetailPane:
-    return app.screen.query_one(DetailPane)
+    return app.main_screen.query_one(DetailPane)
 
 
 def detail_text(app: PailApp) -> str:

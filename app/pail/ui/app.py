@@ -3,7 +3,12 @@
 Usage (what the CLI does)::
 
     from pail.ui.app import PailApp
-    PailApp(connections, driver_factory=open_driver, title="pail").run()
+    PailApp(connections, title="pail").run()
+
+The tree's roots are the given connections (opened at start) followed by the saved
+connections of the config file not among them (opened when expanded). Opening a connection
+resolves its credentials (:func:`pail.credentials.resolve`: keyring, profile, environment,
+default chain) in a worker, then builds its driver from the resolved spec.
 """
 
 from __future__ import annotations
@@ -14,17 +19,22 @@ from datetime import datetime, timezone
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 
-from pail.config import ConnectionSpec
+from pail import credentials
+from pail.config import ConfigError, ConnectionSpec, ConnectionStore
+from pail.credentials import KeyringStatus
 from pail.drivers.base import StorageDriver
+from pail.drivers.errors import InvalidCredentials
 from pail.drivers.registry import open_driver
 from pail.ui.executor import DaemonPool
-from pail.ui.messages import WorkFailed
+from pail.ui.messages import DetailJob, KeyringChecked, WorkFailed
+from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
 from pail.ui.text import one_line
-from pail.ui.widgets.bucket_tree import BucketTree
+from pail.ui.widgets.bucket_tree import BucketTree, Resolver
 
 
 def _utc_now() -> datetime:
@@ -35,13 +45,19 @@ class PailApp(App[None]):
     """Browse the given connections in a tree | detail screen.
 
     Args:
-        connections: one tree root per connection; their drivers are opened lazily, in a
-            worker, when the connection node is first expanded.
-        driver_factory: builds a connection's driver; may be slow or raise (the error is
-            shown on the connection node). Defaults to :func:`pail.drivers.registry.open_driver`.
+        connections: one tree root per connection, opened (in workers) at start.
+        driver_factory: builds a connection's driver from its *resolved* spec (credentials
+            filled in by :func:`pail.credentials.resolve`); may be slow or raise (the error
+            is shown on the connection node). Defaults to
+            :func:`pail.drivers.registry.open_driver`.
         title: header title (default ``"pail"``).
         clock: returns "now" as an aware UTC datetime, for ages in the detail pane
             (tests pass a fixed clock).
+        store: the saved connections (default: ``ConnectionStore()``, the file at
+            :func:`pail.config.default_config_path`); they become further tree roots and
+            the connections screen (``C``) edits them.
+        resolver: finds a connection's credentials before its driver is built (default
+            :func:`pail.credentials.resolve`; runs in a worker: a keyring may block).
     """
 
     CSS_PATH = "styles/app.tcss"
@@ -54,6 +70,9 @@ class PailApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Quit pail", id="app.quit"),
     ]
 
+    #: The keyring's state, checked once at start in a worker (``None`` until then).
+    keyring: var[KeyringStatus | None] = var(None)
+
     def __init__(
         self,
         connections: list[ConnectionSpec],
@@ -61,20 +80,50 @@ class PailApp(App[None]):
         driver_factory: Callable[[ConnectionSpec], StorageDriver] = open_driver,
         title: str | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        store: ConnectionStore | None = None,
+        resolver: Resolver = credentials.resolve,
     ) -> None:
         super().__init__()
         self._connections = list(connections)
         self._driver_factory = driver_factory
         self._clock = clock
+        self.store = store if store is not None else ConnectionStore()
+        self._resolver = resolver
+        self._config_error = ""
         if title:
             self.title = title
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self._connections, self._driver_factory, self._clock)
+        given = {spec.name for spec in self._connections}
+        try:
+            saved = [spec for spec in self.store.load() if spec.name not in given]
+        except ConfigError as exc:  # shown once mounted; the given connections still open
+            saved, self._config_error = [], str(exc)
+        self.main_screen = MainScreen(
+            self._connections,
+            self._driver_factory,
+            self._clock,
+            store=self.store,
+            saved=saved,
+            resolver=self._resolver,
+        )
+        return self.main_screen
 
     def on_load(self) -> None:
         # Daemon I/O threads: quitting never waits for a hung request (see executor.py).
         asyncio.get_running_loop().set_default_executor(DaemonPool())
+
+    def on_mount(self) -> None:
+        if self._config_error:
+            self.notify(self._config_error, title="Config file", severity="error", markup=False)
+
+        def check() -> None:  # a Secret Service probe talks D-Bus: not on the event loop
+            self.post_message(KeyringChecked(credentials.keyring_status()))
+
+        self.run_worker(check, thread=True, exit_on_error=False, group="keyring-status")
+
+    def on_keyring_checked(self, message: KeyringChecked) -> None:
+        self.keyring = message.status
 
     def on_work_failed(self, message: WorkFailed) -> None:
         """The one error route: every worker failure comes here and goes back to the
@@ -87,6 +136,10 @@ class PailApp(App[None]):
             show(message)
         else:
             self.notify(one_line(message.error), severity="error", markup=False)
+        if isinstance(message.error, InvalidCredentials):
+            conn = _connection_of(message)
+            if conn is not None:
+                self.main_screen.credentials_failed(conn, message.error)
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -98,4 +151,15 @@ class PailApp(App[None]):
                 if isinstance(binding, Binding):
                     description = binding.tooltip or binding.description
                     keys.append((binding.key_display or binding.key, description))
-        self.push_screen(HelpScreen(keys))
+        self.push_screen(HelpScreen(keys, keyring=self.keyring))
+
+
+def _connection_of(message: WorkFailed) -> Connection | None:
+    """The connection whose request failed: a tree level's, or the detail pane's node's."""
+    if isinstance(message.target, NodeData):
+        return message.target.conn
+    if isinstance(message.target, DetailJob):
+        data = getattr(message.origin, "data", None)
+        if isinstance(data, NodeData):
+            return data.conn
+    return None

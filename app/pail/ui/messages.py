@@ -16,12 +16,41 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
+from pail.config import ConnectionSpec
 from pail.drivers.base import Bucket, Entry, ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.preview import Preview
 
 if TYPE_CHECKING:
-    from pail.ui.nodes import NodeData
+    from pail.credentials import KeyringStatus, Resolved
+    from pail.ui.connection_ops import SaveOutcome, TestOutcome
+    from pail.ui.nodes import Connection, NodeData
+
+
+@dataclass(eq=False)
+class ConnectionResolved(Message):
+    """A connection's credentials were resolved (``credentials.resolve(spec)`` returned):
+    which source is in use and the masked identity, never a secret."""
+
+    target: NodeData
+    generation: int
+    resolved: Resolved
+
+
+@dataclass(eq=False)
+class CredentialsFailed(Message):
+    """A request of ``conn`` failed with InvalidCredentials / ExpiredCredentials /
+    NoCredentials; the main screen offers to fix it (once per opening)."""
+
+    conn: Connection
+    error: StorageError
+
+
+@dataclass(eq=False)
+class KeyringChecked(Message):
+    """``credentials.keyring_status()`` answered (checked once, in a worker, at start)."""
+
+    status: KeyringStatus
 
 
 @dataclass(eq=False)
@@ -118,3 +147,36 @@ class WorkFailed(Message):
     target: Any
     generation: int
     error: StorageError
+
+
+@dataclass(eq=False)
+class ConnectionSaveFinished(Message):
+    """The connection form's save worker finished (see :class:`SaveOutcome`)."""
+
+    outcome: SaveOutcome
+
+
+@dataclass(eq=False)
+class ConnectionTested(Message):
+    """A connection test finished on the connections screen."""
+
+    outcome: TestOutcome
+
+
+@dataclass(eq=False)
+class ConnectionRemoved(Message):
+    """A saved connection was removed (``note`` says what could not be done, or "")."""
+
+    name: str
+    removed: bool
+    note: str
+
+
+@dataclass(eq=False)
+class ConnectionsLoaded(Message):
+    """The connections screen read the config file and each connection's credential
+    source: ``sources`` maps name -> "keyring · AKIA…WXYZ"; ``error`` is a broken file."""
+
+    specs: tuple[ConnectionSpec, ...]
+    sources: dict[str, str]
+    error: str

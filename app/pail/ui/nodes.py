@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pail.config import ConnectionSpec
 from pail.drivers.base import Bucket, Entry, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.listing import LevelPager
 from pail.uri import PROVIDER_SCHEME, format_uri
+
+if TYPE_CHECKING:
+    from pail.credentials import Resolved
 
 NodeKind = Literal["connection", "bucket", "prefix", "object", "loading", "more", "note"]
 
@@ -29,12 +32,25 @@ PLACEHOLDER_KINDS = ("loading", "more", "note")
 
 @dataclass(eq=False)
 class Connection:
-    """One connection: its settings and, once opened (in a worker), its driver."""
+    """One connection: its settings and, once opened (in a worker), its driver and the
+    credentials in use (source and masked identity; the secrets stay on ``resolved.spec``
+    in memory and are never drawn)."""
 
     spec: ConnectionSpec
     driver: StorageDriver | None = None
+    resolved: Resolved | None = None
     #: Pinned locations are expanded once, on the first listing of the connection.
     pins_opened: bool = False
+    #: The credential-failure modal was shown since the connection was (re)opened.
+    alerted: bool = False
+
+    def reset(self, spec: ConnectionSpec) -> None:
+        """Forget the driver and credentials so the next listing reopens with ``spec``."""
+        self.spec = spec
+        self.driver = None
+        self.resolved = None
+        self.pins_opened = False
+        self.alerted = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from pail.credentials import KeyringStatus
+
 #: Keys handled by the tree itself (Textual's Tree bindings), shown for completeness.
 TREE_KEYS = [
     ("↑ ↓", "Move the cursor"),
@@ -24,15 +26,20 @@ class HelpScreen(ModalScreen[None]):
 
     Args:
         bindings: ``(key, description)`` pairs of the app and main screen bindings.
+        keyring: the keyring's state; when it cannot store secrets its message (why, and
+            what fixes it) is shown here (the status bar says "see ?").
     """
 
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "Close help", id="help.close"),
     ]
 
-    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, bindings: list[tuple[str, str]], *, keyring: KeyringStatus | None = None
+    ) -> None:
         super().__init__()
         self._keys = bindings
+        self._keyring = keyring
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 3))
@@ -43,4 +50,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static(Text("pail — keys", style="bold"), id="help-title")
             yield Static(table, id="help-keys")
+            status = self._keyring
+            if status is not None:
+                if status.usable:
+                    note = Text(f"Keyring: {status.backend}: secrets are kept there.")
+                else:
+                    note = Text.assemble(("Keyring unavailable: ", "bold"), status.message)
+                yield Static(note, id="help-keyring")
             yield Static(Text("escape / ? / q close this help", style="dim"), id="help-foot")

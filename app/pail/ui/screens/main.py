@@ -1,8 +1,11 @@
-"""The main screen: the bucket tree beside the detail pane, header and footer.
+"""The main screen: the bucket tree beside the detail pane, header, status bar and footer.
 
-The header shows the URI of the node under the cursor; the footer the key bindings.
-The screen wires the tree to the detail pane and owns the node commands: refresh (``r``),
-filter (``/``) and copy URI (``c``).
+The header shows the URI of the node under the cursor; the status bar how its connection
+authenticates (credential source, masked identity) and the keyring's state; the footer the
+key bindings. The screen wires the tree to the detail pane and owns the node commands:
+refresh (``r``), filter (``/``), copy URI (``c``) and the connections screen (``C``). It
+also keeps the tree in step with saved connections, and when a connection's credentials
+fail it shows the credential-failure modal once per opening of that connection.
 """
 
 from __future__ import annotations
@@ -14,22 +17,36 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Tree
 from textual.widgets.tree import TreeNode
 
-from pail.config import ConnectionSpec
-from pail.ui.messages import FilterChanged, FilterClosed, LevelUpdated
-from pail.ui.nodes import NodeData
+from pail import credentials
+from pail.config import ConnectionSpec, ConnectionStore
+from pail.drivers.errors import StorageError
+from pail.ui.connection_ops import SaveOutcome, values_from_spec
+from pail.ui.messages import ConnectionResolved, FilterChanged, FilterClosed, LevelUpdated
+from pail.ui.nodes import Connection, NodeData
+from pail.ui.screens.connection_form import ConnectionForm
+from pail.ui.screens.connections import ConnectionsScreen
+from pail.ui.screens.credential_failure import (
+    CredentialChoice,
+    CredentialFailureScreen,
+    CredentialProblem,
+)
 from pail.ui.text import one_line
-from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory
+from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
 from pail.ui.widgets.filter_bar import FilterBar
+from pail.ui.widgets.status_bar import StatusBar
 
 
 class MainScreen(Screen[None]):
     """Tree | detail. See the module doc.
 
     Args:
-        connections: connection specs, one tree root each.
+        connections: connection specs, one tree root each, opened at start.
         driver_factory: builds a connection's driver (called in a worker thread).
         clock: "now" for ages in the detail pane.
+        store: the saved connections' config file.
+        saved: saved connections not among ``connections``: roots opened on demand.
+        resolver: resolves credentials before the driver is built (in the same worker).
     """
 
     BINDINGS = [
@@ -55,24 +72,49 @@ class MainScreen(Screen[None]):
             tooltip="Copy the URI of the node at the cursor to the clipboard",
             id="node.copy_uri",
         ),
+        Binding(
+            "C",
+            "connections",
+            "Connections",
+            key_display="C",
+            tooltip="Saved connections: add, edit, remove, test, open (shift+c)",
+            id="app.connections",
+        ),
     ]
 
     def __init__(
-        self, connections: list[ConnectionSpec], driver_factory: DriverFactory, clock: Clock
+        self,
+        connections: list[ConnectionSpec],
+        driver_factory: DriverFactory,
+        clock: Clock,
+        *,
+        store: ConnectionStore,
+        saved: list[ConnectionSpec] | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         super().__init__()
         self._connections = connections
+        self._saved = saved or []
         self._driver_factory = driver_factory
+        self._resolver = resolver
         self._clock = clock
+        self.store = store
         self._filter_level: TreeNode[NodeData] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         with Horizontal(id="panes"):
             with Vertical(id="tree-pane"):
-                yield BucketTree(self._connections, self._driver_factory, id="tree")
+                yield BucketTree(
+                    self._connections,
+                    self._driver_factory,
+                    resolver=self._resolver,
+                    saved=self._saved,
+                    id="tree",
+                )
                 yield FilterBar(id="filter")
             yield DetailPane(clock=self._clock, id="detail")
+        yield StatusBar(id="status")
         yield Footer()
 
     @property
@@ -85,8 +127,14 @@ class MainScreen(Screen[None]):
         """The detail pane."""
         return self.query_one(DetailPane)
 
+    @property
+    def status(self) -> StatusBar:
+        """The status bar."""
+        return self.query_one(StatusBar)
+
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
+        self.watch(self.app, "keyring", self.status.set_keyring)
         self.tree.focus()
 
     # -- tree -> detail --------------------------------------------------------------------
@@ -94,8 +142,16 @@ class MainScreen(Screen[None]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         data = event.node.data
         self.sub_title = one_line(data.uri) if data is not None else ""
+        self.status.show(data.conn if data is not None else None)
         if data is not self.detail.data:
             self.detail.show(data)
+
+    def on_connection_resolved(self, message: ConnectionResolved) -> None:
+        shown = self.detail.data
+        if shown is not None and shown.conn is message.target.conn:
+            self.status.show(shown.conn)
+            if shown.kind == "connection":
+                self.detail.redraw(preview=False)
 
     def on_level_updated(self, message: LevelUpdated) -> None:
         shown = self.detail.data
@@ -141,3 +197,93 @@ class MainScreen(Screen[None]):
         uri = node.data.uri
         self.app.copy_to_clipboard(uri)
         self.notify(f"Copied {one_line(uri)}", markup=False)
+
+    # -- connections -----------------------------------------------------------------------
+
+    def action_connections(self) -> None:
+        """Open the connections screen."""
+        self.app.push_screen(ConnectionsScreen(self.store, self, self._driver_factory))
+
+    def connection_saved(self, outcome: SaveOutcome) -> None:
+        """Bring the tree in step with a saved (added, edited or renamed) connection: a
+        new root appears closed; an edited one is reopened with its new settings."""
+        spec = outcome.spec
+        if spec is None:
+            return
+        old = outcome.previous_name or spec.name
+        if self.tree.connection_node(old) is not None:
+            self.tree.reopen_connection(old, spec)
+        else:
+            self.tree.add_connection(spec)
+        self._refresh_shown()
+
+    def connection_removed(self, name: str) -> None:
+        """Drop the root of a removed connection."""
+        self.tree.remove_connection(name)
+        self._refresh_shown()
+
+    def open_connection(self, spec: ConnectionSpec) -> None:
+        """Put the cursor on ``spec``'s root (adding it if missing) and open it."""
+        tree = self.tree
+        node = tree.connection_node(spec.name) or tree.add_connection(spec)
+        if not node.is_expanded:
+            node.expand()
+        tree.move_cursor(node)
+        tree.focus()
+
+    def _refresh_shown(self) -> None:
+        node = self.tree.cursor_node
+        data = node.data if node is not None else None
+        self.status.show(data.conn if data is not None else None)
+        self.detail.show(data)
+
+    def credentials_failed(self, conn: Connection, error: StorageError) -> None:
+        """Show the credential-failure modal for ``conn`` (once until it is reopened)."""
+        if conn.alerted or conn.spec.provider == "local":
+            return
+        conn.alerted = True
+        resolved = conn.resolved
+        spec = resolved.spec if resolved is not None else conn.spec
+        problem = CredentialProblem(
+            connection=conn.spec.name,
+            error=error,
+            source=resolved.source if resolved is not None else "",
+            identity=resolved.identity if resolved is not None else None,
+            command=credentials.refresh_command(spec, error),
+            can_reenter=not conn.spec.anonymous,
+        )
+
+        def chosen(choice: CredentialChoice | None) -> None:
+            if choice is not None and choice.action == "reenter":
+                self.reenter_secrets(conn)
+
+        self.app.push_screen(CredentialFailureScreen(problem), chosen)
+
+    def reenter_secrets(self, conn: Connection) -> None:
+        """Open the form on ``conn``'s secrets; once saved, the connection reopens with
+        them. An unsaved connection (from the command line) is saved by the form."""
+        spec = conn.spec
+        if spec.saved:
+            form = ConnectionForm(
+                self.store, editing=spec, focus_secrets=True, keyring=self.app_keyring
+            )
+        else:
+            form = ConnectionForm(
+                self.store,
+                values=values_from_spec(spec),
+                focus_secrets=True,
+                keyring=self.app_keyring,
+            )
+        old_name = spec.name
+
+        def saved(outcome: SaveOutcome | None) -> None:
+            if outcome is not None and outcome.spec is not None:
+                self.tree.reopen_connection(old_name, outcome.spec)
+                self._refresh_shown()
+
+        self.app.push_screen(form, saved)
+
+    @property
+    def app_keyring(self):
+        """The keyring's state as the app last checked it (``None`` while checking)."""
+        return getattr(self.app, "keyring", None)

@@ -14,10 +14,9 @@ node ("403 AccessDenied"); the detail pane shows the rest. Labels are built from
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
@@ -27,25 +26,41 @@ from pail.config import ConnectionSpec
 from pail.drivers.base import StorageDriver
 from pail.services.listing import LevelPager
 from pail.ui.failure import UnexpectedError
-from pail.ui.formatting import short_size
-from pail.ui.messages import BucketsListed, DriverOpened, LevelUpdated, PageListed, WorkFailed
+from pail.ui.messages import (
+    BucketsListed,
+    ConnectionResolved,
+    DriverOpened,
+    LevelUpdated,
+    PageListed,
+    WorkFailed,
+)
 from pail.ui.nodes import Connection, NodeData, NodeKind, connection_children
 from pail.ui.text import one_line
+from pail.ui.widgets.tree_labels import NodeLabels
 from pail.ui.workers import start_io
 
+if TYPE_CHECKING:
+    from pail.credentials import Resolved
+
 DriverFactory = Callable[[ConnectionSpec], StorageDriver]
+Resolver = Callable[[ConnectionSpec], "Resolved"]
 
 #: Keys fetched per page: S3's ListObjectsV2 maximum.
 PAGE_SIZE = 1000
 
 
-class BucketTree(Tree[NodeData]):
+class BucketTree(NodeLabels):
     """Tree of connections, buckets, prefixes and objects, loaded lazily in workers.
 
     Args:
-        connections: one root node per connection, in order.
+        connections: one root node per connection, in order; opened when the tree mounts.
         driver_factory: builds a driver for a connection; called in a worker thread the
             first time the connection is expanded (it may be slow or raise).
+        resolver: resolves a connection's credentials first (``credentials.resolve``: it
+            may block on a keyring unlock, so it runs in the same worker); the driver is
+            built from the resolved spec. ``None``: the factory gets the spec as given.
+        saved: further roots (saved connections) left closed until the user opens them,
+            so their credentials are only resolved when needed.
     """
 
     # Like ranger/lf/mc's tree: right opens a level (or steps into it), left closes it
@@ -71,6 +86,8 @@ class BucketTree(Tree[NodeData]):
         connections: list[ConnectionSpec],
         driver_factory: DriverFactory,
         *,
+        resolver: Resolver | None = None,
+        saved: Iterable[ConnectionSpec] = (),
         id: str | None = None,
     ) -> None:
         # node id -> (node._updates, width): rows are re-measured only when they change.
@@ -79,60 +96,59 @@ class BucketTree(Tree[NodeData]):
         self.show_root = False
         self.guide_depth = 3
         self._driver_factory = driver_factory
+        self._resolver = resolver
         self._highlighted: TreeNode[NodeData] | None = None
-        for spec in connections:
-            self._add_view(self.root, NodeData("connection", Connection(spec), spec.name))
+        self._open_at_mount = [self.add_connection(spec) for spec in connections]
+        for spec in saved:
+            self.add_connection(spec)
 
     def on_mount(self) -> None:
-        """Open every connection (in workers) and put the cursor on the first row."""
-        for node in list(self.root.children):
+        """Open the given connections (in workers) and put the cursor on the first row."""
+        for node in self._open_at_mount:
             node.expand()
         if self.root.children:
             self.cursor_line = 0
 
-    # -- drawing ---------------------------------------------------------------------------
+    # -- connections (the roots) -----------------------------------------------------------
 
-    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
-        """Icon and name, plus dim size for objects and a red badge for errors."""
+    def add_connection(self, spec: ConnectionSpec) -> TreeNode[NodeData]:
+        """Add a root for ``spec`` (closed: it opens when expanded)."""
+        return self._add_view(self.root, NodeData("connection", Connection(spec), spec.name))
+
+    def connection_node(self, name: str) -> TreeNode[NodeData] | None:
+        """The root of the connection called ``name``, if there is one."""
+        for node in self.root.children:
+            if node.data is not None and node.data.conn.spec.name == name:
+                return node
+        return None
+
+    def remove_connection(self, name: str) -> None:
+        """Remove the root of connection ``name`` and drop its in-flight listings."""
+        node = self.connection_node(name)
+        if node is None or node.data is None:
+            return
+        node.data.generation += 1
+        self.workers.cancel_group(self, _group(node.data))
+        node.remove()
+
+    def reopen_connection(self, name: str, spec: ConnectionSpec) -> TreeNode[NodeData] | None:
+        """Give connection ``name`` new settings (``spec``, maybe renamed) and, if it was
+        open, open it again: credentials are resolved anew and a new driver is built."""
+        node = self.connection_node(name)
+        if node is None or node.data is None:
+            return None
         data = node.data
-        label = node._label.copy()
-        if data is None:
-            return label
-        label.stylize(style)
-        if not self.is_mounted:
-            return label
-
-        def part(component: str) -> Style:
-            return self.get_component_rich_style(f"bucket-tree--{component}", partial=True)
-
-        kind_component = {"loading": "placeholder", "note": "placeholder"}.get(data.kind, data.kind)
-        label.stylize_before(part(kind_component))
-        pieces: list[tuple[str, Style] | Text] = []
-        if node.allow_expand:
-            icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
-            pieces.append((icon, base_style))
-        pieces.append(label)
-        for text, component in _decorations(data):
-            pieces.append((text, part(component) if component else base_style))
-        return Text.assemble(*pieces)
-
-    def get_label_width(self, node: TreeNode[NodeData]) -> int:
-        """Width in cells of :meth:`render_label`'s result, without styling it and cached
-        per node: Tree measures every row on each rebuild, 20,000 rows after 20 pages."""
-        cached = self._widths.get(node.id)
-        if cached is not None and cached[0] == node._updates:
-            return cached[1]
-        width = node._label.cell_len
-        if node.allow_expand:
-            width += cell_len(self.ICON_NODE)
-        if node.data is not None:
-            width += sum(cell_len(text) for text, _ in _decorations(node.data))
-        self._widths[node.id] = (node._updates, width)
-        return width
-
-    def line_text(self, node: TreeNode[NodeData]) -> str:
-        """The node's row as plain text (for tests and accessibility)."""
-        return self.render_label(node, Style(), Style()).plain
+        was_open = data.loaded or node.is_expanded
+        data.conn.reset(spec)
+        data.name = spec.name
+        node.set_label(Text(one_line(spec.name)))
+        self._reset_level(node)
+        if was_open:
+            if node.is_expanded:
+                self._start_level(node)
+            else:
+                node.expand()
+        return node
 
     def _add_view(self, parent: TreeNode[NodeData], data: NodeData) -> TreeNode[NodeData]:
         node = parent.add(
@@ -295,16 +311,26 @@ class BucketTree(Tree[NodeData]):
 
     def _connection_work(self, data: NodeData, generation: int) -> Callable[[], BucketsListed]:
         conn = data.conn
-        factory = self._driver_factory
+        factory, resolver = self._driver_factory, self._resolver
 
         def work() -> BucketsListed:
             driver = conn.driver
             if driver is None:
-                driver = factory(conn.spec)
+                spec = conn.spec
+                if resolver is not None:
+                    resolved = resolver(spec)
+                    self.post_message(ConnectionResolved(data, generation, resolved))
+                    spec = resolved.spec
+                driver = factory(spec)
                 self.post_message(DriverOpened(data, generation, driver))
             return BucketsListed(data, generation, tuple(driver.list_buckets()))
 
         return work
+
+    def on_connection_resolved(self, message: ConnectionResolved) -> None:
+        # Not stopped: the screen shows the source in the status bar too.
+        if message.generation == message.target.generation:
+            message.target.conn.resolved = message.resolved
 
     @staticmethod
     def _page_work(data: NodeData, generation: int, pager: LevelPager) -> Callable[[], PageListed]:
@@ -315,6 +341,8 @@ class BucketTree(Tree[NodeData]):
         return work
 
     def on_driver_opened(self, message: DriverOpened) -> None:
+        if message.generation != message.target.generation:
+            return  # the connection was reset (new secrets) while this one was opening
         if message.target.conn.driver is None:
             message.target.conn.driver = message.driver
 
@@ -404,21 +432,6 @@ class BucketTree(Tree[NodeData]):
         target = level.children[0] if level.children else level
         # Lines are rebuilt on the next refresh; move the cursor once they exist.
         self.call_after_refresh(self.move_cursor, target)
-
-
-def _decorations(data: NodeData) -> list[tuple[str, str]]:
-    """Text drawn after a node's name, with its component class suffix ("" = none)."""
-    out: list[tuple[str, str]] = []
-    if data.kind == "object" and data.entry is not None and data.entry.size is not None:
-        out.append((f"  {short_size(data.entry.size)}", "meta"))
-    if data.kind == "connection":
-        out.append((f"  {data.conn.spec.provider}", "meta"))
-    if data.filter:
-        out.append((f"  filter: {one_line(data.filter)}", "meta"))
-    if data.error is not None:
-        out.append((" ", ""))
-        out.append((f" {one_line(data.error.badge)} ", "badge"))
-    return out
 
 
 def _group(data: NodeData) -> str:

@@ -6,8 +6,8 @@
   (hex dump for binary data);
 * prefix / bucket: what has been listed so far; a bucket also its region
   (GetBucketLocation);
-* connection: provider, endpoint, region, profile; never a secret (the access key id is
-  masked with :func:`pail.config.mask`);
+* connection: provider, endpoint, region, profile, the credential source in use and the
+  identity (access key id masked like ``AKIA…WXYZ``, or a client email); never a secret;
 * any node whose request failed: every field of the error and its hint.
 
 Lookups run in one exclusive worker group, so moving the cursor cancels the previous
@@ -237,6 +237,12 @@ class DetailPane(VerticalScroll):
         driver = data.conn.driver
         endpoint = spec.endpoint_url or (driver.endpoint if driver else None)
         secrets = spec.secrets
+        resolved = data.conn.resolved
+        if resolved is not None:
+            source, identity = resolved.source, resolved.identity or ""
+        else:
+            source = "" if spec.provider == "local" else "resolved when opened"
+            identity = (mask(secrets.access_key_id) or "") if secrets else ""
         state = "open" if driver is not None else "not opened yet"
         if data.loading:
             state += ", listing buckets…"
@@ -249,7 +255,8 @@ class DetailPane(VerticalScroll):
             ("Folder", spec.root or ""),
             ("Project", spec.project or ""),
             ("Credentials file", spec.credentials_file or ""),
-            ("Access key id", (mask(secrets.access_key_id) or "") if secrets else ""),
+            ("Credentials", source),
+            ("Identity", identity),
             ("Path-style", "yes" if spec.path_style else ""),
             ("Anonymous", "yes (unsigned requests)" if spec.anonymous else ""),
             ("State", state),

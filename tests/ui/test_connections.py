@@ -1,0 +1,261 @@
+"""The connections screen and form against real parts: a config file on a tmp path, the
+in-memory keyring (``isolated_config`` in tests/conftest.py) and moto servers.
+
+Secrets are typed into the masked inputs; the tests check they reach the keyring and
+nothing else: not the config file, not the screen.
+"""
+
+from __future__ import annotations
+
+from conftest import free_port, seed_keys
+from pail.config import ConnectionSpec, Secrets
+from pail.ui.screens.confirm import ConfirmScreen
+from pail.ui.screens.connections import ConnectionsScreen
+from pail.ui.screens.main import MainScreen
+from ui.conn_helpers import (
+    keyring_entry,
+    open_connections,
+    open_form,
+    save,
+    store_at,
+    submit_form,
+    tick,
+    type_into,
+)
+from ui.ui_helpers import (
+    SIZE,
+    detail_text,
+    find,
+    make_app,
+    names,
+    open_node,
+    run,
+    screen_text,
+    settle,
+    tree_of,
+    until,
+)
+
+KEY_ID = "AKIAFORMTEST0000WXYZ"
+SECRET = "form-Secret-Value-9f3b1c"
+
+
+def table_rows(screen: ConnectionsScreen) -> list[list[str]]:
+    table = screen.query_one("#connections-table")
+    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def test_add_a_connection_through_the_form(s3_endpoint, tmp_path, isolated_config):
+    seed_keys("artifacts", {"runs/1/params.json": b"{}", "README.md": b"hi"})
+    store = store_at(tmp_path)
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = await open_connections(pilot)
+            assert "No saved connections yet" in screen_text(app)
+            form = await open_form(pilot)
+            await type_into(pilot, "name", "lab")
+            await type_into(pilot, "endpoint_url", s3_endpoint)
+            await type_into(pilot, "region", "us-east-1")
+            await tick(pilot, "path_style")
+            await type_into(pilot, "bucket", "artifacts")
+            await type_into(pilot, "access_key_id", KEY_ID)
+            await type_into(pilot, "secret_access_key", SECRET)
+            shown = screen_text(app)
+            assert SECRET not in shown and "•" * len(SECRET) in shown
+            assert SECRET not in app.export_screenshot()
+            assert form.values().path_style is True
+            await submit_form(pilot)
+            assert app.screen is screen
+            # Settings in the file, the secret only in the keyring.
+            config = (tmp_path / "connections.toml").read_text()
+            assert "lab" in config and s3_endpoint in config
+            assert SECRET not in config and KEY_ID not in config
+            entry = keyring_entry(isolated_config, "lab")
+            assert entry["access_key_id"] == KEY_ID and entry["secret_access_key"] == SECRET
+            assert table_rows(screen) == [
+                ["lab", "s3", s3_endpoint, "artifacts", "keyring · AKIA…WXYZ"]
+            ]
+            assert "Saved lab (secrets in the keyring)." in screen_text(app)
+            # It is a tree root already; enter opens it there.
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "back to the tree")
+            await settle(pilot)
+            lab = find(app, "lab")
+            assert lab.is_expanded and tree_of(app).cursor_node is lab
+            assert lab.data.conn.resolved.source == "keyring"
+            assert lab.data.conn.resolved.spec.secrets.secret_access_key == SECRET
+            await open_node(pilot, find(app, "lab", "artifacts"))
+            assert names(find(app, "lab", "artifacts")) == ["README.md", "runs/"]
+            assert "credentials: keyring · AKIA…WXYZ" in app.screen.status.plain
+            text = screen_text(app)
+            assert SECRET not in text and KEY_ID not in text
+
+    run(body())
+
+
+def test_form_checks_values_inline(tmp_path):
+    store = store_at(tmp_path)
+    save(store, ConnectionSpec(name="taken", provider="local", root=str(tmp_path)))
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_connections(pilot)
+            form = await open_form(pilot)
+            await submit_form(pilot)
+            assert "Name: Give the connection a name." in screen_text(app)
+            await type_into(pilot, "name", "bad name")
+            await type_into(pilot, "endpoint_url", "127.0.0.1:9000")
+            await type_into(pilot, "secret_access_key", SECRET)
+            await submit_form(pilot)
+            text = screen_text(app)
+            assert "Name: Use letters, digits" in text
+            assert "Endpoint URL: The endpoint URL must look like https://host" in text
+            assert "Access key id: Enter the access key id too." in text
+            assert app.screen is form and SECRET not in text
+            await type_into(pilot, "name", "taken")
+            await type_into(pilot, "endpoint_url", "http://127.0.0.1:9000")
+            await type_into(pilot, "access_key_id", KEY_ID)
+            await submit_form(pilot)
+            assert "Name: A connection called taken already exists." in screen_text(app)
+            assert app.screen is form
+            assert store.names() == ["taken"]
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, ConnectionsScreen), "closed")
+
+    run(body())
+
+
+def test_edit_and_rename_keep_the_secrets(s3_endpoint, tmp_path, isolated_config):
+    store = store_at(tmp_path)
+    spec = ConnectionSpec(
+        name="lab", provider="s3", endpoint_url=s3_endpoint, region="us-east-1", path_style=True
+    )
+    save(store, spec, Secrets(KEY_ID, SECRET))
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert names(tree_of(app).root) == ["lab"]
+            screen = await open_connections(pilot)
+            await open_form(pilot, "e")
+            assert "Edit connection lab" in screen_text(app)
+            await type_into(pilot, "name", "lab2")
+            await type_into(pilot, "bucket", "other")
+            await type_into(pilot, "prefix", "runs")
+            await submit_form(pilot)
+            assert app.screen is screen
+            assert store.names() == ["lab2"]
+            edited = store.get("lab2")
+            assert (edited.bucket, edited.prefix, edited.endpoint_url) == (
+                "other",
+                "runs/",
+                s3_endpoint,
+            )
+            # Empty secret fields kept the stored secrets; the entry moved to the new name.
+            assert keyring_entry(isolated_config, "lab") is None
+            assert keyring_entry(isolated_config, "lab2")["secret_access_key"] == SECRET
+            assert table_rows(screen)[0][:4] == ["lab2", "s3", s3_endpoint, "other/runs/"]
+            await pilot.press("escape")
+            await settle(pilot)
+            assert names(tree_of(app).root) == ["lab2"]
+
+    run(body())
+
+
+def test_remove_asks_then_deletes_config_and_keyring(tmp_path, isolated_config):
+    store = store_at(tmp_path)
+    save(store, ConnectionSpec(name="keep", provider="local", root=str(tmp_path)))
+    save(store, ConnectionSpec(name="gone", provider="s3"), Secrets(KEY_ID, SECRET))
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert names(tree_of(app).root) == ["keep", "gone"]
+            screen = await open_connections(pilot)
+            await pilot.press("down", "d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
+            assert "Remove connection gone?" in screen_text(app)
+            await pilot.press("n")  # no: nothing happens
+            await until(pilot, lambda: app.screen is screen, "confirm closed")
+            await settle(pilot)
+            assert store.names() == ["keep", "gone"]
+            assert keyring_entry(isolated_config, "gone") is not None
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
+            await pilot.press("y")
+            await settle(pilot)
+            assert store.names() == ["keep"]
+            assert keyring_entry(isolated_config, "gone") is None
+            assert [row[0] for row in table_rows(screen)] == ["keep"]
+            assert "Removed gone." in screen_text(app)
+            assert names(tree_of(app).root) == ["keep"]
+
+    run(body())
+
+
+def test_test_shows_the_answer_or_the_error(s3_endpoint, tmp_path):
+    seed_keys("artifacts", {"runs/1/a.json": b"{}", "runs/2/b.json": b"{}"})
+    store = store_at(tmp_path)
+    good = ConnectionSpec(
+        name="good",
+        provider="s3",
+        endpoint_url=s3_endpoint,
+        region="us-east-1",
+        path_style=True,
+        bucket="artifacts",
+        prefix="runs/",
+    )
+    save(store, good)
+    down = f"http://127.0.0.1:{free_port()}"
+    save(store, ConnectionSpec(name="down", provider="s3", endpoint_url=down, path_style=True))
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_connections(pilot)
+            await pilot.press("t")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "✓ good: Listed artifacts/runs/: 2 entries on the first page." in text
+            assert "Credentials: environment" in text
+            await pilot.press("down", "t")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "✗ down: unreachable" in text
+            assert "EndpointUnreachable" in text and "Hint: Could not reach the endpoint" in text
+
+    run(body())
+
+
+def test_saved_connections_resolve_credentials_only_when_opened(s3_endpoint, tmp_path):
+    seed_keys("artifacts", ["a.txt"])
+    store = store_at(tmp_path)
+    spec = ConnectionSpec(
+        name="lab", provider="s3", endpoint_url=s3_endpoint, region="us-east-1", path_style=True
+    )
+    save(store, spec, Secrets(KEY_ID, SECRET))
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            lab = find(app, "lab")
+            assert not lab.is_expanded and lab.data.conn.resolved is None
+            assert "credentials: resolved when opened" in app.screen.status.plain
+            assert "Credentials  resolved when opened" in detail_text(app)
+            await open_node(pilot, lab)
+            assert names(lab) == ["artifacts"]
+            assert lab.data.conn.resolved.source == "keyring"
+            text = detail_text(app)
+            assert "Credentials  keyring" in text and "Identity     AKIA…WXYZ" in text
+            assert SECRET not in text and KEY_ID not in text
+
+    run(body())

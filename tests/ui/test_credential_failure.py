@@ -1,0 +1,146 @@
+"""Credentials that fail, and a keyring that cannot store secrets.
+
+Real failures: moto's IAM-enforcing server (``moto_iam_server``) answers
+SignatureDoesNotMatch to a wrong secret. The fail backend is keyring's own
+``keyring.backends.fail.Keyring``, as on a headless machine without a Secret Service.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keyring
+import keyring.backends.fail
+
+from pail.config import ConnectionSpec, Secrets
+from pail.config import mask as mask_key
+from pail.drivers.errors import InvalidCredentials
+from pail.ui.screens.connection_form import ConnectionForm
+from pail.ui.screens.credential_failure import CredentialFailureScreen
+from pail.ui.screens.help import HelpScreen
+from pail.ui.screens.main import MainScreen
+from ui.conn_helpers import (
+    keyring_entry,
+    open_connections,
+    open_form,
+    save,
+    store_at,
+    submit_form,
+    type_into,
+)
+from ui.ui_helpers import SIZE, find, make_app, names, run, screen_text, settle, until
+
+WRONG = "wrong-Secret-0000-aaaa"
+SECRET = "fail-backend-Secret-77c1"
+
+
+def iam_spec(store) -> ConnectionSpec:
+    return ConnectionSpec(
+        name="iam",
+        provider="s3",
+        endpoint_url=store.endpoint,
+        region="us-east-1",
+        path_style=True,
+    )
+
+
+def test_wrong_secret_shows_the_modal_and_reentering_fixes_it(
+    moto_iam_server, tmp_path, isolated_config
+):
+    admin = moto_iam_server.users["admin"]
+    store = store_at(tmp_path)
+    spec = save(store, iam_spec(moto_iam_server), Secrets(admin.access_key_id, WRONG))
+
+    async def body():
+        app = make_app([spec], store=store)  # as `pail iam` opens it
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: isinstance(app.screen, CredentialFailureScreen), "the modal")
+            conn = find(app, "iam")
+            assert isinstance(conn.data.error, InvalidCredentials)  # the badge stays too
+            text = screen_text(app)
+            assert "The credentials were rejected for connection iam" in text
+            assert "SignatureDoesNotMatch (HTTP 403)" in text
+            assert "ListBuckets" in text and "keyring" in text
+            assert mask_key(admin.access_key_id) in text
+            assert admin.access_key_id not in text and WRONG not in text
+            assert "Refresh with" not in text  # re-entering the secret is the fix here
+            await pilot.click("#credential-reenter")
+            await until(pilot, lambda: isinstance(app.screen, ConnectionForm), "the form")
+            form = app.screen
+            assert form.focused.id == "f-access_key_id"
+            await type_into(pilot, "access_key_id", admin.access_key_id)
+            await type_into(pilot, "secret_access_key", admin.secret_access_key)
+            assert admin.secret_access_key not in app.export_screenshot()
+            await submit_form(pilot)
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "back")
+            await settle(pilot)
+            entry = keyring_entry(isolated_config, "iam")
+            assert entry["secret_access_key"] == admin.secret_access_key
+            conn = find(app, "iam")
+            assert conn.data.error is None and names(conn) == [moto_iam_server.bucket]
+            assert not isinstance(app.screen, CredentialFailureScreen)
+            config = (tmp_path / "connections.toml").read_text()
+            assert admin.secret_access_key not in config and WRONG not in config
+
+    run(body())
+
+
+def test_the_modal_shows_once_until_the_connection_is_reopened(moto_iam_server, tmp_path):
+    admin = moto_iam_server.users["admin"]
+    store = store_at(tmp_path)
+    spec = save(store, iam_spec(moto_iam_server), Secrets(admin.access_key_id, WRONG))
+
+    async def body():
+        app = make_app([spec], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: isinstance(app.screen, CredentialFailureScreen), "the modal")
+            await pilot.press("escape")  # dismiss
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "dismissed")
+            await pilot.press("r")  # the same failure again: badge, no second modal
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)
+            assert find(app, "iam").data.error.code == "SignatureDoesNotMatch"
+
+    run(body())
+
+
+def test_unusable_keyring_says_so_and_writes_no_secret(s3_endpoint, tmp_path):
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # conftest restores its own after
+    store = store_at(tmp_path)
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "keyring: unavailable — see ?" in app.screen.status.plain
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+            assert "Keyring unavailable: no usable OS keyring was found" in screen_text(app)
+            await pilot.press("escape")
+            await open_connections(pilot)
+            assert "Keyring unavailable: no usable OS keyring" in screen_text(app)
+            form = await open_form(pilot)
+            assert "The keyring is unavailable" in screen_text(app)
+            await type_into(pilot, "name", "lab")
+            await type_into(pilot, "endpoint_url", s3_endpoint)
+            await type_into(pilot, "access_key_id", "AKIAFAILBACKEND00001")
+            await type_into(pilot, "secret_access_key", SECRET)
+            await submit_form(pilot)
+            assert app.screen is form  # stays open to say what happened
+            text = form.query_one("#form-message").content.plain
+            assert text.startswith(f"Settings saved to {store.path}. The secrets were NOT saved")
+            assert "PYTHON_KEYRING_BACKEND" in text
+            assert "NOT saved" in screen_text(app)
+            assert form.values().secret_access_key == ""  # the typed secret is dropped
+            await pilot.press("escape")
+            await settle(pilot)
+            assert "Saved lab without its secrets" in screen_text(app)
+            assert store.names() == ["lab"]
+            for folder, _, files in os.walk(tmp_path):
+                for name in files:
+                    with open(os.path.join(folder, name), "rb") as fh:
+                        assert SECRET.encode() not in fh.read(), name
+
+    run(body())
