@@ -43,6 +43,7 @@ def isolated_config(tmp_path_factory, monkeypatch):
     reach the real keyring either; the Secret Service test sets up its own.
     """
     import keyring
+
     from memory_keyring import MemoryKeyring
 
     folder = tmp_path_factory.mktemp("pail-config")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -169,7 +170,7 @@ def test_save_creates_a_0600_file_without_secrets(tmp_path):
     secrets = Secrets("AKIAEXAMPLEKEYID1234", "s3cr3t-value-xyz", "session-token-abc")
     store.save(ConnectionSpec("lab", "s3", endpoint_url="http://m:9000", secrets=secrets))
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
-    text = open(store.path).read()
+    text = Path(store.path).read_text()
     for secret in ("AKIAEXAMPLEKEYID1234", "s3cr3t-value-xyz", "session-token-abc"):
         assert secret not in text
     assert store.names() == ["lab"]
@@ -184,7 +185,7 @@ def test_round_trip_keeps_comments_order_and_env_references(tmp_path):
     store = store_with(tmp_path, text)
     lab = store.get("lab")
     store.save(replace(lab, region="eu-west-1", client_options={"max_attempts": 3}))
-    new = open(store.path).read()
+    new = Path(store.path).read_text()
     assert new.startswith("# my connections\n[connections.lab]   # the lab's MinIO\n")
     assert 'endpoint_url = "${env.LAB_URL:=http://minio.lab:9000}"  # overridable' in new
     assert 'region = "eu-west-1"' in new and "signature_version" not in new
@@ -197,14 +198,14 @@ def test_round_trip_keeps_comments_order_and_env_references(tmp_path):
 def test_saving_unchanged_spec_leaves_the_file_as_it_was(tmp_path):
     store = store_with(tmp_path, GOOD)
     store.save(store.get("lab"))
-    assert open(store.path).read() == GOOD
+    assert Path(store.path).read_text() == GOOD
 
 
 def test_remove(tmp_path):
     store = store_with(tmp_path, GOOD)
     assert store.remove("lab") is True
     assert store.names() == ["disk"]
-    assert "# my connections" in open(store.path).read()
+    assert "# my connections" in Path(store.path).read_text()
     assert store.remove("lab") is False
     with pytest.raises(KeyError):
         store.get("lab")

@@ -3,8 +3,15 @@
 Usage::
 
     pail [OPTIONS] [URI ...]          open the app at these locations
+    pail NAME[:BUCKET/PREFIX]         open a saved connection (there)
     pail ls [OPTIONS] URI             print one level (``-r`` everything below)
+    pail connection add|list|show|test|remove|import-env
+                                      saved connections, secrets in the OS keyring
     pail demo [--serve]               embedded demo store (``make demo``)
+
+Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved connection
+(:func:`pail.config.resolve_target`); drivers are opened with credentials resolved by
+:func:`pail.credentials.resolve`.
 
 The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style`` and
 ``--no-sign-request`` are accepted by ``pail`` itself and by every subcommand, before or

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 import click
@@ -92,8 +93,7 @@ def ask_secrets(provider: str, from_stdin: bool) -> Secrets | None:
     """Prompt (hidden input) or read one value per line from stdin; empty = none."""
     count = 1 if provider == "gcs" else 3
     if from_stdin:
-        stream = click.get_text_stream("stdin")
-        values = [stream.readline().rstrip("\r\n") for _ in range(count)]
+        values = [sys.stdin.readline().rstrip("\r\n") for _ in range(count)]
         return _secrets_from(provider, [v.strip() for v in values])
     prompts = (_GCS_PROMPT,) if provider == "gcs" else _S3_PROMPTS
     values = [
