@@ -5,6 +5,7 @@ appear in the config file or in any output."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 import keyring
@@ -274,3 +275,32 @@ def test_a_broken_config_names_file_and_line_but_uris_still_work(s3_endpoint, bu
     assert f"{path}:2:" in result.stderr and "azure" in result.stderr
     ok = run(["ls", f"s3://{bucket_name}/", "--endpoint-url", s3_endpoint, "--path-style"])
     assert ok.exit_code == 0 and ok.stdout.split()[-1] == "k"
+
+
+def test_no_secret_in_log_records(s3_endpoint, bucket_name, caplog):
+    # Every logger at INFO (what a user sees with logging on) and pail's own at DEBUG.
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="pail")
+    seed_keys(bucket_name, ["a.txt"])
+    assert add_lab(s3_endpoint, "--bucket", bucket_name).exit_code == 0
+    for args in (["connection", "test", "lab"], ["ls", "lab"], ["connection", "show", "lab"]):
+        assert run(args, env=NO_AWS_ENV).exit_code == 0
+    assert caplog.records  # botocore logs where it found credentials, at least
+    text = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
+    assert_no_secret(text)
+
+
+def test_gcs_add_imports_the_service_account_key(tmp_path, isolated_config):
+    key = {"type": "service_account", "client_email": "r@p.iam", "private_key": SECRET}
+    path = tmp_path / "sa.json"
+    path.write_text(json.dumps(key))
+    args = ["connection", "add", "g", "--provider", "gcs", "--project", "p", "--secret-stdin"]
+    result = run_input(args, f"{path}\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(isolated_config.entries[(SERVICE, "g")])["service_account_info"] == key
+    assert "keyring (r@p.iam)" in result.stdout
+    user = tmp_path / "adc.json"
+    user.write_text(json.dumps({"type": "authorized_user", "refresh_token": SECRET}))
+    refused = run_input([*args[:-1], "--replace", "--secret-stdin"], f"{user}\n")
+    assert refused.exit_code == EXIT_USAGE and "not a service-account key" in refused.stderr
+    assert_no_secret(result.stdout, refused.stdout + refused.stderr)

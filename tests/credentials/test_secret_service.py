@@ -170,3 +170,32 @@ def test_round_trip_through_the_real_secret_service(secret_service, s3_endpoint,
     assert "[connections.lab]" not in Path(env["PAIL_CONFIG"]).read_text()
     for result in (add, show, ls, removed):
         assert secret not in result.stdout + result.stderr
+
+
+def test_a_locked_collection_is_reported_and_never_prompted(secret_service, s3_endpoint):
+    env = secret_service
+    locked = subprocess.run(
+        [
+            *("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets"),
+            *("/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock"),
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert locked.returncode == 0, locked.stderr
+    args = ("connection", "add", "lab", "--provider", "s3", "--endpoint-url", s3_endpoint)
+    refused = pail(env, *args, "--secret-stdin", stdin="AKIAX\nsekrit-locked\n\n")
+    assert refused.returncode == 7, refused.stderr
+    assert "locked" in refused.stderr and "unlock" in refused.stderr
+    assert not Path(env["PAIL_CONFIG"]).exists()
+    # Settings without secrets still save, and environment credentials still work.
+    assert pail(env, *args, "--path-style", "--no-secrets").returncode == 0
+    show = pail(env, "connection", "show", "lab")
+    assert "locked" in show.stdout
+    env_creds = {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    tested = pail(env_creds, "connection", "test", "lab")
+    assert tested.returncode == 0, tested.stderr
+    assert "credentials: environment" in tested.stdout
