@@ -11,25 +11,30 @@ Update with ``pytest tests/ui/test_snapshots.py --snapshot-update`` and inspect 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 import pytest
 
 from conftest import moto_backend, s3_client, seed_keys
-from pail.config import Secrets
-from pail.drivers.errors import StorageError
+from pail.config import ConnectionSpec, ConnectionStore, Secrets
 from pail.drivers.registry import open_driver
+from pail.ui.screens.connection_form import ConnectionForm
+from pail.ui.screens.credential_failure import CredentialFailureScreen
+from ui.conn_helpers import open_connections, save, store_at, submit_form, type_into
 from ui.ui_helpers import (
     SIZE,
+    StableErrors,
     find,
     make_app,
     open_node,
+    run,
     s3_spec,
     select,
     settle,
     stable_resolver,
     tree_of,
+    until,
 )
 
 MODIFIED = datetime(2025, 5, 20, 9, 30, 0)  # naive UTC, as moto keeps it
@@ -93,30 +98,6 @@ def test_object_detail_with_preview(snap_compare, s3_endpoint, utc):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-class _StableErrors:
-    """Wraps pail's S3 driver: errors keep every field except the endpoint's random port
-    and the random request id, which would change the snapshot on every run."""
-
-    def __init__(self, inner: Any, endpoint: str) -> None:
-        self._inner = inner
-        self._endpoint = endpoint
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return attr(*args, **kwargs)
-            except StorageError as exc:
-                exc.endpoint = "http://127.0.0.1:PORT" if exc.endpoint else None
-                exc.request_id = "REQUEST-ID" if exc.request_id else None
-                raise
-
-        return call
-
-
 def test_403_node(snap_compare, moto_iam_server, utc):
     keys = moto_iam_server.users["nolist"]
     spec = s3_spec(
@@ -127,7 +108,7 @@ def test_403_node(snap_compare, moto_iam_server, utc):
     )
 
     def factory(s):
-        return _StableErrors(open_driver(s), moto_iam_server.endpoint)
+        return StableErrors(open_driver(s), moto_iam_server.endpoint)
 
     async def run_before(pilot):
         await settle(pilot)
@@ -152,3 +133,102 @@ def test_paged_large_prefix(snap_compare, s3_endpoint, utc):
 
     app = make_app([s3_spec(s3_endpoint)])
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def _saved_connections(store) -> None:
+    """Four saved connections whose rows draw the same on every machine."""
+    save(
+        store,
+        ConnectionSpec(
+            name="lab-minio",
+            provider="s3",
+            endpoint_url="http://minio.lab.internal:9000",
+            path_style=True,
+            bucket="artifacts",
+            prefix="runs/",
+        ),
+        Secrets("AKIAEXAMPLELAB0WXYZ", "snapshot-secret-never-shown"),
+    )
+    save(store, ConnectionSpec(name="aws-prod", provider="s3", region="eu-west-1", profile="prod"))
+    save(store, ConnectionSpec(name="gcs-team", provider="gcs", project="ml-team", anonymous=True))
+    save(store, ConnectionSpec(name="scratch", provider="local", root="/nonexistent/pail-scratch"))
+
+
+def test_connections_screen(snap_compare, tmp_path, monkeypatch, utc):
+    monkeypatch.chdir(tmp_path)  # the header shows the file's path: keep it relative
+    store = ConnectionStore("connections.toml")
+    _saved_connections(store)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await open_connections(pilot)
+        await pilot.press("down", "down", "down", "t")  # "scratch": its folder is missing
+        await settle(pilot)
+
+    app = make_app([], store=store)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_credential_failure_modal(snap_compare, moto_iam_server, tmp_path, utc):
+    admin = moto_iam_server.users["admin"]
+    store = store_at(tmp_path)
+    # The server's port is random: the connection says PORT, the driver gets the real one.
+    spec = ConnectionSpec(
+        name="lab", provider="s3", endpoint_url="http://127.0.0.1:PORT", path_style=True
+    )
+    spec = save(store, spec, Secrets(admin.access_key_id, "wrong-secret-for-the-snapshot"))
+
+    def factory(s):
+        real = replace(s, endpoint_url=moto_iam_server.endpoint)
+        return StableErrors(open_driver(real), moto_iam_server.endpoint)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await until(pilot, lambda: isinstance(pilot.app.screen, CredentialFailureScreen), "modal")
+        await settle(pilot)
+
+    app = make_app([spec], factory, store=store, resolver=stable_resolver)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_secrets_never_reach_a_screenshot(moto_iam_server, tmp_path):
+    """Render every screen that handles secrets, with secrets typed, and grep the SVGs."""
+    admin = moto_iam_server.users["admin"]
+    wrong, token = "wrong-Secret-in-svg-test", "session-Token-in-svg-test"
+    store = store_at(tmp_path)
+    spec = ConnectionSpec(
+        name="lab", provider="s3", endpoint_url=moto_iam_server.endpoint, path_style=True
+    )
+    spec = save(store, spec, Secrets(admin.access_key_id, wrong))
+    secrets = (wrong, token, admin.secret_access_key)
+    svgs: list[str] = []
+
+    async def body():
+        app = make_app([spec], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: isinstance(app.screen, CredentialFailureScreen), "modal")
+            svgs.append(app.export_screenshot())
+            await pilot.press("e")  # re-enter secrets
+            await until(pilot, lambda: isinstance(app.screen, ConnectionForm), "form")
+            await type_into(pilot, "access_key_id", admin.access_key_id)
+            await type_into(pilot, "secret_access_key", admin.secret_access_key)
+            await type_into(pilot, "session_token", token)
+            svgs.append(app.export_screenshot())
+            await type_into(pilot, "session_token", "")
+            await submit_form(pilot)
+            await settle(pilot)
+            svgs.append(app.export_screenshot())  # the tree, status bar, detail
+            await open_connections(pilot)
+            await pilot.press("t")
+            await settle(pilot)
+            svgs.append(app.export_screenshot())
+
+    run(body())
+    assert len(svgs) == 4
+    for i, svg in enumerate(svgs):
+        for secret in secrets:
+            assert secret not in svg, i
+        if i != 1:  # the form shows the access key id as typed (an id, not a secret)
+            assert admin.access_key_id not in svg, i
+    assert "AKIA" in svgs[3] and "keyring" in svgs[3]  # the masked identity is shown

@@ -24,6 +24,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from pail import credentials
 from pail.config import ConnectionSpec
 from pail.drivers.base import StorageDriver
+from pail.drivers.errors import StorageError
 from pail.drivers.registry import open_driver
 from pail.ui.app import PailApp
 from pail.ui.nodes import NodeData
@@ -183,3 +184,27 @@ def set_mtime(path: os.PathLike[str] | str, when: datetime) -> None:
     """Give a file a fixed modification time."""
     ts = when.timestamp()
     os.utime(path, (ts, ts))
+
+
+class StableErrors:
+    """Wraps pail's S3 driver: errors keep every field except the endpoint's random port
+    and the random request id, which would change the snapshot on every run."""
+
+    def __init__(self, inner: Any, endpoint: str) -> None:
+        self._inner = inner
+        self._endpoint = endpoint
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except StorageError as exc:
+                exc.endpoint = "http://127.0.0.1:PORT" if exc.endpoint else None
+                exc.request_id = "REQUEST-ID" if exc.request_id else None
+                raise
+
+        return call
