@@ -6,7 +6,13 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
 
 * ``browse.svg``: an MLflow run's train.log selected: detail and ranged preview;
 * ``denied.svg``: the read-only connection's 403 on ``team-models``, with every error field;
-* ``paging.svg``: a 20,000-key prefix showing its first page and "load more…".
+* ``paging.svg``: a 20,000-key prefix showing its first page and "load more…";
+* ``connections.svg``: the connections screen (``C``) with saved connections, one tested;
+* ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong.
+
+Saved connections go to a temporary ``PAIL_CONFIG`` file and their (throwaway demo)
+secrets to an in-memory keyring, so the user's own config and keyring are never read or
+touched, and no real secret can end up in a screenshot.
 """
 
 from __future__ import annotations
@@ -14,16 +20,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 
+import keyring
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from pail import credentials
+from pail.config import ConnectionSpec, ConnectionStore, Secrets
 from pail.demo import start_demo
 from pail.ui.app import PailApp
+from pail.ui.screens.connections import ConnectionsScreen
+from pail.ui.screens.credential_failure import CredentialFailureScreen
 from pail.ui.widgets.bucket_tree import BucketTree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = (130, 40)
+
+
+class InMemoryKeyring(KeyringBackend):
+    """A keyring that lives in this process only (the capture never touches the OS one)."""
+
+    __module__ = "screenshots"  # shown in the status bar as screenshots.InMemoryKeyring
+    priority = 10  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise PasswordDeleteError("not found")
 
 
 async def settle(pilot) -> None:
@@ -84,13 +120,75 @@ async def capture(store) -> None:
         app.save_screenshot("paging.svg", HERE)
 
 
+def save_connections(store, config: ConnectionStore) -> ConnectionSpec:
+    """Save a few connections (secrets to the in-memory keyring); return one whose
+    secret is wrong, for the credential-failure modal."""
+    s3 = {"provider": "s3", "endpoint_url": store.endpoint, "region": "us-east-1"}
+    specs = [
+        (ConnectionSpec(name="lab", path_style=True, bucket="ml-artifacts", **s3), store.admin),
+        (
+            ConnectionSpec(name="lab-readonly", path_style=True, bucket="ml-artifacts", **s3),
+            store.readonly,
+        ),
+        (ConnectionSpec(name="aws-prod", provider="s3", region="eu-west-1", profile="prod"), None),
+        (ConnectionSpec(name="gcs-team", provider="gcs", project="ml-team"), None),
+        (ConnectionSpec(name="scratch", provider="local", root=store.local_root), None),
+    ]
+    for spec, secrets in specs:
+        config.save(spec)
+        if secrets is not None:
+            credentials.store_secrets(spec.name, secrets)
+    stale = ConnectionSpec(name="lab-old-key", path_style=True, **s3)
+    config.save(stale)
+    wrong = Secrets(store.admin.access_key_id, "not-the-secret-anymore")
+    credentials.store_secrets(stale.name, wrong)
+    return config.get(stale.name)
+
+
+async def capture_connections(store, config: ConnectionStore) -> None:
+    stale = save_connections(store, config)
+    app = PailApp([], store=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, ConnectionsScreen), "the connections screen did not open"
+        await pilot.press("t")  # test "lab": the first page of its default bucket
+        await settle(pilot)
+        app.save_screenshot("connections.svg", HERE)
+
+    app = PailApp([stale], store=config)  # as `pail lab-old-key` opens it
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(200):
+            if isinstance(app.screen, CredentialFailureScreen):
+                break
+            await pilot.pause(0.01)
+        assert isinstance(app.screen, CredentialFailureScreen), "no credential-failure modal"
+        await settle(pilot)
+        app.save_screenshot("credential-failure.svg", HERE)
+
+
 def main() -> int:
+    # Saved connections in a throwaway file, secrets in a throwaway keyring; the user's
+    # own environment credentials stay out of the pictures.
+    # A throwaway HOME too: no ~/.aws profile of the user's is read, and paths show as ~/….
+    folder = tempfile.mkdtemp(prefix="pail-screenshots-")
+    os.environ["HOME"] = folder
+    os.environ["PAIL_CONFIG"] = os.path.join(folder, ".config", "pail", "connections.toml")
+    for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        os.environ.pop(var, None)
+    os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+    keyring.set_keyring(InMemoryKeyring())
     store = start_demo()
     try:
         asyncio.run(capture(store))
+        asyncio.run(capture_connections(store, ConnectionStore()))
     finally:
         store.stop()
-    print("saved browse.svg, denied.svg, paging.svg in", HERE)
+        shutil.rmtree(folder, ignore_errors=True)
+    names = "browse.svg, denied.svg, paging.svg, connections.svg, credential-failure.svg"
+    print("saved", names, "in", HERE)
     return 0
 
 

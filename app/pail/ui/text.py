@@ -8,6 +8,7 @@ make a key look like another, CVE-2021-42574 "Trojan Source") show as ``<U+202E>
 
 from __future__ import annotations
 
+import os
 import re
 
 from rich.style import Style
@@ -38,3 +39,12 @@ def literal(value: object, style: str | Style = "") -> Text:
 def literal_block(value: object, style: str | Style = "") -> Text:
     """A multi-line :class:`rich.text.Text` of ``value`` (LF kept), never parsed as markup."""
     return Text(safe_text(value), style=style)
+
+
+def tilde(path: str) -> str:
+    """``path`` with the user's home folder shown as ``~`` (shorter, and it hides the
+    user name in screenshots)."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home) :]
+    return path

@@ -29,7 +29,7 @@ from pail.ui.connection_ops import SaveOutcome, TestOutcome, remove_connection, 
 from pail.ui.messages import ConnectionRemoved, ConnectionsLoaded, ConnectionTested
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.connection_form import ConnectionForm
-from pail.ui.text import literal, literal_block, one_line
+from pail.ui.text import literal, literal_block, one_line, tilde
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus
@@ -111,7 +111,7 @@ class ConnectionsScreen(Screen[None]):
 
     def _draw_info(self, status: KeyringStatus | None = None) -> None:
         status = self.keyring
-        text = Text.assemble(("Saved connections in ", "dim"), one_line(self._store.path))
+        text = Text.assemble(("Saved connections in ", "dim"), one_line(tilde(self._store.path)))
         if status is not None and status.usable:
             text.append(f"\nSecrets are kept in the OS keyring ({status.backend}).", style="dim")
         elif status is not None:
@@ -152,7 +152,9 @@ class ConnectionsScreen(Screen[None]):
         table = self.query_one(ConnectionTable)
         table.clear()
         for spec in self._specs:
-            endpoint = spec.endpoint_url or (spec.root if spec.provider == "local" else "")
+            endpoint = spec.endpoint_url or (
+                tilde(spec.root or "") if spec.provider == "local" else ""
+            )
             bucket = (spec.bucket or "") + ("/" + spec.prefix if spec.prefix else "")
             table.add_row(
                 Text(one_line(spec.name)),
