@@ -10,7 +10,8 @@ show page 1 while page 2 is in flight (S3 ListObjectsV2 ``ContinuationToken``, G
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -185,6 +186,46 @@ class StorageDriver(Protocol):
         """
         ...
 
+    def download_to(
+        self,
+        bucket: str,
+        key: str,
+        path: str,
+        *,
+        start: int = 0,
+        version_id: str | None = None,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Write the object's bytes from offset ``start`` to its end into the file ``path``.
+
+        The file must exist; it is opened for update, truncated at ``start`` and written
+        from there (so a partial download resumes by range, RFC 9110 section 14.1.2).
+        ``size`` is the object's size in bytes when the caller knows it (saves a HEAD and
+        picks single-stream or parallel parts). ``progress(n)`` is called with each number
+        of bytes written, possibly from several threads. ``cancel`` is checked between
+        chunks.
+
+        Raises:
+            TransferCancelled: ``cancel`` was set; the bytes written so far stay in the file.
+            StorageError: any store error (NotFound, AccessDenied, ...).
+            OSError: writing the local file failed (disk full, permissions).
+        """
+        ...
+
+    def presign(
+        self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
+    ) -> str:
+        """A URL that fetches the object without credentials for ``expires_in`` seconds
+        (S3 presigned GetObject, SigV4 query auth; GCS V4 signed URL; ``file://`` locally).
+
+        Raises:
+            InvalidRequest: ``expires_in`` outside 1..604800 (7 days, the SigV4 maximum), or
+                the credentials cannot sign (GCS needs a service-account key).
+        """
+        ...
+
 
 def iter_pages(
     driver: StorageDriver,
@@ -215,3 +256,29 @@ def iter_entries(
     """Yield every entry of a listing, page by page (see :func:`iter_pages`)."""
     for page in iter_pages(driver, bucket, prefix, delimiter=delimiter):
         yield from page.entries
+
+
+#: Longest presigned URL lifetime: SigV4 query authentication allows 7 days (604,800 s),
+#: and so do GCS V4 signed URLs.
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+
+
+def check_expiry(expires_in: int, *, operation: str, provider: str, bucket: str, key: str) -> int:
+    """``expires_in`` as an int if it is within 1..:data:`MAX_PRESIGN_SECONDS` seconds.
+
+    Raises:
+        InvalidRequest: outside that range (code ``InvalidExpiry``).
+    """
+    from pail.drivers.errors import InvalidRequest
+
+    if not isinstance(expires_in, int) or not 1 <= expires_in <= MAX_PRESIGN_SECONDS:
+        raise InvalidRequest(
+            f"a URL can be valid for 1 to {MAX_PRESIGN_SECONDS} seconds (7 days), "
+            f"not {expires_in!r}",
+            operation=operation,
+            provider=provider,
+            bucket=bucket,
+            key=key,
+            code="InvalidExpiry",
+        )
+    return expires_in

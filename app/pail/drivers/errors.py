@@ -278,3 +278,13 @@ class InvalidRequest(StorageError, ValueError):
     @property
     def hint(self) -> str:
         return "The store rejected the request as malformed: check the bucket name and key."
+
+
+class TransferCancelled(StorageError):
+    """A transfer stopped because the caller set its cancel event (not a store error).
+
+    Raised by ``download_to`` between chunks; what was written so far stays on disk, so
+    the download can resume from there.
+    """
+
+    kind = "cancelled"

@@ -22,9 +22,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from pail.drivers import _gcs_transfer
 from pail.drivers._gcs_errors import translate
 from pail.drivers._retry import call_with_retry
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import InvalidCredentials, InvalidRequest, NoCredentials, StorageError
 
 T = TypeVar("T")
@@ -358,6 +359,97 @@ class GcsDriver:
             if exc.status == 416:
                 return b""
             raise
+
+    def download_to(
+        self,
+        bucket: str,
+        key: str,
+        path: str,
+        *,
+        start: int = 0,
+        version_id: str | None = None,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Write the object from byte ``start`` to its end into the existing file ``path``
+        (see :meth:`pail.drivers.base.StorageDriver.download_to`); ``version_id`` is a
+        generation, which pins the parts of one download to one object version.
+
+        ``start == 0`` and ``size`` >= 32 MiB: parallel ranged parts; otherwise one ranged
+        media download (:mod:`pail.drivers._gcs_transfer`). Not retried here: a retry would
+        write bytes twice; run the download again to resume.
+
+        Raises:
+            TransferCancelled, StorageError (``storage.objects.get``), OSError (local file).
+        """
+        generation = _generation(version_id, bucket, key)
+        if start < 0:
+            raise InvalidRequest(
+                "start must be >= 0",
+                operation="storage.objects.get",
+                provider=self.provider,
+                bucket=bucket,
+                key=key,
+            )
+
+        def call():
+            return self._call("storage.objects.get", bucket, key)
+
+        with call():
+            blob = self._client().bucket(bucket).blob(key, generation=generation)
+            with open(path, "r+b") as fh:
+                fh.seek(start)
+                fh.truncate()
+                if size is not None and start >= size:
+                    return
+                if start == 0 and size is not None and size >= _gcs_transfer.PARALLEL_THRESHOLD:
+                    fh.truncate(size)
+                    _gcs_transfer.parallel_download(
+                        blob,
+                        fh,
+                        size,
+                        call=call,
+                        timeout=self._timeout,
+                        progress=progress,
+                        cancel=cancel,
+                    )
+                    return
+                try:
+                    _gcs_transfer.stream_download(
+                        blob,
+                        fh,
+                        start=start,
+                        timeout=self._timeout,
+                        progress=progress,
+                        cancel=cancel,
+                    )
+                except Exception as exc:
+                    if start and getattr(exc, "code", None) == 416:
+                        return  # nothing left past ``start``
+                    raise
+
+    def presign(
+        self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
+    ) -> str:
+        """A V4 signed GET URL valid for ``expires_in`` seconds, signed locally with the
+        connection's service-account key (no request is sent).
+
+        Raises:
+            InvalidRequest: ``expires_in`` outside 1..604800, or credentials without a
+                private key (code ``SigningUnavailable``).
+        """
+        seconds = check_expiry(
+            expires_in,
+            operation="storage.objects.get",
+            provider=self.provider,
+            bucket=bucket,
+            key=key,
+        )
+        generation = _generation(version_id, bucket, key)
+        with self._call("storage.objects.get", bucket, key):
+            blob = self._client().bucket(bucket).blob(key, generation=generation)
+            return _gcs_transfer.signed_url(blob, seconds, generation)
 
 
 def _no_background_fetch(client: Any) -> None:

@@ -12,16 +12,23 @@ from __future__ import annotations
 import errno
 import mimetypes
 import os
+import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import (
     AccessDenied,
     InvalidRequest,
     NotFound,
     StorageError,
+    TransferCancelled,
 )
+
+#: Copy size of a local download.
+_COPY_CHUNK = 1024 * 1024
 
 
 def _utc(ts: float) -> datetime:
@@ -331,3 +338,68 @@ class LocalDriver:
             ) from exc
         except OSError as exc:
             raise self._error(exc, "open", bucket, key) from exc
+
+    def download_to(
+        self,
+        bucket: str,
+        key: str,
+        path: str,
+        *,
+        start: int = 0,
+        version_id: str | None = None,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Copy the file from byte ``start`` into the existing file ``path`` in 1 MiB
+        chunks, checking ``cancel`` between chunks (see
+        :meth:`pail.drivers.base.StorageDriver.download_to`).
+
+        Raises:
+            TransferCancelled; NotFound / AccessDenied (the source, operation ``open``);
+            OSError (writing ``path``).
+        """
+        source = self._path(bucket, key)
+        try:
+            src = open(source, "rb")  # noqa: SIM115 - closed below, errors translated
+        except IsADirectoryError as exc:
+            raise self._error(
+                FileNotFoundError(errno.ENOENT, "is a folder"), "open", bucket, key
+            ) from exc
+        except OSError as exc:
+            raise self._error(exc, "open", bucket, key) from exc
+        with src, open(path, "r+b") as out:
+            out.seek(start)
+            out.truncate()
+            src.seek(start)
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise TransferCancelled(
+                        "download cancelled",
+                        operation="read",
+                        provider="local",
+                        bucket=bucket,
+                        key=key,
+                    )
+                try:
+                    chunk = src.read(_COPY_CHUNK)
+                except OSError as exc:
+                    raise self._error(exc, "read", bucket, key) from exc
+                if not chunk:
+                    return
+                out.write(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+
+    def presign(
+        self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
+    ) -> str:
+        """The file's ``file://`` URI (RFC 8089); local files need no signature, and
+        ``expires_in`` is only checked for range (1..604800 seconds).
+
+        Raises:
+            InvalidRequest: ``expires_in`` out of range. NotFound: no such file.
+        """
+        check_expiry(expires_in, operation="os.stat", provider="local", bucket=bucket, key=key)
+        info = self.head(bucket, key)
+        return Path(info.extra["Path"]).as_uri()

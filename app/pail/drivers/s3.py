@@ -27,13 +27,14 @@ the region from ``x-amz-bucket-region`` or the error body.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+from pail.drivers import _s3_transfer
 from pail.drivers._s3_errors import translate
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import InvalidRequest, StorageError
 
 # HeadObject response fields shown as ObjectInfo.extra when present.
@@ -149,7 +150,7 @@ class S3Driver:
                     self._client_obj = self._build_client()
         return self._client_obj
 
-    def _build_client(self) -> Any:
+    def _build_client(self, signature_version: str | None = None) -> Any:
         import boto3
         from botocore import UNSIGNED
         from botocore.config import Config
@@ -179,6 +180,8 @@ class S3Driver:
                 options[key] = value
         if self._anonymous:
             options["signature_version"] = UNSIGNED
+        elif signature_version:
+            options["signature_version"] = signature_version
         try:
             return session.client("s3", endpoint_url=self._endpoint_url, config=Config(**options))
         except TypeError as exc:  # a client option botocore's Config does not take
@@ -392,3 +395,80 @@ class S3Driver:
             if exc.status == 416:
                 return b""
             raise
+
+    def download_to(
+        self,
+        bucket: str,
+        key: str,
+        path: str,
+        *,
+        start: int = 0,
+        version_id: str | None = None,
+        size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Write the object from byte ``start`` to its end into the existing file ``path``
+        (see :meth:`pail.drivers.base.StorageDriver.download_to`).
+
+        ``start == 0`` with ``size`` unknown or >= 8 MiB: s3transfer's TransferManager,
+        parallel ranged parts (:mod:`pail.drivers._s3_transfer`). Otherwise one GetObject
+        stream, ``Range: bytes=start-`` when resuming.
+
+        Raises:
+            TransferCancelled, StorageError (operation ``GetObject``), OSError (local file).
+        """
+        if start < 0:
+            raise InvalidRequest(
+                "start must be >= 0",
+                operation="GetObject",
+                provider=self.provider,
+                bucket=bucket,
+                key=key,
+            )
+        with self._call("GetObject", bucket, key):
+            client = self._client()
+            with open(path, "r+b") as fh:
+                fh.seek(start)
+                fh.truncate()
+                if size is not None and start >= size:
+                    return
+                kwargs: dict[str, Any] = {
+                    "version_id": version_id,
+                    "progress": progress,
+                    "cancel": cancel,
+                }
+                if start == 0 and (size is None or size >= _s3_transfer.MULTIPART_THRESHOLD):
+                    _s3_transfer.managed_download(client, bucket, key, fh, size=size, **kwargs)
+                else:
+                    _s3_transfer.stream_download(client, bucket, key, fh, start=start, **kwargs)
+
+    def presign(
+        self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
+    ) -> str:
+        """A presigned GetObject URL valid for ``expires_in`` seconds (SigV4 query
+        authentication, computed locally: no request is sent). An anonymous connection
+        gives the plain object URL.
+
+        Raises:
+            InvalidRequest: ``expires_in`` outside 1..604800. NoCredentials: none found.
+        """
+        seconds = check_expiry(
+            expires_in, operation="GetObject", provider=self.provider, bucket=bucket, key=key
+        )
+        with self._call("GetObject", bucket, key):
+            return _s3_transfer.presigned_get(
+                self._presign_client(), bucket, key, seconds, version_id
+            )
+
+    def _presign_client(self) -> Any:
+        """A client that signs with SigV4: botocore may presign S3 URLs with the legacy
+        SigV2 when no signature version is configured, which newer regions reject and
+        whose expiry is not bounded to 7 days. An injected client is used as it is."""
+        client = self._client()
+        if self._injected or self._anonymous or "signature_version" in self._client_options:
+            return client
+        with self._lock:
+            if getattr(self, "_sigv4_client", None) is None:
+                self._sigv4_client = self._build_client(signature_version="s3v4")
+        return self._sigv4_client
