@@ -1,5 +1,9 @@
 """Text previews read by byte range: the first bytes of an object, never the whole thing.
 
+Compatibility module: the format-aware previews live in :mod:`pail.services.previews`
+(:func:`~pail.services.previews.build_preview`); this keeps the original text/hex
+:func:`load_preview` and its helpers importable until every caller has moved over.
+
 A preview reads at most ``limit`` bytes (default 64 KiB) with one ranged GET
 (``Range: bytes=0-65535``, RFC 9110 section 14.1.2), decides text or binary, and returns
 text that is safe to put on a terminal: control characters and escape sequences are
@@ -8,80 +12,34 @@ replaced by visible symbols, so file contents can never drive the terminal.
 
 from __future__ import annotations
 
-import codecs
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from pail.drivers.base import StorageDriver
+from pail.services.previews.textutil import (
+    HEXDUMP_BYTES,
+    decode_text,
+    hexdump,
+    is_binary,
+    sanitize_text,
+)
+
+__all__ = [
+    "HEXDUMP_BYTES",
+    "PREVIEW_BYTES",
+    "Preview",
+    "PreviewKind",
+    "decode_text",
+    "hexdump",
+    "is_binary",
+    "load_preview",
+    "sanitize_text",
+]
 
 #: Default preview size in bytes (64 KiB).
 PREVIEW_BYTES = 64 * 1024
-#: A hex dump shows at most this many bytes (256 lines of 16).
-HEXDUMP_BYTES = 4 * 1024
 
 PreviewKind = Literal["text", "binary", "empty"]
-
-# C0 controls except TAB and LF, DEL, and C1 controls (0x80-0x9f, e.g. CSI 0x9b).
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # U+2400 "Control Pictures": ␛ for ESC, ␍ for CR
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return "\ufffd"
-
-
-def sanitize_text(text: str) -> str:
-    """Replace control characters (ESC, CR, BEL, C1 controls...) with visible symbols.
-
-    TAB and LF are kept; CRLF line ends become LF. The result cannot move the cursor,
-    change colours or set the terminal title when printed.
-    """
-    return _CONTROL_RE.sub(_visible, text.replace("\r\n", "\n"))
-
-
-def is_binary(data: bytes) -> bool:
-    """Heuristic: NUL bytes, or over 30% bytes that are neither printable ASCII, common
-    whitespace nor part of valid UTF-8, in the first 8 KiB."""
-    sample = data[:8192]
-    if not sample:
-        return False
-    if b"\x00" in sample:
-        return True
-    try:
-        sample.decode("utf-8")
-        return False
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 3:  # a multi-byte character cut by the range
-            return False
-    text_bytes = bytes(range(0x20, 0x7F)) + b"\t\n\r\f\b"
-    odd = sum(1 for b in sample if b not in text_bytes)
-    return odd / len(sample) > 0.30
-
-
-def decode_text(data: bytes, *, truncated: bool) -> str:
-    """Decode UTF-8, replacing invalid bytes. When the range cut the object short, a
-    multi-byte character split at the end is held back (not shown as garbage): the
-    incremental decoder with ``final=False`` does exactly that."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    return decoder.decode(data, final=not truncated)
-
-
-def hexdump(data: bytes, offset: int = 0) -> str:
-    """Classic ``offset  hex bytes  |ascii|`` dump, 16 bytes a line (like ``hexdump -C``)."""
-    lines = []
-    for pos in range(0, len(data), 16):
-        chunk = data[pos : pos + 16]
-        hex_part = " ".join(f"{b:02x}" for b in chunk[:8])
-        if len(chunk) > 8:
-            hex_part += "  " + " ".join(f"{b:02x}" for b in chunk[8:])
-        ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        lines.append(f"{offset + pos:08x}  {hex_part:<49} |{ascii_part}|")
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
