@@ -256,5 +256,9 @@ def test_s3_download_over_real_http_multipart_upload(s3_endpoint, bucket_name, t
         MultipartUpload={"Parts": parts},
     )  # fmt: skip
     out = _empty(tmp_path / "mp")
-    _s3(s3_endpoint).download_to(bucket_name, "mp", out, size=len(data))
+    driver = _s3(s3_endpoint)
+    driver.download_to(bucket_name, "mp", out, size=len(data))
     assert Path(out).read_bytes() == data
+    assert driver.part_size(bucket_name, "mp") == 5 * MIB
+    raw.put_object(Bucket=bucket_name, Key="single", Body=b"abc")
+    assert driver.part_size(bucket_name, "single") is None

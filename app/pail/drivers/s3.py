@@ -472,3 +472,18 @@ class S3Driver:
             if getattr(self, "_sigv4_client", None) is None:
                 self._sigv4_client = self._build_client(signature_version="s3v4")
         return self._sigv4_client
+
+    def part_size(self, bucket: str, key: str, *, version_id: str | None = None) -> int | None:
+        """Size in bytes of part 1 of a multipart object (HeadObject ``PartNumber=1``:
+        ``Content-Length`` of that part), or ``None`` for a single-part object. S3-only:
+        it lets a multipart ETag be checked with the exact part size.
+
+        Raises:
+            StorageError: as HeadObject (a store without part numbers answers 400).
+        """
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "PartNumber": 1}
+        if version_id:
+            params["VersionId"] = version_id
+        with self._call("HeadObject", bucket, key):
+            resp = self._client().head_object(**params)
+        return int(resp["ContentLength"]) if resp.get("PartsCount") else None
