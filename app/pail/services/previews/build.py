@@ -13,6 +13,7 @@ fetches more than that, whatever the object's size or format.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import partial
 
@@ -61,7 +62,15 @@ _PREVIEWERS: dict[str, Callable[[Job], PreviewResult]] = {
     "gzip": gzip_preview,
 }
 
-_NAMES = {"zip": "zip archive", "npy": ".npy", "tsv": "TSV", "csv": "CSV", "json": "JSON"}
+_NAMES = {
+    "zip": "a zip archive",
+    "npy": ".npy",
+    "tsv": "TSV",
+    "csv": "CSV",
+    "json": "JSON",
+    "image": "an image",
+    "gzip": "gzip",
+}
 
 
 def build_preview(
@@ -109,7 +118,7 @@ def build_preview(
                 return plain(job, note)
         tried.add(fmt)
         try:
-            return _PREVIEWERS[fmt](job)
+            result = _PREVIEWERS[fmt](job)
         except StorageError:
             raise
         except NotThisFormat as exc:
@@ -118,5 +127,13 @@ def build_preview(
             reason = f"{_NAMES.get(fmt, fmt)}: {exc}"
         except Exception as exc:  # a parser bug must not take the preview down
             reason = f"could not read as {_NAMES.get(fmt, fmt)} ({type(exc).__name__})"
+        else:
+            if note is None:
+                return result
+            # Say why the key's own format was not used (e.g. a ".txt" that is a zip).
+            found = f"{note}; shown as {_NAMES.get(fmt, fmt)} (found by its signature)"
+            return dataclasses.replace(
+                result, note=f"{found}; {result.note}" if result.note else found
+            )
         note = reason if note is None else f"{note}; {reason}"
         fmt = None

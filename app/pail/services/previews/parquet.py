@@ -3,8 +3,9 @@
 A Parquet file (apache/parquet-format, "File Format") ends with the Thrift-encoded
 ``FileMetaData``, its length (u32 LE) and ``PAR1``. pyarrow reads it through a
 :class:`~pail.services.previews.ranged.RangedReader`: first the tail (one 64 KiB request
-covers the footer of most files), then, for the rows, only the column chunks of the first
-row group, streamed in a 50-row batch. If that would exceed the byte budget, the preview
+covers the footer of most files), then, for the rows, one 50-row batch of the first row
+group, read page by page through 64 KiB buffered reads (``buffer_size``), so a huge row
+group costs only its first data pages. If even those exceed the byte budget, the preview
 keeps the schema and counts and says why there are no rows.
 
 pyarrow is imported lazily (it takes a moment to load).
