@@ -305,7 +305,7 @@ def test_safetensors_header(store: Store) -> None:
     ]
     assert result.total_parameters == 64_010 and result.total_tensors == 2
     assert result.metadata == {"format": "pt", "step": "1200"}
-    assert result.bytes_read < len(data)  # the header only (and read-ahead), not the data
+    assert result.bytes_read == result.header_bytes < len(data)  # the header, not the data
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -315,6 +315,7 @@ def test_npy_header(store: Store, version: int) -> None:
     assert isinstance(result, TensorHeaderPreview) and result.format == "npy"
     assert result.tensors[0].dtype == "<f4" and result.tensors[0].shape == (3, 4)
     assert result.total_parameters == 12 and result.header_bytes % 64 == 0
+    assert result.bytes_read == result.header_bytes
     assert result.metadata == {"version": f"{version}.0", "fortran_order": "False"}
 
 

@@ -133,9 +133,10 @@ class RangedReader(io.RawIOBase):
         """Bytes that may still be fetched."""
         return self.budget - self.bytes_fetched
 
-    def read_at(self, offset: int, length: int) -> bytes:
+    def read_at(self, offset: int, length: int, *, exact: bool = False) -> bytes:
         """``length`` bytes at ``offset`` (fewer at the end of the object), fetching only
-        the parts not read before. Does not move the file position."""
+        the parts not read before. Does not move the file position. ``exact`` turns off
+        the read-ahead (for reads whose length is known, like a safetensors header)."""
         end = min(self.size, offset + max(0, length))
         if offset >= end:
             return b""
@@ -144,7 +145,7 @@ class RangedReader(io.RawIOBase):
         if needed > self.remaining_budget:
             self.budget_exceeded = True
             raise PreviewBudgetExceeded(needed, self.budget, self.bytes_fetched)
-        spare = self.remaining_budget - needed
+        spare = 0 if exact else self.remaining_budget - needed
         for a, b in gaps:
             # Widen a small read forward (parsers read headers a few bytes at a time), up
             # to the next cached extent and within the budget.

@@ -54,7 +54,7 @@ def safetensors_preview(job: Job) -> TensorHeaderPreview:
         raise NotThisFormat(
             f"safetensors header of {length:,} bytes is larger than the preview limit"
         )
-    raw = job.reader.read_at(8, length)
+    raw = job.reader.read_at(8, length, exact=True)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as exc:
@@ -107,7 +107,7 @@ def npy_preview(job: Job) -> TensorHeaderPreview:
         raise NotThisFormat(f"unknown .npy version {major}.{minor}")
     if start + length > job.size or length > job.limit - start:
         raise NotThisFormat(f".npy header of {length:,} bytes does not fit the object or limit")
-    raw = job.reader.read_at(start, length)
+    raw = job.reader.read_at(start, length, exact=True)
     try:
         header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
