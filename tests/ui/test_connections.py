@@ -7,6 +7,8 @@ nothing else: not the config file, not the screen.
 
 from __future__ import annotations
 
+import json
+
 from conftest import free_port, seed_keys
 from pail.config import ConnectionSpec, Secrets
 from pail.ui.screens.confirm import ConfirmScreen
@@ -257,5 +259,50 @@ def test_saved_connections_resolve_credentials_only_when_opened(s3_endpoint, tmp
             text = detail_text(app)
             assert "Credentials  keyring" in text and "Identity     AKIA…WXYZ" in text
             assert SECRET not in text and KEY_ID not in text
+
+    run(body())
+
+
+def test_gcs_service_account_key_is_imported_into_the_keyring(tmp_path, isolated_config):
+    key_file = tmp_path / "sa.json"
+    private_key = "-----BEGIN PRIVATE KEY-----\nnot-a-real-key-Zq81\n-----END PRIVATE KEY-----\n"
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": "trainer@ml-team.iam.gserviceaccount.com",
+                "private_key": private_key,
+                "project_id": "ml-team",
+            }
+        )
+    )
+    store = store_at(tmp_path / "config")
+
+    async def body():
+        app = make_app([], store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = await open_connections(pilot)
+            form = await open_form(pilot)
+            await type_into(pilot, "name", "gcs-team")
+            form.query_one("#f-provider").focus()
+            await pilot.press("enter", "down", "enter")  # S3 -> Google Cloud Storage
+            await pilot.pause()
+            assert form.values().provider == "gcs"
+            assert not form.query_one("#row-endpoint_url").display
+            await type_into(pilot, "project", "ml-team")
+            await type_into(pilot, "service_account_file", str(tmp_path / "missing.json"))
+            await submit_form(pilot)
+            assert "Key file (JSON): Cannot read" in screen_text(app)
+            await type_into(pilot, "service_account_file", str(key_file))
+            await submit_form(pilot)
+            assert app.screen is screen
+            entry = keyring_entry(isolated_config, "gcs-team")
+            assert entry["service_account_info"]["private_key"] == private_key
+            config = (tmp_path / "config" / "connections.toml").read_text()
+            assert "not-a-real-key" not in config and "sa.json" not in config
+            row = table_rows(screen)[0]
+            assert row[:2] == ["gcs-team", "gcs"]
+            assert row[4] == "keyring · trainer@ml-team.iam.gserviceaccount.com"
 
     run(body())

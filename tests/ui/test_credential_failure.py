@@ -14,9 +14,13 @@ import keyring.backends.fail
 
 from pail.config import ConnectionSpec, Secrets
 from pail.config import mask as mask_key
-from pail.drivers.errors import InvalidCredentials
+from pail.drivers.errors import ExpiredCredentials, InvalidCredentials
 from pail.ui.screens.connection_form import ConnectionForm
-from pail.ui.screens.credential_failure import CredentialFailureScreen
+from pail.ui.screens.credential_failure import (
+    CredentialChoice,
+    CredentialFailureScreen,
+    CredentialProblem,
+)
 from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
 from ui.conn_helpers import (
@@ -142,5 +146,39 @@ def test_unusable_keyring_says_so_and_writes_no_secret(s3_endpoint, tmp_path):
                 for name in files:
                     with open(os.path.join(folder, name), "rb") as fh:
                         assert SECRET.encode() not in fh.read(), name
+
+    run(body())
+
+
+def test_the_modal_offers_the_refresh_command_with_a_copy_button(tmp_path):
+    error = ExpiredCredentials(
+        "Token has expired", operation="ListBuckets", provider="s3", code="ExpiredToken"
+    )
+    problem = CredentialProblem(
+        connection="prod",
+        error=error,
+        source="profile prod",
+        command="aws sso login --profile prod",
+        can_reenter=False,
+    )
+    chosen = []
+
+    async def body():
+        app = make_app([], store=store_at(tmp_path))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.push_screen(CredentialFailureScreen(problem), chosen.append)
+            await pilot.pause()
+            text = screen_text(app)
+            assert "The credentials have expired for connection prod" in text
+            assert "Refresh with:  aws sso login --profile prod" in text
+            assert "Re-enter secrets" not in text and "none found" in text
+            await pilot.click("#credential-copy")
+            assert app.clipboard == "aws sso login --profile prod"
+            await pilot.press("e")  # re-entering is not offered: nothing happens
+            assert isinstance(app.screen, CredentialFailureScreen)
+            await pilot.click("#credential-dismiss")
+            await pilot.pause()
+        assert chosen == [CredentialChoice("dismiss")]
 
     run(body())

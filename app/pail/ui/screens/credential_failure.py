@@ -127,6 +127,12 @@ class CredentialFailureScreen(ModalScreen[CredentialChoice]):
         else:
             self.dismiss(CredentialChoice("dismiss"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the re-enter key when re-entering is not offered."""
+        if action == "choose" and parameters == ("reenter",):
+            return self.problem.can_reenter
+        return True
+
     def action_choose(self, action: Literal["reenter", "dismiss"]) -> None:
         """Close with ``action`` (re-entering only when it is offered)."""
         if action == "reenter" and not self.problem.can_reenter:
