@@ -67,12 +67,6 @@ class Job:
         return cls(bytes_read=self.reader.bytes_fetched, total_size=self.info.size, **fields)
 
 
-def text_window(job: Job, start: int, *, language: str | None, note: str | None) -> TextPreview:
-    """Text of the window ``[start, start + job.window)``, forward; "load more" continues."""
-    data = job.reader.read_within_budget(start, job.window)
-    return forward_text(job, start, data, language=language, note=note)
-
-
 def forward_text(
     job: Job, start: int, data: bytes, *, language: str | None, note: str | None
 ) -> TextPreview:
