@@ -5,6 +5,8 @@ Usage::
     pail [OPTIONS] [URI ...]          open the app at these locations
     pail NAME[:BUCKET/PREFIX]         open a saved connection (there)
     pail ls [OPTIONS] URI             print one level (``-r`` everything below)
+    pail get [OPTIONS] URI [DEST]     download an object, or a prefix with ``-r``
+    pail url [--expires S] URI        print a presigned URL for an object
     pail connection add|list|show|test|remove|import-env
                                       saved connections, secrets in the OS keyring
     pail demo [--serve]               embedded demo store (``make demo``)
@@ -63,6 +65,7 @@ from pail.cli_errors import (
     CliError,
     exit_code_for,
 )
+from pail.cli_get import get_options, run_get, run_url
 from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, listing
 from pail.config import (
     ConfigError,
@@ -325,6 +328,37 @@ def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:
 def _bare_spec(provider: str) -> ConnectionSpec:
     """A connection configured from the environment, with no bucket (for ListBuckets)."""
     return replace(spec_for_location(Location(provider, "-")), bucket=None, prefix="")
+
+
+# --- get / url (pail.cli_get) ---------------------------------------------------------
+
+
+@cli.command("get", short_help="Download an object, or a prefix with -r.")
+@connection_options
+@get_options
+@click.pass_context
+def get_command(ctx: click.Context, **options: Any) -> None:
+    """Download URI (an object; with -r everything under the prefix, keeping key paths)
+    into DEST (default: the current folder). Files are verified and renamed into place;
+    an interrupted download resumes when run again. Exit status 1 if anything failed."""
+    run_get(flags_of(ctx), **options)
+
+
+@cli.command("url", short_help="Print a presigned URL for an object.")
+@connection_options
+@click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
+@click.option(
+    "--expires",
+    type=click.IntRange(1, 604800),
+    default=3600,
+    show_default=True,
+    help="Lifetime in seconds (at most 7 days).",
+)
+@click.pass_context
+def url_command(ctx: click.Context, uri: str, expires: int) -> None:
+    """Print a URL that reads URI without credentials until it expires (S3 presigned
+    GetObject; GCS V4 signed URL, which needs a service-account key)."""
+    run_url(flags_of(ctx), uri, expires)
 
 
 # --- demo -----------------------------------------------------------------------------

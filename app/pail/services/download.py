@@ -139,6 +139,9 @@ class Downloader:
             ``"skip"``. ``"ask"`` without ``resolve_conflict`` skips.
         resolve_conflict: called (from a worker thread, serialised) with the job; returns
             a :class:`ConflictAnswer` or an action string.
+        on_file: called from a worker thread with each file's outcome (:class:`FileDone`,
+            :class:`Skipped` or :class:`Failure`) as it becomes final, e.g. to print a line
+            or post a message to the UI. It must not block for long.
     """
 
     def __init__(
@@ -149,7 +152,9 @@ class Downloader:
         jobs: int = DEFAULT_JOBS,
         conflict: ConflictPolicy = "ask",
         resolve_conflict: ConflictResolver | None = None,
+        on_file: Callable[[FileDone | Skipped | Failure], None] | None = None,
     ) -> None:
+        self._on_file = on_file
         self.driver = driver
         self.plan = plan
         self._jobs = max(1, jobs)
@@ -240,6 +245,8 @@ class Downloader:
         elif isinstance(outcome, Skipped):
             state = "cancelled" if outcome.reason == "cancelled" else "skipped"
             self.tracker.set_state(job.key, state, outcome.reason, path=path)
+        if self._on_file is not None:
+            self._on_file(outcome)  # type: ignore[arg-type]
 
     def _run_job(self, job: DownloadJob) -> None:
         cancel = self._cancels[job.key]

@@ -1,0 +1,299 @@
+"""``pail get`` (download objects or a prefix) and ``pail url`` (a presigned URL).
+
+``pail get`` runs the same engine as the app's downloads panel
+(:mod:`pail.services.download`). On a terminal, stderr shows one redrawn progress line
+(files, bytes, rate, ETA) and finished files scroll above it; otherwise each file is one
+plain line on stdout: ``downloaded KEY -> PATH (N bytes)``. Existing different files are
+asked about on a terminal and otherwise kept (reported as skipped) unless ``--overwrite``.
+Every failure and refused key is listed on stderr at the end; the exit status is non-zero
+if anything failed, was refused or was cancelled.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pail.cli_connection import open_resolved, target_location
+from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
+from pail.cli_listing import printable, size_text
+from pail.config import ConnectionStore, Flags, resolve_target, spec_for_location
+from pail.drivers.base import StorageDriver
+from pail.drivers.errors import StorageError
+from pail.services.download import (
+    DEFAULT_JOBS,
+    ConflictAnswer,
+    Downloader,
+    DownloadJob,
+    DownloadPlan,
+    DownloadReport,
+    Failure,
+    FileDone,
+    Skipped,
+    plan_keys,
+    plan_prefix,
+)
+from pail.uri import Location, parse_uri
+
+
+def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The arguments and options of ``pail get`` (connection flags are added by the caller)."""
+    for option in reversed(
+        [
+            click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]"),
+            click.argument("dest", required=False, metavar="[DEST]"),
+            click.option("-r", "--recursive", is_flag=True, help="Everything under the prefix."),
+            click.option(
+                "-j",
+                "--jobs",
+                type=click.IntRange(1, 64),
+                default=DEFAULT_JOBS,
+                show_default=True,
+                help="Files transferred at once.",
+            ),
+            click.option("--overwrite", "policy", flag_value="overwrite", help="Replace files."),
+            click.option(
+                "--skip-existing", "policy", flag_value="skip", help="Keep existing files."
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def open_location(uri: str, flags: Flags) -> tuple[StorageDriver, Location]:
+    """The driver and location for ``uri`` (a URI, a path, or ``NAME:bucket/key`` of a saved
+    connection). Raises InvalidURI / ConfigError / CliError (no bucket)."""
+    target = resolve_target(uri, ConnectionStore())
+    if target is not None:
+        spec, bucket, key = target
+        spec = flags.apply(spec)
+        if not bucket:
+            bucket, key = spec.bucket or "", spec.prefix
+        if not bucket:
+            raise CliError([f"pail: error: {printable(uri)} names no bucket"], EXIT_USAGE)
+        return open_resolved(spec), target_location(spec, bucket, key)
+    location = parse_uri(uri)
+    return open_resolved(spec_for_location(location, flags=flags)), location
+
+
+def plan_for(
+    driver: StorageDriver, location: Location, dest: str | None, recursive: bool
+) -> DownloadPlan:
+    """What ``pail get`` downloads: a prefix (``-r``, or a key ending in ``/``) into DEST
+    (default ``.``) keeping key paths; one object to DEST (a folder, or a file name)."""
+    key = location.key
+    if recursive or not key or key.endswith("/"):
+        if not recursive:
+            raise CliError(
+                [
+                    f"pail: error: {printable(location.uri)} is a prefix; "
+                    "use -r to download everything under it"
+                ],
+                EXIT_USAGE,
+            )
+        prefix = key if not key or key.endswith("/") else key + "/"
+        plan = plan_prefix(driver, location.bucket, prefix, dest or ".")
+        if plan.jobs or plan.refused or not key or key.endswith("/"):
+            return plan
+        # `get -r s3://b/file.txt`: no prefix of that name; fall back to the object.
+    name = key.rpartition("/")[2]
+    if dest is None or dest.endswith(("/", os.sep)) or os.path.isdir(dest):
+        folder, rel = dest or ".", name
+    else:
+        folder, rel = os.path.dirname(dest) or ".", os.path.basename(dest)
+    return plan_keys(driver, location.bucket, [key], folder, names={key: rel})
+
+
+class _Display:
+    """File lines and, on a terminal, one progress line on stderr redrawn in place."""
+
+    def __init__(self, download: Downloader | None, live: bool) -> None:
+        self.download = download
+        self.live = live
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.width = 0
+        self.questions: queue.Queue[tuple[DownloadJob, queue.Queue[ConflictAnswer]]]
+        self.questions = queue.Queue()
+
+    def _clear(self) -> None:
+        if self.live and self.width:
+            click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
+            self.width = 0
+
+    def status(self) -> str:
+        snap = self.download.progress(with_files=False)  # type: ignore[union-attr]
+        eta = "--:--" if snap.eta is None else _clock(snap.eta)
+        return (
+            f"{snap.files_finished}/{snap.files_total} files  "
+            f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}  "
+            f"{size_text(int(snap.rate), True)}/s  ETA {eta}"
+        )
+
+    def redraw(self) -> None:
+        with self.lock:
+            self._clear()
+            line = self.status()
+            click.echo(line, nl=False, err=True)
+            self.width = len(line)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.redraw()
+        with self.lock:
+            self._clear()
+
+    def file(self, outcome: FileDone | Skipped | Failure) -> None:
+        with self.lock:
+            self._clear()
+            if isinstance(outcome, FileDone):
+                size = f"{outcome.size} bytes"
+                if outcome.resumed_from:
+                    size += f", resumed at {outcome.resumed_from}"
+                click.echo(
+                    f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} ({size})"
+                )
+            elif isinstance(outcome, Skipped) and outcome.reason != "cancelled":
+                click.echo(f"skipped {printable(outcome.key)} ({_skip_text(outcome.reason)})")
+
+    def ask(self, job: DownloadJob) -> ConflictAnswer:
+        """The engine's conflict resolver (a worker thread): hand the question to the
+        main thread, which owns the terminal's input, and wait for the answer."""
+        reply: queue.Queue[ConflictAnswer] = queue.Queue(maxsize=1)
+        self.questions.put((job, reply))
+        return reply.get()
+
+    def answer_questions(self) -> None:
+        """Ask the queued conflict questions (main thread)."""
+        while True:
+            try:
+                job, reply = self.questions.get_nowait()
+            except queue.Empty:
+                return
+            reply.put(self.prompt(job))
+
+    def prompt(self, job: DownloadJob) -> ConflictAnswer:
+        with self.lock:
+            self._clear()
+            choice = click.prompt(
+                f"{printable(job.path)} exists and differs from {printable(job.key)}: "
+                "[o]verwrite, [s]kip, [k]eep both (capital letter: all)",
+                type=click.Choice(["o", "s", "k", "O", "S", "K"]),
+                show_choices=False,
+                err=True,
+            )
+        action = {"o": "overwrite", "s": "skip", "k": "keep-both"}[choice.lower()]
+        return ConflictAnswer(action, apply_to_all=choice.isupper())  # type: ignore[arg-type]
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _skip_text(reason: str) -> str:
+    if reason == "exists":
+        return "a different file exists; --overwrite replaces it"
+    return "identical file exists" if reason == "identical" else reason
+
+
+def run_get(
+    flags: Flags,
+    uri: str,
+    dest: str | None,
+    recursive: bool,
+    jobs: int,
+    policy: str | None,
+) -> None:
+    """``pail get``: plan, download with progress, summarise. Raises CliError / click Exit
+    with the status described in the module doc."""
+    driver, location = open_location(uri, flags)
+    plan = plan_for(driver, location, dest, recursive)
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    display = _Display(None, live=sys.stderr.isatty())
+    download = Downloader(
+        driver,
+        plan,
+        jobs=jobs,
+        conflict=policy or ("ask" if interactive else "skip"),  # type: ignore[arg-type]
+        resolve_conflict=display.ask if interactive else None,
+        on_file=display.file,
+    )
+    display.download = download
+    painter = threading.Thread(target=display.run, daemon=True) if display.live else None
+    download.start()
+    if painter is not None:
+        painter.start()
+    try:
+        while download.wait(0.1) is None:
+            display.answer_questions()
+    except KeyboardInterrupt:
+        download.cancel()
+        download.wait()
+        display.stop.set()
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        display.stop.set()
+        if painter is not None:
+            painter.join()
+    _summarise(location, plan, download.report())
+
+
+def _summarise(location: Location, plan: DownloadPlan, report: DownloadReport) -> None:
+    done_bytes = sum(d.size for d in report.done)
+    parts = [f"{len(report.done)} downloaded ({size_text(done_bytes, True)})"]
+    for label, items in (
+        ("skipped", report.skipped),
+        ("cancelled", report.cancelled),
+        ("failed", report.failed),
+        ("refused", report.refused),
+    ):
+        if items:
+            parts.append(f"{len(items)} {label}")
+    click.echo("pail: " + ", ".join(parts), err=True)
+    kept = [s for s in report.skipped if s.reason == "exists"]
+    for skipped in kept:
+        click.echo(f"  kept existing {printable(skipped.path)} (--overwrite replaces it)", err=True)
+    if report.ok:
+        return
+    lines = []
+    for failure in report.failed:
+        lines.append(
+            f"  failed {printable(failure.key)}: {failure.code}: {printable(failure.message)}"
+        )
+    for refused in report.refused:
+        lines.append(f"  refused {printable(refused.key)}: {refused.reason} (never written)")
+    for cancelled in report.cancelled:
+        lines.append(f"  cancelled {printable(cancelled.key)} (partial kept; run again to resume)")
+    raise CliError(["pail: error: some objects were not downloaded", *lines], _exit_status(report))
+
+
+def _exit_status(report: DownloadReport) -> int:
+    """One failure kind (all NotFound, all AccessDenied, ...) keeps its usual code; a mix,
+    a checksum mismatch or a refused key is 1."""
+    errors = [f.error for f in report.failed]
+    if report.refused or report.cancelled or not errors:
+        return EXIT_ERROR
+    codes = {exit_code_for(e) if isinstance(e, StorageError) else EXIT_ERROR for e in errors}
+    return codes.pop() if len(codes) == 1 else EXIT_ERROR
+
+
+def run_url(flags: Flags, uri: str, expires: int) -> None:
+    """``pail url``: print a presigned URL for one object (checked with HeadObject first,
+    so a typo is a 404 rather than a URL that never works)."""
+    driver, location = open_location(uri, flags)
+    if not location.key or location.key.endswith("/"):
+        raise CliError([f"pail: error: {printable(location.uri)} is not an object"], EXIT_USAGE)
+    driver.head(location.bucket, location.key)
+    click.echo(driver.presign(location.bucket, location.key, expires))
+
+
+__all__ = ["get_options", "open_location", "plan_for", "run_get", "run_url"]
