@@ -30,6 +30,16 @@ def _body(size: int, seed: int = 7) -> bytes:
     return bytes(out[:size])
 
 
+@pytest.fixture(autouse=True)
+def small_parts(monkeypatch):
+    """8 MiB parts (pail's own tuning constants), so test objects of tens of MiB take the
+    parallel-parts path without seeding hundreds of MiB."""
+    from pail.drivers import _s3_transfer
+
+    monkeypatch.setattr(_s3_transfer, "MULTIPART_THRESHOLD", 8 * MIB)
+    monkeypatch.setattr(_s3_transfer, "PART_SIZE", 8 * MIB)
+
+
 def _s3(endpoint: str):
     spec = ConnectionSpec(
         name="s3", provider="s3", endpoint_url=endpoint, region="us-east-1", path_style=True

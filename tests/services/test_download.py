@@ -25,6 +25,16 @@ def _body(size: int, salt: int = 0) -> bytes:
     return (hashlib.sha256(str(salt).encode()).digest() * (size // 32 + 1))[:size]
 
 
+@pytest.fixture(autouse=True)
+def small_parts(monkeypatch):
+    """8 MiB parts (pail's own tuning constants), so test objects of tens of MiB take the
+    parallel-parts path without seeding hundreds of MiB."""
+    from pail.drivers import _s3_transfer
+
+    monkeypatch.setattr(_s3_transfer, "MULTIPART_THRESHOLD", 8 * MIB)
+    monkeypatch.setattr(_s3_transfer, "PART_SIZE", 8 * MIB)
+
+
 @pytest.fixture
 def s3(s3_endpoint, bucket_name):
     spec = ConnectionSpec(

@@ -411,7 +411,7 @@ class S3Driver:
         """Write the object from byte ``start`` to its end into the existing file ``path``
         (see :meth:`pail.drivers.base.StorageDriver.download_to`).
 
-        ``start == 0`` with ``size`` unknown or >= 8 MiB: s3transfer's TransferManager,
+        ``start == 0`` with ``size`` unknown or >= 64 MiB: s3transfer's TransferManager,
         parallel ranged parts (:mod:`pail.drivers._s3_transfer`). Otherwise one GetObject
         stream, ``Range: bytes=start-`` when resuming.
 
