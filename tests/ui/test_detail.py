@@ -101,7 +101,7 @@ def test_object_detail_local_time_age_and_binary_hexdump(tmp_path, utc):
             )
             await select(pilot, find(app, "disk", "b", "big.log"))
             text = detail_text(app)
-            assert "read 65,536 of 100,000 bytes (first 64 KiB)" in text
+            assert "read 65,536 of 100,000 bytes; the last 64.0 KiB; m: read further back" in text
 
     run(body())
 

@@ -19,7 +19,7 @@ from textual.message import Message
 from pail.config import ConnectionSpec
 from pail.drivers.base import Bucket, Entry, ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
-from pail.services.preview import Preview
+from pail.services.previews import PreviewResult
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus, Resolved
@@ -124,10 +124,14 @@ class ObjectHeadLoaded(Message):
 
 @dataclass(eq=False)
 class PreviewLoaded(Message):
-    """The first bytes of the object on show were read and classified."""
+    """A preview of the object on show was built (or extended by "load more").
+    ``picture`` is a decoded image to draw (a PIL image) or ``None``; ``problem`` says
+    why an image could not be decoded."""
 
     ticket: int
-    preview: Preview
+    preview: PreviewResult
+    picture: Any = None
+    problem: str = ""
 
 
 @dataclass(eq=False)

@@ -80,6 +80,13 @@ class MainScreen(Screen[None]):
             tooltip="Saved connections: add, edit, remove, test, open (shift+c)",
             id="app.connections",
         ),
+        Binding(
+            "m",
+            "more_preview",
+            "More",
+            tooltip="Preview: read the next window of text (a log: further back)",
+            id="preview.more",
+        ),
     ]
 
     def __init__(
@@ -188,6 +195,16 @@ class MainScreen(Screen[None]):
             self.tree.set_filter(self._filter_level, "")
         self.query_one(FilterBar).display = False
         self.tree.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that do nothing for the node at the cursor (the footer follows)."""
+        if action == "more_preview":
+            return self.is_mounted and self.detail.can_load_more
+        return True
+
+    def action_more_preview(self) -> None:
+        """Extend the text preview in the detail pane by one window."""
+        self.detail.load_more()
 
     def action_copy_uri(self) -> None:
         """Copy the URI of the node at the cursor to the clipboard (OSC 52)."""

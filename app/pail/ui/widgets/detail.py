@@ -2,8 +2,9 @@
 
 * object: key, size (binary units and exact bytes), last modified (local time and age),
   ETag, content type, storage class, version id, encryption, user metadata (HeadObject),
-  and a preview of at most the first 64 KiB read by range, syntax-highlighted by file type
-  (hex dump for binary data);
+  and a format-aware preview read by range (:func:`pail.services.previews.build_preview`,
+  limits from :mod:`pail.ui.settings`), drawn by :class:`~pail.ui.widgets.preview_view.PreviewView`;
+  a text preview grows by one window per :meth:`DetailPane.load_more` (a log tail backwards);
 * prefix / bucket: what has been listed so far; a bucket also its region
   (GetBucketLocation);
 * connection: provider, endpoint, region, profile, the credential source in use and the
@@ -23,7 +24,6 @@ from datetime import datetime
 
 from rich.console import Console, Group, RenderableType
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -35,9 +35,16 @@ from textual.worker import get_current_worker
 from pail.config import mask
 from pail.drivers.base import ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
-from pail.services.preview import PREVIEW_BYTES, Preview, load_preview
+from pail.services.previews import (
+    ImagePreview,
+    PreviewResult,
+    TextPreview,
+    build_preview,
+    load_more_text,
+)
+from pail.ui import image_support
 from pail.ui.failure import as_storage_error
-from pail.ui.formatting import format_size, format_time, lexer_for, plural
+from pail.ui.formatting import format_size, format_time, plural
 from pail.ui.messages import (
     DetailJob,
     DetailPart,
@@ -47,7 +54,9 @@ from pail.ui.messages import (
     WorkFailed,
 )
 from pail.ui.nodes import NodeData
-from pail.ui.text import literal, literal_block, safe_text
+from pail.ui.settings import UISettings, load_settings
+from pail.ui.text import literal, literal_block
+from pail.ui.widgets.preview_view import PreviewView
 from pail.ui.workers import start_io
 
 Clock = Callable[[], datetime]
@@ -67,6 +76,7 @@ class DetailPane(VerticalScroll):
 
     Args:
         clock: returns "now" as an aware UTC datetime (injectable so tests show fixed ages).
+        settings: preview limits (default: :func:`pail.ui.settings.load_settings`).
     """
 
     COMPONENT_CLASSES = {
@@ -76,19 +86,41 @@ class DetailPane(VerticalScroll):
         "detail--dim",
     }
 
-    def __init__(self, *, clock: Clock, id: str | None = None) -> None:
+    def __init__(
+        self, *, clock: Clock, settings: UISettings | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self._clock = clock
+        self.settings = settings if settings is not None else load_settings()
         self._data: NodeData | None = None
         self._ticket = 0
         self._info: ObjectInfo | None = None
-        self._preview: Preview | None = None
+        self._preview: PreviewResult | None = None
+        self._picture: object = None
+        self._picture_problem = ""
+        self._loading_more = False
         self._region: object = _PENDING
         self._errors: dict[str, StorageError] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-info")
-        yield Static(id="detail-preview")
+        yield PreviewView(self._style, id="detail-preview")
+
+    @property
+    def preview(self) -> PreviewResult | None:
+        """The preview on show (``None`` while loading or when there is none)."""
+        return self._preview
+
+    @property
+    def info(self) -> ObjectInfo | None:
+        """HeadObject of the object on show, once it answered."""
+        return self._info
+
+    @property
+    def can_load_more(self) -> bool:
+        """The preview is text that :meth:`load_more` can extend."""
+        preview = self._preview
+        return isinstance(preview, TextPreview) and preview.can_load_more and not self._loading_more
 
     @property
     def data(self) -> NodeData | None:
@@ -101,6 +133,8 @@ class DetailPane(VerticalScroll):
         self._data = data
         self._info = None
         self._preview = None
+        self._picture, self._picture_problem = None, ""
+        self._loading_more = False
         self._region = _PENDING
         self._errors = {}
         self.workers.cancel_group(self, "detail")
@@ -122,6 +156,7 @@ class DetailPane(VerticalScroll):
     ) -> Callable[[], Message | None]:
         bucket, key = data.bucket or "", data.key
         version_id = data.entry.version_id if data.entry else None
+        settings = self.settings
 
         def work() -> Message | None:
             info = driver.head(bucket, key, version_id=version_id)
@@ -129,12 +164,46 @@ class DetailPane(VerticalScroll):
             if get_current_worker().is_cancelled:
                 return None
             try:
-                preview = load_preview(driver, bucket, key, info.size, version_id=version_id)
+                preview = build_preview(
+                    driver,
+                    info,
+                    limit=settings.preview_limit,
+                    image_limit=settings.image_limit,
+                    window=settings.window,
+                )
             except Exception as exc:
                 return WorkFailed(self, DetailJob(ticket, "preview"), ticket, as_storage_error(exc))
-            return PreviewLoaded(ticket, preview)
+            picture, problem = None, ""
+            if isinstance(preview, ImagePreview) and preview.data is not None:
+                if get_current_worker().is_cancelled:
+                    return None
+                picture, problem = image_support.decode_thumbnail(preview.data)
+            return PreviewLoaded(ticket, preview, picture, problem)
 
         return work
+
+    def load_more(self) -> bool:
+        """Extend the text preview by one window (a log tail: the window before it), in a
+        worker. Returns False when there is nothing to load."""
+        data, info, preview = self._data, self._info, self._preview
+        if not self.can_load_more or data is None or info is None:
+            return False
+        driver = data.conn.driver
+        if driver is None or not isinstance(preview, TextPreview):
+            return False
+        ticket, window = self._ticket, self.settings.window
+        self._loading_more = True
+
+        def work() -> Message:
+            try:
+                more = load_more_text(driver, info, preview, window=window)
+            except Exception as exc:
+                return WorkFailed(self, DetailJob(ticket, "preview"), ticket, as_storage_error(exc))
+            return PreviewLoaded(ticket, more)
+
+        self._start(work, "preview")
+        self.screen.refresh_bindings()
+        return True
 
     @staticmethod
     def _region_work(driver: StorageDriver, bucket: str, ticket: int) -> Callable[[], Message]:
@@ -150,8 +219,23 @@ class DetailPane(VerticalScroll):
 
     def on_preview_loaded(self, message: PreviewLoaded) -> None:
         if message.ticket == self._ticket:
+            extended = self._preview is not None
             self._preview = message.preview
+            self._loading_more = False
+            if not extended:
+                self._picture, self._picture_problem = message.picture, message.problem
+            from_end = self.max_scroll_y - self.scroll_y
             self.redraw()
+            if isinstance(message.preview, TextPreview) and message.preview.is_tail:
+                # A log tail: show its last lines; after reading further back, keep the
+                # lines that were on screen where they were.
+                keep = from_end if extended else 0
+                self.call_after_refresh(self._scroll_from_end, keep)
+            if self.is_attached:
+                self.screen.refresh_bindings()
+
+    def _scroll_from_end(self, distance: float) -> None:
+        self.scroll_to(y=max(0, self.max_scroll_y - distance), animate=False)
 
     def on_region_loaded(self, message: RegionLoaded) -> None:
         if message.ticket == self._ticket:
@@ -163,6 +247,7 @@ class DetailPane(VerticalScroll):
         job = message.target
         if isinstance(job, DetailJob) and job.ticket == self._ticket:
             self._errors[job.part] = message.error
+            self._loading_more = False
             self.redraw()
 
     # -- rendering -------------------------------------------------------------------------
@@ -171,7 +256,8 @@ class DetailPane(VerticalScroll):
         """What the pane shows, as plain text (for tests and for copying)."""
         console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
         console.print(self._info_renderable())
-        console.print(self._preview_renderable())
+        self._draw_preview()
+        console.print(self.query_one(PreviewView).renderable())
         return console.export_text()
 
     def _style(self, name: str) -> Style:
@@ -184,7 +270,7 @@ class DetailPane(VerticalScroll):
             return
         self.query_one("#detail-info", Static).update(self._info_renderable())
         if preview:
-            self.query_one("#detail-preview", Static).update(self._preview_renderable())
+            self._draw_preview()
 
     def _table(self, rows: Iterable[tuple[str, Text | str]]) -> Table:
         table = Table.grid(padding=(0, 2))
@@ -345,36 +431,20 @@ class DetailPane(VerticalScroll):
             rows.append(("User metadata", meta))
         return rows
 
-    def _preview_renderable(self) -> RenderableType:
+    def _draw_preview(self) -> None:
+        view = self.query_one(PreviewView)
         data = self._data
         if data is None or data.kind != "object":
-            return Text("")
+            view.show(Text(""))
+            return
         error = self._errors.get("preview")
         if error is not None:
-            return self._error_block(error, "Preview failed")
+            view.show(self._error_block(error, "Preview failed"))
+            return
         preview = self._preview
         if preview is None:
             waiting = "" if "head" in self._errors else "Preview: reading the first bytes…"
-            return Text.assemble("\n", (waiting, self._style("dim")))
-        heading = Text.assemble(
-            "\n", ("Preview", self._style("title")), "  ", self._summary(preview)
-        )
-        if preview.kind == "empty":
-            return Group(heading, Text("(empty object)", style=self._style("dim")))
-        if preview.kind == "binary":
-            return Group(heading, Text(preview.text))
-        body = Syntax(
-            safe_text(preview.text),
-            lexer_for(data.key),
-            theme="ansi_dark",
-            word_wrap=False,
-        )
-        return Group(heading, body)
-
-    def _summary(self, preview: Preview) -> Text:
-        text = preview.summary
-        if preview.truncated:
-            text += f" (first {PREVIEW_BYTES // 1024} KiB)"
-        if preview.kind == "binary":
-            text += "; binary, hex dump"
-        return Text(text, style=self._style("dim"))
+            view.show(Text.assemble("\n", (waiting, self._style("dim"))))
+            return
+        if view.result is not preview:
+            view.show_result(preview, data.key, self._picture, self._picture_problem)
