@@ -14,10 +14,11 @@ default chain) in a worker, then builds its driver from the resolved spec.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from textual.app import App
+from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
@@ -33,8 +34,10 @@ from pail.ui.messages import DetailJob, KeyringChecked, WorkFailed
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
+from pail.ui.settings import load_settings
 from pail.ui.text import one_line
 from pail.ui.widgets.bucket_tree import BucketTree, Resolver
+from pail.ui.widgets.tree_marks import MarkedTree
 
 
 def _utc_now() -> datetime:
@@ -58,6 +61,8 @@ class PailApp(App[None]):
             the connections screen (``C``) edits them.
         resolver: finds a connection's credentials before its driver is built (default
             :func:`pail.credentials.resolve`; runs in a worker: a keyring may block).
+        viewer: runs a viewer argv for ``o`` (default :func:`run_viewer`: the terminal is
+            handed over with ``App.suspend``); tests pass a recorder.
     """
 
     CSS_PATH = "styles/app.tcss"
@@ -82,8 +87,11 @@ class PailApp(App[None]):
         clock: Callable[[], datetime] = _utc_now,
         store: ConnectionStore | None = None,
         resolver: Resolver = credentials.resolve,
+        viewer: Callable[[App, list[str]], None] | None = None,
     ) -> None:
         super().__init__()
+        self.settings = load_settings()
+        self._viewer = viewer or run_viewer
         self._connections = list(connections)
         self._driver_factory = driver_factory
         self._clock = clock
@@ -106,6 +114,7 @@ class PailApp(App[None]):
             store=self.store,
             saved=saved,
             resolver=self._resolver,
+            settings=self.settings,
         )
         return self.main_screen
 
@@ -116,6 +125,8 @@ class PailApp(App[None]):
     def on_mount(self) -> None:
         if self._config_error:
             self.notify(self._config_error, title="Config file", severity="error", markup=False)
+        for name in self.settings.problems:
+            self.notify(f"{name} is not a byte count: the default is used.", markup=False)
 
         def check() -> None:  # a Secret Service probe talks D-Bus: not on the event loop
             self.post_message(KeyringChecked(credentials.keyring_status()))
@@ -141,17 +152,35 @@ class PailApp(App[None]):
             if conn is not None:
                 self.main_screen.credentials_failed(conn, message.error)
 
+    def run_viewer(self, argv: list[str]) -> None:
+        """Run ``argv`` (a pager, editor or the system opener) on the terminal."""
+        self._viewer(self, argv)
+
     def action_help(self) -> None:
         """Show the keys."""
         if isinstance(self.screen, HelpScreen):
             return
         keys = []
-        for owner in (BucketTree, MainScreen, PailApp):
+        for owner in (MarkedTree, BucketTree, MainScreen, PailApp):
             for binding in owner.BINDINGS:
                 if isinstance(binding, Binding):
                     description = binding.tooltip or binding.description
                     keys.append((binding.key_display or binding.key, description))
         self.push_screen(HelpScreen(keys, keyring=self.keyring))
+
+
+def run_viewer(app: App, argv: list[str]) -> None:
+    """Hand the terminal to ``argv`` until it exits (``App.suspend``), then redraw. Where
+    the app cannot be suspended (headless, Windows without a console) nothing is run."""
+    try:
+        with app.suspend():
+            subprocess.run(argv, check=False)
+    except SuspendNotSupported:
+        app.notify("This terminal cannot hand over to a viewer.", severity="warning")
+    except OSError as exc:
+        app.notify(
+            f"Could not run {argv[0]}: {exc.strerror or exc}", severity="error", markup=False
+        )
 
 
 def _connection_of(message: WorkFailed) -> Connection | None:

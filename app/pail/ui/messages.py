@@ -23,7 +23,9 @@ from pail.services.previews import PreviewResult
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus, Resolved
+    from pail.services.download import Downloader, DownloadReport
     from pail.ui.connection_ops import SaveOutcome, TestOutcome
+    from pail.ui.download_ops import DownloadTask
     from pail.ui.nodes import Connection, NodeData
 
 
@@ -184,3 +186,44 @@ class ConnectionsLoaded(Message):
     specs: tuple[ConnectionSpec, ...]
     sources: dict[str, str]
     error: str
+
+
+@dataclass(eq=False)
+class DownloadStarted(Message):
+    """A download's plan is made and its transfers started by ``downloader``."""
+
+    task: DownloadTask
+    downloader: Downloader
+
+
+@dataclass(eq=False)
+class DownloadFinished(Message):
+    """Every file of a download is final; ``report`` lists every outcome."""
+
+    task: DownloadTask
+    report: DownloadReport
+
+
+@dataclass(frozen=True)
+class ObjectJob:
+    """What an object action's worker was doing (``action``: presign, open) and for which
+    URI: the ``target`` of its :class:`WorkFailed`."""
+
+    action: str
+    uri: str
+
+
+@dataclass(eq=False)
+class PresignReady(Message):
+    """A presigned URL was made; ``label`` is its lifetime ("1 hour")."""
+
+    url: str
+    label: str
+
+
+@dataclass(eq=False)
+class ViewerReady(Message):
+    """An object was downloaded to the cache for viewing: run ``argv`` on ``path``."""
+
+    path: str
+    argv: list[str]

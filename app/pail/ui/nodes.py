@@ -87,6 +87,7 @@ class NodeData:
         filter: case-insensitive substring filter on children names.
         error: the last error of this node's own listing/lookup.
         expanded: the node is expanded in the tree.
+        marked: the user marked it (space) for a multi-object download.
         node_id: the Textual ``TreeNode`` id currently drawing this data, if any.
     """
 
@@ -108,6 +109,7 @@ class NodeData:
     filter: str = ""
     error: StorageError | None = None
     expanded: bool = False
+    marked: bool = False
     node_id: int | None = None
 
     def __repr__(self) -> str:  # short: the default would print every child
@@ -138,6 +140,15 @@ class NodeData:
         if spec.provider == "local":
             root = spec.root if spec.single_bucket else os.path.join(spec.root or "", self.bucket)
         return format_uri(spec.provider, self.bucket, self.key, root)
+
+    def is_under(self, level: NodeData) -> bool:
+        """True if ``level`` is this node's parent, grandparent, ..."""
+        node = self.parent
+        while node is not None:
+            if node is level:
+                return True
+            node = node.parent
+        return False
 
     def visible_children(self) -> list[NodeData]:
         """Children whose name contains the filter (case-insensitive), in listing order."""

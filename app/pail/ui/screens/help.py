@@ -16,7 +16,6 @@ from pail.credentials import KeyringStatus
 TREE_KEYS = [
     ("↑ ↓", "Move the cursor"),
     ("enter", "Expand / collapse; on “load more…”, list the next page"),
-    ("space", "Expand / collapse"),
     ("shift+←", "Go to the parent"),
 ]
 

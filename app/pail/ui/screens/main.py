@@ -3,7 +3,9 @@
 The header shows the URI of the node under the cursor; the status bar how its connection
 authenticates (credential source, masked identity) and the keyring's state; the footer the
 key bindings. The screen wires the tree to the detail pane and owns the node commands:
-refresh (``r``), filter (``/``), copy URI (``c``) and the connections screen (``C``). It
+refresh (``r``), filter (``/``), copy URI (``c``), more preview (``m``), the connections
+screen (``C``), and through :class:`~pail.ui.screens.main_actions.MainActions` downloads
+(``d``, ``D``) and object links (``p``, ``y``, ``o``). It
 also keeps the tree in step with saved connections, and when a connection's credentials
 fail it shows the credential-failure modal once per opening of that connection.
 """
@@ -30,6 +32,8 @@ from pail.ui.screens.credential_failure import (
     CredentialFailureScreen,
     CredentialProblem,
 )
+from pail.ui.screens.main_actions import ACTION_BINDINGS, MainActions
+from pail.ui.settings import UISettings, load_settings
 from pail.ui.text import one_line
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
@@ -37,7 +41,7 @@ from pail.ui.widgets.filter_bar import FilterBar
 from pail.ui.widgets.status_bar import StatusBar
 
 
-class MainScreen(Screen[None]):
+class MainScreen(MainActions, Screen[None]):
     """Tree | detail. See the module doc.
 
     Args:
@@ -47,6 +51,7 @@ class MainScreen(Screen[None]):
         store: the saved connections' config file.
         saved: saved connections not among ``connections``: roots opened on demand.
         resolver: resolves credentials before the driver is built (in the same worker).
+        settings: preview limits and folders (default: from the environment).
     """
 
     BINDINGS = [
@@ -87,6 +92,7 @@ class MainScreen(Screen[None]):
             tooltip="Preview: read the next window of text (a log: further back)",
             id="preview.more",
         ),
+        *ACTION_BINDINGS,
     ]
 
     def __init__(
@@ -98,8 +104,11 @@ class MainScreen(Screen[None]):
         store: ConnectionStore,
         saved: list[ConnectionSpec] | None = None,
         resolver: Resolver | None = None,
+        settings: UISettings | None = None,
     ) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else load_settings()
+        self.downloads = []
         self._connections = connections
         self._saved = saved or []
         self._driver_factory = driver_factory
@@ -120,7 +129,7 @@ class MainScreen(Screen[None]):
                     id="tree",
                 )
                 yield FilterBar(id="filter")
-            yield DetailPane(clock=self._clock, id="detail")
+            yield DetailPane(clock=self._clock, settings=self.settings, id="detail")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -149,6 +158,7 @@ class MainScreen(Screen[None]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         data = event.node.data
         self.sub_title = one_line(data.uri) if data is not None else ""
+        self.refresh_bindings()
         self.status.show(data.conn if data is not None else None)
         if data is not self.detail.data:
             self.detail.show(data)
@@ -200,7 +210,9 @@ class MainScreen(Screen[None]):
         """Hide keys that do nothing for the node at the cursor (the footer follows)."""
         if action == "more_preview":
             return self.is_mounted and self.detail.can_load_more
-        return True
+        if not self.is_mounted:
+            return True
+        return self.check_main_action(action)
 
     def action_more_preview(self) -> None:
         """Extend the text preview in the detail pane by one window."""

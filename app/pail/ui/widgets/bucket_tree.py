@@ -10,6 +10,8 @@ Every (re)load bumps the level's generation; results of older generations (a ref
 collapse happened meanwhile) are dropped on arrival. A failed listing leaves a badge on its
 node ("403 AccessDenied"); the detail pane shows the rest. Labels are built from
 :class:`rich.text.Text`, never markup, so key names show literally.
+
+Marks (space) are drawn and kept by :class:`~pail.ui.widgets.tree_marks.MarkedTree`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode, UnknownNodeID
+from textual.widgets.tree import TreeNode
 
 from pail.config import ConnectionSpec
 from pail.drivers.base import StorageDriver
@@ -36,7 +38,7 @@ from pail.ui.messages import (
 )
 from pail.ui.nodes import Connection, NodeData, NodeKind, connection_children
 from pail.ui.text import one_line
-from pail.ui.widgets.tree_labels import NodeLabels
+from pail.ui.widgets.tree_marks import MarkedTree
 from pail.ui.workers import start_io
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ Resolver = Callable[[ConnectionSpec], "Resolved"]
 PAGE_SIZE = 1000
 
 
-class BucketTree(NodeLabels):
+class BucketTree(MarkedTree):
     """Tree of connections, buckets, prefixes and objects, loaded lazily in workers.
 
     Args:
@@ -79,6 +81,7 @@ class BucketTree(NodeLabels):
         "bucket-tree--more",
         "bucket-tree--meta",
         "bucket-tree--badge",
+        "bucket-tree--mark",
     }
 
     def __init__(
@@ -204,16 +207,6 @@ class BucketTree(NodeLabels):
         if node is not None and node is not self._highlighted:
             self.post_message(Tree.NodeHighlighted(node))
 
-    def node_for(self, data: NodeData) -> TreeNode[NodeData] | None:
-        """The tree node currently drawing ``data``, if it is on screen."""
-        if data.node_id is None:
-            return None
-        try:
-            node = self.get_node_by_id(data.node_id)
-        except UnknownNodeID:
-            return None
-        return node if node.data is data else None
-
     # -- keys ------------------------------------------------------------------------------
 
     def action_expand_or_enter(self) -> None:
@@ -264,6 +257,7 @@ class BucketTree(NodeLabels):
         assert data is not None
         data.generation += 1
         self.workers.cancel_group(self, _group(data))
+        self._drop_marks_under(data)
         data.loaded = data.loading = data.has_more = False
         data.pager = None
         data.children = []
@@ -275,6 +269,7 @@ class BucketTree(NodeLabels):
         data = node.data
         assert data is not None
         data.generation += 1
+        self._drop_marks_under(data)
         data.loaded = data.loading = True
         data.has_more = False
         data.error = None

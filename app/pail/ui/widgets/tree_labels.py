@@ -1,5 +1,6 @@
-"""How the bucket tree draws a row: icon, name, and after it a dim size (objects), the
-provider (connections), the filter, and a red badge when the node's request failed.
+"""How the bucket tree draws a row: a mark ("●") when marked for download, icon, name,
+and after it a dim size (objects), the provider (connections), the filter, and a red
+badge when the node's request failed.
 
 Labels are :class:`rich.text.Text` built from sanitised names, never markup.
 """
@@ -15,6 +16,9 @@ from textual.widgets.tree import TreeNode
 from pail.ui.formatting import short_size
 from pail.ui.nodes import NodeData
 from pail.ui.text import one_line
+
+#: Drawn before the name of a marked node.
+MARK = "● "
 
 
 class NodeLabels(Tree[NodeData]):
@@ -37,6 +41,8 @@ class NodeLabels(Tree[NodeData]):
         kind_component = {"loading": "placeholder", "note": "placeholder"}.get(data.kind, data.kind)
         label.stylize_before(part(kind_component))
         pieces: list[tuple[str, Style] | Text] = []
+        if data.marked:
+            pieces.append((MARK, part("mark")))
         if node.allow_expand:
             icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
             pieces.append((icon, base_style))
@@ -52,6 +58,8 @@ class NodeLabels(Tree[NodeData]):
         if cached is not None and cached[0] == node._updates:
             return cached[1]
         width = node._label.cell_len
+        if node.data is not None and node.data.marked:
+            width += cell_len(MARK)
         if node.allow_expand:
             width += cell_len(self.ICON_NODE)
         if node.data is not None:

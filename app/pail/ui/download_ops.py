@@ -1,0 +1,207 @@
+"""What ``d`` downloads and how a download runs for the UI.
+
+* :func:`selection_for` turns the marks (or the node at the cursor) into a
+  :class:`Selection`: one connection, one bucket, a list of objects and prefixes.
+* :func:`plan_selection` (in a worker thread) lists marked prefixes recursively and builds
+  one :class:`~pail.services.download.DownloadPlan` for the lot, keeping key paths relative
+  to the selection's common folder; a single prefix downloads its contents into the target.
+* :class:`DownloadTask` is one download as the panel sees it: planning, running (a
+  :class:`~pail.services.download.Downloader`), finished (its report) or failed to start.
+* :func:`conflict_bridge` answers the engine's "this file exists" question, asked from a
+  transfer thread, with a modal on the event loop; the transfer thread waits for the
+  answer on a :class:`concurrent.futures.Future`, the event loop never waits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pail.drivers.base import Entry, StorageDriver, iter_pages
+from pail.drivers.errors import StorageError
+from pail.services.download import (
+    ConflictAnswer,
+    Downloader,
+    DownloadJob,
+    DownloadPlan,
+    DownloadReport,
+    plan_keys,
+    plan_prefix,
+)
+from pail.ui.nodes import Connection, NodeData
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+
+class SelectionError(ValueError):
+    """The marks cannot be downloaded together (``str()`` says why, for a notification)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Objects and prefixes of one bucket of one connection, to download together.
+
+    Attributes:
+        conn, bucket: where they are.
+        items: the marked (or cursor) nodes' data: objects and prefixes; a bucket node
+            stands for its whole content (prefix ``""``).
+        uri: the level or object URI shown in the dialog and the panel.
+    """
+
+    conn: Connection
+    bucket: str
+    items: tuple[NodeData, ...]
+    uri: str
+
+    @property
+    def single_prefix(self) -> NodeData | None:
+        """The one prefix/bucket when that is the whole selection."""
+        if len(self.items) == 1 and self.items[0].kind in ("prefix", "bucket"):
+            return self.items[0]
+        return None
+
+    def describe(self) -> str:
+        """E.g. ``"3 objects and 1 prefix (recursively) from s3://bucket"``."""
+        prefix = self.single_prefix
+        if prefix is not None:
+            return f"everything under {self.uri} (recursively)"
+        objects = sum(1 for d in self.items if d.kind == "object")
+        prefixes = len(self.items) - objects
+        parts = []
+        if objects:
+            parts.append(f"{objects:,} object" + ("s" if objects != 1 else ""))
+        if prefixes:
+            parts.append(
+                f"{prefixes:,} prefix" + ("es" if prefixes != 1 else "") + " (recursively)"
+            )
+        return " and ".join(parts) + f" from {self.uri}"
+
+    def default_folder(self, base: str) -> str:
+        """The folder proposed below the configured download folder ``base``: a single
+        prefix or bucket gets a subfolder named after it."""
+        prefix = self.single_prefix
+        if prefix is None:
+            return base
+        name = prefix.key.rstrip("/").rpartition("/")[2] if prefix.key else self.bucket
+        safe = "".join(ch for ch in name if ch.isprintable() and ch not in "/\\:")
+        return os.path.join(base, safe) if safe.strip(". ") else base
+
+
+def selection_for(marks: list[NodeData], cursor: NodeData | None) -> Selection:
+    """The marks if any, else the cursor's object, prefix or bucket.
+
+    Raises:
+        SelectionError: nothing downloadable, marks across buckets, connection not open.
+    """
+    items = list(marks) if marks else ([cursor] if cursor is not None else [])
+    items = [d for d in items if d.kind in ("object", "prefix", "bucket") and d.bucket]
+    if not items:
+        raise SelectionError("Move to an object, prefix or bucket (or mark some with space).")
+    first = items[0]
+    if any(d.conn is not first.conn or d.bucket != first.bucket for d in items):
+        raise SelectionError("The marks are in several buckets: download one bucket at a time.")
+    if first.conn.driver is None:
+        raise SelectionError("The connection is not open yet.")
+    bucket = first.bucket or ""
+    if len(items) == 1:
+        uri = first.uri
+    else:
+        root = NodeData("bucket", first.conn, bucket, bucket)
+        uri = root.uri
+    return Selection(first.conn, bucket, tuple(items), uri)
+
+
+def _common_folder(paths: list[str]) -> str:
+    """Longest ``/``-ended run of whole leading segments shared by every path's folder."""
+    folders = [p.split("/")[:-1] for p in paths]
+    if not folders:
+        return ""
+    common = folders[0]
+    for folder in folders[1:]:
+        n = 0
+        while n < min(len(common), len(folder)) and common[n] == folder[n]:
+            n += 1
+        common = common[:n]
+    return "".join(segment + "/" for segment in common)
+
+
+def plan_selection(driver: StorageDriver, selection: Selection, dest: str) -> DownloadPlan:
+    """The plan for ``selection`` into ``dest`` (lists prefixes: call it in a worker).
+
+    A single prefix (or bucket) lands as its contents in ``dest``, like
+    ``aws s3 cp --recursive``. Several items keep their paths relative to their common
+    folder, so a marked prefix ``runs/7/`` lands in ``dest/7/...`` beside marked objects.
+
+    Raises:
+        StorageError: a listing or HeadObject failed.
+    """
+    bucket = selection.bucket
+    prefix = selection.single_prefix
+    if prefix is not None:
+        return plan_prefix(driver, bucket, prefix.key, dest)
+    entries: list[Entry] = []
+    anchors: list[str] = []
+    for data in selection.items:
+        if data.kind == "object":
+            entries.append(data.entry or Entry(data.key, "object"))
+            anchors.append(data.key)
+            continue
+        anchors.append(data.key.rstrip("/"))  # the prefix's own name is kept
+        for page in iter_pages(driver, bucket, data.key, delimiter=""):
+            for entry in page.entries:
+                if not entry.is_prefix and not (entry.key.endswith("/") and not entry.size):
+                    entries.append(entry)
+    items: list[Entry | str] = [e if e.size is not None else e.key for e in entries]
+    return plan_keys(driver, bucket, items, dest, base=_common_folder(anchors))
+
+
+@dataclass(eq=False)
+class DownloadTask:
+    """One download started from the UI.
+
+    Attributes:
+        number: 1, 2, ... in this session. source: what (a URI). dest: the folder.
+        downloader: set once the plan is made and transfers started.
+        report: set once every file is final.
+        error: the plan could not be made (listing failed): nothing was downloaded.
+    """
+
+    number: int
+    source: str
+    dest: str
+    downloader: Downloader | None = None
+    report: DownloadReport | None = None
+    error: StorageError | None = None
+    closed: bool = field(default=False)
+
+    @property
+    def running(self) -> bool:
+        """Planning or transferring."""
+        return self.report is None and self.error is None
+
+
+def conflict_bridge(
+    app: App, ask: Callable[[DownloadJob], object]
+) -> Callable[[DownloadJob], ConflictAnswer]:
+    """A ``resolve_conflict`` for the engine: from a transfer thread, push the modal made by
+    ``ask(job)`` (a ``ModalScreen[ConflictAnswer]``) on the event loop and wait for the
+    answer. If the app cannot ask (it is closing), the file is skipped."""
+
+    def resolve(job: DownloadJob) -> ConflictAnswer:
+        answer: Future[ConflictAnswer | None] = Future()
+
+        def push() -> None:
+            app.push_screen(ask(job), callback=answer.set_result)  # type: ignore[arg-type]
+
+        try:
+            app.call_from_thread(push)
+            result = answer.result()
+        except Exception:
+            return ConflictAnswer("skip")
+        return result if isinstance(result, ConflictAnswer) else ConflictAnswer("skip")
+
+    return resolve

@@ -1,0 +1,298 @@
+"""The main screen's download and object commands (a mixin of
+:class:`~pail.ui.screens.main.MainScreen`, whose ``BINDINGS`` include
+:data:`ACTION_BINDINGS`).
+
+* ``d``: download the marks, or the object / prefix / bucket at the cursor, into a folder
+  asked for in a modal; the plan and the transfers run off the event loop, the downloads
+  screen (``D``) shows their progress.
+* ``p``: copy a presigned URL (lifetime chosen in a modal; signing runs in a worker).
+* ``y``: copy a ready ``aws s3 cp`` / ``gcloud storage cp`` / ``cp`` command.
+* ``o``: download the object to the cache and open it in ``$PAGER``, ``$EDITOR`` or the
+  system opener (:func:`pail.services.object_links.open_in_viewer`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from textual.binding import Binding
+
+from pail.drivers.errors import StorageError
+from pail.services.download import Downloader, plan_keys
+from pail.services.object_links import (
+    EXPIRY_CHOICES,
+    copy_command,
+    open_in_viewer,
+    presigned_url,
+)
+from pail.ui.download_ops import (
+    DownloadTask,
+    Selection,
+    SelectionError,
+    conflict_bridge,
+    plan_selection,
+    selection_for,
+)
+from pail.ui.messages import (
+    DownloadFinished,
+    DownloadStarted,
+    ObjectJob,
+    PresignReady,
+    ViewerReady,
+    WorkFailed,
+)
+from pail.ui.nodes import NodeData
+from pail.ui.screens.conflict import ConflictScreen
+from pail.ui.screens.download_target import DownloadTargetScreen
+from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.presign import PresignScreen
+from pail.ui.text import one_line, tilde
+from pail.ui.workers import start_io
+
+ACTION_BINDINGS = [
+    Binding(
+        "d",
+        "download",
+        "Download",
+        tooltip="Download the marked items, or the object / prefix at the cursor, into a folder",
+        id="node.download",
+    ),
+    Binding(
+        "D",
+        "downloads",
+        "Downloads",
+        key_display="D",
+        tooltip="Show the downloads panel: progress, cancel, summary (shift+d)",
+        id="app.downloads",
+    ),
+    Binding(
+        "p",
+        "presign",
+        "Presigned URL",
+        show=False,
+        tooltip="Copy a presigned URL of the object (choose how long it works)",
+        id="object.presign",
+    ),
+    Binding(
+        "y",
+        "copy_command",
+        "Copy command",
+        show=False,
+        tooltip="Copy an aws s3 cp / gcloud storage cp command for the object",
+        id="object.copy_command",
+    ),
+    Binding(
+        "o",
+        "open_object",
+        "Open",
+        show=False,
+        tooltip="Download the object to the cache and open it ($PAGER, $EDITOR or the system)",
+        id="object.open",
+    ),
+]
+
+_OBJECT_ACTIONS = ("presign", "copy_command", "open_object")
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class MainActions:
+    """Download and object commands; see the module doc. Mixed into MainScreen, which
+    provides ``tree``, ``detail``, ``settings`` and Textual's screen API."""
+
+    downloads: list[DownloadTask]
+    tree: Any
+    settings: Any
+    app: Any
+
+    def _cursor(self) -> NodeData | None:
+        node = self.tree.cursor_node
+        return node.data if node is not None else None
+
+    def _cursor_object(self) -> NodeData | None:
+        data = self._cursor()
+        if data is None or data.kind != "object" or data.conn.driver is None:
+            return None
+        return data
+
+    def check_main_action(self, action: str) -> bool | None:
+        """Footer visibility of these commands (see ``MainScreen.check_action``)."""
+        if action in _OBJECT_ACTIONS:
+            return self._cursor_object() is not None
+        if action == "download":
+            data = self._cursor()
+            return bool(self.tree.marks) or (
+                data is not None and data.kind in ("object", "prefix", "bucket")
+            )
+        if action == "downloads":
+            return bool(self.downloads)
+        return True
+
+    # -- downloads ---------------------------------------------------------------------
+
+    def action_download(self) -> None:
+        """Ask for a folder, then download the marks or the node at the cursor."""
+        try:
+            selection = selection_for(list(self.tree.marks.values()), self._cursor())
+        except SelectionError as exc:
+            self.notify(str(exc), severity="warning", markup=False)  # type: ignore[attr-defined]
+            return
+        if any(task.running for task in self.downloads):
+            message = "A download is running: wait for it or cancel it (D) first."
+            self.notify(message, severity="warning", markup=False)  # type: ignore[attr-defined]
+            return
+        default = selection.default_folder(self.settings.download_dir)
+
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self.start_download(selection, folder)
+
+        screen = DownloadTargetScreen(selection.describe(), default)
+        self.app.push_screen(screen, callback=chosen)
+
+    def start_download(self, selection: Selection, dest: str) -> DownloadTask:
+        """Plan and start downloading ``selection`` into ``dest`` (in a worker), and show
+        the downloads screen."""
+        task = DownloadTask(len(self.downloads) + 1, selection.uri, dest)
+        self.downloads.append(task)
+        driver = selection.conn.driver
+        app = self.app
+        resolver = conflict_bridge(app, ConflictScreen)
+
+        def work() -> DownloadFinished:
+            plan = plan_selection(driver, selection, dest)
+            downloader = Downloader(driver, plan, conflict="ask", resolve_conflict=resolver)
+            downloader.start()
+            self.post_message(DownloadStarted(task, downloader))  # type: ignore[attr-defined]
+            return DownloadFinished(task, downloader.run())
+
+        group = f"download-{task.number}"
+        start_io(self, work, target=task, generation=0, group=group)  # type: ignore[arg-type]
+        app.push_screen(DownloadsScreen(task))
+        return task
+
+    def on_download_started(self, message: DownloadStarted) -> None:
+        message.task.downloader = message.downloader
+
+    def on_download_finished(self, message: DownloadFinished) -> None:
+        task, report = message.task, message.report
+        task.report = report
+        if isinstance(self.app.screen, DownloadsScreen):
+            self.app.screen.download_finished()
+        problems = len(report.failed) + len(report.refused)
+        text = f"Download {task.number}: {len(report.done):,} files to {tilde(task.dest)}"
+        if report.skipped:
+            text += f", {len(report.skipped):,} skipped"
+        if problems or report.cancelled:
+            text += f"; {problems:,} failed or refused, {len(report.cancelled):,} cancelled (D)"
+        severity = "warning" if problems else "information"
+        self.notify(text, title="Download finished", severity=severity, markup=False)  # type: ignore[attr-defined]
+        self.refresh_bindings()  # type: ignore[attr-defined]
+
+    def action_downloads(self) -> None:
+        """Show the latest download's panel."""
+        task = self.downloads[-1] if self.downloads else None
+        self.app.push_screen(DownloadsScreen(task))
+
+    # -- object links ------------------------------------------------------------------
+
+    def action_presign(self) -> None:
+        """Ask for a lifetime, then copy a presigned URL of the object at the cursor."""
+        data = self._cursor_object()
+        if data is None:
+            return
+        labels = {seconds: label for label, seconds in EXPIRY_CHOICES.items()}
+
+        def chosen(seconds: int | None) -> None:
+            if seconds is None:
+                return
+            driver, bucket, key = data.conn.driver, data.bucket or "", data.key
+            version = data.entry.version_id if data.entry else None
+            label = labels.get(seconds, f"{seconds} s")
+
+            def work() -> PresignReady:
+                url = presigned_url(driver, bucket, key, seconds, version_id=version)
+                return PresignReady(url, label)
+
+            job = ObjectJob("presign", data.uri)
+            start_io(self, work, target=job, generation=0, group="presign")  # type: ignore[arg-type]
+
+        self.app.push_screen(PresignScreen(data.uri), callback=chosen)
+
+    def on_presign_ready(self, message: PresignReady) -> None:
+        self.app.copy_to_clipboard(message.url)
+        text = f"Copied a presigned URL (works for {message.label})"
+        self.notify(text, markup=False)  # type: ignore[attr-defined]
+
+    def action_copy_command(self) -> None:
+        """Copy a command that downloads the object with the provider's own CLI."""
+        data = self._cursor_object()
+        if data is None or data.bucket is None:
+            return
+        spec = data.conn.spec
+        root = None
+        if spec.provider == "local":
+            root = spec.root if spec.single_bucket else os.path.join(spec.root or "", data.bucket)
+        try:
+            command = copy_command(
+                spec.provider, data.bucket, data.key, endpoint_url=spec.endpoint_url, root=root
+            )
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            return
+        self.app.copy_to_clipboard(command)
+        self.notify(f"Copied: {one_line(command)}", markup=False)  # type: ignore[attr-defined]
+
+    def action_open_object(self) -> None:
+        """Download the object to the cache (in a worker), then open it in a viewer."""
+        data = self._cursor_object()
+        if data is None or data.bucket is None:
+            return
+        driver, bucket = data.conn.driver, data.bucket
+        folder = os.path.join(
+            self.settings.open_cache_dir,
+            _SAFE.sub("_", data.conn.spec.name) or "connection",
+            _SAFE.sub("_", bucket) or "bucket",
+        )
+        item = data.entry or data.key
+
+        def work() -> ViewerReady:
+            plan = plan_keys(driver, bucket, [item], folder, base="")
+            report = Downloader(driver, plan, conflict="overwrite").run()
+            if plan.refused:
+                reason = plan.refused[0].reason
+                raise StorageError(f"not opened: the key is unsafe as a path ({reason})")
+            if report.failed:
+                failure = report.failed[0]
+                if isinstance(failure.error, StorageError):
+                    raise failure.error
+                raise StorageError(f"{failure.code}: {failure.message}")
+            path = plan.jobs[0].path
+            return ViewerReady(path, open_in_viewer(path))
+
+        self.notify(f"Opening {one_line(data.uri)}…", markup=False)  # type: ignore[attr-defined]
+        job = ObjectJob("open", data.uri)
+        start_io(self, work, target=job, generation=0, group="open")  # type: ignore[arg-type]
+
+    def on_viewer_ready(self, message: ViewerReady) -> None:
+        self.app.run_viewer(message.argv)
+
+    # -- failures ----------------------------------------------------------------------
+
+    def show_failure(self, message: WorkFailed) -> None:
+        """A download plan, presign or open failed (called by the app's error route)."""
+        error = message.error
+        target = message.target
+        if isinstance(target, DownloadTask):
+            target.error = error
+            what = f"Download {target.number} could not start"
+        elif isinstance(target, ObjectJob):
+            what = {"presign": "No presigned URL", "open": "Not opened"}.get(target.action, "")
+        else:
+            what = "Failed"
+        text = f"{what}: {one_line(error.message or error.badge)}"
+        if error.code:
+            text = f"{what}: {error.code}: {one_line(error.message)}"
+        self.notify(text, severity="error", markup=False, timeout=10)  # type: ignore[attr-defined]
+        self.refresh_bindings()  # type: ignore[attr-defined]

@@ -1,0 +1,281 @@
+"""Marks, downloads and object actions in the app, against moto server and folders:
+files land intact, prefixes keep their relative paths, hostile keys are refused and
+reported, cancel stops, the conflict modal's answers apply, presigned URLs work, the copy
+command is right, and "open" downloads to the cache and hands the viewer the file."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from typing import Any
+
+import pytest
+
+from conftest import seed_keys
+from pail.drivers.registry import open_driver
+from pail.ui.screens.conflict import ConflictScreen
+from pail.ui.screens.download_target import DownloadTargetScreen
+from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.presign import PresignScreen
+from pail.ui.widgets.downloads_panel import DownloadsPanel
+from ui.ui_helpers import (
+    SIZE,
+    find,
+    make_app,
+    open_node,
+    rows,
+    run,
+    s3_spec,
+    screen_text,
+    select,
+    settle,
+    tree_of,
+    until,
+)
+
+BODIES = {
+    "run/a.txt": b"A" * 1000,
+    "run/b.bin": bytes(range(256)) * 40,
+    "run/sub/c.json": b'{"c": 1}\n',
+    "run/sub/deeper/d.csv": b"x,y\n1,2\n",
+}
+
+
+@pytest.fixture
+def dest(tmp_path, monkeypatch):
+    folder = tmp_path / "downloads"
+    monkeypatch.setenv("PAIL_DOWNLOAD_DIR", str(folder))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return folder
+
+
+async def download(pilot, folder: str | None = None) -> Any:
+    """Press d, accept (or type) the folder, wait until the download is final."""
+    app = pilot.app
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, DownloadTargetScreen), "dialog")
+    if folder is not None:
+        app.screen.query_one("Input").value = folder
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, DownloadsScreen), "downloads screen")
+    task = app.main_screen.downloads[-1]
+    await until(pilot, lambda: task.report is not None, "download finished")
+    await until(pilot, lambda: app.screen.query_one(DownloadsPanel)._final_drawn, "drawn")
+    return task
+
+
+def test_marked_keys_download_intact_and_marks_survive_load_more(s3_endpoint, dest):
+    seed_keys("art", BODIES)
+    seed_keys("art", {f"many/k{i:04d}": b"%d" % i for i in range(1003)})
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            many = await open_node(pilot, find(app, "moto", "art", "many/"))
+            await select(pilot, many.children[0])
+            await pilot.press("space")  # marks k0000, moves down
+            assert tree_of(app).cursor_node is many.children[1]
+            await open_node(pilot, many.children[-1])  # load more…
+            assert rows(app, many)[0].startswith("● k0000")
+            assert [d.key for d in tree_of(app).marks.values()] == ["many/k0000"]
+            await pilot.press("u")
+            assert not tree_of(app).marks and not rows(app, many)[0].startswith("●")
+
+            run_node = await open_node(pilot, find(app, "moto", "art", "run/"))
+            for name in ("a.txt", "b.bin"):
+                await select(pilot, find(app, "moto", "art", "run/", name))
+                await pilot.press("space")
+            await select(pilot, find(app, "moto", "art", "run/", "sub/"))
+            await pilot.press("space")
+            assert sorted(r for r in rows(app, run_node) if r.startswith("●")) == [
+                "● a.txt  1000 B",
+                "● b.bin  10.0 KiB",
+                "● ▶ sub/",
+            ]
+            task = await download(pilot)
+            assert task.dest == str(dest)
+            # Common folder run/: the marked prefix keeps its own name.
+            for key, data in BODIES.items():
+                assert (dest / key.removeprefix("run/")).read_bytes() == data
+            panel = app.screen.query_one(DownloadsPanel)
+            assert panel.query_one("#dl-total").percentage == 1.0
+            assert "Finished: 4 downloaded, 0 skipped, 0 failed, 0 refused" in screen_text(app)
+            await pilot.press("escape")
+            assert app.screen is app.main_screen
+
+    run(body())
+
+
+def test_prefix_download_keeps_paths_and_refuses_a_hostile_key(s3_endpoint, dest, tmp_path):
+    seed_keys("art", {**BODIES, "run/../escape.txt": b"evil", "run/../../x": b"evil"})
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await select(pilot, find(app, "moto", "art", "run/"))
+            task = await download(pilot)
+            assert task.dest == str(dest / "run")  # a prefix gets its own folder
+            for key, data in BODIES.items():
+                assert (dest / key).read_bytes() == data
+            text = screen_text(app)
+            assert "refused   run/../escape.txt: '..' segment" in text
+            assert "refused   run/../../x: '..' segment" in text
+            assert "4 downloaded, 0 skipped, 0 failed, 2 refused" in text
+            written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
+            assert not any("escape" in p or p.endswith("/x") or p == "x" for p in written)
+
+    run(body())
+
+
+class HeldDriver:
+    """Wraps pail's driver: every ``download_to`` waits until its file is cancelled."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.started = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def download_to(self, *args: Any, cancel: threading.Event | None = None, **kw: Any):
+        self.started.set()
+        assert cancel is not None and cancel.wait(60), "never cancelled"
+        return self.inner.download_to(*args, cancel=cancel, **kw)
+
+
+def test_cancel_all_stops_every_file(s3_endpoint, dest):
+    seed_keys("art", BODIES)
+    held: list[HeldDriver] = []
+
+    def factory(spec):
+        held.append(HeldDriver(open_driver(spec)))
+        return held[-1]
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)], factory)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await select(pilot, find(app, "moto", "art", "run/"))
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, DownloadTargetScreen), "dialog")
+            await pilot.press("enter")
+            await until(pilot, held[0].started.is_set, "a transfer started")
+            await until(pilot, lambda: app.screen.check_action("cancel_all", ()), "cancel key")
+            await pilot.press("X")
+            task = app.main_screen.downloads[-1]
+            await until(pilot, lambda: task.report is not None, "download finished")
+            assert len(task.report.cancelled) == 4 and not task.report.done
+            assert not any(p.is_file() and "pail-partial" not in p.name for p in dest.rglob("*"))
+            await until(pilot, lambda: "4 cancelled" in screen_text(app), "summary")
+
+    run(body())
+
+
+@pytest.mark.parametrize(
+    ("key", "apply_all", "expected"),
+    [
+        ("o", True, {"a.txt": BODIES["run/a.txt"], "sub/c.json": BODIES["run/sub/c.json"]}),
+        ("s", True, {"a.txt": b"old a", "sub/c.json": b"old c"}),
+        ("k", False, {"a.txt": b"old a", "sub/c.json": b"old c"}),
+    ],
+)
+def test_conflict_modal_answers(s3_endpoint, dest, key, apply_all, expected):
+    seed_keys("art", BODIES)
+    target = dest / "run"
+    (target / "sub").mkdir(parents=True)
+    (target / "a.txt").write_bytes(b"old a")
+    (target / "sub" / "c.json").write_bytes(b"old c")
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await select(pilot, find(app, "moto", "art", "run/"))
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, DownloadTargetScreen), "dialog")
+            await pilot.press("enter")
+            asked = 0
+            task = app.main_screen.downloads[-1]
+            while True:
+                await until(
+                    pilot,
+                    lambda: isinstance(app.screen, ConflictScreen) or task.report is not None,
+                    "a question or the end",
+                )
+                if task.report is not None:
+                    break
+                asked += 1
+                if apply_all:
+                    await pilot.press("a")
+                await pilot.press(key)
+            assert asked == (1 if apply_all else 2)
+            for rel, data in expected.items():
+                assert (target / rel).read_bytes() == data
+            assert (target / "b.bin").read_bytes() == BODIES["run/b.bin"]
+            if key == "k":  # the new copies sit beside the old files
+                kept = sorted(p.name for p in target.rglob("*") if "(" in p.name)
+                assert len(kept) == 2
+                assert BODIES["run/a.txt"] in [p.read_bytes() for p in target.rglob("a*.txt")]
+
+    run(body())
+
+
+def test_presigned_url_and_copy_command(s3_endpoint, dest):
+    seed_keys("art", BODIES)
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await open_node(pilot, find(app, "moto", "art", "run/"))
+            await select(pilot, find(app, "moto", "art", "run/", "b.bin"))
+            assert app.screen.check_action("presign", ())
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, PresignScreen), "expiry modal")
+            await pilot.press("down", "enter")  # 1 day
+            await until(pilot, lambda: app.clipboard.startswith("http"), "URL copied")
+            url = app.clipboard
+            assert "X-Amz-Expires=86400" in url
+            with urllib.request.urlopen(url) as response:  # no credentials: the URL signs
+                assert response.read() == BODIES["run/b.bin"]
+
+            await pilot.press("y")
+            expected = f"aws s3 cp s3://art/run/b.bin . --endpoint-url {s3_endpoint}"
+            assert app.clipboard == expected
+
+            await select(pilot, find(app, "moto", "art", "run/", "sub/"))
+            assert app.screen.check_action("presign", ()) is False  # objects only
+
+    run(body())
+
+
+def test_open_downloads_to_the_cache_and_runs_the_viewer(s3_endpoint, dest, tmp_path, monkeypatch):
+    monkeypatch.setenv("PAGER", "less -R")
+    seed_keys("art", BODIES)
+    runs: list[list[str]] = []
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)], viewer=lambda _app, argv: runs.append(argv))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await open_node(pilot, find(app, "moto", "art", "run/"))
+            await select(pilot, find(app, "moto", "art", "run/", "sub/"))
+            await open_node(pilot, find(app, "moto", "art", "run/", "sub/"))
+            await select(pilot, find(app, "moto", "art", "run/", "sub/", "c.json"))
+            await pilot.press("o")
+            await until(pilot, lambda: bool(runs), "viewer ran")
+            argv = runs[0]
+            assert argv[:2] == ["less", "-R"]
+            cached = tmp_path / "cache" / "pail" / "open" / "moto" / "art" / "run/sub/c.json"
+            assert argv[2] == str(cached)
+            assert cached.read_bytes() == BODIES["run/sub/c.json"]
+
+    run(body())
