@@ -11,10 +11,10 @@ show page 1 while page 2 is in flight (S3 ListObjectsV2 ``ContinuationToken``, G
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 EntryType = Literal["prefix", "object"]
 
@@ -121,6 +121,40 @@ class ObjectInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+#: Most keys one ``delete_objects`` call takes: S3 DeleteObjects accepts "up to 1,000 keys"
+#: per request (S3 API reference, DeleteObjects).
+MAX_DELETE_KEYS = 1000
+
+#: A key to delete: ``"key"`` or ``("key", version_id)`` (``None`` = the current version).
+DeleteTarget = str | tuple[str, str | None]
+
+
+class DeletedKey(NamedTuple):
+    """A key the store reports deleted (or already absent): ``key``, ``version_id``."""
+
+    key: str
+    version_id: str | None = None
+
+
+class DeleteFailure(NamedTuple):
+    """A key the store did not delete: ``key``, ``version_id``, the provider's ``code``
+    (``AccessDenied``, ``forbidden``, ``EACCES``...) and a plain-text ``message``."""
+
+    key: str
+    version_id: str | None
+    code: str
+    message: str
+
+
+@dataclass
+class DeleteResult:
+    """The outcome of one ``delete_objects`` call. A key is in exactly one list: a key the
+    store answered with an error is in ``errors`` and never in ``deleted``."""
+
+    deleted: list[DeletedKey] = field(default_factory=list)
+    errors: list[DeleteFailure] = field(default_factory=list)
+
+
 @runtime_checkable
 class StorageDriver(Protocol):
     """What every backend (S3, GCS, local folder) implements.
@@ -223,6 +257,24 @@ class StorageDriver(Protocol):
         Raises:
             InvalidRequest: ``expires_in`` outside 1..604800 (7 days, the SigV4 maximum), or
                 the credentials cannot sign (GCS needs a service-account key).
+        """
+        ...
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
+    ) -> DeleteResult:
+        """Delete up to :data:`MAX_DELETE_KEYS` keys in one call (S3 DeleteObjects; GCS
+        batched ``storage.objects.delete``; ``os.remove`` for folders).
+
+        ``keys`` holds keys or ``(key, version_id)`` pairs. Per-key failures (S3 answers
+        DeleteObjects with HTTP 200 and an ``Error`` element per key it refused) are
+        returned in :attr:`DeleteResult.errors`, never in ``deleted``. A key that does not
+        exist counts as deleted, as in S3 (deleting is idempotent). ``quiet`` asks the
+        server to report errors only (S3 ``Quiet`` mode).
+
+        Raises:
+            ValueError: more than :data:`MAX_DELETE_KEYS` keys.
+            StorageError: the whole request failed (403 on the request, unreachable, ...).
         """
         ...
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from pail.drivers import _gcs_transfer
+from pail.drivers._delete import DeleteResult, DeleteTarget
 from pail.drivers._gcs_errors import translate
 from pail.drivers._retry import call_with_retry
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
@@ -450,6 +451,30 @@ class GcsDriver:
         with self._call("storage.objects.get", bucket, key):
             blob = self._client().bucket(bucket).blob(key, generation=generation)
             return _gcs_transfer.signed_url(blob, seconds, generation)
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
+    ) -> DeleteResult:
+        """Delete up to 1,000 keys (or ``(key, generation)`` pairs) with batched
+        ``storage.objects.delete`` calls, 100 per batch request. A 404 (already gone)
+        counts as deleted, as on S3; other per-object errors (``forbidden``...) are in
+        ``errors`` (:mod:`pail.drivers._delete`). ``quiet`` changes nothing here.
+
+        Raises:
+            ValueError: more than 1,000 keys.
+            StorageError: a batch request itself failed (transient errors are retried:
+                deletes are idempotent).
+        """
+        from pail.drivers import _delete
+
+        pairs = _delete.targets(keys)
+        for key, version in pairs:  # a non-numeric generation is refused up front
+            _generation(version, bucket, key)
+
+        def call(fn: Callable[[], T]) -> T:
+            return self._run("storage.objects.delete", bucket, None, fn)
+
+        return _delete.gcs_delete(self._client(), bucket, pairs, self._timeout, call)
 
 
 def _no_background_fetch(client: Any) -> None:

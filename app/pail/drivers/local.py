@@ -14,10 +14,11 @@ import mimetypes
 import os
 import threading
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pail.drivers._delete import DeleteResult, DeleteTarget
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import (
     AccessDenied,
@@ -403,3 +404,28 @@ class LocalDriver:
         check_expiry(expires_in, operation="os.stat", provider="local", bucket=bucket, key=key)
         info = self.head(bucket, key)
         return Path(info.extra["Path"]).as_uri()
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
+    ) -> DeleteResult:
+        """Delete up to 1,000 files (``os.remove``) and prune folders left empty, never
+        the bucket folder itself. A missing file counts as deleted (as on S3); a key
+        naming a folder, a version id or an OS refusal is a per-key error
+        (:mod:`pail.drivers._delete`).
+
+        Raises:
+            ValueError: more than 1,000 keys. NotFound: the bucket folder is missing.
+        """
+        from pail.drivers import _delete
+
+        pairs = _delete.targets(keys)
+        base = self._bucket_path(bucket)
+        if not os.path.isdir(base):
+            raise NotFound(
+                "no such folder",
+                operation="os.remove",
+                provider="local",
+                bucket=bucket,
+                code="NoSuchBucket",
+            )
+        return _delete.local_delete(base, lambda key: self._path(bucket, key), pairs)

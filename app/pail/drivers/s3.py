@@ -27,12 +27,13 @@ the region from ``x-amz-bucket-region`` or the error body.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
 from pail.drivers import _s3_transfer
+from pail.drivers._delete import DeleteResult, DeleteTarget
 from pail.drivers._s3_errors import translate
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import InvalidRequest, StorageError
@@ -487,3 +488,21 @@ class S3Driver:
         with self._call("HeadObject", bucket, key):
             resp = self._client().head_object(**params)
         return int(resp["ContentLength"]) if resp.get("PartsCount") else None
+
+    def delete_objects(
+        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
+    ) -> DeleteResult:
+        """Delete up to 1,000 keys (or ``(key, version_id)`` pairs) with one DeleteObjects
+        request (``Quiet`` by default). Keys S3 refuses inside its HTTP 200 answer
+        (``AccessDenied``...) are in ``errors``, never in ``deleted``
+        (:mod:`pail.drivers._delete`).
+
+        Raises:
+            ValueError: more than 1,000 keys.
+            StorageError: the request itself failed (operation ``DeleteObjects``).
+        """
+        from pail.drivers import _delete
+
+        pairs = _delete.targets(keys)
+        with self._call("DeleteObjects", bucket):
+            return _delete.s3_delete(self._client(), bucket, pairs, quiet)
