@@ -114,6 +114,18 @@ class StorageError(Exception):
         return [ErrorField(label, str(value)) for label, value in raw if value not in (None, "")]
 
 
+# Operation -> the permission it needs, for the versions and lifecycle calls (S3 API
+# reference "Permissions" sections; GCS IAM permissions for Cloud Storage).
+_VERSION_PERMISSIONS = {
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "GetBucketVersioning": "s3:GetBucketVersioning",
+    "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "storage.buckets.patch": "storage.buckets.update",
+}
+
+
 class AccessDenied(StorageError, PermissionError):
     """HTTP 403: the identity is not allowed to make this call (S3 ``AccessDenied``)."""
 
@@ -121,6 +133,12 @@ class AccessDenied(StorageError, PermissionError):
 
     @property
     def hint(self) -> str:
+        needed = _VERSION_PERMISSIONS.get(self.operation)
+        if needed:
+            return (
+                f"The identity may not call {self.operation}: its IAM or bucket policy must "
+                f"grant {needed}. Ask the bucket's owner, or use a connection that has it."
+            )
         if self.provider == "gcs":
             return (
                 "The identity lacks an IAM permission on this bucket: check that its role "
@@ -278,6 +296,20 @@ class InvalidRequest(StorageError, ValueError):
     @property
     def hint(self) -> str:
         return "The store rejected the request as malformed: check the bucket name and key."
+
+
+class NotSupported(InvalidRequest):
+    """The backend has no such feature (code ``NotSupported``): e.g. a local folder has no
+    object versions and no lifecycle rules. No request was sent."""
+
+    kind = "not supported"
+
+    @property
+    def hint(self) -> str:
+        return (
+            "This store does not offer the feature: object versions and lifecycle rules "
+            "exist on S3 and GCS buckets, not in local folders."
+        )
 
 
 class TransferCancelled(StorageError):

@@ -452,6 +452,86 @@ class GcsDriver:
             blob = self._client().bucket(bucket).blob(key, generation=generation)
             return _gcs_transfer.signed_url(blob, seconds, generation)
 
+    # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
+
+    def versioning_status(self, bucket: str) -> str | None:
+        """``"Enabled"`` or ``None`` from the bucket's ``versioning.enabled``
+        (``storage.buckets.get``; GCS has no "Suspended" state)."""
+        from pail.drivers import _gcs_versions
+
+        return self._run(
+            "storage.buckets.get",
+            bucket,
+            None,
+            lambda: _gcs_versions.versioning_status(self._client(), bucket, self._timeout),
+        )
+
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Any:
+        """One ``storage.objects.list?versions=true`` page as a
+        :class:`~pail.drivers.versions.VersionPage` (generations as version ids)."""
+        from pail.drivers import _gcs_versions
+
+        return self._run(
+            "storage.objects.list",
+            bucket,
+            prefix or None,
+            lambda: _gcs_versions.list_versions_page(
+                self._client(),
+                bucket,
+                prefix,
+                delimiter=delimiter,
+                token=token,
+                page_size=page_size,
+                timeout=self._timeout,
+            ),
+        )
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Permanently delete one generation (``storage.objects.delete`` with
+        ``generation``). Raises InvalidRequest for a non-numeric version id."""
+        from pail.drivers import _gcs_versions
+
+        generation = _generation(version_id, bucket, key)
+        self._run(
+            "storage.objects.delete",
+            bucket,
+            key,
+            lambda: _gcs_versions.delete_version(
+                self._client(), bucket, key, generation or 0, self._timeout
+            ),
+        )
+
+    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules (``lifecycle.rule`` of ``storage.buckets.get``)."""
+        from pail.drivers import _gcs_versions
+
+        return self._run(
+            "storage.buckets.get",
+            bucket,
+            None,
+            lambda: _gcs_versions.get_lifecycle(self._client(), bucket, self._timeout),
+        )
+
+    def put_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+        """Replace the bucket's lifecycle rules (``storage.buckets.patch``). Merge first:
+        :func:`pail.services.lifecycle.apply`."""
+        from pail.drivers import _gcs_versions
+
+        self._run(
+            "storage.buckets.patch",
+            bucket,
+            None,
+            lambda: _gcs_versions.put_lifecycle(self._client(), bucket, rules, self._timeout),
+        )
+
     def delete_objects(
         self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
     ) -> DeleteResult:

@@ -405,6 +405,37 @@ class LocalDriver:
         info = self.head(bucket, key)
         return Path(info.extra["Path"]).as_uri()
 
+    # -- versions and lifecycle: folders have neither (pail.drivers.versions) ------------
+
+    def versioning_status(self, bucket: str) -> str | None:
+        """Always ``None``: a folder keeps no versions (so a delete is final)."""
+        self._bucket_path(bucket)
+        return None
+
+    def list_versions_page(self, bucket: str, prefix: str = "", **_: object) -> object:
+        """Raises NotSupported: local folders have no object versions."""
+        from pail.drivers.versions import not_supported
+
+        raise not_supported(self.provider, "ListObjectVersions", bucket)
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Raises NotSupported: local folders have no object versions."""
+        from pail.drivers.versions import not_supported
+
+        raise not_supported(self.provider, "DeleteObject", bucket)
+
+    def get_lifecycle(self, bucket: str) -> list[dict[str, object]]:
+        """Raises NotSupported: local folders have no lifecycle rules."""
+        from pail.drivers.versions import not_supported
+
+        raise not_supported(self.provider, "GetBucketLifecycleConfiguration", bucket)
+
+    def put_lifecycle(self, bucket: str, rules: list[dict[str, object]]) -> None:
+        """Raises NotSupported: local folders have no lifecycle rules."""
+        from pail.drivers.versions import not_supported
+
+        raise not_supported(self.provider, "PutBucketLifecycleConfiguration", bucket)
+
     def delete_objects(
         self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
     ) -> DeleteResult:

@@ -489,6 +489,81 @@ class S3Driver:
             resp = self._client().head_object(**params)
         return int(resp["ContentLength"]) if resp.get("PartsCount") else None
 
+    # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
+
+    def versioning_status(self, bucket: str) -> str | None:
+        """``"Enabled"``, ``"Suspended"`` or ``None`` (never enabled): GetBucketVersioning."""
+        from pail.drivers import _s3_versions
+
+        with self._call("GetBucketVersioning", bucket):
+            return _s3_versions.versioning_status(self._client(), bucket)
+
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Any:
+        """One ListObjectVersions page as a :class:`~pail.drivers.versions.VersionPage`
+        (:mod:`pail.drivers._s3_versions`); ``token`` packs KeyMarker + VersionIdMarker.
+
+        Raises:
+            InvalidRequest: a token this driver did not make. StorageError: as every call.
+        """
+        from pail.drivers import _s3_versions
+
+        try:
+            if token:
+                _s3_versions.decode_token(token)
+        except ValueError as exc:
+            raise InvalidRequest(
+                str(exc), operation="ListObjectVersions", provider=self.provider, bucket=bucket
+            ) from None
+        with self._call("ListObjectVersions", bucket, prefix or None):
+            return _s3_versions.list_versions_page(
+                self._client(),
+                bucket,
+                prefix,
+                delimiter=delimiter,
+                token=token,
+                page_size=page_size,
+            )
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Permanently delete one version or delete marker (DeleteObject with VersionId;
+        needs ``s3:DeleteObjectVersion``)."""
+        from pail.drivers import _s3_versions
+
+        with self._call("DeleteObject", bucket, key):
+            _s3_versions.delete_version(self._client(), bucket, key, version_id)
+
+    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules (GetBucketLifecycleConfiguration ``Rules``);
+        ``[]`` when S3 answers 404 NoSuchLifecycleConfiguration."""
+        from pail.drivers import _s3_versions
+        from pail.drivers.errors import NotFound
+
+        try:
+            with self._call("GetBucketLifecycleConfiguration", bucket):
+                return _s3_versions.get_lifecycle(self._client(), bucket)
+        except NotFound as exc:
+            if exc.code == "NoSuchLifecycleConfiguration":
+                return []
+            raise
+
+    def put_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+        """Replace the lifecycle configuration (PutBucketLifecycleConfiguration;
+        DeleteBucketLifecycle when ``rules`` is empty). Merge first:
+        :func:`pail.services.lifecycle.apply`."""
+        from pail.drivers import _s3_versions
+
+        operation = "PutBucketLifecycleConfiguration" if rules else "DeleteBucketLifecycle"
+        with self._call(operation, bucket):
+            _s3_versions.put_lifecycle(self._client(), bucket, rules)
+
     def delete_objects(
         self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
     ) -> DeleteResult:
