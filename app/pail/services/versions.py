@@ -1,0 +1,431 @@
+"""Object versions: history of a key, undo of deletes, and purging noncurrent versions.
+
+Built on the optional driver capability :class:`pail.drivers.versions.VersionedStorage`
+(S3 ListObjectVersions / DeleteObject with ``versionId``; GCS ``versions=true`` listings).
+
+* :func:`object_versions` - every version and delete marker of one key, newest first.
+* :func:`plan_restore` / :func:`restore` - "undo" on a versioned bucket: a deleted key is one
+  whose latest version is a delete marker; removing the markers above its newest real
+  version makes that version current again (S3 User Guide, "Working with delete markers").
+* :func:`plan_noncurrent` / :func:`delete_noncurrent` - permanent deletion of every
+  noncurrent version and non-latest delete marker under a prefix; current data stays.
+* :func:`delete_explanation` - what a delete does on a bucket with this versioning status.
+
+Plans are computed first (a listing, nothing changes) so a UI or CLI can show them and ask;
+executing reports each key restored / deleted or failed with the provider's error code.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS
+from pail.drivers.errors import StorageError
+from pail.drivers.versions import VersionedStorage, VersionEntry
+
+#: Batches of version deletes in flight at once.
+DELETE_WORKERS = 4
+#: Restore re-checks the keys it restored at most this many times (stacked markers whose
+#: timestamps tie with the data's cannot be ordered from one listing).
+RESTORE_ROUNDS = 4
+
+
+def iter_versions(
+    driver: VersionedStorage, bucket: str, prefix: str = "", *, page_size: int = DEFAULT_PAGE_SIZE
+) -> Iterator[VersionEntry]:
+    """Every version and delete marker under ``prefix`` (no delimiter), page by page,
+    ordered by key and, within a key, newest first.
+
+    Raises:
+        StorageError: from the driver (NotSupported on a local folder).
+    """
+    token: str | None = None
+    while True:
+        page = driver.list_versions_page(
+            bucket, prefix, delimiter="", token=token, page_size=page_size
+        )
+        yield from page.entries
+        if page.next_token is None:
+            return
+        token = page.next_token
+
+
+def _scope(driver: VersionedStorage, bucket: str, key: str, recursive: bool, page_size: int):
+    """Entries of exactly ``key`` or, recursively, of every key under it."""
+    if recursive:
+        return iter_versions(driver, bucket, key, page_size=page_size)
+    return (e for e in iter_versions(driver, bucket, key, page_size=page_size) if e.key == key)
+
+
+def _newest_first(entries: Iterable[VersionEntry]) -> list[VersionEntry]:
+    return sorted(
+        entries,
+        key=lambda e: (not e.is_latest, -(e.last_modified.timestamp() if e.last_modified else 0)),
+    )
+
+
+def object_versions(
+    driver: VersionedStorage, bucket: str, key: str, *, page_size: int = DEFAULT_PAGE_SIZE
+) -> list[VersionEntry]:
+    """All versions and delete markers of ``key``, the latest first, then newest first.
+
+    Empty when the key has no version at all. Raises StorageError from the driver.
+    """
+    return _newest_first(_scope(driver, bucket, key, False, page_size))
+
+
+def by_key(entries: Iterable[VersionEntry]) -> Iterator[tuple[str, list[VersionEntry]]]:
+    """Group a key-ordered listing into ``(key, versions newest first)``."""
+    for key, group in groupby(entries, key=lambda e: e.key):
+        yield key, _newest_first(group)
+
+
+# --- restore (undo a delete) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerRemoval:
+    """How one deleted key comes back.
+
+    Attributes:
+        key: the object's key.
+        marker_ids: version ids of the delete markers to remove (the latest first).
+        restores: version id of the version that becomes current again.
+        size: that version's size in bytes.
+    """
+
+    key: str
+    marker_ids: tuple[str, ...]
+    restores: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    """What :func:`restore` would do.
+
+    Attributes:
+        bucket, prefix: the scope (``prefix`` is the key itself when not recursive).
+        recursive: every key under ``prefix`` rather than exactly that key.
+        removals: one per deleted key that has a version to bring back.
+        unrecoverable: deleted keys with no version under their markers (nothing to restore).
+    """
+
+    bucket: str
+    prefix: str
+    recursive: bool
+    removals: tuple[MarkerRemoval, ...] = ()
+    unrecoverable: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> int:
+        """Number of keys that would be restored."""
+        return len(self.removals)
+
+    @property
+    def markers(self) -> int:
+        """Number of delete markers that would be removed."""
+        return sum(len(r.marker_ids) for r in self.removals)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes that would be current again."""
+        return sum(r.size for r in self.removals)
+
+
+def _removal(key: str, versions: list[VersionEntry]) -> MarkerRemoval | str | None:
+    """The removal for a key whose latest entry is a delete marker; ``None`` when the key
+    is not deleted; the key itself when nothing lies under the markers."""
+    if not versions or not versions[0].is_latest or not versions[0].is_delete_marker:
+        return None
+    data = [v for v in versions if not v.is_delete_marker]
+    if not data:
+        return key
+    newest = max(data, key=lambda v: v.last_modified.timestamp() if v.last_modified else 0)
+    stamp = newest.last_modified.timestamp() if newest.last_modified else 0
+    markers = [versions[0].version_id]
+    markers += [
+        v.version_id
+        for v in versions[1:]
+        if v.is_delete_marker and v.last_modified and v.last_modified.timestamp() > stamp
+    ]
+    return MarkerRemoval(key, tuple(markers), newest.version_id, newest.size)
+
+
+def plan_restore(
+    driver: VersionedStorage,
+    bucket: str,
+    key: str,
+    *,
+    recursive: bool = False,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> RestorePlan:
+    """Find the deleted keys (latest version is a delete marker) of ``key`` - or, with
+    ``recursive``, of every key under the prefix ``key`` - and the markers to remove.
+
+    Nothing is changed. Raises StorageError from the driver.
+    """
+    removals: list[MarkerRemoval] = []
+    lost: list[str] = []
+    for name, versions in by_key(_scope(driver, bucket, key, recursive, page_size)):
+        found = _removal(name, versions)
+        if isinstance(found, MarkerRemoval):
+            removals.append(found)
+        elif found is not None:
+            lost.append(found)
+    return RestorePlan(bucket, key, recursive, tuple(removals), tuple(lost))
+
+
+@dataclass(frozen=True)
+class VersionFailure:
+    """A version or marker the store did not delete: ``key``, ``version_id``, provider
+    error ``code`` (``AccessDenied``...) and a plain-text ``message``."""
+
+    key: str
+    version_id: str
+    code: str
+    message: str
+
+
+@dataclass
+class RestoreReport:
+    """Outcome of :func:`restore`: keys whose data is current again, and failures (a key
+    is in one list only)."""
+
+    restored: list[str] = field(default_factory=list)
+    failed: list[VersionFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+
+def restore(
+    driver: VersionedStorage, plan: RestorePlan, *, page_size: int = DEFAULT_PAGE_SIZE
+) -> RestoreReport:
+    """Remove the plan's delete markers, then re-list the planned keys and remove any
+    marker still on top (bounded by :data:`RESTORE_ROUNDS`), so stacked markers with
+    tied timestamps are undone too.
+
+    A key counts as restored only when its latest version is data again. Per-key
+    failures carry the provider's code; a failure of the whole listing raises.
+    """
+    report = RestoreReport()
+    pending = {r.key: r for r in plan.removals}
+    failed: dict[str, VersionFailure] = {}
+    for _ in range(RESTORE_ROUNDS):
+        pairs = [(r.key, m) for r in pending.values() for m in r.marker_ids]
+        _, failures = delete_versions(driver, plan.bucket, pairs)
+        for failure in failures:
+            failed.setdefault(failure.key, failure)
+            pending.pop(failure.key, None)
+        if not pending:
+            break
+        again = plan_restore(
+            driver, plan.bucket, plan.prefix, recursive=plan.recursive, page_size=page_size
+        )
+        pending = {r.key: r for r in again.removals if r.key in pending}
+        if not pending:
+            break
+    done = set(pending) | set(failed)
+    report.restored = [r.key for r in plan.removals if r.key not in done]
+    report.failed = list(failed.values())
+    for key in pending:  # still hidden after every round
+        report.failed.append(VersionFailure(key, "", "StillDeleted", "a delete marker remains"))
+    return report
+
+
+# --- permanent deletion of noncurrent versions ----------------------------------------
+
+
+@dataclass(frozen=True)
+class NoncurrentPlan:
+    """Noncurrent versions and non-latest delete markers under a prefix.
+
+    Attributes:
+        bucket, prefix: the scope.
+        entries: what would be deleted, key-ordered.
+    """
+
+    bucket: str
+    prefix: str
+    entries: tuple[VersionEntry, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Versions and markers that would be deleted."""
+        return len(self.entries)
+
+    @property
+    def versions(self) -> int:
+        """Noncurrent versions holding data."""
+        return sum(1 for e in self.entries if not e.is_delete_marker)
+
+    @property
+    def markers(self) -> int:
+        """Non-latest delete markers."""
+        return sum(1 for e in self.entries if e.is_delete_marker)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes the noncurrent versions hold (billed storage that would be freed)."""
+        return sum(e.size for e in self.entries)
+
+    @property
+    def keys(self) -> int:
+        """Distinct keys affected."""
+        return len({e.key for e in self.entries})
+
+
+def plan_noncurrent(
+    driver: VersionedStorage, bucket: str, prefix: str = "", *, page_size: int = DEFAULT_PAGE_SIZE
+) -> NoncurrentPlan:
+    """Every noncurrent version and non-latest delete marker under ``prefix``. Latest
+    versions (current data, and the markers that keep deleted keys deleted) stay out.
+
+    Nothing is changed. Raises StorageError from the driver.
+    """
+    entries = tuple(
+        e for e in iter_versions(driver, bucket, prefix, page_size=page_size) if not e.is_latest
+    )
+    return NoncurrentPlan(bucket, prefix, entries)
+
+
+@dataclass
+class PurgeReport:
+    """Outcome of :func:`delete_noncurrent`: ``deleted`` (key, version id) pairs with the
+    bytes they held, and ``failed`` ones (never counted as deleted)."""
+
+    deleted: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[VersionFailure] = field(default_factory=list)
+    bytes_deleted: int = 0
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and nothing was cancelled."""
+        return not self.failed and not self.cancelled
+
+
+def delete_noncurrent(
+    driver: VersionedStorage,
+    plan: NoncurrentPlan,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PurgeReport:
+    """Permanently delete the plan's versions and markers, in batches of up to 1,000
+    (DeleteObjects with version ids where the driver has ``delete_objects``), several
+    batches in flight. ``cancel`` stops after the batches in flight; ``progress(n)`` is
+    called with each batch's count of deleted entries.
+    """
+    sizes = {(e.key, e.version_id): e.size for e in plan.entries}
+    pairs = list(sizes)
+    deleted, failed = delete_versions(driver, plan.bucket, pairs, cancel=cancel, progress=progress)
+    report = PurgeReport(deleted=deleted, failed=failed)
+    report.bytes_deleted = sum(sizes.get(p, 0) for p in deleted)
+    report.cancelled = len(deleted) + len(failed) < len(pairs)
+    return report
+
+
+def delete_versions(
+    driver: VersionedStorage,
+    bucket: str,
+    pairs: list[tuple[str, str]],
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
+    """Delete ``(key, version_id)`` pairs for good: ``(deleted, failures)``. Uses the
+    driver's batched ``delete_objects`` when it has one, else ``delete_version`` per pair.
+    Pairs skipped because of ``cancel`` are in neither list."""
+    batches = [pairs[i : i + MAX_DELETE_KEYS] for i in range(0, len(pairs), MAX_DELETE_KEYS)]
+    deleted: list[tuple[str, str]] = []
+    failures: list[VersionFailure] = []
+    lock = threading.Lock()
+
+    def run(batch: list[tuple[str, str]]) -> None:
+        if cancel is not None and cancel.is_set():
+            return
+        done, bad = _delete_batch(driver, bucket, batch)
+        with lock:
+            deleted.extend(done)
+            failures.extend(bad)
+        if progress is not None and done:
+            progress(len(done))
+
+    with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
+        list(pool.map(run, batches))
+    return deleted, failures
+
+
+def _delete_batch(
+    driver: VersionedStorage, bucket: str, batch: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
+    batch_delete = getattr(driver, "delete_objects", None)
+    if batch_delete is None:
+        return _delete_one_by_one(driver, bucket, batch)
+    try:
+        result = batch_delete(bucket, batch)
+    except StorageError as exc:
+        return [], [_failure(k, v, exc) for k, v in batch]
+    # S3 echoes VersionId in each per-key Error; a store that omits it (moto does) gets
+    # every version of that key in the batch counted as refused: never as deleted.
+    refused: dict[tuple[str, str], VersionFailure] = {}
+    for error in result.errors:
+        hit = [p for p in batch if p[0] == error.key and error.version_id in (None, "", p[1])]
+        for key, version_id in hit or [(error.key, error.version_id or "")]:
+            refused.setdefault(
+                (key, version_id), VersionFailure(key, version_id, error.code, error.message)
+            )
+    return [p for p in batch if p not in refused], list(refused.values())
+
+
+def _delete_one_by_one(
+    driver: VersionedStorage, bucket: str, batch: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
+    done: list[tuple[str, str]] = []
+    bad: list[VersionFailure] = []
+    for key, version_id in batch:
+        try:
+            driver.delete_version(bucket, key, version_id)
+        except StorageError as exc:
+            bad.append(_failure(key, version_id, exc))
+        else:
+            done.append((key, version_id))
+    return done, bad
+
+
+def _failure(key: str, version_id: str, exc: StorageError) -> VersionFailure:
+    return VersionFailure(key, version_id, exc.code or type(exc).__name__, exc.message)
+
+
+# --- the delete dialog -----------------------------------------------------------------
+
+
+def delete_explanation(versioning_status: str | None) -> str:
+    """What deleting does on a bucket with this versioning status (for the delete dialog
+    and ``pail rm``), as one plain-text paragraph.
+
+    ``"Enabled"``/``"Suspended"``: a delete adds a delete marker and the data stays,
+    recoverable and still billed, until noncurrent versions are deleted (S3 User Guide,
+    "Deleting object versions"). ``None``: a delete is final.
+    """
+    if versioning_status == "Enabled":
+        return (
+            "This bucket keeps versions: deleting adds a delete marker and hides the "
+            "objects, but their data stays (recoverable with restore, and still billed) "
+            "until the noncurrent versions are deleted permanently, a separate choice."
+        )
+    if versioning_status == "Suspended":
+        return (
+            "Versioning is suspended on this bucket: deleting adds a delete marker (it "
+            'replaces the "null" version), and versions written while versioning was on '
+            "stay, recoverable and billed, until the noncurrent versions are deleted."
+        )
+    return "This bucket keeps no versions: deleted objects are gone for good."

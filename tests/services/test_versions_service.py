@@ -1,0 +1,179 @@
+"""Versions service against moto over HTTP: history of a key, restore (undo) of deleted
+objects and prefixes, permanent deletion of noncurrent versions, the delete explanation.
+A read-only identity on the IAM-enforcing server shows per-key failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import s3_client
+from pail.config import ConnectionSpec
+from pail.drivers.errors import NotSupported
+from pail.drivers.local import LocalDriver
+from pail.drivers.registry import open_driver
+from pail.drivers.s3 import S3Driver
+from pail.services import versions as svc
+
+
+@pytest.fixture
+def store(s3_endpoint, bucket_name):
+    """(driver, bucket, raw client) on a versioned moto bucket."""
+    raw = s3_client(s3_endpoint)
+    raw.create_bucket(Bucket=bucket_name)
+    raw.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    spec = ConnectionSpec(
+        name="s3", provider="s3", endpoint_url=s3_endpoint, region="us-east-1", path_style=True
+    )
+    return open_driver(spec), bucket_name, raw
+
+
+def _put(raw, bucket, key, body):
+    return raw.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"]
+
+
+def test_object_versions_newest_first(store):
+    driver, bucket, raw = store
+    ids = [_put(raw, bucket, "m/model.bin", b"%d" % n * (n + 1)) for n in range(3)]
+    _put(raw, bucket, "m/model.bin.bak", b"other")  # shares the prefix, not the key
+    raw.delete_object(Bucket=bucket, Key="m/model.bin")
+    got = svc.object_versions(driver, bucket, "m/model.bin", page_size=2)
+    assert got[0].is_delete_marker and got[0].is_latest
+    assert [v.version_id for v in got[1:]] == ids[::-1]
+    assert [v.size for v in got[1:]] == [3, 2, 1]
+    assert all(v.key == "m/model.bin" for v in got)
+    assert svc.object_versions(driver, bucket, "nope") == []
+
+
+def test_restore_one_object(store):
+    driver, bucket, raw = store
+    _put(raw, bucket, "runs/r1/model.ckpt", b"old")
+    _put(raw, bucket, "runs/r1/model.ckpt", b"new")
+    raw.delete_object(Bucket=bucket, Key="runs/r1/model.ckpt")
+    assert raw.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    plan = svc.plan_restore(driver, bucket, "runs/r1/model.ckpt")
+    assert plan.keys == 1 and plan.markers == 1 and plan.bytes == 3
+    report = svc.restore(driver, plan)
+    assert report.ok and report.restored == ["runs/r1/model.ckpt"]
+    assert driver.read_range(bucket, "runs/r1/model.ckpt") == b"new"
+
+
+def test_restore_a_prefix_with_stacked_markers(store):
+    driver, bucket, raw = store
+    for key in ("runs/r1/a", "runs/r1/b", "runs/r10/c"):
+        _put(raw, bucket, key, key.encode())
+    _put(raw, bucket, "runs/r1/live", b"live")
+    _put(raw, bucket, "runs/r1/gone", b"x")
+    for key in ("runs/r1/a", "runs/r1/b", "runs/r10/c"):
+        raw.delete_object(Bucket=bucket, Key=key)
+    raw.delete_object(Bucket=bucket, Key="runs/r1/b")  # a second marker on top
+    # a key with only a marker (its data was purged): nothing to bring back
+    gone = svc.object_versions(driver, bucket, "runs/r1/gone")
+    raw.delete_object(Bucket=bucket, Key="runs/r1/gone")
+    raw.delete_object(Bucket=bucket, Key="runs/r1/gone", VersionId=gone[0].version_id)
+
+    plan = svc.plan_restore(driver, bucket, "runs/r1/", recursive=True)
+    assert sorted(r.key for r in plan.removals) == ["runs/r1/a", "runs/r1/b"]
+    assert plan.unrecoverable == ("runs/r1/gone",)
+    report = svc.restore(driver, plan)
+    assert report.ok and sorted(report.restored) == ["runs/r1/a", "runs/r1/b"]
+    assert driver.read_range(bucket, "runs/r1/a") == b"runs/r1/a"
+    assert driver.read_range(bucket, "runs/r1/b") == b"runs/r1/b"
+    # the prefix boundary is exact: runs/r10/ stays deleted
+    assert svc.object_versions(driver, bucket, "runs/r10/c")[0].is_delete_marker
+    assert svc.plan_restore(driver, bucket, "runs/r1/", recursive=True).keys == 0
+
+
+def test_plan_restore_changes_nothing(store):
+    driver, bucket, raw = store
+    _put(raw, bucket, "k", b"v")
+    raw.delete_object(Bucket=bucket, Key="k")
+    before = svc.object_versions(driver, bucket, "k")
+    svc.plan_restore(driver, bucket, "k")
+    assert svc.object_versions(driver, bucket, "k") == before
+
+
+def test_delete_noncurrent_keeps_current_data(store):
+    driver, bucket, raw = store
+    for n in range(3):
+        _put(raw, bucket, "ckpt/a", b"a" * (10 + n))
+    _put(raw, bucket, "ckpt/b", b"bb")
+    _put(raw, bucket, "ckpt/gone", b"g" * 5)
+    raw.delete_object(Bucket=bucket, Key="ckpt/gone")
+    _put(raw, bucket, "other/a", b"o1")
+    _put(raw, bucket, "other/a", b"o2")
+
+    plan = svc.plan_noncurrent(driver, bucket, "ckpt/", page_size=3)
+    assert plan.versions == 3 and plan.markers == 0
+    assert plan.bytes == 10 + 11 + 5 and plan.keys == 2
+    ticks: list[int] = []
+    report = svc.delete_noncurrent(driver, plan, progress=ticks.append)
+    assert report.ok and len(report.deleted) == 3 and report.bytes_deleted == 26
+    assert sum(ticks) == 3
+    assert driver.read_range(bucket, "ckpt/a") == b"a" * 12
+    assert driver.read_range(bucket, "ckpt/b") == b"bb"
+    assert [v.is_delete_marker for v in svc.object_versions(driver, bucket, "ckpt/gone")] == [True]
+    assert len(svc.object_versions(driver, bucket, "other/a")) == 2  # outside the prefix
+    assert svc.plan_noncurrent(driver, bucket, "ckpt/").count == 0
+
+
+def test_noncurrent_plan_includes_old_markers(store):
+    driver, bucket, raw = store
+    _put(raw, bucket, "k", b"1")
+    raw.delete_object(Bucket=bucket, Key="k")
+    _put(raw, bucket, "k", b"22")  # the marker is now noncurrent
+    plan = svc.plan_noncurrent(driver, bucket, "")
+    assert plan.markers == 1 and plan.versions == 1 and plan.bytes == 1
+    assert svc.delete_noncurrent(driver, plan).ok
+    assert [v.size for v in svc.object_versions(driver, bucket, "k")] == [2]
+
+
+def test_read_only_identity_failures_are_reported(moto_iam_server):
+    store = moto_iam_server
+    admin, reader = store.users["admin"], store.users["reader"]
+    admin_raw = s3_client(
+        store.endpoint,
+        aws_access_key_id=admin.access_key_id,
+        aws_secret_access_key=admin.secret_access_key,
+    )
+    bucket = "pail-iam-versions"
+    admin_raw.create_bucket(Bucket=bucket)
+    admin_raw.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    admin_raw.put_object(Bucket=bucket, Key="d/k", Body=b"1")
+    admin_raw.put_object(Bucket=bucket, Key="d/k", Body=b"2")
+    admin_raw.delete_object(Bucket=bucket, Key="d/k")
+    admin_driver = S3Driver(client=admin_raw)
+    reader_driver = S3Driver(
+        client=s3_client(
+            store.endpoint,
+            aws_access_key_id=reader.access_key_id,
+            aws_secret_access_key=reader.secret_access_key,
+        )
+    )
+    plan = svc.plan_noncurrent(admin_driver, bucket, "d/")
+    assert plan.count == 2
+    report = svc.delete_noncurrent(reader_driver, plan)
+    assert report.deleted == [] and report.bytes_deleted == 0
+    assert {f.code for f in report.failed} == {"AccessDenied"} and len(report.failed) == 2
+    restore_plan = svc.plan_restore(admin_driver, bucket, "d/k")
+    result = svc.restore(reader_driver, restore_plan)
+    assert result.restored == [] and [f.code for f in result.failed] == ["AccessDenied"]
+    assert svc.object_versions(admin_driver, bucket, "d/k")[0].is_delete_marker
+
+
+def test_delete_explanation():
+    on = svc.delete_explanation("Enabled")
+    assert "delete marker" in on and "restore" in on and "billed" in on
+    assert "delete marker" in svc.delete_explanation("Suspended")
+    assert "gone for good" in svc.delete_explanation(None)
+
+
+def test_delete_explanation_on_real_buckets(store, tmp_path):
+    driver, bucket, raw = store
+    assert "delete marker" in svc.delete_explanation(driver.versioning_status(bucket))
+    raw.create_bucket(Bucket="unversioned")
+    assert "gone for good" in svc.delete_explanation(driver.versioning_status("unversioned"))
+    (tmp_path / "b").mkdir()
+    local = LocalDriver(str(tmp_path))
+    assert "gone for good" in svc.delete_explanation(local.versioning_status("b"))
+    with pytest.raises(NotSupported):
+        svc.plan_noncurrent(local, "b", "")
