@@ -13,6 +13,7 @@ Importing this module does not import botocore; :func:`translate` does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from pail.drivers.errors import (
@@ -34,7 +35,7 @@ from pail.drivers.errors import (
 _CODES: dict[type[StorageError], str] = {
     AccessDenied: "AccessDenied AllAccessDisabled AccountProblem",
     InvalidCredentials: "InvalidAccessKeyId SignatureDoesNotMatch InvalidToken InvalidSecurity "
-    "RequestTimeTooSkewed",
+    "RequestTimeTooSkewed InvalidClientTokenId",  # the last: STS's unknown access key id
     ExpiredCredentials: "ExpiredToken TokenRefreshRequired",
     WrongRegion: "PermanentRedirect TemporaryRedirect AuthorizationHeaderMalformed "
     "IllegalLocationConstraintException",
@@ -148,7 +149,7 @@ def _from_client_error(
         or headers.get("x-amzn-requestid")
         or None
     )
-    return cls(
+    error = cls(
         _scrub(message, secrets),
         status=status,
         code=code,
@@ -156,3 +157,18 @@ def _from_client_error(
         region=region,
         **fields,
     )
+    # The response's Date header (RFC 9110 6.6.1), kept so a SignatureDoesNotMatch or
+    # RequestTimeTooSkewed can be explained with the clock skew (pail.services.explain).
+    error.server_time = _server_time(headers.get("date"))  # type: ignore[attr-defined]
+    error.received_at = datetime.now(timezone.utc)  # type: ignore[attr-defined]
+    return error
+
+
+def _server_time(value: str | None):  # -> datetime | None (UTC)
+    """The server's clock from an HTTP ``Date`` header, or ``None``."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None

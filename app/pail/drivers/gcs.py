@@ -452,6 +452,22 @@ class GcsDriver:
             blob = self._client().bucket(bucket).blob(key, generation=generation)
             return _gcs_transfer.signed_url(blob, seconds, generation)
 
+    # -- identity and permission checks (pail.drivers._gcs_probes) ---------------------
+
+    def caller_identity(self):  # -> pail.drivers.identity.Identity
+        """The service account / user and project behind the client, read locally
+        (:func:`pail.drivers._gcs_probes.caller_identity`)."""
+        from pail.drivers import _gcs_probes
+
+        return _gcs_probes.caller_identity(self)
+
+    def test_permissions(self, bucket: str, permissions: list[str]) -> list[str]:
+        """The permissions the caller holds on ``bucket`` (``buckets.testIamPermissions``;
+        no side effects): :func:`pail.drivers._gcs_probes.test_permissions`."""
+        from pail.drivers import _gcs_probes
+
+        return _gcs_probes.test_permissions(self, bucket, permissions)
+
     # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
 
     def versioning_status(self, bucket: str) -> str | None:

@@ -489,6 +489,24 @@ class S3Driver:
             resp = self._client().head_object(**params)
         return int(resp["ContentLength"]) if resp.get("PartsCount") else None
 
+    # -- identity and permission probes (pail.drivers._s3_probes) ----------------------
+
+    def caller_identity(self):  # -> pail.drivers.identity.Identity
+        """Who signs the requests: STS GetCallerIdentity with this driver's credentials
+        (see :func:`pail.drivers._s3_probes.caller_identity` for errors)."""
+        from pail.drivers import _s3_probes
+
+        return _s3_probes.caller_identity(self)
+
+    def probe(
+        self, operation: str, bucket: str, key: str = "", *, version_id: str | None = None
+    ) -> dict[str, Any]:
+        """One permission probe (an S3 API name from
+        :data:`pail.drivers._s3_probes.PROBE_OPERATIONS`); see :func:`_s3_probes.probe`."""
+        from pail.drivers import _s3_probes
+
+        return _s3_probes.probe(self, operation, bucket, key, version_id=version_id)
+
     # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
 
     def versioning_status(self, bucket: str) -> str | None:
