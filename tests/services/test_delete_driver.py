@@ -55,11 +55,15 @@ def test_more_than_1000_keys_is_refused_before_any_request(s3):
     driver, bucket = s3
     seed_keys(bucket, ["keep"])
     calls = []
-    driver.client.meta.events.register("before-call.s3.DeleteObjects", lambda **kw: calls.append(1))
+    driver.client.meta.events.register(
+        "before-parameter-build.s3.DeleteObjects", lambda **kw: calls.append(1)
+    )
     with pytest.raises(ValueError, match="at most 1000"):
         driver.delete_objects(bucket, [f"k{i}" for i in range(1001)])
     assert calls == []
     assert _keys(driver, bucket) == ["keep"]
+    driver.delete_objects(bucket, [f"k{i}" for i in range(1000)])  # the limit itself is fine
+    assert calls == [1]
 
 
 def test_s3_missing_bucket_raises_not_found(s3):

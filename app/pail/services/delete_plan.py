@@ -1,0 +1,259 @@
+"""Planning a delete: marked keys and prefixes + stale filters -> the exact list of keys.
+
+Nothing is deleted here. A plan is what the review screen and ``pail rm`` show (count,
+bytes, oldest/newest, prefixes affected) and what :class:`pail.services.deleter.Deleter`
+executes, key by key: whatever is not in the plan is never deleted.
+
+Safety rules, enforced here:
+
+* Prefix boundaries are exact: a prefix always ends in ``/`` (``runs/run-1`` becomes
+  ``runs/run-1/``), so ``runs/run-1/`` never matches ``runs/run-10/`` nor the object
+  ``runs/run-1``; every listed key is checked to start with the prefix.
+* The prefix ``""`` means every object in the bucket, never the bucket itself (nothing in
+  pail calls DeleteBucket).
+* "Keep the newest N runs": a run is a child prefix of the selection's ``base``; runs are
+  ordered by their newest object's ``last_modified`` (ties: by name); the N newest runs
+  *among those in the selection* are kept whole. Objects directly at ``base`` belong to
+  no run and are not protected by it.
+* Version ids are carried only when the caller gives them (an Entry from a versions
+  listing): a key planned from a plain listing deletes the current version (on a
+  versioned S3 bucket that adds a delete marker; nothing is permanently removed).
+
+Sizes are bytes, times UTC.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from pail.drivers.base import Entry, StorageDriver, iter_pages
+from pail.drivers.errors import NotFound
+from pail.services.stale_filters import StaleFilters
+
+#: Above this many objects the confirmation asks for the bucket name to be typed.
+DEFAULT_CONFIRM_THRESHOLD = 1000
+
+
+class PlanCancelled(Exception):
+    """Planning stopped because the caller set its cancel event (no plan is returned, so a
+    partial listing can never be executed as if it were complete)."""
+
+
+@dataclass(frozen=True)
+class PlannedKey:
+    """One object to delete: ``key``, ``size`` (bytes), ``last_modified`` (UTC) and the
+    ``version_id`` to delete (``None`` = the current version)."""
+
+    key: str
+    size: int = 0
+    last_modified: datetime | None = None
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run (child prefix of the base) seen while planning: ``prefix``, its ``newest``
+    object time (UTC) and ``objects`` count."""
+
+    prefix: str
+    newest: datetime | None
+    objects: int
+
+
+@dataclass
+class DeletePlan:
+    """Exactly what a delete will do.
+
+    Attributes:
+        provider, bucket: the store. base: the prefix the selection was made from (filters
+            match keys relative to it; runs are its child prefixes).
+        items: the objects to delete, in listing order, each once.
+        whole_prefixes: selected prefixes that the plan empties completely.
+        kept_runs: runs kept by ``keep_last`` (newest first).
+        examined: objects listed or looked up while planning.
+        missing: marked keys that no longer exist (nothing to delete).
+        filters: the filters applied.
+    """
+
+    provider: str
+    bucket: str
+    base: str = ""
+    items: list[PlannedKey] = field(default_factory=list)
+    whole_prefixes: list[str] = field(default_factory=list)
+    kept_runs: list[RunInfo] = field(default_factory=list)
+    examined: int = 0
+    missing: list[str] = field(default_factory=list)
+    filters: StaleFilters = field(default_factory=StaleFilters)
+
+    @property
+    def count(self) -> int:
+        """Objects to delete."""
+        return len(self.items)
+
+    @property
+    def total_bytes(self) -> int:
+        """Their total size in bytes."""
+        return sum(item.size for item in self.items)
+
+    @property
+    def oldest(self) -> datetime | None:
+        """Earliest last_modified among them (UTC)."""
+        times = [i.last_modified for i in self.items if i.last_modified is not None]
+        return min(times) if times else None
+
+    @property
+    def newest(self) -> datetime | None:
+        """Latest last_modified among them (UTC)."""
+        times = [i.last_modified for i in self.items if i.last_modified is not None]
+        return max(times) if times else None
+
+    @property
+    def prefixes(self) -> list[str]:
+        """The distinct first-level prefixes under ``base`` that lose objects, sorted
+        (``base`` itself stands for objects directly at it)."""
+        found = {first_level(self.base, item.key) for item in self.items}
+        return sorted(found)
+
+    @property
+    def includes_whole_prefix(self) -> bool:
+        """True when a selected prefix is emptied completely."""
+        return bool(self.whole_prefixes)
+
+    def needs_typed_confirmation(self, threshold: int = DEFAULT_CONFIRM_THRESHOLD) -> bool:
+        """True when more than ``threshold`` objects go, or any whole prefix: then the user
+        must type the bucket name rather than answer y."""
+        return self.count > threshold or self.includes_whole_prefix
+
+
+def first_level(base: str, key: str) -> str:
+    """``base`` + the first segment of ``key`` below it, with its slash
+    (``("runs/", "runs/run-1/a/b")`` -> ``"runs/run-1/"``); ``base`` for a key directly at
+    it, and the key's own folder for a key outside ``base``."""
+    if not key.startswith(base):
+        return key.rpartition("/")[0] + "/" if "/" in key else ""
+    head, slash, _ = key[len(base) :].partition("/")
+    return base + head + "/" if slash else base
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``""`` stays ``""`` (the whole bucket); anything else ends in exactly one ``/``."""
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+def build_plan(
+    driver: StorageDriver,
+    bucket: str,
+    *,
+    base: str = "",
+    prefixes: Iterable[str] = (),
+    keys: Iterable[Entry | str] = (),
+    filters: StaleFilters | None = None,
+    cancel: threading.Event | None = None,
+    on_listed: Callable[[int], None] | None = None,
+) -> DeletePlan:
+    """Plan the deletion of ``keys`` and of everything under ``prefixes``, narrowed by
+    ``filters``. Lists every page of each prefix (``delimiter=""``): call it from a worker.
+
+    Args:
+        base: the prefix the selection was made from (``""`` = bucket root).
+        prefixes: prefixes selected whole (see :func:`normalize_prefix`).
+        keys: marked objects: listing entries (size and time known) or bare keys (looked
+            up with ``head``; a missing one goes to :attr:`DeletePlan.missing`).
+        filters: stale filters; ``None`` selects everything given.
+        cancel: set it to stop; :class:`PlanCancelled` is raised.
+        on_listed: called with the running count of objects examined, per page.
+
+    Raises:
+        StorageError: a listing or lookup failed (NotFound for a missing bucket...).
+        PlanCancelled: ``cancel`` was set.
+    """
+    filters = filters or StaleFilters()
+    plan = DeletePlan(driver.provider, bucket, base=base, filters=filters)
+    cutoff = filters.cutoff(datetime.now(timezone.utc))
+    seen: set[tuple[str, str | None]] = set()
+    candidates: list[tuple[Entry, str | None]] = []  # (entry, selected prefix or None)
+    listed_per_prefix: dict[str, int] = {}
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel.is_set():
+            raise PlanCancelled("planning cancelled")
+
+    for raw in dict.fromkeys(prefixes):
+        prefix = normalize_prefix(raw)
+        listed_per_prefix.setdefault(prefix, 0)
+        for page in iter_pages(driver, bucket, prefix, delimiter=""):
+            check_cancel()
+            for entry in page.entries:
+                if entry.is_prefix or not entry.key.startswith(prefix):
+                    continue  # exact boundary, whatever the store returned
+                listed_per_prefix[prefix] += 1
+                candidates.append((entry, prefix))
+            plan.examined += len(page.entries)
+            if on_listed is not None:
+                on_listed(plan.examined)
+    for item in keys:
+        check_cancel()
+        entry = _entry_for(driver, bucket, item, plan)
+        if entry is not None:
+            plan.examined += 1
+            candidates.append((entry, None))
+    kept = _kept_runs(base, [entry for entry, _ in candidates], filters.keep_last)
+    plan.kept_runs = kept
+    kept_prefixes = {run.prefix for run in kept}
+    planned_per_prefix: dict[str, int] = dict.fromkeys(listed_per_prefix, 0)
+    for entry, prefix in candidates:
+        ident = (entry.key, entry.version_id)
+        if ident in seen:
+            continue
+        if first_level(base, entry.key) in kept_prefixes and entry.key.startswith(base):
+            continue
+        rel = entry.key[len(base) :] if entry.key.startswith(base) else entry.key
+        if not filters.matches(entry, rel, cutoff):
+            continue
+        seen.add(ident)
+        plan.items.append(
+            PlannedKey(entry.key, entry.size or 0, entry.last_modified, entry.version_id)
+        )
+        if prefix is not None:
+            planned_per_prefix[prefix] += 1
+    plan.whole_prefixes = [
+        p for p, n in listed_per_prefix.items() if n and planned_per_prefix.get(p) == n
+    ]
+    return plan
+
+
+def _entry_for(
+    driver: StorageDriver, bucket: str, item: Entry | str, plan: DeletePlan
+) -> Entry | None:
+    if isinstance(item, Entry):
+        return None if item.is_prefix else item
+    try:
+        info = driver.head(bucket, item)
+    except NotFound:
+        plan.missing.append(item)
+        return None
+    # No version id from HEAD: a plain delete removes the current version only.
+    return Entry(info.key, "object", info.size, info.last_modified, info.etag)
+
+
+def _kept_runs(base: str, entries: list[Entry], keep_last: int | None) -> list[RunInfo]:
+    """The ``keep_last`` newest runs among the child prefixes of ``base`` seen in
+    ``entries`` (newest first)."""
+    if not keep_last:
+        return []
+    runs: dict[str, list[datetime | None]] = {}
+    for entry in entries:
+        run = first_level(base, entry.key)
+        if run == base or not entry.key.startswith(base):
+            continue  # objects directly at base belong to no run
+        runs.setdefault(run, []).append(entry.last_modified)
+    infos = []
+    for prefix, times in runs.items():
+        dated = [t for t in times if t is not None]
+        infos.append(RunInfo(prefix, max(dated) if dated else None, len(times)))
+    epoch = datetime.min.replace(tzinfo=timezone.utc)
+    infos.sort(key=lambda r: (r.newest or epoch, r.prefix), reverse=True)
+    return infos[:keep_last]

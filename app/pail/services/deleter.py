@@ -1,0 +1,258 @@
+"""The delete engine shared by the app's review screen and ``pail rm``.
+
+Usage (nothing here touches the UI)::
+
+    plan = build_plan(driver, "bucket", base="runs/", prefixes=["runs/"], filters=f)
+    deleter = Deleter(driver, plan, jobs=8)      # dry_run=True: report, delete nothing
+    deleter.start()             # returns at once; batches run on a thread pool
+    deleter.progress()          # DeleteProgress snapshot, any thread, any time
+    deleter.cancel()            # no new batch starts; batches in flight finish
+    report = deleter.wait()     # DeleteReport
+
+Keys go in batches of up to 1,000 (S3 DeleteObjects' limit per request; the GCS driver
+splits each batch into batch requests of 100), several batches in flight. A key is counted
+deleted only when the store said so: S3 answers DeleteObjects with HTTP 200 and a per-key
+``Error`` (``AccessDenied``...) for keys it refused; those keys, and every key of a batch
+whose request failed as a whole, are reported as failed with their error code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from pail.drivers.base import MAX_DELETE_KEYS, StorageDriver
+from pail.drivers.errors import StorageError
+from pail.services.delete_plan import DeletePlan, PlannedKey
+
+#: Batches in flight at once.
+DEFAULT_JOBS = 8
+
+
+@dataclass(frozen=True)
+class FailedKey:
+    """A key not deleted: ``code`` is the store's (``AccessDenied``, ``forbidden``,
+    ``EACCES``) or the failed request's; ``message`` is plain text."""
+
+    key: str
+    version_id: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DeleteProgress:
+    """A snapshot of a running delete.
+
+    Attributes:
+        total: keys in the plan. deleted / failed: keys confirmed / refused so far.
+        batches_total / batches_done: batches planned / finished (failed ones included).
+        rate: keys finished (deleted + failed) per second since the start.
+        elapsed: seconds since the start. finished: no batch is running or will run.
+        cancelled: cancel was requested. dry_run: nothing is really deleted.
+    """
+
+    total: int
+    deleted: int
+    failed: int
+    batches_total: int
+    batches_done: int
+    rate: float
+    elapsed: float
+    finished: bool
+    cancelled: bool
+    dry_run: bool
+
+
+@dataclass
+class DeleteReport:
+    """The outcome. ``deleted`` counts keys the store confirmed (or, in a dry run, keys
+    that would be deleted); ``failed`` lists every refused key with its code;
+    ``not_attempted`` counts keys left when a cancel stopped the delete."""
+
+    deleted: int = 0
+    deleted_bytes: int = 0
+    failed: list[FailedKey] = field(default_factory=list)
+    not_attempted: int = 0
+    dry_run: bool = False
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Every planned key was deleted (or would be, in a dry run)."""
+        return not self.failed and not self.not_attempted
+
+    def failure_codes(self) -> dict[str, int]:
+        """How many keys failed with each code."""
+        codes: dict[str, int] = {}
+        for failure in self.failed:
+            codes[failure.code] = codes.get(failure.code, 0) + 1
+        return codes
+
+
+class Deleter:
+    """Runs a :class:`~pail.services.delete_plan.DeletePlan`.
+
+    Args:
+        driver: the store's driver (thread-safe).
+        plan: what to delete; nothing outside ``plan.items`` is ever deleted.
+        jobs: batches in flight at once.
+        batch_size: keys per ``delete_objects`` call (1..1000).
+        dry_run: walk the plan and report without calling the store.
+        on_batch: called from a worker thread after each batch with the batch's
+            ``(deleted keys, failed keys)``; must not block for long.
+    """
+
+    def __init__(
+        self,
+        driver: StorageDriver,
+        plan: DeletePlan,
+        *,
+        jobs: int = DEFAULT_JOBS,
+        batch_size: int = MAX_DELETE_KEYS,
+        dry_run: bool = False,
+        on_batch: Callable[[list[PlannedKey], list[FailedKey]], None] | None = None,
+    ) -> None:
+        self.driver = driver
+        self.plan = plan
+        self.jobs = max(1, jobs)
+        self.batch_size = max(1, min(batch_size, MAX_DELETE_KEYS))
+        self.dry_run = dry_run
+        self._on_batch = on_batch
+        items = plan.items
+        self._batches = [
+            items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)
+        ]
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._finished = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = time.monotonic()
+        self._ended: float | None = None
+        self._deleted = 0
+        self._deleted_bytes = 0
+        self._failed: list[FailedKey] = []
+        self._batches_done = 0
+        self._attempted = 0
+
+    # -- control ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start deleting in background threads; returns at once. Idempotent."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._started = time.monotonic()
+            self._thread = threading.Thread(target=self._run, name="pail-delete", daemon=True)
+            self._thread.start()
+
+    def run(self) -> DeleteReport:
+        """Delete in the calling thread's time and return the report."""
+        self.start()
+        return self.wait()  # type: ignore[return-value]
+
+    def wait(self, timeout: float | None = None) -> DeleteReport | None:
+        """The report once finished; ``None`` if ``timeout`` seconds pass first."""
+        if not self._finished.wait(timeout):
+            return None
+        return self.report()
+
+    def cancel(self) -> None:
+        """Start no further batch; batches already sent finish and are reported."""
+        self._cancel.set()
+
+    @property
+    def finished(self) -> bool:
+        """True once no batch is running or will run."""
+        return self._finished.is_set()
+
+    def progress(self) -> DeleteProgress:
+        """A :class:`DeleteProgress` snapshot (thread-safe)."""
+        with self._lock:
+            deleted, failed, done = self._deleted, len(self._failed), self._batches_done
+            end = self._ended
+        elapsed = (end or time.monotonic()) - self._started
+        return DeleteProgress(
+            total=self.plan.count,
+            deleted=deleted,
+            failed=failed,
+            batches_total=len(self._batches),
+            batches_done=done,
+            rate=(deleted + failed) / elapsed if elapsed > 0 else 0.0,
+            elapsed=elapsed,
+            finished=self._finished.is_set(),
+            cancelled=self._cancel.is_set(),
+            dry_run=self.dry_run,
+        )
+
+    def report(self) -> DeleteReport:
+        """What happened so far (complete once :attr:`finished`)."""
+        with self._lock:
+            return DeleteReport(
+                deleted=self._deleted,
+                deleted_bytes=self._deleted_bytes,
+                failed=list(self._failed),
+                not_attempted=self.plan.count - self._attempted,
+                dry_run=self.dry_run,
+                cancelled=self._cancel.is_set(),
+            )
+
+    # -- work ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            # A semaphore keeps at most ``jobs`` batches submitted, so a cancel leaves
+            # only the batches in flight to finish rather than a long queue.
+            slots = threading.Semaphore(self.jobs)
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="pail-rm") as pool:
+                for batch in self._batches:
+                    slots.acquire()
+                    if self._cancel.is_set():
+                        slots.release()
+                        break
+                    with self._lock:
+                        self._attempted += len(batch)
+                    future = pool.submit(self._run_batch, batch)
+                    future.add_done_callback(lambda _f: slots.release())
+        finally:
+            with self._lock:
+                self._ended = time.monotonic()
+            self._finished.set()
+
+    def _run_batch(self, batch: list[PlannedKey]) -> None:
+        if self.dry_run:
+            deleted, failed = list(batch), []
+        else:
+            deleted, failed = self._delete(batch)
+        with self._lock:
+            self._deleted += len(deleted)
+            self._deleted_bytes += sum(item.size for item in deleted)
+            self._failed.extend(failed)
+            self._batches_done += 1
+        if self._on_batch is not None:
+            self._on_batch(deleted, failed)
+
+    def _delete(self, batch: list[PlannedKey]) -> tuple[list[PlannedKey], list[FailedKey]]:
+        targets = [(item.key, item.version_id) for item in batch]
+        try:
+            result = self.driver.delete_objects(self.plan.bucket, targets)
+        except StorageError as exc:  # the whole request failed: every key failed
+            code = exc.code or type(exc).__name__
+            message = exc.message or str(exc)
+            return [], [FailedKey(i.key, i.version_id, code, message) for i in batch]
+        except Exception as exc:  # never let one batch take the delete down
+            return [], [FailedKey(i.key, i.version_id, type(exc).__name__, str(exc)) for i in batch]
+        by_ident = {(item.key, item.version_id): item for item in batch}
+        failed = [FailedKey(e.key, e.version_id, e.code, e.message) for e in result.errors]
+        refused = {(f.key, f.version_id) for f in failed}
+        confirmed = {(d.key, d.version_id) for d in result.deleted} - refused
+        deleted = [item for ident, item in by_ident.items() if ident in confirmed]
+        for ident, item in by_ident.items():  # neither confirmed nor refused: not deleted
+            if ident not in confirmed and ident not in refused:
+                failed.append(
+                    FailedKey(item.key, item.version_id, "NotReported", "no answer for this key")
+                )
+        return deleted, failed

@@ -1,0 +1,282 @@
+"""The delete planner and the stale filters, against moto over HTTP (seeded in-process)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from conftest import s3_client, seed_keys
+from delete_stores import NOW, runs, seed_aged
+from pail.drivers.base import Entry
+from pail.drivers.s3 import S3Driver
+from pail.services.delete_plan import PlanCancelled, build_plan, first_level, normalize_prefix
+from pail.services.stale_filters import FilterError, StaleFilters, parse_duration, parse_size
+
+
+@pytest.fixture
+def s3(s3_endpoint, bucket_name):
+    return S3Driver(client=s3_client(s3_endpoint)), bucket_name
+
+
+def _keys(plan):
+    return sorted(item.key for item in plan.items)
+
+
+# -- parsing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30d", 30 * 86400),
+        ("12h", 12 * 3600),
+        ("90m", 90 * 60),
+        ("2w", 14 * 86400),
+        ("45s", 45),
+        ("1d12h", 36 * 3600),
+        ("1.5h", 5400),
+        (" 7D ", 7 * 86400),
+    ],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "30", "d", "30x", "-3d", "0d", "3d-", "1 day", "1e3d"])
+def test_parse_duration_rejects_bad_input_with_one_line(text):
+    with pytest.raises(FilterError) as info:
+        parse_duration(text)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("512", 512),
+        ("512B", 512),
+        ("100MB", 100_000_000),
+        ("100mb", 100_000_000),
+        ("1.5GiB", 1_610_612_736),
+        ("10K", 10_240),
+        ("2kB", 2000),
+        ("1 TiB", 1024**4),
+        ("0", 0),
+    ],
+)
+def test_parse_size(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "MB", "-1MB", "10XB", "1.2.3MB", "ten"])
+def test_parse_size_rejects_bad_input(text):
+    with pytest.raises(FilterError, match="size"):
+        parse_size(text)
+
+
+def test_bad_regex_and_negative_keep_last_are_filter_errors():
+    with pytest.raises(FilterError, match="regex"):
+        StaleFilters(regex="(unclosed")
+    with pytest.raises(FilterError, match="keep-last"):
+        StaleFilters(keep_last=-1)
+
+
+def test_prefix_helpers():
+    assert normalize_prefix("") == ""
+    assert normalize_prefix("runs/run-1") == "runs/run-1/"
+    assert normalize_prefix("runs/") == "runs/"
+    assert first_level("runs/", "runs/run-1/a/b") == "runs/run-1/"
+    assert first_level("runs/", "runs/top.txt") == "runs/"
+    assert first_level("", "a.txt") == ""
+
+
+# -- prefix boundaries ------------------------------------------------------------------
+
+
+def test_prefix_boundary_is_exact(s3):
+    driver, bucket = s3
+    seed_keys(
+        bucket,
+        ["runs/run-1/a", "runs/run-1/b/c", "runs/run-10/a", "runs/run-1", "runs/run-1x", "runs/"],
+    )
+    for given in ("runs/run-1/", "runs/run-1"):
+        plan = build_plan(driver, bucket, base="runs/", prefixes=[given])
+        assert _keys(plan) == ["runs/run-1/a", "runs/run-1/b/c"]
+        assert plan.whole_prefixes == ["runs/run-1/"]
+
+
+def test_prefix_plan_includes_a_folder_marker_equal_to_the_prefix(s3):
+    driver, bucket = s3
+    seed_keys(bucket, ["runs/run-1/", "runs/run-1/a", "runs/run-1"])
+    plan = build_plan(driver, bucket, prefixes=["runs/run-1/"])
+    assert _keys(plan) == ["runs/run-1/", "runs/run-1/a"]
+
+
+def test_empty_prefix_means_every_object_and_is_a_whole_prefix(s3):
+    driver, bucket = s3
+    seed_keys(bucket, ["a", "b/c"])
+    plan = build_plan(driver, bucket, prefixes=[""])
+    assert _keys(plan) == ["a", "b/c"]
+    assert plan.whole_prefixes == [""]
+    assert plan.needs_typed_confirmation()
+
+
+def test_marked_keys_and_prefixes_are_deduplicated_and_missing_keys_reported(s3):
+    driver, bucket = s3
+    seed_aged(bucket, {"runs/r1/a": (5, 1), "runs/r2/b": (7, 2), "top": (3, 3)})
+    entry = Entry("runs/r1/a", "object", 5, NOW)
+    plan = build_plan(
+        driver,
+        bucket,
+        base="runs/",
+        prefixes=["runs/r1/"],
+        keys=[entry, "runs/r2/b", "runs/r1/a", "runs/nope"],
+    )
+    assert _keys(plan) == ["runs/r1/a", "runs/r2/b"]
+    assert plan.missing == ["runs/nope"]
+    assert plan.count == 2 and plan.total_bytes == 12
+    assert plan.prefixes == ["runs/r1/", "runs/r2/"]
+    assert not plan.needs_typed_confirmation() or plan.whole_prefixes == ["runs/r1/"]
+
+
+def test_summary_and_threshold(s3):
+    driver, bucket = s3
+    seed_aged(bucket, {f"x/{i}": (i, i) for i in range(1, 6)})
+    plan = build_plan(driver, bucket, keys=[f"x/{i}" for i in range(1, 6)])
+    assert plan.count == 5 and plan.total_bytes == 15
+    assert plan.oldest == NOW - timedelta(days=5)
+    assert plan.newest == NOW - timedelta(days=1)
+    assert not plan.includes_whole_prefix
+    assert not plan.needs_typed_confirmation()
+    assert plan.needs_typed_confirmation(threshold=4)
+
+
+# -- filters ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mixed(s3):
+    driver, bucket = s3
+    seed_aged(
+        bucket,
+        {
+            "runs/r1/model.ckpt": (5000, 40),
+            "runs/r1/log.txt": (10, 40),
+            "runs/r2/model.ckpt": (8000, 10),
+            "runs/r2/eval/metrics.json": (100, 10),
+            "runs/r3/model.ckpt": (200, 1),
+            "runs/notes.md": (50, 60),
+        },
+    )
+    return driver, bucket
+
+
+def _plan(mixed, **filters):
+    driver, bucket = mixed
+    return build_plan(
+        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters.parse(**filters)
+    )
+
+
+def test_older_than_is_relative_to_now(mixed):
+    plan = _plan(mixed, older_than="30d", now=NOW)
+    assert _keys(plan) == ["runs/notes.md", "runs/r1/log.txt", "runs/r1/model.ckpt"]
+    assert plan.whole_prefixes == []
+    assert _keys(_plan(mixed, older_than="61d", now=NOW)) == []
+
+
+def test_size_filters(mixed):
+    assert _keys(_plan(mixed, larger_than="1kB")) == ["runs/r1/model.ckpt", "runs/r2/model.ckpt"]
+    assert _keys(_plan(mixed, smaller_than="100")) == ["runs/notes.md", "runs/r1/log.txt"]
+    assert _keys(_plan(mixed, larger_than="50", smaller_than="5000")) == [
+        "runs/r2/eval/metrics.json",
+        "runs/r3/model.ckpt",
+    ]
+
+
+def test_globs_match_the_key_relative_to_the_selection(mixed):
+    assert _keys(_plan(mixed, include=["*.ckpt"])) == [
+        "runs/r1/model.ckpt",
+        "runs/r2/model.ckpt",
+        "runs/r3/model.ckpt",
+    ]
+    assert _keys(_plan(mixed, include=["r2/*"], exclude=["*.json"])) == ["runs/r2/model.ckpt"]
+    assert _keys(_plan(mixed, include=["runs/*"])) == []  # relative, not the full key
+    assert "runs/notes.md" not in _keys(_plan(mixed, exclude=["*.md"]))
+
+
+def test_regex_is_searched_in_the_relative_key(mixed):
+    assert _keys(_plan(mixed, regex=r"^r[12]/.*\.ckpt$")) == [
+        "runs/r1/model.ckpt",
+        "runs/r2/model.ckpt",
+    ]
+
+
+def test_filters_combine(mixed):
+    plan = _plan(mixed, older_than="7d", larger_than="1kB", include=["*.ckpt"], now=NOW)
+    assert _keys(plan) == ["runs/r1/model.ckpt", "runs/r2/model.ckpt"]
+
+
+# -- keep the newest N runs -------------------------------------------------------------
+
+
+def test_keep_last_keeps_the_newest_runs_whole(s3):
+    driver, bucket = s3
+    runs(bucket, {"a": 50, "b": 3, "c": 20, "d": 9})
+    filters = StaleFilters.parse(keep_last=2, now=NOW)
+    plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"], filters=filters)
+    assert [r.prefix for r in plan.kept_runs] == ["runs/b/", "runs/d/"]
+    assert plan.prefixes == ["runs/a/", "runs/c/"]
+    assert plan.whole_prefixes == []
+
+
+def test_keep_last_with_age_select_old_runs_except_the_newest(s3):
+    driver, bucket = s3
+    runs(bucket, {"a": 50, "b": 30, "c": 20, "d": 12, "e": 2})
+    filters = StaleFilters.parse(older_than="7d", keep_last=3, now=NOW)
+    plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"], filters=filters)
+    assert plan.prefixes == ["runs/a/", "runs/b/"]
+
+
+def test_keep_last_orders_runs_by_their_newest_object(s3):
+    driver, bucket = s3
+    # Run "old" has an old first file but a brand-new second one: it is the newest run.
+    seed_aged(bucket, {"runs/old/a": (1, 100), "runs/old/b": (1, 0.1), "runs/mid/a": (1, 5)})
+    plan = build_plan(
+        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=1)
+    )
+    assert [r.prefix for r in plan.kept_runs] == ["runs/old/"]
+    assert _keys(plan) == ["runs/mid/a"]
+
+
+def test_keep_last_zero_or_more_than_runs(s3):
+    driver, bucket = s3
+    runs(bucket, {"a": 5, "b": 6})
+    all_plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"])
+    plan = build_plan(
+        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=0)
+    )
+    assert _keys(plan) == _keys(all_plan)
+    plan = build_plan(
+        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=5)
+    )
+    assert plan.count == 0
+
+
+# -- progress and cancel ----------------------------------------------------------------
+
+
+def test_planning_reports_progress_and_can_be_cancelled(s3):
+    driver, bucket = s3
+    seed_keys(bucket, [f"p/{i:05d}" for i in range(2500)])
+    seen = []
+    plan = build_plan(driver, bucket, prefixes=["p/"], on_listed=seen.append)
+    assert seen == [1000, 2000, 2500] and plan.count == 2500
+    cancel = threading.Event()
+
+    def stop(n):
+        cancel.set()
+
+    with pytest.raises(PlanCancelled):
+        build_plan(driver, bucket, prefixes=["p/"], cancel=cancel, on_listed=stop)
