@@ -7,6 +7,10 @@ Usage::
     pail ls [OPTIONS] URI             print one level (``-r`` everything below)
     pail get [OPTIONS] URI [DEST]     download an object, or a prefix with ``-r``
     pail url [--expires S] URI        print a presigned URL for an object
+    pail versions [-r] URI            an object's versions and delete markers
+    pail restore [-r] URI             undo deletes on a versioned bucket
+    pail lifecycle export|show|apply URI
+                                      a stale filter as the store's lifecycle rules
     pail connection add|list|show|test|remove|import-env
                                       saved connections, secrets in the OS keyring
     pail demo [--serve]               embedded demo store (``make demo``)
@@ -66,7 +70,9 @@ from pail.cli_errors import (
     exit_code_for,
 )
 from pail.cli_get import get_options, run_get, run_url
+from pail.cli_lifecycle import register as register_lifecycle
 from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, listing
+from pail.cli_versions import register as register_versions
 from pail.config import (
     ConfigError,
     ConnectionSpec,
@@ -407,6 +413,8 @@ def _wait_forever() -> None:
 
 
 cli.add_command(connection_group)
+register_versions(cli, connection_options, flags_of)  # versions, restore (pail.cli_versions)
+register_lifecycle(cli, connection_options, flags_of)  # lifecycle export|show|apply
 
 
 # --- entry point ----------------------------------------------------------------------

@@ -1,0 +1,213 @@
+"""``pail lifecycle export|show|apply``: a stale filter as the store's own lifecycle rule.
+
+* ``export`` prints the rule JSON that would be added (S3 ``{"Rules": [...]}`` for
+  PutBucketLifecycleConfiguration, GCS ``{"lifecycle": {"rule": [...]}}``); no request is
+  sent. Notes (rounding, versioned buckets) go to stderr.
+* ``show`` prints the bucket's rules.
+* ``apply`` shows the existing rules, the new ones and what merging changes, asks on a
+  terminal (refuses without ``--yes`` otherwise), then writes the merged configuration.
+  Existing rules are never replaced silently: a rule with the same ID and other content
+  needs ``--replace``.
+
+The URI's key is the rule's prefix, exactly as written (``runs`` also matches
+``runs-old/``; end it with ``/`` for one folder). Filter options are
+:mod:`pail.services.stale_filters`' (durations ``30d``/``12h``, sizes ``100MB``/``1GiB``);
+those a rule cannot express are refused with the reason (exit status 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pail.cli_errors import EXIT_ERROR, EXIT_USAGE, CliError
+from pail.cli_get import open_location
+from pail.cli_listing import printable
+from pail.cli_versions import confirm_or_refuse
+from pail.services import lifecycle as lc
+from pail.services.stale_filters import FilterError, StaleFilters
+
+
+def rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Filter options shared by ``export`` and ``apply``."""
+    options = [
+        click.option("--older-than", metavar="AGE", help="Expire objects older than AGE (30d)."),
+        click.option("--larger-than", metavar="SIZE", help="Only objects larger than SIZE."),
+        click.option("--smaller-than", metavar="SIZE", help="Only objects smaller than SIZE."),
+        click.option("--include", multiple=True, metavar="GLOB", help="GCS: only *SUFFIX."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="(not expressible)"),
+        click.option("--regex", metavar="RE", help="(not expressible)"),
+        click.option("--keep-last", type=int, metavar="N", help="(not expressible)"),
+        click.option(
+            "--noncurrent-days",
+            type=int,
+            metavar="N",
+            help="Also delete noncurrent versions N days after they became noncurrent.",
+        ),
+        click.option(
+            "--keep-noncurrent",
+            type=int,
+            metavar="N",
+            help="Keep the N newest noncurrent versions (needs --noncurrent-days).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build(provider: str, prefix: str, opts: dict[str, Any]) -> lc.RuleExport:
+    """Rules for the filter options. Raises CliError (exit 2) when they do not parse or
+    cannot be expressed."""
+    try:
+        filters = StaleFilters.parse(
+            older_than=opts.get("older_than"),
+            larger_than=opts.get("larger_than"),
+            smaller_than=opts.get("smaller_than"),
+            include=opts.get("include") or (),
+            exclude=opts.get("exclude") or (),
+            regex=opts.get("regex"),
+            keep_last=opts.get("keep_last"),
+        )
+        return lc.build_rules(
+            provider,
+            prefix,
+            filters,
+            noncurrent_days=opts.get("noncurrent_days"),
+            keep_noncurrent=opts.get("keep_noncurrent"),
+        )
+    except lc.NotExpressible as exc:
+        lines = ["pail: error: this filter cannot be exported as a lifecycle rule"]
+        lines += [f"  {printable(r)}" for r in exc.reasons]
+        lines.append("  Hint: use `pail rm` with this filter instead, or drop those options.")
+        raise CliError(lines, EXIT_USAGE) from None
+    except FilterError as exc:
+        raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_USAGE) from None
+
+
+def _notes(prefix: str, export: lc.RuleExport) -> None:
+    notes = list(export.notes)
+    if prefix and not prefix.endswith("/"):
+        notes.append(f"the prefix {prefix!r} also matches keys like {prefix + '-old/'!r}")
+    for note in notes:
+        click.echo(f"pail: note: {printable(note)}", err=True)
+
+
+def _rules_text(rules: list[dict[str, Any]]) -> list[str]:
+    return [f"  {printable(lc.rule_summary(r))}" for r in rules] or ["  (none)"]
+
+
+def run_export(flags: Any, uri: str, as_json: bool, opts: dict[str, Any]) -> None:
+    """``pail lifecycle export``: print the rule document (``--json``: with provider,
+    bucket, prefix and notes around it)."""
+    driver, location = open_location(uri, flags)
+    export = build(driver.provider, location.key, opts)
+    if as_json:
+        doc = {
+            "provider": export.provider,
+            "bucket": location.bucket,
+            "prefix": location.key,
+            "rules": export.rules,
+            "notes": export.notes,
+        }
+        click.echo(json.dumps(doc, indent=2, default=str))
+    else:
+        click.echo(lc.export_json(export.provider, export.rules))
+    _notes(location.key, export)
+
+
+def run_show(flags: Any, uri: str, as_json: bool) -> None:
+    """``pail lifecycle show``: the bucket's rules, one summary line each (``--json``: the
+    provider's document)."""
+    driver, location = open_location(uri, flags)
+    rules = driver.get_lifecycle(location.bucket)  # type: ignore[attr-defined]
+    if as_json:
+        click.echo(lc.export_json(driver.provider, rules))
+        return
+    click.echo(f"Lifecycle rules of {printable(location.uri)}:")
+    click.echo("\n".join(_rules_text(rules)))
+
+
+def run_apply(flags: Any, uri: str, replace: bool, yes: bool, opts: dict[str, Any]) -> None:
+    """``pail lifecycle apply``: show existing + new + merged, confirm, write."""
+    driver, location = open_location(uri, flags)
+    export = build(driver.provider, location.key, opts)
+    existing = driver.get_lifecycle(location.bucket)  # type: ignore[attr-defined]
+    click.echo(f"Existing rules of {printable(location.bucket)}:")
+    click.echo("\n".join(_rules_text(existing)))
+    click.echo("New rules:")
+    click.echo(lc.export_json(export.provider, export.rules))
+    _notes(location.key, export)
+    try:
+        merged = lc.merge(existing, export.rules, replace=replace)
+    except lc.LifecycleConflict as exc:
+        raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_ERROR) from None
+    click.echo("After merging:")
+    for change in merged.changes:
+        click.echo(f"  {change.kind}: {printable(lc.rule_summary(change.rule))}")
+    for warning in merged.warnings:
+        click.echo(f"pail: warning: {printable(warning)}", err=True)
+    if not merged.changed:
+        click.echo("pail: the bucket already has these rules; nothing to write", err=True)
+        return
+    confirm_or_refuse(
+        f"Write {len(merged.rules)} lifecycle rules to {printable(location.bucket)}?",
+        yes,
+        "change lifecycle rules",
+    )
+    result = lc.apply(driver, location.bucket, export.rules, replace=replace)  # type: ignore[arg-type]
+    kinds = [c.kind for c in result.merge.changes if c.kind != "unchanged"]
+    click.echo(
+        f"pail: lifecycle rules written ({', '.join(kinds) or 'no change'}); "
+        f"the bucket now has {len(result.merge.rules)} rules",
+        err=True,
+    )
+
+
+def register(
+    group: click.Group,
+    connection_options: Callable[[Any], Any],
+    flags_of: Callable[[click.Context], Any],
+) -> None:
+    """Add the ``lifecycle`` command group to ``group`` (the ``pail`` group)."""
+
+    @group.group("lifecycle", short_help="Export/apply a stale filter as lifecycle rules.")
+    def lifecycle_group() -> None:
+        """The store deletes stale objects itself: a stale filter as an S3 lifecycle
+        configuration rule or a GCS lifecycle rule (export, show, apply)."""
+
+    @lifecycle_group.command("export")
+    @connection_options
+    @click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]")
+    @rule_options
+    @click.option("--json", "as_json", is_flag=True, help="Wrap with provider, prefix, notes.")
+    @click.pass_context
+    def export_command(ctx: click.Context, uri: str, as_json: bool, **opts: Any) -> None:
+        """Print the lifecycle rule JSON the filter makes for URI's bucket and prefix
+        (no request is sent)."""
+        run_export(flags_of(ctx), uri, as_json, opts)
+
+    @lifecycle_group.command("show")
+    @connection_options
+    @click.argument("uri", metavar="URI|NAME[:BUCKET]")
+    @click.option("--json", "as_json", is_flag=True, help="The provider's JSON document.")
+    @click.pass_context
+    def show_command(ctx: click.Context, uri: str, as_json: bool) -> None:
+        """Print the lifecycle rules of URI's bucket."""
+        run_show(flags_of(ctx), uri, as_json)
+
+    @lifecycle_group.command("apply")
+    @connection_options
+    @click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]")
+    @rule_options
+    @click.option("--replace", is_flag=True, help="Replace existing rules with the same ID.")
+    @click.option("--yes", is_flag=True, help="Do not ask.")
+    @click.pass_context
+    def apply_command(ctx: click.Context, uri: str, replace: bool, yes: bool, **opts: Any) -> None:
+        """Add the filter's rules to URI's bucket, merged with its existing rules (never
+        replaced silently). Shows existing, new and merged rules; asks on a terminal,
+        refuses without --yes otherwise."""
+        run_apply(flags_of(ctx), uri, replace, yes, opts)
