@@ -177,3 +177,27 @@ def test_delete_explanation_on_real_buckets(store, tmp_path):
     assert "gone for good" in svc.delete_explanation(local.versioning_status("b"))
     with pytest.raises(NotSupported):
         svc.plan_noncurrent(local, "b", "")
+
+
+def test_old_version_preview_and_download_through_the_services(store, tmp_path):
+    """What the UI does for an old version: head it by version id, preview it, download it
+    with the engine (an Entry carrying the version id)."""
+    from pail.drivers.base import Entry
+    from pail.services.download import Downloader, plan_keys
+    from pail.services.previews.build import build_preview
+
+    driver, bucket, raw = store
+    _put(raw, bucket, "logs/train.log", b"epoch 1 loss 0.9\n")
+    _put(raw, bucket, "logs/train.log", b"epoch 2 loss 0.5\n")
+    old = svc.object_versions(driver, bucket, "logs/train.log")[-1]
+    info = driver.head(bucket, "logs/train.log", version_id=old.version_id)
+    preview = build_preview(driver, info)
+    assert "epoch 1" in preview.text and "epoch 2" not in preview.text
+    entry = Entry(
+        "logs/train.log", "object", size=old.size, etag=old.etag, version_id=old.version_id
+    )
+    download = Downloader(driver, plan_keys(driver, bucket, [entry], str(tmp_path)))
+    download.start()
+    report = download.wait()
+    assert report is not None and report.ok, report
+    assert (tmp_path / "train.log").read_bytes() == b"epoch 1 loss 0.9\n"
