@@ -11,13 +11,13 @@ from conftest import moto_backend, seed_keys
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
-def seed_aged(bucket: str, objects: dict[str, tuple[int, float]]) -> None:
+def seed_aged(bucket: str, objects: dict[str, tuple[int, float]], now: datetime = NOW) -> None:
     """``{key: (size_bytes, age_days)}``: each object gets ``size`` bytes and a
-    last-modified time ``age_days`` before :data:`NOW`."""
+    last-modified time ``age_days`` before ``now`` (default :data:`NOW`)."""
     seed_keys(bucket, {key: b"x" * size for key, (size, _) in objects.items()})
     found = moto_backend().buckets[bucket].keys
     for key, (_, age) in objects.items():
-        when = NOW - timedelta(days=age)
+        when = now - timedelta(days=age)
         found[key].last_modified = when.replace(tzinfo=None)  # moto keeps naive UTC
 
 

@@ -7,6 +7,8 @@ Usage::
     pail ls [OPTIONS] URI             print one level (``-r`` everything below)
     pail get [OPTIONS] URI [DEST]     download an object, or a prefix with ``-r``
     pail url [--expires S] URI        print a presigned URL for an object
+    pail du [--json] URI              objects, bytes and ages under a prefix, per child
+    pail rm [-r] [FILTERS] URI        delete an object, or stale objects under a prefix
     pail versions [-r] URI            an object's versions and delete markers
     pail restore [-r] URI             undo deletes on a versioned bucket
     pail lifecycle export|show|apply URI
@@ -56,6 +58,7 @@ import click
 
 from pail import __version__
 from pail.cli_connection import connection_group, open_resolved, target_location
+from pail.cli_du import register as register_du
 from pail.cli_errors import (
     EXIT_BROKEN_PIPE,
     EXIT_CREDENTIALS,
@@ -72,6 +75,7 @@ from pail.cli_errors import (
 from pail.cli_get import get_options, run_get, run_url
 from pail.cli_lifecycle import register as register_lifecycle
 from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, listing
+from pail.cli_rm import register as register_rm
 from pail.cli_versions import register as register_versions
 from pail.config import (
     ConfigError,
@@ -413,6 +417,8 @@ def _wait_forever() -> None:
 
 
 cli.add_command(connection_group)
+register_du(cli, connection_options, flags_of)  # du (pail.cli_du)
+register_rm(cli, connection_options, flags_of)  # rm (pail.cli_rm)
 register_versions(cli, connection_options, flags_of)  # versions, restore (pail.cli_versions)
 register_lifecycle(cli, connection_options, flags_of)  # lifecycle export|show|apply
 

@@ -1,0 +1,191 @@
+"""``pail du``: where the bytes are under a prefix, like ncdu.
+
+Runs :class:`pail.services.du.UsageScan` (child prefixes listed concurrently). On a
+terminal, stderr shows a running count of keys scanned; stdout gets one row per child
+prefix (objects, size, age of the newest object, name), the objects directly at the prefix,
+and a totals line. ``--json`` prints one JSON document with exact byte counts and ISO 8601
+UTC times instead. Errors of single child prefixes are listed on stderr and make the exit
+status non-zero; the figures printed are then partial and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
+from pail.cli_get import open_location
+from pail.cli_listing import iso_utc, printable, size_text
+from pail.config import Flags
+from pail.services.du import DEFAULT_WORKERS, Totals, UsageScan, UsageSnapshot, sorted_children
+from pail.uri import Location, format_uri
+
+
+def du_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The arguments and options of ``pail du`` (connection flags are added by the caller)."""
+    for option in reversed(
+        [
+            click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]"),
+            click.option("--json", "as_json", is_flag=True, help="One JSON document, exact."),
+            click.option(
+                "--sort",
+                type=click.Choice(["size", "count", "newest", "name"]),
+                default="size",
+                show_default=True,
+                help="Order of the child prefixes.",
+            ),
+            click.option(
+                "-j",
+                "--jobs",
+                type=click.IntRange(1, 64),
+                default=DEFAULT_WORKERS,
+                show_default=True,
+                help="Child prefixes listed at once.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def age_text(when: datetime | None, now: datetime | None = None) -> str:
+    """How long ago ``when`` was, compactly: ``"45s"``, ``"12m"``, ``"5h"``, ``"3d"``,
+    ``"8w"``, ``"2y"`` (``"-"`` for no time; future times show as ``"0s"``)."""
+    if when is None:
+        return "-"
+    seconds = max(0.0, ((now or datetime.now(timezone.utc)) - when).total_seconds())
+    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600)):
+        if seconds >= size * (2 if unit in "yw" else 1):
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds // 60)}m" if seconds >= 60 else f"{int(seconds)}s"
+
+
+def _row(objects: int, size: int, newest: datetime | None, name: str, now: datetime) -> str:
+    return f"{objects:>12,} {size_text(size, True):>11} {age_text(newest, now):>6}  {name}"
+
+
+def _totals_json(totals: Totals) -> dict[str, Any]:
+    return {
+        "objects": totals.objects,
+        "bytes": totals.bytes,
+        "oldest": iso_utc(totals.oldest),
+        "newest": iso_utc(totals.newest),
+    }
+
+
+def usage_json(location: Location, snap: UsageSnapshot, sort: str) -> dict[str, Any]:
+    """The ``--json`` document: uri, bucket, prefix, totals, direct objects, children
+    (sorted), whether the figures are complete, and errors (plain text)."""
+    uri = format_uri(location.provider, snap.bucket, snap.prefix, location.root)
+    children = []
+    for child in sorted_children(snap.children, sort):  # type: ignore[arg-type]
+        item = {
+            "prefix": child.prefix,
+            "uri": format_uri(location.provider, snap.bucket, child.prefix, location.root),
+            **_totals_json(child.totals),
+            "complete": child.done and child.error is None,
+        }
+        if child.error is not None:
+            item["error"] = str(child.error)
+        children.append(item)
+    return {
+        "uri": uri,
+        "bucket": snap.bucket,
+        "prefix": snap.prefix,
+        **_totals_json(snap.total),
+        "direct": _totals_json(snap.direct),
+        "children": children,
+        "complete": snap.complete,
+        "errors": [str(e) for e in snap.errors],
+    }
+
+
+def print_table(location: Location, snap: UsageSnapshot, sort: str) -> None:
+    """The ncdu-like table on stdout (names made printable)."""
+    now = datetime.now(timezone.utc)
+    click.echo(f"{'OBJECTS':>12} {'SIZE':>11} {'NEWEST':>6}  PREFIX")
+    for child in sorted_children(snap.children, sort):  # type: ignore[arg-type]
+        mark = "" if child.done and child.error is None else "  (partial)"
+        t = child.totals
+        click.echo(_row(t.objects, t.bytes, t.newest, printable(child.name) + mark, now))
+    if snap.direct.objects:
+        d = snap.direct
+        click.echo(_row(d.objects, d.bytes, d.newest, "(objects directly here)", now))
+    uri = format_uri(location.provider, snap.bucket, snap.prefix, location.root)
+    t = snap.total
+    tail = "" if snap.complete else "  (partial)"
+    click.echo(_row(t.objects, t.bytes, t.newest, f"total {printable(uri)}{tail}", now))
+    if t.oldest is not None:
+        click.echo(f"{'':>33}oldest {iso_utc(t.oldest)}, newest {iso_utc(t.newest)}")
+
+
+def _progress(scan: UsageScan, stop: threading.Event) -> None:
+    width = 0
+    while not stop.wait(0.2):
+        snap = scan.snapshot()
+        done = sum(1 for c in snap.children if c.done)
+        line = (
+            f"scanning: {snap.keys_scanned:,} keys, {size_text(snap.total.bytes, True)}, "
+            f"{done}/{len(snap.children)} prefixes done"
+        )
+        click.echo("\r" + line.ljust(width), nl=False, err=True)
+        width = len(line)
+    if width:
+        click.echo("\r" + " " * width + "\r", nl=False, err=True)
+
+
+def run_du(flags: Flags, uri: str, as_json: bool, sort: str, jobs: int) -> None:
+    """``pail du``: scan, print, and exit non-zero if any listing failed."""
+    driver, location = open_location(uri, flags)
+    scan = UsageScan(driver, location.bucket, location.key, workers=jobs)
+    stop = threading.Event()
+    painter = None
+    if sys.stderr.isatty():
+        painter = threading.Thread(target=_progress, args=(scan, stop), daemon=True)
+    scan.start()
+    if painter is not None:
+        painter.start()
+    try:
+        snap = None
+        while snap is None:  # short waits keep Ctrl-C responsive
+            snap = scan.wait(0.1)
+    except KeyboardInterrupt:
+        scan.cancel()
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        stop.set()
+        if painter is not None:
+            painter.join()
+    if snap.error is not None:
+        raise CliError.from_exception(snap.error)
+    if as_json:
+        click.echo(json.dumps(usage_json(location, snap, sort), indent=2))
+    else:
+        print_table(location, snap, sort)
+    if snap.errors:
+        lines = ["pail: error: some prefixes could not be listed; the figures are partial"]
+        lines += [f"  {printable(str(e))}" for e in snap.errors]
+        raise CliError(lines, EXIT_ERROR)
+
+
+__all__ = ["age_text", "du_options", "print_table", "register", "run_du", "usage_json"]
+
+
+def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:
+    """Add ``pail du`` to ``group`` (``connection_options``/``flags_of`` from pail.cli)."""
+
+    @group.command("du", short_help="Objects, bytes and ages under a prefix, per child.")
+    @connection_options
+    @du_options
+    @click.pass_context
+    def du_command(ctx: click.Context, **options: Any) -> None:
+        """Sum up URI (a bucket or prefix): total objects and bytes, oldest and newest
+        object, and one row per child prefix (listed concurrently), sorted by --sort.
+        Exit status 1 if a child prefix could not be listed (figures then partial)."""
+        run_du(flags_of(ctx), **options)

@@ -1,0 +1,108 @@
+"""``pail du`` against moto over HTTP (seeded in-process) and a folder."""
+
+from __future__ import annotations
+
+import json
+
+from cli.cli_helpers import run, s3_args
+from conftest import seed_keys
+from delete_stores import NOW, seed_aged
+from pail.cli_du import age_text
+
+
+def _seed(bucket):
+    seed_aged(
+        bucket,
+        {
+            "runs/small/a": (10, 3),
+            "runs/big/a": (5000, 20),
+            "runs/big/b/c": (5000, 10),
+            "runs/many/1": (1, 1),
+            "runs/many/2": (1, 1),
+            "runs/many/3": (1, 2),
+            "runs/readme.md": (3, 30),
+            "runs-2/x": (7, 1),
+        },
+    )
+
+
+def test_table_sorted_by_size_with_totals(s3_endpoint, bucket_name):
+    _seed(bucket_name)
+    result = run(["du", *s3_args(s3_endpoint), f"s3://{bucket_name}/runs"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["OBJECTS", "SIZE", "NEWEST", "PREFIX"]
+    names = [line.split()[-1] for line in lines[1:4]]
+    assert names == ["big/", "small/", "many/"]
+    assert "(objects directly here)" in lines[4]
+    total = lines[5]
+    assert total.split()[:3] == ["7", "9.8", "KiB"]
+    assert f"total s3://{bucket_name}/runs/" in total
+    assert "oldest" in lines[6]
+
+
+def test_sort_by_count_and_newest(s3_endpoint, bucket_name):
+    _seed(bucket_name)
+    by_count = run(["du", *s3_args(s3_endpoint), "--sort", "count", f"s3://{bucket_name}/runs/"])
+    assert [ln.split()[-1] for ln in by_count.stdout.splitlines()[1:4]] == [
+        "many/",
+        "big/",
+        "small/",
+    ]
+    by_new = run(["du", *s3_args(s3_endpoint), "--sort", "newest", f"s3://{bucket_name}/runs/"])
+    assert [ln.split()[-1] for ln in by_new.stdout.splitlines()[1:4]] == [
+        "many/",
+        "small/",
+        "big/",
+    ]
+
+
+def test_json_is_exact(s3_endpoint, bucket_name):
+    _seed(bucket_name)
+    result = run(["du", *s3_args(s3_endpoint), "--json", f"s3://{bucket_name}/runs/"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["objects"], doc["bytes"], doc["complete"]) == (7, 10016, True)
+    assert doc["uri"] == f"s3://{bucket_name}/runs/"
+    assert doc["oldest"] == "2026-05-02T12:00:00Z"
+    assert doc["direct"]["objects"] == 1
+    big = doc["children"][0]
+    assert big["prefix"] == "runs/big/" and big["bytes"] == 10000 and big["objects"] == 2
+    assert big["newest"] == "2026-05-22T12:00:00Z"
+
+
+def test_whole_bucket_and_missing_bucket(s3_endpoint, bucket_name):
+    seed_keys(bucket_name, ["a/1", "b/1", "b/2"])
+    result = run(["du", *s3_args(s3_endpoint), "--json", f"s3://{bucket_name}"])
+    doc = json.loads(result.stdout)
+    assert doc["objects"] == 3 and [c["prefix"] for c in doc["children"]] == ["b/", "a/"]
+    missing = run(["du", *s3_args(s3_endpoint), "s3://no-such-bucket-du"])
+    assert missing.exit_code == 3
+    assert "NoSuchBucket" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_local_folder(tmp_path):
+    for key in ("r/a/1", "r/a/2", "r/b/1"):
+        path = tmp_path / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"abcd")
+    result = run(["du", "--json", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["bytes"] == 12 and {c["prefix"]: c["objects"] for c in doc["children"]} == {
+        "a/": 2,
+        "b/": 1,
+    }
+
+
+def test_age_text():
+    from datetime import timedelta
+
+    assert age_text(None) == "-"
+    assert age_text(NOW - timedelta(seconds=5), NOW) == "5s"
+    assert age_text(NOW - timedelta(minutes=5), NOW) == "5m"
+    assert age_text(NOW - timedelta(hours=5), NOW) == "5h"
+    assert age_text(NOW - timedelta(days=9), NOW) == "9d"
+    assert age_text(NOW - timedelta(days=30), NOW) == "4w"
+    assert age_text(NOW - timedelta(days=800), NOW) == "2y"
+    assert age_text(NOW + timedelta(days=1), NOW) == "0s"
