@@ -181,6 +181,23 @@ _IAM_POLICIES = {
     "nolist": [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{IAM_BUCKET}/*"}
     ],
+    # Access-check users: may list, read and write objects, but not delete them.
+    "writer": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"arn:aws:s3:::{IAM_BUCKET}/*",
+        },
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{IAM_BUCKET}"},
+    ],
+    # Every S3 action on IAM_BUCKET and its objects (but not ListAllMyBuckets).
+    "full": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:*"],
+            "Resource": [f"arn:aws:s3:::{IAM_BUCKET}", f"arn:aws:s3:::{IAM_BUCKET}/*"],
+        }
+    ],
 }
 
 
@@ -190,7 +207,8 @@ def moto_iam_server() -> Iterator[IamStore]:
 
     Seeded over HTTP (small data) with bucket ``pail-iam`` holding ``data/a.txt`` and
     ``data/b.json``, and users ``admin``, ``reader`` (GetObject + ListBucket) and ``nolist``
-    (GetObject only). Requests with unknown keys get InvalidAccessKeyId.
+    (GetObject only), ``writer`` (list, read, PutObject; no DeleteObject) and ``full``
+    (s3:* on the bucket only). Requests with unknown keys get InvalidAccessKeyId.
     """
     import boto3
 

@@ -15,6 +15,7 @@ Usage::
                                       a stale filter as the store's lifecycle rules
     pail connection add|list|show|test|remove|import-env
                                       saved connections, secrets in the OS keyring
+    pail doctor [--write-probes] URI  who am I, what may I do here, and why not
     pail demo [--serve]               embedded demo store (``make demo``)
 
 Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved connection
@@ -58,6 +59,7 @@ import click
 
 from pail import __version__
 from pail.cli_connection import connection_group, open_resolved, target_location
+from pail.cli_doctor import register as register_doctor
 from pail.cli_du import register as register_du
 from pail.cli_errors import (
     EXIT_BROKEN_PIPE,
@@ -417,6 +419,7 @@ def _wait_forever() -> None:
 
 
 cli.add_command(connection_group)
+register_doctor(cli, connection_options, flags_of)  # doctor (pail.cli_doctor)
 register_du(cli, connection_options, flags_of)  # du (pail.cli_du)
 register_rm(cli, connection_options, flags_of)  # rm (pail.cli_rm)
 register_versions(cli, connection_options, flags_of)  # versions, restore (pail.cli_versions)

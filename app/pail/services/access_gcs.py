@@ -1,0 +1,137 @@
+"""The GCS half of the access check: ``buckets.testIamPermissions``, no side effects.
+
+The bucket is asked which of the capabilities' permissions the caller holds (Cloud Storage
+JSON API, ``GET /b/BUCKET/iam/testPermissions``; IAM permissions for Cloud Storage). It
+writes nothing, so create/delete are checked without any probe object.
+
+When the store has no such method (an emulator or a gateway answering 400/405/501) the
+rows say "not checked" with the reason, and listing and reading are probed live instead
+(``storage.objects.list`` one page of one key, ``storage.objects.get`` one byte of a sample
+object), which is side-effect free too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pail.drivers.errors import (
+    AccessDenied,
+    EndpointUnreachable,
+    InvalidCredentials,
+    NotFound,
+    StorageError,
+)
+from pail.services.access import AccessReport, Capability, ProbeRow
+
+_OBJECTS = "storage.objects"
+_BUCKETS = "storage.buckets"
+
+
+def gcs_resource(bucket: str, prefix: str | None = None) -> str:
+    """The IAM resource name: ``projects/_/buckets/BUCKET`` or, with ``prefix``, the
+    object-level ``projects/_/buckets/BUCKET/objects/PREFIX*`` (as in IAM conditions on
+    ``resource.name``)."""
+    base = f"projects/_/buckets/{bucket}"
+    return base if prefix is None else f"{base}/objects/{prefix}*"
+
+
+def gcs_capabilities(bucket: str, prefix: str = "") -> list[Capability]:
+    """The GCS permissions an access check tests, in display order."""
+    bucket_res, objects = gcs_resource(bucket), gcs_resource(bucket, prefix)
+    op = "storage.buckets.testIamPermissions"
+
+    def cap(perm: str, resource: str, needed: bool = False) -> Capability:
+        return Capability(perm, op, perm, resource, needed=needed)
+
+    return [
+        cap(f"{_BUCKETS}.get", bucket_res),
+        cap(f"{_OBJECTS}.list", bucket_res, needed=True),
+        cap(f"{_OBJECTS}.get", objects, needed=True),
+        cap(f"{_OBJECTS}.create", objects),
+        cap(f"{_OBJECTS}.delete", objects),
+        cap(f"{_BUCKETS}.getIamPolicy", bucket_res),
+        cap(f"{_BUCKETS}.update", bucket_res),
+    ]
+
+
+def _unsupported(exc: StorageError) -> bool:
+    """True when the error says the method does not exist here, not that access failed."""
+    if isinstance(exc, (AccessDenied, InvalidCredentials, EndpointUnreachable)):
+        return False
+    if isinstance(exc, NotFound):
+        return "bucket" not in (exc.message or "").lower()
+    return exc.status in (400, 404, 405, 501) or exc.status is None
+
+
+def run_gcs_checks(
+    driver: Any, report: AccessReport, *, on_row: Callable[[ProbeRow], None] | None = None
+) -> None:
+    """Fill ``report.rows`` from ``testIamPermissions`` (or live read probes when the store
+    lacks it; see module doc)."""
+    caps = gcs_capabilities(report.bucket, report.prefix)
+    rows: list[ProbeRow] = []
+
+    def put(row: ProbeRow) -> None:
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+
+    if report.endpoint and "googleapis.com" not in report.endpoint:
+        report.notes.append(
+            f"the endpoint {report.endpoint} is not Google's: its answers stand in for IAM "
+            "(gcp-storage-emulator grants every permission it is asked about)"
+        )
+    try:
+        granted = set(driver.test_permissions(report.bucket, [c.action for c in caps]))
+    except StorageError as exc:
+        if not _unsupported(exc):
+            state = "denied" if isinstance(exc, AccessDenied) else "error"
+            for cap in caps:
+                put(ProbeRow(cap, state, str(exc.message), exc))
+            report.rows = rows
+            return
+        why = f"not checked: the store does not answer testIamPermissions ({exc.badge})"
+        for cap in caps:
+            if cap.action in (f"{_OBJECTS}.list", f"{_OBJECTS}.get"):
+                continue
+            put(ProbeRow(cap, "not checked", why))
+        _live_reads(driver, report, caps, put)
+        report.rows = [r for c in caps for r in rows if r.capability is c]
+        return
+    for cap in caps:
+        if cap.action in granted:
+            put(ProbeRow(cap, "allowed", "granted (testIamPermissions)"))
+        else:
+            put(ProbeRow(cap, "denied", "not granted (testIamPermissions)"))
+    report.rows = rows
+
+
+def _live_reads(
+    driver: Any, report: AccessReport, caps: list[Capability], put: Callable[[ProbeRow], None]
+) -> None:
+    """storage.objects.list (one key) and storage.objects.get (one byte of it)."""
+    by_name = {c.name: c for c in caps}
+    list_cap, get_cap = by_name[f"{_OBJECTS}.list"], by_name[f"{_OBJECTS}.get"]
+    sample: str | None = None
+    try:
+        page = driver.list_page(report.bucket, report.prefix, delimiter="", page_size=1)
+    except StorageError as exc:
+        state = "denied" if isinstance(exc, AccessDenied) else "error"
+        put(ProbeRow(list_cap, state, f"live probe: {exc.message}", exc))
+        listed = False
+    else:
+        listed = True
+        sample = next((e.key for e in page.entries if not e.is_prefix), None)
+        put(ProbeRow(list_cap, "allowed", f"live probe: sample key {sample or '(none)'}"))
+    if sample is None:
+        why = "no sample key (listing is denied)" if not listed else "no object to read"
+        put(ProbeRow(get_cap, "not checked", f"not checked: {why}"))
+        return
+    try:
+        driver.read_range(report.bucket, sample, 0, 1)
+    except StorageError as exc:
+        state = "denied" if isinstance(exc, AccessDenied) else "error"
+        put(ProbeRow(get_cap, state, f"live probe: {exc.message}", exc))
+    else:
+        put(ProbeRow(get_cap, "allowed", f"live probe: key {sample}"))
