@@ -234,3 +234,39 @@ def test_rows_are_reported_as_they_come(moto_iam_server: IamStore) -> None:
         on_row=lambda row: seen.append(row.name),
     )
     assert sorted(seen) == sorted(report.states)
+
+
+def test_report_text_and_json_hold_no_secret(moto_iam_server: IamStore) -> None:
+    import json
+
+    from pail.connection import ConnectionSpec, Secrets
+    from pail.credentials import resolve
+    from pail.drivers.registry import open_driver
+    from pail.services.access_report import report_json, report_text
+
+    reader = moto_iam_server.users["reader"]
+    token = "pail-session-token-never-shown"
+    for secrets in (
+        Secrets(reader.access_key_id, reader.secret_access_key),
+        Secrets(reader.access_key_id, reader.secret_access_key, token),
+    ):
+        spec = ConnectionSpec(
+            name="t",
+            provider="s3",
+            endpoint_url=moto_iam_server.endpoint,
+            region="us-east-1",
+            path_style=True,
+            secrets=secrets,
+        )
+        resolved = resolve(spec)
+        report = check_access(
+            open_driver(resolved.spec), moto_iam_server.bucket, PREFIX, resolved=resolved
+        )
+        text = report_text(report, spec=resolved.spec)
+        data = json.dumps(report_json(report, spec=resolved.spec))
+        masked = f"{reader.access_key_id[:4]}…{reader.access_key_id[-4:]}"
+        assert f"Credentials: in memory, {masked}" in text
+        for blob in (text, data):
+            assert reader.secret_access_key not in blob
+            assert token not in blob
+            assert reader.access_key_id not in blob  # only the masked form
