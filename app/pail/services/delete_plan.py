@@ -29,9 +29,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pail.drivers.base import Entry, StorageDriver, iter_pages
+from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import NotFound
 from pail.services.stale_filters import StaleFilters
+from pail.services.walk import DEFAULT_WORKERS, WalkCancelled, walk_objects
 
 #: Above this many objects the confirmation asks for the bucket name to be typed.
 DEFAULT_CONFIRM_THRESHOLD = 1000
@@ -153,9 +154,11 @@ def build_plan(
     filters: StaleFilters | None = None,
     cancel: threading.Event | None = None,
     on_listed: Callable[[int], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> DeletePlan:
     """Plan the deletion of ``keys`` and of everything under ``prefixes``, narrowed by
-    ``filters``. Lists every page of each prefix (``delimiter=""``): call it from a worker.
+    ``filters``. Lists every object under each prefix before returning (child prefixes
+    concurrently, :func:`pail.services.walk.walk_objects`): call it from a worker.
 
     Args:
         base: the prefix the selection was made from (``""`` = bucket root).
@@ -164,7 +167,9 @@ def build_plan(
             up with ``head``; a missing one goes to :attr:`DeletePlan.missing`).
         filters: stale filters; ``None`` selects everything given.
         cancel: set it to stop; :class:`PlanCancelled` is raised.
-        on_listed: called with the running count of objects examined, per page.
+        on_listed: called with the running count of objects examined, per page (from
+            a worker thread).
+        workers: child prefixes of each prefix listed at once (:mod:`pail.services.walk`).
 
     Raises:
         StorageError: a listing or lookup failed (NotFound for a missing bucket...).
@@ -181,19 +186,24 @@ def build_plan(
         if cancel is not None and cancel.is_set():
             raise PlanCancelled("planning cancelled")
 
+    def listed(n: int) -> None:
+        plan.examined += n
+        if on_listed is not None:
+            on_listed(plan.examined)
+
     for raw in dict.fromkeys(prefixes):
         prefix = normalize_prefix(raw)
         listed_per_prefix.setdefault(prefix, 0)
-        for page in iter_pages(driver, bucket, prefix, delimiter=""):
-            check_cancel()
-            for entry in page.entries:
-                if entry.is_prefix or not entry.key.startswith(prefix):
-                    continue  # exact boundary, whatever the store returned
+        try:
+            found = walk_objects(
+                driver, bucket, prefix, workers=workers, cancel=cancel, on_page=listed
+            )
+        except WalkCancelled:
+            raise PlanCancelled("planning cancelled") from None
+        for entry in found:
+            if entry.key.startswith(prefix):  # exact boundary, whatever the store returned
                 listed_per_prefix[prefix] += 1
                 candidates.append((entry, prefix))
-            plan.examined += len(page.entries)
-            if on_listed is not None:
-                on_listed(plan.examined)
     for item in keys:
         check_cancel()
         entry = _entry_for(driver, bucket, item, plan)
