@@ -127,16 +127,29 @@ def test_noncurrent_plan_includes_old_markers(store):
     assert [v.size for v in svc.object_versions(driver, bucket, "k")] == [2]
 
 
-def test_read_only_identity_failures_are_reported(moto_iam_server):
-    store = moto_iam_server
-    admin, reader = store.users["admin"], store.users["reader"]
+@pytest.fixture
+def iam_versioned(moto_iam_server):
+    """(admin client, bucket) of a versioned bucket on the IAM server, removed afterwards:
+    the server is shared by the session, and other tests list its buckets."""
+    admin = moto_iam_server.users["admin"]
     admin_raw = s3_client(
-        store.endpoint,
+        moto_iam_server.endpoint,
         aws_access_key_id=admin.access_key_id,
         aws_secret_access_key=admin.secret_access_key,
     )
     bucket = "pail-iam-versions"
     admin_raw.create_bucket(Bucket=bucket)
+    yield admin_raw, bucket
+    listing = admin_raw.list_object_versions(Bucket=bucket)
+    for item in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
+        admin_raw.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+    admin_raw.delete_bucket(Bucket=bucket)
+
+
+def test_read_only_identity_failures_are_reported(moto_iam_server, iam_versioned):
+    store = moto_iam_server
+    reader = store.users["reader"]
+    admin_raw, bucket = iam_versioned
     admin_raw.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     admin_raw.put_object(Bucket=bucket, Key="d/k", Body=b"1")
     admin_raw.put_object(Bucket=bucket, Key="d/k", Body=b"2")
