@@ -414,4 +414,3 @@ def apply(
     if result.changed:
         driver.put_lifecycle(bucket, result.rules)
     return ApplyResult(before, result, result.changed)
-
