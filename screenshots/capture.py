@@ -4,7 +4,12 @@ Run with ``make screenshots`` (or ``.venv/bin/python screenshots/capture.py``). 
 embedded demo store, drives :class:`pail.ui.app.PailApp` headless with Textual's Pilot the
 way a user would (cursor keys and enter), and saves SVGs with ``App.save_screenshot``:
 
-* ``browse.svg``: an MLflow run's train.log selected: detail and ranged preview;
+* ``browse.svg``: an MLflow run's metrics.json selected: detail and pretty-printed preview;
+* ``preview-log.svg``, ``preview-image.svg``, ``preview-parquet.svg``,
+  ``preview-safetensors.svg``: the run's train.log tail, loss curve PNG (half cells),
+  Parquet history and safetensors weights, each read by range;
+* ``downloads.svg``: the downloads panel after downloading the run's artifacts prefix
+  (into the throwaway HOME's ``~/Downloads/pail``);
 * ``denied.svg``: the read-only connection's 403 on ``team-models``, with every error field;
 * ``paging.svg``: a 20,000-key prefix showing its first page and "load more…";
 * ``connections.svg``: the connections screen (``C``) with saved connections, one tested;
@@ -35,7 +40,10 @@ from pail.demo import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.credential_failure import CredentialFailureScreen
+from pail.ui.screens.download_target import DownloadTargetScreen
+from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.widgets.bucket_tree import BucketTree
+from pail.ui.widgets.downloads_panel import DownloadsPanel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = (130, 40)
@@ -75,6 +83,15 @@ async def settle(pilot) -> None:
     raise RuntimeError("the app never settled")
 
 
+async def wait_for(pilot, predicate, rounds: int = 2000) -> None:
+    """Process events until ``predicate()`` holds (bounded)."""
+    for _ in range(rounds):
+        if predicate():
+            return
+        await pilot.pause(0.01)
+    raise RuntimeError("the app never got there")
+
+
 async def goto(pilot, *path: str, expand: bool = True):
     """Move the cursor along child names from the root with the keyboard, expanding each."""
     tree = pilot.app.screen.query_one(BucketTree)
@@ -102,8 +119,34 @@ async def capture(store) -> None:
         runs = await goto(pilot, "demo", "ml-artifacts", run, "1/")
         first_run = runs.children[0].label.plain
         await goto(pilot, "demo", "ml-artifacts", run, "1/", first_run, "artifacts/")
-        await goto(pilot, "demo", "ml-artifacts", run, "1/", first_run, "artifacts/", "train.log")
+        artifacts = ("demo", "ml-artifacts", run, "1/", first_run, "artifacts/")
+        await goto(pilot, *artifacts, "metrics.json")
         app.save_screenshot("browse.svg", HERE)
+        await goto(pilot, *artifacts, "train.log")
+        app.save_screenshot("preview-log.svg", HERE)
+        await goto(pilot, *artifacts, "plots/", "loss_curve.png")
+        app.save_screenshot("preview-image.svg", HERE)
+        await goto(pilot, *artifacts, "metrics/", "history.parquet")
+        app.save_screenshot("preview-parquet.svg", HERE)
+        await goto(pilot, *artifacts, "model/", "data/", "model.safetensors")
+        app.save_screenshot("preview-safetensors.svg", HERE)
+
+        await goto(pilot, *artifacts, expand=False)
+        await pilot.press("d")  # the download dialog proposes ~/Downloads/pail/artifacts
+        await wait_for(pilot, lambda: isinstance(app.screen, DownloadTargetScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DownloadsScreen))
+        task = app.main_screen.downloads[-1]
+        await wait_for(pilot, lambda: task.report is not None, rounds=60000)
+        await wait_for(pilot, lambda: app.screen.query_one(DownloadsPanel)._final_drawn)
+        app.clear_notifications()
+        await settle(pilot)
+        app.save_screenshot("downloads.svg", HERE)
+        await pilot.press("escape")
+        await settle(pilot)
+        await goto(pilot, *artifacts[:-1], expand=False)
+        await pilot.press("left")  # collapse the run again
+        await settle(pilot)
 
         await goto(pilot, "demo", "ml-artifacts", run, expand=False)
         await pilot.press("left")  # collapse mlflow/ again
@@ -176,6 +219,7 @@ def main() -> int:
     folder = tempfile.mkdtemp(prefix="pail-screenshots-")
     os.environ["HOME"] = folder
     os.environ["PAIL_CONFIG"] = os.path.join(folder, ".config", "pail", "connections.toml")
+    os.environ["PAIL_DOWNLOAD_DIR"] = os.path.join(folder, "Downloads", "pail")
     for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         os.environ.pop(var, None)
     os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
@@ -187,7 +231,10 @@ def main() -> int:
     finally:
         store.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    names = "browse.svg, denied.svg, paging.svg, connections.svg, credential-failure.svg"
+    names = (
+        "browse.svg, preview-{log,image,parquet,safetensors}.svg, downloads.svg, denied.svg, "
+        "paging.svg, connections.svg, credential-failure.svg"
+    )
     print("saved", names, "in", HERE)
     return 0
 

@@ -177,7 +177,7 @@ def _parquet(preview: ParquetPreview, style: StyleFor) -> RenderableType:
     parts: list[RenderableType] = [facts, Text(""), Text("Schema", style=style("title")), schema]
     if preview.rows:
         title = f"First {plural(len(preview.rows), 'row')}"
-        parts += [Text(title, style=style("title"))]
+        parts += [Text(""), Text(title, style=style("title"))]
         parts.append(FittedTable(preview.columns, preview.rows, header_style=style("label")))
     return Group(*parts)
 

@@ -22,7 +22,7 @@ from pail.ui.formatting import format_size
 from pail.ui.preview_render import StyleFor, preview_body, summary_line
 
 #: Most rows an image takes in the pane.
-MAX_IMAGE_ROWS = 24
+MAX_IMAGE_ROWS = 18
 
 
 class PreviewView(Vertical):
