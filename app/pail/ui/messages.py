@@ -23,6 +23,8 @@ from pail.services.previews import PreviewResult
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus, Resolved
+    from pail.drivers.identity import Identity
+    from pail.services.access import AccessReport, ProbeRow
     from pail.services.download import Downloader, DownloadReport
     from pail.ui.connection_ops import SaveOutcome, TestOutcome
     from pail.ui.download_ops import DownloadTask
@@ -227,3 +229,41 @@ class ViewerReady(Message):
 
     path: str
     argv: list[str]
+
+
+@dataclass(eq=False)
+class IdentityChecked(Message):
+    """Who a connection's requests are signed as (STS GetCallerIdentity, the GCS
+    credentials), or why that is unavailable; ``driver`` is the driver that was asked."""
+
+    conn: Connection
+    driver: StorageDriver
+    identity: Identity | None
+    error: StorageError | None
+
+
+@dataclass(eq=False)
+class ProbeAnswered(Message):
+    """One access-check probe answered; ``run`` numbers the check it belongs to."""
+
+    run: int
+    row: ProbeRow
+
+
+@dataclass(eq=False)
+class AccessChecked(Message):
+    """An access check finished; ``report`` holds every row, the identity and leftovers."""
+
+    run: int
+    report: AccessReport
+
+
+@dataclass(eq=False)
+class RegionReopened(Message):
+    """A connection was reopened in ``region``: credentials resolved and a driver built
+    for the adjusted spec; ``target`` is the node to list again."""
+
+    target: NodeData
+    region: str
+    resolved: Resolved
+    driver: StorageDriver

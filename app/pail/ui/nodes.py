@@ -21,6 +21,7 @@ from pail.uri import PROVIDER_SCHEME, format_uri
 
 if TYPE_CHECKING:
     from pail.credentials import Resolved
+    from pail.drivers.identity import Identity
 
 NodeKind = Literal["connection", "bucket", "prefix", "object", "loading", "more", "note"]
 
@@ -43,6 +44,10 @@ class Connection:
     pins_opened: bool = False
     #: The credential-failure modal was shown since the connection was (re)opened.
     alerted: bool = False
+    #: Who the requests are signed as (STS GetCallerIdentity / GCS credentials), or why
+    #: that is unknown; both ``None`` until asked (pail.ui.screens.access_actions).
+    identity: Identity | None = None
+    identity_error: StorageError | None = None
 
     def reset(self, spec: ConnectionSpec) -> None:
         """Forget the driver and credentials so the next listing reopens with ``spec``."""
@@ -51,6 +56,8 @@ class Connection:
         self.resolved = None
         self.pins_opened = False
         self.alerted = False
+        self.identity = None
+        self.identity_error = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pail.drivers.errors import StorageError
 from pail.ui.connection_ops import SaveOutcome, values_from_spec
 from pail.ui.messages import ConnectionResolved, FilterChanged, FilterClosed, LevelUpdated
 from pail.ui.nodes import Connection, NodeData
+from pail.ui.screens.access_actions import ACCESS_ACTIONS, ACCESS_BINDINGS, AccessActions
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.credential_failure import (
@@ -41,7 +42,7 @@ from pail.ui.widgets.filter_bar import FilterBar
 from pail.ui.widgets.status_bar import StatusBar
 
 
-class MainScreen(MainActions, Screen[None]):
+class MainScreen(AccessActions, MainActions, Screen[None]):
     """Tree | detail. See the module doc.
 
     Args:
@@ -93,6 +94,7 @@ class MainScreen(MainActions, Screen[None]):
             id="preview.more",
         ),
         *ACTION_BINDINGS,
+        *ACCESS_BINDINGS,
     ]
 
     def __init__(
@@ -178,8 +180,10 @@ class MainScreen(MainActions, Screen[None]):
     # -- commands --------------------------------------------------------------------------
 
     def action_refresh_node(self) -> None:
-        """Re-list the node at the cursor from its first page."""
-        self.tree.refresh_level()
+        """Re-list the node at the cursor from its first page (a connection: resolve
+        its credentials and identity again too)."""
+        if not self.reopen_connection_at_cursor():
+            self.tree.refresh_level()
         node = self.tree.cursor_node
         if node is not None and node.data is not None:
             self.detail.show(node.data)
@@ -212,6 +216,8 @@ class MainScreen(MainActions, Screen[None]):
             return self.is_mounted and self.detail.can_load_more
         if not self.is_mounted:
             return True
+        if action in ACCESS_ACTIONS:
+            return self.check_access_action(action)
         return self.check_main_action(action)
 
     def action_more_preview(self) -> None:

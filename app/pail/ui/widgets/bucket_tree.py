@@ -27,6 +27,7 @@ from textual.widgets.tree import TreeNode
 from pail.config import ConnectionSpec
 from pail.drivers.base import StorageDriver
 from pail.services.listing import LevelPager
+from pail.ui.access_text import has_failure
 from pail.ui.failure import UnexpectedError
 from pail.ui.messages import (
     BucketsListed,
@@ -101,6 +102,8 @@ class BucketTree(MarkedTree):
         self._driver_factory = driver_factory
         self._resolver = resolver
         self._highlighted: TreeNode[NodeData] | None = None
+        #: Show only failing nodes and their ancestors (``F``; see :meth:`set_failing_only`).
+        self.failing_only = False
         self._open_at_mount = [self.add_connection(spec) for spec in connections]
         for spec in saved:
             self.add_connection(spec)
@@ -171,6 +174,8 @@ class BucketTree(MarkedTree):
         assert data is not None
         node.remove_children()
         for child in data.visible_children():
+            if self.failing_only and not has_failure(child):
+                continue
             self._add_view(node, child)
         self._render_tail(node)
 
@@ -362,7 +367,7 @@ class BucketTree(MarkedTree):
             return
         needle = data.filter.casefold()
         for child in new:
-            if needle in child.name.casefold():
+            if needle in child.name.casefold() and not self.failing_only:
                 self._add_view(node, child)
         self._render_tail(node)
 
@@ -427,6 +432,15 @@ class BucketTree(MarkedTree):
         target = level.children[0] if level.children else level
         # Lines are rebuilt on the next refresh; move the cursor once they exist.
         self.call_after_refresh(self.move_cursor, target)
+
+    def set_failing_only(self, on: bool) -> None:
+        """Show only nodes whose last request failed and their ancestors (connection
+        roots always show); ``False`` shows everything again. Nothing is re-listed."""
+        self.failing_only = on
+        for node in self.root.children:
+            if node.data is not None and node.data.loaded:
+                self._render_children(node)
+        self.call_after_refresh(self._sync_highlight)
 
 
 def _group(data: NodeData) -> str:

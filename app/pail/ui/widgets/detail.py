@@ -43,6 +43,7 @@ from pail.services.previews import (
     load_more_text,
 )
 from pail.ui import image_support
+from pail.ui.access_text import explanation_parts, identity_rows
 from pail.ui.failure import as_storage_error
 from pail.ui.formatting import format_size, format_time, plural
 from pail.ui.messages import (
@@ -126,6 +127,11 @@ class DetailPane(VerticalScroll):
     def data(self) -> NodeData | None:
         """The node data on show."""
         return self._data
+
+    @property
+    def bucket_region(self) -> str | None:
+        """The region GetBucketLocation gave for the bucket on show (``None``: unknown)."""
+        return self._region if isinstance(self._region, str) else None
 
     def show(self, data: NodeData | None) -> None:
         """Show ``data``, cancelling any lookup for the previous node."""
@@ -316,6 +322,8 @@ class DetailPane(VerticalScroll):
             parts.append(self._error_block(data.error, "Listing failed"))
         if "head" in self._errors:
             parts.append(self._error_block(self._errors["head"], "Lookup failed"))
+        errors = [e for e in (data.error, self._errors.get("head")) if e is not None]
+        parts.extend(explanation_parts(data, errors, self.bucket_region, self._style))
         return Group(*parts)
 
     def _connection_rows(self, data: NodeData) -> list[tuple[str, Text | str]]:
@@ -343,6 +351,7 @@ class DetailPane(VerticalScroll):
             ("Credentials file", spec.credentials_file or ""),
             ("Credentials", source),
             ("Identity", identity),
+            *identity_rows(data.conn),
             ("Path-style", "yes" if spec.path_style else ""),
             ("Anonymous", "yes (unsigned requests)" if spec.anonymous else ""),
             ("State", state),

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from pail.ui.access_text import identity_text
 from pail.ui.nodes import Connection
 from pail.ui.text import one_line
 
@@ -54,11 +55,18 @@ class StatusBar(Static):
         super().__init__(id=id)
         self._conn: Connection | None = None
         self._keyring: KeyringStatus | None = None
+        self._failing = (0, False)
 
     def show(self, conn: Connection | None) -> None:
         """Describe ``conn`` (``None``: nothing under the cursor)."""
         self._conn = conn
         self._draw()
+
+    def set_failing(self, count: int, only: bool = False) -> None:
+        """Count the tree's failing nodes ("2 failing"); ``only``: the F filter is on."""
+        if (count, only) != self._failing:
+            self._failing = (count, only)
+            self._draw()
 
     def set_keyring(self, status: KeyringStatus | None) -> None:
         """Show the keyring's state on the right."""
@@ -78,8 +86,16 @@ class StatusBar(Static):
             name_style = self.get_component_rich_style("status-bar--name", partial=True)
             left.append(one_line(conn.spec.name), style=name_style)
             left.append(f"  {conn.spec.provider}  ")
+            who = identity_text(conn)
+            if who:
+                left.append(f"{who} · ")
             left.append(one_line(credential_text(conn)))
         right = Text(keyring_text(self._keyring))
+        count, only = self._failing
+        if count or only:
+            warning = self.get_component_rich_style("status-bar--warning", partial=True)
+            failing = f"{count} failing" + (" (F: only)" if only else "")
+            right = Text.assemble("  ", (failing, warning), "  ", right)
         if self._keyring is not None and not self._keyring.usable:
             right.stylize(self.get_component_rich_style("status-bar--warning", partial=True))
         return left, right
