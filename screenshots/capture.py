@@ -36,6 +36,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from pail import credentials
 from pail.config import ConnectionSpec, ConnectionStore, Secrets
+from capture_access import capture_access
 from pail.demo import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen
@@ -228,6 +229,7 @@ def main() -> int:
     try:
         asyncio.run(capture(store))
         asyncio.run(capture_connections(store, ConnectionStore()))
+        asyncio.run(capture_access(store, SIZE))  # access-check.svg, explanation.svg
     finally:
         store.stop()
         shutil.rmtree(folder, ignore_errors=True)
