@@ -102,7 +102,9 @@ class AccessActions:
         data = self._cursor_data()
         if data is None or data.kind != "connection":
             return False
+        alerted = data.conn.alerted  # a retry is not a new opening: no second modal
         self.tree.reopen_connection(data.conn.spec.name, data.conn.spec)
+        data.conn.alerted = alerted
         self.status.show(data.conn)
         return True
 
