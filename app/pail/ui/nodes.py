@@ -48,6 +48,9 @@ class Connection:
     #: that is unknown; both ``None`` until asked (pail.ui.screens.access_actions).
     identity: Identity | None = None
     identity_error: StorageError | None = None
+    #: Sizes found by usage scans (``s``): ``(bucket, prefix)`` -> text drawn after the
+    #: prefix's name in the tree ("1.2 GiB · 40 obj · 3d").
+    usage: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def reset(self, spec: ConnectionSpec) -> None:
         """Forget the driver and credentials so the next listing reopens with ``spec``."""

@@ -26,6 +26,7 @@ from pail.ui.connection_ops import SaveOutcome, values_from_spec
 from pail.ui.messages import ConnectionResolved, FilterChanged, FilterClosed, LevelUpdated
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.access_actions import ACCESS_ACTIONS, ACCESS_BINDINGS, AccessActions
+from pail.ui.screens.cleanup_actions import CLEANUP_ACTIONS, CLEANUP_BINDINGS, CleanupActions
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.credential_failure import (
@@ -42,7 +43,7 @@ from pail.ui.widgets.filter_bar import FilterBar
 from pail.ui.widgets.status_bar import StatusBar
 
 
-class MainScreen(AccessActions, MainActions, Screen[None]):
+class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
     """Tree | detail. See the module doc.
 
     Args:
@@ -95,6 +96,7 @@ class MainScreen(AccessActions, MainActions, Screen[None]):
         ),
         *ACTION_BINDINGS,
         *ACCESS_BINDINGS,
+        *CLEANUP_BINDINGS,
     ]
 
     def __init__(
@@ -218,6 +220,8 @@ class MainScreen(AccessActions, MainActions, Screen[None]):
             return True
         if action in ACCESS_ACTIONS:
             return self.check_access_action(action)
+        if action in CLEANUP_ACTIONS:
+            return self.check_cleanup_action(action)
         return self.check_main_action(action)
 
     def action_more_preview(self) -> None:

@@ -433,6 +433,13 @@ class BucketTree(MarkedTree):
         # Lines are rebuilt on the next refresh; move the cursor once they exist.
         self.call_after_refresh(self.move_cursor, target)
 
+    def relist(self, data: NodeData) -> None:
+        """List the level ``data`` again from its first page (after a delete or restore),
+        if it is on screen and was listed; its marks are dropped."""
+        node = self.node_for(data)
+        if node is not None and data.loaded and not node.is_root:
+            self._start_level(node)
+
     def set_failing_only(self, on: bool) -> None:
         """Show only nodes whose last request failed and their ancestors (connection
         roots always show); ``False`` shows everything again. Nothing is re-listed."""

@@ -79,6 +79,9 @@ def _decorations(data: NodeData) -> list[tuple[str, str]]:
         out.append((f"  {short_size(data.entry.size)}", "meta"))
     if data.kind == "connection":
         out.append((f"  {data.conn.spec.provider}", "meta"))
+    usage = data.conn.usage.get((data.bucket or "", data.key)) if data.is_level else None
+    if usage:
+        out.append((f"  {usage}", "meta"))
     if data.filter:
         out.append((f"  filter: {one_line(data.filter)}", "meta"))
     if data.error is not None:

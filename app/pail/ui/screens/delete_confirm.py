@@ -1,0 +1,157 @@
+"""The delete confirmation: the exact count, bytes and location, and what a delete means
+on this bucket.
+
+Above :data:`~pail.services.delete_plan.DEFAULT_CONFIRM_THRESHOLD` objects, or when a
+whole prefix would be emptied (:meth:`DeletePlan.needs_typed_confirmation`), the delete
+button stays disabled until the bucket name is typed exactly. On a versioned bucket the
+dialog explains that a delete adds delete markers
+(:func:`pail.services.versions.delete_explanation`) and offers the permanent deletion of
+noncurrent versions under the same prefix as a separate choice: its own checkbox and its
+own typed confirmation (``permanently``), never implied by the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Input, Static
+
+from pail.services.delete_plan import DeletePlan
+from pail.services.versions import delete_explanation
+from pail.ui.cleanup_ops import size_text
+from pail.ui.text import one_line
+
+#: What must be typed to also delete noncurrent versions for good.
+PURGE_WORD = "permanently"
+
+
+@dataclass(frozen=True)
+class DeleteDecision:
+    """The user confirmed the delete; ``purge_noncurrent`` when they also chose (and
+    typed the confirmation for) the permanent deletion of noncurrent versions."""
+
+    purge_noncurrent: bool = False
+
+
+class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
+    """Ask before deleting ``plan``.
+
+    Args:
+        plan: what would be deleted.
+        where: the location shown (a URI; plain text).
+        versioning: the bucket's versioning status (``"Enabled"``, ``"Suspended"``,
+            ``None``).
+
+    Dismisses with a :class:`DeleteDecision`, or ``None`` (escape, Cancel). The focus
+    starts on the bucket-name field when one is needed, else on Cancel.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete_confirm.cancel")]
+
+    def __init__(self, plan: DeletePlan, where: str, versioning: str | None) -> None:
+        super().__init__()
+        self.plan = plan
+        self._where = where
+        self._versioning = versioning
+        self.typed_needed = plan.needs_typed_confirmation()
+        self.versioned = versioning in ("Enabled", "Suspended")
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        with Vertical(id="delete-confirm-box", classes="modal-box"):
+            title = Text(
+                f"Delete {plan.count:,} objects ({size_text(plan.total_bytes)}, "
+                f"{plan.total_bytes:,} bytes)?",
+                style="bold",
+            )
+            yield Static(title, id="delete-confirm-title")
+            where = Text.assemble("from ", (one_line(self._where), "bold"))
+            where.append(f"\nbucket {one_line(plan.bucket)}")
+            for prefix in plan.whole_prefixes[:3]:
+                where.append(f"\nempties the whole prefix {one_line(prefix) or '(bucket root)'}")
+            yield Static(where, id="delete-confirm-where")
+            yield Static(Text(delete_explanation(self._versioning)), id="delete-confirm-explain")
+            if self.typed_needed:
+                reason = (
+                    "more than 1,000 objects" if plan.count > 1000 else "a whole prefix is emptied"
+                )
+                yield Static(
+                    Text(f"Type the bucket name to confirm ({reason}):"),
+                    id="delete-confirm-ask",
+                )
+                yield Input(placeholder=plan.bucket, id="delete-confirm-bucket")
+            if self.versioned:
+                yield Checkbox(
+                    "Also delete the noncurrent versions under it for good (cannot be undone)",
+                    id="delete-confirm-purge",
+                )
+                yield Input(
+                    placeholder=f"type {PURGE_WORD} to confirm",
+                    id="delete-confirm-purge-word",
+                    disabled=True,
+                )
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Delete", variant="error", id="delete-confirm-yes")
+                yield Button("Cancel", id="delete-confirm-no")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update()
+        if self.typed_needed:
+            self.query_one("#delete-confirm-bucket", Input).focus()
+        else:
+            self.query_one("#delete-confirm-no", Button).focus()
+
+    @property
+    def purge_chosen(self) -> bool:
+        """The permanent-deletion checkbox is ticked."""
+        return self.versioned and self.query_one("#delete-confirm-purge", Checkbox).value
+
+    def _allowed(self) -> bool:
+        typed = self.query_one("#delete-confirm-bucket", Input).value if self.typed_needed else ""
+        if self.typed_needed and typed != self.plan.bucket:
+            return False
+        if self.purge_chosen:
+            word = self.query_one("#delete-confirm-purge-word", Input).value.strip()
+            return word == PURGE_WORD
+        return True
+
+    def _update(self) -> None:
+        self.query_one("#delete-confirm-yes", Button).disabled = not self._allowed()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._update()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._allowed():
+            self._confirm()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        word = self.query_one("#delete-confirm-purge-word", Input)
+        word.disabled = not event.value
+        if event.value:
+            word.focus()
+        self._update()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "delete-confirm-yes":
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def _confirm(self) -> None:
+        if self._allowed():  # a disabled button cannot be pressed; enter is checked here
+            self.dismiss(DeleteDecision(purge_noncurrent=self.purge_chosen))
+
+    def action_cancel(self) -> None:
+        """Close without deleting."""
+        self.dismiss(None)

@@ -1,0 +1,219 @@
+"""The delete progress screen: a bar with the rate while batches run, then the outcome.
+
+It runs a :class:`pail.services.deleter.Deleter` (DeleteObjects batches of up to 1,000
+keys, several in flight, on the deleter's own threads) and reads its progress snapshot
+every :data:`POLL_SECONDS`. ``x`` cancels: no new batch starts, the batches in flight
+finish and are reported. When it is over the rate goes and a summary stays: keys deleted
+(only those the store confirmed), every failed key with its error code (S3 answers
+DeleteObjects with 200 and per-key AccessDenied errors: those keys are failures, never
+counted as deleted), keys not attempted after a cancel. A dry run says that nothing was
+deleted. When the permanent deletion of noncurrent versions was chosen it runs after the
+delete, in a worker, and its result is added.
+
+Escape returns to the tree, which lists the affected levels again.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+
+from pail.services.deleter import Deleter, DeleteReport
+from pail.services.versions import delete_noncurrent, plan_noncurrent
+from pail.ui.cleanup_messages import DeleteRequest, PurgeFinished
+from pail.ui.cleanup_ops import size_text
+from pail.ui.messages import WorkFailed
+from pail.ui.text import one_line
+from pail.ui.workers import start_io
+
+#: Seconds between two reads of the progress snapshot.
+POLL_SECONDS = 0.2
+
+
+class DeleteProgressScreen(Screen[DeleteReport | None]):
+    """Runs and shows one delete.
+
+    Args:
+        request: the plan, the driver, dry run and purge choices.
+        deleter: the engine to run (default: a new :class:`Deleter` for the request);
+            tests pass one.
+
+    Dismisses with the :class:`DeleteReport` (``None`` if it never ran).
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Back", key_display="esc", id="delete_progress.close"),
+        Binding(
+            "x",
+            "cancel",
+            "Cancel",
+            tooltip="Stop after the batches in flight",
+            id="delete_progress.cancel",
+        ),
+    ]
+
+    def __init__(self, request: DeleteRequest, *, deleter: Deleter | None = None) -> None:
+        super().__init__()
+        self.request = request
+        self.deleter = deleter or Deleter(request.driver, request.plan, dry_run=request.dry_run)
+        self.report: DeleteReport | None = None
+        self.purge = None
+        self.purge_error = ""
+        self._purge_cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield Static(id="del-title")
+        yield ProgressBar(show_eta=False, id="del-bar")
+        yield Static(id="del-stats")
+        yield Static(id="del-summary")
+        table: DataTable[Text | str] = DataTable(id="del-failures", cursor_type="row")
+        table.add_column("failed key", key="key")
+        table.add_column("code", key="code", width=16)
+        table.add_column("message", key="message")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Dry run" if self.request.dry_run else "Deleting"
+        self._title("Dry run of deleting" if self.request.dry_run else "Deleting")
+        self.query_one(DataTable).display = False
+        self.deleter.start()
+        self.poll()
+        self._timer = self.set_interval(POLL_SECONDS, self.poll)
+
+    def _title(self, verb: str) -> None:
+        plan = self.request.plan
+        title = Text.assemble(
+            (f"{verb} {plan.count:,} objects ({size_text(plan.total_bytes)}) from ", "bold"),
+            one_line(self.request.where),
+        )
+        self.query_one("#del-title", Static).update(title)
+
+    @property
+    def finished(self) -> bool:
+        """Everything (delete, and the purge if chosen) is over and drawn."""
+        purging = self.request.purge_noncurrent and not self.request.dry_run
+        done_purge = self.purge is not None or bool(self.purge_error)
+        return self.report is not None and (not purging or done_purge)
+
+    def poll(self) -> None:
+        """Redraw from the deleter's snapshot (called by the timer)."""
+        if self.report is not None:
+            return
+        p = self.deleter.progress()
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max(1, p.total), progress=p.deleted + p.failed)
+        if not p.finished:
+            text = (
+                f"{p.deleted:,} deleted · {p.failed:,} failed · of {p.total:,} · "
+                f"{p.rate:,.0f} keys/s · batch {p.batches_done:,}/{p.batches_total:,}"
+            )
+            if p.cancelled:
+                text += " · cancelling after the batches in flight…"
+            self.query_one("#del-stats", Static).update(Text(text))
+            return
+        self.report = self.deleter.report()
+        self._timer.stop()
+        self.sub_title = "Dry run result" if self.request.dry_run else "Delete result"
+        self._title("Dry run of deleting" if self.request.dry_run else "Delete of")
+        self._draw_report(self.report)
+        self.refresh_bindings()
+        if self.request.purge_noncurrent and not self.request.dry_run and not p.cancelled:
+            self._start_purge()
+
+    def _draw_report(self, report: DeleteReport) -> None:
+        plan = self.request.plan
+        if report.dry_run:
+            head = Text(
+                f"Dry run: {report.deleted:,} objects ({size_text(report.deleted_bytes)}) would "
+                "be deleted. Nothing was deleted.",
+                style="bold",
+            )
+        else:
+            head = Text(
+                f"Deleted {report.deleted:,} of {plan.count:,} objects "
+                f"({size_text(report.deleted_bytes)}).",
+                style="bold green" if report.ok else "bold",
+            )
+        stats = []
+        if report.failed:
+            codes = ", ".join(f"{n:,} {c}" for c, n in sorted(report.failure_codes().items()))
+            stats.append(
+                Text(f"{len(report.failed):,} failed: {one_line(codes)}", style="bold red")
+            )
+        if report.not_attempted:
+            stats.append(Text(f"{report.not_attempted:,} not attempted (cancelled)"))
+        self.query_one("#del-stats", Static).update(Text("\n").join([head, *stats]))
+        if report.failed:
+            table = self.query_one(DataTable)
+            table.display = True
+            for failure in report.failed:
+                table.add_row(
+                    Text(one_line(failure.key)),
+                    Text(one_line(failure.code), style="bold red"),
+                    Text(one_line(failure.message)),
+                )
+
+    def _start_purge(self) -> None:
+        request, cancel = self.request, self._purge_cancel
+        self.query_one("#del-summary", Static).update(
+            Text("Deleting noncurrent versions for good…")
+        )
+
+        def work() -> PurgeFinished:
+            driver = request.driver
+            plan = plan_noncurrent(driver, request.plan.bucket, request.plan.base)  # type: ignore[arg-type]
+            return PurgeFinished(delete_noncurrent(driver, plan, cancel=cancel))  # type: ignore[arg-type]
+
+        start_io(self, work, target=request, generation=0, group="delete-purge")
+
+    def on_purge_finished(self, message: PurgeFinished) -> None:
+        message.stop()
+        report = message.report
+        self.purge = report
+        text = Text(
+            f"Noncurrent versions deleted for good: {len(report.deleted):,} "
+            f"({size_text(report.bytes_deleted)})"
+        )
+        if report.failed:
+            text.append(f", {len(report.failed):,} failed", style="bold red")
+            for failure in report.failed[:20]:
+                text.append(
+                    f"\n  {one_line(failure.key)} {one_line(failure.version_id)}: "
+                    f"{one_line(failure.code)}",
+                    style="red",
+                )
+        self.query_one("#del-summary", Static).update(text)
+        self.refresh_bindings()
+
+    def show_failure(self, message: WorkFailed) -> None:
+        """The noncurrent-version listing failed (called by the app's error route)."""
+        error = message.error
+        self.purge_error = f"{error.badge} {error.operation}: {error.message}"
+        text = Text(f"Noncurrent versions not deleted: {one_line(self.purge_error)}", style="red")
+        self.query_one("#del-summary", Static).update(text)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Cancel only while running."""
+        if action == "cancel":
+            return self.report is None
+        return True
+
+    def action_cancel(self) -> None:
+        """Start no further batch; those in flight finish and are reported."""
+        self.deleter.cancel()
+        self._purge_cancel.set()
+
+    def action_close(self) -> None:
+        """Back to the tree (a running delete is cancelled first)."""
+        if self.report is None:
+            self.deleter.cancel()
+        self._purge_cancel.set()
+        self.dismiss(self.report)

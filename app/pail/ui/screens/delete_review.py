@@ -1,0 +1,266 @@
+"""The review screen: exactly what a delete would remove, before anything is removed.
+
+It builds the plan in a worker (:func:`pail.services.delete_plan.build_plan`: every object
+under the selected prefixes is listed, child prefixes concurrently, then filtered), with a
+running count of keys examined (escape cancels the listing). Then it shows the exact
+count, total bytes, oldest and newest, the distinct prefixes affected, the runs kept by
+"keep newest N", and the keys themselves in a table (the first :data:`SHOWN_KEYS`; the
+screen says so when there are more). The dry-run switch (``t``) makes the delete report
+what would go and delete nothing.
+
+``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`), then the
+screen dismisses with a :class:`~pail.ui.cleanup_messages.DeleteRequest`; a dry run needs
+no confirmation. Nothing here deletes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
+
+from pail.drivers.errors import StorageError
+from pail.services.delete_plan import DeletePlan, build_plan
+from pail.services.stale_filters import StaleFilters
+from pail.ui.cleanup_messages import DeleteRequest, PlanReady
+from pail.ui.cleanup_ops import Clock, DeleteTarget, short_age, size_text, when_text
+from pail.ui.messages import WorkFailed
+from pail.ui.screens.delete_confirm import DeleteConfirmScreen, DeleteDecision
+from pail.ui.text import one_line
+from pail.ui.workers import start_io
+
+#: Keys listed in the table at most (a plan may hold 100,000 keys).
+SHOWN_KEYS = 2000
+#: Distinct prefixes named in the summary before "and N more".
+SHOWN_PREFIXES = 8
+
+
+def filters_text(filters: StaleFilters) -> str:
+    """The filter in one plain line: ``"older than 7 days, keep newest 3 runs"``."""
+    parts = []
+    if filters.older_than is not None:
+        days = filters.older_than.total_seconds() / 86400
+        parts.append(
+            f"older than {days:g} days" if days >= 1 else f"older than {filters.older_than}"
+        )
+    if filters.larger_than is not None:
+        parts.append(f"larger than {size_text(filters.larger_than)}")
+    if filters.smaller_than is not None:
+        parts.append(f"smaller than {size_text(filters.smaller_than)}")
+    if filters.include:
+        parts.append("include " + ", ".join(filters.include))
+    if filters.exclude:
+        parts.append("exclude " + ", ".join(filters.exclude))
+    if filters.regex:
+        parts.append(f"regex {filters.regex}")
+    if filters.keep_last:
+        parts.append(f"keep newest {filters.keep_last} runs")
+    return ", ".join(parts) or "no filter: everything selected"
+
+
+class DeleteReviewScreen(Screen[DeleteRequest | None]):
+    """Plan and review a delete of ``target`` narrowed by ``filters``.
+
+    Args:
+        target: the selection (see :class:`~pail.ui.cleanup_ops.DeleteTarget`).
+        filters: the stale filter (``None``: everything selected).
+        clock: "now" (UTC) for ages.
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", key_display="esc", id="review.back"),
+        Binding("X", "delete", "Delete…", key_display="X", id="review.delete"),
+        Binding("t", "toggle_dry_run", "Dry run", tooltip="Switch dry run", id="review.dry_run"),
+    ]
+
+    def __init__(self, target: DeleteTarget, filters: StaleFilters | None, clock: Clock) -> None:
+        super().__init__()
+        self.target = target
+        self.filters = filters or StaleFilters()
+        self._clock = clock
+        self.plan: DeletePlan | None = None
+        self.versioning: str | None = None
+        self.versioning_note = ""
+        self.error: StorageError | None = None
+        self._cancel = threading.Event()
+        self._examined = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield Static(id="review-title")
+        yield Static(id="review-stats")
+        table: DataTable[Text | str] = DataTable(id="review-keys", cursor_type="row")
+        table.add_column("key", key="key")
+        table.add_column("size", key="size", width=11)
+        table.add_column("age", key="age", width=6)
+        yield table
+        yield Static(id="review-shown")
+        with Horizontal(id="review-actions"):
+            yield Checkbox("Dry run: report what would go, delete nothing", id="review-dry")
+            yield Button("Delete…", variant="error", id="review-delete", disabled=True)
+            yield Button("Back", id="review-back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Review delete"
+        title = Text.assemble(("Delete from ", "bold"), one_line(self.target.uri))
+        title.append(f"\nfilter: {filters_text(self.filters)}", style="dim")
+        self.query_one("#review-title", Static).update(title)
+        self._poll_timer = self.set_interval(0.2, self._poll)
+        self._poll()
+        target, filters, cancel = self.target, self.filters, self._cancel
+        driver = target.conn.driver
+
+        def counted(n: int) -> None:
+            self._examined = n
+
+        def work() -> PlanReady:
+            plan = build_plan(
+                driver,  # type: ignore[arg-type]
+                target.bucket,
+                base=target.base,
+                prefixes=target.prefixes,
+                keys=target.objects,
+                filters=filters,
+                cancel=cancel,
+                on_listed=counted,
+            )
+            status, note = None, ""
+            check = getattr(driver, "versioning_status", None)
+            if check is not None and plan.count:
+                try:
+                    status = check(target.bucket)
+                except StorageError as exc:  # the delete still works; say it is unknown
+                    note = f"versioning unknown ({exc.badge})"
+            return PlanReady(plan, status, note)
+
+        start_io(self, work, target=target, generation=0, group="delete-plan")
+
+    def _poll(self) -> None:
+        if self.plan is None and self.error is None:
+            text = f"Listing… {self._examined:,} keys examined (esc cancels)"
+            self.query_one("#review-stats", Static).update(Text(text))
+
+    @property
+    def ready(self) -> bool:
+        """The plan (or its failure) is on screen."""
+        return self.plan is not None or self.error is not None
+
+    def on_plan_ready(self, message: PlanReady) -> None:
+        message.stop()
+        self._poll_timer.stop()
+        self.plan, self.versioning = message.plan, message.versioning
+        self.versioning_note = message.versioning_note
+        self._draw_plan(message.plan)
+
+    def show_failure(self, message: WorkFailed) -> None:
+        """Planning failed (called by the app's error route): nothing will be deleted."""
+        self._poll_timer.stop()
+        self.error = error = message.error
+        text = Text("Nothing will be deleted: the listing failed.\n", style="bold red")
+        text.append(f"{one_line(error.badge)} {one_line(error.operation)}: ")
+        text.append(one_line(error.message))
+        self.query_one("#review-stats", Static).update(text)
+
+    def _draw_plan(self, plan: DeletePlan) -> None:
+        now = self._clock()
+        base = plan.base
+        lines = Text()
+        lines.append(f"{plan.count:,} objects", style="bold")
+        lines.append(f" · {size_text(plan.total_bytes)} ({plan.total_bytes:,} bytes)")
+        lines.append(f" · {plan.examined:,} examined\n")
+        lines.append(f"oldest {when_text(plan.oldest, now)}   newest {when_text(plan.newest, now)}")
+        names = [one_line(p[len(base) :] or "(directly here)") for p in plan.prefixes]
+        if names:
+            more = len(names) - SHOWN_PREFIXES
+            shown = ", ".join(names[:SHOWN_PREFIXES]) + (f" and {more} more" if more > 0 else "")
+            lines.append(f"\nprefixes affected ({len(names):,}): {shown}")
+        for prefix in plan.whole_prefixes:
+            lines.append(f"\nempties the whole prefix {one_line(prefix) or '(bucket root)'}")
+        if plan.kept_runs:
+            kept = ", ".join(one_line(r.prefix[len(base) :]) for r in plan.kept_runs)
+            lines.append(f"\nkept (newest {len(plan.kept_runs)} runs): {kept}", style="green")
+        if plan.missing:
+            lines.append(f"\n{len(plan.missing):,} marked keys no longer exist")
+        if self.versioning in ("Enabled", "Suspended"):
+            lines.append(f"\nversioning {self.versioning}: deleting adds delete markers")
+        elif self.versioning_note:
+            lines.append(f"\n{self.versioning_note}", style="yellow")
+        if not plan.count:
+            lines.append("\nNothing matches: nothing to delete.", style="bold")
+        self.query_one("#review-stats", Static).update(lines)
+        table = self.query_one(DataTable)
+        for item in plan.items[:SHOWN_KEYS]:
+            rel = item.key[len(base) :] if item.key.startswith(base) else item.key
+            table.add_row(
+                Text(one_line(rel)),
+                Text(size_text(item.size), justify="right"),
+                short_age(item.last_modified, now),
+            )
+        if plan.count > SHOWN_KEYS:
+            shown = f"showing the first {SHOWN_KEYS:,} of {plan.count:,} keys (all are deleted)"
+        else:
+            shown = f"all {plan.count:,} keys shown"
+        self.query_one("#review-shown", Static).update(Text(shown, style="dim"))
+        self.query_one("#review-delete", Button).disabled = not plan.count
+        self.refresh_bindings()
+        table.focus()
+
+    @property
+    def dry_run(self) -> bool:
+        """The dry-run switch."""
+        return self.query_one("#review-dry", Checkbox).value
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Delete only once a non-empty plan is shown."""
+        if action == "delete":
+            return self.plan is not None and self.plan.count > 0
+        return True
+
+    def action_toggle_dry_run(self) -> None:
+        """Switch dry run on or off."""
+        box = self.query_one("#review-dry", Checkbox)
+        box.value = not box.value
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        label = "Dry run…" if event.value else "Delete…"
+        self.query_one("#review-delete", Button).label = label
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "review-delete":
+            self.action_delete()
+        else:
+            self.action_back()
+
+    def action_delete(self) -> None:
+        """Confirm (not for a dry run), then hand the plan to the progress screen."""
+        plan = self.plan
+        if plan is None or not plan.count:
+            return
+        driver = self.target.conn.driver
+        assert driver is not None
+        where = self.target.uri
+        if self.dry_run:
+            self.dismiss(DeleteRequest(driver, plan, where, dry_run=True))
+            return
+
+        def decided(decision: DeleteDecision | None) -> None:
+            if decision is not None:
+                self.dismiss(
+                    DeleteRequest(driver, plan, where, purge_noncurrent=decision.purge_noncurrent)
+                )
+
+        screen = DeleteConfirmScreen(plan, where, self.versioning)
+        self.app.push_screen(screen, callback=decided)
+
+    def action_back(self) -> None:
+        """Back to the tree; a running listing is cancelled."""
+        self._cancel.set()
+        self.dismiss(None)

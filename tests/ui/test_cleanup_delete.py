@@ -1,0 +1,196 @@
+"""Sizes, stale filter, review, confirmation and delete in the app, against moto server:
+the usage screen's totals and sort, older-than + keep newest N selecting exactly the right
+runs, the typed bucket name above the threshold, the delete really deleting (listed
+again) and the tree following, prefix boundaries, dry run, and a read-only identity's
+per-key AccessDenied reported with nothing counted as deleted."""
+
+from __future__ import annotations
+
+from conftest import s3_client, seed_keys
+from pail.config import Secrets
+from pail.ui.screens.delete_confirm import DeleteConfirmScreen
+from pail.ui.screens.usage import UsageScreen
+from ui.cleanup_helpers import confirm, finished, review_ready, seed_runs, stale_filter
+from ui.ui_helpers import (
+    SIZE,
+    find,
+    make_app,
+    names,
+    open_node,
+    rows,
+    run,
+    s3_spec,
+    screen_text,
+    select,
+    settle,
+    tree_of,
+    until,
+)
+
+
+def _keys(endpoint: str, bucket: str, prefix: str = "") -> list[str]:
+    listed = s3_client(endpoint).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def test_usage_screen_totals_sort_and_tree_sizes(s3_endpoint):
+    seed_keys("art", {"runs/a/x.bin": b"x" * 5000, "runs/b/1": b"y", "runs/b/2": b"y"})
+    seed_keys("art", {"runs/b/3": b"y", "runs/top.txt": b"t" * 10})
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            runs = await open_node(pilot, find(app, "moto", "art", "runs/"))
+            await select(pilot, runs)
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, UsageScreen), "usage screen")
+            screen = app.screen
+            await until(pilot, lambda: screen.finished, "scan finished")
+            table = screen.query_one("DataTable")
+            assert [table.get_row_at(i)[0].plain for i in range(2)] == ["a/", "b/"]
+            text = screen_text(app)
+            assert "5 keys scanned" in text and "complete" in text
+            await pilot.press("c")  # by count: b/ (3 objects) first
+            assert table.get_row_at(0)[0].plain == "b/"
+            await pilot.press("enter")  # opens b/ in the tree
+            await until(pilot, lambda: app.screen is app.main_screen, "back to the tree")
+            await settle(pilot)
+            cursor = tree_of(app).cursor_node
+            await until(pilot, lambda: tree_of(app).cursor_node.data.key == "runs/b/", "cursor")
+            drawn = rows(app, runs)
+            assert any(r.startswith("▶ a/") and "4.9 KiB · 1 obj" in r for r in drawn), drawn
+            assert cursor is not None
+
+    run(body())
+
+
+def test_older_than_keep_last_review_confirm_delete_and_refresh(s3_endpoint):
+    # run-1..run-6: 30, 25, 20, 10, 2, 1 days old: older than 7 days are run-1..4, and
+    # keeping the newest three (run-4..6) leaves run-1..3 to delete.
+    ages = {"run-1": 30, "run-2": 25, "run-3": 20, "run-4": 10, "run-5": 2, "run-6": 1}
+    seed_runs("art", ages)
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            runs = await open_node(pilot, find(app, "moto", "art", "runs/"))
+            await select(pilot, runs)
+            review = await stale_filter(pilot, older_than="7d", keep_last="3")
+            plan = review.plan
+            assert plan is not None
+            assert sorted({k.key.split("/")[1] for k in plan.items}) == ["run-1", "run-2", "run-3"]
+            assert plan.count == 6 and plan.total_bytes == 60
+            text = screen_text(app)
+            assert "6 objects · 60 B (60 bytes)" in text
+            assert "kept (newest 3 runs)" in text
+            progress = await confirm(pilot)  # 6 objects, no whole prefix: no typing
+            assert progress.report.deleted == 6 and not progress.report.failed
+            assert "Deleted 6 of 6 objects" in screen_text(app)
+            await pilot.press("escape")
+            await settle(pilot)
+            left = _keys(s3_endpoint, "art", "runs/")
+            assert not [
+                k for k in left if k.startswith(("runs/run-1/", "runs/run-2/", "runs/run-3/"))
+            ]
+            assert len(left) == 6
+            runs = find(app, "moto", "art", "runs/")
+            assert names(runs) == ["run-4/", "run-5/", "run-6/"]
+
+    run(body())
+
+
+def test_prefix_delete_needs_typed_bucket_and_keeps_boundary(s3_endpoint):
+    seed_keys("art", {"runs/run-1/a": b"1", "runs/run-1/b": b"2", "runs/run-10/c": b"3"})
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await open_node(pilot, find(app, "moto", "art", "runs/"))
+            await select(pilot, find(app, "moto", "art", "runs/", "run-1/"))
+            await pilot.press("X")
+            review = await review_ready(pilot)
+            assert [i.key for i in review.plan.items] == ["runs/run-1/a", "runs/run-1/b"]
+            await pilot.press("X")
+            await until(pilot, lambda: isinstance(app.screen, DeleteConfirmScreen), "confirm")
+            dialog = app.screen
+            button = dialog.query_one("#delete-confirm-yes")
+            assert dialog.typed_needed and button.disabled  # a whole prefix is emptied
+            dialog.query_one("#delete-confirm-bucket").value = "ar"
+            await pilot.pause()
+            assert button.disabled
+            await pilot.press("enter")  # enter on a wrong name does nothing
+            assert app.screen is dialog
+            dialog.query_one("#delete-confirm-bucket").value = "art"
+            await pilot.pause()
+            assert not button.disabled
+            await pilot.click("#delete-confirm-yes")
+            await finished(pilot)
+            assert _keys(s3_endpoint, "art") == ["runs/run-10/c"]
+
+    run(body())
+
+
+def test_dry_run_deletes_nothing(s3_endpoint):
+    seed_keys("art", {"runs/run-1/a": b"1", "runs/run-2/b": b"2"})
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await select(pilot, await open_node(pilot, find(app, "moto", "art")))
+            await pilot.press("space", "space")  # marks runs/ ... then moves on
+            await select(pilot, find(app, "moto", "art", "runs/"))
+            await pilot.press("X")
+            await review_ready(pilot)
+            await pilot.press("t", "X")  # dry run: no confirmation
+            progress = await finished(pilot)
+            assert progress.report.dry_run and progress.report.deleted == 2
+            assert "Nothing was deleted" in screen_text(app)
+            assert _keys(s3_endpoint, "art") == ["runs/run-1/a", "runs/run-2/b"]
+
+    run(body())
+
+
+def test_read_only_delete_is_reported_per_key_with_nothing_deleted(moto_iam_server):
+    reader = moto_iam_server.users["reader"]
+    spec = s3_spec(
+        moto_iam_server.endpoint,
+        name="read-only",
+        bucket=moto_iam_server.bucket,
+        secrets=Secrets(reader.access_key_id, reader.secret_access_key),
+    )
+    bucket = moto_iam_server.bucket
+
+    async def body():
+        app = make_app([spec])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "read-only", bucket))
+            data = await open_node(pilot, find(app, "read-only", bucket, "data/"))
+            await select(pilot, data.children[0])
+            await pilot.press("X")  # one object: a y/N confirmation, no typing
+            review = await review_ready(pilot)
+            assert review.plan.count == 1
+            progress = await confirm(pilot)
+            report = progress.report
+            assert report.deleted == 0
+            assert [(f.key, f.code) for f in report.failed] == [("data/a.txt", "AccessDenied")]
+            text = screen_text(app)
+            assert "Deleted 0 of 1 objects" in text and "1 failed: 1 AccessDenied" in text
+            assert "data/a.txt" in text
+        admin = moto_iam_server.users["admin"]
+        client = s3_client(
+            moto_iam_server.endpoint,
+            aws_access_key_id=admin.access_key_id,
+            aws_secret_access_key=admin.secret_access_key,
+        )
+        listed = client.list_objects_v2(Bucket=bucket, Prefix="data/")
+        assert "data/a.txt" in [o["Key"] for o in listed["Contents"]]
+
+    run(body())

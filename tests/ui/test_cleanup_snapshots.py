@@ -1,0 +1,89 @@
+"""Snapshots of the cleanup screens: the usage summary, the review and the result of a
+delete refused per key (pytest-textual-snapshot; SVGs in ``__snapshots__/``).
+
+Deterministic: last-modified times are set on moto's backend relative to the app's fixed
+clock, ages are counted from that clock, and finished screens show no rate or duration.
+"""
+
+from __future__ import annotations
+
+from pail.config import Secrets
+from pail.ui.screens.usage import UsageScreen
+from ui.cleanup_helpers import confirm, review_ready, seed_aged
+from ui.ui_helpers import SIZE, find, make_app, open_node, s3_spec, select, settle, until
+
+RUNS = {
+    "exp/run-01/model.ckpt": (48_000, 40),
+    "exp/run-01/train.log": (3_000, 40),
+    "exp/run-02/model.ckpt": (52_000, 30),
+    "exp/run-02/train.log": (2_500, 30),
+    "exp/run-03/model.ckpt": (50_000, 12),
+    "exp/run-04/model.ckpt": (51_000, 3),
+    "exp/run-04/metrics.json": (300, 2),
+    "exp/notes.md": (120, 1),
+}
+
+
+async def _to_exp(pilot):
+    app = pilot.app
+    await settle(pilot)
+    await open_node(pilot, find(app, "moto", "art"))
+    await select(pilot, find(app, "moto", "art", "exp/"))
+
+
+def test_usage_screen(snap_compare, s3_endpoint):
+    seed_aged("art", RUNS)
+
+    async def run_before(pilot):
+        await _to_exp(pilot)
+        await pilot.press("s")
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen), "usage")
+        await until(pilot, lambda: app.screen.finished, "scan finished")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_review_screen(snap_compare, s3_endpoint):
+    seed_aged("art", RUNS)
+
+    async def run_before(pilot):
+        await _to_exp(pilot)
+        await pilot.press("z")
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#stale-older_than").value = "7d"
+        screen.query_one("#stale-keep_last").value = "1"
+        await pilot.pause()
+        await pilot.click("#stale-ok")
+        await review_ready(pilot)
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_result_screen_with_denied_keys(snap_compare, moto_iam_server):
+    reader = moto_iam_server.users["reader"]
+    spec = s3_spec(
+        moto_iam_server.endpoint,
+        name="read-only",
+        bucket=moto_iam_server.bucket,
+        secrets=Secrets(reader.access_key_id, reader.secret_access_key),
+    )
+    bucket = moto_iam_server.bucket
+
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot)
+        await open_node(pilot, find(app, "read-only", bucket))
+        await select(pilot, find(app, "read-only", bucket, "data/"))
+        await pilot.press("X")
+        await review_ready(pilot)
+        await confirm(pilot, typed=bucket)  # a whole prefix: the bucket name is typed
+        await settle(pilot)
+
+    app = make_app([spec])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
