@@ -13,7 +13,10 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
 * ``denied.svg``: the read-only connection's 403 on ``team-models``, with every error field;
 * ``paging.svg``: a 20,000-key prefix showing its first page and "load more…";
 * ``connections.svg``: the connections screen (``C``) with saved connections, one tested;
-* ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong.
+* ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong;
+* ``cleanup-sizes.svg``, ``cleanup-review.svg``, ``cleanup-result.svg``: sizes of the
+  bucket (``s``), then experiment 1's runs older than a week except the newest three
+  (``z``): the review, and the result after deleting them.
 
 Saved connections go to a temporary ``PAIL_CONFIG`` file and their (throwaway demo)
 secrets to an in-memory keyring, so the user's own config and keyring are never read or
@@ -41,8 +44,13 @@ from pail.demo import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.credential_failure import CredentialFailureScreen
+from pail.ui.screens.delete_confirm import DeleteConfirmScreen
+from pail.ui.screens.delete_progress import DeleteProgressScreen
+from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.stale_filter import StaleFilterScreen
+from pail.ui.screens.usage import UsageScreen
 from pail.ui.widgets.bucket_tree import BucketTree
 from pail.ui.widgets.downloads_panel import DownloadsPanel
 
@@ -162,6 +170,44 @@ async def capture(store) -> None:
         await settle(pilot)
         assert tree.cursor_node is shards.children[-1], "the cursor is not on load more"
         app.save_screenshot("paging.svg", HERE)
+        await capture_cleanup(pilot)
+
+
+async def capture_cleanup(pilot) -> None:
+    """Sizes of the bucket, then runs of experiment 1 older than a week except the newest
+    three: review, delete (the demo store is this process's own), result."""
+    app = pilot.app
+    tree = app.screen.query_one(BucketTree)
+    await goto(pilot, "demo", "ml-artifacts", "datasets/", expand=False)
+    await pilot.press("left")  # collapse datasets/ again
+    await goto(pilot, "demo", "ml-artifacts", expand=False)
+    await pilot.press("s")
+    await wait_for(pilot, lambda: isinstance(app.screen, UsageScreen))
+    await wait_for(pilot, lambda: app.screen.finished, rounds=60000)
+    await settle(pilot)
+    app.save_screenshot("cleanup-sizes.svg", HERE)
+    await pilot.press("escape")
+    await settle(pilot)
+    await goto(pilot, "demo", "ml-artifacts", "mlflow/")
+    await goto(pilot, "demo", "ml-artifacts", "mlflow/", "1/", expand=False)
+    await pilot.press("z")
+    await wait_for(pilot, lambda: isinstance(app.screen, StaleFilterScreen))
+    await pilot.press(*"7d", *["tab"] * 6, "3")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, DeleteReviewScreen))
+    await wait_for(pilot, lambda: app.screen.ready, rounds=60000)
+    await settle(pilot)
+    app.save_screenshot("cleanup-review.svg", HERE)
+    await pilot.press("X")
+    await wait_for(pilot, lambda: isinstance(app.screen, DeleteConfirmScreen))
+    await pilot.click("#delete-confirm-yes")
+    await wait_for(pilot, lambda: isinstance(app.screen, DeleteProgressScreen))
+    await wait_for(pilot, lambda: app.screen.finished, rounds=60000)
+    await settle(pilot)
+    app.save_screenshot("cleanup-result.svg", HERE)
+    await pilot.press("escape")
+    await settle(pilot)
+    assert tree.cursor_node is not None
 
 
 def save_connections(store, config: ConnectionStore) -> ConnectionSpec:
@@ -235,7 +281,8 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
     names = (
         "browse.svg, preview-{log,image,parquet,safetensors}.svg, downloads.svg, denied.svg, "
-        "paging.svg, connections.svg, credential-failure.svg"
+        "paging.svg, connections.svg, credential-failure.svg, "
+        "cleanup-{sizes,review,result}.svg"
     )
     print("saved", names, "in", HERE)
     return 0
