@@ -194,3 +194,23 @@ def test_read_only_delete_is_reported_per_key_with_nothing_deleted(moto_iam_serv
         assert "data/a.txt" in [o["Key"] for o in listed["Contents"]]
 
     run(body())
+
+
+def test_mark_level_and_invert(s3_endpoint):
+    seed_keys("art", {"runs/a": b"1", "runs/b": b"2", "runs/c/d": b"3"})
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            runs = await open_node(pilot, find(app, "moto", "art", "runs/"))
+            await select(pilot, runs.children[0])
+            await pilot.press("space")  # marks runs/a
+            await pilot.press("asterisk")  # invert: b and c/ marked, a not
+            marked = sorted(d.key for d in tree_of(app).marks.values())
+            assert marked == ["runs/b", "runs/c/"]
+            await pilot.press("plus")
+            assert len(tree_of(app).marks) == 3
+
+    run(body())

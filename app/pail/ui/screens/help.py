@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -48,7 +48,9 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(key), Text(description))
         with Vertical(id="help-box"):
             yield Static(Text("pail — keys", style="bold"), id="help-title")
-            yield Static(table, id="help-keys")
+            # The keys may outgrow the screen: they scroll, the keyring note stays in view.
+            with VerticalScroll(id="help-scroll"):
+                yield Static(table, id="help-keys")
             status = self._keyring
             if status is not None:
                 if status.usable:
