@@ -232,6 +232,10 @@ class CleanupActions:
         def done(_report: object) -> None:
             if request.dry_run:
                 return
+            base, usage = request.plan.base, target.conn.usage
+            for bucket, prefix in list(usage):  # sizes of what changed are out of date
+                if bucket == target.bucket and (prefix.startswith(base) or base.startswith(prefix)):
+                    del usage[(bucket, prefix)]
             for level in target.levels_to_relist(request.plan.whole_prefixes):
                 self.tree.relist(level)
 
