@@ -212,15 +212,20 @@ def _dataset(s: _Seeder, when: datetime, shards: int) -> None:
 
 
 def _team_models(s: _Seeder, now: datetime) -> None:
+    """The model registry bucket. It is versioned, with an overwritten pointer and one
+    deleted model (a delete marker on top of its data), so restore can be tried."""
     rng = s.rng
+    s.backend.put_bucket_versioning(SECOND_BUCKET, "Enabled")
     for v in (1, 2, 3):
         when = now - timedelta(days=100 - v * 30)
         weights = art.safetensors_file({"fc.weight": [1000, 256], "fc.bias": [1000]}, rng)
         s.put(SECOND_BUCKET, f"registry/resnet50/v{v}/model.safetensors", weights, when)
-    pointer = json.dumps({"version": 3, "uri": "s3://team-models/registry/resnet50/v3/"})
-    s.put(
-        SECOND_BUCKET, "registry/resnet50/latest.json", pointer.encode(), now - timedelta(days=40)
-    )
+    for v in (1, 2, 3):  # each release overwrote the pointer: three versions of one key
+        pointer = json.dumps({"version": v, "uri": f"s3://team-models/registry/resnet50/v{v}/"})
+        when = now - timedelta(days=100 - v * 30)
+        s.put(SECOND_BUCKET, "registry/resnet50/latest.json", pointer.encode(), when)
+    # v1 was deleted by mistake: on a versioned bucket that only adds a delete marker.
+    s.backend.delete_object(SECOND_BUCKET, "registry/resnet50/v1/model.safetensors")
     when = now - timedelta(days=2)
     adapter = {"r": 16, "lora_alpha": 32, "target_modules": ["q_proj", "v_proj"]}
     s.put(SECOND_BUCKET, "registry/llama3-8b-support/v1/adapter_config.json",

@@ -2,7 +2,7 @@
 :class:`~pail.ui.screens.main.MainScreen`, whose ``BINDINGS`` include
 :data:`ACCESS_BINDINGS`).
 
-* Who am I: when a connection's driver opens, its identity is asked in a worker (STS
+* Who am I: when a connection's driver opens, the opening worker asks its identity (STS
   GetCallerIdentity, the GCS credentials; :func:`pail.services.access.check_identity`)
   and shown in the status bar and the connection's detail. A denied or missing identity
   call only says "identity: unavailable — reason": browsing never waits for it.
@@ -26,7 +26,7 @@ from pail.credentials import Resolved
 from pail.services.access import check_identity
 from pail.ui.access_text import count_failing, wrong_region
 from pail.ui.failure import as_storage_error
-from pail.ui.messages import DriverOpened, IdentityChecked, LevelUpdated, RegionReopened
+from pail.ui.messages import IdentityChecked, LevelUpdated, RegionReopened
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.access_check import AccessCheckScreen, AccessTarget
 from pail.ui.text import one_line
@@ -110,29 +110,19 @@ class AccessActions:
 
     # -- who am I --------------------------------------------------------------------
 
-    def on_driver_opened(self, message: DriverOpened) -> None:
-        # Not stopped here or by the tree: both keep the driver.
-        if message.generation == message.target.generation:
-            self.check_identity(message.target.conn, message.driver)
-
-    def check_identity(self, conn: Connection, driver: Any) -> None:
-        """Ask who ``conn``'s requests are signed as, in a worker (never raises)."""
-
-        def work() -> IdentityChecked:
-            try:
-                identity, error = check_identity(driver)
-            except Exception as exc:  # an unexpected failure still only says "unavailable"
-                identity, error = None, as_storage_error(exc, operation="GetCallerIdentity")
-            return IdentityChecked(conn, driver, identity, error)
-
-        group = f"identity-{id(conn):x}"
-        start_io(self, work, target=None, generation=0, group=group)  # type: ignore[arg-type]
+    def identify(self, conn: Connection, driver: Any) -> None:
+        """Ask who ``conn``'s requests are signed as (blocking: call it in a worker) and
+        keep the answer on ``conn``; never raises. Runs in the connection's opening
+        worker, before its first listing, so the identity is known when rows show."""
+        try:
+            identity, error = check_identity(driver)
+        except Exception as exc:  # an unexpected failure still only says "unavailable"
+            identity, error = None, as_storage_error(exc, operation="GetCallerIdentity")
+        conn.identity, conn.identity_error = identity, error  # plain fields, no reactive
+        self.post_message(IdentityChecked(conn, driver, identity, error))  # type: ignore[attr-defined]
 
     def on_identity_checked(self, message: IdentityChecked) -> None:
         conn = message.conn
-        if conn.driver is not None and conn.driver is not message.driver:
-            return  # reopened meanwhile: a newer answer is coming
-        conn.identity, conn.identity_error = message.identity, message.error
         shown = self.detail.data
         if shown is not None and shown.conn is conn:
             self.status.show(conn)
@@ -180,6 +170,9 @@ class AccessActions:
 
     def on_level_updated(self, message: LevelUpdated) -> None:
         self.update_failing()
+        shown = self.detail.data
+        if shown is not None and shown.conn is message.target.conn:
+            self.status.show(shown.conn)  # the identity may have come with the listing
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         self.tree.tooltip = tooltip_for(event.node.data)
@@ -195,9 +188,13 @@ class AccessActions:
         spec = replace(data.conn.spec, region=region)
         resolver, factory = self._resolver, self._driver_factory
 
+        conn = data.conn
+
         def work() -> RegionReopened:
             resolved = resolver(spec) if resolver is not None else Resolved(spec, "as given")
-            return RegionReopened(data, region, resolved, factory(resolved.spec))
+            driver = factory(resolved.spec)
+            self.identify(conn, driver)
+            return RegionReopened(data, region, resolved, driver)
 
         self.notify(f"Reopening {one_line(data.conn.spec.name)} in {region}…", markup=False)  # type: ignore[attr-defined]
         start_io(self, work, target=None, generation=0, group="reopen-region")  # type: ignore[arg-type]
@@ -206,8 +203,6 @@ class AccessActions:
         conn = message.target.conn
         conn.spec = replace(conn.spec, region=message.region)
         conn.resolved, conn.driver = message.resolved, message.driver
-        conn.identity = conn.identity_error = None
-        self.check_identity(conn, message.driver)
         node = self.tree.node_for(message.target)
         if node is not None:
             self.tree.move_cursor(node)

@@ -125,13 +125,15 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
         yield Header(icon="◆")
         with Horizontal(id="panes"):
             with Vertical(id="tree-pane"):
-                yield BucketTree(
+                tree = BucketTree(
                     self._connections,
                     self._driver_factory,
                     resolver=self._resolver,
                     saved=self._saved,
                     id="tree",
                 )
+                tree.driver_ready = self.identify  # before the tree opens connections
+                yield tree
                 yield FilterBar(id="filter")
             yield DetailPane(clock=self._clock, settings=self.settings, id="detail")
         yield StatusBar(id="status")

@@ -104,6 +104,9 @@ class BucketTree(MarkedTree):
         self._highlighted: TreeNode[NodeData] | None = None
         #: Show only failing nodes and their ancestors (``F``; see :meth:`set_failing_only`).
         self.failing_only = False
+        #: Called in the opening worker with ``(connection, driver)`` once a driver is
+        #: built (the screen asks who the connection is; it must not raise).
+        self.driver_ready: Callable[[Connection, StorageDriver], None] | None = None
         self._open_at_mount = [self.add_connection(spec) for spec in connections]
         for spec in saved:
             self.add_connection(spec)
@@ -323,6 +326,9 @@ class BucketTree(MarkedTree):
                     spec = resolved.spec
                 driver = factory(spec)
                 self.post_message(DriverOpened(data, generation, driver))
+                ready = self.driver_ready
+                if ready is not None:  # who the connection is, before its first listing
+                    ready(conn, driver)
             return BucketsListed(data, generation, tuple(driver.list_buckets()))
 
         return work
