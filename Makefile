@@ -25,8 +25,8 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff format --check app tests benchmarks screenshots
-	$(VENV)/bin/ruff check app tests benchmarks screenshots
+	$(VENV)/bin/ruff format --no-cache --check app tests benchmarks screenshots
+	$(VENV)/bin/ruff check --no-cache app tests benchmarks screenshots
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format app tests benchmarks screenshots

@@ -33,13 +33,13 @@ import sys
 import tempfile
 
 import keyring
+from capture_access import capture_access
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from pail import credentials
 from pail.config import ConnectionSpec, ConnectionStore, Secrets
-from capture_access import capture_access
 from pail.demo import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from canned_http import Reply, canned_server, gcs_error
 
+from canned_http import Reply, canned_server, gcs_error
 from conftest import free_port, gcs_client
 from pail.drivers.errors import (
     AccessDenied,
