@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/list_bench.py
 	$(PY) benchmarks/delete_bench.py
 	$(PY) benchmarks/du_bench.py
+	$(PY) benchmarks/download_bench.py
 
 # Recapture the README's screenshots from the real app on the demo store.
 screenshots: $(VENV)/.installed-test
