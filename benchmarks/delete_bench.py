@@ -35,6 +35,9 @@ import sys
 import time
 from typing import Any
 
+import peers as peer_tools
+from peers import find_aws, find_pail
+
 REGION = "us-east-1"
 TARGETS = {"aws s3 rm": 10.0, "rclone delete": 5.0}
 
@@ -102,19 +105,6 @@ class Server:
 # -- the tools --------------------------------------------------------------------------
 
 
-def find_aws() -> str | None:
-    explicit = os.environ.get("PAIL_BENCH_AWS")
-    if explicit:
-        return explicit
-    beside = os.path.join(os.path.dirname(sys.executable), "aws")
-    return beside if os.path.exists(beside) else shutil.which("aws")
-
-
-def find_pail() -> str:
-    beside = os.path.join(os.path.dirname(sys.executable), "pail")
-    return beside if os.path.exists(beside) else (shutil.which("pail") or "pail")
-
-
 def tools(endpoint: str, kind: str = "delete") -> tuple[dict[str, Any], list[str]]:
     """``{name: (argv_builder(bucket, prefix), env)}`` per available tool, and notes.
     ``kind`` is ``"delete"`` or ``"size"`` (for :mod:`du_bench`)."""
@@ -150,16 +140,7 @@ def tools(endpoint: str, kind: str = "delete") -> tuple[dict[str, Any], list[str
         notes.append("aws not found (pip install 'pail[bench]' or set PAIL_BENCH_AWS): skipped")
     rclone = shutil.which("rclone")
     if rclone:
-        rclone_env = {
-            **base,
-            "RCLONE_CONFIG_BENCH_TYPE": "s3",
-            "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
-            "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
-            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "testing",
-            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "testing",
-            "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
-            "RCLONE_CONFIG_BENCH_REGION": REGION,
-        }
+        rclone_env = peer_tools.rclone_env(base, endpoint, REGION)
         verb = "delete" if kind == "delete" else "size"
         found[f"rclone {verb}"] = (
             lambda b, p: [rclone, verb, f"bench:{b}/{p}"],

@@ -39,6 +39,9 @@ import tempfile
 import time
 from typing import Any
 
+import peers as peer_tools
+from peers import find_aws, find_pail
+
 BUCKET = "bench"
 REGION = "us-east-1"
 MIB = 1024 * 1024
@@ -77,19 +80,6 @@ def start_server(small: int, large_mib: int) -> tuple[str, subprocess.Popen]:
     return line, proc
 
 
-def find_aws() -> str | None:
-    explicit = os.environ.get("PAIL_BENCH_AWS")
-    if explicit:
-        return explicit
-    beside = os.path.join(os.path.dirname(sys.executable), "aws")
-    return beside if os.path.exists(beside) else shutil.which("aws")
-
-
-def find_pail() -> str:
-    beside = os.path.join(os.path.dirname(sys.executable), "pail")
-    return beside if os.path.exists(beside) else (shutil.which("pail") or "pail")
-
-
 def tools(endpoint: str) -> tuple[dict[str, Any], list[str]]:
     """``{name: (argv_builder, env)}`` for each available tool, and notes on missing ones."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RCLONE_"))}
@@ -114,16 +104,7 @@ def tools(endpoint: str) -> tuple[dict[str, Any], list[str]]:
         notes.append("aws not found (pip install 'pail[bench]' or set PAIL_BENCH_AWS): skipped")
     rclone = shutil.which("rclone")
     if rclone:
-        rclone_env = {
-            **base,
-            "RCLONE_CONFIG_BENCH_TYPE": "s3",
-            "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
-            "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
-            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "testing",
-            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "testing",
-            "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
-            "RCLONE_CONFIG_BENCH_REGION": REGION,
-        }
+        rclone_env = peer_tools.rclone_env(base, endpoint, REGION)
         found["rclone copy"] = (
             lambda src, dst: [rclone, "copy", f"bench:{BUCKET}/{src}", dst],
             rclone_env,

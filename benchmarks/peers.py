@@ -1,0 +1,43 @@
+"""Finding and configuring the peers the benchmarks run beside pail: ``aws`` and ``rclone``.
+
+``aws`` comes from ``$PAIL_BENCH_AWS``, else next to this Python (``pip install
+'pail[bench]'``), else PATH. ``rclone`` (Debian: ``apt-get install rclone``) is configured
+with ``RCLONE_CONFIG_BENCH_*`` variables for an S3 remote named ``bench`` (provider
+``Other``, path-style), and runs without ``AWS_CA_BUNDLE``, which it would try to load.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+
+def find_aws() -> str | None:
+    """Path of the ``aws`` executable, or ``None`` when it is not installed."""
+    explicit = os.environ.get("PAIL_BENCH_AWS")
+    if explicit:
+        return explicit
+    beside = os.path.join(os.path.dirname(sys.executable), "aws")
+    return beside if os.path.exists(beside) else shutil.which("aws")
+
+
+def find_pail() -> str:
+    """Path of the installed ``pail`` console script (this venv's, else PATH's)."""
+    beside = os.path.join(os.path.dirname(sys.executable), "pail")
+    return beside if os.path.exists(beside) else (shutil.which("pail") or "pail")
+
+
+def rclone_env(base: dict[str, str], endpoint: str, region: str) -> dict[str, str]:
+    """``base`` plus the variables defining the rclone remote ``bench:`` on ``endpoint``
+    (the moto server's ``testing`` keys)."""
+    return {
+        **base,
+        "RCLONE_CONFIG_BENCH_TYPE": "s3",
+        "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+        "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
+        "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "testing",
+        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "testing",
+        "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
+        "RCLONE_CONFIG_BENCH_REGION": region,
+    }
