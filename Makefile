@@ -33,6 +33,7 @@ format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check --fix app tests benchmarks screenshots
 
 bench: $(VENV)/.installed-test
+	$(PIP) install -e ".[dev,bench]"
 	$(PY) benchmarks/list_bench.py
 	$(PY) benchmarks/delete_bench.py
 	$(PY) benchmarks/du_bench.py
