@@ -39,6 +39,7 @@ from pail.ui.cleanup_messages import (
     VersionsListed,
 )
 from pail.ui.cleanup_ops import Clock, size_text, when_text
+from pail.ui.formatting import plural
 from pail.ui.messages import WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.screens.confirm import ConfirmScreen
@@ -153,7 +154,7 @@ class VersionsScreen(Screen[bool]):
         if self.is_object:
             note = f"{len(self.rows):,} versions and delete markers · enter previews, d downloads"
         elif self.rows:
-            note = f"{len(self.rows):,} deleted objects · R restores one, A all"
+            note = f"{plural(len(self.rows), 'deleted object')} · R restores one, A all"
         else:
             note = "No deleted objects here (none whose latest version is a delete marker)."
         self._status(self.result or Text(note))
@@ -260,18 +261,20 @@ class VersionsScreen(Screen[bool]):
             self._status("Nothing to restore: no delete marker on top of a version.")
             return
         body = (
-            f"Remove {plan.markers:,} delete markers so {plan.keys:,} objects "
-            f"({size_text(plan.bytes)}) are current again under "
+            f"Remove {plural(plan.markers, 'delete marker')} so {plural(plan.keys, 'object')} "
+            f"({size_text(plan.bytes)}) become current again under "
             f"{one_line(plan.prefix) or '(bucket root)'} in bucket {one_line(plan.bucket)}."
         )
         if plan.unrecoverable:
-            body += f" {len(plan.unrecoverable):,} keys have only delete markers and stay deleted."
+            body += (
+                f" {plural(len(plan.unrecoverable), 'key')} with only delete markers stay deleted."
+            )
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._run_restore(plan)
 
-        title = f"Restore {plan.keys:,} objects?"
+        title = f"Restore {plural(plan.keys, 'object')}?"
         self.app.push_screen(ConfirmScreen(title, body, confirm="Restore"), callback=answered)
 
     def _run_restore(self, plan) -> None:
@@ -287,7 +290,7 @@ class VersionsScreen(Screen[bool]):
         message.stop()
         report = message.report
         self.changed = self.changed or bool(report.restored)
-        text = Text(f"Restored {len(report.restored):,} objects.", style="bold green")
+        text = Text(f"Restored {plural(len(report.restored), 'object')}.", style="bold green")
         for failure in report.failed[:10]:
             text.append(
                 f"\nnot restored {one_line(failure.key)}: {one_line(failure.code)}",
