@@ -56,7 +56,7 @@ class VersionsListed(Message):
 
 @dataclass(eq=False)
 class VersionPreviewLoaded(Message):
-    """A preview of one old version was read (``preview``: pail.services.preview.Preview)."""
+    """A preview of one old version was read (``preview``: a ``PreviewResult``)."""
 
     ticket: int
     preview: Any

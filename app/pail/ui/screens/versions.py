@@ -4,7 +4,7 @@ a prefix, with preview and download of old versions and restore (undo of a delet
 * On an object: every version and delete marker, latest first (S3 ListObjectVersions,
   GCS generations; :func:`pail.services.versions.object_versions`): latest flag, kind,
   size, time (UTC), version id. Enter previews the version under the cursor (read by
-  range with its version id, :func:`pail.services.preview.load_preview`); ``d`` downloads
+  range with its version id, :func:`pail.services.previews.build_preview`); ``d`` downloads
   it into the download folder (the download engine pins the version id).
 * On a prefix or bucket: delete markers hide keys from listings, so the screen lists
   the keys under it whose latest version is a delete marker ("deleted objects here").
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 
+from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,7 +32,7 @@ from pail.drivers.errors import StorageError
 from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc
 from pail.services.download import Downloader, plan_keys
-from pail.services.preview import load_preview
+from pail.services.previews import build_preview
 from pail.ui.cleanup_messages import (
     RestoreFinished,
     RestorePlanned,
@@ -42,8 +44,10 @@ from pail.ui.cleanup_ops import Clock, size_text, when_text
 from pail.ui.formatting import plural
 from pail.ui.messages import WorkFailed
 from pail.ui.nodes import NodeData
+from pail.ui.preview_render import preview_body, summary_line
 from pail.ui.screens.confirm import ConfirmScreen
-from pail.ui.text import literal_block, one_line, tilde
+from pail.ui.settings import load_settings
+from pail.ui.text import one_line, tilde
 from pail.ui.workers import start_io
 
 
@@ -189,8 +193,18 @@ class VersionsScreen(Screen[bool]):
         self._ticket += 1
         ticket = self._ticket
 
+        settings = getattr(self.app, "settings", None) or load_settings()
+
         def work() -> VersionPreviewLoaded:
-            preview = load_preview(driver, bucket, v.key, v.size, version_id=v.version_id)
+            # The same format-aware, byte-bounded preview as the detail pane, of this version.
+            info = driver.head(bucket, v.key, version_id=v.version_id)
+            preview = build_preview(
+                driver,
+                info,
+                limit=settings.preview_limit,
+                image_limit=settings.image_limit,
+                window=settings.window,
+            )
             return VersionPreviewLoaded(ticket, preview)
 
         self.query_one("#ver-preview", Static).update(Text("Reading…"))
@@ -198,9 +212,12 @@ class VersionsScreen(Screen[bool]):
 
     def on_version_preview_loaded(self, message: VersionPreviewLoaded) -> None:
         message.stop()
+        if message.ticket != self._ticket:
+            return  # the cursor has moved on to another version
         p = message.preview
-        head = Text(f"Version preview ({p.kind}, {p.bytes_read:,} bytes read)\n", style="bold")
-        self.query_one("#ver-preview", Static).update(head + literal_block(p.text))
+        head = Text(f"Version preview ({p.kind}, {summary_line(p)})", style="bold")
+        body = preview_body(p, self.data.key, lambda _name: Style(bold=True))
+        self.query_one("#ver-preview", Static).update(Group(head, body))
 
     def action_download(self) -> None:
         """Download the version under the cursor into the download folder."""
