@@ -2,7 +2,7 @@
 
 Key names, metadata and file contents are never Rich markup and never reach the terminal
 as control sequences: control characters become visible symbols (ESC shows as ``␛``,
-via :func:`pail.services.preview.sanitize_text`), and bidirectional overrides (which can
+via :func:`pail.services.previews.textutil.sanitize_text`), and bidirectional overrides (which can
 make a key look like another, CVE-2021-42574 "Trojan Source") show as ``<U+202E>``.
 """
 
@@ -14,7 +14,7 @@ import re
 from rich.style import Style
 from rich.text import Text
 
-from pail.services.preview import sanitize_text
+from pail.services.previews.textutil import sanitize_text
 
 # Bidi embeddings/overrides/isolates and a few invisible format characters.
 _BIDI_RE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
