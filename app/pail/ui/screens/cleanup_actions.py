@@ -21,8 +21,8 @@ from typing import Any
 
 from textual.binding import Binding
 
-from pail.ui.cleanup_messages import DeleteRequest
 from pail.ui.cleanup_ops import DeleteTarget, SelectionError
+from pail.ui.messages import DeleteRequest
 from pail.ui.nodes import NodeData
 from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen

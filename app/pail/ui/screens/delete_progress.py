@@ -25,9 +25,8 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from pail.services.deleter import Deleter, DeleteReport
 from pail.services.versions import delete_noncurrent, plan_noncurrent
-from pail.ui.cleanup_messages import DeleteRequest, PurgeFinished
 from pail.ui.cleanup_ops import size_text
-from pail.ui.messages import WorkFailed
+from pail.ui.messages import DeleteRequest, PurgeFinished, WorkFailed
 from pail.ui.text import one_line
 from pail.ui.workers import start_io
 

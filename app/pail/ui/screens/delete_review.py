@@ -9,7 +9,7 @@ screen says so when there are more). The dry-run switch (``t``) makes the delete
 what would go and delete nothing.
 
 ``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`), then the
-screen dismisses with a :class:`~pail.ui.cleanup_messages.DeleteRequest`; a dry run needs
+screen dismisses with a :class:`~pail.ui.messages.DeleteRequest`; a dry run needs
 no confirmation. Nothing here deletes.
 """
 
@@ -27,9 +27,8 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
 from pail.drivers.errors import StorageError
 from pail.services.delete_plan import DeletePlan, build_plan
 from pail.services.stale_filters import StaleFilters
-from pail.ui.cleanup_messages import DeleteRequest, PlanReady
 from pail.ui.cleanup_ops import Clock, DeleteTarget, short_age, size_text, when_text
-from pail.ui.messages import WorkFailed
+from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen, DeleteDecision
 from pail.ui.text import one_line
 from pail.ui.workers import start_io

@@ -22,8 +22,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from pail.services import lifecycle as lc
 from pail.services.stale_filters import FilterError
-from pail.ui.cleanup_messages import LifecycleApplied, LifecycleLoaded
-from pail.ui.messages import WorkFailed
+from pail.ui.messages import LifecycleApplied, LifecycleLoaded, WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.stale_filter import parse_fields

@@ -33,16 +33,16 @@ from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc
 from pail.services.download import Downloader, plan_keys
 from pail.services.previews import build_preview
-from pail.ui.cleanup_messages import (
+from pail.ui.cleanup_ops import Clock, size_text, when_text
+from pail.ui.formatting import plural
+from pail.ui.messages import (
     RestoreFinished,
     RestorePlanned,
     VersionPreviewLoaded,
     VersionSaved,
     VersionsListed,
+    WorkFailed,
 )
-from pail.ui.cleanup_ops import Clock, size_text, when_text
-from pail.ui.formatting import plural
-from pail.ui.messages import WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.preview_render import preview_body, summary_line
 from pail.ui.screens.confirm import ConfirmScreen
