@@ -269,6 +269,21 @@ class Throttled(Transient):
     kind = "throttled"
 
 
+class StreamInterrupted(Transient):
+    """A response body stopped before its end: the connection was reset or closed early,
+    or no byte arrived within the read (stall) timeout. The request itself had succeeded,
+    so request-level retries never saw it; the transfer engine resumes the range from the
+    last byte it received (code ``StreamInterrupted``, ``ReadTimeout`` for a stall)."""
+
+    kind = "interrupted"
+
+    @property
+    def hint(self) -> str:
+        return (
+            "The connection broke while the object's bytes were arriving. Run it again to resume."
+        )
+
+
 class EndpointUnreachable(StorageError, ConnectionError):
     """No HTTP response: connection refused, DNS failure, TLS failure, timeout."""
 
