@@ -9,7 +9,7 @@ import pytest
 
 from conftest import gcs_client, s3_client, seed_keys
 from pail.drivers.base import DeletedKey
-from pail.drivers.errors import InvalidCredentials, NotFound
+from pail.drivers.errors import InvalidCredentials, NotFound, StorageError
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
@@ -43,12 +43,41 @@ def test_s3_deletes_keys_and_counts_missing_ones_as_deleted(s3):
     assert _keys(driver, bucket) == ["b/1"]
 
 
-def test_s3_verbose_mode_uses_the_deleted_list(s3):
+def test_s3_sends_quiet_false_and_counts_the_deleted_list(s3):
     driver, bucket = s3
     seed_keys(bucket, ["a/1"])
-    result = driver.delete_objects(bucket, ["a/1"], quiet=False)
-    assert result.deleted == [DeletedKey("a/1")]
+    sent = []
+    driver.client.meta.events.register(
+        "before-parameter-build.s3.DeleteObjects",
+        lambda params, **_: sent.append(params["Delete"].get("Quiet")),
+    )
+    result = driver.delete_objects(bucket, ["a/1"])
+    assert sent == [False]
+    assert result.deleted == [DeletedKey("a/1")] and result.errors == []
     assert _keys(driver, bucket) == []
+
+
+def test_s3_versioned_bucket_plain_and_versioned_deletes_are_confirmed(s3):
+    driver, bucket = s3
+    client = driver.client
+    seed_keys(bucket, [])
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = client.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
+    client.put_object(Bucket=bucket, Key="k", Body=b"2")
+    # A plain-key delete adds a delete marker: the reply's Deleted entry has the key,
+    # DeleteMarker and DeleteMarkerVersionId, no VersionId.
+    result = driver.delete_objects(bucket, ["k"])
+    assert result.deleted == [DeletedKey("k")] and result.errors == []
+    marker = [
+        m["VersionId"] for m in client.list_object_versions(Bucket=bucket).get("DeleteMarkers", [])
+    ]
+    assert len(marker) == 1
+    result = driver.delete_objects(bucket, [("k", v1), ("k", marker[0])])
+    assert sorted(result.deleted) == sorted([DeletedKey("k", v1), DeletedKey("k", marker[0])])
+    assert result.errors == []
+    versions = client.list_object_versions(Bucket=bucket)
+    left = [v["VersionId"] for v in versions.get("Versions", [])]
+    assert v1 not in left and not versions.get("DeleteMarkers")
 
 
 def test_more_than_1000_keys_is_refused_before_any_request(s3):
@@ -83,13 +112,12 @@ def test_reader_gets_per_key_access_denied_and_nothing_counts_as_deleted(moto_ia
             aws_secret_access_key=reader.secret_access_key,
         )
     )
-    for quiet in (True, False):
-        result = driver.delete_objects(store.bucket, ["data/a.txt", "data/b.json"], quiet=quiet)
-        assert result.deleted == []
-        assert {(e.key, e.code) for e in result.errors} == {
-            ("data/a.txt", "AccessDenied"),
-            ("data/b.json", "AccessDenied"),
-        }
+    result = driver.delete_objects(store.bucket, ["data/a.txt", "data/b.json"])
+    assert result.deleted == []
+    assert {(e.key, e.code) for e in result.errors} == {
+        ("data/a.txt", "AccessDenied"),
+        ("data/b.json", "AccessDenied"),
+    }
     assert {"data/a.txt", "data/b.json"} <= set(_keys(driver, store.bucket))
 
 
@@ -158,3 +186,111 @@ def test_local_reports_folders_and_versions_as_errors(tmp_path):
 def test_local_missing_bucket_raises(tmp_path):
     with pytest.raises(NotFound):
         LocalDriver(str(tmp_path)).delete_objects("nope", ["x"])
+
+
+# -- only what the store confirmed counts -------------------------------------------------
+
+
+def _batch_reply(statuses: list[int]) -> bytes:
+    """A GCS batch reply (multipart/mixed) with one sub-response per status."""
+    parts = []
+    for i, status in enumerate(statuses, start=1):
+        parts.append(
+            "--batch_pail\r\nContent-Type: application/http\r\n"
+            f"Content-ID: <response-x+{i}>\r\n\r\n"
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\r\n{{}}\r\n"
+        )
+    return ("".join(parts) + "--batch_pail--\r\n").encode()
+
+
+@pytest.mark.parametrize("statuses", [[204], [204, 204, 204, 204]])
+def test_gcs_batch_reply_that_does_not_match_its_calls_confirms_nothing(statuses):
+    from canned_http import Reply, canned_server
+
+    reply = Reply(200, _batch_reply(statuses), content_type="multipart/mixed; boundary=batch_pail")
+    with canned_server([reply]) as server:
+        driver = GcsDriver(client=gcs_client(server.url))
+        result = driver.delete_objects("bkt", ["a", "b", "c"])
+    assert result.deleted == []
+    assert [(e.key, e.code) for e in result.errors] == [
+        ("a", "NotConfirmed"),
+        ("b", "NotConfirmed"),
+        ("c", "NotConfirmed"),
+    ]
+    assert all("did not name this key" in e.message for e in result.errors)
+
+
+def test_gcs_batch_reply_per_call_statuses():
+    from canned_http import Reply, canned_server
+
+    reply = Reply(
+        200, _batch_reply([204, 404, 403]), content_type="multipart/mixed; boundary=batch_pail"
+    )
+    with canned_server([reply]) as server:
+        driver = GcsDriver(client=gcs_client(server.url))
+        result = driver.delete_objects("bkt", ["a", "b", "c"])
+    assert result.deleted == [DeletedKey("a"), DeletedKey("b")]
+    assert [(e.key, e.code) for e in result.errors] == [("c", "403")]
+
+
+@pytest.mark.parametrize(
+    ("body", "deleted"),
+    [
+        (b"", []),  # an empty 200: nothing confirmed
+        (b"<html><body>Welcome</body></html>", []),  # a web page that parses as XML
+        (
+            b'<?xml version="1.0"?><DeleteResult><Deleted><Key>a</Key></Deleted></DeleteResult>',
+            ["a"],
+        ),
+    ],
+)
+def test_s3_reply_names_what_counts_the_rest_is_not_confirmed(body, deleted):
+    from canned_http import Reply, canned_server
+
+    with canned_server([Reply(200, body)]) as server:
+        driver = S3Driver(client=s3_client(server.url))
+        result = driver.delete_objects("bkt", ["a", "b", ("c", "v1")])
+    assert [d.key for d in result.deleted] == deleted
+    assert {(e.key, e.version_id, e.code) for e in result.errors} == {
+        (k, v, "NotConfirmed")
+        for k, v in [("a", None), ("b", None), ("c", "v1")]
+        if k not in deleted
+    }
+
+
+def test_s3_reply_that_is_not_xml_fails_the_request():
+    # botocore turns a 200 whose body does not parse into a 500 (retried): the request
+    # fails as a whole, so the deleter reports every key of the batch as failed.
+    from canned_http import Reply, canned_server
+
+    with canned_server([Reply(200, b"<html><body>not closed")]) as server:
+        driver = S3Driver(client=s3_client(server.url))
+        with pytest.raises(StorageError) as info:
+            driver.delete_objects("bkt", ["a", "b"])
+    assert info.value.operation == "DeleteObjects"
+
+
+def test_s3_versioned_keys_need_their_version_named():
+    from canned_http import Reply, canned_server
+
+    body = (
+        b'<?xml version="1.0"?><DeleteResult>'
+        b"<Deleted><Key>k</Key><VersionId>v1</VersionId></Deleted>"
+        b"<Deleted><Key>m</Key><DeleteMarker>true</DeleteMarker>"
+        b"<DeleteMarkerVersionId>dm1</DeleteMarkerVersionId></Deleted>"
+        b"<Deleted><Key>n</Key></Deleted>"
+        b"<Error><Key>e</Key><Code>AccessDenied</Code><Message>no</Message></Error>"
+        b"</DeleteResult>"
+    )
+    with canned_server([Reply(200, body)]) as server:
+        driver = S3Driver(client=s3_client(server.url))
+        result = driver.delete_objects(
+            "bkt", [("k", "v1"), ("k", "v2"), ("m", "dm1"), ("n", "v9"), ("e", "v1"), "e"]
+        )
+    assert sorted(result.deleted) == [DeletedKey("k", "v1"), DeletedKey("m", "dm1")]
+    assert sorted((e.key, e.version_id or "", e.code) for e in result.errors) == [
+        ("e", "", "AccessDenied"),
+        ("e", "v1", "AccessDenied"),
+        ("k", "v2", "NotConfirmed"),
+        ("n", "v9", "NotConfirmed"),  # a Deleted entry without the version id we sent
+    ]

@@ -260,17 +260,18 @@ class StorageDriver(Protocol):
         """
         ...
 
-    def delete_objects(
-        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
-    ) -> DeleteResult:
+    def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to :data:`MAX_DELETE_KEYS` keys in one call (S3 DeleteObjects; GCS
         batched ``storage.objects.delete``; ``os.remove`` for folders).
 
-        ``keys`` holds keys or ``(key, version_id)`` pairs. Per-key failures (S3 answers
-        DeleteObjects with HTTP 200 and an ``Error`` element per key it refused) are
-        returned in :attr:`DeleteResult.errors`, never in ``deleted``. A key that does not
-        exist counts as deleted, as in S3 (deleting is idempotent). ``quiet`` asks the
-        server to report errors only (S3 ``Quiet`` mode).
+        ``keys`` holds keys or ``(key, version_id)`` pairs. Every key is in exactly one list
+        of the result: in :attr:`DeleteResult.deleted` only when the store confirmed it
+        (named in S3's ``Deleted`` list, sent with ``Quiet=false``; a 2xx or 404 GCS
+        sub-response; ``os.remove`` succeeded), else in :attr:`DeleteResult.errors` with
+        the store's code (S3 answers DeleteObjects with HTTP 200 and an ``Error`` element
+        per key it refused) or ``NotConfirmed`` when the reply did not name the key (an
+        empty or unparsable reply: every key). A key that does not exist counts as
+        deleted, as in S3 (deleting is idempotent).
 
         Raises:
             ValueError: more than :data:`MAX_DELETE_KEYS` keys.

@@ -548,13 +548,12 @@ class GcsDriver:
             lambda: _gcs_versions.put_lifecycle(self._client(), bucket, rules, self._timeout),
         )
 
-    def delete_objects(
-        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
-    ) -> DeleteResult:
+    def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 keys (or ``(key, generation)`` pairs) with batched
         ``storage.objects.delete`` calls, 100 per batch request. A 404 (already gone)
         counts as deleted, as on S3; other per-object errors (``forbidden``...) are in
-        ``errors`` (:mod:`pail.drivers._delete`). ``quiet`` changes nothing here.
+        ``errors``, and so are, as ``NotConfirmed``, the keys of a batch reply whose
+        sub-responses do not match its calls (:mod:`pail.drivers._delete`).
 
         Raises:
             ValueError: more than 1,000 keys.

@@ -436,9 +436,7 @@ class LocalDriver:
 
         raise not_supported(self.provider, "PutBucketLifecycleConfiguration", bucket)
 
-    def delete_objects(
-        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
-    ) -> DeleteResult:
+    def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 files (``os.remove``) and prune folders left empty, never
         the bucket folder itself. A missing file counts as deleted (as on S3); a key
         naming a folder, a version id or an OS refusal is a per-key error

@@ -582,12 +582,11 @@ class S3Driver:
         with self._call(operation, bucket):
             _s3_versions.put_lifecycle(self._client(), bucket, rules)
 
-    def delete_objects(
-        self, bucket: str, keys: Sequence[DeleteTarget], *, quiet: bool = True
-    ) -> DeleteResult:
+    def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 keys (or ``(key, version_id)`` pairs) with one DeleteObjects
-        request (``Quiet`` by default). Keys S3 refuses inside its HTTP 200 answer
-        (``AccessDenied``...) are in ``errors``, never in ``deleted``
+        request (``Quiet=false``). Only keys named in the reply's ``Deleted`` list are in
+        ``deleted``; keys S3 refuses inside its HTTP 200 answer (``AccessDenied``...) are
+        in ``errors`` with their code, keys the reply does not name with ``NotConfirmed``
         (:mod:`pail.drivers._delete`).
 
         Raises:
@@ -598,4 +597,4 @@ class S3Driver:
 
         pairs = _delete.targets(keys)
         with self._call("DeleteObjects", bucket):
-            return _delete.s3_delete(self._client(), bucket, pairs, quiet)
+            return _delete.s3_delete(self._client(), bucket, pairs)

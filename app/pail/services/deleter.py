@@ -4,16 +4,22 @@ Usage (nothing here touches the UI)::
 
     plan = build_plan(driver, "bucket", base="runs/", prefixes=["runs/"], filters=f)
     deleter = Deleter(driver, plan, jobs=8)      # dry_run=True: report, delete nothing
-    deleter.start()             # returns at once; batches run on a thread pool
+    deleter.start()             # returns at once; batches run on daemon threads
     deleter.progress()          # DeleteProgress snapshot, any thread, any time
-    deleter.cancel()            # no new batch starts; batches in flight finish
-    report = deleter.wait()     # DeleteReport
+    deleter.cancel()            # no new batch starts; batches in flight are not waited for
+    report = deleter.wait()     # DeleteReport (wait(timeout) returns None if not finished)
 
 Keys go in batches of up to 1,000 (S3 DeleteObjects' limit per request; the GCS driver
 splits each batch into batch requests of 100), several batches in flight. A key is counted
-deleted only when the store said so: S3 answers DeleteObjects with HTTP 200 and a per-key
-``Error`` (``AccessDenied``...) for keys it refused; those keys, and every key of a batch
-whose request failed as a whole, are reported as failed with their error code.
+deleted only when the store confirmed it: named in the ``Deleted`` list of S3's reply (sent
+with ``Quiet=false``), a 2xx/404 GCS sub-response, a successful ``os.remove``
+(:mod:`pail.drivers._delete`). Keys the store refused (S3 answers DeleteObjects with HTTP
+200 and a per-key ``Error``: ``AccessDenied``...), keys its reply did not name
+(``NotConfirmed``), and every key of a batch whose request failed as a whole are reported
+as failed with their code. Keys of a batch still waiting for its answer are *in flight*:
+neither deleted nor failed, their fate unknown (a cancelled or interrupted delete reports
+them as such). The worker threads are daemons, so an interrupted ``pail rm`` exits without
+waiting for a hung request (:mod:`pail.services.daemon_pool`).
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pail.drivers._delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.base import MAX_DELETE_KEYS, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.delete_plan import DeletePlan, PlannedKey
@@ -35,7 +41,8 @@ DEFAULT_JOBS = 8
 @dataclass(frozen=True)
 class FailedKey:
     """A key not deleted: ``code`` is the store's (``AccessDenied``, ``forbidden``,
-    ``EACCES``) or the failed request's; ``message`` is plain text."""
+    ``EACCES``), ``NotConfirmed`` when the store's reply did not name the key, or the
+    failed request's; ``message`` is plain text."""
 
     key: str
     version_id: str | None
@@ -48,7 +55,8 @@ class DeleteProgress:
     """A snapshot of a running delete.
 
     Attributes:
-        total: keys in the plan. deleted / failed: keys confirmed / refused so far.
+        total: keys in the plan. deleted / failed: keys confirmed / not deleted so far.
+        in_flight: keys of batches sent and not answered yet.
         batches_total / batches_done: batches planned / finished (failed ones included).
         rate: keys finished (deleted + failed) per second since the start.
         elapsed: seconds since the start. finished: no batch is running or will run.
@@ -58,6 +66,7 @@ class DeleteProgress:
     total: int
     deleted: int
     failed: int
+    in_flight: int
     batches_total: int
     batches_done: int
     rate: float
@@ -70,12 +79,15 @@ class DeleteProgress:
 @dataclass
 class DeleteReport:
     """The outcome. ``deleted`` counts keys the store confirmed (or, in a dry run, keys
-    that would be deleted); ``failed`` lists every refused key with its code;
-    ``not_attempted`` counts keys left when a cancel stopped the delete."""
+    that would be deleted) and ``deleted_bytes`` their size; ``failed`` lists every key not
+    deleted with its code; ``in_flight`` counts keys whose request was sent but not
+    answered when the report was taken (unknown: they may or may not be gone);
+    ``not_attempted`` counts keys never sent because a cancel stopped the delete."""
 
     deleted: int = 0
     deleted_bytes: int = 0
     failed: list[FailedKey] = field(default_factory=list)
+    in_flight: int = 0
     not_attempted: int = 0
     dry_run: bool = False
     cancelled: bool = False
@@ -83,7 +95,7 @@ class DeleteReport:
     @property
     def ok(self) -> bool:
         """Every planned key was deleted (or would be, in a dry run)."""
-        return not self.failed and not self.not_attempted
+        return not self.failed and not self.not_attempted and not self.in_flight
 
     def failure_codes(self) -> dict[str, int]:
         """How many keys failed with each code."""
@@ -99,7 +111,7 @@ class Deleter:
     Args:
         driver: the store's driver (thread-safe).
         plan: what to delete; nothing outside ``plan.items`` is ever deleted.
-        jobs: batches in flight at once.
+        jobs: batches in flight at once (one daemon thread each).
         batch_size: keys per ``delete_objects`` call (1..1000).
         dry_run: walk the plan and report without calling the store.
         on_batch: called from a worker thread after each batch with the batch's
@@ -129,7 +141,9 @@ class Deleter:
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._finished = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        self._running = 0  # worker threads not yet ended
+        self._next = 0  # index of the next batch to send
         self._started = time.monotonic()
         self._ended: float | None = None
         self._deleted = 0
@@ -137,17 +151,30 @@ class Deleter:
         self._failed: list[FailedKey] = []
         self._batches_done = 0
         self._attempted = 0
+        self._in_flight = 0
 
     # -- control ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start deleting in background threads; returns at once. Idempotent."""
+        """Start deleting on daemon threads; returns at once. Idempotent."""
         with self._lock:
-            if self._thread is not None:
+            if self._threads or self._finished.is_set():
                 return
             self._started = time.monotonic()
-            self._thread = threading.Thread(target=self._run, name="pail-delete", daemon=True)
-            self._thread.start()
+            count = min(self.jobs, len(self._batches))
+            if count == 0:
+                self._ended = self._started
+                self._finished.set()
+                return
+            self._running = count
+            # Daemon threads: a request hung on a dead connection never keeps the process
+            # alive after an interrupt (ThreadPoolExecutor joins its workers at exit).
+            self._threads = [
+                threading.Thread(target=self._work, name=f"pail-rm-{i}", daemon=True)
+                for i in range(count)
+            ]
+        for thread in self._threads:
+            thread.start()
 
     def run(self) -> DeleteReport:
         """Delete in the calling thread's time and return the report."""
@@ -161,7 +188,8 @@ class Deleter:
         return self.report()
 
     def cancel(self) -> None:
-        """Start no further batch; batches already sent finish and are reported."""
+        """Start no further batch. Batches already sent are reported when they answer;
+        :meth:`report` meanwhile counts their keys as in flight."""
         self._cancel.set()
 
     @property
@@ -173,12 +201,14 @@ class Deleter:
         """A :class:`DeleteProgress` snapshot (thread-safe)."""
         with self._lock:
             deleted, failed, done = self._deleted, len(self._failed), self._batches_done
+            in_flight = self._in_flight
             end = self._ended
         elapsed = (end or time.monotonic()) - self._started
         return DeleteProgress(
             total=self.plan.count,
             deleted=deleted,
             failed=failed,
+            in_flight=in_flight,
             batches_total=len(self._batches),
             batches_done=done,
             rate=(deleted + failed) / elapsed if elapsed > 0 else 0.0,
@@ -189,12 +219,14 @@ class Deleter:
         )
 
     def report(self) -> DeleteReport:
-        """What happened so far (complete once :attr:`finished`)."""
+        """What happened so far (complete once :attr:`finished`; before that, keys of
+        unanswered batches are ``in_flight``)."""
         with self._lock:
             return DeleteReport(
                 deleted=self._deleted,
                 deleted_bytes=self._deleted_bytes,
                 failed=list(self._failed),
+                in_flight=self._in_flight,
                 not_attempted=self.plan.count - self._attempted,
                 dry_run=self.dry_run,
                 cancelled=self._cancel.is_set(),
@@ -202,25 +234,26 @@ class Deleter:
 
     # -- work ---------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _work(self) -> None:
         try:
-            # A semaphore keeps at most ``jobs`` batches submitted, so a cancel leaves
-            # only the batches in flight to finish rather than a long queue.
-            slots = threading.Semaphore(self.jobs)
-            with ThreadPoolExecutor(self.jobs, thread_name_prefix="pail-rm") as pool:
-                for batch in self._batches:
-                    slots.acquire()
-                    if self._cancel.is_set():
-                        slots.release()
-                        break
-                    with self._lock:
-                        self._attempted += len(batch)
-                    future = pool.submit(self._run_batch, batch)
-                    future.add_done_callback(lambda _f: slots.release())
+            while True:
+                with self._lock:
+                    # Checked before every batch: after a cancel no new batch is sent.
+                    if self._cancel.is_set() or self._next >= len(self._batches):
+                        return
+                    batch = self._batches[self._next]
+                    self._next += 1
+                    self._attempted += len(batch)
+                    self._in_flight += len(batch)
+                self._run_batch(batch)
         finally:
             with self._lock:
-                self._ended = time.monotonic()
-            self._finished.set()
+                self._running -= 1
+                last = self._running == 0
+                if last:
+                    self._ended = time.monotonic()
+            if last:
+                self._finished.set()
 
     def _run_batch(self, batch: list[PlannedKey]) -> None:
         if self.dry_run:
@@ -231,6 +264,7 @@ class Deleter:
             self._deleted += len(deleted)
             self._deleted_bytes += sum(item.size for item in deleted)
             self._failed.extend(failed)
+            self._in_flight -= len(batch)
             self._batches_done += 1
         if self._on_batch is not None:
             self._on_batch(deleted, failed)
@@ -245,14 +279,23 @@ class Deleter:
             return [], [FailedKey(i.key, i.version_id, code, message) for i in batch]
         except Exception as exc:  # never let one batch take the delete down
             return [], [FailedKey(i.key, i.version_id, type(exc).__name__, str(exc)) for i in batch]
-        by_ident = {(item.key, item.version_id): item for item in batch}
-        failed = [FailedKey(e.key, e.version_id, e.code, e.message) for e in result.errors]
+        # Only keys the result names as deleted count; a key it names in neither list
+        # (a driver that broke its contract) is a failure, never assumed gone.
+        sent = {(item.key, item.version_id) for item in batch}
+        failed = [
+            FailedKey(e.key, e.version_id, e.code, e.message)
+            for e in result.errors
+            if (e.key, e.version_id) in sent
+        ]
         refused = {(f.key, f.version_id) for f in failed}
         confirmed = {(d.key, d.version_id) for d in result.deleted} - refused
-        deleted = [item for ident, item in by_ident.items() if ident in confirmed]
-        for ident, item in by_ident.items():  # neither confirmed nor refused: not deleted
-            if ident not in confirmed and ident not in refused:
+        deleted = []
+        for item in batch:
+            ident = (item.key, item.version_id)
+            if ident in confirmed:
+                deleted.append(item)
+            elif ident not in refused:
                 failed.append(
-                    FailedKey(item.key, item.version_id, "NotReported", "no answer for this key")
+                    FailedKey(item.key, item.version_id, NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE)
                 )
         return deleted, failed

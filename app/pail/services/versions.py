@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
+from pail.drivers._delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS
 from pail.drivers.errors import StorageError
 from pail.drivers.versions import VersionedStorage, VersionEntry
@@ -343,7 +344,9 @@ def delete_versions(
 ) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
     """Delete ``(key, version_id)`` pairs for good: ``(deleted, failures)``. Uses the
     driver's batched ``delete_objects`` when it has one, else ``delete_version`` per pair.
-    Pairs skipped because of ``cancel`` are in neither list."""
+    A pair is deleted only when the store confirmed it; one its reply did not name is a
+    failure with code ``NotConfirmed``. Pairs skipped because of ``cancel`` are in neither
+    list."""
     batches = [pairs[i : i + MAX_DELETE_KEYS] for i in range(0, len(pairs), MAX_DELETE_KEYS)]
     deleted: list[tuple[str, str]] = []
     failures: list[VersionFailure] = []
@@ -383,7 +386,18 @@ def _delete_batch(
             refused.setdefault(
                 (key, version_id), VersionFailure(key, version_id, error.code, error.message)
             )
-    return [p for p in batch if p not in refused], list(refused.values())
+    # Only what the store confirmed counts (pail.drivers._delete): a pair the result does
+    # not name as deleted is a failure, never assumed gone.
+    confirmed = {(d.key, d.version_id) for d in result.deleted}
+    deleted = []
+    for pair in batch:
+        if pair in refused:
+            continue
+        if pair in confirmed:
+            deleted.append(pair)
+        else:
+            refused[pair] = VersionFailure(pair[0], pair[1], NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE)
+    return deleted, list(refused.values())
 
 
 def _delete_one_by_one(

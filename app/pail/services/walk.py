@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from pail.drivers.base import Entry, StorageDriver, iter_pages
+from pail.services.daemon_pool import DaemonPool
 
 #: Child prefixes listed at once.
 DEFAULT_WORKERS = 16
@@ -42,10 +42,13 @@ def walk_objects(
         WalkCancelled: ``cancel`` was set.
     """
     lock = threading.Lock()
+    stop = threading.Event()  # set when the walk fails or is interrupted: children stop
 
     def check() -> None:
         if cancel is not None and cancel.is_set():
             raise WalkCancelled("listing cancelled")
+        if stop.is_set():
+            raise WalkCancelled("listing stopped")
 
     def report(entries: list[Entry]) -> None:
         if on_page is not None:
@@ -62,7 +65,9 @@ def walk_objects(
         return found
 
     direct: list[Entry] = []
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="pail-walk") as pool:
+    # Daemon threads: an interrupt (Ctrl-C) or a failure returns at once, without waiting
+    # for listings still in flight (pail.services.daemon_pool).
+    with DaemonPool(workers, name="pail-walk") as pool:
         futures = []
         try:
             for page in iter_pages(driver, bucket, prefix, delimiter="/"):
@@ -79,6 +84,7 @@ def walk_objects(
                 report(objects)
             results = [future.result() for future in futures]
         except BaseException:
+            stop.set()
             for future in futures:
                 future.cancel()
             raise
