@@ -284,3 +284,45 @@ def gcs_client(endpoint: str):
         credentials=AnonymousCredentials(),
         client_options={"api_endpoint": endpoint},
     )
+
+
+@pytest.fixture(scope="session")
+def make_fault_proxy() -> Iterator:
+    """Factory ``make(upstream_url) -> FaultProxy``: a started fault proxy in front of any
+    server (``moto_iam_server.endpoint``, ``gcs_emulator`` ...); all stopped at session end.
+    See tests/fault_proxy.py for :class:`Rule` and the actions."""
+    from fault_proxy import FaultProxy
+
+    proxies: list[FaultProxy] = []
+
+    def make(upstream_url: str) -> FaultProxy:
+        proxy = FaultProxy(upstream_url).start()
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_proxy(moto_server: str) -> Iterator:
+    """The session's fault-injecting proxy in front of ``moto_server`` (tests/fault_proxy.py).
+
+    Prefer ``faults``, which clears rules and the request log around each test."""
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(moto_server).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def faults(fault_proxy):
+    """``fault_proxy`` with no rules and an empty request log, reset again after the test.
+
+    ``faults.url`` is the endpoint to give S3 clients; ``faults.add(Rule(...))`` adds a fault.
+    """
+    fault_proxy.reset()
+    yield fault_proxy
+    fault_proxy.reset()
