@@ -5,6 +5,8 @@
 * ``moto_iam_server``: a second moto server in its own process with IAM enforcement on, so
   its auth switch cannot affect the first; users/policies are created before auth goes on.
 * ``gcs_emulator``: gcp-storage-emulator on loopback (STORAGE_EMULATOR_HOST).
+* ``fault_proxy`` / ``faults`` / ``make_fault_proxy``: the fault-injecting proxy of
+  tests/fault_proxy.py in front of ``moto_server`` (or any server).
 * ``isolated_config`` (autouse): every test gets its own ``PAIL_CONFIG`` file and an
   in-memory keyring, so no test reads or writes the user's config or keyring.
 """

@@ -137,15 +137,17 @@ class Rule:
     * ``"stall"``: forward; send headers and the first ``after`` body bytes, then nothing more
       (connection kept open, as ``hang``).
     * ``"delete-omit"``, ``"delete-errors"``, ``"delete-empty"``: for S3 DeleteObjects
-      (``POST /bucket?delete``). The targeted keys are the request's keys that are in ``keys``
-      (all of them when ``keys`` is None). Unless ``really_delete`` is set, the targeted keys
-      are taken out of the request before it is forwarded, so they really stay in the bucket
-      (as with a store that did not delete them); then the reply is rewritten: ``omit`` drops
-      their ``<Deleted>`` entries (the reply says nothing about them), ``errors`` reports each
-      as ``<Error><Key>k</Key><Code>AccessDenied</Code><Message>Access Denied</Message>
-      </Error>``, ``empty`` answers 200 with an empty body (nothing is forwarded unless
-      ``really_delete``). Content-Length is fixed after rewriting; checksum headers of a
-      rewritten request (Content-MD5, x-amz-checksum-*) are recomputed.
+      (``POST /bucket?delete``; such a rule matches nothing else). The targeted keys are the
+      request's keys that are in ``keys`` (all of them when ``keys`` is None). Unless
+      ``really_delete`` is set, the targeted keys are taken out of the request before it is
+      forwarded, so they really stay in the bucket (as with a store that did not delete
+      them); then the reply is rewritten: ``omit`` drops their ``<Deleted>`` entries (the
+      reply says nothing about them), ``errors`` reports each as ``<Error><Key>k</Key>
+      <Code>AccessDenied</Code><Message>Access Denied</Message></Error>``, ``empty`` answers
+      200 with an empty body (nothing is forwarded unless ``really_delete``). Content-Length
+      is fixed after rewriting; checksum headers of a rewritten request (Content-MD5,
+      x-amz-checksum-*) are recomputed. With ``really_delete`` every key is deleted upstream
+      and only the reply lies. Works whether the client sent Quiet or not.
     * ``"html"``: answer 200 ``text/html`` with a small web page (a non-S3 endpoint).
     """
 
@@ -191,6 +193,8 @@ class Rule:
         """Whether a request (decoded path, query dict, case-insensitive headers) matches."""
         if self.method is not None and self.method.upper() != method.upper():
             return False
+        if self.action.startswith("delete-") and (method != "POST" or "delete" not in query):
+            return False  # the DeleteObjects rewrites only ever apply to DeleteObjects
         if self._path_re is not None and not self._path_re.search(path):
             return False
         if self.query is not None:
@@ -427,7 +431,7 @@ class FaultProxy:
             return await self._delete_objects(request, seen, rule)
 
         _continue(request)
-        async with await self._send_upstream(request, _body_stream(request)) as upstream:
+        async with await self._send_upstream(request, seen, _body_stream(request)) as upstream:
             resp = web.StreamResponse(status=upstream.status, reason=upstream.reason)
             _copy_headers(upstream.headers, resp.headers)
             seen.status = upstream.status
@@ -478,6 +482,7 @@ class FaultProxy:
     async def _send_upstream(
         self,
         request: web.BaseRequest,
+        seen: SeenRequest,
         data: Any,
         headers: CIMultiDict[str] | None = None,
     ) -> aiohttp.ClientResponse:
@@ -497,6 +502,7 @@ class FaultProxy:
             )
         except aiohttp.ClientConnectionError as exc:
             # Upstream unreachable: a gateway error, like a real proxy.
+            seen.status = 502
             raise web.HTTPBadGateway(text=f"fault proxy: upstream unreachable: {exc}") from exc
 
     async def _delete_objects(
@@ -526,7 +532,7 @@ class FaultProxy:
                 ).encode()
                 reply_headers["Content-Type"] = "application/xml"
         else:
-            async with await self._send_upstream(request, forward_body, headers) as upstream:
+            async with await self._send_upstream(request, seen, forward_body, headers) as upstream:
                 status, reply = upstream.status, await upstream.read()
                 reply_headers = CIMultiDict[str]()
                 _copy_headers(upstream.headers, reply_headers)
@@ -701,9 +707,10 @@ def _fix_body_headers(headers: CIMultiDict[str], body: bytes) -> None:
         lower = name.lower()
         if not lower.startswith("x-amz-checksum-") or lower == "x-amz-checksum-algorithm":
             continue
-        algorithm = lower.removeprefix("x-amz-checksum-")
-        digest = _checksum(algorithm, body)
-        if digest is not None:
+        digest = _checksum(lower.removeprefix("x-amz-checksum-"), body)
+        if digest is None:
+            del headers[name]  # an algorithm we cannot compute: better absent than wrong
+        else:
             headers[name] = base64.b64encode(digest).decode()
     if re.fullmatch(r"[0-9a-f]{64}", headers.get("x-amz-content-sha256", "")):
         # Only servers that do not check signatures (moto with auth off) accept this.
@@ -717,6 +724,8 @@ def _checksum(algorithm: str, body: bytes) -> bytes | None:
         return hashlib.sha1(body).digest()
     if algorithm == "sha256":
         return hashlib.sha256(body).digest()
+    if algorithm == "sha512":
+        return hashlib.sha512(body).digest()
     if algorithm in ("crc32c", "crc64nvme"):
         from awscrt import checksums
 
