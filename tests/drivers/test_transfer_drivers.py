@@ -1,19 +1,26 @@
-"""``download_to`` and ``presign`` on every backend, against real stores: moto over HTTP,
-the GCS emulator and a temporary folder. Objects are written through the stores' own
-clients (or moto's in-process backend for bulk bytes), never through the driver."""
+"""``stream_range``, ``object_checksums`` and ``presign`` on every backend, against real
+stores: moto over HTTP, the GCS emulator and a temporary folder. Objects are written
+through the stores' own clients (or moto's in-process backend for bulk bytes), never
+through the driver."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
-import threading
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from conftest import gcs_client, s3_client, seed_keys
 from pail.config import ConnectionSpec
-from pail.drivers.errors import InvalidRequest, NotFound, TransferCancelled
+from pail.drivers.errors import (
+    InvalidRequest,
+    NotFound,
+    StorageError,
+    StreamInterrupted,
+    TransferCancelled,
+)
 from pail.drivers.registry import open_driver
 
 MIB = 1024 * 1024
@@ -28,16 +35,6 @@ def _body(size: int, seed: int = 7) -> bytes:
         out += bytes([n % 256]) + block[:4095]
         n += 1
     return bytes(out[:size])
-
-
-@pytest.fixture(autouse=True)
-def small_parts(monkeypatch):
-    """8 MiB parts (pail's own tuning constants), so test objects of tens of MiB take the
-    parallel-parts path without seeding hundreds of MiB."""
-    from pail.drivers import _s3_transfer
-
-    monkeypatch.setattr(_s3_transfer, "MULTIPART_THRESHOLD", 8 * MIB)
-    monkeypatch.setattr(_s3_transfer, "PART_SIZE", 8 * MIB)
 
 
 def _s3(endpoint: str):
@@ -60,83 +57,65 @@ def gcs(gcs_emulator, bucket_name):
     return open_driver(ConnectionSpec(name="g", provider="gcs")), bucket_name, raw
 
 
-def _empty(path: Path) -> str:
-    path.write_bytes(b"")
-    return str(path)
+def _collect(driver, bucket: str, key: str, start: int, end: int, **kwargs) -> bytes:
+    """``stream_range`` into memory, checking the chunks arrive in order."""
+    chunks: list[bytes] = []
+    driver.stream_range(bucket, key, start, end, chunks.append, **kwargs)
+    return b"".join(chunks)
 
 
-@pytest.mark.parametrize("size", [0, 3 * MIB + 17, 20 * MIB + 5])  # stream and multipart
-def test_s3_download_to_writes_the_whole_object(s3, tmp_path, size):
+@pytest.mark.parametrize("size", [1, 3 * MIB + 17, 20 * MIB + 5])
+def test_s3_stream_range_whole_and_middle(s3, size):
     driver, bucket = s3
     data = _body(size)
     seed_keys(bucket, {"k.bin": data})
-    seen: list[int] = []
-    lock = threading.Lock()
-
-    def progress(n: int) -> None:
-        with lock:
-            seen.append(n)
-
-    out = _empty(tmp_path / "out")
-    driver.download_to(bucket, "k.bin", out, size=size, progress=progress)
-    assert Path(out).read_bytes() == data
-    assert sum(seen) == size
+    assert _collect(driver, bucket, "k.bin", 0, size) == data
+    mid = size // 2
+    assert _collect(driver, bucket, "k.bin", mid, size) == data[mid:]
+    assert _collect(driver, bucket, "k.bin", 0, mid + 1) == data[: mid + 1]
 
 
-def test_s3_download_to_without_size_uses_the_transfer_manager(s3, tmp_path):
+def test_s3_stream_range_is_pinned_by_etag(s3):
     driver, bucket = s3
-    data = _body(9 * MIB)
-    seed_keys(bucket, {"k": data})
-    out = _empty(tmp_path / "out")
-    driver.download_to(bucket, "k", out)
-    assert Path(out).read_bytes() == data
+    seed_keys(bucket, {"k": b"version one"})
+    etag = driver.head(bucket, "k").etag
+    assert _collect(driver, bucket, "k", 0, 11, etag=etag) == b"version one"
+    seed_keys(bucket, {"k": b"version two"})
+    with pytest.raises(StorageError) as info:  # If-Match: the object changed
+        _collect(driver, bucket, "k", 0, 11, etag=etag)
+    assert info.value.status == 412
 
 
-def test_s3_resume_fetches_only_the_rest(s3, tmp_path):
+def test_s3_sink_errors_pass_unchanged(s3):
     driver, bucket = s3
-    data = _body(2 * MIB + 3)
-    seed_keys(bucket, {"k": data})
-    out = tmp_path / "out"
-    out.write_bytes(data[:MIB] + b"stale tail that must go")
-    fetched: list[int] = []
-    driver.download_to(bucket, "k", str(out), start=MIB, size=len(data), progress=fetched.append)
-    assert out.read_bytes() == data
-    assert sum(fetched) == len(data) - MIB
+    seed_keys(bucket, {"k": _body(3 * MIB)})
 
+    def sink(chunk: bytes) -> None:
+        raise TransferCancelled("stop", operation="download")
 
-def test_s3_resume_at_the_end_fetches_nothing(s3, tmp_path):
-    driver, bucket = s3
-    seed_keys(bucket, {"k": b"abc"})
-    out = tmp_path / "out"
-    out.write_bytes(b"abc")
-    driver.download_to(bucket, "k", str(out), start=3)  # size unknown: S3 answers 416
-    assert out.read_bytes() == b"abc"
-
-
-@pytest.mark.parametrize("size", [3 * MIB, 24 * MIB])
-def test_s3_cancel_keeps_a_resumable_prefix(s3, tmp_path, size):
-    driver, bucket = s3
-    data = _body(size)
-    seed_keys(bucket, {"k": data})
-    cancel = threading.Event()
-    out = _empty(tmp_path / "out")
     with pytest.raises(TransferCancelled):
-        driver.download_to(
-            bucket, "k", out, size=size, progress=lambda n: cancel.set(), cancel=cancel
-        )
-    kept = Path(out).read_bytes()
-    assert len(kept) < size
-    assert kept == data[: len(kept)]  # no holes: a ranged resume from here is exact
-    driver.download_to(bucket, "k", out, start=len(kept), size=size)
-    assert Path(out).read_bytes() == data
+        driver.stream_range(bucket, "k", 0, 3 * MIB, sink)
+    with pytest.raises(OSError):
+        driver.stream_range(bucket, "k", 0, 10, lambda c: os.write(-1, c))
 
 
-def test_s3_missing_key_is_not_found(s3, tmp_path):
+def test_s3_missing_key_is_not_found(s3):
     driver, bucket = s3
     seed_keys(bucket, {"other": b"x"})
     with pytest.raises(NotFound) as info:
-        driver.download_to(bucket, "nope", _empty(tmp_path / "o"), size=1)
+        _collect(driver, bucket, "nope", 0, 1)
     assert info.value.operation == "GetObject"
+
+
+def test_s3_object_checksums(s3_endpoint, bucket_name):
+    raw = s3_client(s3_endpoint)
+    raw.create_bucket(Bucket=bucket_name)
+    raw.put_object(Bucket=bucket_name, Key="sha", Body=b"hello", ChecksumAlgorithm="SHA256")
+    driver = _s3(s3_endpoint)
+    info = driver.object_checksums(bucket_name, "sha")
+    assert info.size == 5 and info.etag_is_md5 and info.etag == hashlib.md5(b"hello").hexdigest()
+    want = base64.b64encode(hashlib.sha256(b"hello").digest()).decode()
+    assert info.checksums["SHA256"] == want
 
 
 def test_s3_presigned_url_fetches_the_object(s3):
@@ -156,36 +135,24 @@ def test_presign_rejects_expiry_out_of_range(s3, seconds):
     assert info.value.code == "InvalidExpiry"
 
 
-@pytest.mark.parametrize("size", [5, 33 * MIB + 1])  # stream and parallel parts
-def test_gcs_download_to_writes_the_whole_object(gcs, tmp_path, size):
+@pytest.mark.parametrize("size", [5, 3 * MIB + 1])
+def test_gcs_stream_range_and_checksums(gcs, size):
     driver, bucket, raw = gcs
     data = _body(size, seed=3)
     raw.blob("m/x.bin").upload_from_string(data)
-    seen: list[int] = []
-    lock = threading.Lock()
+    assert _collect(driver, bucket, "m/x.bin", 0, size) == data
+    assert _collect(driver, bucket, "m/x.bin", 2, size) == data[2:]
+    info = driver.object_checksums(bucket, "m/x.bin")
+    assert info.size == size and info.version_id
+    assert info.checksums["MD5"] == base64.b64encode(hashlib.md5(data).digest()).decode()
 
-    def progress(n: int) -> None:
-        with lock:
-            seen.append(n)
+    def sink(chunk: bytes) -> None:
+        raise TransferCancelled("stop", operation="download")
 
-    out = _empty(tmp_path / "out")
-    driver.download_to(bucket, "m/x.bin", out, size=size, progress=progress)
-    assert Path(out).read_bytes() == data
-    assert sum(seen) == size
-
-
-def test_gcs_resume_and_cancel(gcs, tmp_path):
-    driver, bucket, raw = gcs
-    data = _body(3 * MIB, seed=5)
-    raw.blob("k").upload_from_string(data)
-    out = tmp_path / "out"
-    out.write_bytes(data[:1000])
-    driver.download_to(bucket, "k", str(out), start=1000, size=len(data))
-    assert out.read_bytes() == data
-    cancel = threading.Event()
-    cancel.set()
     with pytest.raises(TransferCancelled):
-        driver.download_to(bucket, "k", _empty(tmp_path / "c"), size=len(data), cancel=cancel)
+        driver.stream_range(bucket, "m/x.bin", 0, size, sink)
+    with pytest.raises(NotFound):
+        _collect(driver, bucket, "m/missing", 0, 1)
 
 
 def test_gcs_signed_url_needs_a_service_account(gcs):
@@ -228,27 +195,23 @@ def test_gcs_signed_url_with_a_service_account_key(gcs_emulator, bucket_name):
     assert "runs/model.pt" in url
 
 
-def test_local_download_to_presign_and_errors(tmp_path):
+def test_local_stream_range_checksums_presign_and_errors(tmp_path):
     root = tmp_path / "store"
     (root / "b" / "d").mkdir(parents=True)
     data = _body(2 * MIB + 9)
     (root / "b" / "d" / "f.bin").write_bytes(data)
     driver = open_driver(ConnectionSpec(name="l", provider="local", root=str(root)))
-    out = tmp_path / "out"
-    out.write_bytes(data[:100])
-    fetched: list[int] = []
-    driver.download_to("b", "d/f.bin", str(out), start=100, progress=fetched.append)
-    assert out.read_bytes() == data and sum(fetched) == len(data) - 100
-    cancel = threading.Event()
-    with pytest.raises(TransferCancelled):
-        driver.download_to("b", "d/f.bin", str(out), progress=lambda n: cancel.set(), cancel=cancel)
-    assert out.read_bytes() == data[: os.path.getsize(out)]
+    assert _collect(driver, "b", "d/f.bin", 100, len(data)) == data[100:]
+    info = driver.object_checksums("b", "d/f.bin")
+    assert info.checksums["SHA256"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    with pytest.raises(StreamInterrupted):  # asked past the end: the file is shorter
+        _collect(driver, "b", "d/f.bin", 0, len(data) + 1)
     with pytest.raises(NotFound):
-        driver.download_to("b", "d/missing", str(out))
+        _collect(driver, "b", "d/missing", 0, 1)
     assert driver.presign("b", "d/f.bin", 60) == (root / "b" / "d" / "f.bin").as_uri()
 
 
-def test_s3_download_over_real_http_multipart_upload(s3_endpoint, bucket_name, tmp_path):
+def test_s3_multipart_object_ranges_and_part_sizes(s3_endpoint, bucket_name):
     """A multipart upload made with boto3 (two 5 MiB parts + a tail) comes back intact."""
     raw = s3_client(s3_endpoint)
     raw.create_bucket(Bucket=bucket_name)
@@ -265,10 +228,10 @@ def test_s3_download_over_real_http_multipart_upload(s3_endpoint, bucket_name, t
         Bucket=bucket_name, Key="mp", UploadId=upload["UploadId"],
         MultipartUpload={"Parts": parts},
     )  # fmt: skip
-    out = _empty(tmp_path / "mp")
     driver = _s3(s3_endpoint)
-    driver.download_to(bucket_name, "mp", out, size=len(data))
-    assert Path(out).read_bytes() == data
+    assert _collect(driver, bucket_name, "mp", 0, len(data)) == data
     assert driver.part_size(bucket_name, "mp") == 5 * MIB
+    assert driver.part_size(bucket_name, "mp", part_number=3) == MIB
+    assert driver.part_sizes(bucket_name, "mp", 3) == [5 * MIB, 5 * MIB, MIB]
     raw.put_object(Bucket=bucket_name, Key="single", Body=b"abc")
     assert driver.part_size(bucket_name, "single") is None

@@ -7,6 +7,7 @@ given point), it wraps *pail's own driver*, never the SDK."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from conftest import gcs_client, s3_client, seed_keys
 from pail.config import ConnectionSpec
+from pail.drivers.errors import TransferCancelled
 from pail.drivers.registry import open_driver
 from pail.services.download import ConflictAnswer, Downloader, plan_keys, plan_prefix
 
@@ -29,10 +31,10 @@ def _body(size: int, salt: int = 0) -> bytes:
 def small_parts(monkeypatch):
     """8 MiB parts (pail's own tuning constants), so test objects of tens of MiB take the
     parallel-parts path without seeding hundreds of MiB."""
-    from pail.drivers import _s3_transfer
+    from pail.services import transfer_fetch
 
-    monkeypatch.setattr(_s3_transfer, "MULTIPART_THRESHOLD", 8 * MIB)
-    monkeypatch.setattr(_s3_transfer, "PART_SIZE", 8 * MIB)
+    monkeypatch.setattr(transfer_fetch, "PARALLEL_THRESHOLD", 8 * MIB)
+    monkeypatch.setattr(transfer_fetch, "PART_SIZE", 8 * MIB)
 
 
 @pytest.fixture
@@ -44,30 +46,43 @@ def s3(s3_endpoint, bucket_name):
 
 
 class Wrapped:
-    """pail's driver with ``download_to`` adjusted by a hook (our code, not the SDK)."""
+    """pail's driver with ``stream_range`` adjusted by a hook (our code, not the SDK): flip
+    the object's first byte on its way to the file, or stop (as a cancel does) once
+    ``cancel_after`` bytes went through."""
 
     def __init__(self, inner, *, corrupt: bool = False, cancel_after: int | None = None):
         self.inner, self.corrupt, self.cancel_after = inner, corrupt, cancel_after
         self.provider = inner.provider
         self.fetched = 0
+        self._lock = threading.Lock()
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def download_to(self, bucket, key, path, *, progress=None, cancel=None, **kwargs):
-        def counting(n: int) -> None:
-            self.fetched += n
-            if progress:
-                progress(n)
-            if self.cancel_after is not None and self.fetched >= self.cancel_after:
-                cancel.set()
+    def stream_range(self, bucket, key, start, end, sink, **kwargs):
+        first = [start == 0]
 
-        self.inner.download_to(bucket, key, path, progress=counting, cancel=cancel, **kwargs)
-        if self.corrupt and os.path.getsize(path):
-            with open(path, "r+b") as fh:
-                first = fh.read(1)
-                fh.seek(0)
-                fh.write(bytes([first[0] ^ 0xFF]))
+        def hooked(chunk: bytes) -> None:
+            with self._lock:
+                if self.cancel_after is not None and self.fetched >= self.cancel_after:
+                    raise TransferCancelled("stopped by the test", operation="download")
+                self.fetched += len(chunk)
+            if self.corrupt and first[0] and chunk:
+                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            first[0] = False
+            sink(chunk)
+
+        self.inner.stream_range(bucket, key, start, end, hooked, **kwargs)
+
+
+def _partials(dest: Path) -> list[Path]:
+    return sorted((dest / ".pail" / "partials").glob("*.part"))
+
+
+def _recorded(dest: Path) -> list[tuple[int, int]]:
+    """The byte ranges the one partial's sidecar says are on disk."""
+    (side,) = (dest / ".pail" / "partials").glob("*.json")
+    return [tuple(r) for r in json.loads(side.read_text())["ranges"]]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -191,12 +206,13 @@ def test_interrupted_download_resumes_with_only_the_rest(s3, tmp_path, size):
     ).run()
     assert [c.key for c in first.cancelled] == ["big/model.bin"] and not first.ok
     assert not (dest / "model.bin").exists()
-    partial = dest / ".model.bin.pail-partial"
-    # Parallel parts land out of order; only the gap-free start is kept (maybe nothing).
-    kept = partial.stat().st_size if partial.exists() else 0
-    assert kept < size and (kept == 0 or partial.read_bytes() == data[:kept])
-    if size < 8 * MIB:  # one stream: everything fetched before the cancel is kept
-        assert kept >= 2 * MIB
+    (partial,) = _partials(dest)
+    ranges = _recorded(dest)
+    kept = sum(b - a for a, b in ranges)
+    # Parallel parts land out of order: every recorded range holds the object's bytes.
+    assert 0 < kept < size
+    on_disk = partial.read_bytes()
+    assert all(on_disk[a:b] == data[a:b] for a, b in ranges)
     again = Wrapped(driver)
     second = Downloader(again, plan_prefix(driver, bucket, "big/", str(dest))).run()
     assert second.ok
@@ -204,7 +220,7 @@ def test_interrupted_download_resumes_with_only_the_rest(s3, tmp_path, size):
     assert done.resumed_from == kept and done.fetched == size - kept
     assert again.fetched == size - kept  # bytes that crossed the wire this time
     assert (dest / "model.bin").read_bytes() == data
-    assert sorted(p.name for p in dest.iterdir()) == ["model.bin"]
+    assert sorted(p.name for p in dest.iterdir()) == ["model.bin"]  # state folder removed
 
 
 def test_partial_of_a_changed_object_is_not_resumed(s3, tmp_path):
@@ -214,7 +230,7 @@ def test_partial_of_a_changed_object_is_not_resumed(s3, tmp_path):
     Downloader(
         Wrapped(driver, cancel_after=MIB), plan_prefix(driver, bucket, "k/", str(dest))
     ).run()
-    assert (dest / ".f.bin.pail-partial").exists()
+    assert _partials(dest)
     new = _body(3 * MIB, salt=2)
     seed_keys(bucket, {"k/f.bin": new})  # a new ETag: the partial is from another version
     report = Downloader(driver, plan_prefix(driver, bucket, "k/", str(dest))).run()
@@ -341,7 +357,7 @@ def test_local_folder_download(tmp_path):
     (src / "n" / "f.txt").write_bytes(b"local file")
     driver = open_driver(ConnectionSpec(name="l", provider="local", root=str(tmp_path / "store")))
     report = Downloader(driver, plan_prefix(driver, "bucket", "runs/", str(tmp_path / "d"))).run()
-    assert [(d.key, d.verified) for d in report.done] == [("runs/n/f.txt", "size")]
+    assert [(d.key, d.verified) for d in report.done] == [("runs/n/f.txt", "sha256-source")]
     assert _files(tmp_path / "d") == {"n/f.txt": b"local file"}
     again = Downloader(driver, plan_prefix(driver, "bucket", "runs/", str(tmp_path / "d"))).run()
     assert [s.reason for s in again.skipped] == ["identical"]  # same size and mtime

@@ -8,15 +8,17 @@ import hashlib
 
 import pytest
 
-from pail.services.transfer_paths import (
-    UnsafeKey,
-    keep_both_path,
-    local_target,
-    partial_path,
-    unsafe_reason,
-)
+from pail.services.transfer_paths import UnsafeKey, keep_both_path, local_target, unsafe_reason
 from pail.services.transfer_progress import ProgressTracker
-from pail.services.transfer_verify import Expected, part_size_candidates, verify
+from pail.services.transfer_ranges import RangeSet, split
+from pail.services.transfer_verify import (
+    composite_checksum,
+    guessed_layouts,
+    multipart_etag,
+    new_hasher,
+    scan,
+    uniform_layout,
+)
 
 MIB = 1024 * 1024
 
@@ -51,52 +53,73 @@ def test_ordinary_relative_paths_are_kept(rel, tmp_path):
     assert local_target(str(tmp_path), rel) == str(tmp_path.resolve().joinpath(*rel.split("/")))
 
 
-def test_in_flight_and_keep_both_names(tmp_path):
+def test_keep_both_names(tmp_path):
     final = tmp_path / "model.tar.gz"
-    assert partial_path(str(final)) == str(tmp_path / ".model.tar.gz.pail-partial")
     assert keep_both_path(str(final)) == str(tmp_path / "model (1).tar.gz")
     (tmp_path / "model (1).tar.gz").write_bytes(b"")
     assert keep_both_path(str(final)) == str(tmp_path / "model (2).tar.gz")
     assert keep_both_path(str(tmp_path / "README")) == str(tmp_path / "README (1)")
-    long = partial_path(str(tmp_path / ("n" * 250)))
-    assert len(long.rsplit("/", 1)[1]) < 255 and long.endswith(".pail-partial")
 
 
-def test_part_size_inference():
-    assert part_size_candidates(11 * MIB, 3)[0] == 5 * MIB
-    assert part_size_candidates(20 * MIB, 3)[0] == 8 * MIB
-    assert part_size_candidates(100, 1) == [100]
-    for size, parts in [(11 * MIB, 3), (1000 * MIB, 7), (33 * MIB + 1, 5)]:
-        assert all((parts - 1) * p < size <= parts * p for p in part_size_candidates(size, parts))
+def test_ranges_merge_and_find_the_gaps():
+    have = RangeSet([(10, 20), (0, 5)])
+    have.add(5, 10)  # touching ranges merge
+    have.add(30, 40)
+    have.add(35, 50)  # overlapping too
+    assert have.ranges() == [(0, 20), (30, 50)]
+    assert have.covered() == 40
+    assert have.missing(60) == [(20, 30), (50, 60)]
+    assert not have.complete(60) and have.complete(20)
+    assert have.clipped(35).ranges() == [(0, 20), (30, 35)]
+    assert RangeSet().missing(0) == [] and RangeSet([(3, 3), (5, 4)]).ranges() == []
+    assert split([(0, 10), (20, 25)], 4) == [(0, 4), (4, 8), (8, 10), (20, 24), (24, 25)]
+
+
+CHECK = b"123456789"  # the standard CRC check input
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "value"),
+    [
+        ("CRC32", 0xCBF43926),
+        ("CRC32C", 0xE3069283),
+        ("CRC64NVME", 0xAE8B14860A799888),
+    ],
+)
+def test_crcs_match_their_check_values(algorithm, value):
+    hasher = new_hasher(algorithm)
+    hasher.update(CHECK[:4])
+    hasher.update(memoryview(CHECK)[4:])  # streamed in pieces, as files are read
+    assert int.from_bytes(hasher.digest(), "big") == value
+    with pytest.raises(ValueError):
+        new_hasher("CRC16")
+
+
+def test_part_layouts_etags_and_composite_checksums():
+    data = bytes(range(256)) * 40_000  # ~10 MiB
+    size = len(data)
+    assert uniform_layout(size, 2, 5 * MIB) == [5 * MIB, size - 5 * MIB]
+    assert uniform_layout(size, 3, 5 * MIB) is None  # 3 parts of 5 MiB cannot make 9.8 MiB
+    assert uniform_layout(11 * MIB, 3, 5 * MIB) == [5 * MIB, 5 * MIB, MIB]
+    assert guessed_layouts(11 * MIB, 3)[0] == [5 * MIB, 5 * MIB, MIB]
+    assert guessed_layouts(20 * MIB, 3)[0] == [8 * MIB, 8 * MIB, 4 * MIB]
+    layout = [5 * MIB, size - 5 * MIB]
+    whole, (md5s, _again) = scan(
+        lambda offset, n: data[offset : offset + n], size, ["SHA256"], [layout, layout], "MD5"
+    )
+    assert whole["SHA256"] == hashlib.sha256(data).digest()
+    assert md5s == [hashlib.md5(data[: 5 * MIB]).digest(), hashlib.md5(data[5 * MIB :]).digest()]
+    assert multipart_etag(md5s) == _multipart_etag(data, 5 * MIB)
+    parts = [hashlib.sha256(data[: 5 * MIB]).digest(), hashlib.sha256(data[5 * MIB :]).digest()]
+    want = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+    assert composite_checksum("SHA256", parts) == want
+    with pytest.raises(ValueError):  # a file shorter than the object
+        scan(lambda offset, n: data[offset : offset + n][:10], size + 10, ["MD5"])
 
 
 def _multipart_etag(data: bytes, part: int) -> str:
     digests = [hashlib.md5(data[i : i + part]).digest() for i in range(0, len(data), part)]
     return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"
-
-
-def test_verify_methods(tmp_path):
-    data = bytes(range(256)) * 40_000  # ~10 MiB
-    path = tmp_path / "f"
-    path.write_bytes(data)
-    size = len(data)
-    md5 = hashlib.md5(data).hexdigest()
-    assert verify(str(path), Expected(size, s3_etag=md5), size).method == "md5"
-    assert not verify(str(path), Expected(size, s3_etag="0" * 32), size).ok
-    etag = _multipart_etag(data, 5 * MIB)
-    assert verify(str(path), Expected(size, s3_etag=etag), size).ok
-    unknown = _multipart_etag(data, 3 * MIB + 1)  # no usual part size fits: size only
-    assert verify(str(path), Expected(size, s3_etag=unknown), size).method == "size"
-    told = verify(str(path), Expected(size, s3_etag=unknown, part_size=5 * MIB), size)
-    assert not told.ok and "multipart" in told.reason  # the store said 5 MiB: a real mismatch
-    assert not verify(str(path), Expected(size + 1, s3_etag=md5), size).ok
-    import google_crc32c
-
-    crc = base64.b64encode(google_crc32c.Checksum(data).digest()).decode()
-    assert verify(str(path), Expected(size, crc32c=crc), size).method == "crc32c"
-    assert not verify(str(path), Expected(size, crc32c="AAAAAA=="), size).ok
-    b64 = base64.b64encode(hashlib.md5(data).digest()).decode()
-    assert verify(str(path), Expected(size, md5_b64=b64), size).ok
 
 
 def test_progress_rate_and_eta_follow_the_clock():

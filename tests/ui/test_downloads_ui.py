@@ -6,6 +6,7 @@ command is right, and "open" downloads to the cache and hands the viewer the fil
 from __future__ import annotations
 
 import threading
+import time
 import urllib.request
 from typing import Any
 
@@ -132,7 +133,8 @@ def test_prefix_download_keeps_paths_and_refuses_a_hostile_key(s3_endpoint, dest
 
 
 class HeldDriver:
-    """Wraps pail's driver: every ``download_to`` waits until its file is cancelled."""
+    """Wraps pail's driver: every ``stream_range`` holds until its file is cancelled (the
+    engine's sink raises TransferCancelled once the file's cancel event is set)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -141,10 +143,13 @@ class HeldDriver:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    def download_to(self, *args: Any, cancel: threading.Event | None = None, **kw: Any):
+    def stream_range(self, bucket, key, start, end, sink, **kw: Any) -> None:
         self.started.set()
-        assert cancel is not None and cancel.wait(60), "never cancelled"
-        return self.inner.download_to(*args, cancel=cancel, **kw)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            sink(b"")  # raises TransferCancelled once cancelled
+            time.sleep(0.02)
+        raise AssertionError("never cancelled")
 
 
 def test_cancel_all_stops_every_file(s3_endpoint, dest):
@@ -170,7 +175,8 @@ def test_cancel_all_stops_every_file(s3_endpoint, dest):
             task = app.main_screen.downloads[-1]
             await until(pilot, lambda: task.report is not None, "download finished")
             assert len(task.report.cancelled) == 4 and not task.report.done
-            assert not any(p.is_file() and "pail-partial" not in p.name for p in dest.rglob("*"))
+            written = [p for p in dest.rglob("*") if p.is_file()]
+            assert all(p.relative_to(dest).parts[0] == ".pail" for p in written)
             await until(pilot, lambda: "4 cancelled" in screen_text(app), "summary")
 
     run(body())

@@ -1,131 +1,117 @@
-"""GCS downloads and signed URLs, for :class:`pail.drivers.gcs.GcsDriver`.
+"""GCS reads for downloads and their verification, and signed URLs, for
+:class:`pail.drivers.gcs.GcsDriver`.
 
-Small objects and resumed downloads are one media download (``storage.objects.get``,
-``alt=media``, ``Range: bytes=start-``) streamed into the file through a writer that counts
-bytes and checks the cancel event on every write. Objects of at least
-:data:`PARALLEL_THRESHOLD` bytes are fetched as ranged parts of :data:`PART_SIZE` by
-:data:`PART_CONCURRENCY` threads and written at their offsets (``os.pwrite``): the same
-scheme as ``google.cloud.storage.transfer_manager.download_chunks_concurrently``, which pail
-does not call because it offers no progress callback and no way to cancel.
-
-Downloads are ``raw_download=True``: the stored bytes, not decompressed, so the size and
-CRC32C match the object's metadata.
+:func:`stream_range` is one ranged media download (``storage.objects.get``, ``alt=media``,
+``Range: bytes=a-b``) of a pinned generation, handed to a sink as it arrives; the transfer
+engine (:mod:`pail.services.transfer_fetch`) splits objects into ranges, runs them in
+parallel and resumes interrupted ones. Downloads are ``raw_download=True``: the stored
+bytes, not decompressed, so the size and CRC32C match the object's metadata.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager
 from typing import Any
 
-from pail.drivers._written import WrittenRanges
-from pail.drivers.errors import InvalidRequest, TransferCancelled
-
-#: Objects of at least this many bytes are fetched in parallel ranged parts.
-PARALLEL_THRESHOLD = 32 * 1024 * 1024
-#: Size of one ranged part.
-PART_SIZE = 16 * 1024 * 1024
-#: Parts in flight per object.
-PART_CONCURRENCY = 8
-
-Progress = Callable[[int], None] | None
-CallContext = Callable[[], AbstractContextManager[None]]
+from pail.drivers.base import ObjectChecksums
+from pail.drivers.errors import InvalidRequest, StorageError
 
 
-def _cancelled(bucket: str, key: str) -> TransferCancelled:
-    return TransferCancelled(
-        "download cancelled",
-        operation="storage.objects.get",
-        provider="gcs",
-        bucket=bucket,
-        key=key,
-    )
+class SinkFailed(StorageError):
+    """Carries an exception that must pass the driver's translation and retry unchanged
+    (the sink's own error, or a body that broke after bytes were delivered). A
+    StorageError subclass so ``_call`` re-raises it and, not being transient, so the retry
+    loop never repeats a request whose bytes were already delivered."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _Writer:
-    """A write-only file object: counts bytes, raises TransferCancelled when asked to stop."""
+    """A write-only file object handing each write to the sink, counting bytes."""
 
-    def __init__(self, fh: Any, progress: Progress, cancel: threading.Event | None, where):
-        self._fh, self._progress, self._cancel, self._where = fh, progress, cancel, where
+    def __init__(self, sink: Callable[[bytes], None], limit: int, where: tuple[str, str]):
+        self._sink, self._limit, self._where = sink, limit, where
+        self.received = 0
 
     def write(self, data: bytes) -> int:
-        if self._cancel is not None and self._cancel.is_set():
-            raise _cancelled(*self._where)
-        written = self._fh.write(data)
-        if self._progress is not None and data:
-            self._progress(len(data))
-        return written
+        if self.received + len(data) > self._limit:
+            raise SinkFailed(
+                InvalidRequest(
+                    f"the store sent more than the {self._limit} bytes asked for "
+                    "(it does not honour ranges)",
+                    operation="storage.objects.get",
+                    provider="gcs",
+                    bucket=self._where[0],
+                    key=self._where[1],
+                    code="RangeIgnored",
+                )
+            )
+        try:
+            self._sink(data)
+        except BaseException as exc:
+            raise SinkFailed(exc) from exc
+        self.received += len(data)
+        return len(data)
 
 
-def stream_download(
+def stream_range(
     blob: Any,
-    fh: Any,
-    *,
     start: int,
-    timeout: Any,
-    progress: Progress,
-    cancel: threading.Event | None,
-) -> None:
-    """One ranged media download from ``start`` to the end, written to ``fh``."""
-    writer = _Writer(fh, progress, cancel, (blob.bucket.name, blob.name))
-    blob.download_to_file(
-        writer,
-        start=start or None,
-        raw_download=True,
-        checksum=None,  # pail verifies the finished file (CRC32C/MD5) itself
-        timeout=timeout,
-        retry=None,
-    )
-
-
-def parallel_download(
-    blob: Any,
-    fh: Any,
-    size: int,
+    end: int,
+    sink: Callable[[bytes], None],
     *,
-    call: CallContext,
     timeout: Any,
-    progress: Progress,
-    cancel: threading.Event | None,
+    run: Callable[[Callable[[], None]], None],
+    interrupted: Callable[[BaseException, int], StorageError],
 ) -> None:
-    """The whole object in ranged parts fetched concurrently and ``os.pwrite``-n at their
-    offsets into the open file ``fh``. ``call()`` translates SDK errors. On any failure
-    the file is cut back to the bytes written without a gap from offset 0 (resumable)."""
-    where = (blob.bucket.name, blob.name)
-    fd = fh.fileno()
-    ranges = WrittenRanges()
+    """Bytes ``[start, end)`` of ``blob`` into ``sink``. ``run(fn)`` calls ``fn`` with
+    errors translated and transient ones retried; a retry happens only while no byte has
+    reached the sink. Raises StorageError, ``interrupted(...)`` for a body that broke
+    after delivering bytes, or the sink's exception."""
+    writer = _Writer(sink, end - start, (blob.bucket.name, blob.name))
 
-    def part(first: int) -> None:
-        if cancel is not None and cancel.is_set():
-            raise _cancelled(*where)
-        last = min(size, first + PART_SIZE) - 1
-        with call():
-            data = blob.download_as_bytes(
-                start=first,
-                end=last,
+    def attempt() -> None:
+        try:
+            blob.download_to_file(
+                writer,
+                start=start,
+                end=end - 1,
                 raw_download=True,
-                checksum=None,
+                checksum=None,  # pail verifies the finished file itself
                 timeout=timeout,
                 retry=None,
             )
-        os.pwrite(fd, data, first)
-        ranges.add(first, len(data))
-        if progress is not None:
-            progress(len(data))
+        except SinkFailed:
+            raise
+        except Exception as exc:
+            if writer.received:
+                raise SinkFailed(interrupted(exc, writer.received)) from exc
+            raise
 
-    with ThreadPoolExecutor(PART_CONCURRENCY, thread_name_prefix="pail-gcs-part") as pool:
-        futures = [pool.submit(part, first) for first in range(0, size, PART_SIZE)]
-        _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            future.cancel()
-    errors = [f.exception() for f in futures if f.done() and not f.cancelled()]
-    failure = next((e for e in errors if e is not None), None)
-    if failure is not None:
-        fh.truncate(ranges.contiguous())
-        raise failure
+    try:
+        run(attempt)
+    except SinkFailed as failed:
+        raise failed.error from None
+    if writer.received != end - start:
+        raise interrupted(EOFError("the body ended early"), writer.received)
+
+
+def object_checksums(blob: Any) -> ObjectChecksums:
+    """A reloaded blob's CRC32C and MD5 (base64, as the JSON API gives them; composite
+    objects have no MD5) and generation."""
+    checksums = {
+        alg: value for alg, value in (("CRC32C", blob.crc32c), ("MD5", blob.md5_hash)) if value
+    }
+    return ObjectChecksums(
+        size=int(blob.size or 0),
+        etag=blob.etag,
+        etag_is_md5=False,
+        checksums=checksums,
+        checksum_type="FULL_OBJECT",
+        version_id=str(blob.generation) if blob.generation is not None else None,
+    )
 
 
 def signed_url(blob: Any, expires_in: int, generation: int | None) -> str:

@@ -1,149 +1,214 @@
-"""S3 downloads and presigned URLs, for :class:`pail.drivers.s3.S3Driver`.
+"""S3 reads for downloads and their verification, and presigned URLs, for
+:class:`pail.drivers.s3.S3Driver`.
 
-Whole objects at or above :data:`MULTIPART_THRESHOLD` go through s3transfer's
-``TransferManager`` (what boto3's ``download_file`` and ``aws s3 cp`` use): ranged GetObject
-parts of :data:`PART_SIZE` fetched by :data:`PART_CONCURRENCY` threads and written at their
-offsets into *our* open file, so pail, not s3transfer, decides the temporary name and the
-final rename. Smaller objects and resumed downloads are one GetObject stream
-(``Range: bytes=start-`` when resuming, RFC 9110 section 14.1.2), read in
-:data:`STREAM_CHUNK` pieces with the cancel event checked between pieces.
+* :func:`stream_range`: one ranged GetObject (``Range: bytes=a-b``, RFC 9110 section
+  14.1.2) pinned with ``If-Match`` to the ETag the download planned with, its body handed to
+  a sink in :data:`STREAM_CHUNK` pieces. The transfer engine
+  (:mod:`pail.services.transfer_fetch`) splits objects into ranges, runs them in parallel
+  and resumes interrupted ones; pail does not use s3transfer here because its downloads can
+  neither resume by ranges nor pin the object version per request.
+* :func:`object_checksums`: HeadObject with ``ChecksumMode=ENABLED`` (S3 User Guide,
+  "Checking object integrity").
+* :func:`part_size` / :func:`part_sizes`: HeadObject ``PartNumber`` and GetObjectAttributes
+  ``ObjectParts``, the real part sizes a multipart ETag or composite checksum needs.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from contextlib import closing
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pail.drivers._written import RecordingFile, WrittenRanges, keep_contiguous
-from pail.drivers.errors import InvalidRequest, TransferCancelled
+from pail.drivers.base import ObjectChecksums
+from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
 
-# Tuning (benchmarks/download_bench.py): every ranged part is one more request with its
-# own latency and, on servers that slice the whole object per range (moto), a full copy;
-# s3transfer's 8 MiB parts x 10 made a 200 MiB object 4x slower there than 64 MiB parts,
-# while 64 MiB x 8 still keeps 8 connections busy on AWS (rclone's multi-thread chunk is
-# 64 MiB too). Below the threshold one stream is as fast and skips the HeadObject.
-
-#: Objects of at least this many bytes are fetched in parallel parts.
-MULTIPART_THRESHOLD = 64 * 1024 * 1024
-#: Size of one ranged part.
-PART_SIZE = 64 * 1024 * 1024
-#: Parts in flight per object.
-PART_CONCURRENCY = 8
-#: Read size of a single-stream download.
+#: Bytes handed to the sink at a time.
 STREAM_CHUNK = 1024 * 1024
-
-Progress = Callable[[int], None] | None
-
-
-def _cancelled(bucket: str, key: str) -> TransferCancelled:
-    return TransferCancelled(
-        "download cancelled", operation="GetObject", provider="s3", bucket=bucket, key=key
-    )
+#: HeadObject requests in flight when part sizes are fetched one part at a time.
+PART_HEADS = 8
+_ALGORITHMS = ("CRC64NVME", "SHA256", "SHA1", "CRC32C", "CRC32")
 
 
-def stream_download(
+class _SinkFailed(Exception):
+    """Carries an exception raised by the caller's sink past the body-error translation."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def stream_range(
     client: Any,
     bucket: str,
     key: str,
-    fh: Any,
-    *,
     start: int,
+    end: int,
+    sink: Callable[[bytes], None],
+    *,
     version_id: str | None,
-    progress: Progress,
-    cancel: threading.Event | None,
+    etag: str | None,
+    interrupted: Callable[[BaseException, int], StorageError],
 ) -> None:
-    """One GetObject (ranged from ``start`` when > 0) copied into ``fh`` in chunks.
+    """GetObject ``bytes=start-(end-1)`` into ``sink``; see
+    :meth:`pail.drivers.base.StorageDriver.stream_range`. Request errors propagate as
+    botocore exceptions (the driver translates them); body errors become
+    ``interrupted(exc, bytes_received)``.
 
-    A 416 InvalidRange for ``start`` at the end of the object means nothing is left.
+    Raises:
+        InvalidRequest: the store answered with other bytes than asked (it ignored the
+            range: no or another ``Content-Range``), or more bytes than asked.
     """
-    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-    if start:
-        params["Range"] = f"bytes={start}-"
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Range": f"bytes={start}-{end - 1}"}
     if version_id:
         params["VersionId"] = version_id
-    if cancel is not None and cancel.is_set():
-        raise _cancelled(bucket, key)
+    if etag:
+        params["IfMatch"] = f'"{etag.strip(chr(34))}"'
+    resp = client.get_object(**params)
+    body = resp["Body"]
+    received = 0
     try:
-        resp = client.get_object(**params)
-    except Exception as exc:
-        status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if start and status == 416:
-            return
-        raise
-    with closing(resp["Body"]) as body:
-        for chunk in body.iter_chunks(STREAM_CHUNK):
-            fh.write(chunk)
-            if progress is not None:
-                progress(len(chunk))
-            if cancel is not None and cancel.is_set():
-                raise _cancelled(bucket, key)
+        _check_range(resp, start, end, bucket, key)
+        try:
+            for chunk in body.iter_chunks(STREAM_CHUNK):
+                if received + len(chunk) > end - start:
+                    raise _SinkFailed(
+                        InvalidRequest(
+                            f"the store sent more than the {end - start} bytes asked for",
+                            operation="GetObject",
+                            provider="s3",
+                            bucket=bucket,
+                            key=key,
+                            code="InvalidResponse",
+                        )
+                    )
+                try:
+                    sink(chunk)
+                except BaseException as exc:
+                    raise _SinkFailed(exc) from exc
+                received += len(chunk)
+        except _SinkFailed:
+            raise
+        except Exception as exc:  # the body broke: reset, early close, stall
+            raise interrupted(exc, received) from exc
+    except _SinkFailed as failed:
+        raise failed.error from None
+    finally:
+        body.close()  # an unfinished body closes its connection rather than reusing it
 
 
-def managed_download(
+def _check_range(resp: dict[str, Any], start: int, end: int, bucket: str, key: str) -> None:
+    content_range = resp.get("ContentRange") or ""
+    expected = f"bytes {start}-{end - 1}/"
+    if content_range.startswith(expected):
+        return
+    if not content_range and start == 0 and resp.get("ContentLength") == end:
+        return  # a 200 with the whole object is what was asked for
+    raise _SinkFailed(
+        InvalidRequest(
+            f"asked for bytes {start}-{end - 1}, the store answered "
+            f"{content_range or 'without Content-Range'}: it does not honour ranges",
+            operation="GetObject",
+            provider="s3",
+            bucket=bucket,
+            key=key,
+            code="RangeIgnored",
+        )
+    )
+
+
+def object_checksums(client: Any, bucket: str, key: str, version_id: str | None) -> ObjectChecksums:
+    """HeadObject with ``ChecksumMode=ENABLED`` as :class:`ObjectChecksums`. SSE-KMS,
+    DSSE-KMS and SSE-C objects have ETags that are not MD5s (S3 API reference, "Common
+    Response Headers"). Raises botocore exceptions."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumMode": "ENABLED"}
+    if version_id:
+        params["VersionId"] = version_id
+    resp = client.head_object(**params)
+    encryption = str(resp.get("ServerSideEncryption") or "")
+    encrypted = "kms" in encryption or bool(resp.get("SSECustomerAlgorithm"))
+    etag = (resp.get("ETag") or "").strip('"') or None
+    checksums = {alg: resp[f"Checksum{alg}"] for alg in _ALGORITHMS if resp.get(f"Checksum{alg}")}
+    return ObjectChecksums(
+        size=int(resp.get("ContentLength", 0)),
+        etag=etag,
+        etag_is_md5=etag is not None and not encrypted,
+        checksums=checksums,
+        checksum_type=resp.get("ChecksumType"),
+        version_id=resp.get("VersionId"),
+    )
+
+
+def part_size(client: Any, bucket: str, key: str, part_number: int, version_id: str | None):
+    """``Content-Length`` of part ``part_number`` (HeadObject ``PartNumber``), or ``None``
+    for an object that was not uploaded in parts. Raises botocore exceptions (a store
+    without part numbers answers 400 or ignores the parameter: then ``PartsCount`` is
+    missing and this returns ``None``)."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key, "PartNumber": part_number}
+    if version_id:
+        params["VersionId"] = version_id
+    resp = client.head_object(**params)
+    return int(resp["ContentLength"]) if resp.get("PartsCount") else None
+
+
+def part_sizes(
     client: Any,
     bucket: str,
     key: str,
-    fh: Any,
-    *,
-    size: int | None,
+    parts: int,
     version_id: str | None,
-    progress: Progress,
-    cancel: threading.Event | None,
-) -> None:
-    """The whole object through s3transfer's TransferManager, in parallel ranged parts.
+    call: Callable[[Callable[[], Any]], Any],
+) -> list[int]:
+    """Every part's size in bytes: GetObjectAttributes ``ObjectParts`` (pages of 1,000
+    parts) when the store lists them, else HeadObject ``PartNumber=k`` for each part,
+    :data:`PART_HEADS` at a time. ``call(fn)`` runs ``fn`` with errors translated.
 
-    Cancelling cancels the transfer future (``TransferFuture.cancel``); the manager stops
-    scheduling parts and its threads finish before this returns. On any failure the file
-    is cut back to the bytes written without a gap from offset 0, so it can resume.
+    Raises:
+        StorageError: a HeadObject failed, or a part has no size.
     """
-    from s3transfer.exceptions import CancelledError, RetriesExceededError
-    from s3transfer.manager import TransferConfig, TransferManager
-    from s3transfer.subscribers import BaseSubscriber
-
-    finished = threading.Event()
-
-    class Subscriber(BaseSubscriber):
-        def on_queued(self, future: Any, **kwargs: Any) -> None:
-            if size is not None:  # spares the HeadObject s3transfer would send
-                future.meta.provide_transfer_size(size)
-
-        def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-            if progress is not None and bytes_transferred:
-                progress(bytes_transferred)
-            if cancel is not None and cancel.is_set():
-                future.cancel()  # stop at once rather than at the next poll
-
-        def on_done(self, future: Any, **kwargs: Any) -> None:
-            finished.set()
-
-    config = TransferConfig(
-        multipart_threshold=MULTIPART_THRESHOLD,
-        multipart_chunksize=PART_SIZE,
-        max_request_concurrency=PART_CONCURRENCY,
-        io_chunksize=STREAM_CHUNK,
-    )
-    extra = {"VersionId": version_id} if version_id else None
-    ranges = WrittenRanges()
-    target = RecordingFile(fh, ranges)
     try:
-        with TransferManager(client, config) as manager:
-            future = manager.download(
-                bucket, key, target, extra_args=extra, subscribers=[Subscriber()]
+        sizes = call(lambda: _attribute_parts(client, bucket, key, version_id))
+    except StorageError:
+        sizes = None  # not implemented (moto, many S3-compatible stores) or denied
+    if sizes is not None and len(sizes) == parts:
+        return sizes
+
+    def head(number: int) -> int:
+        size = call(lambda: part_size(client, bucket, key, number, version_id))
+        if size is None:
+            raise InvalidRequest(
+                f"HeadObject PartNumber={number} gave no part",
+                operation="HeadObject",
+                provider="s3",
+                bucket=bucket,
+                key=key,
+                code="NoPartSize",
             )
-            while not finished.wait(0.05):
-                if cancel is not None and cancel.is_set():
-                    future.cancel()
-            try:
-                future.result()
-            except CancelledError as exc:
-                raise _cancelled(bucket, key) from exc
-            except RetriesExceededError as exc:  # unwrap to the botocore error
-                raise exc.last_exception from exc
-    except BaseException:
-        keep_contiguous(fh, ranges)  # parts land out of order: keep only what resumes
-        raise
+        return size
+
+    with ThreadPoolExecutor(PART_HEADS, thread_name_prefix="pail-parts") as pool:
+        return list(pool.map(head, range(1, parts + 1)))
+
+
+def _attribute_parts(client: Any, bucket: str, key: str, version_id: str | None):
+    sizes: list[int] = []
+    params: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "ObjectAttributes": ["ObjectParts"],
+        "MaxParts": 1000,
+    }
+    if version_id:
+        params["VersionId"] = version_id
+    while True:
+        resp = client.get_object_attributes(**params)
+        parts = (resp.get("ObjectParts") or {}).get("Parts")
+        if not parts:
+            return None
+        sizes.extend(int(p["Size"]) for p in parts)
+        marker = resp["ObjectParts"].get("NextPartNumberMarker")
+        if not resp["ObjectParts"].get("IsTruncated") or not marker:
+            return sizes
+        params["PartNumberMarker"] = marker
 
 
 def presigned_get(client: Any, bucket: str, key: str, expires_in: int, version_id: str | None):
@@ -157,3 +222,23 @@ def presigned_get(client: Any, bucket: str, key: str, expires_in: int, version_i
         raise InvalidRequest(
             str(exc), operation="GetObject", provider="s3", bucket=bucket, key=key
         ) from exc
+
+
+def interrupted(
+    exc: BaseException, received: int, *, bucket: str, key: str, endpoint: str | None
+) -> StreamInterrupted:
+    """A body error as :class:`StreamInterrupted` (code ``ReadTimeout`` for a stall)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    text = str(exc)
+    stall = isinstance(exc, (ReadTimeoutError, TimeoutError)) or "timed out" in text.lower()
+    what = "no byte arrived within the read timeout" if stall else "the connection broke"
+    return StreamInterrupted(
+        f"{what} after {received} bytes of the range ({type(exc).__name__})",
+        operation="GetObject",
+        provider="s3",
+        bucket=bucket,
+        key=key,
+        code="ReadTimeout" if stall else "StreamInterrupted",
+        endpoint=endpoint,
+    )

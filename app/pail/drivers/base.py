@@ -10,7 +10,6 @@ show page 1 while page 2 is in flight (S3 ListObjectsV2 ``ContinuationToken``, G
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,6 +120,29 @@ class ObjectInfo:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ObjectChecksums:
+    """What a store vouches for about an object's bytes, for verifying a download.
+
+    Attributes:
+        size: bytes. etag: entity tag without quotes (``None`` when the store has none).
+        etag_is_md5: the ETag is derived from MD5s (single-part MD5 or multipart ``HEX-N``);
+            false for SSE-KMS / SSE-C objects on S3, and where there is no S3 ETag.
+        checksums: algorithm (``CRC64NVME``, ``SHA256``, ``SHA1``, ``CRC32C``, ``CRC32``,
+            ``MD5``) to base64 value as the store gives it (S3 composite values end in
+            ``-N``).
+        checksum_type: S3 ``ChecksumType``: ``FULL_OBJECT``, ``COMPOSITE`` or ``None``.
+        version_id: the version / generation these describe, when the store has them.
+    """
+
+    size: int
+    etag: str | None = None
+    etag_is_md5: bool = False
+    checksums: dict[str, str] = field(default_factory=dict)
+    checksum_type: str | None = None
+    version_id: str | None = None
+
+
 #: Most keys one ``delete_objects`` call takes: S3 DeleteObjects accepts "up to 1,000 keys"
 #: per request (S3 API reference, DeleteObjects).
 MAX_DELETE_KEYS = 1000
@@ -220,31 +242,42 @@ class StorageDriver(Protocol):
         """
         ...
 
-    def download_to(
+    def stream_range(
         self,
         bucket: str,
         key: str,
-        path: str,
+        start: int,
+        end: int,
+        sink: Callable[[bytes], None],
         *,
-        start: int = 0,
         version_id: str | None = None,
-        size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None,
+        etag: str | None = None,
     ) -> None:
-        """Write the object's bytes from offset ``start`` to its end into the file ``path``.
+        """Stream bytes ``[start, end)`` of the object to ``sink(chunk)``, in order, from one
+        ranged request (``Range: bytes=start-(end-1)``, RFC 9110 section 14.1.2).
 
-        The file must exist; it is opened for update, truncated at ``start`` and written
-        from there (so a partial download resumes by range, RFC 9110 section 14.1.2).
-        ``size`` is the object's size in bytes when the caller knows it (saves a HEAD and
-        picks single-stream or parallel parts). ``progress(n)`` is called with each number
-        of bytes written, possibly from several threads. ``cancel`` is checked between
-        chunks.
+        ``etag`` pins the object version where the store supports it (S3 ``If-Match``: a
+        changed object fails with 412 PreconditionFailed); ``version_id`` reads that
+        version / GCS generation. The driver never retries once a byte reached ``sink``
+        (that would deliver bytes twice): the caller resumes from where it stopped.
 
         Raises:
-            TransferCancelled: ``cancel`` was set; the bytes written so far stay in the file.
-            StorageError: any store error (NotFound, AccessDenied, ...).
-            OSError: writing the local file failed (disk full, permissions).
+            StreamInterrupted: the body stopped early (reset, close, stall past the read
+                timeout) after the request succeeded.
+            StorageError: the request failed (NotFound, AccessDenied, 412, ...).
+            Whatever ``sink`` raises (e.g. TransferCancelled, OSError), unchanged.
+        """
+        ...
+
+    def object_checksums(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> ObjectChecksums:
+        """What the store vouches for about the object's bytes (S3 HeadObject with
+        ``ChecksumMode=ENABLED``; GCS ``objects.get`` CRC32C/MD5; a local folder reads the
+        source file for its SHA-256).
+
+        Raises:
+            StorageError: the request failed.
         """
         ...
 

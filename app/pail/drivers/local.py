@@ -12,20 +12,27 @@ from __future__ import annotations
 import errno
 import mimetypes
 import os
-import threading
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pail.drivers._delete import DeleteResult, DeleteTarget
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
+from pail.drivers.base import (
+    DEFAULT_PAGE_SIZE,
+    Bucket,
+    Entry,
+    ObjectChecksums,
+    ObjectInfo,
+    Page,
+    check_expiry,
+)
 from pail.drivers.errors import (
     AccessDenied,
     InvalidRequest,
     NotFound,
     StorageError,
-    TransferCancelled,
+    StreamInterrupted,
 )
 
 #: Copy size of a local download.
@@ -340,57 +347,77 @@ class LocalDriver:
         except OSError as exc:
             raise self._error(exc, "open", bucket, key) from exc
 
-    def download_to(
-        self,
-        bucket: str,
-        key: str,
-        path: str,
-        *,
-        start: int = 0,
-        version_id: str | None = None,
-        size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> None:
-        """Copy the file from byte ``start`` into the existing file ``path`` in 1 MiB
-        chunks, checking ``cancel`` between chunks (see
-        :meth:`pail.drivers.base.StorageDriver.download_to`).
-
-        Raises:
-            TransferCancelled; NotFound / AccessDenied (the source, operation ``open``);
-            OSError (writing ``path``).
-        """
+    def _open_source(self, bucket: str, key: str):
         source = self._path(bucket, key)
         try:
-            src = open(source, "rb")  # noqa: SIM115 - closed below, errors translated
+            return open(source, "rb")  # the caller closes it
         except IsADirectoryError as exc:
             raise self._error(
                 FileNotFoundError(errno.ENOENT, "is a folder"), "open", bucket, key
             ) from exc
         except OSError as exc:
             raise self._error(exc, "open", bucket, key) from exc
-        with src, open(path, "r+b") as out:
-            out.seek(start)
-            out.truncate()
+
+    def stream_range(
+        self,
+        bucket: str,
+        key: str,
+        start: int,
+        end: int,
+        sink: Callable[[bytes], None],
+        *,
+        version_id: str | None = None,
+        etag: str | None = None,
+    ) -> None:
+        """Bytes ``[start, end)`` of the file into ``sink`` in 1 MiB chunks (see
+        :meth:`pail.drivers.base.StorageDriver.stream_range`).
+
+        Raises:
+            NotFound / AccessDenied (the source, operation ``open``/``read``);
+            StreamInterrupted when the file is shorter than ``end`` (it shrank); whatever
+            ``sink`` raises.
+        """
+        with self._open_source(bucket, key) as src:
             src.seek(start)
-            while True:
-                if cancel is not None and cancel.is_set():
-                    raise TransferCancelled(
-                        "download cancelled",
+            pos = start
+            while pos < end:
+                try:
+                    chunk = src.read(min(_COPY_CHUNK, end - pos))
+                except OSError as exc:
+                    raise self._error(exc, "read", bucket, key) from exc
+                if not chunk:
+                    raise StreamInterrupted(
+                        f"the file ended at {pos} bytes, before {end}",
                         operation="read",
                         provider="local",
                         bucket=bucket,
                         key=key,
+                        code="StreamInterrupted",
                     )
+                sink(chunk)
+                pos += len(chunk)
+
+    def object_checksums(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> ObjectChecksums:
+        """The source file's size and SHA-256 (base64), read again now: the check a local
+        "store" can vouch for."""
+        import base64
+        import hashlib
+
+        digest = hashlib.sha256()
+        with self._open_source(bucket, key) as src:
+            size = os.fstat(src.fileno()).st_size
+            while True:
                 try:
                     chunk = src.read(_COPY_CHUNK)
                 except OSError as exc:
                     raise self._error(exc, "read", bucket, key) from exc
                 if not chunk:
-                    return
-                out.write(chunk)
-                if progress is not None:
-                    progress(len(chunk))
+                    break
+                digest.update(chunk)
+        value = base64.b64encode(digest.digest()).decode()
+        return ObjectChecksums(size=size, checksums={"SHA256": value}, checksum_type="FULL_OBJECT")
 
     def presign(
         self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None

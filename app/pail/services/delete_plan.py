@@ -13,8 +13,11 @@ Safety rules, enforced here:
   pail calls DeleteBucket).
 * "Keep the newest N runs": a run is a child prefix of the selection's ``base``; runs are
   ordered by their newest object's ``last_modified`` (ties: by name); the N newest runs
-  *among those in the selection* are kept whole. Objects directly at ``base`` belong to
-  no run and are not protected by it.
+  *among those in the selection* are kept whole (with fewer than N runs, every run is
+  kept). Objects directly at ``base`` belong to no run and are not protected by it (the
+  plan counts them in :attr:`DeletePlan.outside_runs`). When the selection has objects but
+  no run at all (ZenML's ``logs/`` holds only loose ``.log`` files), keeping N runs would
+  keep nothing: planning refuses with :class:`NoRunsToKeep` rather than plan to empty it.
 * Version ids are carried only when the caller gives them (an Entry from a versions
   listing): a key planned from a plain listing deletes the current version (on a
   versioned S3 bucket that adds a delete marker; nothing is permanently removed).
@@ -41,6 +44,27 @@ DEFAULT_CONFIRM_THRESHOLD = 1000
 class PlanCancelled(Exception):
     """Planning stopped because the caller set its cancel event (no plan is returned, so a
     partial listing can never be executed as if it were complete)."""
+
+
+class NoRunsToKeep(ValueError):
+    """ "Keep the newest N runs" was asked where there are no runs: the selection under
+    ``base`` has objects but no child prefix, so nothing would be kept. No plan is
+    returned. ``base`` is the prefix (``""``: the bucket root), ``keep_last`` the N asked.
+    """
+
+    def __init__(self, base: str, keep_last: int, where: str | None = None) -> None:
+        self.base = base
+        self.keep_last = keep_last
+        super().__init__(self.explain(where))
+
+    def explain(self, where: str | None = None, option: str = "--keep-last") -> str:
+        """One plain line; ``where`` names the base (default: the prefix itself or "the
+        bucket root"), ``option`` names the setting (the app says "keep newest runs")."""
+        name = where or (self.base or "the bucket root")
+        return (
+            f"{option} counts runs, the child prefixes of {name}; {name} has none, so "
+            "nothing would be kept: refusing"
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +98,8 @@ class DeletePlan:
         items: the objects to delete, in listing order, each once.
         whole_prefixes: selected prefixes that the plan empties completely.
         kept_runs: runs kept by ``keep_last`` (newest first).
+        outside_runs: planned objects directly at ``base`` when ``keep_last`` is given
+            (they belong to no run, so keeping runs does not protect them).
         examined: objects listed or looked up while planning.
         missing: marked keys that no longer exist (nothing to delete).
         filters: the filters applied.
@@ -85,6 +111,7 @@ class DeletePlan:
     items: list[PlannedKey] = field(default_factory=list)
     whole_prefixes: list[str] = field(default_factory=list)
     kept_runs: list[RunInfo] = field(default_factory=list)
+    outside_runs: int = 0
     examined: int = 0
     missing: list[str] = field(default_factory=list)
     filters: StaleFilters = field(default_factory=StaleFilters)
@@ -174,6 +201,8 @@ def build_plan(
     Raises:
         StorageError: a listing or lookup failed (NotFound for a missing bucket...).
         PlanCancelled: ``cancel`` was set.
+        NoRunsToKeep: ``filters.keep_last`` is 1 or more and the selection has objects but
+            no run (child prefix of ``base``) to keep.
     """
     filters = filters or StaleFilters()
     plan = DeletePlan(driver.provider, bucket, base=base, filters=filters)
@@ -211,6 +240,9 @@ def build_plan(
             plan.examined += 1
             candidates.append((entry, None))
     kept = _kept_runs(base, [entry for entry, _ in candidates], filters.keep_last)
+    if filters.keep_last and candidates and not kept:
+        # No run at all: "keep the newest N" would keep nothing and delete everything.
+        raise NoRunsToKeep(base, filters.keep_last)
     plan.kept_runs = kept
     kept_prefixes = {run.prefix for run in kept}
     planned_per_prefix: dict[str, int] = dict.fromkeys(listed_per_prefix, 0)
@@ -229,6 +261,8 @@ def build_plan(
         )
         if prefix is not None:
             planned_per_prefix[prefix] += 1
+        if filters.keep_last and first_level(base, entry.key) == base:
+            plan.outside_runs += 1
     plan.whole_prefixes = [
         p for p, n in listed_per_prefix.items() if n and planned_per_prefix.get(p) == n
     ]

@@ -82,7 +82,9 @@ class DeleteReport:
     that would be deleted) and ``deleted_bytes`` their size; ``failed`` lists every key not
     deleted with its code; ``in_flight`` counts keys whose request was sent but not
     answered when the report was taken (unknown: they may or may not be gone);
-    ``not_attempted`` counts keys never sent because a cancel stopped the delete."""
+    ``not_attempted`` counts keys never sent because a cancel stopped the delete;
+    ``confirmed`` holds the deleted keys themselves (for a check afterwards:
+    :func:`pail.services.delete_verify.verify_deleted`)."""
 
     deleted: int = 0
     deleted_bytes: int = 0
@@ -91,6 +93,7 @@ class DeleteReport:
     not_attempted: int = 0
     dry_run: bool = False
     cancelled: bool = False
+    confirmed: list[PlannedKey] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +152,7 @@ class Deleter:
         self._deleted = 0
         self._deleted_bytes = 0
         self._failed: list[FailedKey] = []
+        self._confirmed: list[PlannedKey] = []
         self._batches_done = 0
         self._attempted = 0
         self._in_flight = 0
@@ -230,6 +234,7 @@ class Deleter:
                 not_attempted=self.plan.count - self._attempted,
                 dry_run=self.dry_run,
                 cancelled=self._cancel.is_set(),
+                confirmed=list(self._confirmed),
             )
 
     # -- work ---------------------------------------------------------------------------
@@ -263,6 +268,7 @@ class Deleter:
         with self._lock:
             self._deleted += len(deleted)
             self._deleted_bytes += sum(item.size for item in deleted)
+            self._confirmed.extend(deleted)
             self._failed.extend(failed)
             self._in_flight -= len(batch)
             self._batches_done += 1

@@ -4,33 +4,49 @@ Usage (from a worker thread; nothing here touches the UI)::
 
     plan = plan_prefix(driver, "bucket", "runs/7/", "/home/me/runs-7")   # or plan_keys(...)
     download = Downloader(driver, plan, jobs=8, conflict="ask", resolve_conflict=ask_user)
-    download.start()            # returns at once; files transfer on a thread pool
+    download.start()            # returns at once; files transfer on daemon threads
     download.progress()         # DownloadProgress snapshot, any thread, any time
     download.cancel(key)        # one file; download.cancel() for all
     report = download.wait()    # DownloadReport once every file is final
 
-Each file is written to ``.NAME.pail-partial`` next to its final name, verified
-(:mod:`pail.services.transfer_verify`) and renamed with ``os.replace``; nothing partial or
-unverified ever has the final name. A sidecar ``.NAME.pail-partial.json`` records the
-object's key, size, ETag and version (no secrets): a later run resumes a cancelled or
-interrupted file from the partial's size by range when they still match.
+Trust, in order of what could go wrong:
 
-Existing files: skipped when identical (size and checksum, or size and mtime when no
-checksum is cheap), otherwise the ``conflict`` policy: ``"overwrite"``, ``"skip"`` or
-``"ask"`` -> ``resolve_conflict(job)`` returns ``"overwrite"``/``"skip"``/``"keep-both"`` or
-a :class:`ConflictAnswer` with ``apply_to_all``. The resolver is called from a worker
-thread, one question at a time.
+* **Nothing unverified under a final name.** Each file is written to a partial in the
+  target's state folder (``.pail/partials``, :mod:`pail.services.transfer_state`), checked
+  against what the store vouches for (:mod:`pail.services.transfer_verify`) and only then
+  renamed to its final name. A mismatch deletes the partial. A file no check can prove is
+  *unverified*: it stays aside (complete, so a rerun only renames it) unless
+  ``allow_unverified`` says yes (``pail get --allow-unverified``; the app asks).
+* **Resume by ranges.** The partial's sidecar records the byte ranges on disk; a rerun
+  fetches exactly the missing ones when the object's size, ETag and version still match,
+  then verifies the whole file (:mod:`pail.services.transfer_fetch`). S3 ranges are pinned
+  with ``If-Match``; GCS ranges with the generation. An object that changed mid-way fails
+  (``ObjectChanged``) and its partial is deleted.
+* **No write outside the target.** Keys are checked at planning
+  (:mod:`pail.services.transfer_paths`); every folder on the way to a final name is opened
+  without following links, partials are created exclusively, and the final rename replaces
+  a planted link itself, never its target.
+* **Stopping.** Workers are daemon threads and the on-disk state is always consistent, so
+  a process may exit at once (Ctrl-C, ``q``) and resume later: :meth:`Downloader.flush`
+  records the last bytes first.
+
+Existing files: skipped when identical (size and a verified checksum, or size and mtime
+when no checksum proves it), otherwise the ``conflict`` policy: ``"overwrite"``,
+``"skip"`` or ``"ask"`` -> ``resolve_conflict(job)`` returns
+``"overwrite"``/``"skip"``/``"keep-both"`` or a :class:`ConflictAnswer` with
+``apply_to_all``. Resolvers are called from a worker thread, one question at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
+import posixpath
+import stat
 import threading
+from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -38,9 +54,18 @@ from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound, StorageError, TransferCancelled
 from pail.services.download_plan import DownloadJob, DownloadPlan, RefusedKey, plan_keys
 from pail.services.download_plan import plan_prefix as plan_prefix
-from pail.services.transfer_paths import keep_both_path, partial_path, sidecar_path
+from pail.services.threads import run_each, start_daemon
+from pail.services.transfer_fetch import Source, fetch_missing
+from pail.services.transfer_paths import keep_both_name
 from pail.services.transfer_progress import DownloadProgress, ProgressTracker
-from pail.services.transfer_verify import Expected, expected_from, verify
+from pail.services.transfer_state import (
+    ObjectIdentity,
+    Partial,
+    StateFolder,
+    open_parent,
+    state_folder_name,
+)
+from pail.services.transfer_verify import MISMATCH, UNVERIFIED, verify_object
 
 __all__ = [
     "ConflictAnswer",
@@ -60,6 +85,9 @@ ConflictAction = Literal["overwrite", "skip", "keep-both"]
 ConflictPolicy = Literal["ask", "overwrite", "skip"]
 #: Default number of files transferred at once.
 DEFAULT_JOBS = 8
+#: ``Failure.code`` of a file no check could prove (kept aside, not under its final name).
+UNVERIFIED_CODE = "Unverified"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True)
@@ -72,13 +100,16 @@ class ConflictAnswer:
 
 
 ConflictResolver = Callable[[DownloadJob], "ConflictAnswer | ConflictAction"]
+#: ``allow(job, reason) -> bool``: accept a file no check could prove?
+UnverifiedResolver = Callable[[DownloadJob, str], bool]
 
 
 @dataclass(frozen=True)
 class FileDone:
-    """A file written and verified: ``size`` bytes, ``fetched`` of them in this run
-    (``resumed_from`` were on disk), checked by ``verified`` (``md5``, ``multipart-md5``,
-    ``crc32c``, ``size``)."""
+    """A file written under its final name: ``size`` bytes, ``fetched`` of them in this
+    run (``resumed_from`` were on disk), checked by ``verified`` (``md5``,
+    ``multipart-md5``, ``sha256``, ``composite-crc32c``, ``crc32c``, ``sha256-source``...,
+    or ``unverified`` when accepted without proof)."""
 
     key: str
     path: str
@@ -100,9 +131,9 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Failure:
-    """A file that failed: ``code`` (``ChecksumMismatch``, the store's error code such as
-    ``AccessDenied``, or an errno name) and a plain-text ``message``. ``error`` is the
-    exception, when there was one."""
+    """A file that failed: ``code`` (``ChecksumMismatch``, ``Unverified``,
+    ``ObjectChanged``, the store's error code such as ``AccessDenied``, or an errno name)
+    and a plain-text ``message``. ``error`` is the exception, when there was one."""
 
     key: str
     path: str
@@ -113,8 +144,8 @@ class Failure:
 
 @dataclass
 class DownloadReport:
-    """Every outcome of a download. ``ok`` is true when nothing failed, was refused or
-    cancelled."""
+    """Every outcome of a download. ``ok`` is true when nothing failed, was refused,
+    cancelled or left unverified."""
 
     done: list[FileDone] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -124,21 +155,35 @@ class DownloadReport:
 
     @property
     def ok(self) -> bool:
-        """No failure, refusal or cancellation."""
+        """No failure, refusal, cancellation or unverified file."""
         return not (self.failed or self.refused or self.cancelled)
+
+    @property
+    def unverified(self) -> list[Failure]:
+        """Files kept aside because no check could prove them (``--allow-unverified``)."""
+        return [f for f in self.failed if f.code == UNVERIFIED_CODE]
+
+    def methods(self) -> Counter[str]:
+        """How the files written were verified: ``{"md5": 3, "sha256": 1, ...}``
+        (``unverified`` counts files accepted without proof)."""
+        return Counter(done.verified for done in self.done)
 
 
 class Downloader:
-    """Runs a :class:`DownloadPlan` on a thread pool.
+    """Runs a :class:`DownloadPlan` on daemon threads.
 
     Args:
         driver: the store's driver (shared by the workers; drivers are thread-safe).
         plan: from :func:`plan_prefix` / :func:`plan_keys`.
-        jobs: files in flight at once (large S3/GCS objects also use parallel parts).
+        jobs: files in flight at once (large objects also use parallel parts).
         conflict: policy for an existing, different file: ``"ask"``, ``"overwrite"``,
             ``"skip"``. ``"ask"`` without ``resolve_conflict`` skips.
         resolve_conflict: called (from a worker thread, serialised) with the job; returns
             a :class:`ConflictAnswer` or an action string.
+        allow_unverified: whether a file no check can prove may take its final name:
+            ``False`` (default: it is kept aside and reported with code ``Unverified``),
+            ``True``, or ``allow(job, reason) -> bool`` asked per file (serialised with the
+            conflict questions).
         on_file: called from a worker thread with each file's outcome (:class:`FileDone`,
             :class:`Skipped` or :class:`Failure`) as it becomes final, e.g. to print a line
             or post a message to the UI. It must not block for long.
@@ -152,6 +197,7 @@ class Downloader:
         jobs: int = DEFAULT_JOBS,
         conflict: ConflictPolicy = "ask",
         resolve_conflict: ConflictResolver | None = None,
+        allow_unverified: bool | UnverifiedResolver = False,
         on_file: Callable[[FileDone | Skipped | Failure], None] | None = None,
     ) -> None:
         self._on_file = on_file
@@ -160,25 +206,27 @@ class Downloader:
         self._jobs = max(1, jobs)
         self._policy: str = conflict
         self._resolver = resolve_conflict
-        self._conflict_lock = threading.Lock()
+        self._allow = allow_unverified
+        self._ask_lock = threading.Lock()
         self._lock = threading.Lock()
         self._cancel_all = threading.Event()
         self._cancels = {job.key: threading.Event() for job in plan.jobs}
         self._outcomes: dict[str, object] = {}
+        self._partials: set[Partial] = set()
         self._finished = threading.Event()
         self._thread: threading.Thread | None = None
+        self._state = StateFolder(plan.dest, state_folder_name(j.rel for j in plan.jobs))
         self.tracker = ProgressTracker([(j.key, j.path, j.size) for j in plan.jobs])
 
     # -- control ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start transferring in background threads; returns at once. Calling it again
-        does nothing."""
+        """Start transferring in background (daemon) threads; returns at once. Calling it
+        again does nothing."""
         with self._lock:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(target=self._run_all, name="pail-download", daemon=True)
-            self._thread.start()
+            self._thread = start_daemon(self._run_all, "pail-download")
 
     def run(self) -> DownloadReport:
         """Transfer everything in the calling thread's time and return the report."""
@@ -206,6 +254,15 @@ class Downloader:
         elif key in self._cancels:
             self._cancels[key].set()
 
+    def flush(self) -> None:
+        """Record every byte written so far in the partials' sidecars (before a process
+        exits without waiting for its workers: Ctrl-C, quitting the app)."""
+        with self._lock:
+            partials = list(self._partials)
+        for partial in partials:
+            with contextlib.suppress(OSError):
+                partial.flush()
+
     def progress(self, *, with_files: bool = True) -> DownloadProgress:
         """A :class:`DownloadProgress` snapshot (thread-safe)."""
         return self.tracker.snapshot(with_files=with_files)
@@ -229,10 +286,10 @@ class Downloader:
 
     def _run_all(self) -> None:
         try:
-            with ThreadPoolExecutor(self._jobs, thread_name_prefix="pail-dl") as pool:
-                for job in self.plan.jobs:
-                    pool.submit(self._run_job, job)
+            run_each(self.plan.jobs, self._run_job, workers=self._jobs, name="pail-dl")
         finally:
+            with contextlib.suppress(OSError):
+                self._state.close()
             self._finished.set()
 
     def _finish(self, job: DownloadJob, outcome: object, path: str | None = None) -> None:
@@ -260,130 +317,146 @@ class Downloader:
             outcome = Skipped(job.key, job.path, "cancelled")
         except StorageError as exc:
             code = exc.code or type(exc).__name__
+            if exc.status == 412:
+                code = "ObjectChanged"
             outcome = Failure(job.key, job.path, code, exc.message or str(exc), exc)
         except OSError as exc:
             code = _errno_name(exc)
             outcome = Failure(job.key, job.path, code, exc.strerror or str(exc), exc)
         except Exception as exc:  # never let one file take the download down
             outcome = Failure(job.key, job.path, type(exc).__name__, str(exc), exc)
-        if not isinstance(outcome, FileDone):
-            self._drop_useless_partial(job, outcome)
         path = outcome.path if isinstance(outcome, (FileDone, Skipped)) else None
         self._finish(job, outcome, path)
 
-    def _drop_useless_partial(self, job: DownloadJob, outcome: object) -> None:
-        """Remove a partial that cannot help a resume: empty, or of a vanished object."""
-        temp = partial_path(job.path)
-        gone = isinstance(outcome, Failure) and isinstance(outcome.error, NotFound)
-        try:
-            useless = gone or os.path.getsize(temp) == 0
-        except OSError:
-            useless = False
-        if useless:
-            _remove(temp, sidecar_path(temp))
-
-    def _expected(self, job: DownloadJob) -> tuple[DownloadJob, Expected]:
-        """Fill in size/ETag from ``head`` when the plan lacks them; GCS always heads for
-        its CRC32C and pins the generation so every range reads one object version."""
+    def _complete(self, job: DownloadJob) -> DownloadJob:
+        """Fill in size/ETag from ``head`` when the plan lacks them; GCS always heads and
+        pins the generation so every range reads one object version."""
         if self.plan.provider == "gcs" or job.size is None:
             info = self.driver.head(self.plan.bucket, job.key, version_id=job.version_id)
             version = info.version_id if self.plan.provider == "gcs" else job.version_id
-            job = replace(job, size=info.size, etag=info.etag, version_id=version)
-            return job, expected_from(self.plan.provider, info.size, info.etag, info.extra)
-        expected = expected_from(self.plan.provider, job.size, job.etag, {})
-        part_size = getattr(self.driver, "part_size", None)
-        if part_size is not None and "-" in (job.etag or ""):
-            try:  # S3 multipart: the exact part size makes the ETag checkable
-                size = part_size(self.plan.bucket, job.key, version_id=job.version_id)
-                expected = replace(expected, part_size=size)
-            except StorageError:
-                pass  # e.g. a store without part numbers: the size is inferred instead
-        return job, expected
+            return replace(job, size=info.size, etag=info.etag, version_id=version)
+        return job
 
-    def _transfer(self, job: DownloadJob, cancel: threading.Event) -> FileDone | Skipped:
-        job, expected = self._expected(job)
-        final = job.path
-        if os.path.lexists(final):
-            if os.path.isdir(final) and not os.path.islink(final):
-                raise IsADirectoryError(21, "a folder is in the way", final)
-            if self._identical(job, final, expected):
-                return Skipped(job.key, final, "identical")
-            action = self._conflict_action(job)
-            if action == "skip":
-                return Skipped(job.key, final, "exists")
-            if action == "keep-both":
-                final = keep_both_path(final)
-        os.makedirs(os.path.dirname(final), exist_ok=True)
-        temp = partial_path(final)
-        start = self._prepare_partial(job, temp)
-        if start:
-            self.tracker.resumed(job.key, start)
-        fetched = [0]
-
-        def progress(count: int) -> None:
-            fetched[0] += count
-            self.tracker.add_bytes(job.key, count)
-
-        self.driver.download_to(
-            self.plan.bucket,
-            job.key,
-            temp,
-            start=start,
-            version_id=job.version_id,
-            size=job.size,
-            progress=progress,
-            cancel=cancel,
-        )
-        verdict = verify(temp, expected, os.path.getsize(temp))
-        if not verdict.ok and verdict.method == "md5" and self.plan.provider == "s3":
-            verdict = self._recheck_encrypted(job, verdict)
-        if not verdict.ok:
-            _remove(temp, sidecar_path(temp))
-            self.tracker.restart(job.key)
-            raise _failure_error(verdict.reason)
-        os.replace(temp, final)
-        _remove(sidecar_path(temp))
-        if job.last_modified is not None:  # like aws s3 cp: mtime = object's last write
-            stamp = job.last_modified.timestamp()
-            os.utime(final, (stamp, stamp))
-        size = job.size if job.size is not None else os.path.getsize(final)
-        return FileDone(job.key, final, size, fetched[0], start, verdict.method)
-
-    def _prepare_partial(self, job: DownloadJob, temp: str) -> int:
-        """Bytes to resume from: the partial's size when its sidecar matches this object
-        version; otherwise a fresh, empty partial (returns 0)."""
-        side = sidecar_path(temp)
-        record = {"key": job.key, "size": job.size, "etag": job.etag, "version_id": job.version_id}
+    def _transfer(self, job: DownloadJob, cancel: threading.Event) -> FileDone | Skipped | Failure:
+        job = self._complete(job)
+        os.makedirs(self.plan.dest, exist_ok=True)
+        parent_fd, name = open_parent(self.plan.dest, job.rel)
         try:
-            with open(side, encoding="utf-8") as fh:
-                previous = json.load(fh)
-            have = os.path.getsize(temp)
-        except (OSError, ValueError):
-            previous, have = None, 0
-        if previous == record and job.size is not None and 0 < have <= job.size:
-            return have
-        with open(temp, "wb"):
-            pass
-        with open(side, "w", encoding="utf-8") as fh:
-            json.dump(record, fh)
-        return 0
+            folder = posixpath.dirname(job.rel)
+            existing = _lstat(parent_fd, name)
+            if existing is not None:
+                if stat.S_ISDIR(existing.st_mode):
+                    raise IsADirectoryError(errno.EISDIR, "a folder is in the way", job.path)
+                if self._identical(job, parent_fd, name, existing):
+                    return Skipped(job.key, job.path, "identical")
+                action = self._conflict_action(job)
+                if action == "skip":
+                    return Skipped(job.key, job.path, "exists")
+                if action == "keep-both":
+                    name = keep_both_name(name, lambda n: _lstat(parent_fd, n) is not None)
+            rel = posixpath.join(folder, name) if folder else name
+            final = os.path.join(self.plan.dest, *rel.split("/"))
+            return self._fetch_verify_commit(job, cancel, parent_fd, name, rel, final)
+        finally:
+            os.close(parent_fd)
 
-    def _identical(self, job: DownloadJob, path: str, expected: Expected) -> bool:
-        """Same size and checksum (or, without a usable checksum, the same mtime)."""
+    def _fetch_verify_commit(
+        self,
+        job: DownloadJob,
+        cancel: threading.Event,
+        parent_fd: int,
+        name: str,
+        rel: str,
+        final: str,
+    ) -> FileDone | Failure:
+        size = job.size or 0
+        stamp = job.last_modified.isoformat() if job.last_modified is not None else None
+        identity = ObjectIdentity(job.key, size, job.etag, job.version_id, stamp)
+        partial = self._state.open_partial(rel, identity)
+        with self._lock:
+            self._partials.add(partial)
         try:
-            st = os.stat(path)
+            if partial.resumed_from:
+                self.tracker.resumed(job.key, partial.resumed_from)
+            fetched = [0]
+
+            def progress(count: int) -> None:
+                fetched[0] += count
+                self.tracker.add_bytes(job.key, count)
+
+            source = Source(self.plan.bucket, job.key, job.version_id, job.etag)
+            try:
+                fetch_missing(self.driver, source, partial, progress=progress, cancel=cancel)
+            except BaseException as exc:
+                gone = isinstance(exc, NotFound) or getattr(exc, "status", None) == 412
+                if gone or not partial.have.covered():
+                    partial.discard()  # nothing a resume could use
+                else:
+                    partial.keep()
+                raise
+            verdict = verify_object(
+                self.driver,
+                self.plan.provider,
+                self.plan.bucket,
+                job.key,
+                size=size,
+                etag=job.etag,
+                version_id=job.version_id,
+                read=partial.read,
+            )
+            if verdict.status == MISMATCH:
+                partial.discard()
+                self.tracker.restart(job.key)
+                code = "ObjectChanged" if verdict.method == "etag" else "ChecksumMismatch"
+                return Failure(job.key, final, code, verdict.reason)
+            method = verdict.method
+            if verdict.status == UNVERIFIED:
+                if not self._allowed(job, verdict.reason):
+                    partial.keep()  # complete: a rerun with --allow-unverified only renames
+                    return Failure(
+                        job.key,
+                        final,
+                        UNVERIFIED_CODE,
+                        f"not verified: {verdict.reason}; kept aside, not under its name "
+                        "(--allow-unverified accepts it)",
+                    )
+                method = "unverified"
+            mtime = job.last_modified.timestamp() if job.last_modified is not None else None
+            partial.commit(parent_fd, name, mtime)  # like aws s3 cp: mtime = object's write
+            return FileDone(job.key, final, size, fetched[0], partial.resumed_from, method)
+        finally:
+            with self._lock:
+                self._partials.discard(partial)
+
+    def _identical(self, job: DownloadJob, parent_fd: int, name: str, st: os.stat_result) -> bool:
+        """Same size and a verified checksum (or, when nothing can be verified, the same
+        mtime). Only a plain file counts; a link or special file is never identical."""
+        if not stat.S_ISREG(st.st_mode) or job.size is None or st.st_size != job.size:
+            return False
+        try:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK, dir_fd=parent_fd)
         except OSError:
             return False
-        if job.size is None or st.st_size != job.size:
-            return False
-        verdict = verify(path, expected, st.st_size)
-        if verdict.method != "size":
+        try:
+            verdict = verify_object(
+                self.driver,
+                self.plan.provider,
+                self.plan.bucket,
+                job.key,
+                size=job.size,
+                etag=job.etag,
+                version_id=job.version_id,
+                read=lambda offset, length: os.pread(fd, length, offset),
+            )
+        finally:
+            os.close(fd)
+        if verdict.status != UNVERIFIED:
             return verdict.ok
         when = job.last_modified
         return when is not None and abs(st.st_mtime - when.timestamp()) < 1.0
 
     def _conflict_action(self, job: DownloadJob) -> ConflictAction:
-        with self._conflict_lock:  # one question at a time; "apply to all" sticks
+        with self._ask_lock:  # one question at a time; "apply to all" sticks
             if self._policy in ("overwrite", "skip", "keep-both"):
                 return self._policy  # type: ignore[return-value]
             if self._resolver is None or self._cancel_all.is_set():
@@ -395,25 +468,20 @@ class Downloader:
                 self._policy = answer.action
             return answer.action
 
-    def _recheck_encrypted(self, job: DownloadJob, verdict):
-        """SSE-KMS and SSE-C objects have ETags that are not MD5s: accept on size then."""
-        try:
-            info = self.driver.head(self.plan.bucket, job.key, version_id=job.version_id)
-        except StorageError:
-            return verdict
-        if info.encryption and ("kms" in info.encryption or "SSE-C" in info.encryption):
-            return replace(verdict, ok=True, method="size", reason="")
-        return verdict
+    def _allowed(self, job: DownloadJob, reason: str) -> bool:
+        if isinstance(self._allow, bool):
+            return self._allow
+        with self._ask_lock:
+            if self._cancel_all.is_set():
+                return False
+            return bool(self._allow(job, reason))
 
 
-def _failure_error(reason: str) -> StorageError:
-    return StorageError(reason, operation="verify", code="ChecksumMismatch")
-
-
-def _remove(*paths: str) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)
+def _lstat(dir_fd: int, name: str) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
 
 
 def _errno_name(exc: OSError) -> str:

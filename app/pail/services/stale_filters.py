@@ -5,7 +5,12 @@ Durations: a number and a unit, several parts allowed (``30d``, ``12h``, ``90m``
 ``MB`` ``GB`` ``TB`` ``PB``: powers of 1,000, IEC 80000-13) or binary (``KiB`` ``MiB``
 ``GiB`` ``TiB`` ``PiB``: powers of 1,024); single letters ``K`` ``M`` ``G`` ``T`` ``P`` are
 binary, as in ``find -size``, ``du`` and rclone. Units are case-insensitive. Bad input
-raises :class:`FilterError` with a one-line message.
+raises :class:`FilterError` with a one-line message, and so do values out of range: a
+duration must be more than zero and at most :data:`MAX_DURATION` (100 years: an age
+beyond that selects nothing real and overflows date arithmetic), a size at most
+:data:`MAX_SIZE` bytes (a signed 64-bit count, far above any object a store holds), a run
+count at most :data:`MAX_KEEP_LAST`. Numbers are read exactly (``decimal``), so no
+spelling of a huge number ends in an overflow.
 
 Globs and regexes are matched against the key *relative to the selected prefix*
 (``runs/run-1/model.ckpt`` selected from ``runs/`` is matched as ``run-1/model.ckpt``).
@@ -20,6 +25,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 
 from pail.drivers.base import Entry
 
@@ -27,6 +33,13 @@ from pail.drivers.base import Entry
 class FilterError(ValueError):
     """A filter value that does not parse; the message is one plain line."""
 
+
+#: Longest duration a filter takes: 100 years of 365.25 days (36,525 days).
+MAX_DURATION = timedelta(days=36525)
+#: Largest size a filter takes, in bytes: 2**63 - 1 (8 EiB), a signed 64-bit count.
+MAX_SIZE = 2**63 - 1
+#: Most runs "keep the newest N runs" takes.
+MAX_KEEP_LAST = 1_000_000
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z]+)")
@@ -40,16 +53,17 @@ for _i, _p in enumerate("kmgtp", start=1):
 
 def parse_duration(text: str) -> timedelta:
     """``"30d"`` -> 30 days. Units: ``s`` seconds, ``m`` minutes, ``h`` hours, ``d`` days,
-    ``w`` weeks; parts add up (``1d12h``). Must be greater than zero.
+    ``w`` weeks; parts add up (``1d12h``). Must be greater than zero and at most
+    :data:`MAX_DURATION` (100 years).
 
     Raises:
-        FilterError: empty, unknown unit, missing unit, zero.
+        FilterError: empty, unknown unit, missing unit, zero, more than 100 years.
     """
     raw = str(text).strip()
     compact = raw.replace(" ", "")
     if not compact:
         raise FilterError("empty duration: give a number and a unit, e.g. 30d, 12h, 90m, 2w")
-    seconds = 0.0
+    seconds = Decimal(0)
     pos = 0
     for match in _DURATION_PART.finditer(compact):
         if match.start() != pos:
@@ -59,21 +73,24 @@ def parse_duration(text: str) -> timedelta:
             raise FilterError(
                 f"unknown duration unit {match.group(2)!r} in {raw!r}: use s, m, h, d or w"
             )
-        seconds += float(match.group(1)) * _DURATION_UNITS[unit]
+        seconds += _exact(match.group(1)) * _DURATION_UNITS[unit]
         pos = match.end()
     if pos != len(compact):
         raise FilterError(f"not a duration: {raw!r} (a number and a unit, e.g. 30d, 12h, 90m, 2w)")
     if seconds <= 0:
         raise FilterError(f"a duration must be greater than zero, not {raw!r}")
-    return timedelta(seconds=seconds)
+    if seconds > int(MAX_DURATION.total_seconds()):
+        raise FilterError(f"a duration must be at most 100 years (36525d), not {raw!r}")
+    return timedelta(seconds=float(seconds))
 
 
 def parse_size(text: str) -> int:
     """``"100MB"`` -> 100,000,000 bytes; ``"1.5GiB"`` -> 1,610,612,736; ``"512"`` -> 512.
-    See the module doc for units. Fractions round down to whole bytes.
+    See the module doc for units. Fractions round down to whole bytes. At most
+    :data:`MAX_SIZE` bytes.
 
     Raises:
-        FilterError: empty, negative, unknown unit.
+        FilterError: empty, negative, unknown unit, more than :data:`MAX_SIZE` bytes.
     """
     raw = str(text)
     match = _SIZE.match(raw)
@@ -86,7 +103,21 @@ def parse_size(text: str) -> int:
             f"unknown size unit {unit!r} in {raw!r}: use B, kB/MB/GB/TB (x1000) or "
             "KiB/MiB/GiB/TiB (x1024)"
         )
-    return int(float(number) * factor)
+    size = int(_exact(number) * factor)
+    if size > MAX_SIZE:
+        raise FilterError(f"a size must be at most {MAX_SIZE:,} bytes (8 EiB), not {raw.strip()!r}")
+    return size
+
+
+def _exact(number: str) -> Decimal:
+    """The decimal ``number`` (digits, one optional point) exactly; a number too long to
+    read at all is refused rather than rounded to infinity."""
+    if len(number) > 100:
+        raise FilterError(f"number too long: {number[:20]}...")
+    try:
+        return Decimal(number)
+    except InvalidOperation:  # the patterns only pass digits; kept as a guard
+        raise FilterError(f"not a number: {number!r}") from None
 
 
 @dataclass(frozen=True)
@@ -123,10 +154,18 @@ class StaleFilters:
                 raise FilterError(f"bad regex {self.regex!r}: {exc}") from None
         if self.keep_last is not None and self.keep_last < 0:
             raise FilterError(f"--keep-last must be 0 or more, not {self.keep_last}")
+        if self.keep_last is not None and self.keep_last > MAX_KEEP_LAST:
+            raise FilterError(
+                f"--keep-last must be at most {MAX_KEEP_LAST:,}, not {self.keep_last}"
+            )
         for name in ("larger_than", "smaller_than"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise FilterError(f"{name.replace('_', ' ')} must be 0 or more bytes")
+            if value is not None and value > MAX_SIZE:
+                raise FilterError(f"{name.replace('_', ' ')} must be at most {MAX_SIZE:,} bytes")
+        if self.older_than is not None and not timedelta(0) < self.older_than <= MAX_DURATION:
+            raise FilterError("older than must be more than zero and at most 100 years")
 
     @classmethod
     def parse(

@@ -1,4 +1,4 @@
-"""Where a downloaded key may land on disk, and the names used while it is in flight.
+"""Where a downloaded key may land on disk.
 
 A key is server-supplied text: ``../../.bashrc``, ``/etc/passwd``, ``a\\..\\..\\x`` or
 ``C:evil`` must never write outside the folder the user chose. A key's path relative to
@@ -10,14 +10,9 @@ pointing elsewhere.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-
-#: Suffix of the temporary file a download is written to before the rename.
-PARTIAL_SUFFIX = ".pail-partial"
-#: Suffix of the sidecar recording which object version a partial file holds.
-SIDECAR_SUFFIX = ".json"
+from collections.abc import Callable
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _NAME_MAX = 255  # bytes per path segment on Linux, macOS and Windows file systems
@@ -77,30 +72,21 @@ def local_target(root: str, rel: str) -> str:
     return path
 
 
-def partial_path(final: str) -> str:
-    """The temporary name for ``final``: ``.NAME.pail-partial`` in the same folder (the
-    same file system, so ``os.replace`` is atomic). Long names use a hash instead."""
-    folder, name = os.path.split(final)
-    temp = f".{name}{PARTIAL_SUFFIX}"
-    if len(temp.encode("utf-8", "surrogateescape")) + len(SIDECAR_SUFFIX) > _NAME_MAX:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        temp = f".{digest}{PARTIAL_SUFFIX}"
-    return os.path.join(folder, temp)
-
-
-def sidecar_path(partial: str) -> str:
-    """The sidecar of a partial file (``.NAME.pail-partial.json``)."""
-    return partial + SIDECAR_SUFFIX
-
-
-def keep_both_path(final: str) -> str:
-    """The first free ``name (N).ext`` next to ``final`` (``model.pt`` -> ``model (1).pt``;
-    ``archive.tar.gz`` -> ``archive (1).tar.gz``)."""
-    folder, name = os.path.split(final)
+def keep_both_name(name: str, taken: Callable[[str], bool]) -> str:
+    """The first ``name (N).ext`` for which ``taken`` is false (``model.pt`` ->
+    ``model (1).pt``; ``archive.tar.gz`` -> ``archive (1).tar.gz``)."""
     stem, dot, ext = name.partition(".") if not name.startswith(".") else (name, "", "")
     n = 1
     while True:
-        candidate = os.path.join(folder, f"{stem} ({n}){dot}{ext}")
-        if not os.path.lexists(candidate):
+        candidate = f"{stem} ({n}){dot}{ext}"
+        if not taken(candidate):
             return candidate
         n += 1
+
+
+def keep_both_path(final: str) -> str:
+    """The first free ``name (N).ext`` next to the path ``final``."""
+    folder, name = os.path.split(final)
+    return os.path.join(
+        folder, keep_both_name(name, lambda n: os.path.lexists(os.path.join(folder, n)))
+    )

@@ -1,19 +1,29 @@
-"""Checking a downloaded file against what the store says about the object.
+"""Proving a downloaded file equals the object: only checks the store vouches for.
 
-* Size: always (``Content-Length`` / ``size``).
-* S3 single-part ETag: the MD5 of the content, 32 hex digits (S3 API reference, "Common
-  Response Headers: ETag"); objects encrypted with SSE-KMS or SSE-C have other ETags, so
-  the caller double-checks a mismatch against HeadObject's encryption.
-* S3 multipart ETag ``HEX-N``: MD5 of the concatenated binary MD5s of the N parts. The
-  part size is not stored; it is inferred from N and the size among the usual choices
-  (5/8/16/.../512 MiB and the size / N rounded up to a MiB): a candidate must satisfy
-  ``(N-1) * part < size <= N * part``. When S3 gives the exact part size (HeadObject
-  ``PartNumber=1``) a mismatch is a failure; a guess that does not match falls back to
-  size-only verification, since an unusual part size is not corruption.
-* GCS: CRC32C (``google-crc32c``, base64 of the big-endian value, as the JSON API gives it),
-  else MD5 (base64).
+A file reaches its final name only when one of these matched (first that applies):
 
-Files are hashed in one pass, 1 MiB at a time; hashlib releases the GIL on large updates.
+* S3 single-part ETag of 32 hex digits: the MD5 of the content (S3 API reference, "Common
+  Response Headers: ETag"), except for SSE-KMS / SSE-C objects, whose ETags are not MD5s.
+* S3 additional checksums (HeadObject with ``ChecksumMode=ENABLED``; S3 User Guide,
+  "Checking object integrity"): CRC64NVME, SHA-256, SHA-1, CRC32C, CRC32. ``FULL_OBJECT``
+  checksums cover the whole object; ``COMPOSITE`` ones (``value-N``) are the checksum of
+  the N parts' binary checksums concatenated, so they need the real part sizes.
+* S3 multipart ETag ``HEX-N``: MD5 of the N parts' binary MD5s concatenated, with the real
+  part sizes: part 1's size from HeadObject ``PartNumber=1`` tried as a uniform layout,
+  then, if that does not match, every part's size (GetObjectAttributes ``ObjectParts``, else
+  HeadObject ``PartNumber=k`` for each part). When the store gives no part sizes, the usual
+  part sizes are tried; a match proves the content, a miss proves nothing.
+* GCS: CRC32C (big-endian, base64, as the JSON API gives it), else MD5 (base64).
+* Local folders: SHA-256 of the source file, read again by the driver.
+
+A mismatch against a check with known inputs is a :data:`MISMATCH` (the partial is
+deleted). When no check is possible (an encrypted object without additional checksums,
+a multipart object whose part sizes the store does not tell, a store that gives no
+checksum) the file is :data:`UNVERIFIED`: it is never accepted on its size alone; the caller
+asks (``--allow-unverified``). Guessed part sizes never turn a miss into an acceptance.
+
+Files are read once per check, 1 MiB at a time; hashlib and awscrt release the GIL on large
+buffers.
 """
 
 from __future__ import annotations
@@ -21,149 +31,363 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pail.drivers.errors import StorageError
 
 _MIB = 1024 * 1024
-_COMMON_PART_SIZES = tuple(n * _MIB for n in (8, 5, 16, 15, 32, 64, 10, 100, 128, 256, 512))
+_READ = _MIB
 _SINGLE = re.compile(r"^[0-9a-fA-F]{32}$")
 _MULTI = re.compile(r"^([0-9a-fA-F]{32})-(\d+)$")
-_READ = _MIB
+_COMMON_PART_SIZES = tuple(n * _MIB for n in (8, 5, 16, 15, 32, 64, 10, 100, 128, 256, 512))
+#: S3 additional checksum algorithms, strongest first (the order they are tried in).
+S3_ALGORITHMS = ("CRC64NVME", "SHA256", "SHA1", "CRC32C", "CRC32")
 
-
-@dataclass(frozen=True)
-class Expected:
-    """What the store says the bytes are.
-
-    Attributes:
-        size: bytes, or ``None`` when unknown.
-        s3_etag: an S3 ETag (single-part or multipart form), unquoted.
-        crc32c: GCS CRC32C, base64.
-        md5_b64: GCS MD5, base64.
-        part_size: the exact part size of a multipart S3 object, when the store told it
-            (HeadObject ``PartNumber=1``); otherwise it is inferred.
-    """
-
-    size: int | None
-    s3_etag: str | None = None
-    crc32c: str | None = None
-    md5_b64: str | None = None
-    part_size: int | None = None
+VERIFIED, MISMATCH, UNVERIFIED = "verified", "mismatch", "unverified"
+Status = Literal["verified", "mismatch", "unverified"]
+#: ``read(offset, length) -> bytes`` over the downloaded file.
+Reader = Callable[[int, int], bytes]
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """The result of :func:`verify`: ``ok``, the ``method`` used (``"md5"``,
-    ``"multipart-md5"``, ``"crc32c"``, ``"size"``) and the ``reason`` of a failure."""
+    """The result of a verification.
 
-    ok: bool
-    method: str
+    Attributes:
+        status: :data:`VERIFIED`, :data:`MISMATCH` or :data:`UNVERIFIED`.
+        method: how: ``md5``, ``multipart-md5``, ``sha256``, ``composite-sha256``,
+            ``crc32c``, ``crc64nvme``, ``sha256-source`` ...; ``""`` when unverified.
+        reason: plain text for a mismatch or why nothing could be checked.
+    """
+
+    status: Status
+    method: str = ""
     reason: str = ""
 
-
-def part_size_candidates(size: int, parts: int) -> list[int]:
-    """Part sizes in bytes that could have produced a ``parts``-part upload of ``size``
-    bytes, most likely first (at most 4)."""
-    if parts < 1:
-        return []
-    if parts == 1:
-        return [max(size, 1)]
-    low = -(-size // parts)  # ceil(size / parts)
-    rounded = -(-low // _MIB) * _MIB
-    found: list[int] = []
-    for candidate in (*_COMMON_PART_SIZES, rounded):
-        if (parts - 1) * candidate < size <= parts * candidate and candidate not in found:
-            found.append(candidate)
-    return found[:4]
+    @property
+    def ok(self) -> bool:
+        """True when verified."""
+        return self.status == VERIFIED
 
 
-class _PartHasher:
-    """MD5s of consecutive ``part``-byte slices of a stream."""
+def _verified(method: str) -> Verdict:
+    return Verdict(VERIFIED, method)
 
-    def __init__(self, part: int) -> None:
-        self.part, self.filled, self.digests = part, 0, []
-        self.current = hashlib.md5()
+
+def _mismatch(method: str, what: str) -> Verdict:
+    return Verdict(MISMATCH, method, f"checksum mismatch ({what})")
+
+
+def _unverified(reason: str) -> Verdict:
+    return Verdict(UNVERIFIED, "", reason)
+
+
+# -- checksums ---------------------------------------------------------------------------
+
+
+class _Crc:
+    """A running CRC with ``update``/``digest`` like hashlib (big-endian bytes)."""
+
+    def __init__(self, fn: Callable[[Any, int], int], width: int) -> None:
+        self._fn, self._width, self._value = fn, width, 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        self._value = self._fn(data, self._value)
+
+    def digest(self) -> bytes:
+        return self._value.to_bytes(self._width, "big")
+
+
+def new_hasher(algorithm: str) -> Any:
+    """A hasher for ``algorithm`` (``MD5``, ``SHA1``, ``SHA256``, ``CRC32``, ``CRC32C``,
+    ``CRC64NVME``) with ``update(bytes)`` and ``digest() -> bytes`` (CRCs big-endian, as
+    S3 and GCS encode them before base64). CRC32C and CRC64NVME come from awscrt, AWS's
+    own implementation (what botocore[crt] uses).
+
+    Raises:
+        ValueError: an unknown algorithm.
+    """
+    name = algorithm.upper()
+    if name in ("MD5", "SHA1", "SHA256"):
+        return hashlib.new(name.lower())
+    if name == "CRC32":
+        return _Crc(lambda data, prev: zlib.crc32(data, prev), 4)
+    if name in ("CRC32C", "CRC64NVME"):
+        from awscrt import checksums
+
+        if name == "CRC32C":
+            return _Crc(lambda data, prev: checksums.crc32c(bytes(data), prev), 4)
+        return _Crc(lambda data, prev: checksums.crc64nvme(bytes(data), prev), 8)
+    raise ValueError(f"unknown checksum algorithm {algorithm!r}")
+
+
+class _PartHashers:
+    """Digests of consecutive slices of a stream, the slices' sizes given."""
+
+    def __init__(self, sizes: Sequence[int], algorithm: str) -> None:
+        self.sizes, self.algorithm = list(sizes), algorithm
+        self.index, self.filled, self.digests = 0, 0, []
+        self.current = new_hasher(algorithm)
 
     def update(self, data: memoryview) -> None:
-        while data:
-            take = min(len(data), self.part - self.filled)
+        while data and self.index < len(self.sizes):
+            take = min(len(data), self.sizes[self.index] - self.filled)
             self.current.update(data[:take])
             self.filled += take
             data = data[take:]
-            if self.filled == self.part:
+            if self.filled == self.sizes[self.index]:
                 self.digests.append(self.current.digest())
-                self.current, self.filled = hashlib.md5(), 0
-
-    def etag(self) -> str:
-        digests = self.digests + ([self.current.digest()] if self.filled else [])
-        return f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"
+                self.current, self.filled = new_hasher(self.algorithm), 0
+                self.index += 1
 
 
-def _hash_file(path: str, *, md5: bool, crc: bool, parts: list[int]) -> dict[str, Any]:
-    whole = hashlib.md5() if md5 else None
-    checksum = None
-    if crc:
-        import google_crc32c
+def scan(
+    read: Reader,
+    size: int,
+    whole: Sequence[str] = (),
+    layouts: Sequence[Sequence[int]] = (),
+    part_algorithm: str = "MD5",
+) -> tuple[dict[str, bytes], list[list[bytes]]]:
+    """Read ``size`` bytes once and return the whole-file digests for ``whole`` and, for
+    each part layout in ``layouts`` (part sizes in bytes), the ``part_algorithm`` digest of
+    every part.
 
-        checksum = google_crc32c.Checksum()
-    hashers = [_PartHasher(p) for p in parts]
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_READ):
-            view = memoryview(chunk)
-            if whole is not None:
-                whole.update(view)
-            if checksum is not None:
-                checksum.update(chunk)
-            for hasher in hashers:
-                hasher.update(view)
-    return {
-        "md5": whole,
-        "crc32c": base64.b64encode(checksum.digest()).decode() if checksum else None,
-        "etags": [h.etag() for h in hashers],
-    }
-
-
-def verify(path: str, expected: Expected, actual_size: int) -> Verdict:
-    """Compare the file at ``path`` (``actual_size`` bytes) with ``expected``.
-
-    Reads the file once when a checksum applies. Never raises for a mismatch; OSError
-    from reading the file propagates.
+    Raises:
+        OSError: reading failed. ValueError: the file is shorter than ``size``.
     """
-    if expected.size is not None and actual_size != expected.size:
-        return Verdict(
-            False, "size", f"size mismatch: {actual_size} bytes, expected {expected.size}"
-        )
-    etag = (expected.s3_etag or "").strip('"')
-    if expected.crc32c or expected.md5_b64:
-        got = _hash_file(path, md5=bool(expected.md5_b64), crc=bool(expected.crc32c), parts=[])
-        if expected.crc32c:
-            ok = got["crc32c"] == expected.crc32c
-            return Verdict(ok, "crc32c", "" if ok else "checksum mismatch (CRC32C)")
-        ok = base64.b64encode(got["md5"].digest()).decode() == expected.md5_b64
-        return Verdict(ok, "md5", "" if ok else "checksum mismatch (MD5)")
+    hashers = {alg: new_hasher(alg) for alg in whole}
+    parts = [_PartHashers(layout, part_algorithm) for layout in layouts]
+    offset = 0
+    while offset < size:
+        chunk = read(offset, min(_READ, size - offset))
+        if not chunk:
+            raise ValueError(f"file ends at {offset} bytes, expected {size}")
+        view = memoryview(chunk)
+        for hasher in hashers.values():
+            hasher.update(view)
+        for part in parts:
+            part.update(view)
+        offset += len(chunk)
+    return {alg: h.digest() for alg, h in hashers.items()}, [p.digests for p in parts]
+
+
+def multipart_etag(part_md5s: Sequence[bytes]) -> str:
+    """The S3 multipart ETag of parts with these binary MD5s: ``hex(md5(concat))-N``."""
+    return f"{hashlib.md5(b''.join(part_md5s)).hexdigest()}-{len(part_md5s)}"
+
+
+def composite_checksum(algorithm: str, part_digests: Sequence[bytes]) -> str:
+    """The base64 S3 ``COMPOSITE`` checksum of parts with these binary checksums (without
+    the ``-N`` suffix): the checksum of the concatenated part checksums."""
+    hasher = new_hasher(algorithm)
+    hasher.update(b"".join(part_digests))
+    return base64.b64encode(hasher.digest()).decode()
+
+
+def b64(digest: bytes) -> str:
+    """Base64 of a binary digest, as S3 and GCS give checksums."""
+    return base64.b64encode(digest).decode()
+
+
+def uniform_layout(size: int, parts: int, part: int) -> list[int] | None:
+    """``parts`` parts of ``part`` bytes, the last one holding the rest, or ``None`` when
+    that cannot add up to ``size`` bytes."""
+    if parts < 1 or part < 1:
+        return None
+    last = size - part * (parts - 1)
+    if not 0 < last <= part and not (parts == 1 and size == 0):
+        return None
+    return [part] * (parts - 1) + [last]
+
+
+def guessed_layouts(size: int, parts: int) -> list[list[int]]:
+    """Uniform layouts with the usual part sizes (5/8/16/... MiB, the size / N rounded up
+    to a MiB) that fit ``size`` bytes in ``parts`` parts: at most 4, most likely first."""
+    low = -(-size // parts) if parts else 0
+    rounded = -(-low // _MIB) * _MIB
+    found: list[list[int]] = []
+    for candidate in (*_COMMON_PART_SIZES, rounded):
+        layout = uniform_layout(size, parts, candidate)
+        if layout is not None and layout not in found:
+            found.append(layout)
+    return found[:4]
+
+
+# -- verification ------------------------------------------------------------------------
+
+
+def verify_object(
+    driver: Any,
+    provider: str,
+    bucket: str,
+    key: str,
+    *,
+    size: int,
+    etag: str | None,
+    version_id: str | None,
+    read: Reader,
+) -> Verdict:
+    """Check the downloaded bytes (``read``, ``size`` bytes) against what the store says
+    about ``bucket``/``key`` (see the module doc for the checks and their order).
+
+    May call the driver: ``object_checksums`` (one HeadObject / ``objects.get`` / a read
+    of the local source), and for S3 multipart objects ``part_size`` / ``part_sizes``.
+
+    Raises:
+        OSError: reading the downloaded file failed. A failed driver call is never raised:
+        the verdict is UNVERIFIED with the reason.
+    """
+    if provider == "s3":
+        return _verify_s3(driver, bucket, key, size, (etag or "").strip('"'), version_id, read)
+    try:
+        info = driver.object_checksums(bucket, key, version_id=version_id)
+    except StorageError as exc:
+        return _unverified(f"could not read the object's checksums: {_why(exc)}")
+    for alg, method in (("CRC32C", "crc32c"), ("SHA256", "sha256"), ("MD5", "md5")):
+        value = info.checksums.get(alg)
+        if value:
+            got, _ = scan(read, size, [alg])
+            if b64(got[alg]) == value:
+                return _verified(method + ("-source" if provider == "local" else ""))
+            return _mismatch(method, alg)
+    return _unverified("the store gives no checksum for this object")
+
+
+def _why(exc: StorageError) -> str:
+    code = exc.code or type(exc).__name__
+    return f"{exc.operation or 'request'} answered {code}" + (
+        f" (HTTP {exc.status})" if exc.status else ""
+    )
+
+
+def _verify_s3(
+    driver: Any,
+    bucket: str,
+    key: str,
+    size: int,
+    etag: str,
+    version_id: str | None,
+    read: Reader,
+) -> Verdict:
+    if _SINGLE.match(etag):  # the cheap, common case: no request needed when it matches
+        got, _ = scan(read, size, ["MD5"])
+        if got["MD5"].hex() == etag.lower():
+            return _verified("md5")
+    try:
+        info = driver.object_checksums(bucket, key, version_id=version_id)
+    except StorageError as exc:
+        return _unverified(f"could not read the object's checksums: {_why(exc)}")
+    if info.etag and info.etag.strip('"') != etag and etag:
+        return Verdict(MISMATCH, "etag", "the object changed during the download (new ETag)")
+    notes: list[str] = []
+    for alg in S3_ALGORITHMS:
+        value = info.checksums.get(alg)
+        if not value:
+            continue
+        body, _, count = value.partition("-")
+        kind = info.checksum_type
+        # Some stores (moto) give a composite value without "-N" or ChecksumType: for a
+        # multipart object whose type is not stated, either kind may apply.
+        whole = kind != "COMPOSITE" and not count
+        composite = kind == "COMPOSITE" or bool(count) or (kind is None and _MULTI.match(etag))
+        if whole:
+            got, _ = scan(read, size, [alg])
+            if b64(got[alg]) == body:
+                return _verified(alg.lower())
+            if not composite:
+                return _mismatch(alg.lower(), alg)
+        parts = int(count) if count.isdigit() else _etag_parts(etag)
+        if parts is None:
+            notes.append(f"{alg} is composite but the part count is unknown")
+            continue
+        verdict = _check_layouts(
+            driver, bucket, key, version_id, size, parts, read,
+            alg, lambda digests, a=alg, b=body: composite_checksum(a, digests) == b,
+            f"composite-{alg.lower()}", notes,
+        )  # fmt: skip
+        if verdict is not None:
+            return verdict
     if _SINGLE.match(etag):
-        got = _hash_file(path, md5=True, crc=False, parts=[])
-        ok = got["md5"].hexdigest() == etag.lower()
-        return Verdict(ok, "md5", "" if ok else "checksum mismatch (MD5 vs ETag)")
+        if info.etag_is_md5:
+            return _mismatch("md5", "MD5 vs ETag")
+        return _unverified(_join("the ETag of an encrypted object is not an MD5", notes))
     multi = _MULTI.match(etag)
     if multi:
-        exact = expected.part_size
-        candidates = [exact] if exact else part_size_candidates(actual_size, int(multi.group(2)))
-        if candidates:
-            got = _hash_file(path, md5=False, crc=False, parts=candidates)
-            if etag.lower() in got["etags"]:
-                return Verdict(True, "multipart-md5")
+        if not info.etag_is_md5:
+            return _unverified(_join("the ETag of an encrypted object is not an MD5", notes))
+        want = etag.lower()
+        verdict = _check_layouts(
+            driver, bucket, key, version_id, size, int(multi.group(2)), read,
+            "MD5", lambda digests: multipart_etag(digests) == want, "multipart-md5", notes,
+        )  # fmt: skip
+        if verdict is not None:
+            return verdict
+        return _unverified(_join("multipart ETag, part sizes unknown", notes))
+    what = f"ETag {etag!r} is neither an MD5 nor a multipart ETag" if etag else "no ETag"
+    return _unverified(_join(f"{what} and the object has no additional checksum", notes))
+
+
+def _etag_parts(etag: str) -> int | None:
+    multi = _MULTI.match(etag)
+    return int(multi.group(2)) if multi else None
+
+
+def _join(reason: str, notes: list[str]) -> str:
+    return "; ".join([reason, *notes])
+
+
+def _check_layouts(
+    driver: Any,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    size: int,
+    parts: int,
+    read: Reader,
+    algorithm: str,
+    matches: Callable[[list[bytes]], bool],
+    method: str,
+    notes: list[str],
+) -> Verdict | None:
+    """Check a per-part value with the real part sizes: a uniform layout from part 1's
+    size, then (on a miss) every part's size. Returns VERIFIED, MISMATCH (a miss with the
+    exact sizes), or ``None`` when the sizes are unknown (``notes`` says why) and no
+    guessed layout matched."""
+    try:
+        first = driver.part_size(bucket, key, version_id=version_id, part_number=1)
+    except StorageError as exc:
+        notes.append(f"part sizes unavailable: HeadObject PartNumber {_why(exc)}")
+        first = None
+    if first:
+        layout = uniform_layout(size, parts, first)
+        exact = parts <= 2 and layout is not None  # part 1 + the rest: nothing guessed
+        if layout is not None:
+            _, (digests,) = scan(read, size, (), [layout], algorithm)
+            if matches(digests):
+                return _verified(method)
             if exact:
-                return Verdict(False, "multipart-md5", "checksum mismatch (multipart ETag)")
-            # A guessed part size that does not match proves nothing: size only.
-    return Verdict(True, "size")
-
-
-def expected_from(provider: str, size: int | None, etag: str | None, extra: dict[str, str]):
-    """The :class:`Expected` for an object: S3 uses the ETag; GCS the CRC32C/MD5 that
-    ``head`` puts in ``extra``; local folders the size only."""
-    if provider == "s3":
-        return Expected(size, s3_etag=etag)
-    if provider == "gcs":
-        return Expected(size, crc32c=extra.get("CRC32C"), md5_b64=extra.get("MD5"))
-    return Expected(size)
+                return _mismatch(method, method.replace("-", " "))
+        try:
+            sizes = driver.part_sizes(bucket, key, parts, version_id=version_id)
+        except StorageError as exc:
+            notes.append(f"part sizes unavailable: {_why(exc)}")
+            sizes = None
+        if sizes is not None:
+            if len(sizes) != parts or sum(sizes) != size:
+                notes.append("the store's part sizes do not add up to the object's size")
+                return None
+            if sizes != layout:
+                _, (digests,) = scan(read, size, (), [sizes], algorithm)
+                if matches(digests):
+                    return _verified(method)
+            return _mismatch(method, method.replace("-", " "))
+        return None
+    layouts = guessed_layouts(size, parts)
+    if layouts:
+        _, found = scan(read, size, (), layouts, algorithm)
+        if any(matches(digests) for digests in found):
+            return _verified(method)  # a match proves the bytes; a miss proves nothing
+    return None
