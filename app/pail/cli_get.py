@@ -5,8 +5,11 @@
 (files, bytes, rate, ETA) and finished files scroll above it; otherwise each file is one
 plain line on stdout: ``downloaded KEY -> PATH (N bytes)``. Existing different files are
 asked about on a terminal and otherwise kept (reported as skipped) unless ``--overwrite``.
-Every failure and refused key is listed on stderr at the end; the exit status is non-zero
-if anything failed, was refused or was cancelled.
+Every failure and refused key is listed on stderr at the end, and the summary says how
+many files were verified by which check; the exit status is non-zero if anything failed,
+was refused, was cancelled or could not be verified (``--allow-unverified`` accepts such
+files). Ctrl-C stops at once (exit 130): the bytes received so far are recorded and the
+next run resumes them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import click
 from pail.cli_connection import open_resolved, target_location
 from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
 from pail.cli_listing import printable, size_text
+from pail.cli_values import Count
 from pail.config import ConnectionStore, Flags, resolve_target, spec_for_location
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
@@ -52,7 +56,7 @@ def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "-j",
                 "--jobs",
-                type=click.IntRange(1, 64),
+                type=Count(1, 64),
                 default=DEFAULT_JOBS,
                 show_default=True,
                 help="Files transferred at once.",
@@ -60,6 +64,12 @@ def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--overwrite", "policy", flag_value="overwrite", help="Replace files."),
             click.option(
                 "--skip-existing", "policy", flag_value="skip", help="Keep existing files."
+            ),
+            click.option(
+                "--allow-unverified",
+                is_flag=True,
+                help="Accept files no checksum can prove (no MD5 ETag, no additional "
+                "checksum, part sizes unknown); by default they are kept aside and fail.",
             ),
         ]
     ):
@@ -156,7 +166,8 @@ class _Display:
             if isinstance(outcome, FileDone):
                 size = f"{outcome.size} bytes"
                 if outcome.resumed_from:
-                    size += f", resumed at {outcome.resumed_from}"
+                    size += f", {outcome.resumed_from} resumed"
+                size += f", {outcome.verified}"
                 click.echo(
                     f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} ({size})"
                 )
@@ -212,6 +223,7 @@ def run_get(
     recursive: bool,
     jobs: int,
     policy: str | None,
+    allow_unverified: bool = False,
 ) -> None:
     """``pail get``: plan, download with progress, summarise. Raises CliError / click Exit
     with the status described in the module doc."""
@@ -225,6 +237,7 @@ def run_get(
         jobs=jobs,
         conflict=policy or ("ask" if interactive else "skip"),  # type: ignore[arg-type]
         resolve_conflict=display.ask if interactive else None,
+        allow_unverified=allow_unverified,
         on_file=display.file,
     )
     display.download = download
@@ -236,9 +249,13 @@ def run_get(
         while download.wait(0.1) is None:
             display.answer_questions()
     except KeyboardInterrupt:
+        # Stop now: workers are daemon threads and every byte written is recorded, so
+        # nothing waits for a request that may hang for the whole read timeout.
         download.cancel()
-        download.wait()
+        download.wait(1.0)
+        download.flush()
         display.stop.set()
+        _interrupted(download.report(), len(plan.jobs))
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     finally:
         display.stop.set()
@@ -247,13 +264,39 @@ def run_get(
     _summarise(location, plan, download.report())
 
 
+def _interrupted(report: DownloadReport, total: int) -> None:
+    left = total - len(report.done) - len(report.skipped) - len(report.failed)
+    click.echo(
+        f"\npail: interrupted: {len(report.done)} downloaded, {left} not finished "
+        "(partial files kept; run the same command again to resume)",
+        err=True,
+    )
+
+
+def verified_text(report: DownloadReport) -> str:
+    """``"verified: 3 md5, 1 sha256"`` (and ``"1 accepted unverified"``) for a summary."""
+    methods = report.methods()
+    unchecked = methods.pop("unverified", 0)
+    text = ", ".join(f"{n} {method}" for method, n in sorted(methods.items()))
+    parts = [f"verified: {text}"] if text else []
+    if unchecked:
+        parts.append(f"{unchecked} accepted unverified")
+    return "; ".join(parts)
+
+
 def _summarise(location: Location, plan: DownloadPlan, report: DownloadReport) -> None:
     done_bytes = sum(d.size for d in report.done)
-    parts = [f"{len(report.done)} downloaded ({size_text(done_bytes, True)})"]
+    detail = size_text(done_bytes, True)
+    if report.done:
+        detail += f"; {verified_text(report)}"
+    parts = [f"{len(report.done)} downloaded ({detail})"]
+    unverified = report.unverified
+    failed = [f for f in report.failed if f not in unverified]
     for label, items in (
         ("skipped", report.skipped),
         ("cancelled", report.cancelled),
-        ("failed", report.failed),
+        ("not verified", unverified),
+        ("failed", failed),
         ("refused", report.refused),
     ):
         if items:
@@ -265,10 +308,12 @@ def _summarise(location: Location, plan: DownloadPlan, report: DownloadReport) -
     if report.ok:
         return
     lines = []
-    for failure in report.failed:
+    for failure in failed:
         lines.append(
             f"  failed {printable(failure.key)}: {failure.code}: {printable(failure.message)}"
         )
+    for failure in unverified:
+        lines.append(f"  not verified {printable(failure.key)}: {printable(failure.message)}")
     for refused in report.refused:
         lines.append(f"  refused {printable(refused.key)}: {refused.reason} (never written)")
     for cancelled in report.cancelled:

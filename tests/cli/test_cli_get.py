@@ -26,8 +26,9 @@ def test_get_recursive_keeps_key_paths_and_prints_plain_lines(s3_endpoint, bucke
     assert not (dest / "other.txt").exists()
     lines = sorted(result.stdout.splitlines())
     assert lines == [
-        f"downloaded runs/7/metrics.json -> {dest.resolve()}/metrics.json (14 bytes)",
-        f"downloaded runs/7/model/weights.bin -> {dest.resolve()}/model/weights.bin (100000 bytes)",
+        f"downloaded runs/7/metrics.json -> {dest.resolve()}/metrics.json (14 bytes, md5)",
+        f"downloaded runs/7/model/weights.bin -> {dest.resolve()}/model/weights.bin "
+        "(100000 bytes, md5)",
     ]
     assert "2 downloaded" in result.stderr
     assert "\r" not in result.stderr  # no progress line when stderr is not a terminal
@@ -132,5 +133,5 @@ def test_installed_pail_get_plain_lines(s3_endpoint, bucket_name, tmp_path):
         stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == f"downloaded logs/a.log -> {tmp_path.resolve()}/a.log (5 bytes)\n"
+    assert proc.stdout == f"downloaded logs/a.log -> {tmp_path.resolve()}/a.log (5 bytes, md5)\n"
     assert (tmp_path / "a.log").read_bytes() == b"line\n"
