@@ -22,9 +22,11 @@ Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved c
 (:func:`pail.config.resolve_target`); drivers are opened with credentials resolved by
 :func:`pail.credentials.resolve`.
 
-The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style`` and
-``--no-sign-request`` are accepted by ``pail`` itself and by every subcommand, before or
-after the subcommand name; a subcommand's value wins over the group's.
+The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style``,
+``--no-sign-request``, ``--connect-timeout S``, ``--read-timeout S`` and ``--retries N``
+(also ``PAIL_CONNECT_TIMEOUT``, ``PAIL_READ_TIMEOUT``, ``PAIL_RETRIES``; the retry policy is
+in :mod:`pail.drivers._retry`) are accepted by ``pail`` itself and by every subcommand,
+before or after the subcommand name; a subcommand's value wins over the group's.
 
 Exit status (one code per kind of failure, so scripts can branch on it):
 
@@ -120,11 +122,50 @@ F = TypeVar("F", bound=Callable[..., Any])
 _FLAGS_KEY = "pail.flags"
 
 
+# Flags taking a number: flag -> (setting in pail.drivers._retry.SETTING_LIMITS, offset
+# between the flag's value and the setting's: --retries N means N + 1 attempts).
+_NUMBER_FLAGS = {
+    "connect_timeout": ("connect_timeout", 0),
+    "read_timeout": ("read_timeout", 0),
+    "retries": ("max_attempts", 1),
+}
+
+
 def _remember_flag(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     # ctx.meta is shared by a context and its children, and subcommand options are
     # processed after the group's, so a value given after the subcommand name wins.
     if value is not None and param.name:
+        if param.name in _NUMBER_FLAGS:
+            value = _checked_number(ctx, param, value)
         ctx.meta.setdefault(_FLAGS_KEY, {})[param.name] = value
+
+
+def _checked_number(ctx: click.Context, param: click.Parameter, value: Any) -> int | float:
+    """A number flag's value within its limits; otherwise one line on stderr and exit 2."""
+    from pail.cli_listing import printable
+    from pail.drivers._retry import SETTING_LIMITS, check_setting
+
+    assert param.name is not None
+    setting, offset = _NUMBER_FLAGS[param.name]
+    text = str(value).strip()
+    try:
+        if offset:  # a count: whole numbers only
+            if not text.lstrip("-").isdigit():
+                raise ValueError(text)
+            return int(check_setting(setting, int(text) + offset)) - offset
+        return check_setting(setting, text)
+    except ValueError:
+        low, high = SETTING_LIMITS[setting]
+        flag = "--" + param.name.replace("_", "-")
+        from_env = ctx.get_parameter_source(param.name) == click.core.ParameterSource.ENVIRONMENT
+        name = f"{getattr(param, 'envvar', None)} ({flag})" if from_env else flag
+        what = (
+            f"a whole number from {low - offset:g} to {high - offset:g}"
+            if offset
+            else f"a number of seconds from {low:g} to {high:g}"
+        )
+        shown = printable(text)[:40]
+        raise CliError([f"pail: error: {name} must be {what}, got {shown!r}"], EXIT_USAGE) from None
 
 
 def connection_options(func: F) -> F:
@@ -141,6 +182,26 @@ def connection_options(func: F) -> F:
             is_flag=True,
             default=None,
             help="Anonymous (unsigned) requests, for public buckets.",
+        ),
+        click.option(
+            "--connect-timeout",
+            metavar="S",
+            envvar="PAIL_CONNECT_TIMEOUT",
+            help="Seconds to wait for a connection (default 10; env PAIL_CONNECT_TIMEOUT).",
+        ),
+        click.option(
+            "--read-timeout",
+            metavar="S",
+            envvar="PAIL_READ_TIMEOUT",
+            help="Seconds to wait for the next byte of a response before giving up on it "
+            "(default 30; env PAIL_READ_TIMEOUT).",
+        ),
+        click.option(
+            "--retries",
+            metavar="N",
+            envvar="PAIL_RETRIES",
+            help="Retries of a failed request after its first attempt: throttling, 5xx, "
+            "timeouts, connection errors, never 4xx (default 4; env PAIL_RETRIES).",
         ),
     ]
     for option in reversed(options):

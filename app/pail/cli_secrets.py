@@ -14,7 +14,7 @@ import click
 from pail.cli_errors import EXIT_KEYRING, EXIT_USAGE, CliError
 from pail.cli_listing import printable
 from pail.config import NAME_RE, ConnectionSpec, ConnectionStore, Secrets
-from pail.config_file import looks_secret, typed
+from pail.config_file import CLIENT_OPTIONS, check_client_option, looks_secret, typed
 from pail.credentials import KeyringUnavailable, delete_secrets, keyring_status, store_secrets
 
 # Names that would be read as a subcommand by `pail NAME` (including planned ones).
@@ -54,6 +54,8 @@ def pairs(values: tuple[str, ...], allowed: dict[str, type], option: str) -> dic
             raise usage_error(f"{option} {key}: {message}")
 
         out[key] = typed(value, allowed[key], fail)
+        if allowed is CLIENT_OPTIONS:  # attempts and timeouts within their limits
+            out[key] = check_client_option(key, out[key], fail)
     return out
 
 

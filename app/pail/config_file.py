@@ -15,9 +15,9 @@ One table per connection::
 
     [connections.lab.client]           # botocore client settings (S3) / retries (GCS)
     signature_version = "s3v4"
-    max_attempts = 5
-    connect_timeout = 5                # seconds
-    read_timeout = 120                 # seconds
+    max_attempts = 5                   # per request, first included (default 5)
+    connect_timeout = 5                # seconds (default 10)
+    read_timeout = 120                 # seconds without a byte (default 30)
 
     [connections.lab.write]            # extra arguments on every write (S3)
     ServerSideEncryption = "aws:kms"
@@ -55,10 +55,13 @@ STRING_KEYS += ("credentials_file", "project")
 BOOL_KEYS = ("path_style", "anonymous", "single_bucket")
 CONNECTION_KEYS = ("provider", *STRING_KEYS, *BOOL_KEYS, "client", "write")
 
-#: ``[connections.NAME.client]`` keys and their types. S3 maps them onto
-#: ``botocore.config.Config`` (``max_attempts``/``retry_mode`` go to ``retries``,
-#: ``addressing_style``/``payload_signing_enabled``/``use_accelerate_endpoint`` to ``s3``);
-#: GCS reads ``max_attempts``, ``connect_timeout`` and ``read_timeout``.
+#: ``[connections.NAME.client]`` keys and their types. ``max_attempts`` (attempts per
+#: request, first included), ``connect_timeout`` and ``read_timeout`` (seconds) set pail's
+#: retry policy and timeouts for S3 and GCS (:mod:`pail.drivers._retry`; ranges in its
+#: ``SETTING_LIMITS``, checked by :func:`check_client_option`). ``retry_mode`` is botocore's
+#: mode (``adaptive`` adds its client-side rate limiter; botocore itself never retries);
+#: ``addressing_style``/``payload_signing_enabled``/``use_accelerate_endpoint`` go to
+#: botocore's ``s3`` settings and the rest to ``botocore.config.Config`` (S3 only).
 CLIENT_OPTIONS: dict[str, type] = {
     "signature_version": str,
     "max_attempts": int,
@@ -237,7 +240,24 @@ def _options(
         if isinstance(value, str):
             value = expand(value, env, fail)
         out[key] = typed(value, allowed[key], fail)
+        if allowed is CLIENT_OPTIONS:
+            out[key] = check_client_option(key, out[key], fail)
     return out
+
+
+def check_client_option(key: str, value: Any, fail: Any) -> Any:
+    """``value`` of client option ``key``, range-checked for the retry and timeout
+    settings (:data:`pail.drivers._retry.SETTING_LIMITS`); ``fail(message)`` raises."""
+    from pail.drivers._retry import SETTING_LIMITS, check_setting
+
+    if key in SETTING_LIMITS:
+        try:
+            return check_setting(key, value)
+        except ValueError as exc:
+            fail(str(exc).removeprefix(f"{key} "))
+    if key == "retry_mode" and value not in ("standard", "legacy", "adaptive"):
+        fail(f"must be standard, legacy or adaptive, got {value!r}")
+    return value
 
 
 def _secret_error(path: str, line: int | None, name: str, key: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from canned_http import Reply, canned_server, gcs_error
 from conftest import free_port, gcs_client
+from pail.drivers._retry import RetryPolicy
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -136,6 +137,16 @@ def test_server_error_is_retried_then_raised() -> None:
         _driver(srv.url, max_attempts=3).list_page("bkt")
     assert srv.count == 3
     assert (err.value.status, err.value.code) == (500, "backendError")
+
+
+def test_default_policy_is_five_attempts_and_501_is_not_retried() -> None:
+    fast = RetryPolicy(base=0.001, cap=0.002)  # the default attempts, short back-off
+    with canned_server([gcs_error(502, "backendError")]) as srv, pytest.raises(Transient):
+        _driver(srv.url, retry=fast).list_page("bkt")
+    assert srv.count == 5
+    with canned_server([gcs_error(501, "notImplemented")]) as srv, pytest.raises(Exception) as err:
+        _driver(srv.url, retry=fast).list_page("bkt")
+    assert srv.count == 1 and not isinstance(err.value, Transient)
 
 
 def test_rate_limit_is_throttled() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from canned_http import Reply, canned_server, s3_error
 from conftest import IamStore, free_port, s3_client
+from pail.drivers._retry import RetryPolicy
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -213,9 +214,17 @@ def test_transient_500_is_retried_then_raised() -> None:
     failing = s3_error(500, "InternalError", "We encountered an internal error")
     with canned_server([failing]) as srv, pytest.raises(Transient) as err:
         _driver(srv.url, max_attempts=3).list_page("bkt")
-    assert srv.count == 3  # bounded: botocore standard mode, 3 attempts in all
+    assert srv.count == 3  # bounded: pail's policy with max_attempts=3, 3 attempts in all
     assert (err.value.status, err.value.code) == (500, "InternalError")
     assert err.value.request_id == "canned-req-1"
+
+
+def test_default_policy_is_five_attempts() -> None:
+    failing = s3_error(500, "InternalError")
+    fast = RetryPolicy(base=0.001, cap=0.002)  # the default attempts, short back-off
+    with canned_server([failing]) as srv, pytest.raises(Transient):
+        _driver(srv.url, retry=fast).list_page("bkt")
+    assert srv.count == 5
 
 
 def test_transient_500_then_success() -> None:

@@ -5,6 +5,10 @@ JSON API error list (``errors``: ``reason``, ``message``) and the response. goog
 raises ``DefaultCredentialsError`` (none found), ``RefreshError`` (rejected or expired) and
 ``TransportError``; requests raises ``ConnectionError``/``Timeout`` when nothing answers.
 
+A body that breaks while it is read (``ChunkedEncodingError``, a reset, a stall) is
+:class:`~pail.drivers.errors.StreamInterrupted`; :func:`translate_stream` is the transfer
+engine's entry for failures around body reads.
+
 Importing this module imports none of those libraries; :func:`translate` does.
 """
 
@@ -23,6 +27,7 @@ from pail.drivers.errors import (
     NoCredentials,
     NotFound,
     StorageError,
+    StreamInterrupted,
     Throttled,
     Transient,
 )
@@ -40,6 +45,8 @@ def _class_for_status(status: int | None) -> type[StorageError]:
         return NotFound
     if status == 429:
         return Throttled
+    if status == 501:  # Not Implemented: asking again cannot change the answer
+        return StorageError
     if status in (408,) or (status is not None and status >= 500):
         return Transient
     if status in (400, 416):
@@ -99,15 +106,71 @@ def translate(
         expired = "expired" in text.lower() or "invalid_grant" in text
         cls = ExpiredCredentials if expired else InvalidCredentials
         return cls(text, code=name, **fields)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):  # dropped mid-body
+        return StreamInterrupted(str(exc), code="StreamInterrupted", **fields)
     if isinstance(exc, (ax.TransportError, requests.ConnectionError, requests.Timeout)):
         return EndpointUnreachable(str(exc), code=name, **fields)
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):  # dropped mid-body
-        return Transient(str(exc), code=name, **fields)
     if isinstance(exc, ax.GoogleAuthError):
         return InvalidCredentials(str(exc), code=name, **fields)
     if isinstance(exc, ValueError):  # the SDK's own checks, e.g. of bucket names
         return InvalidRequest(str(exc), **fields)
     return None
+
+
+def translate_stream(
+    exc: BaseException,
+    *,
+    operation: str = "storage.objects.get",
+    bucket: str | None,
+    key: str | None,
+    endpoint: str | None,
+    read_timeout: float | None = None,
+) -> StorageError | None:
+    """The error for a failure while a media body was being read, or ``None`` when
+    ``exc`` is nothing known (re-raise it). A :class:`StorageError` is returned as it is.
+
+    * a stall (urllib3 ``ReadTimeoutError``, alone or wrapped by requests, ``TimeoutError``)
+      -> :class:`StreamInterrupted` with code ``ReadTimeout``;
+    * a reset or short body (requests ``ChunkedEncodingError``/``ConnectionError``, urllib3
+      ``ProtocolError``, ``http.client.IncompleteRead``, ``ConnectionError``)
+      -> :class:`StreamInterrupted` with code ``StreamInterrupted``;
+    * anything else goes to :func:`translate`.
+
+    ``read_timeout`` (seconds) is named in a stall's message when given.
+    """
+    import http.client
+
+    import requests
+    from urllib3 import exceptions as ux
+
+    if isinstance(exc, StorageError):
+        return exc
+    fields: dict[str, Any] = {
+        "operation": operation,
+        "provider": "gcs",
+        "bucket": bucket,
+        "key": key,
+        "endpoint": endpoint,
+    }
+    where = endpoint or "the store"
+    causes = [exc, *(a for a in getattr(exc, "args", ()) if isinstance(a, BaseException))]
+    if any(isinstance(c, (ux.ReadTimeoutError, TimeoutError)) for c in causes) or isinstance(
+        exc, requests.exceptions.ReadTimeout
+    ):
+        within = f"within {read_timeout:g} s" if read_timeout else "within the read timeout"
+        message = f"no data arrived from {where} {within}: the body stalled before its end"
+        return StreamInterrupted(message, code="ReadTimeout", **fields)
+    broken = (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ConnectionError,
+        ux.ProtocolError,
+        http.client.IncompleteRead,
+        ConnectionError,
+    )
+    if isinstance(exc, broken):
+        message = f"the connection to {where} broke before the body ended: {exc}"
+        return StreamInterrupted(message, code="StreamInterrupted", **fields)
+    return translate(exc, operation=operation, bucket=bucket, key=key, endpoint=endpoint)
 
 
 def _api_message(exc: Any, errors: list[dict[str, Any]], status: int | None) -> str:

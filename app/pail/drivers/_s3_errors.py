@@ -7,6 +7,17 @@ for them botocore's code is the bare status ("404"); the status and the
 (``BotoCoreError``) mean no usable HTTP response: credentials missing, connection refused,
 timeouts, invalid parameters.
 
+Messages name the real endpoint: botocore builds some messages from the URL urllib3 held
+when it failed, which is ``None`` for a body being read (``Read timeout on endpoint URL:
+"None"``); :func:`translate` puts the driver's endpoint there instead.
+
+Failures while a response *body* is read (after the request itself succeeded, so
+request-level retries never saw them) are :func:`translate_stream`'s:
+:class:`~pail.drivers.errors.StreamInterrupted`, which the transfer engine resumes.
+
+:func:`error_class` is the one table of which S3 answers are which error; the retry policy
+(:mod:`pail.drivers._s3_retry`) retries exactly the answers it maps to ``Transient``.
+
 Importing this module does not import botocore; :func:`translate` does.
 """
 
@@ -25,6 +36,7 @@ from pail.drivers.errors import (
     NoCredentials,
     NotFound,
     StorageError,
+    StreamInterrupted,
     Throttled,
     Transient,
     WrongRegion,
@@ -39,11 +51,16 @@ _CODES: dict[type[StorageError], str] = {
     ExpiredCredentials: "ExpiredToken TokenRefreshRequired",
     WrongRegion: "PermanentRedirect TemporaryRedirect AuthorizationHeaderMalformed "
     "IllegalLocationConstraintException",
-    Throttled: "SlowDown Throttling RequestLimitExceeded ServiceUnavailable",
-    Transient: "RequestTimeout InternalError",
+    # Throttling codes botocore's ThrottledRetryableChecker knows, as S3-compatible stores
+    # and S3's neighbours (STS) send them.
+    Throttled: "SlowDown Throttling RequestLimitExceeded ServiceUnavailable ThrottlingException "
+    "ThrottledException RequestThrottledException TooManyRequestsException RequestThrottled "
+    "BandwidthLimitExceeded ProvisionedThroughputExceededException",
+    Transient: "RequestTimeout RequestTimeoutException PriorRequestNotComplete InternalError",
     NotFound: "NoSuchBucket NoSuchKey NoSuchVersion NotFound",
     InvalidRequest: "InvalidBucketName InvalidArgument InvalidRange InvalidRequest",
-    StorageError: "InvalidObjectState",
+    # 501 NotImplemented: a feature the store lacks; asking again cannot change that.
+    StorageError: "InvalidObjectState NotImplemented",
 }
 _CODE_CLASS = {code: cls for cls, codes in _CODES.items() for code in codes.split()}
 
@@ -54,8 +71,10 @@ _STATUS_CLASS: dict[int, type[StorageError]] = {
     400: InvalidRequest,
     403: AccessDenied,
     404: NotFound,
+    408: Transient,  # RFC 9110 15.5.9: the server timed out waiting for the request
     416: InvalidRequest,
     429: Throttled,
+    501: StorageError,
     503: Throttled,
 }
 
@@ -83,6 +102,41 @@ def _scrub(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
+def error_class(code: str | None, status: int | None) -> type[StorageError]:
+    """The error class for an S3 answer: by error ``code`` first (S3 API reference, "List
+    of error codes"), else by HTTP ``status``; other 5xx are :class:`Transient`.
+
+    A bare numeric code (a bodiless response, e.g. to HEAD) counts as no code. The retry
+    policy retries exactly the answers this maps to a :class:`Transient` subclass.
+    """
+    if code and code.isdigit():
+        code = _BARE_CODES.get(code)
+    cls = _CODE_CLASS.get(code or "") or _STATUS_CLASS.get(status or 0)
+    if cls is None:
+        cls = Transient if status and status >= 500 else StorageError
+    return cls
+
+
+def _real(endpoint: object) -> bool:
+    return bool(endpoint) and endpoint != "None"
+
+
+def _botocore_message(exc: Any, endpoint: str | None) -> str:
+    """``str(exc)``, with the driver's ``endpoint`` where botocore had no URL.
+
+    botocore formats ``endpoint_url`` into messages such as ``Read timeout on endpoint URL:
+    "{endpoint_url}"``; for a body being read urllib3's URL is ``None``.
+    """
+    kwargs = getattr(exc, "kwargs", None)
+    where = endpoint if _real(endpoint) else "the store's endpoint"
+    if isinstance(kwargs, dict) and "endpoint_url" in kwargs and not _real(kwargs["endpoint_url"]):
+        try:
+            return str(type(exc).fmt.format(**{**kwargs, "endpoint_url": where}))
+        except (AttributeError, KeyError, IndexError, ValueError):
+            pass
+    return str(exc).replace('"None"', f'"{where}"')
+
+
 def translate(
     exc: BaseException,
     *,
@@ -98,19 +152,14 @@ def translate(
         exc: the exception botocore raised.
         operation: S3 API name (``ListObjectsV2``, ``HeadObject``...).
         bucket, key: what the call was about (key may be a prefix).
-        endpoint: endpoint URL the call went to.
+        endpoint: the driver's endpoint URL; it becomes the error's ``endpoint`` and
+            replaces a missing URL in botocore's message (never ``"None"``).
         secrets: values that must never appear in a message (replaced by ``***``).
     """
     from botocore import exceptions as bx
 
     secrets = tuple(secrets)
-    fields: dict[str, Any] = {
-        "operation": operation,
-        "provider": "s3",
-        "bucket": bucket,
-        "key": key,
-        "endpoint": endpoint,
-    }
+    fields = _fields(operation, bucket, key, endpoint)
     if isinstance(exc, bx.ClientError):
         return _from_client_error(exc, fields, secrets)
     if not isinstance(exc, bx.BotoCoreError):
@@ -120,7 +169,80 @@ def translate(
         if isinstance(exc, tuple(getattr(bx, n) for n in names.split())):
             cls = candidate
             break
-    return cls(_scrub(str(exc), secrets), code=type(exc).__name__, **fields)
+    message = _scrub(_botocore_message(exc, endpoint), secrets)
+    return cls(message, code=type(exc).__name__, **fields)
+
+
+def translate_stream(
+    exc: BaseException,
+    *,
+    operation: str = "GetObject",
+    bucket: str | None,
+    key: str | None,
+    endpoint: str | None,
+    read_timeout: float | None = None,
+    secrets: Iterable[str | None] = (),
+) -> StorageError | None:
+    """The error for a failure while a response body was being read, or ``None`` when
+    ``exc`` is nothing this module knows (then re-raise it).
+
+    Call it around ``StreamingBody.read``/``iter_chunks`` (and s3transfer's body reads):
+
+    * a stall: botocore ``ReadTimeoutError``, urllib3 ``ReadTimeoutError``, ``TimeoutError``
+      -> :class:`StreamInterrupted` with code ``ReadTimeout``;
+    * a reset or short body: botocore ``ResponseStreamingError`` and ``IncompleteReadError``,
+      urllib3 ``ProtocolError``/``IncompleteRead``, ``http.client.IncompleteRead``,
+      ``ConnectionError`` (reset, aborted) -> :class:`StreamInterrupted` with code
+      ``StreamInterrupted``;
+    * a :class:`StorageError` is returned as it is; anything else goes to :func:`translate`.
+
+    Args:
+        operation, bucket, key, endpoint, secrets: as for :func:`translate`; the message
+            names ``endpoint`` (never ``"None"``).
+        read_timeout: the read timeout in seconds, named in a stall's message when given.
+    """
+    import http.client
+
+    from botocore import exceptions as bx
+    from urllib3 import exceptions as ux
+
+    if isinstance(exc, StorageError):
+        return exc
+    fields = _fields(operation, bucket, key, endpoint)
+    where = endpoint if _real(endpoint) else "the store"
+    if isinstance(exc, (bx.ReadTimeoutError, ux.ReadTimeoutError, TimeoutError)):
+        within = f"within {read_timeout:g} s" if read_timeout else "within the read timeout"
+        message = f"no data arrived from {where} {within}: the body stalled before its end"
+        return StreamInterrupted(message, code="ReadTimeout", **fields)
+    broken = (
+        bx.ResponseStreamingError,
+        bx.IncompleteReadError,
+        ux.ProtocolError,
+        ux.IncompleteRead,
+        http.client.IncompleteRead,
+        ConnectionError,
+    )
+    if isinstance(exc, broken):
+        detail = _scrub(_botocore_message(exc, endpoint), secrets)
+        message = f"the connection to {where} broke before the body ended: {detail}"
+        return StreamInterrupted(message, code="StreamInterrupted", **fields)
+    return translate(exc, secrets=secrets, **_call_args(fields))
+
+
+def _fields(
+    operation: str, bucket: str | None, key: str | None, endpoint: str | None
+) -> dict[str, Any]:
+    return {
+        "operation": operation,
+        "provider": "s3",
+        "bucket": bucket,
+        "key": key,
+        "endpoint": endpoint if _real(endpoint) else None,
+    }
+
+
+def _call_args(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: fields[k] for k in ("operation", "bucket", "key", "endpoint")}
 
 
 def _from_client_error(
@@ -138,10 +260,8 @@ def _from_client_error(
         message = _BARE_MESSAGES.get(code, message)
         code = _BARE_CODES.get(code) or ("NotFound" if code == "404" else None)
     region = headers.get("x-amz-bucket-region") or error.get("Region")
-    cls = _CODE_CLASS.get(code or "") or _STATUS_CLASS.get(status or 0)
-    if cls is None:
-        cls = Transient if status and status >= 500 else StorageError
-    elif cls is InvalidRequest and region and code == "BadRequest":
+    cls = error_class(code, status)
+    if cls is InvalidRequest and region and code == "BadRequest":
         cls = WrongRegion  # HEAD 400 in the wrong region: only the header says so
     request_id = (
         meta.get("RequestId")

@@ -4,9 +4,11 @@ google-cloud-storage takes about half a second to import, so it is imported only
 first call builds the client; importing this module stays cheap.
 
 The SDK's own retry (``DEFAULT_RETRY``) is deadline-based and keeps retrying connection
-errors for up to 120 s, so every SDK call gets ``retry=None`` and is wrapped in pail's
-bounded :func:`pail.drivers._retry.call_with_retry` instead (transient errors only: 5xx,
-429, timeouts, unreachable endpoint; never 401/403/404).
+errors for up to 120 s, so every SDK call gets ``retry=None`` and is wrapped in
+:func:`pail.drivers._retry.call_with_retry` under pail's one retry policy instead (5
+attempts, exponential back-off with full jitter, 60 s per request; transient errors only:
+5xx except 501, 408, 429, timeouts, unreachable endpoint; never 401/403/404 or another 4xx).
+Timeouts: connect 10 s, read (stall) 30 s, passed to every SDK call.
 
 Operation names on errors are the JSON API method ids: ``storage.buckets.list``,
 ``storage.buckets.get``, ``storage.objects.list``, ``storage.objects.get`` (translation
@@ -25,7 +27,9 @@ from typing import Any, TypeVar
 from pail.drivers import _gcs_transfer
 from pail.drivers._delete import DeleteResult, DeleteTarget
 from pail.drivers._gcs_errors import translate
-from pail.drivers._retry import call_with_retry
+from pail.drivers._retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
+from pail.drivers._retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
+from pail.drivers._retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import InvalidCredentials, InvalidRequest, NoCredentials, StorageError
 
@@ -45,12 +49,20 @@ class GcsDriver:
         service_account_info: a service-account key as parsed JSON (held in memory).
         anonymous: an anonymous client, for public buckets.
         client: a ready ``google.cloud.storage.Client`` (tests point one at the emulator).
-        max_attempts: total attempts per call for transient failures, first included.
-        connect_timeout, read_timeout: socket timeouts in seconds.
+        max_attempts: attempts per request, first included (default 5): the attempts of
+            ``retry``.
+        connect_timeout, read_timeout: socket timeouts in seconds (default 10 and 30);
+            read is the longest wait for the next byte (a stall).
+        retry: the retry policy (:class:`pail.drivers._retry.RetryPolicy`; default
+            :data:`~pail.drivers._retry.DEFAULT_POLICY`).
 
     Credentials, in order: the injected client; ``STORAGE_EMULATOR_HOST`` (anonymous
     credentials against the emulator); ``anonymous``; ``credentials_file``;
     ``service_account_info``; application default credentials.
+
+    Raises:
+        InvalidRequest: (code ``InvalidClientOption``) an attempt count or timeout out of
+            range (:data:`pail.drivers._retry.SETTING_LIMITS`).
     """
 
     provider = "gcs"
@@ -63,10 +75,30 @@ class GcsDriver:
         service_account_info: Mapping[str, Any] | None = None,
         anonymous: bool = False,
         client: Any = None,
-        max_attempts: int = 3,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
+        max_attempts: int | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        try:
+            policy = retry or DEFAULT_POLICY
+            if max_attempts is not None:
+                policy = policy.with_attempts(max_attempts)
+            connect = CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+            read = READ_TIMEOUT if read_timeout is None else read_timeout
+            timeout = (
+                check_setting("connect_timeout", connect),
+                check_setting("read_timeout", read),
+            )
+        except ValueError as exc:
+            raise InvalidRequest(
+                f"invalid client option: {exc}",
+                operation="CreateClient",
+                provider=self.provider,
+                code="InvalidClientOption",
+            ) from None
+        #: The retry policy every request of this driver follows.
+        self.retry_policy: RetryPolicy = policy
         self._project = project or None
         self._credentials_file = credentials_file or None
         self._service_account_info = service_account_info
@@ -74,8 +106,8 @@ class GcsDriver:
         self._client_obj = client
         self._injected = client is not None
         self._quieted = False
-        self._max_attempts = max(1, max_attempts)
-        self._timeout = (connect_timeout, read_timeout)
+        self._max_attempts = policy.attempts
+        self._timeout = timeout
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -150,13 +182,14 @@ class GcsDriver:
     # -- errors -----------------------------------------------------------------------
 
     def _run(self, operation: str, bucket: str | None, key: str | None, fn: Callable[[], T]) -> T:
-        """Call ``fn`` with errors translated, retrying transient ones (bounded)."""
+        """Call ``fn`` (one request) with errors translated, retrying transient ones under
+        :attr:`retry_policy`."""
 
         def attempt() -> T:
             with self._call(operation, bucket, key):
                 return fn()
 
-        return call_with_retry(attempt, attempts=self._max_attempts)
+        return call_with_retry(attempt, policy=self.retry_policy)
 
     @contextmanager
     def _call(self, operation: str, bucket: str | None, key: str | None) -> Iterator[None]:

@@ -20,8 +20,15 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
         client: an SDK client to use instead of building one (tests pass clients pointed
             at loopback servers): a boto3 S3 client or a ``google.cloud.storage.Client``.
 
+    Retries and timeouts come from ``spec.client_options`` (``max_attempts``,
+    ``connect_timeout``, ``read_timeout``; :mod:`pail.drivers._retry` has the policy and
+    its defaults), where :meth:`pail.config.Flags.apply` also puts ``--retries`` and the
+    timeout flags.
+
     Raises:
         ValueError: unknown provider.
+        InvalidRequest: (code ``InvalidClientOption``) an attempt count or timeout out of
+            range (the config file and the flags refuse those before they get here).
     """
     secrets = spec.secrets
     if spec.provider == "s3":
@@ -61,6 +68,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
 
 
 def _gcs_options(options: Any) -> dict[str, Any]:
-    """The client options GcsDriver takes (attempts and timeouts in seconds)."""
+    """The client options GcsDriver takes (attempts and timeouts in seconds); the others
+    are botocore settings that mean nothing to GCS."""
     kinds = {"max_attempts": int, "connect_timeout": float, "read_timeout": float}
     return {k: kinds[k](v) for k, v in dict(options or {}).items() if k in kinds}

@@ -1,20 +1,14 @@
 """S3 and S3-compatible stores (AWS, MinIO, Ceph RGW, R2, moto) through boto3.
 
-Retries are botocore's own ``standard`` mode with a bounded number of attempts; pail adds
-no retry loop of its own, so nothing is retried twice. In botocore 1.x
-``botocore/retries/standard.py`` (``StandardRetryConditions``) retries only when the attempt
-count is under the maximum AND one of these holds:
-
-* ``TransientRetryableChecker``: error code ``RequestTimeout``/``RequestTimeoutException``/
-  ``PriorRequestNotComplete``, HTTP status 500/502/503/504, or a ``ConnectionError``/
-  ``HTTPClientError`` (connection refused, timeouts, dropped connections);
-* ``ThrottledRetryableChecker``: throttling codes such as ``SlowDown``, ``Throttling``;
-* ``ThrottlingStatusCodeChecker``: HTTP 429 whose code is not a modelled error;
-* ``ModeledRetryableChecker``: errors the service model marks retryable (none for S3).
-
-403 (``AccessDenied``, ``InvalidAccessKeyId``, ``SignatureDoesNotMatch``) and 404
-(``NoSuchKey``, ``NoSuchBucket``) match none of them, so they surface after one request
-(``tests/drivers/test_s3_errors.py`` counts the requests).
+Retries follow pail's one policy (:mod:`pail.drivers._retry`: 5 attempts, exponential
+back-off with full jitter, 60 s per request, no quota shared between requests), applied
+through botocore's ``needs-retry`` event (:mod:`pail.drivers._s3_retry`). botocore's own
+retry handler is held to one attempt, so its shared retry quota never applies and nothing
+is retried twice. Retried: throttling (429, 503 ``SlowDown``), 5xx except 501,
+``RequestTimeout``, and connection errors and timeouts. 403 (``AccessDenied``,
+``InvalidAccessKeyId``, ``SignatureDoesNotMatch``), 404 (``NoSuchKey``, ``NoSuchBucket``) and
+every other 4xx surface after one request (``tests/drivers/test_s3_errors.py`` counts the
+requests). Timeouts: connect 10 s, read (stall) 30 s.
 
 Every SDK exception is translated at this boundary into :mod:`pail.drivers.errors`
 (the tables live in :mod:`pail.drivers._s3_errors`).
@@ -34,7 +28,12 @@ from typing import Any
 
 from pail.drivers import _s3_transfer
 from pail.drivers._delete import DeleteResult, DeleteTarget
+from pail.drivers._retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
+from pail.drivers._retry import DEFAULT_POLICY, RetryPolicy, check_setting
+from pail.drivers._retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 from pail.drivers._s3_errors import translate
+from pail.drivers._s3_retry import botocore_retries
+from pail.drivers._s3_retry import install as install_retry
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
 from pail.drivers.errors import InvalidRequest, StorageError
 
@@ -70,19 +69,31 @@ class S3Driver:
         anonymous: send unsigned requests (``--no-sign-request``), for public buckets.
         access_key_id, secret_access_key, session_token: explicit credentials, held in
             memory only; they override the profile's.
-        client: a ready boto3 S3 client to use instead (tests point one at moto).
-        max_attempts: total attempts per call, first included (botocore ``standard`` mode).
-        connect_timeout, read_timeout: socket timeouts in seconds.
+        client: a ready boto3 S3 client to use instead (tests point one at moto). pail's
+            retry policy is installed on it too, replacing the client's own botocore retry
+            handler; its timeouts stay as they were built.
+        max_attempts: attempts per request, first included (default 5): the attempts of
+            ``retry``.
+        connect_timeout, read_timeout: socket timeouts in seconds (default 10 and 30);
+            read is the longest wait for the next byte (a stall).
+        retry: the retry policy (:class:`pail.drivers._retry.RetryPolicy`; default
+            :data:`~pail.drivers._retry.DEFAULT_POLICY`).
         client_options: botocore ``Config`` settings from a saved connection
             (``[connections.NAME.client]``, keys in :data:`pail.config_file.CLIENT_OPTIONS`):
-            ``max_attempts``/``retry_mode`` go to ``retries``, ``addressing_style``,
-            ``payload_signing_enabled`` and ``use_accelerate_endpoint`` to ``s3``, the rest
-            to ``Config`` itself. They override the bounded defaults above.
+            ``max_attempts`` sets the policy's attempts, ``retry_mode`` botocore's mode
+            (``adaptive`` adds its client-side rate limiter; botocore itself never
+            retries), the timeouts replace the arguments above, ``addressing_style``,
+            ``payload_signing_enabled`` and ``use_accelerate_endpoint`` go to ``s3``, the
+            rest to ``Config`` itself. They override the arguments above.
         write_args: extra arguments for writes (``ServerSideEncryption``, ``SSEKMSKeyId``,
             ``ACL``), kept in :attr:`write_args` for the operations that write.
 
     No network call happens until the first operation; the client is built once, under a
     lock, so a driver can be shared by worker threads.
+
+    Raises:
+        InvalidRequest: (code ``InvalidClientOption``) an attempt count, timeout or retry
+            mode out of range (:data:`pail.drivers._retry.SETTING_LIMITS`).
     """
 
     provider = "s3"
@@ -99,13 +110,43 @@ class S3Driver:
         secret_access_key: str | None = None,
         session_token: str | None = None,
         client: Any = None,
-        max_attempts: int = 3,
-        connect_timeout: float = 10.0,
-        read_timeout: float = 60.0,
+        max_attempts: int | None = None,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
         client_options: Mapping[str, Any] | None = None,
         write_args: Mapping[str, Any] | None = None,
     ) -> None:
         self._client_options = dict(client_options or {})
+        # Retries and timeouts are pail's (pail.drivers._retry), not botocore Config keys.
+        settings = {
+            "max_attempts": max_attempts,
+            "connect_timeout": connect_timeout,
+            "read_timeout": read_timeout,
+        }
+        for name in (*settings, "retry_mode"):
+            if name in self._client_options:
+                settings[name] = self._client_options.pop(name)
+        try:
+            policy = retry or DEFAULT_POLICY
+            if settings["max_attempts"] is not None:
+                policy = policy.with_attempts(settings["max_attempts"])
+            connect, read = settings["connect_timeout"], settings["read_timeout"]
+            self._timeouts = (
+                check_setting("connect_timeout", CONNECT_TIMEOUT if connect is None else connect),
+                check_setting("read_timeout", READ_TIMEOUT if read is None else read),
+            )
+            self._botocore_retries = botocore_retries(settings.get("retry_mode"))
+        except ValueError as exc:
+            raise InvalidRequest(
+                f"invalid client option: {exc}",
+                operation="CreateClient",
+                provider=self.provider,
+                code="InvalidClientOption",
+                endpoint=endpoint_url or None,
+            ) from None
+        #: The retry policy every request of this driver follows.
+        self.retry_policy: RetryPolicy = policy
         self.write_args: dict[str, Any] = dict(write_args or {})
         self._endpoint_url = endpoint_url or None
         self._region = region or None
@@ -115,10 +156,11 @@ class S3Driver:
         self._access_key_id = access_key_id
         self._secret_access_key = secret_access_key
         self._session_token = session_token
-        self._max_attempts = max(1, max_attempts)
-        self._timeouts = (connect_timeout, read_timeout)
+        self._max_attempts = policy.attempts
         self._client_obj = client
         self._injected = client is not None
+        if client is not None:
+            install_retry(client, policy, replace_botocore=True)
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -168,14 +210,11 @@ class S3Driver:
             "max_pool_connections": 32,
             "connect_timeout": self._timeouts[0],
             "read_timeout": self._timeouts[1],
-            "retries": {"mode": "standard", "total_max_attempts": self._max_attempts},
+            # botocore sends each request once; pail's handler retries (_s3_retry).
+            "retries": dict(self._botocore_retries),
         }
         for key, value in self._client_options.items():
-            if key == "max_attempts":
-                options["retries"]["total_max_attempts"] = max(1, int(value))
-            elif key == "retry_mode":
-                options["retries"]["mode"] = value
-            elif key in _S3_CONFIG_KEYS:
+            if key in _S3_CONFIG_KEYS:
                 options["s3"][key] = value
             else:
                 options[key] = value
@@ -184,7 +223,8 @@ class S3Driver:
         elif signature_version:
             options["signature_version"] = signature_version
         try:
-            return session.client("s3", endpoint_url=self._endpoint_url, config=Config(**options))
+            client = session.client("s3", endpoint_url=self._endpoint_url, config=Config(**options))
+            return install_retry(client, self.retry_policy)
         except TypeError as exc:  # a client option botocore's Config does not take
             raise InvalidRequest(
                 f"invalid client option: {exc}",
