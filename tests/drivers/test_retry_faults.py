@@ -353,3 +353,10 @@ def test_gcs_hung_request_times_out(gcs_faults, bucket_name):
     assert time.monotonic() - started < 20
     assert err.value.endpoint == gcs_faults.url and "None" not in str(err.value)
     assert len(gcs_faults.requests) == 2
+
+
+def test_the_sts_client_of_the_identity_probe_has_the_policy_too(s3_endpoint, faults):
+    faults.add(Rule(method="POST", path="^/$", times=2, status=503, code="Throttling"))
+    identity = _s3(faults.url).caller_identity()
+    assert identity.account
+    assert [r.status for r in faults.requests if r.method == "POST"] == [503, 503, 200]

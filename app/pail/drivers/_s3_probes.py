@@ -199,9 +199,12 @@ def _sts_client(driver: S3Driver) -> Any:
         aws_session_token=frozen.token,
         region_name=region,
     )
+    from pail.drivers._s3_retry import botocore_retries, install
+
     config = Config(
         connect_timeout=driver._timeouts[0],
         read_timeout=driver._timeouts[1],
-        retries={"mode": "standard", "total_max_attempts": driver._max_attempts},
+        retries=botocore_retries(),  # sent once by botocore; pail's policy retries
     )
-    return session.client("sts", endpoint_url=driver.endpoint, config=config)
+    client = session.client("sts", endpoint_url=driver.endpoint, config=config)
+    return install(client, driver.retry_policy)
