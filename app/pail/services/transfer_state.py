@@ -100,12 +100,17 @@ def _open_dir(parent_fd: int, name: str, *, create: bool) -> int:
     try:
         return os.open(name, _DIR_FLAGS | _CLOEXEC, dir_fd=parent_fd)
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+            raise
+        try:
+            link = stat.S_ISLNK(os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode)
+        except OSError:
+            link = False
+        if link:
             raise UnsafeState(
-                exc.errno,
-                f"{name!r} is a symbolic link or not a folder; pail will not write through it",
+                errno.ELOOP, f"{name!r} is a symbolic link; pail will not write through it"
             ) from None
-        raise
+        raise UnsafeState(errno.ENOTDIR, f"{name!r} is not a folder") from None
 
 
 def open_parent(root: str, rel: str, *, create: bool = True) -> tuple[int, str]:
