@@ -80,6 +80,7 @@ from pail.cli_get import get_options, run_get, run_url
 from pail.cli_lifecycle import register as register_lifecycle
 from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, listing
 from pail.cli_rm import register as register_rm
+from pail.cli_values import expires
 from pail.cli_versions import register as register_versions
 from pail.config import (
     ConfigError,
@@ -422,7 +423,7 @@ def get_command(ctx: click.Context, **options: Any) -> None:
 @click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
 @click.option(
     "--expires",
-    type=click.IntRange(1, 604800),
+    type=expires(),  # one-line error out of 1..604800 (pail.cli_values)
     default=3600,
     show_default=True,
     help="Lifetime in seconds (at most 7 days).",

@@ -22,6 +22,7 @@ import click
 from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
 from pail.cli_get import open_location
 from pail.cli_listing import iso_utc, printable, size_text
+from pail.cli_values import Count
 from pail.config import Flags
 from pail.services.du import DEFAULT_WORKERS, Totals, UsageScan, UsageSnapshot, sorted_children
 from pail.uri import Location, format_uri
@@ -43,7 +44,7 @@ def du_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "-j",
                 "--jobs",
-                type=click.IntRange(1, 64),
+                type=Count(1, 64),
                 default=DEFAULT_WORKERS,
                 show_default=True,
                 help="Child prefixes listed at once.",

@@ -12,7 +12,9 @@
 The URI's key is the rule's prefix, exactly as written (``runs`` also matches
 ``runs-old/``; end it with ``/`` for one folder). Filter options are
 :mod:`pail.services.stale_filters`' (durations ``30d``/``12h``, sizes ``100MB``/``1GiB``);
-those a rule cannot express are refused with the reason (exit status 2).
+those a rule cannot express are refused with the reason (exit status 2), and so are
+values out of range (one line, exit status 2): durations above 100 years,
+``--noncurrent-days`` outside 1..36525, ``--keep-noncurrent`` outside 1..100.
 """
 
 from __future__ import annotations
@@ -26,9 +28,17 @@ import click
 from pail.cli_errors import EXIT_ERROR, EXIT_USAGE, CliError
 from pail.cli_get import open_location
 from pail.cli_listing import printable
+from pail.cli_values import Count
 from pail.cli_versions import confirm_or_refuse
 from pail.services import lifecycle as lc
-from pail.services.stale_filters import FilterError, StaleFilters
+from pail.services.stale_filters import MAX_DURATION, MAX_KEEP_LAST, FilterError, StaleFilters
+
+#: Most days ``--noncurrent-days`` takes: 100 years, as for every duration
+#: (:data:`pail.services.stale_filters.MAX_DURATION`).
+MAX_DAYS = MAX_DURATION.days
+#: Most versions ``--keep-noncurrent`` keeps: S3 NewerNoncurrentVersions allows "up to 100"
+#: (S3 API reference, NoncurrentVersionExpiration).
+MAX_NEWER_NONCURRENT = 100
 
 
 def rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -40,16 +50,21 @@ def rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--include", multiple=True, metavar="GLOB", help="GCS: only *SUFFIX."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="(not expressible)"),
         click.option("--regex", metavar="RE", help="(not expressible)"),
-        click.option("--keep-last", type=int, metavar="N", help="(not expressible)"),
+        click.option(
+            "--keep-last",
+            type=Count(0, MAX_KEEP_LAST, "runs"),
+            metavar="N",
+            help="(not expressible)",
+        ),
         click.option(
             "--noncurrent-days",
-            type=int,
+            type=Count(1, MAX_DAYS, "days (100 years)"),
             metavar="N",
             help="Also delete noncurrent versions N days after they became noncurrent.",
         ),
         click.option(
             "--keep-noncurrent",
-            type=int,
+            type=Count(1, MAX_NEWER_NONCURRENT, "versions"),
             metavar="N",
             help="Keep the N newest noncurrent versions (needs --noncurrent-days).",
         ),

@@ -9,14 +9,29 @@ when a whole prefix would be emptied, the bucket name must be typed instead. Wit
 terminal and without ``--yes`` pail refuses (exit 2) and deletes nothing. ``--dry-run``
 lists what would be deleted (stdout, one URI per line) and deletes nothing.
 
+A key counts as deleted only when the store confirmed it (:mod:`pail.services.deleter`);
+a key its reply did not name is a failure (``NotConfirmed``). ``--verify`` asks the store
+again afterwards (a HEAD per key when few, else a listing of their folders:
+:mod:`pail.services.delete_verify`) and lists every key reported deleted that is still
+there.
+
+``--keep-last N`` keeps the N newest runs (child prefixes of the URI's prefix); on a prefix
+with objects but no child prefix it would keep nothing, and pail refuses (exit 2).
+
 Exit status: 0 when everything planned was deleted (or nothing matched); 1 when any key
-failed (each failed key is listed on stderr with its error code) or the user declined;
-2 for bad usage (a prefix without ``-r``, a filter that does not parse, no confirmation
-possible); 130 on Ctrl-C (batches in flight finish first).
+failed (each failed key is listed on stderr with its error code), ``--verify`` found a key
+still present or could not check it, or the user declined; 2 for bad usage (a prefix
+without ``-r``, a filter that does not parse or is out of range, ``--keep-last`` where
+there are no runs, no confirmation possible); 130 on Ctrl-C: no new batch starts, pail
+waits at most :data:`INTERRUPT_GRACE` seconds for the batches in flight, then says how
+many keys were confirmed deleted, failed, unconfirmed (their request had no answer yet:
+they may or may not be gone) and not attempted, and exits without waiting for a hung
+request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 from collections.abc import Callable
@@ -27,15 +42,20 @@ import click
 from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, CliError
 from pail.cli_get import open_location
 from pail.cli_listing import iso_utc, printable, size_text
+from pail.cli_values import Count
 from pail.config import Flags
 from pail.drivers.base import StorageDriver
-from pail.services.delete_plan import DeletePlan, build_plan, normalize_prefix
+from pail.services.delete_plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
+from pail.services.delete_verify import VerifyResult, verify_deleted
 from pail.services.deleter import DEFAULT_JOBS, Deleter, DeleteReport
-from pail.services.stale_filters import FilterError, StaleFilters
+from pail.services.stale_filters import MAX_KEEP_LAST, FilterError, StaleFilters
 from pail.uri import Location, format_uri
 
 #: Prefixes named in the summary before "and N more".
 _SHOWN_PREFIXES = 10
+#: Seconds pail waits after Ctrl-C for the batches in flight to answer before it reports
+#: and exits (a hung request is abandoned, never waited for).
+INTERRUPT_GRACE = 1.0
 
 
 def rm_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,16 +74,21 @@ def rm_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--regex", metavar="RE", help="Only keys where RE is found (relative)."),
             click.option(
                 "--keep-last",
-                type=click.IntRange(0),
+                type=Count(0, MAX_KEEP_LAST, "runs"),
                 metavar="N",
                 help="Keep the N newest runs (child prefixes, by newest object).",
             ),
             click.option("--dry-run", is_flag=True, help="List what would go; delete nothing."),
+            click.option(
+                "--verify",
+                is_flag=True,
+                help="Afterwards, ask the store again; list keys still present (exit 1).",
+            ),
             click.option("-y", "--yes", is_flag=True, help="Do not ask (needed without a TTY)."),
             click.option(
                 "-j",
                 "--jobs",
-                type=click.IntRange(1, 64),
+                type=Count(1, 64),
                 default=DEFAULT_JOBS,
                 show_default=True,
                 help="Batches of 1,000 keys in flight.",
@@ -86,7 +111,21 @@ def make_plan(
     A URI ending in ``/`` (or a bucket) is a prefix and needs ``-r``. With ``-r`` a URI
     without the slash names the prefix ``KEY/`` (never ``KEY*``: ``runs/run-1`` does not
     reach ``runs/run-10/``); if nothing is under it, the object ``KEY`` itself.
+
+    Raises:
+        CliError: exit 2 for a prefix without ``-r``, and for ``--keep-last`` where the
+            prefix has objects but no runs (:class:`NoRunsToKeep`).
     """
+    try:
+        return _make_plan(driver, location, recursive, filters)
+    except NoRunsToKeep as exc:
+        where = format_uri(location.provider, location.bucket, exc.base, location.root)
+        raise _usage(exc.explain(printable(where))) from None
+
+
+def _make_plan(
+    driver: StorageDriver, location: Location, recursive: bool, filters: StaleFilters
+) -> tuple[DeletePlan, str]:
     key, bucket = location.key, location.bucket
     if not key or key.endswith("/"):
         if not recursive:
@@ -123,11 +162,25 @@ def summary_lines(plan: DeletePlan, location: Location, under: str) -> list[str]
     if plan.kept_runs:
         kept = ", ".join(printable(r.prefix[len(under) :]) for r in plan.kept_runs)
         lines.append(f"  kept (newest {len(plan.kept_runs)} runs): {kept}")
+    if plan.outside_runs:
+        lines.append(
+            f"  {plan.outside_runs:,} objects directly under it belong to no run: "
+            "--keep-last does not keep them"
+        )
     return lines
 
 
 def _confirm(plan: DeletePlan, location: Location, under: str) -> bool:
-    """Ask on the terminal: y/N, or the bucket name typed for big or whole-prefix deletes."""
+    """Ask on the terminal: y/N, or the bucket name typed for big or whole-prefix deletes.
+    Ctrl-C at the question exits 130 with nothing deleted."""
+    try:
+        return _ask(plan, location, under)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("", err=True)
+        raise CliError(["pail: interrupted; nothing was deleted"], EXIT_INTERRUPTED) from None
+
+
+def _ask(plan: DeletePlan, location: Location, under: str) -> bool:
     where = printable(format_uri(location.provider, plan.bucket, under, location.root))
     size = size_text(plan.total_bytes, True)
     if plan.needs_typed_confirmation():
@@ -152,6 +205,8 @@ def _progress(deleter: Deleter, stop: threading.Event) -> None:
             f"deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}  "
             f"{snap.rate:,.0f} keys/s"
         )
+        if snap.cancelled:
+            line += "  (interrupted: waiting for the batches in flight)"
         click.echo("\r" + line.ljust(width), nl=False, err=True)
         width = len(line)
     if width:
@@ -172,6 +227,7 @@ def run_rm(
     dry_run: bool,
     yes: bool,
     jobs: int,
+    verify: bool = False,
 ) -> None:
     """``pail rm``: plan, summarise, confirm, delete, report (see the module doc)."""
     try:
@@ -187,7 +243,10 @@ def run_rm(
     except FilterError as exc:
         raise _usage(str(exc)) from None
     driver, location = open_location(uri, flags)
-    plan, under = make_plan(driver, location, recursive, filters)
+    try:
+        plan, under = make_plan(driver, location, recursive, filters)
+    except KeyboardInterrupt:
+        raise CliError(["pail: interrupted; nothing was deleted"], EXIT_INTERRUPTED) from None
     if not plan.count:
         if plan.missing:
             raise CliError(
@@ -206,6 +265,8 @@ def run_rm(
             "would be deleted; nothing was deleted",
             err=True,
         )
+        if verify:
+            click.echo("pail: --verify: nothing to check in a dry run", err=True)
         return
     if not yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
@@ -215,10 +276,12 @@ def run_rm(
             )
         if not _confirm(plan, location, under):
             raise CliError(["pail: aborted; nothing was deleted"], EXIT_ERROR)
-    _execute(driver, plan, jobs)
+    _execute(driver, plan, jobs, location, verify)
 
 
-def _execute(driver: StorageDriver, plan: DeletePlan, jobs: int) -> None:
+def _execute(
+    driver: StorageDriver, plan: DeletePlan, jobs: int, location: Location, verify: bool
+) -> None:
     deleter = Deleter(driver, plan, jobs=jobs)
     stop = threading.Event()
     painter = None
@@ -233,36 +296,123 @@ def _execute(driver: StorageDriver, plan: DeletePlan, jobs: int) -> None:
             pass
     except KeyboardInterrupt:
         interrupted = True
-        deleter.cancel()
-        deleter.wait()
+        deleter.cancel()  # no new batch starts
+        # Batches answering within the grace period are counted; hung ones are not.
+        with contextlib.suppress(KeyboardInterrupt):
+            deleter.wait(INTERRUPT_GRACE)
     finally:
         stop.set()
         if painter is not None:
             painter.join()
     report = deleter.report()
-    _summarise(plan, report)
+    lines = failure_lines(report)
     if interrupted:
-        raise click.exceptions.Exit(EXIT_INTERRUPTED)
-    if report.failed:
-        lines = [f"pail: error: {len(report.failed):,} objects were not deleted"]
-        lines += [
-            f"  failed {printable(f.key)}: {printable(f.code)}: {printable(f.message)}"
-            for f in report.failed
-        ]
+        click.echo("pail: interrupted: " + _outcome(report), err=True)
+        raise (
+            CliError(lines, EXIT_INTERRUPTED) if lines else click.exceptions.Exit(EXIT_INTERRUPTED)
+        )
+    click.echo("pail: " + _outcome(report), err=True)
+    if verify:
+        lines += _verify(driver, plan, report, location)
+    if lines:
         raise CliError(lines, EXIT_ERROR)
 
 
-def _summarise(plan: DeletePlan, report: DeleteReport) -> None:
+def failure_lines(report: DeleteReport) -> list[str]:
+    """``pail: error: N objects were not deleted`` and one line per failed key (empty when
+    nothing failed)."""
+    if not report.failed:
+        return []
+    lines = [f"pail: error: {len(report.failed):,} objects were not deleted"]
+    lines += [
+        f"  failed {printable(f.key)}"
+        + (f" (version {printable(f.version_id)})" if f.version_id else "")
+        + f": {printable(f.code)}: {printable(f.message)}"
+        for f in report.failed
+    ]
+    return lines
+
+
+def _outcome(report: DeleteReport) -> str:
+    """``deleted N objects (SIZE), F failed (codes), U unconfirmed..., A not attempted``."""
     parts = [f"deleted {report.deleted:,} objects ({size_text(report.deleted_bytes, True)})"]
     if report.failed:
         codes = ", ".join(f"{n:,} {code}" for code, n in sorted(report.failure_codes().items()))
         parts.append(f"{len(report.failed):,} failed ({printable(codes)})")
-    if report.not_attempted:
-        parts.append(f"{report.not_attempted:,} not attempted (cancelled)")
-    click.echo("pail: " + ", ".join(parts), err=True)
+    elif report.cancelled:
+        parts.append("0 failed")
+    if report.in_flight:
+        parts.append(
+            f"{report.in_flight:,} unconfirmed (their request had no answer yet: they may or "
+            "may not be deleted)"
+        )
+    if report.not_attempted or report.cancelled:
+        parts.append(f"{report.not_attempted:,} not attempted")
+    return ", ".join(parts)
 
 
-__all__ = ["make_plan", "register", "rm_options", "run_rm", "summary_lines"]
+def _verify(
+    driver: StorageDriver, plan: DeletePlan, report: DeleteReport, location: Location
+) -> list[str]:
+    """Check the confirmed keys again; print the outcome, return the error lines."""
+    if not report.confirmed:
+        click.echo("pail: verify: no object was reported deleted; nothing to check", err=True)
+        return []
+    try:
+        result = verify_deleted(driver, plan.bucket, report.confirmed)
+    except KeyboardInterrupt:
+        raise CliError(
+            ["pail: interrupted while verifying; the delete itself had finished"],
+            EXIT_INTERRUPTED,
+        ) from None
+    return verify_lines(result, plan, location)
+
+
+def verify_lines(result: VerifyResult, plan: DeletePlan, location: Location) -> list[str]:
+    """Print the verification's success line, or return its error lines."""
+    how = {"head": "by HEAD", "list": "by listing", "head+list": "by HEAD and listing"}
+    method = how.get(result.method, "")
+    if result.ok:
+        click.echo(
+            f"pail: verified {method}: the {result.checked:,} objects reported deleted are gone",
+            err=True,
+        )
+        return []
+    lines: list[str] = []
+    if result.present:
+        lines.append(
+            f"pail: error: verify: {len(result.present):,} of {result.checked:,} objects "
+            "reported deleted are still present"
+        )
+        for item in result.present:
+            uri = format_uri(location.provider, plan.bucket, item.key, location.root)
+            detail = [size_text(item.size or 0, True)]
+            if item.version_id:
+                detail.insert(0, f"version {printable(item.version_id)}")
+            if item.last_modified is not None:
+                detail.append(f"modified {iso_utc(item.last_modified)}")
+            if item.rewritten:
+                detail.append("written again after the plan")
+            lines.append(f"  still present {printable(uri)} ({', '.join(detail)})")
+    if result.errors:
+        lines.append(
+            f"pail: error: verify: {result.unchecked:,} objects could not be checked; "
+            "they may still be present"
+        )
+        lines += [f"  {printable(error)}" for error in result.errors]
+    return lines
+
+
+__all__ = [
+    "INTERRUPT_GRACE",
+    "failure_lines",
+    "make_plan",
+    "register",
+    "rm_options",
+    "run_rm",
+    "summary_lines",
+    "verify_lines",
+]
 
 
 def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:
@@ -276,5 +426,7 @@ def register(group: click.Group, connection_options: Callable, flags_of: Callabl
         """Delete URI (an object; with -r what is under the prefix, narrowed by the
         filters). Shows the count, bytes and prefixes first and asks on a terminal; typing
         the bucket name is required above 1,000 objects or for a whole prefix. Without a
-        terminal, --yes is required. Exit status 1 if any object was not deleted."""
+        terminal, --yes is required. Only keys the store confirmed count as deleted;
+        --verify checks again afterwards. Exit status 1 if any object was not deleted (or
+        --verify found one still present), 130 on Ctrl-C."""
         run_rm(flags_of(ctx), **options)

@@ -204,3 +204,152 @@ def test_a_small_selection_asks_y_or_n(s3_endpoint, bucket_name):
     status, shown = _pty_run(args, "y")
     assert status == 0, shown
     assert _keys(s3_endpoint, bucket_name) == ["runs/a/new"]
+
+
+# -- retention: --keep-last where there are no runs ---------------------------------------
+
+
+def test_keep_last_on_a_prefix_without_runs_is_refused(s3_endpoint, bucket_name):
+    logs = {f"logs/step-{i:02d}.log": (10, 100 + i) for i in range(13)}  # ZenML's logs/
+    seed_aged(bucket_name, logs)
+    args = ["rm", *s3_args(s3_endpoint), "-r", "--yes", f"s3://{bucket_name}/logs/"]
+    result = run([*args, "--older-than", "7d", "--keep-last", "3"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"pail: error: --keep-last counts runs, the child prefixes of s3://{bucket_name}/logs/; "
+        f"s3://{bucket_name}/logs/ has none, so nothing would be kept: refusing"
+    ]
+    assert "empties the whole prefix" not in result.stderr
+    assert _keys(s3_endpoint, bucket_name) == sorted(logs)
+    # Without the prefix's slash (-r names the prefix logs/ too): the same refusal.
+    result = run([*args[:-1], f"s3://{bucket_name}/logs", "--keep-last", "1"])
+    assert result.exit_code == 2 and "nothing would be kept: refusing" in result.stderr
+    assert _keys(s3_endpoint, bucket_name) == sorted(logs)
+
+
+def test_keep_last_names_the_loose_objects_it_does_not_keep(s3_endpoint, bucket_name):
+    runs(bucket_name, {"a": 50, "b": 40})
+    seed_aged(bucket_name, {"runs/notes.txt": (1, 90)})
+    args = ["rm", *s3_args(s3_endpoint), "-r", "--dry-run", f"s3://{bucket_name}/runs/"]
+    result = run([*args, "--keep-last", "5"])
+    assert result.exit_code == 0, result.stderr
+    assert "kept (newest 2 runs)" in result.stderr
+    assert "1 objects directly under it belong to no run" in result.stderr
+    assert result.stdout.split() == [f"s3://{bucket_name}/runs/notes.txt"]
+
+
+# -- only confirmed deletes count; --verify ------------------------------------------------
+
+
+def test_keys_the_reply_omits_are_failures_and_stay(faults, s3_endpoint, bucket_name):
+    from fault_proxy import Rule
+
+    keys = [f"p/{i:04d}" for i in range(1500)]
+    seed_keys(bucket_name, keys)
+    omitted = keys[10:310]  # 300 keys the store neither deleted nor named
+    faults.add(Rule(method="POST", query="delete", action="delete-omit", keys=omitted, times=None))
+    args = ["rm", *s3_args(faults.url), "-r", "--yes", f"s3://{bucket_name}/p/"]
+    result = run(args)
+    assert result.exit_code == 1
+    left = _keys(s3_endpoint, bucket_name)  # from moto itself, not through the proxy
+    assert left == sorted(omitted)
+    assert "deleted 1,200 objects" in result.stderr
+    assert "300 failed (300 NotConfirmed)" in result.stderr
+    failed = [line for line in result.stderr.splitlines() if line.startswith("  failed ")]
+    assert sorted(line.split()[1].rstrip(":") for line in failed) == left
+    assert "not confirmed: the store's reply did not name this key" in failed[0]
+
+
+def test_verify_after_a_clean_delete(s3_endpoint, bucket_name):
+    seed_keys(bucket_name, BOUNDARY)
+    args = ["rm", *s3_args(s3_endpoint), "-r", "--yes", "--verify"]
+    result = run([*args, f"s3://{bucket_name}/runs/run-1"])
+    assert result.exit_code == 0, result.stderr
+    assert "verified by HEAD: the 2 objects reported deleted are gone" in result.stderr
+    many = [f"big/{i:03d}/x" for i in range(120)]
+    seed_keys(bucket_name, many)
+    result = run([*args, f"s3://{bucket_name}/big/"])
+    assert result.exit_code == 0, result.stderr
+    assert "verified by listing: the 120 objects reported deleted are gone" in result.stderr
+
+
+def test_verify_finds_a_key_still_present(faults, s3_endpoint, bucket_name):
+    # A writer puts one key back right after the delete: the HEADs of --verify (slowed
+    # down by the proxy) find it, and pail lists it and exits 1.
+    import threading
+
+    from fault_proxy import Rule
+
+    seed_keys(bucket_name, ["w/a", "w/b", "w/c"])
+    faults.add(Rule(method="HEAD", action="latency", delay=1.0, times=None))
+    args = ["rm", *s3_args(faults.url), "-r", "--yes", "--verify", f"s3://{bucket_name}/w/"]
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.wait(0.01):
+            posts = [r for r in faults.requests if r.method == "POST" and r.status == 200]
+            if posts:
+                seed_keys(bucket_name, ["w/b"])
+                return
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        result = run(args)
+    finally:
+        done.set()
+        thread.join(5)
+    assert result.exit_code == 1
+    assert "deleted 3 objects" in result.stderr
+    assert "verify: 1 of 3 objects reported deleted are still present" in result.stderr
+    assert f"still present s3://{bucket_name}/w/b (1 B" in result.stderr
+    assert _keys(s3_endpoint, bucket_name) == ["w/b"]
+
+
+def test_verify_in_a_dry_run_checks_nothing(s3_endpoint, bucket_name):
+    seed_keys(bucket_name, ["d/a"])
+    args = ["rm", *s3_args(s3_endpoint), "-r", "--dry-run", "--verify", f"s3://{bucket_name}/d/"]
+    result = run(args)
+    assert result.exit_code == 0 and "nothing to check in a dry run" in result.stderr
+
+
+# -- Ctrl-C while a batch hangs -------------------------------------------------------------
+
+
+def test_ctrl_c_while_delete_objects_hangs_exits_130_at_once(faults, s3_endpoint, bucket_name):
+    import signal
+
+    from fault_proxy import Rule
+
+    keys = [f"h/{i:04d}" for i in range(3000)]
+    seed_keys(bucket_name, keys)
+    # Batch 1 goes through, batch 2 hangs for ever, batch 3 must never be sent.
+    faults.add(Rule(method="POST", query="delete", action="latency", delay=0.0, times=1))
+    hang = faults.add(Rule(method="POST", query="delete", action="hang", times=None))
+    args = ["rm", *s3_args(faults.url), "-r", "--yes", "-j", "1", f"s3://{bucket_name}/h/"]
+    proc = subprocess.Popen(
+        [pail_exe(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while hang.hits == 0 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert hang.hits == 1, "the second batch never reached the proxy"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10)  # a generous functional bound
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert took < 10
+    assert "Traceback" not in err
+    assert (
+        "pail: interrupted: deleted 1,000 objects (1000 B), 0 failed, 1,000 unconfirmed "
+        "(their request had no answer yet: they may or may not be deleted), "
+        "1,000 not attempted"
+    ) in err
+    assert hang.hits == 1  # no batch was started after the interrupt
+    assert _keys(s3_endpoint, bucket_name) == keys[1000:]

@@ -11,8 +11,22 @@ from conftest import s3_client, seed_keys
 from delete_stores import NOW, runs, seed_aged
 from pail.drivers.base import Entry
 from pail.drivers.s3 import S3Driver
-from pail.services.delete_plan import PlanCancelled, build_plan, first_level, normalize_prefix
-from pail.services.stale_filters import FilterError, StaleFilters, parse_duration, parse_size
+from pail.services.delete_plan import (
+    NoRunsToKeep,
+    PlanCancelled,
+    build_plan,
+    first_level,
+    normalize_prefix,
+)
+from pail.services.stale_filters import (
+    MAX_DURATION,
+    MAX_KEEP_LAST,
+    MAX_SIZE,
+    FilterError,
+    StaleFilters,
+    parse_duration,
+    parse_size,
+)
 
 
 @pytest.fixture
@@ -73,6 +87,41 @@ def test_parse_size(text, size):
 def test_parse_size_rejects_bad_input(text):
     with pytest.raises(FilterError, match="size"):
         parse_size(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["99999999999d", "36526d", "5218w", "9" * 400 + "s", "1" + "0" * 40 + "m", "36525d1s"],
+)
+def test_durations_beyond_100_years_are_refused_in_one_line(text):
+    with pytest.raises(FilterError, match=r"at most 100 years|too long") as info:
+        parse_duration(text)
+    assert "\n" not in str(info.value)
+
+
+def test_the_longest_duration_is_100_years():
+    assert parse_duration("36525d") == MAX_DURATION
+    # ... and planning with it works (no date arithmetic overflows).
+    StaleFilters.parse(older_than="36525d").cutoff()
+
+
+@pytest.mark.parametrize(
+    "text", ["99999999999999999999PiB", "8388608TiB", "9" * 400, "9223372036854775808"]
+)
+def test_sizes_beyond_a_64_bit_count_are_refused_in_one_line(text):
+    with pytest.raises(FilterError, match=r"at most|too long") as info:
+        parse_size(text)
+    assert "\n" not in str(info.value)
+
+
+def test_the_largest_size_is_a_signed_64_bit_count():
+    assert parse_size(str(MAX_SIZE)) == MAX_SIZE
+    with pytest.raises(FilterError):
+        StaleFilters(larger_than=MAX_SIZE + 1)
+    with pytest.raises(FilterError, match="keep-last"):
+        StaleFilters(keep_last=MAX_KEEP_LAST + 1)
+    with pytest.raises(FilterError, match="100 years"):
+        StaleFilters(older_than=MAX_DURATION + timedelta(seconds=1))
 
 
 def test_bad_regex_and_negative_keep_last_are_filter_errors():
@@ -262,6 +311,74 @@ def test_keep_last_zero_or_more_than_runs(s3):
         driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=5)
     )
     assert plan.count == 0
+    assert sorted(r.prefix for r in plan.kept_runs) == ["runs/a/", "runs/b/"]
+
+
+def test_fewer_runs_than_kept_with_an_age_filter_deletes_nothing_of_them(s3):
+    driver, bucket = s3
+    runs(bucket, {"a": 400, "b": 300})  # both runs old enough to match the age filter
+    filters = StaleFilters.parse(older_than="30d", keep_last=3, now=NOW)
+    plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"], filters=filters)
+    assert plan.count == 0 and len(plan.kept_runs) == 2
+
+
+def test_keep_last_on_a_prefix_without_runs_is_refused(s3):
+    # ZenML's logs/: loose .log files, no run folders. Keeping "the newest 3 runs" would
+    # keep nothing and plan to empty the prefix.
+    driver, bucket = s3
+    seed_aged(bucket, {f"logs/step-{i:02d}.log": (10, 100 + i) for i in range(13)})
+    for keep in (1, 3):
+        with pytest.raises(NoRunsToKeep) as info:
+            build_plan(
+                driver,
+                bucket,
+                base="logs/",
+                prefixes=["logs/"],
+                filters=StaleFilters.parse(older_than="7d", keep_last=keep, now=NOW),
+            )
+        message = str(info.value)
+        assert message == (
+            "--keep-last counts runs, the child prefixes of logs/; logs/ has none, so "
+            "nothing would be kept: refusing"
+        )
+        assert info.value.base == "logs/" and info.value.keep_last == keep
+    # Without --keep-last (or with 0, "keep none") the same selection plans as before.
+    for filters in (StaleFilters(), StaleFilters(keep_last=0)):
+        plan = build_plan(driver, bucket, base="logs/", prefixes=["logs/"], filters=filters)
+        assert plan.count == 13
+
+
+def test_keep_last_on_marked_loose_objects_is_refused_too(s3):
+    driver, bucket = s3
+    seed_aged(bucket, {"logs/a.log": (1, 50), "logs/b.log": (1, 60)})
+    with pytest.raises(NoRunsToKeep, match="logs/"):
+        build_plan(
+            driver,
+            bucket,
+            base="logs/",
+            keys=["logs/a.log", "logs/b.log"],
+            filters=StaleFilters(keep_last=1),
+        )
+
+
+def test_keep_last_with_an_empty_selection_is_nothing_to_delete(s3):
+    driver, bucket = s3
+    seed_keys(bucket, ["elsewhere/x"])
+    plan = build_plan(
+        driver, bucket, base="logs/", prefixes=["logs/"], filters=StaleFilters(keep_last=2)
+    )
+    assert plan.count == 0
+
+
+def test_objects_outside_runs_are_counted_when_runs_are_kept(s3):
+    driver, bucket = s3
+    runs(bucket, {"a": 50, "b": 40})
+    seed_aged(bucket, {"runs/loose.txt": (1, 90)})
+    plan = build_plan(
+        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=5)
+    )
+    assert _keys(plan) == ["runs/loose.txt"]
+    assert plan.outside_runs == 1 and len(plan.kept_runs) == 2
 
 
 # -- progress and cancel ----------------------------------------------------------------

@@ -4,11 +4,14 @@ It runs a :class:`pail.services.deleter.Deleter` (DeleteObjects batches of up to
 keys, several in flight, on the deleter's own threads) and reads its progress snapshot
 every :data:`POLL_SECONDS`. ``x`` cancels: no new batch starts, the batches in flight
 finish and are reported. When it is over the rate goes and a summary stays: keys deleted
-(only those the store confirmed), every failed key with its error code (S3 answers
-DeleteObjects with 200 and per-key AccessDenied errors: those keys are failures, never
-counted as deleted), keys not attempted after a cancel. A dry run says that nothing was
+(only those the store confirmed: named in S3's ``Deleted`` list), every failed key with
+its error code (S3 answers DeleteObjects with 200 and per-key AccessDenied errors: those
+keys are failures, never counted as deleted; a key the reply did not name is
+``NotConfirmed``), keys not attempted after a cancel. A dry run says that nothing was
 deleted. When the permanent deletion of noncurrent versions was chosen it runs after the
-delete, in a worker, and its result is added.
+delete, in a worker, and its result is added. ``v`` then asks the store again whether
+the keys reported deleted are gone (:func:`pail.services.delete_verify.verify_deleted`)
+and lists any still present.
 
 Escape returns to the tree, which lists the affected levels again.
 """
@@ -23,6 +26,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
+from pail.services.delete_verify import VerifyCancelled, VerifyResult, verify_deleted
 from pail.services.deleter import Deleter, DeleteReport
 from pail.services.versions import delete_noncurrent, plan_noncurrent
 from pail.ui.cleanup_ops import size_text
@@ -54,6 +58,13 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
             tooltip="Stop after the batches in flight",
             id="delete_progress.cancel",
         ),
+        Binding(
+            "v",
+            "verify",
+            "Verify",
+            tooltip="Ask the store again whether the deleted keys are gone",
+            id="delete_progress.verify",
+        ),
     ]
 
     def __init__(self, request: DeleteRequest, *, deleter: Deleter | None = None) -> None:
@@ -64,6 +75,9 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         self.purge = None
         self.purge_error = ""
         self._purge_cancel = threading.Event()
+        self.verify_result: VerifyResult | None = None
+        self._verifying = False
+        self._verify_cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -71,6 +85,7 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         yield ProgressBar(show_eta=False, id="del-bar")
         yield Static(id="del-stats")
         yield Static(id="del-summary")
+        yield Static(id="del-verify")
         table: DataTable[Text | str] = DataTable(id="del-failures", cursor_type="row")
         table.add_column("failed key", key="key")
         table.add_column("code", key="code", width=16)
@@ -82,9 +97,12 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         self.sub_title = "Dry run" if self.request.dry_run else "Deleting"
         self._title("Dry run of deleting" if self.request.dry_run else "Deleting")
         self.query_one(DataTable).display = False
+        self.query_one("#del-verify", Static).display = False  # shown once v is pressed
+        # The timer first: a dry run (or a fast store) may be finished by the first poll,
+        # which stops it.
+        self._timer = self.set_interval(POLL_SECONDS, self.poll)
         self.deleter.start()
         self.poll()
-        self._timer = self.set_interval(POLL_SECONDS, self.poll)
 
     def _title(self, verb: str) -> None:
         plan = self.request.plan
@@ -114,7 +132,7 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
                 f"{p.rate:,.0f} keys/s · batch {p.batches_done:,}/{p.batches_total:,}"
             )
             if p.cancelled:
-                text += " · cancelling after the batches in flight…"
+                text += f" · cancelling: {p.in_flight:,} keys in flight…"
             self.query_one("#del-stats", Static).update(Text(text))
             return
         self.report = self.deleter.report()
@@ -145,6 +163,14 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
             codes = ", ".join(f"{n:,} {c}" for c, n in sorted(report.failure_codes().items()))
             stats.append(
                 Text(f"{len(report.failed):,} failed: {one_line(codes)}", style="bold red")
+            )
+        if report.in_flight:
+            stats.append(
+                Text(
+                    f"{report.in_flight:,} unconfirmed (no answer yet: they may or may not be "
+                    "deleted)",
+                    style="yellow",
+                )
             )
         if report.not_attempted:
             stats.append(Text(f"{report.not_attempted:,} not attempted (cancelled)"))
@@ -200,10 +226,78 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Cancel only while running."""
+        """Cancel only while running; verify once a real delete confirmed keys."""
         if action == "cancel":
             return self.report is None
+        if action == "verify":
+            report = self.report
+            return (
+                report is not None
+                and not report.dry_run
+                and bool(report.confirmed)
+                and not self._verifying
+            )
         return True
+
+    def action_verify(self) -> None:
+        """Ask the store again whether every key reported deleted is gone (in a worker)."""
+        report = self.report
+        if report is None or report.dry_run or not report.confirmed or self._verifying:
+            return
+        self._verifying = True
+        self.refresh_bindings()
+        shown = self.query_one("#del-verify", Static)
+        shown.display = True
+        shown.update(Text("Verifying with the store…"))
+        driver, bucket, cancel = self.request.driver, self.request.plan.bucket, self._verify_cancel
+        keys = list(report.confirmed)
+
+        def work() -> None:
+            try:
+                result = verify_deleted(driver, bucket, keys, cancel=cancel)
+            except VerifyCancelled:
+                return None
+            except Exception as exc:  # shown here, never routed as a purge failure
+                result = VerifyResult(errors=[f"{type(exc).__name__}: {exc}"], unchecked=len(keys))
+            self.app.call_from_thread(self.show_verify, result)
+            return None
+
+        start_io(self, work, target=self.request, generation=0, group="delete-verify")
+
+    def show_verify(self, result: VerifyResult) -> None:
+        """Draw the verification's outcome (keys still present listed, plain text)."""
+        if not self.is_attached:
+            return
+        self._verifying = False
+        self.verify_result = result
+        if result.ok:
+            text = Text(
+                f"Verified: the {result.checked:,} keys reported deleted are gone.",
+                style="bold green",
+            )
+        else:
+            text = Text()
+            if result.present:
+                text.append(
+                    f"{len(result.present):,} of {result.checked:,} keys reported deleted are "
+                    "still present:",
+                    style="bold red",
+                )
+                for item in result.present[:20]:
+                    text.append(f"\n  {one_line(item.key)}")
+                    if item.rewritten:
+                        text.append(" (written again after the plan)", style="dim")
+                if len(result.present) > 20:
+                    text.append(f"\n  and {len(result.present) - 20:,} more")
+            if result.errors:
+                if text:
+                    text.append("\n")
+                text.append(
+                    f"{result.unchecked:,} keys could not be checked: {one_line(result.errors[0])}",
+                    style="yellow",
+                )
+        self.query_one("#del-verify", Static).update(text)
+        self.refresh_bindings()
 
     def action_cancel(self) -> None:
         """Start no further batch; those in flight finish and are reported."""
@@ -215,4 +309,5 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         if self.report is None:
             self.deleter.cancel()
         self._purge_cancel.set()
+        self._verify_cancel.set()
         self.dismiss(self.report)

@@ -5,7 +5,9 @@ under the selected prefixes is listed, child prefixes concurrently, then filtere
 running count of keys examined (escape cancels the listing). Then it shows the exact
 count, total bytes, oldest and newest, the distinct prefixes affected, the runs kept by
 "keep newest N", and the keys themselves in a table (the first :data:`SHOWN_KEYS`; the
-screen says so when there are more). The dry-run switch (``t``) makes the delete report
+screen says so when there are more). "Keep newest N runs" on a prefix with objects but no
+runs is refused by the planner (:class:`~pail.services.delete_plan.NoRunsToKeep`): the
+screen says why and offers nothing to delete. The dry-run switch (``t``) makes the delete report
 what would go and delete nothing.
 
 ``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`), then the
@@ -25,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
 
 from pail.drivers.errors import StorageError
-from pail.services.delete_plan import DeletePlan, build_plan
+from pail.services.delete_plan import DeletePlan, NoRunsToKeep, build_plan
 from pail.services.stale_filters import StaleFilters
 from pail.ui.cleanup_ops import Clock, DeleteTarget, short_age, size_text, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
@@ -86,6 +88,7 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         self.versioning: str | None = None
         self.versioning_note = ""
         self.error: StorageError | None = None
+        self.refusal: str | None = None
         self._cancel = threading.Event()
         self._examined = 0
 
@@ -118,17 +121,24 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         def counted(n: int) -> None:
             self._examined = n
 
-        def work() -> PlanReady:
-            plan = build_plan(
-                driver,  # type: ignore[arg-type]
-                target.bucket,
-                base=target.base,
-                prefixes=target.prefixes,
-                keys=target.objects,
-                filters=filters,
-                cancel=cancel,
-                on_listed=counted,
-            )
+        def work() -> PlanReady | None:
+            try:
+                plan = build_plan(
+                    driver,  # type: ignore[arg-type]
+                    target.bucket,
+                    base=target.base,
+                    prefixes=target.prefixes,
+                    keys=target.objects,
+                    filters=filters,
+                    cancel=cancel,
+                    on_listed=counted,
+                )
+            except NoRunsToKeep as exc:  # not a failure of the store: say why, plan nothing
+                where = f"{target.bucket}/{exc.base}"
+                self.app.call_from_thread(
+                    self.show_refusal, exc.explain(where, '"keep newest runs"')
+                )
+                return None
             status, note = None, ""
             check = getattr(driver, "versioning_status", None)
             if check is not None and plan.count:
@@ -141,14 +151,26 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         start_io(self, work, target=target, generation=0, group="delete-plan")
 
     def _poll(self) -> None:
-        if self.plan is None and self.error is None:
+        if self.plan is None and self.error is None and self.refusal is None:
             text = f"Listing… {self._examined:,} keys examined (esc cancels)"
             self.query_one("#review-stats", Static).update(Text(text))
 
     @property
     def ready(self) -> bool:
-        """The plan (or its failure) is on screen."""
-        return self.plan is not None or self.error is not None
+        """The plan (or its failure, or the refusal) is on screen."""
+        return self.plan is not None or self.error is not None or self.refusal is not None
+
+    def show_refusal(self, reason: str) -> None:
+        """The planner refused the filter (one plain line): nothing will be deleted."""
+        if not self.is_attached:
+            return
+        self._poll_timer.stop()
+        self.refusal = reason
+        text = Text("Nothing will be deleted: ", style="bold red")
+        text.append(one_line(reason))
+        text.append('\nGo back (esc) and clear "Keep newest runs", or select the runs\' parent.')
+        self.query_one("#review-stats", Static).update(text)
+        self.query_one("#review-shown", Static).update("")
 
     def on_plan_ready(self, message: PlanReady) -> None:
         message.stop()
@@ -184,6 +206,12 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         if plan.kept_runs:
             kept = ", ".join(one_line(r.prefix[len(base) :]) for r in plan.kept_runs)
             lines.append(f"\nkept (newest {len(plan.kept_runs)} runs): {kept}", style="green")
+        if plan.outside_runs:
+            lines.append(
+                f"\n{plan.outside_runs:,} objects directly here belong to no run: "
+                "keeping runs does not keep them",
+                style="yellow",
+            )
         if plan.missing:
             lines.append(f"\n{len(plan.missing):,} marked keys no longer exist")
         if self.versioning in ("Enabled", "Suspended"):

@@ -4,8 +4,11 @@ Fields, all optional and combined (every given one must hold): older than a dura
 (``30d``, ``12h``), larger / smaller than a size (``100MB``, ``1GiB``), include and exclude
 globs, a regex (matched against the key relative to the selection), and "keep the newest
 N runs" (a run is a child prefix, ordered by its newest object). Each field is checked as
-it is typed with the services' own parsers (:mod:`pail.services.stale_filters`); the
-button stays disabled while any field is wrong, and the message says why.
+it is typed with the services' own parsers (:mod:`pail.services.stale_filters`), ranges
+included (a duration up to 100 years, a size up to 8 EiB); the button stays disabled while
+any field is wrong, and the message says why. Whether there are runs to keep is known only
+once the prefix is listed: the review screen refuses "keep newest N runs" on a prefix
+without runs (:class:`pail.services.delete_plan.NoRunsToKeep`).
 
 Dismisses with a :class:`FilterChoice` (the parsed filters and the text as typed, which
 the lifecycle screen reuses), or ``None``.
@@ -13,6 +16,7 @@ the lifecycle screen reuses), or ``None``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -22,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from pail.services.stale_filters import FilterError, StaleFilters
+from pail.services.stale_filters import MAX_KEEP_LAST, FilterError, StaleFilters
 
 #: (field id, label, placeholder)
 FIELDS = [
@@ -59,8 +63,11 @@ def parse_fields(texts: dict[str, str]) -> StaleFilters:
         return tuple(g.strip() for g in texts.get(name, "").split(",") if g.strip())
 
     keep = value("keep_last")
-    if keep is not None and not keep.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if keep is not None and not re.fullmatch(r"[0-9]+", keep):
         raise FilterError(f"keep newest runs: a whole number, not {keep!r}")
+    if keep is not None and (len(keep.lstrip("0")) > 30 or int(keep) > MAX_KEEP_LAST):
+        raise FilterError(f"keep newest runs: at most {MAX_KEEP_LAST:,}, not {keep[:20]!r}")
     return StaleFilters.parse(
         older_than=value("older_than"),
         larger_than=value("larger_than"),
