@@ -237,3 +237,29 @@ def test_resolve_target(tmp_path, text, expected):
 @pytest.mark.parametrize("text", ["s3://lab/x", "other:bucket", "./lab", "/data", "gs://b"])
 def test_resolve_target_leaves_uris_and_unknown_names(tmp_path, text):
     assert resolve_target(text, store_with(tmp_path, GOOD)) is None
+
+
+def test_the_secrets_record_is_allowed_and_checked(tmp_path):
+    store = store_with(tmp_path, '[connections.a]\nprovider = "s3"\nsecrets = "keyring"\n')
+    assert store.get("a").secrets_in == "keyring"
+    leaked = "AKIAPASTEDBYMISTAKE1"
+    store = store_with(tmp_path, f'[connections.a]\nprovider = "s3"\nsecrets = "{leaked}"\n')
+    err = error_of(store)
+    assert err.line == 3 and '"keyring" or "none"' in err.message
+    assert leaked not in str(err)  # a pasted secret is never repeated
+    store = store_with(tmp_path, '[connections.a]\nprovider = "s3"\nsecret = "keyring"\n')
+    assert "looks like a secret" in error_of(store).message  # only the exact key is allowed
+
+
+def test_saving_sets_and_clears_the_record_in_place(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('# mine\n[connections.a]\nprovider = "s3"  # keep\n\n[connections.a.client]\n'
+                    "max_attempts = 2\n")  # fmt: skip
+    store = ConnectionStore(str(path), environ={})
+    spec = store.get("a")
+    store.save(replace(spec, secrets_in="keyring"))
+    text = path.read_text()
+    assert "# mine" in text and "# keep" in text and 'secrets = "keyring"' in text
+    assert store.get("a").secrets_in == "keyring" and store.get("a").client_options
+    store.save(replace(spec, secrets_in=None))
+    assert "secrets" not in path.read_text() and store.get("a").secrets_in is None

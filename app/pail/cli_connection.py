@@ -1,16 +1,17 @@
 """``pail connection add|list|show|test|remove|import-env``: saved connections.
 
 Settings go to the config file (:class:`pail.config.ConnectionStore`), secrets to the OS
-keyring (:mod:`pail.credentials`). Secrets are read from hidden prompts or, with
-``--secret-stdin``, one per line from stdin; never from the command line (argv is visible
-to every user of the machine in ``ps``), and never printed: ``show`` and ``test`` print the
-credential source and a masked identity only.
+keyring (:mod:`pail.credentials`); the file records which (``secrets = "keyring"|"none"``),
+and a connection whose secrets are in a keyring that cannot be read does not open
+(:class:`pail.credentials.SecretsUnavailable`, exit 7, or 5 when its entry is missing).
+Secrets are read from hidden prompts or, with ``--secret-stdin``, one per line from stdin;
+never from the command line (argv is visible to every user of the machine in ``ps``), and
+never printed: ``show`` and ``test`` print the credential source and a masked identity only.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import Any
 
 import click
@@ -27,14 +28,26 @@ from pail.cli_secrets import (
 )
 from pail.config import PROVIDERS, ConnectionSpec, ConnectionStore
 from pail.config_file import CLIENT_OPTIONS, WRITE_ARGS
-from pail.credentials import KeyringUnavailable, delete_secrets, keyring_status, resolve
+from pail.credentials import (
+    KeyringUnavailable,
+    Resolved,
+    SecretsUnavailable,
+    delete_secrets,
+    keyring_status,
+    resolve,
+)
 from pail.drivers.base import StorageDriver
 from pail.uri import Location
 
 
 def open_resolved(spec: ConnectionSpec) -> StorageDriver:
     """The driver for ``spec`` with its credentials resolved (:func:`pail.credentials.resolve`:
-    keyring, profile, environment, default chain). No network call is made."""
+    keyring, profile, environment, default chain). No network call is made.
+
+    Raises:
+        SecretsUnavailable: a saved connection's secrets are in a keyring that cannot be
+            read (no fallback to other credentials).
+    """
     from pail.drivers.registry import open_driver
 
     return open_driver(resolve(spec).spec)
@@ -125,9 +138,9 @@ def add_command(name: str, **opts: Any) -> None:
         if not status.usable:  # say so before the user types a secret
             raise refuse_without_keyring(name, status.message)
         secrets = ask_secrets(provider, opts["secret_stdin"])
-    click.echo(save_connection(store, spec, secrets, opts["replace_ok"]))
-    resolved = resolve(replace(spec, secrets=None))
-    click.echo(f"credentials: {_source_line(resolved.source, resolved.identity)}")
+    line, saved = save_connection(store, spec, secrets, opts["replace_ok"])
+    click.echo(line)
+    click.echo(f"credentials: {_source_line(*_source_of(saved))}")
 
 
 def _as_prefix(prefix: str) -> str:
@@ -136,6 +149,30 @@ def _as_prefix(prefix: str) -> str:
 
 def _source_line(source: str, identity: str | None) -> str:
     return source + (f" ({printable(identity)})" if identity else "")
+
+
+_UNREADABLE = {"locked": "keyring locked", "missing": "keyring entry missing"}
+
+
+def _source_of(spec: ConnectionSpec) -> tuple[str, str | None]:
+    """``(source, identity)`` for listing: a keyring that cannot be read shows as
+    ``unavailable (keyring locked)`` instead of failing the whole listing."""
+    try:
+        resolved = resolve(spec)
+    except SecretsUnavailable as exc:
+        return f"unavailable ({_UNREADABLE.get(exc.reason, 'keyring unusable')})", None
+    return resolved.source, resolved.identity
+
+
+def _secrets_record(spec: ConnectionSpec) -> str:
+    """Where the connection's secrets live, as its file records it."""
+    if spec.provider == "local":
+        return "none (a local folder)"
+    if spec.secrets_in == "keyring":
+        return "OS keyring (nothing else is used)"
+    if spec.secrets_in == "none":
+        return "none (profile, environment or default chain)"
+    return "not recorded (saved by an older pail): keyring if it has an entry"
 
 
 def _endpoint_of(spec: ConnectionSpec) -> str:
@@ -158,13 +195,12 @@ def list_command() -> None:
         return
     rows = [("NAME", "PROVIDER", "ENDPOINT", "CREDENTIALS")]
     for spec in specs:
-        resolved = resolve(spec)
         rows.append(
             (
                 spec.name,
                 spec.provider,
                 printable(_endpoint_of(spec)),
-                _source_line(resolved.source, resolved.identity),
+                _source_line(*_source_of(spec)),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -173,9 +209,14 @@ def list_command() -> None:
 
 
 def describe(spec: ConnectionSpec, path: str) -> list[tuple[str, str]]:
-    """``(label, value)`` rows for ``show``: settings, credential source, masked identity
-    and the keyring's state; never a secret."""
-    resolved = resolve(spec)
+    """``(label, value)`` rows for ``show``: settings, where the secrets live, credential
+    source, masked identity and the keyring's state; never a secret. A keyring that cannot
+    be read shows as the source ``unavailable`` with the reason, not as an error."""
+    problem: SecretsUnavailable | None = None
+    try:
+        resolved = resolve(spec)
+    except SecretsUnavailable as exc:
+        problem, resolved = exc, Resolved(spec, "unavailable")
     rows = [("Name", spec.name), ("Provider", spec.provider), ("Endpoint", _endpoint_of(spec))]
     for label, value in (
         ("Region", spec.region),
@@ -194,7 +235,10 @@ def describe(spec: ConnectionSpec, path: str) -> list[tuple[str, str]]:
         rows.append((f"Client {key}", str(value)))
     for key, value in spec.write_args.items():
         rows.append((f"Write {key}", str(value)))
+    rows.append(("Secrets", _secrets_record(spec)))
     rows.append(("Credentials", resolved.source))
+    if problem is not None:
+        rows.append(("Problem", problem.message))
     if resolved.identity:
         rows.append(("Identity", resolved.identity))
     status = keyring_status()

@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from pail.cli_listing import printable
-from pail.connection import ConfigError
-from pail.credentials import KeyringUnavailable
+from pail.connection import ConfigError, ConfigLocked
+from pail.credentials import KeyringUnavailable, SecretsUnavailable
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -34,7 +34,16 @@ EXIT_BROKEN_PIPE = 141
 
 
 def exit_code_for(exc: BaseException) -> int:
-    """The exit status for an exception (see the table in the module doc)."""
+    """The exit status for an exception (see the table in the module doc).
+
+    A saved connection's secrets that cannot be read from the keyring
+    (:class:`~pail.credentials.SecretsUnavailable`) exit 7 when the keyring is locked or
+    unusable and 5 when it answered without the connection's entry; another writer
+    holding the config file's lock (:class:`~pail.connection.ConfigLocked`) exits 1."""
+    if isinstance(exc, SecretsUnavailable):
+        return EXIT_CREDENTIALS if exc.reason == "missing" else EXIT_KEYRING
+    if isinstance(exc, ConfigLocked):
+        return EXIT_ERROR
     if isinstance(exc, (InvalidURI, ConfigError)):
         return EXIT_USAGE
     if isinstance(exc, KeyringUnavailable):
@@ -60,7 +69,11 @@ class CliError(click.ClickException):
 
     @classmethod
     def from_exception(cls, exc: Exception) -> CliError:
-        """One summary line, then (for storage errors) every field and the hint."""
+        """One summary line, then (for storage errors) every field and the hint. A
+        :class:`~pail.credentials.SecretsUnavailable` is its one line only: its message
+        already says what happened and what fixes it."""
+        if isinstance(exc, SecretsUnavailable):
+            return cls([f"pail: error: {printable(exc.message)}"], exit_code_for(exc))
         lines = [f"pail: error: {printable(str(exc))}"]
         if isinstance(exc, StorageError):
             lines += [f"  {f.label}: {printable(f.value)}" for f in exc.fields()]

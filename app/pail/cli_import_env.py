@@ -79,7 +79,7 @@ def import_env_command(name: str, no_secrets: bool, replace_ok: bool) -> None:
     spec, secrets, used, moved = spec_from_environment(name, dict(os.environ))
     if no_secrets:
         secrets, moved = None, []
-    click.echo(save_connection(ConnectionStore(), spec, secrets, replace_ok))
+    click.echo(save_connection(ConnectionStore(), spec, secrets, replace_ok)[0])
     click.echo(f"settings from: {', '.join(used) if used else 'defaults'}")
     if moved:
         click.echo(

@@ -1,19 +1,28 @@
 """What ``pail connection add`` and ``import-env`` share: reading secrets (hidden prompts or
 stdin, never argv), checking names and ``KEY=VALUE`` options, and saving a connection with
-its secrets in the keyring and its settings in the config file."""
+its secrets in the keyring and its settings, with the record of where its secrets live
+(``secrets = "keyring"|"none"``), in the config file."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from pail.cli_errors import EXIT_KEYRING, EXIT_USAGE, CliError
 from pail.cli_listing import printable
-from pail.config import NAME_RE, ConnectionSpec, ConnectionStore, Secrets
+from pail.config import (
+    NAME_RE,
+    SECRETS_KEYRING,
+    SECRETS_NONE,
+    ConnectionSpec,
+    ConnectionStore,
+    Secrets,
+)
 from pail.config_file import CLIENT_OPTIONS, check_client_option, looks_secret, typed
 from pail.credentials import KeyringUnavailable, delete_secrets, keyring_status, store_secrets
 
@@ -124,26 +133,41 @@ def refuse_without_keyring(name: str, message: str) -> CliError:
 
 def save_connection(
     store: ConnectionStore, spec: ConnectionSpec, secrets: Secrets | None, replace_ok: bool
-) -> str:
+) -> tuple[str, ConnectionSpec]:
     """Store ``secrets`` in the keyring (or clear a stale entry), then ``spec`` in the
-    config file; on a config failure the new keyring entry is removed again.
+    config file with its record (``secrets = "keyring"`` when secrets were given, else
+    ``"none"``; local folders get none); on a config failure the new keyring entry is
+    removed again.
 
-    Returns a line saying what was stored. Raises CliError (existing name without
-    ``replace_ok``; keyring unusable while secrets were given, exit 7)."""
-    if spec.name in store.names() and not replace_ok:
-        raise usage_error(f"connection {spec.name!r} already exists; add --replace to overwrite it")
-    if secrets is not None:
-        try:
-            store_secrets(spec.name, secrets)
-        except KeyringUnavailable as exc:
-            raise refuse_without_keyring(spec.name, str(exc)) from None
-    elif keyring_status().usable:
-        delete_secrets(spec.name)  # an entry left by an older connection of that name
-    try:
-        store.save(spec)
-    except BaseException:
+    The whole of it (the name check, the keyring write, the file's read-modify-write) runs
+    under the config file's lock, so two adds at the same moment never lose one another
+    and two adds of one name cannot both pass the check.
+
+    Returns ``(a line saying what was stored, the spec as saved)``. Raises CliError
+    (existing name without ``replace_ok``; keyring unusable while secrets were given, exit
+    7) or ConfigLocked (another writer held the lock past its timeout)."""
+    record = None
+    if spec.provider != "local":
+        record = SECRETS_KEYRING if secrets is not None else SECRETS_NONE
+    spec = replace(spec, secrets_in=record, secrets=None)
+    with store.locked():
+        if spec.name in store.names() and not replace_ok:
+            raise usage_error(
+                f"connection {spec.name!r} already exists; add --replace to overwrite it"
+            )
         if secrets is not None:
-            delete_secrets(spec.name)
-        raise
+            try:
+                store_secrets(spec.name, secrets)
+            except KeyringUnavailable as exc:
+                raise refuse_without_keyring(spec.name, str(exc)) from None
+        elif keyring_status().usable:
+            delete_secrets(spec.name)  # an entry left by an older connection of that name
+        try:
+            store.save(spec)
+        except BaseException:
+            if secrets is not None:
+                delete_secrets(spec.name)
+            raise
     where = f"saved connection {spec.name!r} ({spec.provider}) in {store.path}"
-    return where + ("; secrets stored in the OS keyring" if secrets else "; no secrets stored")
+    stored = "; secrets stored in the OS keyring" if secrets else "; no secrets stored"
+    return where + stored, spec

@@ -12,6 +12,7 @@ One table per connection::
     path_style = true
     bucket = "artifacts"               # opened first; shown even when ListBuckets is denied
     prefix = "runs/"
+    secrets = "keyring"                # written by pail: secrets in the OS keyring only
 
     [connections.lab.client]           # botocore client settings (S3) / retries (GCS)
     signature_version = "s3v4"
@@ -26,7 +27,11 @@ One table per connection::
 Connection keys: ``provider`` (required), ``endpoint_url``, ``region``, ``profile`` (AWS
 named profile), ``path_style`` and ``anonymous`` (booleans), ``bucket``, ``prefix``,
 ``root`` and ``single_bucket`` (local folders), ``credentials_file`` and ``project``
-(GCS). Client keys: see :data:`CLIENT_OPTIONS`; write keys: :data:`WRITE_ARGS`.
+(GCS), and ``secrets``: where the connection's secrets live, written by pail when it saves
+them (``"keyring"``: in the OS keyring and nowhere else, so the connection does not open
+when the keyring cannot give them; ``"none"``: saved without secrets, credentials come from
+the profile, the environment or the SDK's chain). It names a place, never holds a secret.
+Client keys: see :data:`CLIENT_OPTIONS`; write keys: :data:`WRITE_ARGS`.
 
 String values may name environment variables the Llama Stack way: ``${env.NAME}`` (an
 error when unset) or ``${env.NAME:=default}`` (the default when unset or empty). They are
@@ -48,12 +53,15 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 
-from pail.connection import NAME_RE, PROVIDERS, ConfigError, ConnectionSpec
+from pail.connection import NAME_RE, PROVIDERS, SECRETS_RECORDS, ConfigError, ConnectionSpec
 
 STRING_KEYS = ("endpoint_url", "region", "profile", "bucket", "prefix", "root")
 STRING_KEYS += ("credentials_file", "project")
 BOOL_KEYS = ("path_style", "anonymous", "single_bucket")
-CONNECTION_KEYS = ("provider", *STRING_KEYS, *BOOL_KEYS, "client", "write")
+#: The key recording where a connection's secrets live (:data:`SECRETS_RECORDS`); maps to
+#: :attr:`ConnectionSpec.secrets_in`. The one key with "secret" in its name that is allowed.
+SECRETS_KEY = "secrets"
+CONNECTION_KEYS = ("provider", *STRING_KEYS, *BOOL_KEYS, SECRETS_KEY, "client", "write")
 
 #: ``[connections.NAME.client]`` keys and their types. ``max_attempts`` (attempts per
 #: request, first included), ``connect_timeout`` and ``read_timeout`` (seconds) set pail's
@@ -282,7 +290,7 @@ def spec_from_table(
     if not isinstance(raw, dict):
         raise ConfigError(path, header, f"connection {name!r} must be a table")
     for key in raw:
-        if looks_secret(key):
+        if looks_secret(key) and key != SECRETS_KEY:
             _secret_error(path, locate(text, name, key=key), name, key)
         if key not in CONNECTION_KEYS:
             raise ConfigError(
@@ -292,8 +300,9 @@ def spec_from_table(
                 f"{', '.join(CONNECTION_KEYS)}",
             )
     values: dict[str, Any] = {}
+    secrets_in = _secrets_record(raw.get(SECRETS_KEY), text, path, name)
     for key, value in raw.items():
-        if key in ("client", "write"):
+        if key in ("client", "write", SECRETS_KEY):
             continue
         line = locate(text, name, key=key)
 
@@ -316,8 +325,24 @@ def spec_from_table(
     write = _options(raw.get("write", {}), WRITE_ARGS, (text, path, name, "write"), env)
     return ConnectionSpec(
         name=name, provider=provider, client_options=client, write_args=write, saved=True,
-        **values,
+        secrets_in=secrets_in, **values,
     )  # fmt: skip
+
+
+def _secrets_record(value: Any, text: str, path: str, name: str) -> str | None:
+    """The ``secrets`` record of a connection: ``"keyring"``, ``"none"`` or ``None`` when
+    absent. Any other value is refused without repeating it (it may be a pasted secret)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value in SECRETS_RECORDS:
+        return value
+    raise ConfigError(
+        path,
+        locate(text, name, key=SECRETS_KEY),
+        f"connection {name!r}: {SECRETS_KEY} says where the secrets live and must be "
+        f'"keyring" or "none" (the value is not shown: secrets never go in this file; store '
+        f"them with `pail connection add {name} ... --replace`)",
+    )
 
 
 def parse_specs(text: str, path: str, env: Mapping[str, str]) -> list[ConnectionSpec]:

@@ -4,6 +4,10 @@ tomlkit keeps the user's comments, blank lines and key order; values spelled
 ``${env.NAME}`` stay unexpanded while their expansion is unchanged. The file is replaced
 atomically and left at mode 0600 (see :func:`write_atomic`). Secrets are never written:
 only :class:`~pail.connection.ConnectionSpec` settings reach this module.
+
+These functions are the pieces of a read-modify-write; callers hold the file's lock around
+the whole of it (:meth:`pail.config.ConnectionStore.locked`), or two writers at the same
+moment each write their own change over the other's.
 """
 
 from __future__ import annotations
@@ -16,15 +20,26 @@ from typing import Any
 
 import tomlkit
 
-from pail.config_file import BOOL_KEYS, STRING_KEYS, expand, normalise, parse_document, typed
+from pail.config_file import (
+    BOOL_KEYS,
+    SECRETS_KEY,
+    STRING_KEYS,
+    expand,
+    normalise,
+    parse_document,
+    typed,
+)
 from pail.connection import NAME_RE, PROVIDERS, ConfigError, ConnectionSpec
 
 
 def _spec_values(spec: ConnectionSpec) -> dict[str, Any]:
-    """What the file holds for ``spec``: its settings, never its secrets."""
+    """What the file holds for ``spec``: its settings and where its secrets live
+    (``secrets = "keyring"|"none"``, removed when ``spec.secrets_in`` is None), never the
+    secrets themselves."""
     values: dict[str, Any] = {"provider": spec.provider}
     for key in (*STRING_KEYS, *BOOL_KEYS):
         values[key] = getattr(spec, key)
+    values[SECRETS_KEY] = spec.secrets_in
     return values
 
 

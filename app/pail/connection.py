@@ -13,6 +13,15 @@ from dataclasses import dataclass, field
 
 PROVIDERS = ("s3", "gcs", "local")
 
+#: Where a saved connection's secrets live (the ``secrets`` key of its table):
+#: ``"keyring"`` - in the OS keyring under the connection's name, and nowhere else: when the
+#: keyring cannot give them, the connection does not open (no fallback to other
+#: credentials); ``"none"`` - saved without secrets: profile, environment or the SDK's
+#: default chain, by design.
+SECRETS_KEYRING = "keyring"
+SECRETS_NONE = "none"
+SECRETS_RECORDS = (SECRETS_KEYRING, SECRETS_NONE)
+
 
 #: A connection name: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or
 #: digit (so ``NAME:bucket/prefix`` and ``s3://`` URIs cannot be confused).
@@ -76,6 +85,9 @@ class ConnectionSpec:
             ``SSEKMSKeyId``, ``ACL``), as in ZenML's S3 artifact store.
         saved: True when the connection came from the config file (its secrets, if any,
             are in the keyring under its name).
+        secrets_in: where a saved connection's secrets live, as its file records it:
+            ``"keyring"``, ``"none"`` (see :data:`SECRETS_RECORDS`), or ``None`` when not
+            recorded (saved by an older pail, or not saved).
     """
 
     name: str
@@ -97,6 +109,7 @@ class ConnectionSpec:
     client_options: Mapping[str, object] = field(default_factory=dict, hash=False)
     write_args: Mapping[str, str] = field(default_factory=dict, hash=False)
     saved: bool = False
+    secrets_in: str | None = None
 
     def locations(self) -> list[tuple[str, str]]:
         """``(bucket, prefix)`` pairs to open under this connection, default bucket first."""
@@ -121,3 +134,8 @@ class ConfigError(ValueError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+class ConfigLocked(ConfigError):
+    """Another writer held the config file's lock (``connections.toml.lock``) for longer
+    than the timeout; nothing was changed. ``str()`` names the lock file."""

@@ -21,10 +21,17 @@ Credential resolution (:func:`resolve`), first match wins:
 4. the SDK's default chain (``~/.aws``, SSO, instance metadata; gcloud application default
    credentials).
 
+A saved connection keeps its identity: its file records where its secrets live
+(``secrets = "keyring"`` or ``"none"``, :attr:`ConnectionSpec.secrets_in`). When the record
+says keyring, step 1 is the only source: a keyring that is locked, gone or without the
+entry raises :class:`SecretsUnavailable` and steps 2-4 are never tried (falling through
+would silently swap a read-only identity for whatever the environment holds). See
+:func:`resolve` for connections saved before the record existed.
+
 Anonymous connections use none. When the keyring cannot store secrets (keyring's ``fail``
 or ``null`` backend, no Secret Service daemon, a locked collection) :func:`keyring_status`
-says why and what fixes it; resolution skips the keyring and nothing is ever written to a
-file instead. No secret appears in a repr, a log line or an exception message here.
+says why and what fixes it, and nothing is ever written to a file instead. No secret
+appears in a repr, a log line or an exception message here.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pail.connection import ConnectionSpec, Secrets, mask
+from pail.connection import SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets, mask
+from pail.drivers.errors import NoCredentials
 
 SERVICE = "pail"
 _PROBE_USER = "__pail_probe__"
@@ -44,8 +52,17 @@ _SSO_CODES = ("SSOError", "TokenRetrievalError", "UnauthorizedSSOTokenError", "S
 _FIX = (
     "start a Secret Service daemon (GNOME Keyring: `gnome-keyring-daemon --unlock "
     "--components=secrets` in a D-Bus session; or KWallet), or pick a backend with "
-    "PYTHON_KEYRING_BACKEND. Until then pail uses profile/environment credentials and "
-    "stores no secrets."
+    "PYTHON_KEYRING_BACKEND."
+)
+# Appended to keyring_status() messages (not to SecretsUnavailable's, which say it already).
+_UNTIL = (
+    " Until then pail stores no secrets, and connections whose secrets are in the keyring do "
+    "not open."
+)
+_UNLOCK = (
+    "unlock it: log in to the desktop session (or unlock the collection in Seahorse/KWallet), "
+    "or on a headless machine `printf %s PASSWORD | gnome-keyring-daemon --unlock "
+    "--components=secrets`"
 )
 
 
@@ -57,15 +74,67 @@ class KeyringStatus:
         usable: True when the backend can store and read secrets now.
         backend: the backend keyring chose (``keyring.backends.SecretService.Keyring``).
         message: when unusable, why and what fixes it; ``""`` when usable.
+        locked: unusable only because the keyring (or its default collection) is locked.
     """
 
     usable: bool
     backend: str
     message: str = ""
+    locked: bool = False
 
 
 class KeyringUnavailable(Exception):
     """The keyring cannot store secrets; ``str()`` says why and what fixes it."""
+
+
+class SecretsUnavailable(NoCredentials):
+    """A saved connection's secrets are in the OS keyring (``secrets = "keyring"``) and
+    cannot be read from it, so the connection does not open: pail never falls back to
+    profile, environment or default-chain credentials for it.
+
+    A :class:`pail.drivers.errors.NoCredentials`, so the CLI and the app report it like
+    other credential failures (the connection's badge, the credential modal). ``message``
+    is one plain line saying what happened and what fixes it; it never holds a secret.
+
+    Attributes:
+        connection: the connection's name.
+        reason: ``"locked"`` (the keyring or its collection is locked), ``"unavailable"``
+            (no usable keyring: no Secret Service daemon, the fail/null backend, a read
+            that failed), ``"missing"`` (the keyring answered but holds no pail entry for
+            the connection). ``code`` is ``KeyringLocked``, ``KeyringUnavailable`` or
+            ``NoKeyringEntry`` accordingly.
+    """
+
+    kind = "secrets unavailable"
+    CODES = {
+        "locked": "KeyringLocked",
+        "unavailable": "KeyringUnavailable",
+        "missing": "NoKeyringEntry",
+    }
+
+    def __init__(self, connection: str, reason: str, message: str, provider: str = "") -> None:
+        super().__init__(
+            message,
+            operation="keyring.get_password",
+            provider=provider,
+            code=self.CODES.get(reason, "KeyringUnavailable"),
+        )
+        self.connection = connection
+        self.reason = reason
+
+    @property
+    def hint(self) -> str:
+        fix = (
+            f"re-enter them (`pail connection add {self.connection} ... --replace`, or e in "
+            "the app's connections screen)"
+            if self.reason == "missing"
+            else "make the keyring readable, then retry"
+        )
+        return (
+            f"Connection {self.connection} keeps its secrets in the OS keyring, so pail uses "
+            f"nothing else for it (not AWS_* variables, a profile or the default chain: that "
+            f"could be another identity): {fix}."
+        )
 
 
 @dataclass(frozen=True)
@@ -90,9 +159,10 @@ def _backend_name(kr: Any) -> str:
     return f"{type(kr).__module__}.{type(kr).__name__}"
 
 
-def _probe_secret_service(kr: Any) -> str | None:
-    """Why a Secret Service backend cannot be used, or None. Checks the default collection
-    without unlocking it: an unlock with no prompter on a headless machine never returns."""
+def _probe_secret_service(kr: Any) -> tuple[str, bool] | None:
+    """Why a Secret Service backend cannot be used and whether it is only locked, or None.
+    Checks the default collection without unlocking it: an unlock with no prompter on a
+    headless machine never returns."""
     import secretstorage
 
     try:
@@ -107,12 +177,12 @@ def _probe_secret_service(kr: Any) -> str | None:
         finally:
             bus.close()
     except Exception as exc:
-        return f"the Secret Service did not answer ({type(exc).__name__}): {_FIX}"
+        return f"the Secret Service did not answer ({type(exc).__name__}): {_FIX}", False
     if locked:
         return (
-            "the keyring's default collection is locked: unlock it (log in to the desktop, or "
-            "`printf %s PASSWORD | gnome-keyring-daemon --unlock`), or pick a backend with "
-            "PYTHON_KEYRING_BACKEND."
+            f"the keyring's default collection is locked: {_UNLOCK}; or pick a backend with "
+            "PYTHON_KEYRING_BACKEND.",
+            True,
         )
     return None
 
@@ -123,8 +193,15 @@ def keyring_status() -> KeyringStatus:
     Unusable: the ``fail`` backend (no OS keyring found), the ``null`` backend, a chainer
     with nothing to chain, a backend with priority below 1 (keyring's plaintext-file
     backends), a Secret Service that does not answer or whose collection is locked, or
-    any backend whose read probe raises.
+    any backend whose read probe raises (``KeyringLocked``: ``locked``).
     """
+    status = _keyring_status()
+    if status.usable:
+        return status
+    return replace(status, message=status.message + _UNTIL)
+
+
+def _keyring_status() -> KeyringStatus:
     import keyring
     from keyring.backends import chainer, fail, null
 
@@ -149,10 +226,14 @@ def keyring_status() -> KeyringStatus:
     if type(kr).__module__ == "keyring.backends.SecretService":
         problem = _probe_secret_service(kr)
         if problem:
-            return KeyringStatus(False, name, problem)
+            return KeyringStatus(False, name, problem[0], locked=problem[1])
         return KeyringStatus(True, name)
+    from keyring.errors import KeyringLocked
+
     try:
         kr.get_password(SERVICE, _PROBE_USER)
+    except KeyringLocked:
+        return KeyringStatus(False, name, f"the keyring is locked: {_UNLOCK}.", locked=True)
     except Exception as exc:
         return KeyringStatus(
             False, name, f"the keyring refused a read ({type(exc).__name__}): {_FIX}"
@@ -194,15 +275,66 @@ def store_secrets(name: str, secrets: Secrets) -> None:
 
 def load_secrets(name: str) -> Secrets | None:
     """The secrets of connection ``name`` from the keyring; None when there are none, the
-    entry is not pail's JSON, or the keyring is unusable (never raises for that)."""
-    import keyring
-
-    if not keyring_status().usable:
+    entry is not pail's JSON, or the keyring is unusable (never raises for that; use
+    :func:`read_secrets` to learn why)."""
+    try:
+        return read_secrets(name)
+    except SecretsUnavailable:
         return None
+
+
+def read_secrets(name: str, provider: str = "") -> Secrets | None:
+    """The secrets of connection ``name`` from the keyring, without prompting.
+
+    Returns None when the keyring answered but holds no pail entry for ``name`` (or one
+    that is not pail's JSON). ``provider`` only fills the error's field.
+
+    Raises:
+        SecretsUnavailable: the keyring cannot be read: ``reason`` ``"locked"`` (a locked
+            collection, keyring's ``KeyringLocked``) or ``"unavailable"`` (no usable
+            backend, the read failed). The message says what fixes it and holds no secret.
+    """
+    import keyring
+    from keyring.errors import KeyringLocked
+
+    status = _keyring_status()
+    if not status.usable:
+        reason = "locked" if status.locked else "unavailable"
+        raise _unavailable(name, provider, reason, status.message)
     try:
         raw = keyring.get_password(SERVICE, name)
-    except Exception:
-        return None
+    except KeyringLocked:
+        raise _unavailable(name, provider, "locked", f"the keyring is locked: {_UNLOCK}.") from None
+    except Exception as exc:  # only the type: a backend's text is not ours to show
+        why = f"the keyring refused the read ({type(exc).__name__}): {_FIX}"
+        raise _unavailable(name, provider, "unavailable", why) from None
+    return _parse_entry(raw)
+
+
+def _unavailable(name: str, provider: str, reason: str, why: str) -> SecretsUnavailable:
+    return SecretsUnavailable(
+        name,
+        reason,
+        f"connection {name!r} keeps its secrets in the OS keyring, which cannot be read: "
+        f"{why.rstrip('.')}. No other credentials are used for it.",
+        provider,
+    )
+
+
+def _missing(name: str, provider: str) -> SecretsUnavailable:
+    return SecretsUnavailable(
+        name,
+        "missing",
+        f"connection {name!r} keeps its secrets in the OS keyring, but the keyring has no "
+        f"entry for it: save them again with `pail connection add {name} --provider "
+        f"{provider or '...'} ... --replace` (or edit the connection in the app). No other "
+        "credentials are used for it.",
+        provider,
+    )
+
+
+def _parse_entry(raw: str | None) -> Secrets | None:
+    """pail's JSON entry as Secrets; None for no entry or a foreign one."""
     if not raw:
         return None
     try:
@@ -273,12 +405,47 @@ def _profile_config(profile: str) -> dict[str, Any]:
         return {}
 
 
+def _saved_secrets(spec: ConnectionSpec) -> Secrets | None:
+    """A saved connection's keyring secrets, by its ``secrets`` record; None when the
+    resolution goes on to profile/environment/default chain (raises SecretsUnavailable)."""
+    if spec.secrets_in == SECRETS_NONE:
+        return None  # saved without secrets, by design: the keyring is not consulted
+    if spec.secrets_in == SECRETS_KEYRING:
+        secrets = read_secrets(spec.name, spec.provider)
+        if secrets is None:
+            raise _missing(spec.name, spec.provider)
+        return secrets
+    # Saved before the record existed: an entry wins; an unreadable keyring fails closed
+    # unless the connection itself names where else its credentials come from.
+    try:
+        return read_secrets(spec.name, spec.provider)
+    except SecretsUnavailable:
+        explicit = spec.profile if spec.provider == "s3" else spec.credentials_file
+        if explicit:
+            return None
+        raise
+
+
 def resolve(spec: ConnectionSpec, environ: Mapping[str, str] | None = None) -> Resolved:
     """Which credentials ``spec`` uses, in the order in the module doc.
 
     Reads the keyring (for saved connections) and the environment; makes no network
-    call. Never raises for an unusable keyring: it is skipped (callers can show
-    ``keyring_status().message``).
+    call, never prompts. A saved connection's ``secrets`` record decides step 1:
+
+    * ``"keyring"``: the keyring entry and nothing else. A keyring that is locked, has no
+      daemon or backend, or has no entry for the connection raises
+      :class:`SecretsUnavailable` (never a fallback to profile/environment/default chain).
+    * ``"none"``: saved without secrets; the keyring is not read, steps 2-4 apply.
+    * no record (saved by a pail before the record existed): a keyring entry is used when
+      there is one; a keyring that answers without an entry goes on to steps 2-4 (as
+      before); a keyring that cannot be read raises :class:`SecretsUnavailable` too,
+      unless the connection explicitly names a profile (S3) or a service-account file
+      (GCS). Anonymous connections and local folders never read the keyring.
+
+    Unsaved connections (URIs, the environment's stores) never read the keyring.
+
+    Raises:
+        SecretsUnavailable: as above; its message says how to fix it and holds no secret.
     """
     env = os.environ if environ is None else environ
     if spec.provider == "local":
@@ -288,7 +455,7 @@ def resolve(spec: ConnectionSpec, environ: Mapping[str, str] | None = None) -> R
     if spec.secrets is not None:
         return Resolved(spec, "in memory", identity_of(spec.secrets))
     if spec.saved:
-        secrets = load_secrets(spec.name)
+        secrets = _saved_secrets(spec)
         if secrets is not None:
             return Resolved(replace(spec, secrets=secrets), "keyring", identity_of(secrets))
     if spec.provider == "gcs":

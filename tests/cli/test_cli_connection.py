@@ -304,3 +304,71 @@ def test_gcs_add_imports_the_service_account_key(tmp_path, isolated_config):
     refused = run_input([*args[:-1], "--replace", "--secret-stdin"], f"{user}\n")
     assert refused.exit_code == EXIT_USAGE and "not a service-account key" in refused.stderr
     assert_no_secret(result.stdout, refused.stdout + refused.stderr)
+
+
+def test_add_and_import_env_record_where_the_secrets_live(s3_endpoint, tmp_path, isolated_config):
+    assert add_lab(s3_endpoint).exit_code == 0
+    assert add_lab(s3_endpoint, "--replace", "--no-secrets", secrets="").exit_code == 0
+    added = run_input(
+        ["connection", "add", "k", "--provider", "s3", "--secret-stdin"], f"{KEY_ID}\n{SECRET}\n\n"
+    )
+    assert added.exit_code == 0, added.stderr
+    env = {"S3_ENDPOINT_URL": s3_endpoint, "AWS_ACCESS_KEY_ID": KEY_ID}
+    env["AWS_SECRET_ACCESS_KEY"] = SECRET
+    assert run(["connection", "import-env", "imp"], env=env).exit_code == 0
+    assert run(["connection", "import-env", "imp2", "--no-secrets"], env=env).exit_code == 0
+    local = ["connection", "add", "disk", "--provider", "local", "--root", str(tmp_path)]
+    assert run(local).exit_code == 0
+    records = {spec.name: spec.secrets_in for spec in ConnectionStore().load()}
+    assert records == {
+        "lab": "none",
+        "k": "keyring",
+        "imp": "keyring",
+        "imp2": "none",
+        "disk": None,
+    }
+    assert 'secrets = "keyring"' in config_text()
+    # --replace --no-secrets also cleared the old keyring entry of lab.
+    assert (SERVICE, "lab") not in isolated_config.entries
+    show = run(["connection", "show", "k"])
+    rows = dict(line.split(":", 1) for line in show.stdout.splitlines())
+    assert rows["Secrets"].strip() == "OS keyring (nothing else is used)"
+    assert_no_secret(added.stdout + added.stderr, show.stdout)
+
+
+def test_a_keyring_entry_gone_missing_is_exit_5_not_the_environment(s3_endpoint, isolated_config):
+    assert add_lab(s3_endpoint, "--bucket", "b").exit_code == 0
+    isolated_config.entries.clear()
+    result = run(["connection", "test", "lab"])  # AWS_* of the test session are set
+    assert result.exit_code == EXIT_CREDENTIALS, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "pail connection add lab" in result.stderr
+    listed = run(["connection", "list"])
+    assert listed.exit_code == 0 and "unavailable (keyring entry missing)" in listed.stdout
+
+
+def test_two_adds_of_one_name_at_once_leave_one_and_refuse_the_other(tmp_path):
+    """The name check runs under the config lock: of two concurrent adds of the same name
+    without --replace, exactly one succeeds and the other is told to use --replace."""
+    import subprocess
+
+    from cli.cli_helpers import pail_exe
+
+    args = [pail_exe(), "connection", "add", "same", "--provider", "s3", "--no-secrets"]
+    procs = [
+        subprocess.Popen(
+            [*args, "--region", f"r{i}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(6)
+    ]
+    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0] + [EXIT_USAGE] * 5, results
+    assert all("--replace" in err for code, _, err in results if code)
+    assert ConnectionStore().names() == ["same"]

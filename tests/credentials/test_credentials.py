@@ -14,6 +14,7 @@ from pail.config import ConnectionSpec, Secrets
 from pail.credentials import (
     SERVICE,
     KeyringUnavailable,
+    SecretsUnavailable,
     delete_secrets,
     keyring_status,
     load_secrets,
@@ -105,9 +106,15 @@ def test_unusable_backends_say_what_fixes_them(backend):
 
 
 def test_fail_backend_still_resolves_environment_credentials(fail_keyring):
+    # Connections saved without secrets (secrets = "none") and unsaved ones still work.
     env = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
-    resolved = resolve(saved(), env)
+    resolved = resolve(saved(secrets_in="none"), env)
     assert (resolved.source, resolved.identity) == ("environment", "AKIA…WXYZ")
+    assert resolve(ConnectionSpec("s3", "s3"), env).source == "environment"
+    # A saved connection whose secrets may be in the keyring does not fall through
+    # (tests/credentials/test_saved_identity.py has the rest).
+    with pytest.raises(SecretsUnavailable):
+        resolve(saved(), env)
 
 
 def test_resolution_order(isolated_config, tmp_path):

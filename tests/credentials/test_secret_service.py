@@ -199,3 +199,44 @@ def test_a_locked_collection_is_reported_and_never_prompted(secret_service, s3_e
     tested = pail(env_creds, "connection", "test", "lab")
     assert tested.returncode == 0, tested.stderr
     assert "credentials: environment" in tested.stdout
+
+
+def test_a_locked_collection_stops_a_connection_saved_with_secrets(
+    secret_service, s3_endpoint, bucket_name
+):
+    """Saved with its secrets in the real keyring, then the collection is locked: the
+    connection does not open and the environment's credentials are not used instead."""
+    env = secret_service
+    seed_keys(bucket_name, ["runs/1/metrics.json"])
+    secret = "sekrit-" + uuid.uuid4().hex
+    add = pail(
+        env,
+        *("connection", "add", "lab", "--provider", "s3", "--endpoint-url", s3_endpoint),
+        *("--path-style", "--region", "us-east-1", "--bucket", bucket_name, "--secret-stdin"),
+        stdin=f"AKIA{uuid.uuid4().hex[:16].upper()}\n{secret}\n\n",
+    )
+    assert add.returncode == 0, add.stderr
+    assert 'secrets = "keyring"' in Path(env["PAIL_CONFIG"]).read_text()
+    locked = subprocess.run(
+        [
+            *("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets"),
+            *("/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock"),
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert locked.returncode == 0, locked.stderr
+    # The moto server accepts any keys: a fallback to these would list the bucket.
+    env_creds = {**env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    ls = pail(env_creds, "ls", f"lab:{bucket_name}/runs/")
+    assert ls.returncode == 7, ls.stdout + ls.stderr
+    assert ls.stdout == "" and len(ls.stderr.splitlines()) == 1
+    assert "locked" in ls.stderr and "unlock" in ls.stderr
+    show = pail(env_creds, "connection", "show", "lab")
+    rows = dict(line.split(":", 1) for line in show.stdout.splitlines())
+    assert rows["Credentials"].strip() == "unavailable" and "locked" in rows["Problem"]
+    for result in (add, ls, show):
+        assert secret not in result.stdout + result.stderr

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import free_port, seed_keys
 from pail.config import ConnectionSpec, Secrets
 from pail.ui.screens.confirm import ConfirmScreen
@@ -306,3 +308,54 @@ def test_gcs_service_account_key_is_imported_into_the_keyring(tmp_path, isolated
             assert row[4] == "keyring · trainer@ml-team.iam.gserviceaccount.com"
 
     run(body())
+
+
+# --- where the secrets live: the form's saves record it (no Textual needed) ----------------
+
+
+def test_form_saves_record_where_the_secrets_live(tmp_path, isolated_config):
+    from pail.ui.connection_ops import FormValues, save_connection
+
+    store = store_at(tmp_path)
+    plain = save_connection(store, FormValues(name="plain", endpoint_url="http://h:1"))
+    assert plain.errors == () and store.get("plain").secrets_in == "none"
+    typed = FormValues(name="lab", access_key_id=KEY_ID, secret_access_key=SECRET)
+    outcome = save_connection(store, typed)
+    assert outcome.secrets_stored and store.get("lab").secrets_in == "keyring"
+    # An edit with empty secret fields keeps the record and the entry; a rename moves both.
+    moved = save_connection(
+        store, FormValues(name="lab2", region="eu-west-1"), editing=outcome.spec
+    )
+    assert moved.errors == () and moved.previous_name == "lab"
+    assert store.names() == ["plain", "lab2"] and store.get("lab2").secrets_in == "keyring"
+    assert keyring_entry(isolated_config, "lab") is None
+    assert keyring_entry(isolated_config, "lab2")["secret_access_key"] == SECRET
+    # A local folder has no secrets to record.
+    folder = save_connection(store, FormValues(name="disk", provider="local", root=str(tmp_path)))
+    assert folder.errors == () and store.get("disk").secrets_in is None
+    text = (tmp_path / "connections.toml").read_text()
+    assert SECRET not in text and KEY_ID not in text
+
+
+def test_form_secrets_refused_by_the_keyring_still_record_the_keyring(tmp_path):
+    """Typed secrets the keyring refused: the settings are saved saying the secrets live in
+    the keyring, so the connection fails closed instead of running as the environment."""
+    import keyring
+
+    from keyring_backends import LockedKeyring
+    from pail.credentials import SecretsUnavailable, resolve
+    from pail.ui.connection_ops import FormValues, save_connection
+
+    keyring.set_keyring(LockedKeyring())  # conftest restores its own after
+    store = store_at(tmp_path)
+    typed = FormValues(name="lab", access_key_id=KEY_ID, secret_access_key=SECRET)
+    outcome = save_connection(store, typed)
+    assert outcome.settings_saved and not outcome.secrets_stored
+    assert "locked" in outcome.keyring_message
+    saved = store.get("lab")
+    assert saved.secrets_in == "keyring"
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENVADMIN00000000", "AWS_SECRET_ACCESS_KEY": "x"}
+    with pytest.raises(SecretsUnavailable) as info:
+        resolve(saved, env)
+    assert info.value.reason == "locked"
+    assert SECRET not in (tmp_path / "connections.toml").read_text()

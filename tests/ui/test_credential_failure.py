@@ -8,13 +8,17 @@ SignatureDoesNotMatch to a wrong secret. The fail backend is keyring's own
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import keyring
 import keyring.backends.fail
 
+from keyring_backends import LockedKeyring
 from pail.config import ConnectionSpec, Secrets
 from pail.config import mask as mask_key
+from pail.credentials import SecretsUnavailable
 from pail.drivers.errors import ExpiredCredentials, InvalidCredentials
+from pail.drivers.registry import open_driver
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.screens.credential_failure import (
     CredentialChoice,
@@ -180,5 +184,47 @@ def test_the_modal_offers_the_refresh_command_with_a_copy_button(tmp_path):
             await pilot.click("#credential-dismiss")
             await pilot.pause()
         assert chosen == [CredentialChoice("dismiss")]
+
+    run(body())
+
+
+def test_a_locked_keyring_stops_the_saved_connection_and_never_uses_the_environment(
+    moto_iam_server, tmp_path, monkeypatch
+):
+    """The saved read-only connection keeps its secrets in the keyring; the keyring is
+    locked and the environment holds the admin's keys: the connection shows the keyring
+    failure on its node and in the modal, and no driver is ever built (no request)."""
+    admin, reader = moto_iam_server.users["admin"], moto_iam_server.users["reader"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin.secret_access_key)
+    store = store_at(tmp_path)
+    ro = replace(iam_spec(moto_iam_server), secrets_in="keyring")
+    spec = save(store, ro, Secrets(reader.access_key_id, reader.secret_access_key))
+    keyring.set_keyring(LockedKeyring())  # conftest restores its own after
+    built: list[ConnectionSpec] = []
+
+    def factory(spec: ConnectionSpec):
+        built.append(spec)
+        return open_driver(spec)
+
+    async def body():
+        app = make_app([spec], factory, store=store)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: isinstance(app.screen, CredentialFailureScreen), "the modal")
+            text = screen_text(app)
+            assert "The keyring is locked for connection iam" in text
+            assert "KeyringLocked" in text and "unlock" in text and "Source" in text
+            for secret in (admin.access_key_id, admin.secret_access_key, reader.secret_access_key):
+                assert secret not in text
+            assert mask_key(admin.access_key_id) not in text
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, MainScreen), "dismissed")
+            conn = find(app, "iam")
+            assert isinstance(conn.data.error, SecretsUnavailable)
+            assert conn.data.error.reason == "locked"
+            assert "environment" not in app.screen.status.plain
+            assert mask_key(admin.access_key_id) not in screen_text(app)
+        assert built == []  # no driver, so no request with the environment's admin keys
 
     run(body())

@@ -4,18 +4,30 @@ one, and test one. No Textual here; the blocking calls run in the screens' worke
 
 Secrets go from the form straight to :func:`pail.credentials.store_secrets`. When the
 keyring cannot store them (:class:`pail.credentials.KeyringUnavailable`) they are dropped,
-never written anywhere else; the settings are still saved and the outcome says so.
+never written anywhere else; the settings are still saved and the outcome says so. The
+settings record where the secrets live (``secrets = "keyring"`` once secrets were typed
+for the connection, even if the keyring refused them: the connection then does not open
+rather than run as whatever identity the environment holds; ``"none"`` when it has none).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlparse
 
 from pail import credentials
-from pail.config import NAME_RE, ConfigError, ConnectionSpec, ConnectionStore, Secrets
+from pail.config import (
+    NAME_RE,
+    SECRETS_KEYRING,
+    SECRETS_NONE,
+    ConfigError,
+    ConnectionSpec,
+    ConnectionStore,
+    Secrets,
+)
 from pail.drivers.errors import StorageError
 from pail.drivers.registry import open_driver
 from pail.ui.failure import as_storage_error
@@ -216,6 +228,21 @@ def secrets_from_values(values: FormValues) -> Secrets | None:
     )
 
 
+def _secrets_record(
+    spec: ConnectionSpec, secrets: Secrets | None, editing: ConnectionSpec | None
+) -> str | None:
+    """Where the saved connection's secrets live: the keyring when secrets were typed, else
+    what the edited connection recorded (``None`` stays ``None``: saved by an older pail),
+    else none. Local folders have no record."""
+    if spec.provider == "local":
+        return None
+    if secrets is not None:
+        return SECRETS_KEYRING
+    if editing is not None and editing.saved and editing.provider == spec.provider:
+        return editing.secrets_in
+    return SECRETS_NONE
+
+
 def save_connection(
     store: ConnectionStore, values: FormValues, *, editing: ConnectionSpec | None = None
 ) -> SaveOutcome:
@@ -227,8 +254,13 @@ def save_connection(
         editing: the saved connection being edited (``None``: a new one). Renaming moves
             its keyring entry to the new name.
 
-    Settings are written first; secrets then go to the keyring only. If the keyring is
-    unusable the outcome carries its message and no secret is written anywhere.
+    The order, all under the config file's lock (:meth:`ConnectionStore.locked`): the
+    name is checked again, secrets go to the keyring (a rename copies the old entry to the
+    new name), then the settings with their ``secrets`` record are written (and a renamed
+    connection's old table removed), and only then is a renamed connection's old keyring
+    entry deleted. If writing the settings fails, a keyring entry made for a new name is
+    deleted again. If the keyring is unusable the outcome carries its message and no
+    secret is written anywhere.
     """
     errors = check_values(values)
     previous = editing.name if editing is not None and editing.saved else None
@@ -247,25 +279,55 @@ def save_connection(
     if errors:
         return SaveOutcome(None, errors=tuple(errors))
     spec = spec_from_values(values, editing)
+    spec = replace(spec, secrets_in=_secrets_record(spec, secrets, editing))
+    renamed = previous if previous and previous != spec.name else None
     try:
-        store.save(spec)
-        if previous and previous != spec.name:
-            store.remove(previous)
+        with store.locked():
+            if spec.name != previous and spec.name in store.names():  # added meanwhile
+                message = f"A connection called {spec.name} already exists."
+                return SaveOutcome(None, errors=(FieldError("name", message),))
+            stored, moved, message = _store_secrets(spec, secrets, renamed)
+            try:
+                store.save(spec)
+                if renamed:
+                    store.remove(renamed)
+            except BaseException:
+                if (stored or moved) and spec.name not in names:
+                    _forget(spec.name)  # the entry belonged to this attempt only
+                raise
     except (ConfigError, OSError) as exc:
         return SaveOutcome(None, errors=(FieldError("", f"Could not save: {exc}"),))
-    renamed = previous if previous and previous != spec.name else None
-    stored, message = False, ""
+    if moved and renamed:
+        _forget(renamed)
+    return SaveOutcome(spec, renamed, True, stored, message)
+
+
+def _store_secrets(
+    spec: ConnectionSpec, secrets: Secrets | None, renamed: str | None
+) -> tuple[bool, bool, str]:
+    """Put the typed secrets (or a renamed connection's entry) under ``spec.name``.
+
+    Returns ``(typed secrets stored, old entry copied, why the keyring refused or "")``."""
     try:
-        if renamed and secrets is None:
-            secrets = credentials.load_secrets(renamed)
         if secrets is not None:
             credentials.store_secrets(spec.name, secrets)
-            stored = True
-        if renamed:
-            credentials.delete_secrets(renamed)
+            return True, False, ""
+        if renamed and spec.secrets_in != SECRETS_NONE:
+            old = credentials.read_secrets(renamed, spec.provider)
+            if old is not None:
+                credentials.store_secrets(spec.name, old)
+                return False, True, ""
     except credentials.KeyringUnavailable as exc:
-        message = str(exc)
-    return SaveOutcome(spec, renamed, True, stored, message)
+        return False, False, str(exc)
+    except credentials.SecretsUnavailable as exc:
+        return False, False, exc.message
+    return False, False, ""
+
+
+def _forget(name: str) -> None:
+    """Delete ``name``'s keyring entry, best effort (the keyring may be gone)."""
+    with contextlib.suppress(credentials.KeyringUnavailable):
+        credentials.delete_secrets(name)
 
 
 def remove_connection(store: ConnectionStore, name: str) -> tuple[bool, str]:

@@ -1,6 +1,7 @@
 """The credential-failure modal: a connection's credentials were rejected, have expired,
 or could not be found (InvalidAccessKeyId, SignatureDoesNotMatch, ExpiredToken, an expired
-SSO token, GCS invalid_grant).
+SSO token, GCS invalid_grant), or a saved connection's secrets could not be read from the
+keyring (:class:`pail.credentials.SecretsUnavailable`: locked, no keyring, no entry).
 
 It says so plainly: which connection, the error code and operation, the identity (masked)
 and where the credentials came from; then offers to re-enter the secrets, shows the exact
@@ -21,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from pail.credentials import SecretsUnavailable
 from pail.drivers.errors import ExpiredCredentials, NoCredentials, StorageError
 from pail.ui.text import literal, literal_block
 
@@ -55,6 +57,10 @@ class CredentialChoice:
 
 def headline(error: StorageError) -> str:
     """One plain sentence naming the kind of failure."""
+    if isinstance(error, SecretsUnavailable):
+        if error.reason == "missing":
+            return "The keyring has no secrets"
+        return "The keyring is locked" if error.reason == "locked" else "The keyring cannot be read"
     if isinstance(error, ExpiredCredentials):
         return "The credentials have expired"
     if isinstance(error, NoCredentials):
@@ -81,6 +87,9 @@ class CredentialFailureScreen(ModalScreen[CredentialChoice]):
         rows = Table.grid(padding=(0, 2))
         rows.add_column(style="bold", no_wrap=True)
         rows.add_column(overflow="fold")
+        # A keyring that cannot be read fails before any source was resolved.
+        keyring = isinstance(error, SecretsUnavailable)
+        source = p.source or ("keyring" if keyring else "unknown")
         code = error.code or type(error).__name__
         if error.status:
             code += f" (HTTP {error.status})"
@@ -89,7 +98,7 @@ class CredentialFailureScreen(ModalScreen[CredentialChoice]):
             ("Code", code),
             ("Operation", error.operation),
             ("Identity", p.identity or "none found"),
-            ("Source", p.source or "unknown"),
+            ("Source", source),
             ("Endpoint", error.endpoint or ""),
             ("Message", error.message),
         ):
