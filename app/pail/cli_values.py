@@ -52,9 +52,10 @@ class Count(click.ParamType):
             text = str(value).strip()
             if not _WHOLE.fullmatch(text):
                 raise usage_error(f"{name}: a whole number, not {str(value)[:40]!r}")
-            if len(text.lstrip("+-").lstrip("0")) > 30:  # never convert a huge spelling
+            digits = text.lstrip("+-").lstrip("0") or "0"
+            if len(digits) > 30:  # never convert a huge spelling
                 raise usage_error(f"{name}: {text[:12]}… is out of range: {self.range_text()}")
-            number = int(text)
+            number = -int(digits) if text.startswith("-") else int(digits)
         if number < self.low or (self.high is not None and number > self.high):
             raise usage_error(f"{name}: {_short(number)} is out of range: {self.range_text()}")
         return number

@@ -49,6 +49,7 @@ HUGE = "9" * 40
         (["--keep-last", "three"], ["--keep-last", "whole number"]),
         (["--jobs", "0"], ["--jobs", "use 1 to 64"]),
         (["-j", "65"], ["--jobs", "use 1 to 64"]),
+        (["-j", "0" * 5000 + "65"], ["--jobs", "use 1 to 64"]),  # int() refuses 4,300+ digits
     ],
 )
 def test_rm_refuses_out_of_range_values(s3_endpoint, bucket_name, options, words):

@@ -121,3 +121,35 @@ def test_verify_on_the_result_screen_finds_a_key_back(s3_endpoint):
             assert "runs/a/f2" in text
 
     run(body())
+
+
+def test_lifecycle_noncurrent_days_out_of_range_is_a_message_not_a_crash(s3_endpoint):
+    from pail.ui.screens.lifecycle import LifecycleScreen
+
+    s3_client(s3_endpoint).create_bucket(Bucket="lcy")
+    seed_keys("lcy", ["runs/a"], create=False)
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "lcy"))
+            await select(pilot, find(app, "moto", "lcy", "runs/"))
+            await pilot.press("L")
+            await until(pilot, lambda: isinstance(app.screen, LifecycleScreen), "lifecycle")
+            screen = app.screen
+            field = screen.query_one("#lc-noncurrent_days")
+            for value, words in [
+                ("²", "whole number"),  # str.isdigit() says yes; int() used to raise
+                ("0" * 5000 + "7", ""),  # accepted: 7 days (int() refuses 4,300+ digits)
+                ("99999999999", "1 to 36,525"),
+                ("0", "1 to 36,525"),
+            ]:
+                field.value = value
+                await pilot.pause()
+                problem = str(screen.query_one("#lc-problem").render())
+                assert words in problem, (value[:10], problem)
+                assert app.screen is screen  # no crash
+            assert screen.export is None  # the last value is refused: nothing to apply
+
+    run(body())

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from pail.services import lifecycle as lc
-from pail.services.stale_filters import FilterError
+from pail.services.stale_filters import MAX_DURATION, FilterError
 from pail.ui.messages import LifecycleApplied, LifecycleLoaded, WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.screens.confirm import ConfirmScreen
@@ -103,8 +103,11 @@ class LifecycleScreen(Screen[None]):
         self.export, self.merged = None, None
         try:
             days = self._value("noncurrent_days")
-            if days and not days.isdigit():
+            if days and not (days.isascii() and days.isdigit()):  # "²" is a digit to Python
                 raise FilterError(f"noncurrent days: a whole number, not {days!r}")
+            days = days.lstrip("0") or ("0" if days else "")  # int() refuses 4,300+ digits
+            if days and (len(days) > 6 or not 1 <= int(days) <= MAX_DURATION.days):
+                raise FilterError(f"noncurrent days: 1 to {MAX_DURATION.days:,}, not {days[:20]}")
             texts = {k: self._value(k) for k in ("older_than", "larger_than", "smaller_than")}
             filters = parse_fields({**self._texts, **texts})
             self.export = lc.build_rules(

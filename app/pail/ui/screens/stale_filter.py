@@ -66,8 +66,10 @@ def parse_fields(texts: dict[str, str]) -> StaleFilters:
     # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
     if keep is not None and not re.fullmatch(r"[0-9]+", keep):
         raise FilterError(f"keep newest runs: a whole number, not {keep!r}")
-    if keep is not None and (len(keep.lstrip("0")) > 30 or int(keep) > MAX_KEEP_LAST):
-        raise FilterError(f"keep newest runs: at most {MAX_KEEP_LAST:,}, not {keep[:20]!r}")
+    if keep is not None:
+        keep = keep.lstrip("0") or "0"  # int() refuses more than 4,300 digits, zeros too
+        if len(keep) > 30 or int(keep) > MAX_KEEP_LAST:
+            raise FilterError(f"keep newest runs: at most {MAX_KEEP_LAST:,}, not {keep[:20]!r}")
     return StaleFilters.parse(
         older_than=value("older_than"),
         larger_than=value("larger_than"),
