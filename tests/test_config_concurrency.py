@@ -169,3 +169,19 @@ def test_the_lock_is_reentrant_for_a_transaction(tmp_path):
             other.save(ConnectionSpec("x", "s3"))
         store.remove("old")
     assert [s.name for s in store.load()] == ["new"]
+
+
+def test_cli_says_so_in_one_line_when_the_lock_is_held(monkeypatch):
+    from cli.cli_helpers import run
+    from pail import config
+
+    monkeypatch.setattr(config, "LOCK_TIMEOUT", 0.3)
+    path = default_config_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with filelock.FileLock(path + ".lock"):
+        result = run(["connection", "add", "x", "--provider", "s3", "--no-secrets"])
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("pail: error: ") and "another pail" in result.stderr
+    assert path + ".lock" in result.stderr and "Traceback" not in result.stderr
+    assert not os.path.exists(path)
+    assert run(["connection", "add", "x", "--provider", "s3", "--no-secrets"]).exit_code == 0

@@ -269,7 +269,8 @@ class ConnectionStore:
     Args:
         path: the file; ``None`` = :func:`default_config_path`.
         environ: variables for ``${env.NAME}`` expansion; ``None`` = ``os.environ``.
-        lock_timeout: seconds to wait for another writer's lock (:meth:`locked`).
+        lock_timeout: seconds to wait for another writer's lock (:meth:`locked`); ``None``
+            = :data:`LOCK_TIMEOUT`.
 
     The file is re-read on every call, so edits by hand are seen at once. Writes keep the
     user's comments and layout (tomlkit), go through a temporary file and ``os.replace``
@@ -285,11 +286,11 @@ class ConnectionStore:
         self,
         path: str | None = None,
         environ: Mapping[str, str] | None = None,
-        lock_timeout: float = LOCK_TIMEOUT,
+        lock_timeout: float | None = None,
     ):
         self.path = path or default_config_path()
         self._environ = environ
-        self.lock_timeout = lock_timeout
+        self.lock_timeout = LOCK_TIMEOUT if lock_timeout is None else lock_timeout
         self._lock: Any = None  # a filelock.FileLock, made on first use (creates the folder)
         self._lock_guard = threading.Lock()
 
