@@ -488,11 +488,14 @@ def refresh_command(spec: ConnectionSpec, error: BaseException) -> str | None:
     ``spec`` is the resolved connection (``resolve(spec).spec``). ``aws sso login
     --profile NAME`` for an SSO profile or an SSO token error; ``gcloud auth
     application-default login`` for Google user credentials that expired or were revoked
-    (``invalid_grant``).
+    (``invalid_grant``). None for :class:`SecretsUnavailable`: the keyring, not a
+    profile's session, is what needs fixing (its message says how).
     """
     from pail.drivers.errors import ExpiredCredentials, InvalidCredentials
 
     if not isinstance(error, InvalidCredentials) or spec.secrets is not None:
+        return None
+    if isinstance(error, SecretsUnavailable):
         return None
     code = getattr(error, "code", None) or ""
     if spec.provider == "s3":

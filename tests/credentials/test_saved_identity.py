@@ -28,7 +28,7 @@ from conftest import IamStore, s3_client
 from keyring_backends import LockedKeyring, child_env
 from pail.cli_errors import EXIT_CREDENTIALS, EXIT_KEYRING
 from pail.config import ConnectionSpec, ConnectionStore, Secrets
-from pail.credentials import SecretsUnavailable, resolve, store_secrets
+from pail.credentials import SecretsUnavailable, refresh_command, resolve, store_secrets
 
 ADMIN_ENV_SECRET = "admin-env-secret-never-shown"
 READER_SECRET = "reader-keyring-secret-never-shown"
@@ -76,6 +76,15 @@ def test_locked_keyring_refuses_and_never_uses_the_environment(locked_keyring):
     assert "No other credentials are used" in error.message
     assert "\n" not in error.message
     assert_clean(str(error) + error.message + error.hint + repr(error))
+
+
+def test_no_sso_command_is_offered_for_a_keyring_failure(tmp_path, monkeypatch, locked_keyring):
+    config = tmp_path / "config"
+    config.write_text("[profile sso-dev]\nsso_session = corp\nsso_account_id = 1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    with pytest.raises(SecretsUnavailable) as info:
+        resolve(spec(profile="sso-dev"), ENV)
+    assert refresh_command(spec(profile="sso-dev"), info.value) is None
 
 
 def test_no_keyring_refuses_with_what_fixes_it(fail_keyring):
