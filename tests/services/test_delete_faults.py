@@ -215,3 +215,26 @@ def test_versioned_keys_are_checked_by_version(s3_endpoint, bucket_name):
 )
 def test_parent_prefixes_drop_nested_folders(keys, folders):
     assert parent_prefixes(keys) == folders
+
+
+def test_purging_versions_counts_only_confirmed_ones(faults, s3_endpoint, bucket_name):
+    from pail.services.versions import delete_versions
+
+    client = s3_client(s3_endpoint)
+    seed_keys(bucket_name, [])
+    client.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    pairs = []
+    for key in ("a", "b"):
+        for body in (b"1", b"2"):
+            pairs.append(
+                (key, client.put_object(Bucket=bucket_name, Key=key, Body=body)["VersionId"])
+            )
+    faults.add(Rule(method="POST", query="delete", action="delete-omit", keys=["b"]))
+    deleted, failures = delete_versions(_driver(faults.url), bucket_name, pairs)
+    left = {
+        (v["Key"], v["VersionId"])
+        for v in client.list_object_versions(Bucket=bucket_name).get("Versions", [])
+    }
+    assert sorted(deleted) == sorted(p for p in pairs if p[0] == "a")
+    assert {(f.key, f.version_id) for f in failures} == left == {p for p in pairs if p[0] == "b"}
+    assert {f.code for f in failures} == {"NotConfirmed"}

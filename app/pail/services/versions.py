@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -27,6 +26,7 @@ from pail.drivers._delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS
 from pail.drivers.errors import StorageError
 from pail.drivers.versions import VersionedStorage, VersionEntry
+from pail.services.daemon_pool import DaemonPool
 
 #: Batches of version deletes in flight at once.
 DELETE_WORKERS = 4
@@ -362,8 +362,12 @@ def delete_versions(
         if progress is not None and done:
             progress(len(done))
 
-    with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
-        list(pool.map(run, batches))
+    # Daemon threads (pail.services.daemon_pool): an interrupt (Ctrl-C) cancels the
+    # batches not started yet and returns without waiting for a hung request; an
+    # executor would go on sending every queued batch before it let the process end.
+    with DaemonPool(DELETE_WORKERS, name="pail-purge") as pool:
+        for future in [pool.submit(run, batch) for batch in batches]:
+            future.result()
     return deleted, failures
 
 
