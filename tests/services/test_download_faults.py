@@ -182,7 +182,9 @@ def test_broken_body_resumes_from_the_byte_it_stopped_at(
     assert ranges[0] == f"bytes=0-{len(data) - 1}"
     # Only the rest, once more: from the last whole chunk the engine received.
     assert len(ranges) == 2 and ranges[-1].endswith(f"-{len(data) - 1}")
-    assert 0 < int(ranges[-1].split("=")[1].split("-")[0]) <= MIB + 3
+    resumed_at = int(ranges[-1].split("=")[1].split("-")[0])
+    # A RST may discard bytes still in the receive buffer: then the resume starts earlier.
+    assert (0 if action == "reset" else 1) <= resumed_at <= MIB + 3
 
 
 def test_connection_reset_every_time_is_an_error_not_a_crash(

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pail.drivers.base import ObjectChecksums
-from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
+from pail.drivers.errors import InvalidRequest, StorageError
 
 #: Bytes handed to the sink at a time.
 STREAM_CHUNK = 1024 * 1024
@@ -222,23 +222,3 @@ def presigned_get(client: Any, bucket: str, key: str, expires_in: int, version_i
         raise InvalidRequest(
             str(exc), operation="GetObject", provider="s3", bucket=bucket, key=key
         ) from exc
-
-
-def interrupted(
-    exc: BaseException, received: int, *, bucket: str, key: str, endpoint: str | None
-) -> StreamInterrupted:
-    """A body error as :class:`StreamInterrupted` (code ``ReadTimeout`` for a stall)."""
-    from botocore.exceptions import ReadTimeoutError
-
-    text = str(exc)
-    stall = isinstance(exc, (ReadTimeoutError, TimeoutError)) or "timed out" in text.lower()
-    what = "no byte arrived within the read timeout" if stall else "the connection broke"
-    return StreamInterrupted(
-        f"{what} after {received} bytes of the range ({type(exc).__name__})",
-        operation="GetObject",
-        provider="s3",
-        bucket=bucket,
-        key=key,
-        code="ReadTimeout" if stall else "StreamInterrupted",
-        endpoint=endpoint,
-    )

@@ -330,8 +330,8 @@ class NotSupported(InvalidRequest):
 class TransferCancelled(StorageError):
     """A transfer stopped because the caller set its cancel event (not a store error).
 
-    Raised by ``download_to`` between chunks; what was written so far stays on disk, so
-    the download can resume from there.
+    Raised by the download engine between chunks; what was written so far stays on disk
+    (recorded in the partial's sidecar), so the download can resume from there.
     """
 
     kind = "cancelled"

@@ -26,12 +26,26 @@ from typing import Any, TypeVar
 
 from pail.drivers import _gcs_transfer
 from pail.drivers._delete import DeleteResult, DeleteTarget
-from pail.drivers._gcs_errors import translate
+from pail.drivers._gcs_errors import translate, translate_stream
 from pail.drivers._retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers._retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
 from pail.drivers._retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
-from pail.drivers.errors import InvalidCredentials, InvalidRequest, NoCredentials, StorageError
+from pail.drivers.base import (
+    DEFAULT_PAGE_SIZE,
+    Bucket,
+    Entry,
+    ObjectChecksums,
+    ObjectInfo,
+    Page,
+    check_expiry,
+)
+from pail.drivers.errors import (
+    InvalidCredentials,
+    InvalidRequest,
+    NoCredentials,
+    StorageError,
+    StreamInterrupted,
+)
 
 T = TypeVar("T")
 
@@ -394,74 +408,63 @@ class GcsDriver:
                 return b""
             raise
 
-    def download_to(
+    def stream_range(
         self,
         bucket: str,
         key: str,
-        path: str,
+        start: int,
+        end: int,
+        sink: Callable[[bytes], None],
         *,
-        start: int = 0,
         version_id: str | None = None,
-        size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None,
+        etag: str | None = None,
     ) -> None:
-        """Write the object from byte ``start`` to its end into the existing file ``path``
-        (see :meth:`pail.drivers.base.StorageDriver.download_to`); ``version_id`` is a
-        generation, which pins the parts of one download to one object version.
-
-        ``start == 0`` and ``size`` >= 32 MiB: parallel ranged parts; otherwise one ranged
-        media download (:mod:`pail.drivers._gcs_transfer`). Not retried here: a retry would
-        write bytes twice; run the download again to resume.
+        """Bytes ``[start, end)`` into ``sink`` from one ranged media download
+        (:func:`pail.drivers._gcs_transfer.stream_range`); ``version_id`` is the generation
+        that pins every range of one download to one object version (``etag`` is not used:
+        the generation does that on GCS).
 
         Raises:
-            TransferCancelled, StorageError (``storage.objects.get``), OSError (local file).
+            StreamInterrupted (body broke), StorageError (``storage.objects.get``), whatever
+            ``sink`` raises.
         """
         generation = _generation(version_id, bucket, key)
-        if start < 0:
+        if not 0 <= start < end:
             raise InvalidRequest(
-                "start must be >= 0",
+                f"invalid range {start}-{end}",
                 operation="storage.objects.get",
                 provider=self.provider,
                 bucket=bucket,
                 key=key,
             )
+        blob = self._client().bucket(bucket).blob(key, generation=generation)
 
-        def call():
-            return self._call("storage.objects.get", bucket, key)
+        def interrupted(exc: BaseException, received: int) -> StorageError:
+            endpoint = self._error_endpoint()
+            error = translate_stream(
+                exc, bucket=bucket, key=key, endpoint=endpoint, read_timeout=self._timeout[1]
+            )
+            return error or StreamInterrupted(
+                f"the body broke after {received} bytes of the range ({type(exc).__name__})",
+                operation="storage.objects.get", provider=self.provider, bucket=bucket,
+                key=key, code="StreamInterrupted", endpoint=endpoint,
+            )  # fmt: skip
 
-        with call():
-            blob = self._client().bucket(bucket).blob(key, generation=generation)
-            with open(path, "r+b") as fh:
-                fh.seek(start)
-                fh.truncate()
-                if size is not None and start >= size:
-                    return
-                if start == 0 and size is not None and size >= _gcs_transfer.PARALLEL_THRESHOLD:
-                    fh.truncate(size)
-                    _gcs_transfer.parallel_download(
-                        blob,
-                        fh,
-                        size,
-                        call=call,
-                        timeout=self._timeout,
-                        progress=progress,
-                        cancel=cancel,
-                    )
-                    return
-                try:
-                    _gcs_transfer.stream_download(
-                        blob,
-                        fh,
-                        start=start,
-                        timeout=self._timeout,
-                        progress=progress,
-                        cancel=cancel,
-                    )
-                except Exception as exc:
-                    if start and getattr(exc, "code", None) == 416:
-                        return  # nothing left past ``start``
-                    raise
+        _gcs_transfer.stream_range(
+            blob,
+            start,
+            end,
+            sink,
+            timeout=self._timeout,
+            run=lambda fn: self._run("storage.objects.get", bucket, key, fn),
+            interrupted=interrupted,
+        )
+
+    def object_checksums(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> ObjectChecksums:
+        """The object's CRC32C / MD5 and generation (``storage.objects.get``)."""
+        return _gcs_transfer.object_checksums(self._reload(bucket, key, version_id))
 
     def presign(
         self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None

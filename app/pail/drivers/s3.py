@@ -31,11 +31,19 @@ from pail.drivers._delete import DeleteResult, DeleteTarget
 from pail.drivers._retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers._retry import DEFAULT_POLICY, RetryPolicy, check_setting
 from pail.drivers._retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
-from pail.drivers._s3_errors import translate
+from pail.drivers._s3_errors import translate, translate_stream
 from pail.drivers._s3_retry import botocore_retries
 from pail.drivers._s3_retry import install as install_retry
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, ObjectInfo, Page, check_expiry
-from pail.drivers.errors import InvalidRequest, StorageError
+from pail.drivers.base import (
+    DEFAULT_PAGE_SIZE,
+    Bucket,
+    Entry,
+    ObjectChecksums,
+    ObjectInfo,
+    Page,
+    check_expiry,
+)
+from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
 
 # HeadObject response fields shown as ObjectInfo.extra when present.
 _HEAD_EXTRA_NAMES = (
@@ -437,52 +445,65 @@ class S3Driver:
                 return b""
             raise
 
-    def download_to(
+    def stream_range(
         self,
         bucket: str,
         key: str,
-        path: str,
+        start: int,
+        end: int,
+        sink: Callable[[bytes], None],
         *,
-        start: int = 0,
         version_id: str | None = None,
-        size: int | None = None,
-        progress: Callable[[int], None] | None = None,
-        cancel: threading.Event | None = None,
+        etag: str | None = None,
     ) -> None:
-        """Write the object from byte ``start`` to its end into the existing file ``path``
-        (see :meth:`pail.drivers.base.StorageDriver.download_to`).
-
-        ``start == 0`` with ``size`` unknown or >= 64 MiB: s3transfer's TransferManager,
-        parallel ranged parts (:mod:`pail.drivers._s3_transfer`). Otherwise one GetObject
-        stream, ``Range: bytes=start-`` when resuming.
+        """Bytes ``[start, end)`` of the object into ``sink`` from one GetObject with
+        ``Range`` and ``If-Match`` (see :meth:`pail.drivers.base.StorageDriver.stream_range`
+        and :func:`pail.drivers._s3_transfer.stream_range`).
 
         Raises:
-            TransferCancelled, StorageError (operation ``GetObject``), OSError (local file).
+            StreamInterrupted (body broke), StorageError (operation ``GetObject``; 412
+            PreconditionFailed when the object changed), whatever ``sink`` raises.
         """
-        if start < 0:
+        if not 0 <= start < end:
             raise InvalidRequest(
-                "start must be >= 0",
+                f"invalid range {start}-{end}",
                 operation="GetObject",
                 provider=self.provider,
                 bucket=bucket,
                 key=key,
             )
+
+        def interrupted(exc: BaseException, received: int) -> StorageError:
+            endpoint = self._error_endpoint()
+            error = translate_stream(
+                exc, bucket=bucket, key=key, endpoint=endpoint, read_timeout=self._timeouts[1]
+            )
+            return error or StreamInterrupted(
+                f"the body broke after {received} bytes of the range ({type(exc).__name__})",
+                operation="GetObject", provider=self.provider, bucket=bucket, key=key,
+                code="StreamInterrupted", endpoint=endpoint,
+            )  # fmt: skip
+
         with self._call("GetObject", bucket, key):
-            client = self._client()
-            with open(path, "r+b") as fh:
-                fh.seek(start)
-                fh.truncate()
-                if size is not None and start >= size:
-                    return
-                kwargs: dict[str, Any] = {
-                    "version_id": version_id,
-                    "progress": progress,
-                    "cancel": cancel,
-                }
-                if start == 0 and (size is None or size >= _s3_transfer.MULTIPART_THRESHOLD):
-                    _s3_transfer.managed_download(client, bucket, key, fh, size=size, **kwargs)
-                else:
-                    _s3_transfer.stream_download(client, bucket, key, fh, start=start, **kwargs)
+            _s3_transfer.stream_range(
+                self._client(),
+                bucket,
+                key,
+                start,
+                end,
+                sink,
+                version_id=version_id,
+                etag=etag,
+                interrupted=interrupted,
+            )
+
+    def object_checksums(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> ObjectChecksums:
+        """HeadObject with ``ChecksumMode=ENABLED``: size, ETag (and whether it is an MD5)
+        and the additional checksums (:func:`pail.drivers._s3_transfer.object_checksums`)."""
+        with self._call("HeadObject", bucket, key):
+            return _s3_transfer.object_checksums(self._client(), bucket, key, version_id)
 
     def presign(
         self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
@@ -514,20 +535,29 @@ class S3Driver:
                 self._sigv4_client = self._build_client(signature_version="s3v4")
         return self._sigv4_client
 
-    def part_size(self, bucket: str, key: str, *, version_id: str | None = None) -> int | None:
-        """Size in bytes of part 1 of a multipart object (HeadObject ``PartNumber=1``:
-        ``Content-Length`` of that part), or ``None`` for a single-part object. S3-only:
-        it lets a multipart ETag be checked with the exact part size.
+    def part_size(
+        self, bucket: str, key: str, *, version_id: str | None = None, part_number: int = 1
+    ) -> int | None:
+        """Size in bytes of part ``part_number`` of a multipart object (HeadObject
+        ``PartNumber``), or ``None`` for a single-part object. S3-only.
 
         Raises:
             StorageError: as HeadObject (a store without part numbers answers 400).
         """
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "PartNumber": 1}
-        if version_id:
-            params["VersionId"] = version_id
         with self._call("HeadObject", bucket, key):
-            resp = self._client().head_object(**params)
-        return int(resp["ContentLength"]) if resp.get("PartsCount") else None
+            return _s3_transfer.part_size(self._client(), bucket, key, part_number, version_id)
+
+    def part_sizes(
+        self, bucket: str, key: str, parts: int, *, version_id: str | None = None
+    ) -> list[int]:
+        """Every part's size in bytes of a ``parts``-part object (GetObjectAttributes, else
+        one HeadObject per part). S3-only. Raises StorageError."""
+
+        def call(fn: Callable[[], Any]) -> Any:
+            with self._call("HeadObject", bucket, key):
+                return fn()
+
+        return _s3_transfer.part_sizes(self._client(), bucket, key, parts, version_id, call)
 
     # -- identity and permission probes (pail.drivers._s3_probes) ----------------------
 
