@@ -76,7 +76,9 @@ def test_wrong_secret_shows_the_modal_and_reentering_fixes_it(
             await pilot.click("#credential-reenter")
             await until(pilot, lambda: isinstance(app.screen, ConnectionForm), "the form")
             form = app.screen
-            assert form.focused.id == "f-access_key_id"
+            # The form moves focus to the key id once mounted (after a refresh): wait for it.
+            focused = lambda: getattr(form.focused, "id", None) == "f-access_key_id"  # noqa: E731
+            await until(pilot, focused, "focus on the access key id")
             await type_into(pilot, "access_key_id", admin.access_key_id)
             await type_into(pilot, "secret_access_key", admin.secret_access_key)
             assert admin.secret_access_key not in app.export_screenshot()
