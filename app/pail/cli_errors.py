@@ -19,6 +19,7 @@ from pail.drivers.errors import (
     InvalidCredentials,
     NotFound,
     StorageError,
+    StreamInterrupted,
 )
 from pail.uri import InvalidURI
 
@@ -54,7 +55,7 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_DENIED
     if isinstance(exc, InvalidCredentials):
         return EXIT_CREDENTIALS
-    if isinstance(exc, EndpointUnreachable):
+    if isinstance(exc, (EndpointUnreachable, StreamInterrupted)):  # the network broke
         return EXIT_UNREACHABLE
     return EXIT_ERROR
 

@@ -59,6 +59,7 @@ from pail.services.transfer_fetch import Source, fetch_missing
 from pail.services.transfer_paths import keep_both_name
 from pail.services.transfer_progress import DownloadProgress, ProgressTracker
 from pail.services.transfer_state import (
+    FLUSH_INTERVAL,
     ObjectIdentity,
     Partial,
     StateFolder,
@@ -263,6 +264,12 @@ class Downloader:
             with contextlib.suppress(OSError):
                 partial.flush()
 
+    def _flush_while_running(self) -> None:
+        # Bytes that arrived before a stall are recorded within FLUSH_INTERVAL, so even a
+        # SIGKILL during a hung request loses at most that much.
+        while not self._finished.wait(FLUSH_INTERVAL):
+            self.flush()
+
     def progress(self, *, with_files: bool = True) -> DownloadProgress:
         """A :class:`DownloadProgress` snapshot (thread-safe)."""
         return self.tracker.snapshot(with_files=with_files)
@@ -285,6 +292,7 @@ class Downloader:
     # -- work ---------------------------------------------------------------------------
 
     def _run_all(self) -> None:
+        start_daemon(self._flush_while_running, "pail-dl-flush")
         try:
             run_each(self.plan.jobs, self._run_job, workers=self._jobs, name="pail-dl")
         finally:
