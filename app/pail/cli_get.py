@@ -273,22 +273,11 @@ def _interrupted(report: DownloadReport, total: int) -> None:
     )
 
 
-def verified_text(report: DownloadReport) -> str:
-    """``"verified: 3 md5, 1 sha256"`` (and ``"1 accepted unverified"``) for a summary."""
-    methods = report.methods()
-    unchecked = methods.pop("unverified", 0)
-    text = ", ".join(f"{n} {method}" for method, n in sorted(methods.items()))
-    parts = [f"verified: {text}"] if text else []
-    if unchecked:
-        parts.append(f"{unchecked} accepted unverified")
-    return "; ".join(parts)
-
-
 def _summarise(location: Location, plan: DownloadPlan, report: DownloadReport) -> None:
     done_bytes = sum(d.size for d in report.done)
     detail = size_text(done_bytes, True)
     if report.done:
-        detail += f"; {verified_text(report)}"
+        detail += f"; {report.verified_text()}"
     parts = [f"{len(report.done)} downloaded ({detail})"]
     unverified = report.unverified
     failed = [f for f in report.failed if f not in unverified]

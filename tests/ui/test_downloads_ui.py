@@ -102,7 +102,9 @@ def test_marked_keys_download_intact_and_marks_survive_load_more(s3_endpoint, de
                 assert (dest / key.removeprefix("run/")).read_bytes() == data
             panel = app.screen.query_one(DownloadsPanel)
             assert panel.query_one("#dl-total").percentage == 1.0
-            assert "Finished: 4 downloaded, 0 skipped, 0 failed, 0 refused" in screen_text(app)
+            text = screen_text(app)
+            assert "Finished: 4 downloaded, 0 skipped, 0 failed, 0 not verified, 0 refused" in text
+            assert "verified: 4 md5" in text
             await pilot.press("escape")
             assert app.screen is app.main_screen
 
@@ -125,7 +127,7 @@ def test_prefix_download_keeps_paths_and_refuses_a_hostile_key(s3_endpoint, dest
             text = screen_text(app)
             assert "refused   run/../escape.txt: '..' segment" in text
             assert "refused   run/../../x: '..' segment" in text
-            assert "4 downloaded, 0 skipped, 0 failed, 2 refused" in text
+            assert "4 downloaded, 0 skipped, 0 failed, 0 not verified, 2 refused" in text
             written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")}
             assert not any("escape" in p or p.endswith("/x") or p == "x" for p in written)
 

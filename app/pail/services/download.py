@@ -169,6 +169,18 @@ class DownloadReport:
         (``unverified`` counts files accepted without proof)."""
         return Counter(done.verified for done in self.done)
 
+    def verified_text(self) -> str:
+        """How the written files were checked, for summaries: ``"verified: 3 md5,
+        1 sha256"``, plus ``"; 1 accepted unverified"`` when some were accepted without
+        proof (``""`` when nothing was written)."""
+        methods = self.methods()
+        unchecked = methods.pop("unverified", 0)
+        text = ", ".join(f"{n} {method}" for method, n in sorted(methods.items()))
+        parts = [f"verified: {text}"] if text else []
+        if unchecked:
+            parts.append(f"{unchecked} accepted unverified")
+        return "; ".join(parts)
+
 
 class Downloader:
     """Runs a :class:`DownloadPlan` on daemon threads.

@@ -179,17 +179,24 @@ class DownloadsPanel(Vertical):
         report = self.download.report
         assert report is not None
         done, skipped = len(report.done), len(report.skipped)
+        unverified = report.unverified
+        failed = [f for f in report.failed if f not in unverified]
         lines = [
             Text(
                 f"Finished: {done:,} downloaded, {skipped:,} skipped, "
-                f"{len(report.failed):,} failed, {len(report.refused):,} refused, "
-                f"{len(report.cancelled):,} cancelled.",
+                f"{len(failed):,} failed, {len(unverified):,} not verified, "
+                f"{len(report.refused):,} refused, {len(report.cancelled):,} cancelled.",
                 style="bold",
             )
         ]
+        if report.done:
+            lines.append(Text(f"  {report.verified_text()}"))
         for s in report.skipped:
             lines.append(Text(f"  skipped   {one_line(s.key)}: {s.reason}"))
-        for failure in report.failed:
+        for failure in unverified:
+            text = f"  not verified {one_line(failure.key)}: {failure.message}"
+            lines.append(Text(one_line(text), style="yellow"))
+        for failure in failed:
             text = f"  failed    {one_line(failure.key)}: {failure.code}: {failure.message}"
             lines.append(Text(one_line(text), style="red"))
         for refused in report.refused:
