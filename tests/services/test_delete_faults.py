@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
-from conftest import s3_client, seed_keys
+from conftest import moto_backend, s3_client, seed_keys
 from fault_proxy import Rule
 from pail.drivers.s3 import S3Driver
 from pail.services.delete_plan import PlannedKey, build_plan
@@ -159,6 +160,10 @@ def test_verify_finds_keys_still_present(s3_endpoint, bucket_name):
     report = Deleter(driver, plan).run()
     assert report.ok and len(report.confirmed) == 120
     seed_keys(bucket_name, ["runs/r1/deep/7.bin"])  # written again after the delete
+    # moto keeps whole seconds: make the new write visibly later than the planned one.
+    planned = next(i for i in report.confirmed if i.key == "runs/r1/deep/7.bin")
+    again = moto_backend().buckets[bucket_name].keys["runs/r1/deep/7.bin"]
+    again.last_modified = (planned.last_modified + timedelta(seconds=5)).replace(tzinfo=None)
     result = verify_deleted(driver, bucket_name, report.confirmed)
     assert result.method == "list" and result.checked == 120 and result.complete
     assert [p.key for p in result.present] == ["runs/r1/deep/7.bin"]

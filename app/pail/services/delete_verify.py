@@ -212,11 +212,14 @@ def verify_deleted(
 
 
 def _rewritten(planned: datetime | None, now: datetime | None) -> bool:
-    """The object's time moved since the plan. HEAD's Last-Modified has whole seconds
-    (RFC 9110 HTTP-date) where a listing has milliseconds: compare to the second."""
+    """The object's time moved since the plan. A listing gives milliseconds, HEAD's
+    Last-Modified whole seconds (RFC 9110 HTTP-date): when either time has no fraction,
+    compare to the second, else exactly."""
     if planned is None or now is None:
         return False
-    return abs((now - planned).total_seconds()) >= 1
+    if planned.microsecond == 0 or now.microsecond == 0:
+        return planned.replace(microsecond=0) != now.replace(microsecond=0)
+    return planned != now
 
 
 __all__ = [
