@@ -5,8 +5,8 @@ interpreter exits (``concurrent.futures.thread`` registers an exit hook that wai
 every worker), so one request hung on a dead connection keeps ``pail rm`` alive after
 Ctrl-C for as long as the socket's timeout and retries allow. :class:`DaemonPool` runs
 calls on daemon threads instead, and leaving its ``with`` block never waits: the bulk
-engines (the delete planner's walk and the deleter) use it so that an interrupt ends the
-process at once, whatever requests are still in flight. Callers that need the results
+engines (downloads, the delete planner's walk and the deleter) use it so that an
+interrupt ends the process at once, whatever requests are still in flight. Callers that need the results
 wait on the futures, as with an executor.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, TypeVar
@@ -113,4 +113,35 @@ class DaemonPool:
                 future.set_result(result)
 
 
-__all__ = ["DaemonPool"]
+def run_each(
+    items: Iterable[T],
+    work: Callable[[T], None],
+    *,
+    workers: int,
+    name: str,
+    stop: threading.Event | None = None,
+) -> None:
+    """Call ``work(item)`` for every item on at most ``workers`` daemon threads and return
+    when all calls returned. Items not started when ``stop`` is set are skipped. ``work``
+    handles its own exceptions; one that escapes is re-raised here after the others ran.
+    """
+
+    def guarded(item: T) -> None:
+        if stop is None or not stop.is_set():
+            work(item)
+
+    with DaemonPool(workers, name) as pool:
+        futures = [pool.submit(guarded, item) for item in items]
+    for future in futures:
+        future.result()
+
+
+def start_daemon(target: Callable[[], None], name: str) -> threading.Thread:
+    """Start ``target`` on a new daemon thread (one that never holds up the end of the
+    process) and return the thread."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["DaemonPool", "run_each", "start_daemon"]

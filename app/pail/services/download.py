@@ -52,9 +52,9 @@ from typing import Literal
 
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound, StorageError, TransferCancelled
+from pail.services.daemon_pool import run_each, start_daemon
 from pail.services.download_plan import DownloadJob, DownloadPlan, RefusedKey, plan_keys
 from pail.services.download_plan import plan_prefix as plan_prefix
-from pail.services.threads import run_each, start_daemon
 from pail.services.transfer_fetch import Source, fetch_missing
 from pail.services.transfer_paths import keep_both_name
 from pail.services.transfer_progress import DownloadProgress, ProgressTracker

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StreamInterrupted, TransferCancelled
-from pail.services.threads import run_each
+from pail.services.daemon_pool import run_each
 from pail.services.transfer_ranges import split
 from pail.services.transfer_state import Partial
 
