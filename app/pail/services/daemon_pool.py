@@ -6,8 +6,8 @@ every worker), so one request hung on a dead connection keeps ``pail rm`` alive 
 Ctrl-C for as long as the socket's timeout and retries allow. :class:`DaemonPool` runs
 calls on daemon threads instead, and leaving its ``with`` block never waits: the bulk
 engines (downloads, the delete planner's walk and the deleter) use it so that an
-interrupt ends the process at once, whatever requests are still in flight. Callers that need the results
-wait on the futures, as with an executor.
+interrupt ends the process at once, whatever requests are still in flight. Callers that
+need the results wait on the futures, as with an executor.
 """
 
 from __future__ import annotations
