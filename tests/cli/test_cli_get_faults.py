@@ -36,6 +36,13 @@ def _start(args: list[str]) -> subprocess.Popen:
     )
 
 
+def _run(args: list[str], limit: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [pail_exe(), *args], capture_output=True, text=True, env=ENV, timeout=limit,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def _recorded(dest: Path) -> int:
     """Bytes the partial's sidecar records as on disk (0 when there is none yet)."""
     for side in (dest / ".pail" / "partials").glob("*.json"):
@@ -84,10 +91,7 @@ def test_sigkill_mid_download_then_the_rerun_fetches_only_what_is_missing(
     recorded = _recorded(dest)
     assert not (dest / "model.bin").exists()
     faults.reset()
-    again = subprocess.run(
-        [pail_exe(), *args], capture_output=True, text=True, env=ENV, timeout=120,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    again = _run(args, 120)
     assert again.returncode == 0, again.stderr
     assert (dest / "model.bin").read_bytes() == data
     asked = 0
@@ -118,10 +122,7 @@ def test_ctrl_c_during_a_hung_request_stops_at_once_and_resumes_later(
     assert "interrupted" in err and "Traceback" not in err
     assert _recorded(dest) >= MIB
     faults.reset()
-    again = subprocess.run(
-        [pail_exe(), *args], capture_output=True, text=True, env=ENV, timeout=60,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    again = _run(args, 60)
     assert again.returncode == 0, again.stderr
     assert (dest / "a.bin").read_bytes() == data
 
@@ -132,10 +133,7 @@ def test_resets_on_every_request_exit_6_with_one_error_and_no_traceback(
     seed_keys(bucket_name, {"k/a.bin": _body(2 * MIB, salt=3)})
     faults.add(Rule(method="GET", path="/k/a.bin$", action="reset", after=100, times=None))
     dest = tmp_path / "d"
-    proc = subprocess.run(
-        [pail_exe(), "get", *s3_args(faults.url), f"s3://{bucket_name}/k/a.bin", f"{dest}/"],
-        capture_output=True, text=True, env=ENV, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = _run(["get", *s3_args(faults.url), f"s3://{bucket_name}/k/a.bin", f"{dest}/"])
     assert proc.returncode == 6, proc.stderr
     assert "StreamInterrupted" in proc.stderr and "Traceback" not in proc.stderr
     assert not (dest / "a.bin").exists()
@@ -160,17 +158,11 @@ def test_unverifiable_object_fails_unless_allowed(s3_endpoint, bucket_name, faul
     faults.add(Rule(method="HEAD", query="partNumber", times=None, status=400))
     dest = tmp_path / "d"
     args = ["get", *s3_args(faults.url), f"s3://{bucket_name}/m/x.bin", f"{dest}/"]
-    refused = subprocess.run(
-        [pail_exe(), *args], capture_output=True, text=True, env=ENV, timeout=120,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    refused = _run(args, 120)
     assert refused.returncode == 1
     assert "1 not verified" in refused.stderr and "--allow-unverified" in refused.stderr
     assert not (dest / "x.bin").exists()
-    allowed = subprocess.run(
-        [pail_exe(), *args, "--allow-unverified"], capture_output=True, text=True, env=ENV,
-        timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    allowed = _run([*args, "--allow-unverified"])
     assert allowed.returncode == 0, allowed.stderr
     assert "1 accepted unverified" in allowed.stderr
     assert (dest / "x.bin").read_bytes() == data
