@@ -290,8 +290,11 @@ def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
     `pail open URI`; `pail lab:artifacts/runs/` opens the saved connection lab there)."""
     specs = connections_for(list(uris), flags_of(ctx))
     from pail.ui.app import PailApp  # Textual is imported only when the app runs
+    from pail.ui.executor import exit_if_threads_linger
 
-    PailApp(specs).run()
+    app = PailApp(specs)
+    app.run()
+    exit_if_threads_linger(app.return_code or 0)  # a transfer thread hung in a request
 
 
 def connections_for(
@@ -472,6 +475,9 @@ def demo_command(serve: bool, small: bool) -> None:
             PailApp(store.connections).run()
     finally:
         store.stop()
+    from pail.ui.executor import exit_if_threads_linger  # only reached after the app
+
+    exit_if_threads_linger(0)  # a transfer thread hung in a request
 
 
 def _wait_forever() -> None:

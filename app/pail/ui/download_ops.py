@@ -9,14 +9,18 @@
   :class:`~pail.services.download.Downloader`), finished (its report) or failed to start.
 * :func:`conflict_bridge` answers the engine's "this file exists" question, asked from a
   transfer thread, with a modal on the event loop; the transfer thread waits for the
-  answer on a :class:`concurrent.futures.Future`, the event loop never waits.
+  answer on a :class:`concurrent.futures.Future`, the event loop never waits, and once
+  the app has stopped the question is answered "skip" (a quit never leaves a thread
+  waiting for a modal that is gone).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,9 +36,14 @@ from pail.services.download import (
     plan_prefix,
 )
 from pail.ui.nodes import Connection, NodeData
+from pail.ui.text import one_line, tilde
 
 if TYPE_CHECKING:
     from textual.app import App
+
+
+#: Seconds between two checks that the app still runs while a conflict question waits.
+_ANSWER_POLL = 0.25
 
 
 class SelectionError(ValueError):
@@ -168,6 +177,9 @@ class DownloadTask:
         downloader: set once the plan is made and transfers started.
         report: set once every file is final.
         error: the plan could not be made (listing failed): nothing was downloaded.
+
+    :meth:`cancel` may come before the downloader exists (while planning): the worker
+    then starts nothing (:meth:`bind` cancels the downloader it is given).
     """
 
     number: int
@@ -177,11 +189,42 @@ class DownloadTask:
     report: DownloadReport | None = None
     error: StorageError | None = None
     closed: bool = field(default=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def running(self) -> bool:
         """Planning or transferring."""
         return self.report is None and self.error is None
+
+    @property
+    def cancel_requested(self) -> bool:
+        """:meth:`cancel` was called."""
+        return self._stop.is_set()
+
+    def bind(self, downloader: Downloader) -> bool:
+        """Called by the worker (any thread) once ``downloader`` has started: it becomes
+        the task's engine, and is cancelled at once if :meth:`cancel` came first.
+        Returns False in that case."""
+        with self._lock:
+            self.downloader = downloader
+            stopped = self._stop.is_set()
+        if stopped:
+            downloader.cancel()
+        return not stopped
+
+    def cancel(self) -> None:
+        """Cancel every file not finished yet (any thread; never waits). Files being
+        transferred stop at their next chunk; what is on disk stays resumable."""
+        with self._lock:
+            self._stop.set()
+            downloader = self.downloader
+        if downloader is not None:
+            downloader.cancel()
+
+    def describe(self) -> str:
+        """One plain-text line: ``"Download 2: s3://b/runs/ → ~/Downloads/runs"``."""
+        return f"Download {self.number}: {one_line(self.source)} → {one_line(tilde(self.dest))}"
 
 
 def conflict_bridge(
@@ -189,7 +232,8 @@ def conflict_bridge(
 ) -> Callable[[DownloadJob], ConflictAnswer]:
     """A ``resolve_conflict`` for the engine: from a transfer thread, push the modal made by
     ``ask(job)`` (a ``ModalScreen[ConflictAnswer]``) on the event loop and wait for the
-    answer. If the app cannot ask (it is closing), the file is skipped."""
+    answer. If the app cannot ask, or stops before the answer (a quit), the file is
+    skipped."""
 
     def resolve(job: DownloadJob) -> ConflictAnswer:
         answer: Future[ConflictAnswer | None] = Future()
@@ -199,7 +243,13 @@ def conflict_bridge(
 
         try:
             app.call_from_thread(push)
-            result = answer.result()
+            while True:
+                try:
+                    result = answer.result(timeout=_ANSWER_POLL)
+                    break
+                except FutureTimeout:
+                    if not app.is_running:  # the modal went with the app
+                        return ConflictAnswer("skip")
         except Exception:
             return ConflictAnswer("skip")
         return result if isinstance(result, ConflictAnswer) else ConflictAnswer("skip")

@@ -9,11 +9,20 @@ is immediate, and an abandoned request dies with the process.
 
 Work that was cancelled before a thread picked it up (a detail worker made stale by
 moving the cursor) is skipped without running.
+
+The transfer engines (downloads, deletes) run their own threads. If one of those is still
+in a request when the app returns, the interpreter's exit would join it (non-daemon
+threads, and every ``concurrent.futures`` worker through its ``atexit`` hook): the CLI
+calls :func:`exit_if_threads_linger` after the app to end the process instead.
 """
 
 from __future__ import annotations
 
+import concurrent.futures.thread
+import contextlib
+import os
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -86,3 +95,39 @@ class DaemonPool(ThreadPoolExecutor):
                     item[0].cancel()
             for _ in self._threads:
                 self._queue.put(None)
+
+
+def lingering_threads() -> list[threading.Thread]:
+    """Threads the interpreter would wait for at exit: live non-daemon threads other than
+    the main one (``threading._shutdown`` joins them) and live ``ThreadPoolExecutor``
+    workers, daemon or not (``concurrent.futures`` joins them in its exit hook; the
+    registry it keeps is private, so it is read defensively)."""
+    main = threading.main_thread()
+    found = [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+    registry = getattr(concurrent.futures.thread, "_threads_queues", None)
+    try:
+        pool_threads = list(registry.keys()) if registry is not None else []
+    except Exception:  # a private structure that changed shape: rely on the first list
+        pool_threads = []
+    for thread in pool_threads:
+        if isinstance(thread, threading.Thread) and thread.is_alive() and thread not in found:
+            found.append(thread)
+    return found
+
+
+def exit_if_threads_linger(code: int = 0) -> None:
+    """End the process with ``code`` now if :func:`lingering_threads` would make its exit
+    wait (a transfer thread still in a hung request after the app quit); otherwise return
+    and let the interpreter exit normally.
+
+    Call it only after the terminal is restored (``App.run`` has returned) and cleanup is
+    done: ``os._exit`` skips ``atexit`` hooks and ``finally`` blocks of other threads.
+    Standard output and error are flushed first. Abandoned downloads keep their
+    resumable partial files, as after a kill.
+    """
+    if not lingering_threads():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # closed or replaced
+            stream.flush()
+    os._exit(code)
