@@ -9,16 +9,22 @@ The tree's roots are the given connections (opened at start) followed by the sav
 connections of the config file not among them (opened when expanded). Opening a connection
 resolves its credentials (:func:`pail.credentials.resolve`: keyring, profile, environment,
 default chain) in a worker, then builds its driver from the resolved spec.
+
+Quitting (``q``, ``ctrl+q``) never waits for I/O: while downloads or deletes run it asks
+first (:class:`~pail.ui.screens.quit_confirm.QuitScreen`), then cancels them and exits;
+the app's own requests run on daemon threads (:mod:`pail.ui.executor`), and the CLI ends
+the process if an engine's thread would still hold it
+(:func:`pail.ui.executor.exit_if_threads_linger`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from textual.app import App, SuspendNotSupported
+from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
@@ -30,18 +36,37 @@ from pail.drivers.base import StorageDriver
 from pail.drivers.errors import InvalidCredentials
 from pail.drivers.registry import open_driver
 from pail.ui.executor import DaemonPool
+from pail.ui.formatting import plural
 from pail.ui.messages import DetailJob, KeyringChecked, WorkFailed
 from pail.ui.nodes import Connection, NodeData
+from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
+from pail.ui.screens.quit_confirm import QuitScreen
 from pail.ui.settings import load_settings
 from pail.ui.text import one_line
+from pail.ui.viewer import ViewerOutcome, ViewerPlan, ViewerRunner, run_in_terminal, try_viewers
 from pail.ui.widgets.bucket_tree import BucketTree, Resolver
 from pail.ui.widgets.tree_marks import MarkedTree
 
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A download or delete still running when ``q`` is pressed.
+
+    Attributes:
+        kind: ``"download"`` or ``"delete"``.
+        line: what it is, one plain-text line for the quit question.
+        cancel: stops it without waiting (callable from the event loop).
+    """
+
+    kind: str
+    line: str
+    cancel: Callable[[], None]
 
 
 class PailApp(App[None]):
@@ -61,8 +86,9 @@ class PailApp(App[None]):
             the connections screen (``C``) edits them.
         resolver: finds a connection's credentials before its driver is built (default
             :func:`pail.credentials.resolve`; runs in a worker: a keyring may block).
-        viewer: runs a viewer argv for ``o`` (default :func:`run_viewer`: the terminal is
-            handed over with ``App.suspend``); tests pass a recorder.
+        viewer: runs one viewer argv for ``o`` and returns its exit status (default
+            :func:`pail.ui.viewer.run_in_terminal`: the terminal is handed over with
+            ``App.suspend``); tests pass a runner that needs no terminal.
     """
 
     CSS_PATH = "styles/app.tcss"
@@ -87,11 +113,11 @@ class PailApp(App[None]):
         clock: Callable[[], datetime] = _utc_now,
         store: ConnectionStore | None = None,
         resolver: Resolver = credentials.resolve,
-        viewer: Callable[[App, list[str]], None] | None = None,
+        viewer: ViewerRunner | None = None,
     ) -> None:
         super().__init__()
         self.settings = load_settings()
-        self._viewer = viewer or run_viewer
+        self._viewer = viewer or run_in_terminal
         self._connections = list(connections)
         self._driver_factory = driver_factory
         self._clock = clock
@@ -152,9 +178,66 @@ class PailApp(App[None]):
             if conn is not None:
                 self.main_screen.credentials_failed(conn, message.error)
 
-    def run_viewer(self, argv: list[str]) -> None:
-        """Run ``argv`` (a pager, editor or the system opener) on the terminal."""
-        self._viewer(self, argv)
+    def open_in_viewer(self, plan: ViewerPlan) -> ViewerOutcome:
+        """Try ``plan``'s viewers in order (each gets the terminal and gives it back) until
+        one exits 0; returns which one did and every problem met. Never raises for a
+        viewer's failure; the app is always resumed and redrawn."""
+        return try_viewers(self, plan, self._viewer)
+
+    # -- quitting ------------------------------------------------------------------------
+
+    def running_transfers(self) -> list[Transfer]:
+        """Downloads (planning or transferring) and deletes still running, in the order
+        they were started."""
+        running: list[Transfer] = []
+        main = getattr(self, "main_screen", None)
+        for task in getattr(main, "downloads", []):
+            if task.running:
+                running.append(Transfer("download", task.describe(), task.cancel))
+        for screen in self.screen_stack:
+            if isinstance(screen, DeleteProgressScreen) and not screen.finished:
+                plan = screen.request.plan
+                where = one_line(screen.request.where)
+                line = f"Delete of {plural(plan.count, 'object')} from {where}"
+                running.append(Transfer("delete", line, screen.action_cancel))
+        return running
+
+    async def action_quit(self) -> None:
+        """Quit at once; while transfers run, ask first (y/enter quit, n/escape stay)."""
+        if isinstance(self.screen, QuitScreen):
+            return
+        running = self.running_transfers()
+        if not running:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.quit_now()
+
+        kinds = {transfer.kind for transfer in running}
+        notes = []
+        if "download" in kinds:
+            notes.append("Partial downloads stay and resume next time.")
+        if "delete" in kinds:
+            notes.append(
+                "A delete stops: keys not yet sent stay in the bucket; a batch already sent "
+                "may or may not be applied by the store."
+            )
+        lines = [transfer.line for transfer in running]
+        self.push_screen(QuitScreen(lines, " ".join(notes)), callback=answered)
+
+    def quit_now(self) -> None:
+        """Cancel every running transfer and exit without waiting for any I/O thread (a
+        cancelled transfer keeps its resumable state; threads still in a request are
+        abandoned: the app's own are daemons, and the CLI ends the process if an
+        engine's would hold it)."""
+        for transfer in self.running_transfers():
+            try:
+                transfer.cancel()
+            except Exception as exc:  # an engine that cannot cancel must not stop the quit
+                self.log.warning("cancel failed:", exc)
+        self.exit()
 
     def action_help(self) -> None:
         """Show the keys."""
@@ -167,20 +250,6 @@ class PailApp(App[None]):
                     description = binding.tooltip or binding.description
                     keys.append((binding.key_display or binding.key, description))
         self.push_screen(HelpScreen(keys, keyring=self.keyring))
-
-
-def run_viewer(app: App, argv: list[str]) -> None:
-    """Hand the terminal to ``argv`` until it exits (``App.suspend``), then redraw. Where
-    the app cannot be suspended (headless, Windows without a console) nothing is run."""
-    try:
-        with app.suspend():
-            subprocess.run(argv, check=False)
-    except SuspendNotSupported:
-        app.notify("This terminal cannot hand over to a viewer.", severity="warning")
-    except OSError as exc:
-        app.notify(
-            f"Could not run {argv[0]}: {exc.strerror or exc}", severity="error", markup=False
-        )
 
 
 def _connection_of(message: WorkFailed) -> Connection | None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from pail.ui.connection_ops import SaveOutcome, TestOutcome
     from pail.ui.download_ops import DownloadTask
     from pail.ui.nodes import Connection, NodeData
+    from pail.ui.viewer import ViewerPlan
 
 
 @dataclass(eq=False)
@@ -226,10 +227,11 @@ class PresignReady(Message):
 
 @dataclass(eq=False)
 class ViewerReady(Message):
-    """An object was downloaded to the cache for viewing: run ``argv`` on ``path``."""
+    """An object was downloaded to the cache for viewing (``o``): try ``plan``'s viewers
+    on it; ``data`` is the object's node, whose built-in preview is the last resort."""
 
-    path: str
-    argv: list[str]
+    data: NodeData
+    plan: ViewerPlan
 
 
 @dataclass(eq=False)

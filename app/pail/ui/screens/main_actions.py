@@ -7,8 +7,10 @@
   screen (``D``) shows their progress.
 * ``p``: copy a presigned URL (lifetime chosen in a modal; signing runs in a worker).
 * ``y``: copy a ready ``aws s3 cp`` / ``gcloud storage cp`` / ``cp`` command.
-* ``o``: download the object to the cache and open it in ``$PAGER``, ``$EDITOR`` or the
-  system opener (:func:`pail.services.object_links.open_in_viewer`).
+* ``o``: download the object to the cache and open it in the first viewer that works:
+  ``$PAGER``, ``$EDITOR``, ``less``, the system opener (:mod:`pail.ui.viewer`); each one
+  that fails is reported, and when none works the detail pane's built-in preview gets the
+  focus instead.
 """
 
 from __future__ import annotations
@@ -21,12 +23,7 @@ from textual.binding import Binding
 
 from pail.drivers.errors import StorageError
 from pail.services.download import Downloader, plan_keys
-from pail.services.object_links import (
-    EXPIRY_CHOICES,
-    copy_command,
-    open_in_viewer,
-    presigned_url,
-)
+from pail.services.object_links import EXPIRY_CHOICES, copy_command, presigned_url
 from pail.ui.download_ops import (
     DownloadTask,
     Selection,
@@ -49,6 +46,7 @@ from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
 from pail.ui.text import one_line, tilde
+from pail.ui.viewer import plan_viewers
 from pail.ui.workers import start_io
 
 ACTION_BINDINGS = [
@@ -160,10 +158,13 @@ class MainActions:
         app = self.app
         resolver = conflict_bridge(app, ConflictScreen)
 
-        def work() -> DownloadFinished:
+        def work() -> DownloadFinished | None:
             plan = plan_selection(driver, selection, dest)
+            if task.cancel_requested:  # quit while planning: start nothing
+                return None
             downloader = Downloader(driver, plan, conflict="ask", resolve_conflict=resolver)
             downloader.start()
+            task.bind(downloader)  # cancelled at once if a quit came meanwhile
             self.post_message(DownloadStarted(task, downloader))  # type: ignore[attr-defined]
             return DownloadFinished(task, downloader.run())
 
@@ -268,15 +269,37 @@ class MainActions:
                 if isinstance(failure.error, StorageError):
                     raise failure.error
                 raise StorageError(f"{failure.code}: {failure.message}")
-            path = plan.jobs[0].path
-            return ViewerReady(path, open_in_viewer(path))
+            return ViewerReady(data, plan_viewers(plan.jobs[0].path))
 
         self.notify(f"Opening {one_line(data.uri)}…", markup=False)  # type: ignore[attr-defined]
         job = ObjectJob("open", data.uri)
         start_io(self, work, target=job, generation=0, group="open")  # type: ignore[arg-type]
 
     def on_viewer_ready(self, message: ViewerReady) -> None:
-        self.app.run_viewer(message.argv)
+        outcome = self.app.open_in_viewer(message.plan)
+        problems = "; ".join(outcome.problems)
+        if outcome.opened is not None:
+            if problems:  # say why the first choice was not the one that opened
+                text = f"Opened with {outcome.opened.describe()}; {problems}"
+                self.notify(text, severity="warning", markup=False, timeout=10)  # type: ignore[attr-defined]
+            return
+        self.show_builtin_preview(message.data)
+        text = "No external viewer: showing the built-in preview (tab: back to the tree)."
+        if problems:
+            text += f"\n{problems}"
+        self.notify(text, severity="warning", markup=False, timeout=10)  # type: ignore[attr-defined]
+
+    def show_builtin_preview(self, data: NodeData) -> None:
+        """Put the cursor back on ``data`` if it moved, and focus the detail pane, scrolled
+        to the preview, so the keys scroll it."""
+        detail = self.detail  # type: ignore[attr-defined]
+        node = self.tree.node_for(data)
+        if node is not None and self.tree.cursor_node is not node:
+            self.tree.move_cursor(node)  # the detail pane follows the cursor
+        elif node is None and detail.data is not data:  # its level was re-listed meanwhile
+            detail.show(data)
+        detail.focus()
+        detail.scroll_to_widget(detail.query_one("#detail-preview"), animate=False, top=True)
 
     # -- failures ----------------------------------------------------------------------
 
