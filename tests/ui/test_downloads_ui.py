@@ -18,6 +18,7 @@ from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
+from pail.ui.screens.unverified import UnverifiedScreen
 from pail.ui.widgets.downloads_panel import DownloadsPanel
 from ui.ui_helpers import (
     SIZE,
@@ -230,6 +231,57 @@ def test_conflict_modal_answers(s3_endpoint, dest, key, apply_all, expected):
                 kept = sorted(p.name for p in target.rglob("*") if "(" in p.name)
                 assert len(kept) == 2
                 assert BODIES["run/a.txt"] in [p.read_bytes() for p in target.rglob("a*.txt")]
+
+    run(body())
+
+
+@pytest.mark.parametrize(("key", "accepted"), [("y", True), ("n", False)])
+def test_unverifiable_file_asks_before_taking_its_name(s3_endpoint, faults, dest, key, accepted):
+    """A multipart object whose part sizes the store will not tell (HeadObject PartNumber
+    answers 400) cannot be verified: the app asks; y accepts it, n keeps it aside."""
+    from conftest import s3_client
+    from fault_proxy import Rule
+
+    raw = s3_client(s3_endpoint)
+    raw.create_bucket(Bucket="art")
+    data = bytes(range(251)) * (11 * 1024 * 1024 // 251)
+    upload = raw.create_multipart_upload(Bucket="art", Key="m/x.bin")
+    part = 5 * 1024 * 1024 + 1  # no usual part size: guessing cannot verify it either
+    parts = []
+    for number, first in enumerate(range(0, len(data), part), start=1):
+        etag = raw.upload_part(
+            Bucket="art", Key="m/x.bin", UploadId=upload["UploadId"], PartNumber=number,
+            Body=data[first : first + part],
+        )["ETag"]  # fmt: skip
+        parts.append({"PartNumber": number, "ETag": etag})
+    raw.complete_multipart_upload(
+        Bucket="art", Key="m/x.bin", UploadId=upload["UploadId"],
+        MultipartUpload={"Parts": parts},
+    )  # fmt: skip
+    faults.add(Rule(method="HEAD", query="partNumber", times=None, status=400))
+
+    async def body():
+        app = make_app([s3_spec(faults.url)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await select(pilot, find(app, "moto", "art", "m/"))
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, DownloadTargetScreen), "dialog")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, UnverifiedScreen), "question")
+            assert "part sizes" in screen_text(app)
+            await pilot.press(key)
+            task = app.main_screen.downloads[-1]
+            await until(pilot, lambda: task.report is not None, "download finished")
+            final = dest / "m" / "x.bin"
+            if accepted:
+                assert final.read_bytes() == data
+                assert [d.verified for d in task.report.done] == ["unverified"]
+            else:
+                assert not final.exists()
+                assert [f.code for f in task.report.failed] == ["Unverified"]
+                await until(pilot, lambda: "1 not verified" in screen_text(app), "summary")
 
     run(body())
 

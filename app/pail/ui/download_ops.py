@@ -7,11 +7,12 @@
   to the selection's common folder; a single prefix downloads its contents into the target.
 * :class:`DownloadTask` is one download as the panel sees it: planning, running (a
   :class:`~pail.services.download.Downloader`), finished (its report) or failed to start.
-* :func:`conflict_bridge` answers the engine's "this file exists" question, asked from a
-  transfer thread, with a modal on the event loop; the transfer thread waits for the
-  answer on a :class:`concurrent.futures.Future`, the event loop never waits, and once
-  the app has stopped the question is answered "skip" (a quit never leaves a thread
-  waiting for a modal that is gone).
+* :func:`conflict_bridge` and :func:`unverified_bridge` answer the engine's questions
+  ("this file exists", "this file cannot be verified"), asked from a transfer thread,
+  with a modal on the event loop; the transfer thread waits for the answer on a
+  :class:`concurrent.futures.Future`, the event loop never waits, and once the app has
+  stopped the question gets its safe answer (skip; keep aside): a quit never leaves a
+  thread waiting for a modal that is gone.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import StorageError
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 #: Seconds between two checks that the app still runs while a conflict question waits.
 _ANSWER_POLL = 0.25
+T = TypeVar("T")
 
 
 class SelectionError(ValueError):
@@ -227,31 +229,49 @@ class DownloadTask:
         return f"Download {self.number}: {one_line(self.source)} → {one_line(tilde(self.dest))}"
 
 
+def ask_from_thread(app: App, screen: object, fallback: T) -> T:
+    """Push ``screen`` (a ``ModalScreen``) from a transfer thread and wait for its answer.
+    If the app cannot ask, or stops before the answer (a quit), returns ``fallback`` (the
+    safe answer), so no transfer thread waits forever."""
+    answer: Future[object] = Future()
+
+    def push() -> None:
+        app.push_screen(screen, callback=answer.set_result)  # type: ignore[arg-type]
+
+    try:
+        app.call_from_thread(push)
+        while True:
+            try:
+                return answer.result(timeout=_ANSWER_POLL)  # type: ignore[return-value]
+            except FutureTimeout:
+                if not app.is_running:  # the modal went with the app
+                    return fallback
+    except Exception:
+        return fallback
+
+
 def conflict_bridge(
     app: App, ask: Callable[[DownloadJob], object]
 ) -> Callable[[DownloadJob], ConflictAnswer]:
-    """A ``resolve_conflict`` for the engine: from a transfer thread, push the modal made by
-    ``ask(job)`` (a ``ModalScreen[ConflictAnswer]``) on the event loop and wait for the
-    answer. If the app cannot ask, or stops before the answer (a quit), the file is
-    skipped."""
+    """A ``resolve_conflict`` for the engine: the modal made by ``ask(job)`` (a
+    ``ModalScreen[ConflictAnswer]``), asked from the transfer thread; skip when it cannot
+    be answered."""
 
     def resolve(job: DownloadJob) -> ConflictAnswer:
-        answer: Future[ConflictAnswer | None] = Future()
-
-        def push() -> None:
-            app.push_screen(ask(job), callback=answer.set_result)  # type: ignore[arg-type]
-
-        try:
-            app.call_from_thread(push)
-            while True:
-                try:
-                    result = answer.result(timeout=_ANSWER_POLL)
-                    break
-                except FutureTimeout:
-                    if not app.is_running:  # the modal went with the app
-                        return ConflictAnswer("skip")
-        except Exception:
-            return ConflictAnswer("skip")
+        result = ask_from_thread(app, ask(job), ConflictAnswer("skip"))
         return result if isinstance(result, ConflictAnswer) else ConflictAnswer("skip")
 
     return resolve
+
+
+def unverified_bridge(
+    app: App, ask: Callable[[DownloadJob, str], object]
+) -> Callable[[DownloadJob, str], bool]:
+    """An ``allow_unverified`` for the engine: the modal made by ``ask(job, reason)`` (a
+    ``ModalScreen[bool]``), asked from the transfer thread; keep the file aside (False)
+    when it cannot be answered."""
+
+    def allow(job: DownloadJob, reason: str) -> bool:
+        return ask_from_thread(app, ask(job, reason), False) is True
+
+    return allow

@@ -31,6 +31,7 @@ from pail.ui.download_ops import (
     conflict_bridge,
     plan_selection,
     selection_for,
+    unverified_bridge,
 )
 from pail.ui.messages import (
     DownloadFinished,
@@ -45,6 +46,7 @@ from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
+from pail.ui.screens.unverified import UnverifiedScreen
 from pail.ui.text import one_line, tilde
 from pail.ui.viewer import plan_viewers
 from pail.ui.workers import start_io
@@ -157,12 +159,15 @@ class MainActions:
         driver = selection.conn.driver
         app = self.app
         resolver = conflict_bridge(app, ConflictScreen)
+        allow = unverified_bridge(app, UnverifiedScreen)
 
         def work() -> DownloadFinished | None:
             plan = plan_selection(driver, selection, dest)
             if task.cancel_requested:  # quit while planning: start nothing
                 return None
-            downloader = Downloader(driver, plan, conflict="ask", resolve_conflict=resolver)
+            downloader = Downloader(
+                driver, plan, conflict="ask", resolve_conflict=resolver, allow_unverified=allow
+            )
             downloader.start()
             task.bind(downloader)  # cancelled at once if a quit came meanwhile
             self.post_message(DownloadStarted(task, downloader))  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 ``ModalScreen[bool]``; escape and ``n`` keep it aside (the safe choice: the complete file
 stays in the target's ``.pail/partials`` and the download reports it as not verified). Asked
-by the engine through :func:`pail.ui.download_ops.modal_bridge`, one question at a time.
+by the engine through :func:`pail.ui.download_ops.unverified_bridge`, one question at a time.
 """
 
 from __future__ import annotations
