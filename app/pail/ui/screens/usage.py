@@ -144,14 +144,18 @@ class UsageScreen(Screen[str | None]):
             self._shown = order
             if children:
                 table.move_cursor(row=min(cursor, len(children) - 1))
-            return
+            if not snap.done:
+                return
         for child in children:
             for column, value in zip(
                 ("prefix", "size", "objects", "share", "newest", "oldest"),
                 self._cells(child, grand, now),
                 strict=True,
             ):
-                table.update_cell(child.prefix, column, value)
+                # Widths only grow as rows change; once the scan is done, the names lose
+                # their "…" and the prefix column is measured again (it may shrink).
+                fit = snap.done and column == "prefix"
+                table.update_cell(child.prefix, column, value, update_width=fit)
 
     @staticmethod
     def _cells(child, grand: int, now) -> tuple[Text | str, ...]:
