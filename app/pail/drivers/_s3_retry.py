@@ -135,8 +135,6 @@ def install(client: Any, policy: RetryPolicy, *, replace_botocore: bool = False)
         events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
     handler = PolicyRetryHandler(policy)
     events.register(f"before-call.{service}", handler.mark_start, unique_id=f"pail-start-{service}")
-    events.register(
-        f"request-created.{service}", handler.seed_max, unique_id=f"pail-max-{service}"
-    )
+    events.register(f"request-created.{service}", handler.seed_max, unique_id=f"pail-max-{service}")
     events.register(f"needs-retry.{service}", handler, unique_id=f"pail-retry-{service}")
     return client
