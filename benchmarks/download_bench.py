@@ -7,12 +7,13 @@ Two measurements on the same moto S3 server, in the same run:
 
 Every tool runs as a subprocess with its default settings (pail: the installed ``pail``
 console script, i.e. the same engine as the app's downloads panel, 8 files at once and
-8 MiB parts x 10 for large objects; aws: s3transfer with 10 concurrent requests and
-8 MiB parts; rclone: 4 transfers, multi-thread streams above 256 MiB), so start-up time
-counts for all of them. Repetitions are interleaved, rotating which tool goes first, and
-each run writes to an empty folder. The table shows medians and pail's time divided by
-the fastest peer's (target <= 1.0). pail verifies every file (MD5 / multipart ETag) before
-renaming it; aws and rclone check what they check by default.
+64 MiB ranged parts x 8 for objects of 64 MiB or more, each range recorded for a resume;
+aws: s3transfer with 10 concurrent requests and 8 MiB parts; rclone: 4 transfers,
+multi-thread streams above 256 MiB), so start-up time counts for all of them. Repetitions
+are interleaved, rotating which tool goes first, and each run writes to an empty folder.
+The table shows medians and pail's time divided by the fastest peer's (target <= 1.0).
+pail verifies every file (MD5 ETag, multipart ETag with the real part sizes, additional
+checksums) before renaming it; aws and rclone check what they check by default.
 
 The server is moto's ``ThreadedMotoServer`` in a child process (so its work does not
 compete with the measuring process), seeded through its in-process backend, auth off.
