@@ -86,12 +86,13 @@ def fetch_missing(
                 errors.append(exc)
             stop.set()
 
-    try:
-        if len(pieces) == 1:
-            run(pieces[0])
-        else:
-            run_each(pieces, run, workers=PART_CONCURRENCY, name="pail-part", stop=stop)
-    finally:
+    if len(pieces) == 1:
+        run(pieces[0])
+    else:
+        run_each(pieces, run, workers=PART_CONCURRENCY, name="pail-part", stop=stop)
+    if errors or partial.size >= PARALLEL_THRESHOLD:
+        # Record what arrived: for a resume after a failure, or should the process die
+        # while a large file is being verified. A small complete file needs no record.
         partial.flush()
     if errors:
         # A part stopped because another failed raises TransferCancelled: report the cause.
@@ -167,4 +168,3 @@ def _fetch_piece(
             waiter = cancel if cancel is not None else stop
             if waiter.wait(delay) or stop.is_set():
                 raise _cancelled(source) from None
-    partial.flush()

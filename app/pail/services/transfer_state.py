@@ -293,11 +293,13 @@ class Partial:
                         and all(isinstance(v, int) for v in r)
                     ).clipped(identity.size)
             else:  # another object (or none recorded): start afresh in the same, locked file
+                if record is not None:  # its ranges describe other bytes: never trust them
+                    _unlink(dir_fd, side)
                 os.ftruncate(fd, 0)
                 os.ftruncate(fd, identity.size)
-            partial = cls(dir_fd, base, fd, identity, have)
-            partial._write_sidecar()
-            return partial
+            # The sidecar is (re)written at the first flush after bytes arrive: until then
+            # there is nothing a resume could use.
+            return cls(dir_fd, base, fd, identity, have)
         except BaseException:
             os.close(fd)
             raise
@@ -366,10 +368,6 @@ class Partial:
                 return
             self._dirty = False
             self._last_flush = time.monotonic()
-            self._write_sidecar_locked()
-
-    def _write_sidecar(self) -> None:
-        with self._lock:
             self._write_sidecar_locked()
 
     def _write_sidecar_locked(self) -> None:
