@@ -8,7 +8,13 @@ import urllib.request
 from conftest import seed_keys
 from pail.config import ConnectionSpec
 from pail.drivers.registry import open_driver
-from pail.services.object_links import copy_command, open_in_viewer, presigned_url, shell_quote
+from pail.services.object_links import (
+    copy_command,
+    looks_textual,
+    presigned_url,
+    shell_quote,
+    system_opener,
+)
 
 
 def test_presigned_url_reads_the_object(s3_endpoint, bucket_name):
@@ -39,13 +45,10 @@ def test_control_characters_never_reach_the_clipboard_raw():
     assert not any(ord(ch) < 0x20 for ch in copy_command("s3", "b", "k\x1b[2J"))
 
 
-def test_viewer_choice(tmp_path):
+def test_text_is_told_from_binary(tmp_path):
     text = tmp_path / "train.log"
     text.write_text("epoch 1\n")
     blob = tmp_path / "weights.bin"
     blob.write_bytes(b"\x00\x01\x02")
-    env = {"PAGER": "less -R", "EDITOR": "vim"}
-    assert open_in_viewer(str(text), env, "linux") == ["less", "-R", str(text)]
-    assert open_in_viewer(str(text), {"EDITOR": "nano"}, "linux") == ["nano", str(text)]
-    assert open_in_viewer(str(text), {}, "darwin") == ["open", str(text)]
-    assert open_in_viewer(str(blob), env, "linux") == ["xdg-open", str(blob)]
+    assert looks_textual(str(text)) and not looks_textual(str(blob))
+    assert system_opener("darwin") == ["open"] and system_opener("linux") == ["xdg-open"]

@@ -11,7 +11,6 @@ import mimetypes
 import os
 import shlex
 import sys
-from collections.abc import Mapping
 
 from pail.drivers.base import StorageDriver
 
@@ -90,7 +89,9 @@ def copy_command(
     return " ".join(shell_quote(arg) for arg in argv)
 
 
-def _looks_textual(path: str) -> bool:
+def looks_textual(path: str) -> bool:
+    """Whether the file at ``path`` is text a pager can show: a text/JSON/XML type by
+    name, else no NUL and valid UTF-8 in its first 4 KiB (a compressed file is not)."""
     kind, encoding = mimetypes.guess_type(path)
     if encoding:
         return False
@@ -119,22 +120,3 @@ def system_opener(platform: str | None = None) -> list[str]:
     if platform.startswith("win"):
         return ["cmd", "/c", "start", ""]
     return ["xdg-open"]
-
-
-def open_in_viewer(
-    path: str, environ: Mapping[str, str] | None = None, platform: str | None = None
-) -> list[str]:
-    """The argv that shows the file at ``path``: ``$PAGER`` (then ``$EDITOR``) for text
-    files, the system opener (:func:`system_opener`) for anything else or when neither
-    variable is set. ``$PAGER``/``$EDITOR`` may hold arguments (``less -R``).
-    """
-    env = os.environ if environ is None else environ
-    if _looks_textual(path):
-        for var in ("PAGER", "EDITOR"):
-            value = env.get(var, "").strip()
-            if value:
-                try:
-                    return [*shlex.split(value), path]
-                except ValueError:  # unbalanced quotes in the variable
-                    continue
-    return [*system_opener(platform), path]

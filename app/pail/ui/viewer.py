@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import SuspendNotSupported
 
-from pail.services.object_links import _looks_textual, system_opener
+from pail.services.object_links import looks_textual, system_opener
 from pail.ui.text import one_line
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def plan_viewers(
             terminal.append((f"${var}", argv))
     terminal.append(("less", ["less"]))  # plain less shows control characters as ^X
     opener = ("system opener", system_opener(platform))
-    order = [*terminal, opener] if _looks_textual(path) else [opener, *terminal]
+    order = [*terminal, opener] if looks_textual(path) else [opener, *terminal]
     for item in order:
         if isinstance(item, str):
             steps.append(item)
