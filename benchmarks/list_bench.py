@@ -90,7 +90,7 @@ def _serve(keys: int, first_rows_prefixes: int) -> None:
 
 
 def connection(endpoint: str, bucket: str | None = None):
-    from pail.config import ConnectionSpec, Secrets
+    from pail.core.connection import ConnectionSpec, Secrets
 
     return ConnectionSpec(
         name="bench",

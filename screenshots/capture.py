@@ -39,7 +39,8 @@ from keyring.errors import PasswordDeleteError
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from pail import credentials
-from pail.config import ConnectionSpec, ConnectionStore, Secrets
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.demo import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import gcs_client, seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.base import ObjectInfo, StorageDriver
 from pail.drivers.registry import open_driver
 

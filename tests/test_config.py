@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from pail.config import (
-    ConnectionSpec,
-    Flags,
-    Secrets,
+from pail.config.env import (
     connections_from_env,
-    mask,
     s3_endpoint_from_env,
     spec_for_location,
     specs_for_locations,
 )
+from pail.config.flags import Flags
+from pail.core.connection import ConnectionSpec, Secrets, mask
+from pail.core.uri import parse_uri
 from pail.drivers.registry import open_driver
-from pail.uri import parse_uri
 
 ENDPOINT_VARS = [
     ("AWS_ENDPOINT_URL_S3", "http://aws-s3:1"),

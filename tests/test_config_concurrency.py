@@ -20,7 +20,9 @@ import tomlkit
 
 from cli.cli_helpers import pail_exe
 from keyring_backends import FolderKeyring, child_env
-from pail.config import ConfigError, ConnectionSpec, ConnectionStore, default_config_path
+from pail.config.env import default_config_path
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConfigError, ConnectionSpec
 
 WRITERS = 10
 ROUNDS = 3
@@ -173,9 +175,9 @@ def test_the_lock_is_reentrant_for_a_transaction(tmp_path):
 
 def test_cli_says_so_in_one_line_when_the_lock_is_held(monkeypatch):
     from cli.cli_helpers import run
-    from pail import config
+    from pail.config import store
 
-    monkeypatch.setattr(config, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
     path = default_config_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with filelock.FileLock(path + ".lock"):

@@ -10,13 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pail.config import (
-    ConfigError,
-    ConnectionSpec,
-    ConnectionStore,
-    default_config_path,
-    resolve_target,
-)
+from pail.config.env import default_config_path
+from pail.config.store import ConnectionStore, resolve_target
+from pail.core.connection import ConfigError, ConnectionSpec
 
 
 def store_with(tmp_path, text: str, env: dict[str, str] | None = None) -> ConnectionStore:
@@ -164,7 +160,7 @@ def test_env_expansion_with_and_without_defaults(tmp_path):
 
 
 def test_save_creates_a_0600_file_without_secrets(tmp_path):
-    from pail.config import Secrets
+    from pail.core.connection import Secrets
 
     store = ConnectionStore(str(tmp_path / "sub" / "connections.toml"))
     secrets = Secrets("AKIAEXAMPLEKEYID1234", "s3cr3t-value-xyz", "session-token-abc")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pail.uri import InvalidURI, Location, format_uri, parse_uri
+from pail.core.uri import InvalidURI, Location, format_uri, parse_uri
 
 
 @pytest.mark.parametrize(

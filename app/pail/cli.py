@@ -19,7 +19,7 @@ Usage::
     pail demo [--serve]               embedded demo store (``make demo``)
 
 Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved connection
-(:func:`pail.config.resolve_target`); drivers are opened with credentials resolved by
+(:func:`pail.config.store.resolve_target`); drivers are opened with credentials resolved by
 :func:`pail.credentials.resolve`.
 
 The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style``,
@@ -82,21 +82,19 @@ from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, l
 from pail.cli_rm import register as register_rm
 from pail.cli_values import expires
 from pail.cli_versions import register as register_versions
-from pail.config import (
-    ConfigError,
-    ConnectionSpec,
-    ConnectionStore,
-    Flags,
+from pail.config.env import (
     connections_from_env,
-    resolve_target,
     s3_spec_from_env,
     spec_for_location,
     specs_for_locations,
 )
+from pail.config.flags import Flags
+from pail.config.store import ConnectionStore, resolve_target
+from pail.core.connection import ConfigError, ConnectionSpec
+from pail.core.uri import SCHEMES, InvalidURI, Location, parse_uri
 from pail.credentials import KeyringUnavailable
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
-from pail.uri import SCHEMES, InvalidURI, Location, parse_uri
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -306,8 +304,8 @@ def connections_for(
     """The connections to open for ``uris``.
 
     A URI that names a saved connection (``lab``, ``lab:bucket/prefix``, see
-    :func:`pail.config.resolve_target`) opens that connection there; the others are
-    grouped by provider (:func:`pail.config.specs_for_locations`). No URIs: the saved
+    :func:`pail.config.store.resolve_target`) opens that connection there; the others are
+    grouped by provider (:func:`pail.config.env.specs_for_locations`). No URIs: the saved
     connections first, then the environment's stores (an environment store whose name a
     saved one already uses is shown as ``NAME (env)``), plus an S3 connection when an S3
     flag was given; with none of those, the current folder.

@@ -1,6 +1,6 @@
 """``pail connection add|list|show|test|remove|import-env``: saved connections.
 
-Settings go to the config file (:class:`pail.config.ConnectionStore`), secrets to the OS
+Settings go to the config file (:class:`pail.config.store.ConnectionStore`), secrets to the OS
 keyring (:mod:`pail.credentials`); the file records which (``secrets = "keyring"|"none"``),
 and a connection whose secrets are in a keyring that cannot be read does not open
 (:class:`pail.credentials.SecretsUnavailable`, exit 7, or 5 when its entry is missing).
@@ -26,8 +26,10 @@ from pail.cli_secrets import (
     save_connection,
     usage_error,
 )
-from pail.config import PROVIDERS, ConnectionSpec, ConnectionStore
-from pail.config_file import CLIENT_OPTIONS, WRITE_ARGS
+from pail.config.file import CLIENT_OPTIONS, WRITE_ARGS
+from pail.config.store import ConnectionStore
+from pail.core.connection import PROVIDERS, ConnectionSpec
+from pail.core.uri import Location
 from pail.credentials import (
     KeyringUnavailable,
     Resolved,
@@ -37,7 +39,6 @@ from pail.credentials import (
     resolve,
 )
 from pail.drivers.base import StorageDriver
-from pail.uri import Location
 
 
 def open_resolved(spec: ConnectionSpec) -> StorageDriver:
@@ -54,7 +55,7 @@ def open_resolved(spec: ConnectionSpec) -> StorageDriver:
 
 
 def target_location(spec: ConnectionSpec, bucket: str, prefix: str) -> Location:
-    """The :class:`~pail.uri.Location` of ``bucket``/``prefix`` inside a connection (for a
+    """The :class:`~pail.core.uri.Location` of ``bucket``/``prefix`` inside a connection (for a
     local connection, the bucket's folder is its ``root``)."""
     root = None
     if spec.provider == "local":

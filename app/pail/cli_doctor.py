@@ -25,12 +25,15 @@ import click
 
 from pail.cli_errors import EXIT_DENIED, EXIT_USAGE, CliError, exit_code_for
 from pail.cli_listing import printable
-from pail.config import ConnectionSpec, ConnectionStore, Flags, resolve_target, spec_for_location
+from pail.config.env import spec_for_location
+from pail.config.flags import Flags
+from pail.config.store import ConnectionStore, resolve_target
+from pail.core.connection import ConnectionSpec
+from pail.core.uri import parse_uri
 from pail.credentials import resolve
 from pail.services.access import AccessReport, check_access
 from pail.services.access_report import report_json, report_text
 from pail.services.explain import explain_report
-from pail.uri import parse_uri
 
 
 def doctor_options(func: Callable[..., Any]) -> Callable[..., Any]:

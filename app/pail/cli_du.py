@@ -23,9 +23,9 @@ from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
 from pail.cli_get import open_location
 from pail.cli_listing import iso_utc, printable, size_text
 from pail.cli_values import Count
-from pail.config import Flags
+from pail.config.flags import Flags
+from pail.core.uri import Location, format_uri
 from pail.services.du import DEFAULT_WORKERS, Totals, UsageScan, UsageSnapshot, sorted_children
-from pail.uri import Location, format_uri
 
 
 def du_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from pail.cli_listing import printable
-from pail.connection import ConfigError, ConfigLocked
+from pail.core.connection import ConfigError, ConfigLocked
+from pail.core.uri import InvalidURI
 from pail.credentials import KeyringUnavailable, SecretsUnavailable
 from pail.drivers.errors import (
     AccessDenied,
@@ -21,7 +22,6 @@ from pail.drivers.errors import (
     StorageError,
     StreamInterrupted,
 )
-from pail.uri import InvalidURI
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -40,7 +40,7 @@ def exit_code_for(exc: BaseException) -> int:
     A saved connection's secrets that cannot be read from the keyring
     (:class:`~pail.credentials.SecretsUnavailable`) exit 7 when the keyring is locked or
     unusable and 5 when it answered without the connection's entry; another writer
-    holding the config file's lock (:class:`~pail.connection.ConfigLocked`) exits 1."""
+    holding the config file's lock (:class:`~pail.core.connection.ConfigLocked`) exits 1."""
     if isinstance(exc, SecretsUnavailable):
         return EXIT_CREDENTIALS if exc.reason == "missing" else EXIT_KEYRING
     if isinstance(exc, ConfigLocked):

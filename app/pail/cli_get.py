@@ -27,7 +27,10 @@ from pail.cli_connection import open_resolved, target_location
 from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
 from pail.cli_listing import printable, size_text
 from pail.cli_values import Count
-from pail.config import ConnectionStore, Flags, resolve_target, spec_for_location
+from pail.config.env import spec_for_location
+from pail.config.flags import Flags
+from pail.config.store import ConnectionStore, resolve_target
+from pail.core.uri import Location, parse_uri
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.download import (
@@ -43,7 +46,6 @@ from pail.services.download import (
     plan_keys,
     plan_prefix,
 )
-from pail.uri import Location, parse_uri
 
 
 def get_options(func: Callable[..., Any]) -> Callable[..., Any]:

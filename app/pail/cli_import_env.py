@@ -11,7 +11,9 @@ from dataclasses import replace
 import click
 
 from pail.cli_secrets import check_name, read_service_account, save_connection, usage_error
-from pail.config import ConnectionSpec, ConnectionStore, Secrets, connections_from_env
+from pail.config.env import connections_from_env
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec, Secrets
 
 # Variables import-env reads, for saying which ones it used.
 _ENV_SETTINGS = [
@@ -37,7 +39,7 @@ def spec_from_environment(
     name: str, env: Mapping[str, str]
 ) -> tuple[ConnectionSpec, Secrets | None, list[str], list[str]]:
     """A connection called ``name`` built from the environment (the first store
-    :func:`pail.config.connections_from_env` finds: modelkit, then S3, then GCS), the
+    :func:`pail.config.env.connections_from_env` finds: modelkit, then S3, then GCS), the
     secrets found there, the setting variables used and the secret variables moved.
 
     Raises CliError when the environment describes no store."""

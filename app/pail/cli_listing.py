@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from pail.core.uri import Location, format_uri
 from pail.drivers.base import Bucket, Entry, StorageDriver, iter_pages
 from pail.drivers.errors import NotFound
-from pail.uri import Location, format_uri
 
 # Characters that must never reach a terminal raw: C0/C1 controls, DEL, and the Unicode
 # bidi overrides that can make a key display as a different name.

@@ -43,13 +43,13 @@ from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_U
 from pail.cli_get import open_location
 from pail.cli_listing import iso_utc, printable, size_text
 from pail.cli_values import Count
-from pail.config import Flags
+from pail.config.flags import Flags
+from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
 from pail.services.delete_plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
 from pail.services.delete_verify import VerifyResult, verify_deleted
 from pail.services.deleter import DEFAULT_JOBS, Deleter, DeleteReport
 from pail.services.stale_filters import MAX_KEEP_LAST, FilterError, StaleFilters
-from pail.uri import Location, format_uri
 
 #: Prefixes named in the summary before "and N more".
 _SHOWN_PREFIXES = 10

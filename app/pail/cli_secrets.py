@@ -15,15 +15,9 @@ import click
 
 from pail.cli_errors import EXIT_KEYRING, EXIT_USAGE, CliError
 from pail.cli_listing import printable
-from pail.config import (
-    NAME_RE,
-    SECRETS_KEYRING,
-    SECRETS_NONE,
-    ConnectionSpec,
-    ConnectionStore,
-    Secrets,
-)
-from pail.config_file import CLIENT_OPTIONS, check_client_option, looks_secret, typed
+from pail.config.file import CLIENT_OPTIONS, check_client_option, looks_secret, typed
+from pail.config.store import ConnectionStore
+from pail.core.connection import NAME_RE, SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets
 from pail.credentials import KeyringUnavailable, delete_secrets, keyring_status, store_secrets
 
 # Names that would be read as a subcommand by `pail NAME` (including planned ones).

@@ -22,9 +22,9 @@ import click
 from pail.cli_errors import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, CliError
 from pail.cli_get import open_location
 from pail.cli_listing import iso_utc, printable, size_text
+from pail.core.uri import Location, format_uri
 from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc
-from pail.uri import Location, format_uri
 
 
 def confirm_or_refuse(question: str, yes: bool, what: str) -> None:

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pail.connection import SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets, mask
+from pail.core.connection import SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets, mask
 from pail.drivers.errors import NoCredentials
 
 SERVICE = "pail"

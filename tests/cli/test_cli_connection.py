@@ -16,7 +16,9 @@ from cli.cli_helpers import run
 from conftest import seed_keys
 from pail.cli import EXIT_CREDENTIALS, EXIT_KEYRING, EXIT_USAGE, connections_for
 from pail.cli_connection import open_resolved
-from pail.config import ConnectionStore, Flags, default_config_path
+from pail.config.env import default_config_path
+from pail.config.flags import Flags
+from pail.config.store import ConnectionStore
 from pail.credentials import SERVICE
 
 KEY_ID = "AKIAPAILCLITEST7777"

@@ -11,9 +11,9 @@ import pytest
 from cli.cli_helpers import run, s3_args
 from conftest import gcs_client, seed_keys
 from pail.cli_listing import listing
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
+from pail.core.uri import parse_uri
 from pail.drivers.registry import open_driver
-from pail.uri import parse_uri
 
 ROW = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +(\d+) (.+)$")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")

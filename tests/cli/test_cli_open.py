@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from pail.cli import cli, connections_for
-from pail.config import Flags
+from pail.config.flags import Flags
 
 
 def test_uris_group_into_connections_with_flags_applied():

@@ -10,7 +10,7 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 
-from pail.config import ConnectionSpec, Secrets
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.credentials import (
     SERVICE,
     KeyringUnavailable,

@@ -27,7 +27,8 @@ from cli.cli_helpers import pail_exe, run
 from conftest import IamStore, s3_client
 from keyring_backends import LockedKeyring, child_env
 from pail.cli_errors import EXIT_CREDENTIALS, EXIT_KEYRING
-from pail.config import ConnectionSpec, ConnectionStore, Secrets
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.credentials import SecretsUnavailable, refresh_command, resolve, store_secrets
 
 ADMIN_ENV_SECRET = "admin-env-secret-never-shown"

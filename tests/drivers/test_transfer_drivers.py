@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from conftest import gcs_client, s3_client, seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import (
     InvalidRequest,
     NotFound,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import gcs_client, s3_client
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import AccessDenied, InvalidRequest, NotSupported
 from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver

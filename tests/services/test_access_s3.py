@@ -239,7 +239,7 @@ def test_rows_are_reported_as_they_come(moto_iam_server: IamStore) -> None:
 def test_report_text_and_json_hold_no_secret(moto_iam_server: IamStore) -> None:
     import json
 
-    from pail.connection import ConnectionSpec, Secrets
+    from pail.core.connection import ConnectionSpec, Secrets
     from pail.credentials import resolve
     from pail.drivers.registry import open_driver
     from pail.services.access_report import report_json, report_text

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import gcs_client, s3_client, seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import TransferCancelled
 from pail.drivers.registry import open_driver
 from pail.services.download import ConflictAnswer, Downloader, plan_keys, plan_prefix

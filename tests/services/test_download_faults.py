@@ -338,7 +338,7 @@ def test_gcs_broken_body_resumes_and_a_flipped_byte_fails(
 ):
     """The same engine on GCS: ranges pinned by generation, CRC32C checked."""
     from conftest import gcs_client
-    from pail.config import ConnectionSpec
+    from pail.core.connection import ConnectionSpec
     from pail.drivers.registry import open_driver
 
     proxy = make_fault_proxy(gcs_emulator)

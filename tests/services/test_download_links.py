@@ -6,7 +6,7 @@ import shlex
 import urllib.request
 
 from conftest import seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
 from pail.services.object_links import (
     copy_command,

@@ -14,7 +14,7 @@ import pytest
 
 from canned_http import Reply, canned_server, gcs_error, s3_error
 from conftest import IamStore, free_port, gcs_client, s3_client
-from pail.connection import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from conftest import gcs_client, s3_client
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import AccessDenied, NotSupported
 from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver

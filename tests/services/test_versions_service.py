@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import s3_client
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import NotSupported
 from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver

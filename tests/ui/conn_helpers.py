@@ -10,7 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 from pail import credentials
-from pail.config import ConnectionSpec, ConnectionStore, Secrets
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.screens.connections import ConnectionsScreen
 from ui.ui_helpers import settle, until

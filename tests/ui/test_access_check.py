@@ -9,7 +9,7 @@ import os
 import re
 
 from conftest import IamStore, s3_client
-from pail.config import Secrets
+from pail.core.connection import Secrets
 from pail.ui.screens.access_check import AccessCheckScreen
 from pail.ui.widgets.access_table import AccessTable
 from ui.ui_helpers import (

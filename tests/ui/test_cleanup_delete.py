@@ -7,7 +7,7 @@ per-key AccessDenied reported with nothing counted as deleted."""
 from __future__ import annotations
 
 from conftest import s3_client, seed_keys
-from pail.config import Secrets
+from pail.core.connection import Secrets
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
 from pail.ui.screens.usage import UsageScreen
 from ui.cleanup_helpers import confirm, finished, review_ready, seed_runs, stale_filter

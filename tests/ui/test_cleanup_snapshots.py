@@ -7,7 +7,7 @@ clock, ages are counted from that clock, and finished screens show no rate or du
 
 from __future__ import annotations
 
-from pail.config import Secrets
+from pail.core.connection import Secrets
 from pail.ui.screens.usage import UsageScreen
 from ui.cleanup_helpers import confirm, review_ready, seed_aged
 from ui.ui_helpers import SIZE, find, make_app, open_node, s3_spec, select, settle, until

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from conftest import free_port, seed_keys
-from pail.config import ConnectionSpec, Secrets
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.main import MainScreen

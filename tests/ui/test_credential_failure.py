@@ -14,8 +14,8 @@ import keyring
 import keyring.backends.fail
 
 from keyring_backends import LockedKeyring
-from pail.config import ConnectionSpec, Secrets
-from pail.config import mask as mask_key
+from pail.core.connection import ConnectionSpec, Secrets
+from pail.core.connection import mask as mask_key
 from pail.credentials import SecretsUnavailable
 from pail.drivers.errors import ExpiredCredentials, InvalidCredentials
 from pail.drivers.registry import open_driver

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import s3_client, seed_keys
-from pail.config import ConnectionSpec, Secrets
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.registry import open_driver
 from ui.ui_helpers import (
     SIZE,

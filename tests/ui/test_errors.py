@@ -7,7 +7,7 @@ from a real moto server and a closed port.
 from __future__ import annotations
 
 from conftest import free_port
-from pail.config import ConnectionSpec, Secrets
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.errors import EndpointUnreachable
 from ui.ui_helpers import (
     SIZE,

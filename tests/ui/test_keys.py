@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
 from pail.ui.screens.help import HelpScreen
 from pail.ui.widgets.filter_bar import FilterBar

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import seed_keys
 from fault_proxy import Rule
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
 from pail.ui.screens.delete_progress import DeleteProgressScreen

@@ -12,7 +12,7 @@ import pytest
 
 import preview_stores as files
 from conftest import s3_client, seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from ui.ui_helpers import (
     SIZE,
     detail_of,

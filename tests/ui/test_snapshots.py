@@ -17,7 +17,8 @@ from datetime import datetime
 import pytest
 
 from conftest import moto_backend, s3_client, seed_keys
-from pail.config import ConnectionSpec, ConnectionStore, Secrets
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.registry import open_driver
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.screens.credential_failure import CredentialFailureScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from conftest import gcs_client, seed_keys
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
 from ui.ui_helpers import (
     SIZE,

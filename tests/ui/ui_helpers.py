@@ -22,7 +22,7 @@ from textual.widgets.tree import TreeNode
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from pail import credentials
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.drivers.registry import open_driver

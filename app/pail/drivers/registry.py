@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.base import StorageDriver
 
 
@@ -22,7 +22,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
 
     Retries and timeouts come from ``spec.client_options`` (``max_attempts``,
     ``connect_timeout``, ``read_timeout``; :mod:`pail.drivers._retry` has the policy and
-    its defaults), where :meth:`pail.config.Flags.apply` also puts ``--retries`` and the
+    its defaults), where :meth:`pail.config.flags.Flags.apply` also puts ``--retries`` and the
     timeout flags.
 
     Raises:

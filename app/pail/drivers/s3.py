@@ -87,7 +87,7 @@ class S3Driver:
         retry: the retry policy (:class:`pail.drivers._retry.RetryPolicy`; default
             :data:`~pail.drivers._retry.DEFAULT_POLICY`).
         client_options: botocore ``Config`` settings from a saved connection
-            (``[connections.NAME.client]``, keys in :data:`pail.config_file.CLIENT_OPTIONS`):
+            (``[connections.NAME.client]``, keys in :data:`pail.config.file.CLIENT_OPTIONS`):
             ``max_attempts`` sets the policy's attempts, ``retry_mode`` botocore's mode
             (``adaptive`` adds its client-side rate limiter; botocore itself never
             retries), the timeouts replace the arguments above, ``addressing_style``,

@@ -20,7 +20,7 @@ from pail.services.explain import Explanation, explain_report
 from pail.services.policy import report_policy, report_policy_text
 
 if TYPE_CHECKING:
-    from pail.connection import ConnectionSpec
+    from pail.core.connection import ConnectionSpec
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

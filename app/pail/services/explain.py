@@ -39,7 +39,7 @@ from pail.drivers.errors import (
 )
 
 if TYPE_CHECKING:
-    from pail.connection import ConnectionSpec
+    from pail.core.connection import ConnectionSpec
     from pail.services.access import AccessReport
 
 #: SigV4 rejects requests whose time is more than 15 minutes off the server's.

@@ -30,7 +30,8 @@ from textual.reactive import var
 from textual.screen import Screen
 
 from pail import credentials
-from pail.config import ConfigError, ConnectionSpec, ConnectionStore
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConfigError, ConnectionSpec
 from pail.credentials import KeyringStatus
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import InvalidCredentials
@@ -82,7 +83,7 @@ class PailApp(App[None]):
         clock: returns "now" as an aware UTC datetime, for ages in the detail pane
             (tests pass a fixed clock).
         store: the saved connections (default: ``ConnectionStore()``, the file at
-            :func:`pail.config.default_config_path`); they become further tree roots and
+            :func:`pail.config.env.default_config_path`); they become further tree roots and
             the connections screen (``C``) edits them.
         resolver: finds a connection's credentials before its driver is built (default
             :func:`pail.credentials.resolve`; runs in a worker: a keyring may block).

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlparse
 
 from pail import credentials
-from pail.config import (
+from pail.config.store import ConnectionStore
+from pail.core.connection import (
     NAME_RE,
     SECRETS_KEYRING,
     SECRETS_NONE,
     ConfigError,
     ConnectionSpec,
-    ConnectionStore,
     Secrets,
 )
 from pail.drivers.errors import StorageError

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.base import Bucket, Entry, ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.previews import PreviewResult

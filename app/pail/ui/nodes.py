@@ -13,11 +13,11 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
+from pail.core.uri import PROVIDER_SCHEME, format_uri
 from pail.drivers.base import Bucket, Entry, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.listing import LevelPager
-from pail.uri import PROVIDER_SCHEME, format_uri
 
 if TYPE_CHECKING:
     from pail.credentials import Resolved

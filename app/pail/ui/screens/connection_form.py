@@ -1,7 +1,7 @@
 """The add/edit connection form: a modal returning a :class:`SaveOutcome` (or ``None``
 when nothing was saved).
 
-Settings go to the config file (:meth:`pail.config.ConnectionStore.save`); secrets typed
+Settings go to the config file (:meth:`pail.config.store.ConnectionStore.save`); secrets typed
 into the masked inputs go straight to the OS keyring (:func:`pail.credentials.store_secrets`)
 in a worker. If the keyring cannot store them the form says so plainly, keeps the settings
 saved, and writes the secrets nowhere. Problems with the values show inline, in the form.
@@ -24,7 +24,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from pail.config import ConnectionSpec, ConnectionStore
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec
 from pail.ui.connection_ops import (
     FieldError,
     FormValues,

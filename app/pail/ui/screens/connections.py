@@ -1,7 +1,7 @@
 """The connections screen: the saved connections, and keys to add, edit, remove, test and
 open them.
 
-The list comes from the config file (:class:`pail.config.ConnectionStore`) with each
+The list comes from the config file (:class:`pail.config.store.ConnectionStore`) with each
 connection's credential source as :func:`pail.credentials.resolve` finds it (read in a
 worker: a keyring may block on an unlock). Adding and editing open
 :class:`~pail.ui.screens.connection_form.ConnectionForm`; removing asks first and deletes
@@ -24,7 +24,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from pail import credentials
-from pail.config import ConfigError, ConnectionSpec, ConnectionStore
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConfigError, ConnectionSpec
 from pail.ui.connection_ops import SaveOutcome, TestOutcome, remove_connection, test_connection
 from pail.ui.messages import ConnectionRemoved, ConnectionsLoaded, ConnectionTested
 from pail.ui.screens.confirm import ConfirmScreen

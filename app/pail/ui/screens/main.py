@@ -20,7 +20,8 @@ from textual.widgets import Footer, Header, Tree
 from textual.widgets.tree import TreeNode
 
 from pail import credentials
-from pail.config import ConnectionSpec, ConnectionStore
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import StorageError
 from pail.ui.connection_ops import SaveOutcome, values_from_spec
 from pail.ui.messages import ConnectionResolved, FilterChanged, FilterClosed, LevelUpdated

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from pail.config import ConnectionSpec
+from pail.core.connection import ConnectionSpec
 from pail.drivers.base import StorageDriver
 from pail.services.listing import LevelPager
 from pail.ui.access_text import has_failure

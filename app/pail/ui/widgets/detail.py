@@ -32,7 +32,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from pail.config import mask
+from pail.core.connection import mask
 from pail.drivers.base import ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.previews import (

@@ -1,7 +1,7 @@
 """The connections file: TOML, edited by hand or by pail, never holding a secret.
 
 Location: ``$PAIL_CONFIG``, else ``connections.toml`` in the platform's config folder
-(``~/.config/pail/connections.toml`` on Linux; see :func:`pail.config.default_config_path`).
+(``~/.config/pail/connections.toml`` on Linux; see :func:`pail.config.env.default_config_path`).
 One table per connection::
 
     # The lab's MinIO. Secrets are in the OS keyring: `pail connection add lab ...`
@@ -37,7 +37,7 @@ String values may name environment variables the Llama Stack way: ``${env.NAME}`
 error when unset) or ``${env.NAME:=default}`` (the default when unset or empty). They are
 expanded when the file is read and written back unexpanded.
 
-Every problem is a :class:`pail.config.ConfigError` naming the file and line: bad TOML, a
+Every problem is a :class:`pail.core.connection.ConfigError` naming the file and line: bad TOML, a
 name defined twice, an unknown provider or key, a missing variable, and any key that looks
 like a secret (``aws_secret_access_key``, ``session_token``, ``password`` ...): secrets
 belong in the keyring, put there by ``pail connection add``.
@@ -53,7 +53,7 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 
-from pail.connection import NAME_RE, PROVIDERS, SECRETS_RECORDS, ConfigError, ConnectionSpec
+from pail.core.connection import NAME_RE, PROVIDERS, SECRETS_RECORDS, ConfigError, ConnectionSpec
 
 STRING_KEYS = ("endpoint_url", "region", "profile", "bucket", "prefix", "root")
 STRING_KEYS += ("credentials_file", "project")

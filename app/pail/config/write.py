@@ -3,10 +3,10 @@
 tomlkit keeps the user's comments, blank lines and key order; values spelled
 ``${env.NAME}`` stay unexpanded while their expansion is unchanged. The file is replaced
 atomically and left at mode 0600 (see :func:`write_atomic`). Secrets are never written:
-only :class:`~pail.connection.ConnectionSpec` settings reach this module.
+only :class:`~pail.core.connection.ConnectionSpec` settings reach this module.
 
 These functions are the pieces of a read-modify-write; callers hold the file's lock around
-the whole of it (:meth:`pail.config.ConnectionStore.locked`), or two writers at the same
+the whole of it (:meth:`pail.config.store.ConnectionStore.locked`), or two writers at the same
 moment each write their own change over the other's.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import tomlkit
 
-from pail.config_file import (
+from pail.config.file import (
     BOOL_KEYS,
     SECRETS_KEY,
     STRING_KEYS,
@@ -29,7 +29,7 @@ from pail.config_file import (
     parse_document,
     typed,
 )
-from pail.connection import NAME_RE, PROVIDERS, ConfigError, ConnectionSpec
+from pail.core.connection import NAME_RE, PROVIDERS, ConfigError, ConnectionSpec
 
 
 def _spec_values(spec: ConnectionSpec) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The connection types shared by config, credentials, drivers and the UI.
 
 :class:`ConnectionSpec` is everything needed to open one store, :class:`Secrets` the
-credentials held in memory only, :class:`ConfigError` a malformed config file. Re-exported
-by :mod:`pail.config`, where connections are built from files, flags and the environment.
+credentials held in memory only, :class:`ConfigError` a malformed config file. Connections
+are built from files, flags and the environment in :mod:`pail.config`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,49 @@
+"""The connection flags every command accepts, applied over a connection's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from pail.core.connection import ConnectionSpec
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The connection flags every command accepts (``--endpoint-url`` ...); ``None`` = unset.
+
+    ``connect_timeout`` and ``read_timeout`` are seconds, ``retries`` the retries after a
+    request's first attempt (``--retries N`` = N + 1 attempts); the command line checks
+    their ranges (:data:`pail.drivers._retry.SETTING_LIMITS`) before they get here.
+    """
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    path_style: bool | None = None
+    no_sign_request: bool | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+    retries: int | None = None
+
+    def apply(self, spec: ConnectionSpec) -> ConnectionSpec:
+        """Return ``spec`` with every set flag applied (flags only affect S3 connections,
+        except ``--no-sign-request`` which also makes GCS anonymous, and the timeouts and
+        ``--retries``, which go into the ``client_options`` of S3 and GCS connections and
+        win over the connection's own ``[connections.NAME.client]`` values)."""
+        changes: dict[str, object] = {}
+        if spec.provider == "s3":
+            for name in ("endpoint_url", "region", "profile", "path_style"):
+                value = getattr(self, name)
+                if value is not None:
+                    changes[name] = value
+        if self.no_sign_request is not None and spec.provider in ("s3", "gcs"):
+            changes["anonymous"] = self.no_sign_request
+        client = {
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+            "max_attempts": None if self.retries is None else self.retries + 1,
+        }
+        client = {k: v for k, v in client.items() if v is not None}
+        if client and spec.provider in ("s3", "gcs"):
+            changes["client_options"] = {**spec.client_options, **client}
+        return replace(spec, **changes) if changes else spec
