@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from click.testing import CliRunner, Result
 
-from pail.cli import cli
+from pail.cli.main import cli
 
 
 def run(args: list[str], env: Mapping[str, str | None] | None = None) -> Result:

@@ -14,8 +14,8 @@ import pytest
 
 from cli.cli_helpers import run
 from conftest import seed_keys
-from pail.cli import EXIT_CREDENTIALS, EXIT_KEYRING, EXIT_USAGE, connections_for
-from pail.cli_connection import open_resolved
+from pail.cli.connection import open_resolved
+from pail.cli.main import EXIT_CREDENTIALS, EXIT_KEYRING, EXIT_USAGE, connections_for
 from pail.config.env import default_config_path
 from pail.config.flags import Flags
 from pail.config.store import ConnectionStore
@@ -47,7 +47,7 @@ def add_lab(endpoint: str, *extra: str, secrets: str = f"{KEY_ID}\n{SECRET}\n{TO
 def run_input(args: list[str], text: str, env=None):
     from click.testing import CliRunner
 
-    from pail.cli import cli
+    from pail.cli.main import cli
 
     return CliRunner(env=env or {}).invoke(cli, args, input=text, catch_exceptions=False)
 

@@ -18,7 +18,7 @@ import pytest
 
 from cli.cli_helpers import pail_exe, run
 from conftest import s3_client
-from pail.cli import EXIT_DENIED, EXIT_INTERRUPTED
+from pail.cli.main import EXIT_DENIED, EXIT_INTERRUPTED
 
 
 @dataclass

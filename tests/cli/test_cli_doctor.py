@@ -8,7 +8,7 @@ import json
 
 from cli.cli_helpers import run, s3_args
 from conftest import IamStore, s3_client
-from pail.cli_errors import EXIT_CREDENTIALS, EXIT_DENIED, EXIT_USAGE
+from pail.cli.errors import EXIT_CREDENTIALS, EXIT_DENIED, EXIT_USAGE
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.credentials import store_secrets

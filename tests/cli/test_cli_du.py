@@ -7,7 +7,7 @@ import json
 from cli.cli_helpers import run, s3_args
 from conftest import seed_keys
 from delete_stores import NOW, seed_aged
-from pail.cli_du import age_text
+from pail.cli.du import age_text
 
 
 def _seed(bucket):

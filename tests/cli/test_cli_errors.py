@@ -10,7 +10,7 @@ import pytest
 
 from cli.cli_helpers import pail_exe, run, s3_args
 from conftest import free_port, seed_keys
-from pail.cli import (
+from pail.cli.main import (
     EXIT_BROKEN_PIPE,
     EXIT_CREDENTIALS,
     EXIT_DENIED,
@@ -168,7 +168,7 @@ def test_ls_does_not_import_textual(tmp_path):
     """`pail ls` stays fast: the app's toolkit is imported only when the app opens."""
     code = (
         "import sys\n"
-        "from pail.cli import main\n"
+        "from pail.cli.main import main\n"
         "try:\n"
         f"    main(['ls', {str(tmp_path)!r}])\n"
         "except SystemExit:\n"

@@ -10,7 +10,7 @@ import pytest
 
 from cli.cli_helpers import run, s3_args
 from conftest import gcs_client, seed_keys
-from pail.cli_listing import listing
+from pail.cli.output import listing
 from pail.core.connection import ConnectionSpec
 from pail.core.uri import parse_uri
 from pail.drivers.registry import open_driver

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from pail.cli import cli, connections_for
+from pail.cli.main import cli, connections_for
 from pail.config.flags import Flags
 
 

@@ -14,7 +14,7 @@ import pytest
 from cli.cli_helpers import pail_exe, run, s3_args
 from conftest import seed_keys
 from fault_proxy import Rule
-from pail.cli_errors import EXIT_ERROR, EXIT_UNREACHABLE, EXIT_USAGE
+from pail.cli.errors import EXIT_ERROR, EXIT_UNREACHABLE, EXIT_USAGE
 from pail.config.flags import Flags
 from pail.core.connection import ConnectionSpec
 

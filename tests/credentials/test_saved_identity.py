@@ -26,7 +26,7 @@ import pytest
 from cli.cli_helpers import pail_exe, run
 from conftest import IamStore, s3_client
 from keyring_backends import LockedKeyring, child_env
-from pail.cli_errors import EXIT_CREDENTIALS, EXIT_KEYRING
+from pail.cli.errors import EXIT_CREDENTIALS, EXIT_KEYRING
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.credentials import SecretsUnavailable, refresh_command, resolve, store_secrets
@@ -200,7 +200,7 @@ def _add_reader(iam: IamStore):
     args += ["--endpoint-url", iam.endpoint, "--region", "us-east-1", "--secret-stdin"]
     from click.testing import CliRunner
 
-    from pail.cli import cli
+    from pail.cli.main import cli
 
     return CliRunner().invoke(
         cli, args, input=f"{reader.access_key_id}\n{reader.secret_access_key}\n\n"

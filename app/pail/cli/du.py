@@ -19,10 +19,10 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
-from pail.cli_get import open_location
-from pail.cli_listing import iso_utc, printable, size_text
-from pail.cli_values import Count
+from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
+from pail.cli.get import open_location
+from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.uri import Location, format_uri
 from pail.services.du import DEFAULT_WORKERS, Totals, UsageScan, UsageSnapshot, sorted_children
@@ -179,7 +179,7 @@ __all__ = ["age_text", "du_options", "print_table", "register", "run_du", "usage
 
 
 def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:
-    """Add ``pail du`` to ``group`` (``connection_options``/``flags_of`` from pail.cli)."""
+    """Add ``pail du`` to ``group`` (``connection_options``/``flags_of`` from pail.cli.main)."""
 
     @group.command("du", short_help="Objects, bytes and ages under a prefix, per child.")
     @connection_options

@@ -60,10 +60,10 @@ from typing import Any, TypeVar
 import click
 
 from pail import __version__
-from pail.cli_connection import connection_group, open_resolved, target_location
-from pail.cli_doctor import register as register_doctor
-from pail.cli_du import register as register_du
-from pail.cli_errors import (
+from pail.cli.connection import connection_group, open_resolved, target_location
+from pail.cli.doctor import register as register_doctor
+from pail.cli.du import register as register_du
+from pail.cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_CREDENTIALS,
     EXIT_DENIED,
@@ -76,12 +76,12 @@ from pail.cli_errors import (
     CliError,
     exit_code_for,
 )
-from pail.cli_get import get_options, run_get, run_url
-from pail.cli_lifecycle import register as register_lifecycle
-from pail.cli_listing import bucket_json, bucket_line, entry_json, entry_line, listing
-from pail.cli_rm import register as register_rm
-from pail.cli_values import expires
-from pail.cli_versions import register as register_versions
+from pail.cli.get import get_options, run_get, run_url
+from pail.cli.lifecycle import register as register_lifecycle
+from pail.cli.output import bucket_json, bucket_line, entry_json, entry_line, listing
+from pail.cli.rm import register as register_rm
+from pail.cli.values import expires
+from pail.cli.versions import register as register_versions
 from pail.config.env import (
     connections_from_env,
     s3_spec_from_env,
@@ -141,7 +141,7 @@ def _remember_flag(ctx: click.Context, param: click.Parameter, value: Any) -> No
 
 def _checked_number(ctx: click.Context, param: click.Parameter, value: Any) -> int | float:
     """A number flag's value within its limits; otherwise one line on stderr and exit 2."""
-    from pail.cli_listing import printable
+    from pail.cli.output import printable
     from pail.drivers._retry import SETTING_LIMITS, check_setting
 
     assert param.name is not None
@@ -405,7 +405,7 @@ def _bare_spec(provider: str) -> ConnectionSpec:
     return replace(spec_for_location(Location(provider, "-")), bucket=None, prefix="")
 
 
-# --- get / url (pail.cli_get) ---------------------------------------------------------
+# --- get / url (pail.cli.get) ---------------------------------------------------------
 
 
 @cli.command("get", short_help="Download an object, or a prefix with -r.")
@@ -424,7 +424,7 @@ def get_command(ctx: click.Context, **options: Any) -> None:
 @click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
 @click.option(
     "--expires",
-    type=expires(),  # one-line error out of 1..604800 (pail.cli_values)
+    type=expires(),  # one-line error out of 1..604800 (pail.cli.values)
     default=3600,
     show_default=True,
     help="Lifetime in seconds (at most 7 days).",
@@ -485,10 +485,10 @@ def _wait_forever() -> None:
 
 
 cli.add_command(connection_group)
-register_doctor(cli, connection_options, flags_of)  # doctor (pail.cli_doctor)
-register_du(cli, connection_options, flags_of)  # du (pail.cli_du)
-register_rm(cli, connection_options, flags_of)  # rm (pail.cli_rm)
-register_versions(cli, connection_options, flags_of)  # versions, restore (pail.cli_versions)
+register_doctor(cli, connection_options, flags_of)  # doctor (pail.cli.doctor)
+register_du(cli, connection_options, flags_of)  # du (pail.cli.du)
+register_rm(cli, connection_options, flags_of)  # rm (pail.cli.rm)
+register_versions(cli, connection_options, flags_of)  # versions, restore (pail.cli.versions)
 register_lifecycle(cli, connection_options, flags_of)  # lifecycle export|show|apply
 
 

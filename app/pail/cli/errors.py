@@ -1,6 +1,6 @@
 """Exit statuses and the one way the command line reports an expected failure.
 
-The table of codes is in :mod:`pail.cli`'s module doc. Errors print as one summary line,
+The table of codes is in :mod:`pail.cli.main`'s module doc. Errors print as one summary line,
 the error's fields and a hint, never a traceback and never a secret.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from pail.cli_listing import printable
+from pail.cli.output import printable
 from pail.core.connection import ConfigError, ConfigLocked
 from pail.core.uri import InvalidURI
 from pail.credentials import KeyringUnavailable, SecretsUnavailable

@@ -2,7 +2,7 @@
 
 click's own ``IntRange`` reports a bad value as a usage block (usage line, hint, blank
 line, error); pail's rule for bad input is one line and exit status 2. The types here
-raise :class:`pail.cli_errors.CliError` from ``convert`` instead, which click passes
+raise :class:`pail.cli.errors.CliError` from ``convert`` instead, which click passes
 through unchanged: ``pail: error: --jobs: 0 is out of range: use 1 to 64``.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_USAGE, CliError
-from pail.cli_listing import printable
+from pail.cli.errors import EXIT_USAGE, CliError
+from pail.cli.output import printable
 
 #: Longest presigned URL lifetime: SigV4 query authentication allows 7 days (604,800 s).
 MAX_EXPIRES = 604800

@@ -39,10 +39,10 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, CliError
-from pail.cli_get import open_location
-from pail.cli_listing import iso_utc, printable, size_text
-from pail.cli_values import Count
+from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, CliError
+from pail.cli.get import open_location
+from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
@@ -416,7 +416,7 @@ __all__ = [
 
 
 def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:
-    """Add ``pail rm`` to ``group`` (``connection_options``/``flags_of`` from pail.cli)."""
+    """Add ``pail rm`` to ``group`` (``connection_options``/``flags_of`` from pail.cli.main)."""
 
     @group.command("rm", short_help="Delete an object, or stale objects under a prefix (-r).")
     @connection_options

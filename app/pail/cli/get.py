@@ -23,10 +23,10 @@ from typing import Any
 
 import click
 
-from pail.cli_connection import open_resolved, target_location
-from pail.cli_errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
-from pail.cli_listing import printable, size_text
-from pail.cli_values import Count
+from pail.cli.connection import open_resolved, target_location
+from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
+from pail.cli.output import printable, size_text
+from pail.cli.values import Count
 from pail.config.env import spec_for_location
 from pail.config.flags import Flags
 from pail.config.store import ConnectionStore, resolve_target

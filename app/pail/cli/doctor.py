@@ -11,7 +11,7 @@ Exit status: 0 when every *needed* capability that was checked is allowed - list
 prefix (s3:ListBucket / storage.objects.list) and reading objects (s3:GetObject /
 storage.objects.get); other denials (writes, versioning, lifecycle, ListAllMyBuckets) are
 shown but do not fail the check. Otherwise the code of the first failed needed row, from
-the table in :mod:`pail.cli`: 4 denied, 5 credentials rejected, 6 endpoint unreachable,
+the table in :mod:`pail.cli.main`: 4 denied, 5 credentials rejected, 6 endpoint unreachable,
 3 no such bucket, 1 anything else.
 """
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_DENIED, EXIT_USAGE, CliError, exit_code_for
-from pail.cli_listing import printable
+from pail.cli.errors import EXIT_DENIED, EXIT_USAGE, CliError, exit_code_for
+from pail.cli.output import printable
 from pail.config.env import spec_for_location
 from pail.config.flags import Flags
 from pail.config.store import ConnectionStore, resolve_target
@@ -106,7 +106,7 @@ def run_doctor(flags: Flags, uri: str, *, write_probes: bool, as_json: bool) -> 
 
 
 def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:
-    """Add ``pail doctor`` to ``group`` (``connection_options``/``flags_of`` from pail.cli)."""
+    """Add ``pail doctor`` to ``group`` (``connection_options``/``flags_of`` from pail.cli.main)."""
 
     @group.command("doctor", short_help="What this identity may do on a bucket/prefix, and why.")
     @connection_options

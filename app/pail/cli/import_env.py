@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import click
 
-from pail.cli_secrets import check_name, read_service_account, save_connection, usage_error
+from pail.cli.secrets import check_name, read_service_account, save_connection, usage_error
 from pail.config.env import connections_from_env
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets

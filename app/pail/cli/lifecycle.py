@@ -25,11 +25,11 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_ERROR, EXIT_USAGE, CliError
-from pail.cli_get import open_location
-from pail.cli_listing import printable
-from pail.cli_values import Count
-from pail.cli_versions import confirm_or_refuse
+from pail.cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
+from pail.cli.get import open_location
+from pail.cli.output import printable
+from pail.cli.values import Count
+from pail.cli.versions import confirm_or_refuse
 from pail.services import lifecycle as lc
 from pail.services.stale_filters import MAX_DURATION, MAX_KEEP_LAST, FilterError, StaleFilters
 

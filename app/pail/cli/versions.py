@@ -6,8 +6,8 @@ terminal pail asks before changing anything, without a terminal it refuses unles
 ``--yes`` is given. ``--dry-run`` prints the plan and changes nothing. The exit status is
 non-zero when any key failed (4 when every failure was AccessDenied).
 
-Commands are built by :func:`register`, which :mod:`pail.cli` calls with its group and
-its connection-flag helpers (so this module does not import :mod:`pail.cli`).
+Commands are built by :func:`register`, which :mod:`pail.cli.main` calls with its group and
+its connection-flag helpers (so this module does not import :mod:`pail.cli.main`).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, CliError
-from pail.cli_get import open_location
-from pail.cli_listing import iso_utc, printable, size_text
+from pail.cli.errors import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, CliError
+from pail.cli.get import open_location
+from pail.cli.output import iso_utc, printable, size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from pail.cli_errors import EXIT_KEYRING, EXIT_USAGE, CliError
-from pail.cli_listing import printable
+from pail.cli.errors import EXIT_KEYRING, EXIT_USAGE, CliError
+from pail.cli.output import printable
 from pail.config.file import CLIENT_OPTIONS, check_client_option, looks_secret, typed
 from pail.config.store import ConnectionStore
 from pail.core.connection import NAME_RE, SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets

@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from pail.cli_import_env import import_env_command
-from pail.cli_listing import printable
-from pail.cli_secrets import (
+from pail.cli.import_env import import_env_command
+from pail.cli.output import printable
+from pail.cli.secrets import (
     ask_secrets,
     check_name,
     pairs,
