@@ -41,7 +41,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from pail import credentials
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets
-from pail.demo import start_demo
+from pail.demo.server import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.credential_failure import CredentialFailureScreen

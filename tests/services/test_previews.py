@@ -231,7 +231,7 @@ def test_parquet_schema_row_groups_and_first_rows(any_store: Store) -> None:
 
 
 def test_parquet_from_the_demo_writer(store: Store) -> None:
-    from pail.demo_artifacts import parquet_table
+    from pail.demo.artifacts import parquet_table
 
     data = parquet_table({"step": [1, 2], "loss": [0.5, 0.25], "split": ["a", "b"]})
     result = build_preview(store.driver, store.put("demo.parquet", data))

@@ -451,7 +451,7 @@ def url_command(ctx: click.Context, uri: str, expires: int) -> None:
 )
 def demo_command(serve: bool, small: bool) -> None:
     """Start the embedded demo store (S3 on 127.0.0.1, seeded ML artifacts) and open it."""
-    from pail.demo import start_demo
+    from pail.demo.server import start_demo
 
     sizes = {"large_prefix_keys": 1_500, "large_object_bytes": 1 << 20} if small else {}
     click.echo("Starting the demo store on 127.0.0.1 …", err=True)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from pail.core.connection import ConnectionSpec, Secrets
-from pail.demo_seed import BUCKET, REGION, SECOND_BUCKET, seed_local_folder, seed_store
+from pail.demo.seed import BUCKET, REGION, SECOND_BUCKET, seed_local_folder, seed_store
 
 #: The only prefix the read-only user may read objects under.
 READABLE_PREFIX = "mlflow/1/"

@@ -1,4 +1,4 @@
-"""The demo store's contents: the bucket layout and the local folder (see :mod:`pail.demo`).
+"""The demo store's contents: the bucket layout and the local folder (see :mod:`pail.demo.server`).
 
 Objects go straight into moto's in-process S3 backend (20,000 keys in well under a second,
 versus ~5 ms per HTTP PUT), with last-modified times spread over the past months so ages
@@ -16,7 +16,7 @@ import shutil
 from datetime import datetime, timedelta
 from typing import Any
 
-from pail import demo_artifacts as art
+from pail.demo import artifacts as art
 
 REGION = "us-east-1"
 BUCKET = "ml-artifacts"
