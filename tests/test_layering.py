@@ -44,12 +44,13 @@ def _sources(*layers: str) -> list[Path]:
 
 
 def test_the_walk_finds_the_layers() -> None:
-    names = {p.name for p in _sources("drivers", "services")}
-    assert {"base.py", "errors.py", "s3.py", "gcs.py"} <= names
+    names = {p.relative_to(PACKAGE).as_posix() for p in _sources("drivers", "services")}
+    assert {"drivers/base.py", "drivers/errors.py", "drivers/s3/driver.py"} <= names
+    assert "drivers/gcs/driver.py" in names
 
 
 @pytest.mark.parametrize(
-    "path", _sources("drivers", "services"), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "path", _sources("drivers", "services"), ids=lambda p: p.relative_to(PACKAGE).as_posix()
 )
 def test_no_textual_or_rich_below_the_ui(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -64,10 +65,12 @@ def test_no_textual_or_rich_below_the_ui(path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "sdk"),
     [
-        ("s3.py", {"boto3", "botocore"}),
-        ("_s3_errors.py", {"boto3", "botocore"}),
-        ("gcs.py", {"google", "requests"}),
-        ("_gcs_errors.py", {"google", "requests"}),
+        ("s3/__init__.py", {"boto3", "botocore"}),
+        ("s3/driver.py", {"boto3", "botocore"}),
+        ("s3/errors.py", {"boto3", "botocore"}),
+        ("gcs/__init__.py", {"google", "requests"}),
+        ("gcs/driver.py", {"google", "requests"}),
+        ("gcs/errors.py", {"google", "requests"}),
         ("registry.py", {"google", "boto3", "botocore"}),
     ],
 )
@@ -79,7 +82,7 @@ def test_sdks_are_imported_lazily(module: str, sdk: set[str]) -> None:
 
 def test_importing_the_drivers_does_not_load_google_cloud_storage() -> None:
     code = (
-        "import sys, pail.drivers.registry, pail.drivers.gcs, pail.drivers.s3;"
+        "import sys, pail.drivers.registry, pail.drivers.gcs.driver, pail.drivers.s3.driver;"
         "print(sorted(m for m in ('google.cloud.storage', 'textual', 'rich') if m in sys.modules))"
     )
     out = subprocess.run(

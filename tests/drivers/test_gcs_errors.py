@@ -10,7 +10,6 @@ import pytest
 
 from canned_http import Reply, canned_server, gcs_error
 from conftest import free_port, gcs_client
-from pail.drivers._retry import RetryPolicy
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -22,6 +21,7 @@ from pail.drivers.errors import (
     Transient,
 )
 from pail.drivers.gcs import GcsDriver
+from pail.drivers.retry import RetryPolicy
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ from botocore.exceptions import BotoCoreError
 
 from conftest import REGION, gcs_client, s3_client, seed_keys
 from fault_proxy import Rule
-from pail.drivers._retry import RetryPolicy
-from pail.drivers._s3_errors import translate, translate_stream
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -30,7 +28,9 @@ from pail.drivers.errors import (
     Transient,
 )
 from pail.drivers.gcs import GcsDriver
+from pail.drivers.retry import RetryPolicy
 from pail.drivers.s3 import S3Driver
+from pail.drivers.s3.errors import translate, translate_stream
 
 FAST = RetryPolicy(attempts=5, base=0.005, cap=0.02, total=30.0)
 
@@ -109,7 +109,7 @@ def test_throttling_that_never_ends_surfaces_as_throttled(s3_endpoint, bucket_na
 )
 def test_client_errors_are_sent_once(s3_endpoint, bucket_name, faults, status, expected):
     # ListObjectsV2 rather than HEAD: botocore's region redirector re-sends a bodiless HEAD
-    # 400 once to probe the bucket's region (see pail.drivers.s3), which is not a retry.
+    # 400 once to probe the bucket's region (see pail.drivers.s3.driver), which is not a retry.
     seed_keys(bucket_name, {"k.txt": b"x"})
     faults.add(Rule(path=f"^/{bucket_name}$", times=None, status=status))
     with pytest.raises(expected) as err:

@@ -1,4 +1,4 @@
-"""The retry policy itself (pail.drivers._retry): back-off bounds, the attempt and time
+"""The retry policy itself (pail.drivers.retry): back-off bounds, the attempt and time
 limits, the setting limits, and call_with_retry's choice of what to retry. The clock and the
 sleep are injected so the time bound is checked exactly, without waiting."""
 
@@ -6,15 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from pail.drivers._retry import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_POLICY,
-    DEFAULT_READ_TIMEOUT,
-    RetryPolicy,
-    call_with_retry,
-    check_setting,
-    should_retry,
-)
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -22,6 +13,15 @@ from pail.drivers.errors import (
     StreamInterrupted,
     Throttled,
     Transient,
+)
+from pail.drivers.retry import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POLICY,
+    DEFAULT_READ_TIMEOUT,
+    RetryPolicy,
+    call_with_retry,
+    check_setting,
+    should_retry,
 )
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from canned_http import Reply, canned_server, s3_error
 from conftest import IamStore, free_port, s3_client
-from pail.drivers._retry import RetryPolicy
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -22,6 +21,7 @@ from pail.drivers.errors import (
     Transient,
     WrongRegion,
 )
+from pail.drivers.retry import RetryPolicy
 from pail.drivers.s3 import S3Driver
 
 

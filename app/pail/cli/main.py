@@ -25,7 +25,7 @@ Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved c
 The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style``,
 ``--no-sign-request``, ``--connect-timeout S``, ``--read-timeout S`` and ``--retries N``
 (also ``PAIL_CONNECT_TIMEOUT``, ``PAIL_READ_TIMEOUT``, ``PAIL_RETRIES``; the retry policy is
-in :mod:`pail.drivers._retry`) are accepted by ``pail`` itself and by every subcommand,
+in :mod:`pail.drivers.retry`) are accepted by ``pail`` itself and by every subcommand,
 before or after the subcommand name; a subcommand's value wins over the group's.
 
 Exit status (one code per kind of failure, so scripts can branch on it):
@@ -121,7 +121,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _FLAGS_KEY = "pail.flags"
 
 
-# Flags taking a number: flag -> (setting in pail.drivers._retry.SETTING_LIMITS, offset
+# Flags taking a number: flag -> (setting in pail.drivers.retry.SETTING_LIMITS, offset
 # between the flag's value and the setting's: --retries N means N + 1 attempts).
 _NUMBER_FLAGS = {
     "connect_timeout": ("connect_timeout", 0),
@@ -142,7 +142,7 @@ def _remember_flag(ctx: click.Context, param: click.Parameter, value: Any) -> No
 def _checked_number(ctx: click.Context, param: click.Parameter, value: Any) -> int | float:
     """A number flag's value within its limits; otherwise one line on stderr and exit 2."""
     from pail.cli.output import printable
-    from pail.drivers._retry import SETTING_LIMITS, check_setting
+    from pail.drivers.retry import SETTING_LIMITS, check_setting
 
     assert param.name is not None
     setting, offset = _NUMBER_FLAGS[param.name]

@@ -65,7 +65,7 @@ CONNECTION_KEYS = ("provider", *STRING_KEYS, *BOOL_KEYS, SECRETS_KEY, "client", 
 
 #: ``[connections.NAME.client]`` keys and their types. ``max_attempts`` (attempts per
 #: request, first included), ``connect_timeout`` and ``read_timeout`` (seconds) set pail's
-#: retry policy and timeouts for S3 and GCS (:mod:`pail.drivers._retry`; ranges in its
+#: retry policy and timeouts for S3 and GCS (:mod:`pail.drivers.retry`; ranges in its
 #: ``SETTING_LIMITS``, checked by :func:`check_client_option`). ``retry_mode`` is botocore's
 #: mode (``adaptive`` adds its client-side rate limiter; botocore itself never retries);
 #: ``addressing_style``/``payload_signing_enabled``/``use_accelerate_endpoint`` go to
@@ -255,8 +255,8 @@ def _options(
 
 def check_client_option(key: str, value: Any, fail: Any) -> Any:
     """``value`` of client option ``key``, range-checked for the retry and timeout
-    settings (:data:`pail.drivers._retry.SETTING_LIMITS`); ``fail(message)`` raises."""
-    from pail.drivers._retry import SETTING_LIMITS, check_setting
+    settings (:data:`pail.drivers.retry.SETTING_LIMITS`); ``fail(message)`` raises."""
+    from pail.drivers.retry import SETTING_LIMITS, check_setting
 
     if key in SETTING_LIMITS:
         try:

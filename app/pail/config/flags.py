@@ -13,7 +13,7 @@ class Flags:
 
     ``connect_timeout`` and ``read_timeout`` are seconds, ``retries`` the retries after a
     request's first attempt (``--retries N`` = N + 1 attempts); the command line checks
-    their ranges (:data:`pail.drivers._retry.SETTING_LIMITS`) before they get here.
+    their ranges (:data:`pail.drivers.retry.SETTING_LIMITS`) before they get here.
     """
 
     endpoint_url: str | None = None

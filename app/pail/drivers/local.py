@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pail.drivers._delete import DeleteResult, DeleteTarget
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
     Bucket,
+    DeleteResult,
+    DeleteTarget,
     Entry,
     ObjectChecksums,
     ObjectInfo,
@@ -467,14 +468,14 @@ class LocalDriver:
         """Delete up to 1,000 files (``os.remove``) and prune folders left empty, never
         the bucket folder itself. A missing file counts as deleted (as on S3); a key
         naming a folder, a version id or an OS refusal is a per-key error
-        (:mod:`pail.drivers._delete`).
+        (:mod:`pail.drivers.delete`).
 
         Raises:
             ValueError: more than 1,000 keys. NotFound: the bucket folder is missing.
         """
-        from pail.drivers import _delete
+        from pail.drivers.delete import local_delete, targets
 
-        pairs = _delete.targets(keys)
+        pairs = targets(keys)
         base = self._bucket_path(bucket)
         if not os.path.isdir(base):
             raise NotFound(
@@ -484,4 +485,4 @@ class LocalDriver:
                 bucket=bucket,
                 code="NoSuchBucket",
             )
-        return _delete.local_delete(base, lambda key: self._path(bucket, key), pairs)
+        return local_delete(base, lambda key: self._path(bucket, key), pairs)

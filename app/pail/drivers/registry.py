@@ -21,7 +21,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             at loopback servers): a boto3 S3 client or a ``google.cloud.storage.Client``.
 
     Retries and timeouts come from ``spec.client_options`` (``max_attempts``,
-    ``connect_timeout``, ``read_timeout``; :mod:`pail.drivers._retry` has the policy and
+    ``connect_timeout``, ``read_timeout``; :mod:`pail.drivers.retry` has the policy and
     its defaults), where :meth:`pail.config.flags.Flags.apply` also puts ``--retries`` and the
     timeout flags.
 

@@ -4,7 +4,7 @@ One :class:`ProbeRow` per capability, each ``allowed`` (✔), ``denied`` (✘), 
 (?) or ``error`` (!), gathered in an :class:`AccessReport` with the caller's identity.
 
 * S3 (:func:`run_s3_probes`): one real request per capability, the smallest that exercises
-  the IAM action (table in :mod:`pail.drivers._s3_probes`). PutObject and DeleteObject run
+  the IAM action (table in :mod:`pail.drivers.s3.probes`). PutObject and DeleteObject run
   only with ``write_probes=True``, on a probe key under the prefix
   (``PREFIX.pail-probe-<hex>``) that is removed in a ``finally`` - versions and delete
   markers too in a versioned bucket. When DeleteObject is denied nothing else destructive

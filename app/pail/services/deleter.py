@@ -13,7 +13,7 @@ Keys go in batches of up to 1,000 (S3 DeleteObjects' limit per request; the GCS 
 splits each batch into batch requests of 100), several batches in flight. A key is counted
 deleted only when the store confirmed it: named in the ``Deleted`` list of S3's reply (sent
 with ``Quiet=false``), a 2xx/404 GCS sub-response, a successful ``os.remove``
-(:mod:`pail.drivers._delete`). Keys the store refused (S3 answers DeleteObjects with HTTP
+(:mod:`pail.drivers.delete`). Keys the store refused (S3 answers DeleteObjects with HTTP
 200 and a per-key ``Error``: ``AccessDenied``...), keys its reply did not name
 (``NotConfirmed``), and every key of a batch whose request failed as a whole are reported
 as failed with their code. Keys of a batch still waiting for its answer are *in flight*:
@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pail.drivers._delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.base import MAX_DELETE_KEYS, StorageDriver
+from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
 from pail.services.delete_plan import DeletePlan, PlannedKey
 

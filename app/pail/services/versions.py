@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from pail.drivers._delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS
+from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
 from pail.drivers.versions import VersionedStorage, VersionEntry
 from pail.services.daemon_pool import DaemonPool
@@ -390,7 +390,7 @@ def _delete_batch(
             refused.setdefault(
                 (key, version_id), VersionFailure(key, version_id, error.code, error.message)
             )
-    # Only what the store confirmed counts (pail.drivers._delete): a pair the result does
+    # Only what the store confirmed counts (pail.drivers.delete): a pair the result does
     # not name as deleted is a failure, never assumed gone.
     confirmed = {(d.key, d.version_id) for d in result.deleted}
     deleted = []

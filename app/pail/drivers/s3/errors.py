@@ -16,7 +16,7 @@ request-level retries never saw them) are :func:`translate_stream`'s:
 :class:`~pail.drivers.errors.StreamInterrupted`, which the transfer engine resumes.
 
 :func:`error_class` is the one table of which S3 answers are which error; the retry policy
-(:mod:`pail.drivers._s3_retry`) retries exactly the answers it maps to ``Transient``.
+(:mod:`pail.drivers.s3.retry`) retries exactly the answers it maps to ``Transient``.
 
 Importing this module does not import botocore; :func:`translate` does.
 """

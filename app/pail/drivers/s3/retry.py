@@ -1,4 +1,4 @@
-"""pail's retry policy (:mod:`pail.drivers._retry`) on botocore clients, through botocore's
+"""pail's retry policy (:mod:`pail.drivers.retry`) on botocore clients, through botocore's
 event system instead of botocore's retry handler.
 
 How botocore decides a retry (botocore 1.x, ``botocore/endpoint.py``
@@ -31,8 +31,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pail.drivers._retry import RetryPolicy, is_certificate_failure
 from pail.drivers.errors import Transient
+from pail.drivers.retry import RetryPolicy, is_certificate_failure
 
 # Key of the first attempt's start (time.monotonic(), seconds) in a call's context dict.
 _STARTED = "pail_retry_started"
@@ -55,7 +55,7 @@ def botocore_retries(mode: str | None = None) -> dict[str, Any]:
 class PolicyRetryHandler:
     """A ``needs-retry`` handler applying a :class:`RetryPolicy` to botocore responses.
 
-    Retried: answers :func:`pail.drivers._s3_errors.error_class` maps to
+    Retried: answers :func:`pail.drivers.s3.errors.error_class` maps to
     :class:`~pail.drivers.errors.Transient` (429, 5xx except 501, 408, ``SlowDown``,
     ``Throttling``..., ``RequestTimeout``, ``InternalError``) and requests that got no
     answer because of a botocore ``ConnectionError`` or ``HTTPClientError`` (refused,
@@ -100,7 +100,7 @@ class PolicyRetryHandler:
         """True when the attempt's outcome is worth another attempt (see the class doc)."""
         from botocore import exceptions as bx
 
-        from pail.drivers._s3_errors import error_class
+        from pail.drivers.s3.errors import error_class
 
         if caught_exception is not None:
             if not isinstance(caught_exception, (bx.ConnectionError, bx.HTTPClientError)):

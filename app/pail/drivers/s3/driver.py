@@ -1,8 +1,8 @@
 """S3 and S3-compatible stores (AWS, MinIO, Ceph RGW, R2, moto) through boto3.
 
-Retries follow pail's one policy (:mod:`pail.drivers._retry`: 5 attempts, exponential
+Retries follow pail's one policy (:mod:`pail.drivers.retry`: 5 attempts, exponential
 back-off with full jitter, 60 s per request, no quota shared between requests), applied
-through botocore's ``needs-retry`` event (:mod:`pail.drivers._s3_retry`). botocore's own
+through botocore's ``needs-retry`` event (:mod:`pail.drivers.s3.retry`). botocore's own
 retry handler is held to one attempt, so its shared retry quota never applies and nothing
 is retried twice. Retried: throttling (429, 503 ``SlowDown``), 5xx except 501,
 ``RequestTimeout``, and connection errors and timeouts. 403 (``AccessDenied``,
@@ -11,7 +11,7 @@ every other 4xx surface after one request (``tests/drivers/test_s3_errors.py`` c
 requests). Timeouts: connect 10 s, read (stall) 30 s.
 
 Every SDK exception is translated at this boundary into :mod:`pail.drivers.errors`
-(the tables live in :mod:`pail.drivers._s3_errors`).
+(the tables live in :mod:`pail.drivers.s3.errors`).
 
 Botocore's S3 region redirector may re-send a request once to the region named by a
 301/400 wrong-region answer; if that fails too the result is ``WrongRegion`` carrying
@@ -26,17 +26,11 @@ from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from pail.drivers import _s3_transfer
-from pail.drivers._delete import DeleteResult, DeleteTarget
-from pail.drivers._retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
-from pail.drivers._retry import DEFAULT_POLICY, RetryPolicy, check_setting
-from pail.drivers._retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
-from pail.drivers._s3_errors import translate, translate_stream
-from pail.drivers._s3_retry import botocore_retries
-from pail.drivers._s3_retry import install as install_retry
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
     Bucket,
+    DeleteResult,
+    DeleteTarget,
     Entry,
     ObjectChecksums,
     ObjectInfo,
@@ -44,6 +38,13 @@ from pail.drivers.base import (
     check_expiry,
 )
 from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
+from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
+from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, check_setting
+from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
+from pail.drivers.s3 import transfer
+from pail.drivers.s3.errors import translate, translate_stream
+from pail.drivers.s3.retry import botocore_retries
+from pail.drivers.s3.retry import install as install_retry
 
 # HeadObject response fields shown as ObjectInfo.extra when present.
 _HEAD_EXTRA_NAMES = (
@@ -84,8 +85,8 @@ class S3Driver:
             ``retry``.
         connect_timeout, read_timeout: socket timeouts in seconds (default 10 and 30);
             read is the longest wait for the next byte (a stall).
-        retry: the retry policy (:class:`pail.drivers._retry.RetryPolicy`; default
-            :data:`~pail.drivers._retry.DEFAULT_POLICY`).
+        retry: the retry policy (:class:`pail.drivers.retry.RetryPolicy`; default
+            :data:`~pail.drivers.retry.DEFAULT_POLICY`).
         client_options: botocore ``Config`` settings from a saved connection
             (``[connections.NAME.client]``, keys in :data:`pail.config.file.CLIENT_OPTIONS`):
             ``max_attempts`` sets the policy's attempts, ``retry_mode`` botocore's mode
@@ -101,7 +102,7 @@ class S3Driver:
 
     Raises:
         InvalidRequest: (code ``InvalidClientOption``) an attempt count, timeout or retry
-            mode out of range (:data:`pail.drivers._retry.SETTING_LIMITS`).
+            mode out of range (:data:`pail.drivers.retry.SETTING_LIMITS`).
     """
 
     provider = "s3"
@@ -126,7 +127,7 @@ class S3Driver:
         write_args: Mapping[str, Any] | None = None,
     ) -> None:
         self._client_options = dict(client_options or {})
-        # Retries and timeouts are pail's (pail.drivers._retry), not botocore Config keys.
+        # Retries and timeouts are pail's (pail.drivers.retry), not botocore Config keys.
         settings = {
             "max_attempts": max_attempts,
             "connect_timeout": connect_timeout,
@@ -218,7 +219,7 @@ class S3Driver:
             "max_pool_connections": 32,
             "connect_timeout": self._timeouts[0],
             "read_timeout": self._timeouts[1],
-            # botocore sends each request once; pail's handler retries (_s3_retry).
+            # botocore sends each request once; pail's handler retries (s3/retry.py).
             "retries": dict(self._botocore_retries),
         }
         for key, value in self._client_options.items():
@@ -458,7 +459,7 @@ class S3Driver:
     ) -> None:
         """Bytes ``[start, end)`` of the object into ``sink`` from one GetObject with
         ``Range`` and ``If-Match`` (see :meth:`pail.drivers.base.StorageDriver.stream_range`
-        and :func:`pail.drivers._s3_transfer.stream_range`).
+        and :func:`pail.drivers.s3.transfer.stream_range`).
 
         Raises:
             StreamInterrupted (body broke), StorageError (operation ``GetObject``; 412
@@ -485,7 +486,7 @@ class S3Driver:
             )  # fmt: skip
 
         with self._call("GetObject", bucket, key):
-            _s3_transfer.stream_range(
+            transfer.stream_range(
                 self._client(),
                 bucket,
                 key,
@@ -501,9 +502,9 @@ class S3Driver:
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> ObjectChecksums:
         """HeadObject with ``ChecksumMode=ENABLED``: size, ETag (and whether it is an MD5)
-        and the additional checksums (:func:`pail.drivers._s3_transfer.object_checksums`)."""
+        and the additional checksums (:func:`pail.drivers.s3.transfer.object_checksums`)."""
         with self._call("HeadObject", bucket, key):
-            return _s3_transfer.object_checksums(self._client(), bucket, key, version_id)
+            return transfer.object_checksums(self._client(), bucket, key, version_id)
 
     def presign(
         self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
@@ -519,9 +520,7 @@ class S3Driver:
             expires_in, operation="GetObject", provider=self.provider, bucket=bucket, key=key
         )
         with self._call("GetObject", bucket, key):
-            return _s3_transfer.presigned_get(
-                self._presign_client(), bucket, key, seconds, version_id
-            )
+            return transfer.presigned_get(self._presign_client(), bucket, key, seconds, version_id)
 
     def _presign_client(self) -> Any:
         """A client that signs with SigV4: botocore may presign S3 URLs with the legacy
@@ -545,7 +544,7 @@ class S3Driver:
             StorageError: as HeadObject (a store without part numbers answers 400).
         """
         with self._call("HeadObject", bucket, key):
-            return _s3_transfer.part_size(self._client(), bucket, key, part_number, version_id)
+            return transfer.part_size(self._client(), bucket, key, part_number, version_id)
 
     def part_sizes(
         self, bucket: str, key: str, parts: int, *, version_id: str | None = None
@@ -557,34 +556,34 @@ class S3Driver:
             with self._call("HeadObject", bucket, key):
                 return fn()
 
-        return _s3_transfer.part_sizes(self._client(), bucket, key, parts, version_id, call)
+        return transfer.part_sizes(self._client(), bucket, key, parts, version_id, call)
 
-    # -- identity and permission probes (pail.drivers._s3_probes) ----------------------
+    # -- identity and permission probes (pail.drivers.s3.probes) ----------------------
 
     def caller_identity(self):  # -> pail.drivers.identity.Identity
         """Who signs the requests: STS GetCallerIdentity with this driver's credentials
-        (see :func:`pail.drivers._s3_probes.caller_identity` for errors)."""
-        from pail.drivers import _s3_probes
+        (see :func:`pail.drivers.s3.probes.caller_identity` for errors)."""
+        from pail.drivers.s3 import probes
 
-        return _s3_probes.caller_identity(self)
+        return probes.caller_identity(self)
 
     def probe(
         self, operation: str, bucket: str, key: str = "", *, version_id: str | None = None
     ) -> dict[str, Any]:
         """One permission probe (an S3 API name from
-        :data:`pail.drivers._s3_probes.PROBE_OPERATIONS`); see :func:`_s3_probes.probe`."""
-        from pail.drivers import _s3_probes
+        :data:`pail.drivers.s3.probes.PROBE_OPERATIONS`); see :func:`probes.probe`."""
+        from pail.drivers.s3 import probes
 
-        return _s3_probes.probe(self, operation, bucket, key, version_id=version_id)
+        return probes.probe(self, operation, bucket, key, version_id=version_id)
 
     # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
 
     def versioning_status(self, bucket: str) -> str | None:
         """``"Enabled"``, ``"Suspended"`` or ``None`` (never enabled): GetBucketVersioning."""
-        from pail.drivers import _s3_versions
+        from pail.drivers.s3 import versions
 
         with self._call("GetBucketVersioning", bucket):
-            return _s3_versions.versioning_status(self._client(), bucket)
+            return versions.versioning_status(self._client(), bucket)
 
     def list_versions_page(
         self,
@@ -596,22 +595,22 @@ class S3Driver:
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Any:
         """One ListObjectVersions page as a :class:`~pail.drivers.versions.VersionPage`
-        (:mod:`pail.drivers._s3_versions`); ``token`` packs KeyMarker + VersionIdMarker.
+        (:mod:`pail.drivers.s3.versions`); ``token`` packs KeyMarker + VersionIdMarker.
 
         Raises:
             InvalidRequest: a token this driver did not make. StorageError: as every call.
         """
-        from pail.drivers import _s3_versions
+        from pail.drivers.s3 import versions
 
         try:
             if token:
-                _s3_versions.decode_token(token)
+                versions.decode_token(token)
         except ValueError as exc:
             raise InvalidRequest(
                 str(exc), operation="ListObjectVersions", provider=self.provider, bucket=bucket
             ) from None
         with self._call("ListObjectVersions", bucket, prefix or None):
-            return _s3_versions.list_versions_page(
+            return versions.list_versions_page(
                 self._client(),
                 bucket,
                 prefix,
@@ -623,20 +622,20 @@ class S3Driver:
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Permanently delete one version or delete marker (DeleteObject with VersionId;
         needs ``s3:DeleteObjectVersion``)."""
-        from pail.drivers import _s3_versions
+        from pail.drivers.s3 import versions
 
         with self._call("DeleteObject", bucket, key):
-            _s3_versions.delete_version(self._client(), bucket, key, version_id)
+            versions.delete_version(self._client(), bucket, key, version_id)
 
     def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
         """The bucket's lifecycle rules (GetBucketLifecycleConfiguration ``Rules``);
         ``[]`` when S3 answers 404 NoSuchLifecycleConfiguration."""
-        from pail.drivers import _s3_versions
         from pail.drivers.errors import NotFound
+        from pail.drivers.s3 import versions
 
         try:
             with self._call("GetBucketLifecycleConfiguration", bucket):
-                return _s3_versions.get_lifecycle(self._client(), bucket)
+                return versions.get_lifecycle(self._client(), bucket)
         except NotFound as exc:
             if exc.code == "NoSuchLifecycleConfiguration":
                 return []
@@ -646,25 +645,26 @@ class S3Driver:
         """Replace the lifecycle configuration (PutBucketLifecycleConfiguration;
         DeleteBucketLifecycle when ``rules`` is empty). Merge first:
         :func:`pail.services.lifecycle.apply`."""
-        from pail.drivers import _s3_versions
+        from pail.drivers.s3 import versions
 
         operation = "PutBucketLifecycleConfiguration" if rules else "DeleteBucketLifecycle"
         with self._call(operation, bucket):
-            _s3_versions.put_lifecycle(self._client(), bucket, rules)
+            versions.put_lifecycle(self._client(), bucket, rules)
 
     def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 keys (or ``(key, version_id)`` pairs) with one DeleteObjects
         request (``Quiet=false``). Only keys named in the reply's ``Deleted`` list are in
         ``deleted``; keys S3 refuses inside its HTTP 200 answer (``AccessDenied``...) are
         in ``errors`` with their code, keys the reply does not name with ``NotConfirmed``
-        (:mod:`pail.drivers._delete`).
+        (:mod:`pail.drivers.s3.delete`).
 
         Raises:
             ValueError: more than 1,000 keys.
             StorageError: the request itself failed (operation ``DeleteObjects``).
         """
-        from pail.drivers import _delete
+        from pail.drivers.delete import targets
+        from pail.drivers.s3.delete import s3_delete
 
-        pairs = _delete.targets(keys)
+        pairs = targets(keys)
         with self._call("DeleteObjects", bucket):
-            return _delete.s3_delete(self._client(), bucket, pairs)
+            return s3_delete(self._client(), bucket, pairs)

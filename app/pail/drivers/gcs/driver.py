@@ -5,14 +5,14 @@ first call builds the client; importing this module stays cheap.
 
 The SDK's own retry (``DEFAULT_RETRY``) is deadline-based and keeps retrying connection
 errors for up to 120 s, so every SDK call gets ``retry=None`` and is wrapped in
-:func:`pail.drivers._retry.call_with_retry` under pail's one retry policy instead (5
+:func:`pail.drivers.retry.call_with_retry` under pail's one retry policy instead (5
 attempts, exponential back-off with full jitter, 60 s per request; transient errors only:
 5xx except 501, 408, 429, timeouts, unreachable endpoint; never 401/403/404 or another 4xx).
 Timeouts: connect 10 s, read (stall) 30 s, passed to every SDK call.
 
 Operation names on errors are the JSON API method ids: ``storage.buckets.list``,
 ``storage.buckets.get``, ``storage.objects.list``, ``storage.objects.get`` (translation
-tables in :mod:`pail.drivers._gcs_errors`).
+tables in :mod:`pail.drivers.gcs.errors`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pail.drivers import _gcs_transfer
-from pail.drivers._delete import DeleteResult, DeleteTarget
-from pail.drivers._gcs_errors import translate, translate_stream
-from pail.drivers._retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
-from pail.drivers._retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
-from pail.drivers._retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
     Bucket,
+    DeleteResult,
+    DeleteTarget,
     Entry,
     ObjectChecksums,
     ObjectInfo,
@@ -46,6 +42,11 @@ from pail.drivers.errors import (
     StorageError,
     StreamInterrupted,
 )
+from pail.drivers.gcs import transfer
+from pail.drivers.gcs.errors import translate, translate_stream
+from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
+from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
+from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 
 T = TypeVar("T")
 
@@ -67,8 +68,8 @@ class GcsDriver:
             ``retry``.
         connect_timeout, read_timeout: socket timeouts in seconds (default 10 and 30);
             read is the longest wait for the next byte (a stall).
-        retry: the retry policy (:class:`pail.drivers._retry.RetryPolicy`; default
-            :data:`~pail.drivers._retry.DEFAULT_POLICY`).
+        retry: the retry policy (:class:`pail.drivers.retry.RetryPolicy`; default
+            :data:`~pail.drivers.retry.DEFAULT_POLICY`).
 
     Credentials, in order: the injected client; ``STORAGE_EMULATOR_HOST`` (anonymous
     credentials against the emulator); ``anonymous``; ``credentials_file``;
@@ -76,7 +77,7 @@ class GcsDriver:
 
     Raises:
         InvalidRequest: (code ``InvalidClientOption``) an attempt count or timeout out of
-            range (:data:`pail.drivers._retry.SETTING_LIMITS`).
+            range (:data:`pail.drivers.retry.SETTING_LIMITS`).
     """
 
     provider = "gcs"
@@ -420,7 +421,7 @@ class GcsDriver:
         etag: str | None = None,
     ) -> None:
         """Bytes ``[start, end)`` into ``sink`` from one ranged media download
-        (:func:`pail.drivers._gcs_transfer.stream_range`); ``version_id`` is the generation
+        (:func:`pail.drivers.gcs.transfer.stream_range`); ``version_id`` is the generation
         that pins every range of one download to one object version (``etag`` is not used:
         the generation does that on GCS).
 
@@ -450,7 +451,7 @@ class GcsDriver:
                 key=key, code="StreamInterrupted", endpoint=endpoint,
             )  # fmt: skip
 
-        _gcs_transfer.stream_range(
+        transfer.stream_range(
             blob,
             start,
             end,
@@ -464,7 +465,7 @@ class GcsDriver:
         self, bucket: str, key: str, *, version_id: str | None = None
     ) -> ObjectChecksums:
         """The object's CRC32C / MD5 and generation (``storage.objects.get``)."""
-        return _gcs_transfer.object_checksums(self._reload(bucket, key, version_id))
+        return transfer.object_checksums(self._reload(bucket, key, version_id))
 
     def presign(
         self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
@@ -486,36 +487,36 @@ class GcsDriver:
         generation = _generation(version_id, bucket, key)
         with self._call("storage.objects.get", bucket, key):
             blob = self._client().bucket(bucket).blob(key, generation=generation)
-            return _gcs_transfer.signed_url(blob, seconds, generation)
+            return transfer.signed_url(blob, seconds, generation)
 
-    # -- identity and permission checks (pail.drivers._gcs_probes) ---------------------
+    # -- identity and permission checks (pail.drivers.gcs.probes) ---------------------
 
     def caller_identity(self):  # -> pail.drivers.identity.Identity
         """The service account / user and project behind the client, read locally
-        (:func:`pail.drivers._gcs_probes.caller_identity`)."""
-        from pail.drivers import _gcs_probes
+        (:func:`pail.drivers.gcs.probes.caller_identity`)."""
+        from pail.drivers.gcs import probes
 
-        return _gcs_probes.caller_identity(self)
+        return probes.caller_identity(self)
 
     def test_permissions(self, bucket: str, permissions: list[str]) -> list[str]:
         """The permissions the caller holds on ``bucket`` (``buckets.testIamPermissions``;
-        no side effects): :func:`pail.drivers._gcs_probes.test_permissions`."""
-        from pail.drivers import _gcs_probes
+        no side effects): :func:`pail.drivers.gcs.probes.test_permissions`."""
+        from pail.drivers.gcs import probes
 
-        return _gcs_probes.test_permissions(self, bucket, permissions)
+        return probes.test_permissions(self, bucket, permissions)
 
     # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
 
     def versioning_status(self, bucket: str) -> str | None:
         """``"Enabled"`` or ``None`` from the bucket's ``versioning.enabled``
         (``storage.buckets.get``; GCS has no "Suspended" state)."""
-        from pail.drivers import _gcs_versions
+        from pail.drivers.gcs import versions
 
         return self._run(
             "storage.buckets.get",
             bucket,
             None,
-            lambda: _gcs_versions.versioning_status(self._client(), bucket, self._timeout),
+            lambda: versions.versioning_status(self._client(), bucket, self._timeout),
         )
 
     def list_versions_page(
@@ -529,13 +530,13 @@ class GcsDriver:
     ) -> Any:
         """One ``storage.objects.list?versions=true`` page as a
         :class:`~pail.drivers.versions.VersionPage` (generations as version ids)."""
-        from pail.drivers import _gcs_versions
+        from pail.drivers.gcs import versions
 
         return self._run(
             "storage.objects.list",
             bucket,
             prefix or None,
-            lambda: _gcs_versions.list_versions_page(
+            lambda: versions.list_versions_page(
                 self._client(),
                 bucket,
                 prefix,
@@ -549,39 +550,39 @@ class GcsDriver:
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Permanently delete one generation (``storage.objects.delete`` with
         ``generation``). Raises InvalidRequest for a non-numeric version id."""
-        from pail.drivers import _gcs_versions
+        from pail.drivers.gcs import versions
 
         generation = _generation(version_id, bucket, key)
         self._run(
             "storage.objects.delete",
             bucket,
             key,
-            lambda: _gcs_versions.delete_version(
+            lambda: versions.delete_version(
                 self._client(), bucket, key, generation or 0, self._timeout
             ),
         )
 
     def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
         """The bucket's lifecycle rules (``lifecycle.rule`` of ``storage.buckets.get``)."""
-        from pail.drivers import _gcs_versions
+        from pail.drivers.gcs import versions
 
         return self._run(
             "storage.buckets.get",
             bucket,
             None,
-            lambda: _gcs_versions.get_lifecycle(self._client(), bucket, self._timeout),
+            lambda: versions.get_lifecycle(self._client(), bucket, self._timeout),
         )
 
     def put_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
         """Replace the bucket's lifecycle rules (``storage.buckets.patch``). Merge first:
         :func:`pail.services.lifecycle.apply`."""
-        from pail.drivers import _gcs_versions
+        from pail.drivers.gcs import versions
 
         self._run(
             "storage.buckets.patch",
             bucket,
             None,
-            lambda: _gcs_versions.put_lifecycle(self._client(), bucket, rules, self._timeout),
+            lambda: versions.put_lifecycle(self._client(), bucket, rules, self._timeout),
         )
 
     def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
@@ -589,23 +590,24 @@ class GcsDriver:
         ``storage.objects.delete`` calls, 100 per batch request. A 404 (already gone)
         counts as deleted, as on S3; other per-object errors (``forbidden``...) are in
         ``errors``, and so are, as ``NotConfirmed``, the keys of a batch reply whose
-        sub-responses do not match its calls (:mod:`pail.drivers._delete`).
+        sub-responses do not match its calls (:mod:`pail.drivers.gcs.delete`).
 
         Raises:
             ValueError: more than 1,000 keys.
             StorageError: a batch request itself failed (transient errors are retried:
                 deletes are idempotent).
         """
-        from pail.drivers import _delete
+        from pail.drivers.delete import targets
+        from pail.drivers.gcs.delete import gcs_delete
 
-        pairs = _delete.targets(keys)
+        pairs = targets(keys)
         for key, version in pairs:  # a non-numeric generation is refused up front
             _generation(version, bucket, key)
 
         def call(fn: Callable[[], T]) -> T:
             return self._run("storage.objects.delete", bucket, None, fn)
 
-        return _delete.gcs_delete(self._client(), bucket, pairs, self._timeout, call)
+        return gcs_delete(self._client(), bucket, pairs, self._timeout, call)
 
 
 def _no_background_fetch(client: Any) -> None:

@@ -22,7 +22,7 @@ GetBucketLifecycleConfiguration     GetBucketLifecycleConfiguration  s3:GetLifec
 Answers that prove the permission although the call "failed" count as allowed: 416
 InvalidRange on a 0-byte object (GetObject), 404 NoSuchLifecycleConfiguration (no rules).
 
-Errors are translated by the driver (:mod:`pail.drivers._s3_errors`). Only PutObject and
+Errors are translated by the driver (:mod:`pail.drivers.s3.errors`). Only PutObject and
 DeleteObject change anything, and only when the caller asks for them.
 """
 
@@ -199,7 +199,7 @@ def _sts_client(driver: S3Driver) -> Any:
         aws_session_token=frozen.token,
         region_name=region,
     )
-    from pail.drivers._s3_retry import botocore_retries, install
+    from pail.drivers.s3.retry import botocore_retries, install
 
     config = Config(
         connect_timeout=driver._timeouts[0],

@@ -15,7 +15,7 @@ The policy (:data:`DEFAULT_POLICY`, a :class:`RetryPolicy`):
   botocore's ``standard`` mode instead draws every retry from a quota shared by the whole
   client (500 tokens, 5 or 14 per retry), which one bulk job exhausts: later requests then
   fail on their first error with no retry at all. pail switches that off (see
-  :mod:`pail.drivers._s3_retry`).
+  :mod:`pail.drivers.s3.retry`).
 * **Retried**: throttling (HTTP 429, 503 ``SlowDown``, ``Throttling`` and similar codes),
   HTTP 5xx except 501 Not Implemented, ``RequestTimeout`` (S3's 400 for a stalled upload),
   408, and failures with no response: connection refused or reset, DNS failure, connect and
@@ -37,7 +37,7 @@ What changes them, per connection or per run (:data:`SETTING_LIMITS` bounds the 
   ``retry=RetryPolicy(...)``), for code and tests.
 
 S3 applies the policy through botocore's ``needs-retry`` event
-(:mod:`pail.drivers._s3_retry`); GCS passes ``retry=None`` to google-cloud-storage (whose
+(:mod:`pail.drivers.s3.retry`); GCS passes ``retry=None`` to google-cloud-storage (whose
 ``DEFAULT_RETRY`` retries for up to 120 s) and wraps each call in :func:`call_with_retry`.
 Only one layer retries a request, so nothing is retried twice.
 """
