@@ -10,8 +10,8 @@ from conftest import s3_client
 from pail.drivers.errors import StorageError
 from pail.drivers.identity import identity_from_arn
 from pail.drivers.s3 import S3Driver
-from pail.services.access import check_access
-from pail.services.access_report import report_text
+from pail.services.access.check import check_access
+from pail.services.access.report import report_text
 
 
 def _s3(endpoint: str, **kw) -> S3Driver:

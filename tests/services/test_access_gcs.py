@@ -11,8 +11,8 @@ from canned_http import Reply, canned_server, gcs_error
 from conftest import gcs_client
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.identity import identity_from_google
-from pail.services.access import check_access
-from pail.services.policy import gcs_roles, report_policy
+from pail.services.access.check import check_access
+from pail.services.access.policy import gcs_roles, report_policy
 
 PERMS = [
     "storage.buckets.get",

@@ -9,7 +9,7 @@ import pytest
 from conftest import IamStore, s3_client
 from pail.drivers.errors import InvalidCredentials, WrongRegion
 from pail.drivers.s3 import S3Driver
-from pail.services.access import check_access
+from pail.services.access.check import check_access
 
 PREFIX = "data/"
 ALLOWED, DENIED, UNCHECKED, ERROR = "allowed", "denied", "not checked", "error"
@@ -242,7 +242,7 @@ def test_report_text_and_json_hold_no_secret(moto_iam_server: IamStore) -> None:
     from pail.core.connection import ConnectionSpec, Secrets
     from pail.credentials import resolve
     from pail.drivers.registry import open_driver
-    from pail.services.access_report import report_json, report_text
+    from pail.services.access.report import report_json, report_text
 
     reader = moto_iam_server.users["reader"]
     token = "pail-session-token-never-shown"

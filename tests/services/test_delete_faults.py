@@ -14,9 +14,9 @@ import pytest
 from conftest import moto_backend, s3_client, seed_keys
 from fault_proxy import Rule
 from pail.drivers.s3 import S3Driver
-from pail.services.delete_plan import PlannedKey, build_plan
-from pail.services.delete_verify import parent_prefixes, verify_deleted
-from pail.services.deleter import Deleter
+from pail.services.delete.engine import Deleter
+from pail.services.delete.plan import PlannedKey, build_plan
+from pail.services.delete.verify import parent_prefixes, verify_deleted
 
 
 def _left(endpoint: str, bucket: str) -> set[str]:

@@ -11,14 +11,7 @@ from conftest import s3_client, seed_keys
 from delete_stores import NOW, runs, seed_aged
 from pail.drivers.base import Entry
 from pail.drivers.s3 import S3Driver
-from pail.services.delete_plan import (
-    NoRunsToKeep,
-    PlanCancelled,
-    build_plan,
-    first_level,
-    normalize_prefix,
-)
-from pail.services.stale_filters import (
+from pail.services.delete.filters import (
     MAX_DURATION,
     MAX_KEEP_LAST,
     MAX_SIZE,
@@ -26,6 +19,13 @@ from pail.services.stale_filters import (
     StaleFilters,
     parse_duration,
     parse_size,
+)
+from pail.services.delete.plan import (
+    NoRunsToKeep,
+    PlanCancelled,
+    build_plan,
+    first_level,
+    normalize_prefix,
 )
 
 

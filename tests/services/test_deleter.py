@@ -13,8 +13,8 @@ from pail.drivers.base import iter_entries
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
-from pail.services.delete_plan import build_plan
-from pail.services.deleter import Deleter
+from pail.services.delete.engine import Deleter
+from pail.services.delete.plan import build_plan
 
 
 def _keys(driver, bucket, prefix=""):

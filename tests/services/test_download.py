@@ -31,7 +31,7 @@ def _body(size: int, salt: int = 0) -> bytes:
 def small_parts(monkeypatch):
     """8 MiB parts (pail's own tuning constants), so test objects of tens of MiB take the
     parallel-parts path without seeding hundreds of MiB."""
-    from pail.services import transfer_fetch
+    from pail.services.download import fetch as transfer_fetch
 
     monkeypatch.setattr(transfer_fetch, "PARALLEL_THRESHOLD", 8 * MIB)
     monkeypatch.setattr(transfer_fetch, "PART_SIZE", 8 * MIB)

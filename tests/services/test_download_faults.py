@@ -18,8 +18,8 @@ import pytest
 from conftest import s3_client, seed_keys
 from fault_proxy import Rule
 from pail.drivers.s3 import S3Driver
-from pail.services import transfer_fetch
 from pail.services.download import Downloader, plan_keys, plan_prefix
+from pail.services.download import fetch as transfer_fetch
 
 MIB = 1024 * 1024
 

@@ -8,10 +8,10 @@ import hashlib
 
 import pytest
 
-from pail.services.transfer_paths import UnsafeKey, keep_both_path, local_target, unsafe_reason
-from pail.services.transfer_progress import ProgressTracker
-from pail.services.transfer_ranges import RangeSet, split
-from pail.services.transfer_verify import (
+from pail.services.download.paths import UnsafeKey, keep_both_path, local_target, unsafe_reason
+from pail.services.download.progress import ProgressTracker
+from pail.services.download.ranges import RangeSet, split
+from pail.services.download.verify import (
     composite_checksum,
     guessed_layouts,
     multipart_etag,

@@ -26,7 +26,7 @@ from pail.drivers.errors import (
 )
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.s3 import S3Driver
-from pail.services.access import check_access
+from pail.services.access.check import check_access
 from pail.services.explain import clock_skew, explain, explain_report
 
 

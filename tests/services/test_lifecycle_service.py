@@ -16,7 +16,7 @@ from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver
 from pail.drivers.s3 import S3Driver
 from pail.services import lifecycle as lc
-from pail.services.stale_filters import StaleFilters
+from pail.services.delete.filters import StaleFilters
 
 EXISTING = {
     "ID": "team-logs",

@@ -3,8 +3,8 @@
 Prints the identity (STS GetCallerIdentity / the GCS credentials), the credential source
 with the masked key id, one row per capability (✔ allowed, ✘ denied, ? not checked,
 ! error) with the IAM action and resource, explanations for the failed rows and the
-policy snippet that grants exactly what is missing (:mod:`pail.services.access`,
-:mod:`pail.services.explain`, :mod:`pail.services.policy`). ``--json`` prints the same as
+policy snippet that grants exactly what is missing (:mod:`pail.services.access.check`,
+:mod:`pail.services.explain`, :mod:`pail.services.access.policy`). ``--json`` prints the same as
 one JSON document. The output holds no secret.
 
 Exit status: 0 when every *needed* capability that was checked is allowed - listing the
@@ -31,8 +31,8 @@ from pail.config.store import ConnectionStore, resolve_target
 from pail.core.connection import ConnectionSpec
 from pail.core.uri import parse_uri
 from pail.credentials import resolve
-from pail.services.access import AccessReport, check_access
-from pail.services.access_report import report_json, report_text
+from pail.services.access.check import AccessReport, check_access
+from pail.services.access.report import report_json, report_text
 from pail.services.explain import explain_report
 
 

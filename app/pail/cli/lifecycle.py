@@ -11,7 +11,7 @@
 
 The URI's key is the rule's prefix, exactly as written (``runs`` also matches
 ``runs-old/``; end it with ``/`` for one folder). Filter options are
-:mod:`pail.services.stale_filters`' (durations ``30d``/``12h``, sizes ``100MB``/``1GiB``);
+:mod:`pail.services.delete.filters`' (durations ``30d``/``12h``, sizes ``100MB``/``1GiB``);
 those a rule cannot express are refused with the reason (exit status 2), and so are
 values out of range (one line, exit status 2): durations above 100 years,
 ``--noncurrent-days`` outside 1..36525, ``--keep-noncurrent`` outside 1..100.
@@ -31,10 +31,10 @@ from pail.cli.output import printable
 from pail.cli.values import Count
 from pail.cli.versions import confirm_or_refuse
 from pail.services import lifecycle as lc
-from pail.services.stale_filters import MAX_DURATION, MAX_KEEP_LAST, FilterError, StaleFilters
+from pail.services.delete.filters import MAX_DURATION, MAX_KEEP_LAST, FilterError, StaleFilters
 
 #: Most days ``--noncurrent-days`` takes: 100 years, as for every duration
-#: (:data:`pail.services.stale_filters.MAX_DURATION`).
+#: (:data:`pail.services.delete.filters.MAX_DURATION`).
 MAX_DAYS = MAX_DURATION.days
 #: Most versions ``--keep-noncurrent`` keeps: S3 NewerNoncurrentVersions allows "up to 100"
 #: (S3 API reference, NoncurrentVersionExpiration).

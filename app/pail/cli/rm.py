@@ -1,7 +1,7 @@
 """``pail rm``: delete an object, or with ``-r`` what is stale under a prefix.
 
-The same planner and deleter as the app (:mod:`pail.services.delete_plan`,
-:mod:`pail.services.deleter`). Steps: plan (list and filter), show the plan's summary on
+The same planner and deleter as the app (:mod:`pail.services.delete.plan`,
+:mod:`pail.services.delete.engine`). Steps: plan (list and filter), show the plan's summary on
 stderr, confirm, delete in batches, report.
 
 Confirmation: ``--yes`` skips it. On a terminal pail asks ``[y/N]``; above 1,000 objects, or
@@ -9,10 +9,10 @@ when a whole prefix would be emptied, the bucket name must be typed instead. Wit
 terminal and without ``--yes`` pail refuses (exit 2) and deletes nothing. ``--dry-run``
 lists what would be deleted (stdout, one URI per line) and deletes nothing.
 
-A key counts as deleted only when the store confirmed it (:mod:`pail.services.deleter`);
+A key counts as deleted only when the store confirmed it (:mod:`pail.services.delete.engine`);
 a key its reply did not name is a failure (``NotConfirmed``). ``--verify`` asks the store
 again afterwards (a HEAD per key when few, else a listing of their folders:
-:mod:`pail.services.delete_verify`) and lists every key reported deleted that is still
+:mod:`pail.services.delete.verify`) and lists every key reported deleted that is still
 there.
 
 ``--keep-last N`` keeps the N newest runs (child prefixes of the URI's prefix); on a prefix
@@ -46,10 +46,10 @@ from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
-from pail.services.delete_plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
-from pail.services.delete_verify import VerifyResult, verify_deleted
-from pail.services.deleter import DEFAULT_JOBS, Deleter, DeleteReport
-from pail.services.stale_filters import MAX_KEEP_LAST, FilterError, StaleFilters
+from pail.services.delete.engine import DEFAULT_JOBS, Deleter, DeleteReport
+from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
+from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
+from pail.services.delete.verify import VerifyResult, verify_deleted
 
 #: Prefixes named in the summary before "and N more".
 _SHOWN_PREFIXES = 10

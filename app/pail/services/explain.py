@@ -40,7 +40,7 @@ from pail.drivers.errors import (
 
 if TYPE_CHECKING:
     from pail.core.connection import ConnectionSpec
-    from pail.services.access import AccessReport
+    from pail.services.access.check import AccessReport
 
 #: SigV4 rejects requests whose time is more than 15 minutes off the server's.
 MAX_SKEW_SECONDS = 15 * 60

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pail.drivers.versions import LifecycleRule, VersionedStorage
-from pail.services.stale_filters import FilterError, StaleFilters, parse_duration, parse_size
+from pail.services.delete.filters import FilterError, StaleFilters, parse_duration, parse_size
 
 __all__ = [
     "ApplyResult",

@@ -19,13 +19,13 @@ from rich.style import Style
 from rich.text import Text
 
 from pail.drivers.errors import StorageError, WrongRegion
-from pail.services.access import ProbeRow
+from pail.services.access.check import ProbeRow
+from pail.services.access.policy import policy_json, report_policy, s3_policy
 from pail.services.explain import Explanation, explain
-from pail.services.policy import policy_json, report_policy, s3_policy
 from pail.ui.text import one_line
 
 if TYPE_CHECKING:
-    from pail.services.access import AccessReport
+    from pail.services.access.check import AccessReport
     from pail.ui.nodes import Connection, NodeData
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -1,7 +1,7 @@
 """What the cleanup screens work on, and how they word sizes and ages.
 
 * :class:`DeleteTarget` turns the marks (or the node at the cursor) into the arguments of
-  :func:`pail.services.delete_plan.build_plan`: one bucket of one connection, the level
+  :func:`pail.services.delete.plan.build_plan`: one bucket of one connection, the level
   the selection was made from (``base``), whole prefixes and single objects.
 * :func:`usage_label` is the short text the tree draws after a sized prefix.
 * :func:`age_text` / :func:`when_text` word times against the app's clock, so screens

@@ -24,8 +24,8 @@ from pail.services.previews import PreviewResult
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus, Resolved
     from pail.drivers.identity import Identity
-    from pail.services.access import AccessReport, ProbeRow
-    from pail.services.delete_plan import DeletePlan
+    from pail.services.access.check import AccessReport, ProbeRow
+    from pail.services.delete.plan import DeletePlan
     from pail.services.download import Downloader, DownloadReport
     from pail.ui.connection_ops import SaveOutcome, TestOutcome
     from pail.ui.download_ops import DownloadTask

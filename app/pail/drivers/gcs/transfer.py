@@ -3,7 +3,7 @@
 
 :func:`stream_range` is one ranged media download (``storage.objects.get``, ``alt=media``,
 ``Range: bytes=a-b``) of a pinned generation, handed to a sink as it arrives; the transfer
-engine (:mod:`pail.services.transfer_fetch`) splits objects into ranges, runs them in
+engine (:mod:`pail.services.download.fetch`) splits objects into ranges, runs them in
 parallel and resumes interrupted ones. Downloads are ``raw_download=True``: the stored
 bytes, not decompressed, so the size and CRC32C match the object's metadata.
 """

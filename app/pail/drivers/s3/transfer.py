@@ -4,7 +4,7 @@
 * :func:`stream_range`: one ranged GetObject (``Range: bytes=a-b``, RFC 9110 section
   14.1.2) pinned with ``If-Match`` to the ETag the download planned with, its body handed to
   a sink in :data:`STREAM_CHUNK` pieces. The transfer engine
-  (:mod:`pail.services.transfer_fetch`) splits objects into ranges, runs them in parallel
+  (:mod:`pail.services.download.fetch`) splits objects into ranges, runs them in parallel
   and resumes interrupted ones; pail does not use s3transfer here because its downloads can
   neither resume by ranges nor pin the object version per request.
 * :func:`object_checksums`: HeadObject with ``ChecksumMode=ENABLED`` (S3 User Guide,

@@ -3,7 +3,7 @@
 :data:`ACCESS_BINDINGS`).
 
 * Who am I: when a connection's driver opens, the opening worker asks its identity (STS
-  GetCallerIdentity, the GCS credentials; :func:`pail.services.access.check_identity`)
+  GetCallerIdentity, the GCS credentials; :func:`pail.services.access.check.check_identity`)
   and shown in the status bar and the connection's detail. A denied or missing identity
   call only says "identity: unavailable — reason": browsing never waits for it.
 * ``a``: the access check screen for the bucket/prefix at the cursor (an object: its
@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 
 from pail.credentials import Resolved
-from pail.services.access import check_identity
+from pail.services.access.check import check_identity
 from pail.ui.access_text import count_failing, wrong_region
 from pail.ui.failure import as_storage_error
 from pail.ui.messages import IdentityChecked, LevelUpdated, RegionReopened

@@ -1,6 +1,6 @@
 """The access check screen (``a`` on a bucket or prefix): what this identity may do here.
 
-One row per capability (:func:`pail.services.access.check_access`), probed live in a
+One row per capability (:func:`pail.services.access.check.check_access`), probed live in a
 worker; each row appears as its probe answers: ✔ allowed, ✘ denied, ? not checked,
 ! error. Write probes (PutObject/DeleteObject on a probe key under the prefix, always
 removed; reported with its full key when the delete is denied) run only after the user
@@ -9,9 +9,9 @@ allows them with ``w``, which re-runs the check.
 Below the table, the row at the cursor: error code, HTTP status, request id, the IAM
 action and resource a policy must grant, what the failure usually means
 (:mod:`pail.services.explain`) and the policy statement that grants exactly that action
-on exactly this bucket/prefix (:mod:`pail.services.policy`). ``c`` copies that policy (on
+on exactly this bucket/prefix (:mod:`pail.services.access.policy`). ``c`` copies that policy (on
 a row that is not denied: the policy for every missing action), ``y`` copies the whole
-plain-text report (:func:`pail.services.access_report.report_text`), ``s`` saves it.
+plain-text report (:func:`pail.services.access.report.report_text`), ``s`` saves it.
 Neither the screen nor the report ever holds a secret.
 """
 
@@ -32,16 +32,16 @@ from textual.widgets import Checkbox, DataTable, Footer, Static
 
 from pail.credentials import Resolved
 from pail.drivers.base import StorageDriver
-from pail.services.access import (
+from pail.services.access.check import (
     AccessReport,
     Capability,
     ProbeRow,
     check_access,
     s3_capabilities,
 )
-from pail.services.access_report import credentials_line, identity_line, report_text
+from pail.services.access.policy import report_policy_text
+from pail.services.access.report import credentials_line, identity_line, report_text
 from pail.services.explain import explain, explain_report
-from pail.services.policy import report_policy_text
 from pail.ui.access_text import (
     explanation_text,
     report_filename,
@@ -85,7 +85,7 @@ def capabilities_for(provider: str, bucket: str, prefix: str) -> list[Capability
     if provider == "s3":
         return s3_capabilities(bucket, prefix)
     if provider == "gcs":
-        from pail.services.access_gcs import gcs_capabilities
+        from pail.services.access.gcs import gcs_capabilities
 
         return gcs_capabilities(bucket, prefix)
     return []

@@ -1,7 +1,7 @@
 """The delete confirmation: the exact count, bytes and location, and what a delete means
 on this bucket.
 
-Above :data:`~pail.services.delete_plan.DEFAULT_CONFIRM_THRESHOLD` objects, or when a
+Above :data:`~pail.services.delete.plan.DEFAULT_CONFIRM_THRESHOLD` objects, or when a
 whole prefix would be emptied (:meth:`DeletePlan.needs_typed_confirmation`), the delete
 button stays disabled until the bucket name is typed exactly. On a versioned bucket the
 dialog explains that a delete adds delete markers
@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Static
 
-from pail.services.delete_plan import DeletePlan
+from pail.services.delete.plan import DeletePlan
 from pail.services.versions import delete_explanation
 from pail.ui.cleanup_ops import size_text
 from pail.ui.text import one_line

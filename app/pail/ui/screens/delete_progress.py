@@ -1,6 +1,6 @@
 """The delete progress screen: a bar with the rate while batches run, then the outcome.
 
-It runs a :class:`pail.services.deleter.Deleter` (DeleteObjects batches of up to 1,000
+It runs a :class:`pail.services.delete.engine.Deleter` (DeleteObjects batches of up to 1,000
 keys, several in flight, on the deleter's own threads) and reads its progress snapshot
 every :data:`POLL_SECONDS`. ``x`` cancels: no new batch starts, the batches in flight
 finish and are reported. When it is over the rate goes and a summary stays: keys deleted
@@ -10,7 +10,7 @@ keys are failures, never counted as deleted; a key the reply did not name is
 ``NotConfirmed``), keys not attempted after a cancel. A dry run says that nothing was
 deleted. When the permanent deletion of noncurrent versions was chosen it runs after the
 delete, in a worker, and its result is added. ``v`` then asks the store again whether
-the keys reported deleted are gone (:func:`pail.services.delete_verify.verify_deleted`)
+the keys reported deleted are gone (:func:`pail.services.delete.verify.verify_deleted`)
 and lists any still present.
 
 Escape returns to the tree, which lists the affected levels again.
@@ -26,8 +26,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
-from pail.services.delete_verify import VerifyCancelled, VerifyResult, verify_deleted
-from pail.services.deleter import Deleter, DeleteReport
+from pail.services.delete.engine import Deleter, DeleteReport
+from pail.services.delete.verify import VerifyCancelled, VerifyResult, verify_deleted
 from pail.services.versions import delete_noncurrent, plan_noncurrent
 from pail.ui.cleanup_ops import size_text
 from pail.ui.messages import DeleteRequest, PurgeFinished, WorkFailed

@@ -1,12 +1,12 @@
 """The review screen: exactly what a delete would remove, before anything is removed.
 
-It builds the plan in a worker (:func:`pail.services.delete_plan.build_plan`: every object
+It builds the plan in a worker (:func:`pail.services.delete.plan.build_plan`: every object
 under the selected prefixes is listed, child prefixes concurrently, then filtered), with a
 running count of keys examined (escape cancels the listing). Then it shows the exact
 count, total bytes, oldest and newest, the distinct prefixes affected, the runs kept by
 "keep newest N", and the keys themselves in a table (the first :data:`SHOWN_KEYS`; the
 screen says so when there are more). "Keep newest N runs" on a prefix with objects but no
-runs is refused by the planner (:class:`~pail.services.delete_plan.NoRunsToKeep`): the
+runs is refused by the planner (:class:`~pail.services.delete.plan.NoRunsToKeep`): the
 screen says why and offers nothing to delete. The dry-run switch (``t``) makes the delete report
 what would go and delete nothing.
 
@@ -27,8 +27,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
 
 from pail.drivers.errors import StorageError
-from pail.services.delete_plan import DeletePlan, NoRunsToKeep, build_plan
-from pail.services.stale_filters import StaleFilters
+from pail.services.delete.filters import StaleFilters
+from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan
 from pail.ui.cleanup_ops import Clock, DeleteTarget, short_age, size_text, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen, DeleteDecision

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from pail.services import lifecycle as lc
-from pail.services.stale_filters import MAX_DURATION, FilterError
+from pail.services.delete.filters import MAX_DURATION, FilterError
 from pail.ui.messages import LifecycleApplied, LifecycleLoaded, WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.screens.confirm import ConfirmScreen

@@ -4,11 +4,11 @@ Fields, all optional and combined (every given one must hold): older than a dura
 (``30d``, ``12h``), larger / smaller than a size (``100MB``, ``1GiB``), include and exclude
 globs, a regex (matched against the key relative to the selection), and "keep the newest
 N runs" (a run is a child prefix, ordered by its newest object). Each field is checked as
-it is typed with the services' own parsers (:mod:`pail.services.stale_filters`), ranges
+it is typed with the services' own parsers (:mod:`pail.services.delete.filters`), ranges
 included (a duration up to 100 years, a size up to 8 EiB); the button stays disabled while
 any field is wrong, and the message says why. Whether there are runs to keep is known only
 once the prefix is listed: the review screen refuses "keep newest N runs" on a prefix
-without runs (:class:`pail.services.delete_plan.NoRunsToKeep`).
+without runs (:class:`pail.services.delete.plan.NoRunsToKeep`).
 
 Dismisses with a :class:`FilterChoice` (the parsed filters and the text as typed, which
 the lifecycle screen reuses), or ``None``.
@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from pail.services.stale_filters import MAX_KEEP_LAST, FilterError, StaleFilters
+from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
 
 #: (field id, label, placeholder)
 FIELDS = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from pail.services.access import Capability, ProbeRow
+from pail.services.access.check import Capability, ProbeRow
 from pail.ui.text import one_line
 
 #: Mark of a row whose probe has not answered yet.

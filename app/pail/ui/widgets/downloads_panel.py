@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
-from pail.services.transfer_progress import DownloadProgress, FileProgress
+from pail.services.download.progress import DownloadProgress, FileProgress
 from pail.ui.download_ops import DownloadTask
 from pail.ui.formatting import plural, short_size
 from pail.ui.text import one_line, tilde

@@ -3,7 +3,7 @@
 A plan maps each object to a path under the destination folder, keeping the key's path
 relative to a base prefix (``runs/7/model/weights.bin`` downloaded from ``runs/7/`` lands
 in ``DEST/model/weights.bin``). Keys that would land outside the destination are refused
-here, before anything is written (:mod:`pail.services.transfer_paths`).
+here, before anything is written (:mod:`pail.services.download.paths`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pail.drivers.base import Entry, StorageDriver, iter_pages
-from pail.services.transfer_paths import UnsafeKey, local_target
+from pail.services.download.paths import UnsafeKey, local_target
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Every file in flight is written to ``<target>/.pail/partials/<hash>.part`` (the object's
 bytes, preallocated to its size, parts written at their offsets) beside a sidecar
 ``<hash>.json`` recording the object's identity (key, size, ETag, version id) and the byte
-ranges already on disk (:class:`~pail.services.transfer_ranges.RangeSet`). A rerun fetches
+ranges already on disk (:class:`~pail.services.download.ranges.RangeSet`). A rerun fetches
 exactly the missing ranges when the identity still matches, else starts afresh. Only after
 verification does the file move to its final name (``os.replace``, atomic on one file
 system).
@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from pail.services.transfer_ranges import RangeSet
+from pail.services.download.ranges import RangeSet
 
 try:  # POSIX; elsewhere partials are not locked
     import fcntl

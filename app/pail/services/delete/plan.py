@@ -1,7 +1,7 @@
 """Planning a delete: marked keys and prefixes + stale filters -> the exact list of keys.
 
 Nothing is deleted here. A plan is what the review screen and ``pail rm`` show (count,
-bytes, oldest/newest, prefixes affected) and what :class:`pail.services.deleter.Deleter`
+bytes, oldest/newest, prefixes affected) and what :class:`pail.services.delete.engine.Deleter`
 executes, key by key: whatever is not in the plan is never deleted.
 
 Safety rules, enforced here:
@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 
 from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import NotFound
-from pail.services.stale_filters import StaleFilters
+from pail.services.delete.filters import StaleFilters
 from pail.services.walk import DEFAULT_WORKERS, WalkCancelled, walk_objects
 
 #: Above this many objects the confirmation asks for the bucket name to be typed.

@@ -1,7 +1,7 @@
 """After a delete: check that the keys the store confirmed deleted are really gone.
 
 ``pail rm --verify`` (and any front-end) calls :func:`verify_deleted` with the keys a
-:class:`pail.services.deleter.Deleter` counted as deleted (:attr:`DeleteReport.confirmed`).
+:class:`pail.services.delete.engine.Deleter` counted as deleted (:attr:`DeleteReport.confirmed`).
 It asks the store again, by the cheapest exact route:
 
 * a few keys (at most :data:`HEAD_LIMIT`), and every versioned key (a version id can only
@@ -29,7 +29,7 @@ from datetime import datetime
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound
 from pail.services.daemon_pool import DaemonPool
-from pail.services.delete_plan import PlannedKey
+from pail.services.delete.plan import PlannedKey
 from pail.services.walk import WalkCancelled, walk_objects
 
 #: Up to this many keys are checked one HEAD each rather than by listing their folders.

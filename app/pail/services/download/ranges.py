@@ -2,7 +2,7 @@
 
 A download writes ranged parts at their offsets in any order, and a stop (cancel, a
 failed part, ``kill -9``) can leave holes. The ranges that are really on disk are recorded
-(in the partial's sidecar, :mod:`pail.services.transfer_state`) so a rerun fetches exactly
+(in the partial's sidecar, :mod:`pail.services.download.state`) so a rerun fetches exactly
 the missing ones, never trusting a file's length: a preallocated file is as long as the
 object from the first byte written.
 

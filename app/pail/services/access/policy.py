@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pail.services.access import AccessReport, ProbeRow
+from pail.services.access.check import AccessReport, ProbeRow
 
 #: IAM policy language version (the only current one).
 POLICY_VERSION = "2012-10-17"

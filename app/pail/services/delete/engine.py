@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pail.drivers.base import MAX_DELETE_KEYS, StorageDriver
 from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
-from pail.services.delete_plan import DeletePlan, PlannedKey
+from pail.services.delete.plan import DeletePlan, PlannedKey
 
 #: Batches in flight at once.
 DEFAULT_JOBS = 8
@@ -84,7 +84,7 @@ class DeleteReport:
     answered when the report was taken (unknown: they may or may not be gone);
     ``not_attempted`` counts keys never sent because a cancel stopped the delete;
     ``confirmed`` holds the deleted keys themselves (for a check afterwards:
-    :func:`pail.services.delete_verify.verify_deleted`)."""
+    :func:`pail.services.delete.verify.verify_deleted`)."""
 
     deleted: int = 0
     deleted_bytes: int = 0
@@ -109,7 +109,7 @@ class DeleteReport:
 
 
 class Deleter:
-    """Runs a :class:`~pail.services.delete_plan.DeletePlan`.
+    """Runs a :class:`~pail.services.delete.plan.DeletePlan`.
 
     Args:
         driver: the store's driver (thread-safe).

@@ -2,9 +2,9 @@
 
 Both hold the identity, the credential source with the masked key id, every row (state,
 IAM action, resource, error code, HTTP status, request id), the explanations
-(:mod:`pail.services.explain`) and the policy snippet (:mod:`pail.services.policy`).
+(:mod:`pail.services.explain`) and the policy snippet (:mod:`pail.services.access.policy`).
 
-No secret can appear: an :class:`~pail.services.access.AccessReport` never holds one (the
+No secret can appear: an :class:`~pail.services.access.check.AccessReport` never holds one (the
 access key id is masked by :func:`pail.credentials.resolve`, error messages are scrubbed
 by the drivers). Server-supplied text (key names, messages) has control characters
 escaped, so a report is safe to print on a terminal.
@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pail.services.access import AccessReport, ProbeRow
+from pail.services.access.check import AccessReport, ProbeRow
+from pail.services.access.policy import report_policy, report_policy_text
 from pail.services.explain import Explanation, explain_report
-from pail.services.policy import report_policy, report_policy_text
 
 if TYPE_CHECKING:
     from pail.core.connection import ConnectionSpec

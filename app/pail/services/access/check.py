@@ -9,12 +9,13 @@ One :class:`ProbeRow` per capability, each ``allowed`` (✔), ``denied`` (✘), 
   (``PREFIX.pail-probe-<hex>``) that is removed in a ``finally`` - versions and delete
   markers too in a versioned bucket. When DeleteObject is denied nothing else destructive
   is tried and the key left behind is reported (:attr:`AccessReport.leftover`).
-* GCS (:mod:`pail.services.access_gcs`): ``buckets.testIamPermissions``, no side effects.
+* GCS (:mod:`pail.services.access.gcs`): ``buckets.testIamPermissions``, no side effects.
 
 Needed capabilities (:attr:`Capability.needed`) are listing and reading (s3:ListBucket and
 s3:GetObject; storage.objects.list and storage.objects.get): a denied needed row makes
 ``pail doctor`` exit non-zero. Explanations: :mod:`pail.services.explain`; the policy
-snippet: :mod:`pail.services.policy`; the text/JSON report: :mod:`pail.services.access_report`.
+snippet: :mod:`pail.services.access.policy`; the text/JSON report:
+:mod:`pail.services.access.report`.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def check_access(
     if driver.provider == "s3":
         run_s3_probes(driver, report, on_row=on_row)
     elif driver.provider == "gcs":
-        from pail.services.access_gcs import run_gcs_checks
+        from pail.services.access.gcs import run_gcs_checks
 
         run_gcs_checks(driver, report, on_row=on_row)
     else:

@@ -12,18 +12,18 @@ Usage (from a worker thread; nothing here touches the UI)::
 Trust, in order of what could go wrong:
 
 * **Nothing unverified under a final name.** Each file is written to a partial in the
-  target's state folder (``.pail/partials``, :mod:`pail.services.transfer_state`), checked
-  against what the store vouches for (:mod:`pail.services.transfer_verify`) and only then
+  target's state folder (``.pail/partials``, :mod:`pail.services.download.state`), checked
+  against what the store vouches for (:mod:`pail.services.download.verify`) and only then
   renamed to its final name. A mismatch deletes the partial. A file no check can prove is
   *unverified*: it stays aside (complete, so a rerun only renames it) unless
   ``allow_unverified`` says yes (``pail get --allow-unverified``; the app asks).
 * **Resume by ranges.** The partial's sidecar records the byte ranges on disk; a rerun
   fetches exactly the missing ones when the object's size, ETag and version still match,
-  then verifies the whole file (:mod:`pail.services.transfer_fetch`). S3 ranges are pinned
+  then verifies the whole file (:mod:`pail.services.download.fetch`). S3 ranges are pinned
   with ``If-Match``; GCS ranges with the generation. An object that changed mid-way fails
   (``ObjectChanged``) and its partial is deleted.
 * **No write outside the target.** Keys are checked at planning
-  (:mod:`pail.services.transfer_paths`); every folder on the way to a final name is opened
+  (:mod:`pail.services.download.paths`); every folder on the way to a final name is opened
   without following links, partials are created exclusively, and the final rename replaces
   a planted link itself, never its target.
 * **Stopping.** Workers are daemon threads and the on-disk state is always consistent, so
@@ -53,12 +53,11 @@ from typing import Literal
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound, StorageError, TransferCancelled
 from pail.services.daemon_pool import run_each, start_daemon
-from pail.services.download_plan import DownloadJob, DownloadPlan, RefusedKey, plan_keys
-from pail.services.download_plan import plan_prefix as plan_prefix
-from pail.services.transfer_fetch import Source, fetch_missing
-from pail.services.transfer_paths import keep_both_name
-from pail.services.transfer_progress import DownloadProgress, ProgressTracker
-from pail.services.transfer_state import (
+from pail.services.download.fetch import Source, fetch_missing
+from pail.services.download.paths import keep_both_name
+from pail.services.download.plan import DownloadJob, DownloadPlan, RefusedKey
+from pail.services.download.progress import DownloadProgress, ProgressTracker
+from pail.services.download.state import (
     FLUSH_INTERVAL,
     ObjectIdentity,
     Partial,
@@ -66,20 +65,16 @@ from pail.services.transfer_state import (
     open_parent,
     state_folder_name,
 )
-from pail.services.transfer_verify import MISMATCH, UNVERIFIED, verify_object
+from pail.services.download.verify import MISMATCH, UNVERIFIED, verify_object
 
 __all__ = [
+    "DEFAULT_JOBS",
     "ConflictAnswer",
-    "DownloadJob",
-    "DownloadPlan",
     "DownloadReport",
     "Downloader",
     "Failure",
     "FileDone",
-    "RefusedKey",
     "Skipped",
-    "plan_keys",
-    "plan_prefix",
 ]
 
 ConflictAction = Literal["overwrite", "skip", "keep-both"]
@@ -187,7 +182,7 @@ class Downloader:
 
     Args:
         driver: the store's driver (shared by the workers; drivers are thread-safe).
-        plan: from :func:`plan_prefix` / :func:`plan_keys`.
+        plan: from :func:`~pail.services.download.plan.plan_prefix` / ``plan_keys``.
         jobs: files in flight at once (large objects also use parallel parts).
         conflict: policy for an existing, different file: ``"ask"``, ``"overwrite"``,
             ``"skip"``. ``"ask"`` without ``resolve_conflict`` skips.

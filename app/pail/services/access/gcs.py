@@ -22,7 +22,7 @@ from pail.drivers.errors import (
     NotFound,
     StorageError,
 )
-from pail.services.access import AccessReport, Capability, ProbeRow
+from pail.services.access.check import AccessReport, Capability, ProbeRow
 
 _OBJECTS = "storage.objects"
 _BUCKETS = "storage.buckets"
