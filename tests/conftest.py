@@ -1,12 +1,13 @@
-"""Real servers for the whole test session, started once.
+"""Fixtures only (helpers live in tests/support/): real servers for the whole test session,
+started once.
 
 * ``moto_server``: moto's S3 server in-process over HTTP, auth off. Seed bulk data through
-  :func:`moto_backend` (in-process, fast) rather than thousands of HTTP PUTs.
+  :func:`support.servers.moto_backend` (in-process, fast) rather than thousands of HTTP PUTs.
 * ``moto_iam_server``: a second moto server in its own process with IAM enforcement on, so
   its auth switch cannot affect the first; users/policies are created before auth goes on.
 * ``gcs_emulator``: gcp-storage-emulator on loopback (STORAGE_EMULATOR_HOST).
 * ``fault_proxy`` / ``faults`` / ``make_fault_proxy``: the fault-injecting proxy of
-  tests/fault_proxy.py in front of ``moto_server`` (or any server).
+  tests/support/fault_proxy.py in front of ``moto_server`` (or any server).
 * ``isolated_config`` (autouse): every test gets its own ``PAIL_CONFIG`` file and an
   in-memory keyring, so no test reads or writes the user's config or keyring.
 """
@@ -15,16 +16,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
+
+from support.servers import (
+    IAM_BUCKET,
+    IAM_POLICIES,
+    REGION,
+    IamStore,
+    IamUser,
+    free_port,
+    moto_api,
+    s3_client,
+    wait_http,
+)
 
 # Default credentials for the auth-off moto server; never real ones.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -33,20 +42,18 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
 
-REGION = "us-east-1"
-
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path_factory, monkeypatch):
     """A fresh ``PAIL_CONFIG`` path (not yet created) and an in-memory keyring per test.
 
-    Yields the :class:`memory_keyring.MemoryKeyring`. Child processes (``pail`` run as an
+    Yields the :class:`support.keyrings.MemoryKeyring`. Child processes (``pail`` run as an
     executable) get ``PYTHON_KEYRING_BACKEND`` = keyring's fail backend, so they cannot
     reach the real keyring either; the Secret Service test sets up its own.
     """
     import keyring
 
-    from memory_keyring import MemoryKeyring
+    from support.keyrings import MemoryKeyring
 
     folder = tmp_path_factory.mktemp("pail-config")
     monkeypatch.setenv("PAIL_CONFIG", str(folder / "connections.toml"))
@@ -56,76 +63,6 @@ def isolated_config(tmp_path_factory, monkeypatch):
     keyring.set_keyring(memory)
     yield memory
     keyring.set_keyring(previous)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 20.0) -> None:
-    """Wait until ``url`` answers any HTTP status; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-def moto_api(endpoint: str, path: str, body: bytes = b"") -> None:
-    """POST to moto's control API (``/moto-api/reset``, ``/moto-api/reset-auth``)."""
-    req = urllib.request.Request(
-        f"{endpoint}/moto-api/{path}",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    urllib.request.urlopen(req, timeout=10).read()
-
-
-def moto_backend():
-    """The in-process moto S3 backend behind ``moto_server`` (default account, aws partition)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.s3.models import s3_backends
-
-    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-
-
-def seed_keys(bucket: str, keys: dict[str, bytes] | list[str], *, create: bool = True) -> None:
-    """Put objects straight into the in-process moto backend (10,000 keys in ~0.3 s).
-
-    ``keys`` maps key -> body, or is a list of keys given a small body each.
-    """
-    backend = moto_backend()
-    if create and bucket not in backend.buckets:
-        backend.create_bucket(bucket, REGION)
-    items = keys.items() if isinstance(keys, dict) else ((k, b"x") for k in keys)
-    for key, body in items:
-        backend.put_object(bucket, key, body)
-
-
-def s3_client(endpoint: str, **kwargs):
-    """A real boto3 S3 client on ``endpoint`` (path-style, us-east-1, testing keys)."""
-    import boto3
-    from botocore.config import Config
-
-    kwargs.setdefault("aws_access_key_id", "testing")
-    kwargs.setdefault("aws_secret_access_key", "testing")
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        config=Config(s3={"addressing_style": "path"}),
-        **kwargs,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -151,56 +88,6 @@ def s3_endpoint(moto_server: str) -> str:
 def bucket_name() -> str:
     """A fresh, valid bucket name."""
     return f"pail-{uuid.uuid4().hex[:12]}"
-
-
-@dataclass(frozen=True)
-class IamUser:
-    """Access keys of an IAM user on ``moto_iam_server``."""
-
-    name: str
-    access_key_id: str
-    secret_access_key: str
-
-
-@dataclass(frozen=True)
-class IamStore:
-    """The IAM-enforcing server: endpoint, its bucket and users by role."""
-
-    endpoint: str
-    bucket: str
-    users: dict[str, IamUser]
-
-
-IAM_BUCKET = "pail-iam"
-_IAM_POLICIES = {
-    "admin": [{"Effect": "Allow", "Action": ["s3:*", "iam:*", "sts:*"], "Resource": "*"}],
-    # Read-only on IAM_BUCKET: GetObject + ListBucket, nothing else.
-    "reader": [
-        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{IAM_BUCKET}/*"},
-        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{IAM_BUCKET}"},
-    ],
-    # May read objects but not list.
-    "nolist": [
-        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{IAM_BUCKET}/*"}
-    ],
-    # Access-check users: may list, read and write objects, but not delete them.
-    "writer": [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": f"arn:aws:s3:::{IAM_BUCKET}/*",
-        },
-        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{IAM_BUCKET}"},
-    ],
-    # Every S3 action on IAM_BUCKET and its objects (but not ListAllMyBuckets).
-    "full": [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:*"],
-            "Resource": [f"arn:aws:s3:::{IAM_BUCKET}", f"arn:aws:s3:::{IAM_BUCKET}/*"],
-        }
-    ],
-}
 
 
 @pytest.fixture(scope="session")
@@ -235,7 +122,7 @@ def moto_iam_server() -> Iterator[IamStore]:
             aws_secret_access_key="testing",
         )
         users = {}
-        for name, statements in _IAM_POLICIES.items():
+        for name, statements in IAM_POLICIES.items():
             iam.create_user(UserName=name)
             doc = {"Version": "2012-10-17", "Statement": statements}
             iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(doc))
@@ -276,24 +163,12 @@ def gcs_emulator() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def gcs_client(endpoint: str):
-    """A real google-cloud-storage client on the emulator, anonymous credentials."""
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
-
-    return storage.Client(
-        project="pail-test",
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": endpoint},
-    )
-
-
 @pytest.fixture(scope="session")
 def make_fault_proxy() -> Iterator:
     """Factory ``make(upstream_url) -> FaultProxy``: a started fault proxy in front of any
     server (``moto_iam_server.endpoint``, ``gcs_emulator`` ...); all stopped at session end.
-    See tests/fault_proxy.py for :class:`Rule` and the actions."""
-    from fault_proxy import FaultProxy
+    See tests/support/fault_proxy.py for :class:`Rule` and the actions."""
+    from support.fault_proxy import FaultProxy
 
     proxies: list[FaultProxy] = []
 
@@ -309,10 +184,11 @@ def make_fault_proxy() -> Iterator:
 
 @pytest.fixture(scope="session")
 def fault_proxy(moto_server: str) -> Iterator:
-    """The session's fault-injecting proxy in front of ``moto_server`` (tests/fault_proxy.py).
+    """The session's fault-injecting proxy in front of ``moto_server``
+    (tests/support/fault_proxy.py).
 
     Prefer ``faults``, which clears rules and the request log around each test."""
-    from fault_proxy import FaultProxy
+    from support.fault_proxy import FaultProxy
 
     proxy = FaultProxy(moto_server).start()
     yield proxy

@@ -1,4 +1,4 @@
-"""The fault-injecting proxy (tests/fault_proxy.py) does what the fault tests rely on.
+"""The fault-injecting proxy (tests/support/fault_proxy.py) does what the fault tests rely on.
 
 Every action is shown with real clients (boto3, or http.client where boto3 hides the effect)
 against moto through the proxy; transparency for SigV4 is shown against the IAM-enforcing
@@ -20,8 +20,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError, ResponseStreamingError
 
-from conftest import REGION, free_port, gcs_client, seed_keys
-from fault_proxy import FaultProxy, Rule
+from support.fault_proxy import FaultProxy, Rule
+from support.servers import REGION, free_port, gcs_client, seed_keys
 
 BODY = bytes(range(256)) * 1024  # 256 KiB, every byte value
 
@@ -449,7 +449,7 @@ KEYS = [f"k/{i}" for i in range(6)]
 
 def remaining(bucket: str) -> set[str]:
     """Keys left in ``bucket``, listed in-process (not through the proxy)."""
-    from conftest import moto_backend
+    from support.servers import moto_backend
 
     return set(moto_backend().buckets[bucket].keys.keys())
 
@@ -589,7 +589,7 @@ def test_rewritten_delete_request_gets_valid_checksums():
     from botocore.httpchecksum import _CHECKSUM_CLS
     from multidict import CIMultiDict
 
-    from fault_proxy import _fix_body_headers
+    from support.fault_proxy import _fix_body_headers
 
     body = b"<Delete><Object><Key>k/1</Key></Object></Delete>"
     algorithms = ["crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512"]

@@ -12,14 +12,14 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from cli.cli_helpers import run
-from conftest import seed_keys
 from pail.cli.connection import open_resolved
 from pail.cli.main import EXIT_CREDENTIALS, EXIT_KEYRING, EXIT_USAGE, connections_for
 from pail.config.env import default_config_path
 from pail.config.flags import Flags
 from pail.config.store import ConnectionStore
 from pail.credentials import SERVICE
+from support.cli import run
+from support.servers import seed_keys
 
 KEY_ID = "AKIAPAILCLITEST7777"
 SECRET = "cli-secret-value-never-printed"
@@ -353,7 +353,7 @@ def test_two_adds_of_one_name_at_once_leave_one_and_refuse_the_other(tmp_path):
     without --replace, exactly one succeeds and the other is told to use --replace."""
     import subprocess
 
-    from cli.cli_helpers import pail_exe
+    from support.cli import pail_exe
 
     args = [pail_exe(), "connection", "add", "same", "--provider", "s3", "--no-secrets"]
     procs = [

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from cli.cli_helpers import pail_exe, run
-from conftest import s3_client
 from pail.cli.main import EXIT_DENIED, EXIT_INTERRUPTED
+from support.cli import pail_exe, run
+from support.servers import s3_client
 
 
 @dataclass

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-from cli.cli_helpers import run, s3_args
-from conftest import IamStore, s3_client
 from pail.cli.errors import EXIT_CREDENTIALS, EXIT_DENIED, EXIT_USAGE
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.credentials import store_secrets
+from support.cli import run, s3_args
+from support.servers import IamStore, s3_client
 
 
 def _env(store: IamStore, role: str, secret: str | None = None) -> dict[str, str]:

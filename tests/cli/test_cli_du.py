@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from cli.cli_helpers import run, s3_args
-from conftest import seed_keys
-from delete_stores import NOW, seed_aged
 from pail.cli.du import age_text
+from support.cli import run, s3_args
+from support.servers import seed_keys
+from support.stores import NOW, seed_aged
 
 
 def _seed(bucket):

@@ -8,8 +8,6 @@ import sys
 
 import pytest
 
-from cli.cli_helpers import pail_exe, run, s3_args
-from conftest import free_port, seed_keys
 from pail.cli.main import (
     EXIT_BROKEN_PIPE,
     EXIT_CREDENTIALS,
@@ -18,6 +16,8 @@ from pail.cli.main import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
 )
+from support.cli import pail_exe, run, s3_args
+from support.servers import free_port, seed_keys
 
 
 def assert_clean_error(result, code: int) -> list[str]:

@@ -6,8 +6,8 @@ import os
 import subprocess
 import urllib.request
 
-from cli.cli_helpers import pail_exe, run, s3_args
-from conftest import seed_keys
+from support.cli import pail_exe, run, s3_args
+from support.servers import seed_keys
 
 RUN = {
     "runs/7/metrics.json": b'{"loss": 0.25}',

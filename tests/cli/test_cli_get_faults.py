@@ -12,9 +12,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from cli.cli_helpers import pail_exe, s3_args
-from conftest import s3_client, seed_keys
-from fault_proxy import Rule
+from support.cli import pail_exe, s3_args
+from support.fault_proxy import Rule
+from support.servers import s3_client, seed_keys
 
 MIB = 1024 * 1024
 ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from cli.cli_helpers import run, s3_args
-from conftest import gcs_client, seed_keys
 from pail.cli.output import listing
 from pail.core.connection import ConnectionSpec
 from pail.core.uri import parse_uri
 from pail.drivers.registry import open_driver
+from support.cli import run, s3_args
+from support.servers import gcs_client, seed_keys
 
 ROW = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +(\d+) (.+)$")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -126,7 +126,7 @@ def test_subcommand_flag_wins_over_the_group_flag(seeded, free_endpoint):
 
 @pytest.fixture
 def free_endpoint() -> str:
-    from conftest import free_port
+    from support.servers import free_port
 
     return f"http://127.0.0.1:{free_port()}"
 

@@ -11,12 +11,12 @@ import time
 
 import pytest
 
-from cli.cli_helpers import pail_exe, run, s3_args
-from conftest import seed_keys
-from fault_proxy import Rule
 from pail.cli.errors import EXIT_ERROR, EXIT_UNREACHABLE, EXIT_USAGE
 from pail.config.flags import Flags
 from pail.core.connection import ConnectionSpec
+from support.cli import pail_exe, run, s3_args
+from support.fault_proxy import Rule
+from support.servers import seed_keys
 
 
 def _lists(faults, bucket: str) -> int:

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cli.cli_helpers import pail_exe, run, s3_args
-from conftest import s3_client, seed_keys
-from delete_stores import runs, seed_aged
+from support.cli import pail_exe, run, s3_args
+from support.servers import s3_client, seed_keys
+from support.stores import runs, seed_aged
 
 
 def _keys(endpoint, bucket):
@@ -242,7 +242,7 @@ def test_keep_last_names_the_loose_objects_it_does_not_keep(s3_endpoint, bucket_
 
 
 def test_keys_the_reply_omits_are_failures_and_stay(faults, s3_endpoint, bucket_name):
-    from fault_proxy import Rule
+    from support.fault_proxy import Rule
 
     keys = [f"p/{i:04d}" for i in range(1500)]
     seed_keys(bucket_name, keys)
@@ -278,7 +278,7 @@ def test_verify_finds_a_key_still_present(faults, s3_endpoint, bucket_name):
     # down by the proxy) find it, and pail lists it and exits 1.
     import threading
 
-    from fault_proxy import Rule
+    from support.fault_proxy import Rule
 
     seed_keys(bucket_name, ["w/a", "w/b", "w/c"])
     faults.add(Rule(method="HEAD", action="latency", delay=1.0, times=None))
@@ -319,7 +319,7 @@ def test_verify_in_a_dry_run_checks_nothing(s3_endpoint, bucket_name):
 def test_ctrl_c_while_delete_objects_hangs_exits_130_at_once(faults, s3_endpoint, bucket_name):
     import signal
 
-    from fault_proxy import Rule
+    from support.fault_proxy import Rule
 
     keys = [f"h/{i:04d}" for i in range(3000)]
     seed_keys(bucket_name, keys)

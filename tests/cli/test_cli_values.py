@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from cli.cli_helpers import pail_exe, run, s3_args
-from conftest import s3_client, seed_keys
+from support.cli import pail_exe, run, s3_args
+from support.servers import s3_client, seed_keys
 
 
 def _keys(endpoint, bucket):

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from cli.cli_helpers import run, s3_args
-from cli.pty_helpers import run_on_pty
-from conftest import s3_client
+from support.cli import run, s3_args
+from support.pty import run_on_pty
+from support.servers import s3_client
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.cli_helpers import pail_exe
-from conftest import seed_keys
-from fault_proxy import Rule
+from support.cli import pail_exe
+from support.fault_proxy import Rule
+from support.servers import seed_keys
 
 pytestmark = [
     pytest.mark.tmux,

@@ -2,10 +2,10 @@
 (``secrets = "keyring"``) and the keyring cannot give them, it does not open, and nothing
 falls through to the ``AWS_*`` variables, a profile or the default chain.
 
-Keyrings used: the in-memory one (``isolated_config``), ``keyring_backends.LockedKeyring``
+Keyrings used: the in-memory one (``isolated_config``), ``support.keyrings.LockedKeyring``
 (every read raises ``KeyringLocked``, set with ``keyring.set_keyring`` in-process or
 ``PYTHON_KEYRING_BACKEND`` in a child), keyring's fail backend (no OS keyring) and
-``keyring_backends.FolderKeyring`` (a working keyring shared with child processes). The
+``support.keyrings.FolderKeyring`` (a working keyring shared with child processes). The
 environment holds an *admin* identity of ``moto_iam_server`` throughout; the saved
 connection is the read-only ``reader``.
 """
@@ -23,13 +23,13 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from cli.cli_helpers import pail_exe, run
-from conftest import IamStore, s3_client
-from keyring_backends import LockedKeyring, child_env
 from pail.cli.errors import EXIT_CREDENTIALS, EXIT_KEYRING
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.credentials import SecretsUnavailable, refresh_command, resolve, store_secrets
+from support.cli import pail_exe, run
+from support.keyrings import LockedKeyring, child_env
+from support.servers import IamStore, s3_client
 
 ADMIN_ENV_SECRET = "admin-env-secret-never-shown"
 READER_SECRET = "reader-keyring-secret-never-shown"

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.cli_helpers import pail_exe
-from conftest import seed_keys
+from support.cli import pail_exe
+from support.servers import seed_keys
 
 TOOLS = ("dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool")
 # Variables that would let a child process find credentials or a keyring other than ours.

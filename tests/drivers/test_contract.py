@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import gcs_client, s3_client
 from pail.core.connection import ConnectionSpec
 from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import NotFound, StorageError
 from pail.drivers.registry import open_driver
+from support.servers import gcs_client, s3_client
 
 BACKENDS = ["s3", "gcs", "local"]
 

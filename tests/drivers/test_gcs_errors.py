@@ -8,8 +8,6 @@ import json
 
 import pytest
 
-from canned_http import Reply, canned_server, gcs_error
-from conftest import free_port, gcs_client
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -22,6 +20,8 @@ from pail.drivers.errors import (
 )
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.retry import RetryPolicy
+from support.canned_http import Reply, canned_server, gcs_error
+from support.servers import free_port, gcs_client
 
 
 @pytest.fixture

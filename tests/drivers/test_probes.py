@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from canned_http import canned_server, s3_error
-from conftest import s3_client
 from pail.drivers.errors import StorageError
 from pail.drivers.identity import identity_from_arn
 from pail.drivers.s3 import S3Driver
 from pail.services.access.check import check_access
 from pail.services.access.report import report_text
+from support.canned_http import canned_server, s3_error
+from support.servers import s3_client
 
 
 def _s3(endpoint: str, **kw) -> S3Driver:

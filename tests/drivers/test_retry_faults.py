@@ -1,6 +1,6 @@
 """pail's retry policy and timeouts under real faults: the S3 driver talks to moto through the
-fault-injecting proxy (tests/fault_proxy.py), the GCS driver to the emulator through one, and
-the requests that really arrive are counted at the proxy.
+fault-injecting proxy (tests/support/fault_proxy.py), the GCS driver to the emulator through
+one, and the requests that really arrive are counted at the proxy.
 
 The policies here are short (milliseconds of back-off) so the suite stays fast; what is
 checked is the count of attempts, the absence of a shared quota, the time bound and the
@@ -15,8 +15,6 @@ from collections import Counter
 import pytest
 from botocore.exceptions import BotoCoreError
 
-from conftest import REGION, gcs_client, s3_client, seed_keys
-from fault_proxy import Rule
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -31,6 +29,8 @@ from pail.drivers.gcs import GcsDriver
 from pail.drivers.retry import RetryPolicy
 from pail.drivers.s3 import S3Driver
 from pail.drivers.s3.errors import translate, translate_stream
+from support.fault_proxy import Rule
+from support.servers import REGION, gcs_client, s3_client, seed_keys
 
 FAST = RetryPolicy(attempts=5, base=0.005, cap=0.02, total=30.0)
 

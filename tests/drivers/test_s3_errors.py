@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from canned_http import Reply, canned_server, s3_error
-from conftest import IamStore, free_port, s3_client
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -23,6 +21,8 @@ from pail.drivers.errors import (
 )
 from pail.drivers.retry import RetryPolicy
 from pail.drivers.s3 import S3Driver
+from support.canned_http import Reply, canned_server, s3_error
+from support.servers import IamStore, free_port, s3_client
 
 
 def _driver(endpoint: str, **kwargs) -> S3Driver:

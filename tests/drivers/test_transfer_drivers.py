@@ -12,7 +12,6 @@ import urllib.request
 
 import pytest
 
-from conftest import gcs_client, s3_client, seed_keys
 from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import (
     InvalidRequest,
@@ -22,6 +21,7 @@ from pail.drivers.errors import (
     TransferCancelled,
 )
 from pail.drivers.registry import open_driver
+from support.servers import gcs_client, s3_client, seed_keys
 
 MIB = 1024 * 1024
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import gcs_client, s3_client
 from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import AccessDenied, InvalidRequest, NotSupported
 from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver
 from pail.drivers.versions import VersionedStorage
+from support.servers import gcs_client, s3_client
 
 
 def _s3(endpoint: str):

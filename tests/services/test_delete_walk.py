@@ -6,11 +6,11 @@ import threading
 
 import pytest
 
-from conftest import s3_client, seed_keys
 from pail.drivers.base import iter_entries
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
 from pail.services.walk import WalkCancelled, walk_objects
+from support.servers import s3_client, seed_keys
 
 KEYS = [
     "runs/",

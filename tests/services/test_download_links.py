@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 import urllib.request
 
-from conftest import seed_keys
 from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
 from pail.services.object_links import (
@@ -15,6 +14,7 @@ from pail.services.object_links import (
     shell_quote,
     system_opener,
 )
+from support.servers import seed_keys
 
 
 def test_presigned_url_reads_the_object(s3_endpoint, bucket_name):

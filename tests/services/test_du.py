@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import gcs_client, s3_client, seed_keys
-from delete_stores import NOW, seed_aged
 from pail.drivers.errors import NotFound
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
 from pail.services.du import ChildUsage, Totals, UsageScan, scan_usage, sorted_children
+from support.servers import gcs_client, s3_client, seed_keys
+from support.stores import NOW, seed_aged
 
 
 @pytest.fixture

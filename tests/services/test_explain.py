@@ -12,8 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from canned_http import Reply, canned_server, gcs_error, s3_error
-from conftest import IamStore, free_port, gcs_client, s3_client
 from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import (
     AccessDenied,
@@ -28,6 +26,8 @@ from pail.drivers.gcs import GcsDriver
 from pail.drivers.s3 import S3Driver
 from pail.services.access.check import check_access
 from pail.services.explain import clock_skew, explain, explain_report
+from support.canned_http import Reply, canned_server, gcs_error, s3_error
+from support.servers import IamStore, free_port, gcs_client, s3_client
 
 
 def _s3(endpoint: str, key: str = "testing", secret: str = "testing", **kw) -> S3Driver:

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import gcs_client, s3_client
 from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import AccessDenied, NotSupported
 from pail.drivers.local import LocalDriver
@@ -17,6 +16,7 @@ from pail.drivers.registry import open_driver
 from pail.drivers.s3 import S3Driver
 from pail.services import lifecycle as lc
 from pail.services.delete.filters import StaleFilters
+from support.servers import gcs_client, s3_client
 
 EXISTING = {
     "ID": "team-logs",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import s3_client
 from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import NotSupported
 from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver
 from pail.drivers.s3 import S3Driver
 from pail.services import versions as svc
+from support.servers import s3_client
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import re
 
-from conftest import IamStore, s3_client
 from pail.core.connection import Secrets
 from pail.ui.screens.access_check import AccessCheckScreen
 from pail.ui.widgets.access_table import AccessTable
-from ui.ui_helpers import (
+from support.servers import IamStore, s3_client
+from support.ui import (
     SIZE,
     find,
     make_app,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import IamStore, s3_client
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.errors import InvalidRequest
 from pail.drivers.registry import open_driver
 from pail.ui.screens.access_check import AccessCheckScreen
-from ui.ui_helpers import (
+from support.servers import IamStore, s3_client
+from support.ui import (
     SIZE,
     StableErrors,
     find,

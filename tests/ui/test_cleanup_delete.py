@@ -6,23 +6,27 @@ per-key AccessDenied reported with nothing counted as deleted."""
 
 from __future__ import annotations
 
-from conftest import s3_client, seed_keys
 from pail.core.connection import Secrets
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
 from pail.ui.screens.usage import UsageScreen
-from ui.cleanup_helpers import confirm, finished, review_ready, seed_runs, stale_filter
-from ui.ui_helpers import (
+from support.servers import s3_client, seed_keys
+from support.ui import (
     SIZE,
+    confirm,
     find,
+    finished,
     make_app,
     names,
     open_node,
+    review_ready,
     rows,
     run,
     s3_spec,
     screen_text,
+    seed_runs,
     select,
     settle,
+    stale_filter,
     tree_of,
     until,
 )

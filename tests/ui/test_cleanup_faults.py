@@ -5,19 +5,21 @@ finding a key that is back after the delete."""
 
 from __future__ import annotations
 
-from conftest import s3_client, seed_keys
 from pail.ui.screens.stale_filter import StaleFilterScreen, parse_fields
-from ui.cleanup_helpers import confirm, seed_aged, stale_filter
-from ui.ui_helpers import (
+from support.servers import s3_client, seed_keys
+from support.ui import (
     SIZE,
+    confirm,
     find,
     make_app,
     open_node,
     run,
     s3_spec,
     screen_text,
+    seed_aged,
     select,
     settle,
+    stale_filter,
     until,
 )
 

@@ -9,8 +9,19 @@ from __future__ import annotations
 
 from pail.core.connection import Secrets
 from pail.ui.screens.usage import UsageScreen
-from ui.cleanup_helpers import confirm, review_ready, seed_aged
-from ui.ui_helpers import SIZE, find, make_app, open_node, s3_spec, select, settle, until
+from support.ui import (
+    SIZE,
+    confirm,
+    find,
+    make_app,
+    open_node,
+    review_ready,
+    s3_spec,
+    seed_aged,
+    select,
+    settle,
+    until,
+)
 
 RUNS = {
     "exp/run-01/model.ckpt": (48_000, 40),

@@ -5,17 +5,18 @@ version previews, and applying a lifecycle rule merges with the bucket's existin
 
 from __future__ import annotations
 
-from conftest import s3_client
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
 from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.versions import VersionsScreen
-from ui.cleanup_helpers import finished, review_ready
-from ui.ui_helpers import (
+from support.servers import s3_client
+from support.ui import (
     SIZE,
     find,
+    finished,
     make_app,
     open_node,
+    review_ready,
     run,
     s3_spec,
     screen_text,

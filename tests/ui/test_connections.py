@@ -11,32 +11,30 @@ import json
 
 import pytest
 
-from conftest import free_port, seed_keys
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.main import MainScreen
-from ui.conn_helpers import (
-    keyring_entry,
-    open_connections,
-    open_form,
-    save,
-    store_at,
-    submit_form,
-    tick,
-    type_into,
-)
-from ui.ui_helpers import (
+from support.servers import free_port, seed_keys
+from support.ui import (
     SIZE,
     detail_text,
     find,
+    keyring_entry,
     make_app,
     names,
+    open_connections,
+    open_form,
     open_node,
     run,
+    save,
     screen_text,
     settle,
+    store_at,
+    submit_form,
+    tick,
     tree_of,
+    type_into,
     until,
 )
 
@@ -342,9 +340,9 @@ def test_form_secrets_refused_by_the_keyring_still_record_the_keyring(tmp_path):
     the keyring, so the connection fails closed instead of running as the environment."""
     import keyring
 
-    from keyring_backends import LockedKeyring
     from pail.credentials import SecretsUnavailable, resolve
     from pail.ui.connection_ops import FormValues, save_connection
+    from support.keyrings import LockedKeyring
 
     keyring.set_keyring(LockedKeyring())  # conftest restores its own after
     store = store_at(tmp_path)

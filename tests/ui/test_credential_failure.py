@@ -13,7 +13,6 @@ from dataclasses import replace
 import keyring
 import keyring.backends.fail
 
-from keyring_backends import LockedKeyring
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.core.connection import mask as mask_key
 from pail.credentials import SecretsUnavailable
@@ -27,16 +26,24 @@ from pail.ui.screens.credential_failure import (
 )
 from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
-from ui.conn_helpers import (
+from support.keyrings import LockedKeyring
+from support.ui import (
+    SIZE,
+    find,
     keyring_entry,
+    make_app,
+    names,
     open_connections,
     open_form,
+    run,
     save,
+    screen_text,
+    settle,
     store_at,
     submit_form,
     type_into,
+    until,
 )
-from ui.ui_helpers import SIZE, find, make_app, names, run, screen_text, settle, until
 
 WRONG = "wrong-Secret-0000-aaaa"
 SECRET = "fail-backend-Secret-77c1"

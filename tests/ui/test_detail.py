@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import s3_client, seed_keys
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.registry import open_driver
-from ui.ui_helpers import (
+from support.servers import s3_client, seed_keys
+from support.ui import (
     SIZE,
     GatedDriver,
     detail_of,

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from conftest import seed_keys
 from pail.drivers.registry import open_driver
 from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
@@ -20,7 +19,8 @@ from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
 from pail.ui.screens.unverified import UnverifiedScreen
 from pail.ui.widgets.downloads_panel import DownloadsPanel
-from ui.ui_helpers import (
+from support.servers import seed_keys
+from support.ui import (
     SIZE,
     find,
     make_app,
@@ -239,8 +239,8 @@ def test_conflict_modal_answers(s3_endpoint, dest, key, apply_all, expected):
 def test_unverifiable_file_asks_before_taking_its_name(s3_endpoint, faults, dest, key, accepted):
     """A multipart object whose part sizes the store will not tell (HeadObject PartNumber
     answers 400) cannot be verified: the app asks; y accepts it, n keeps it aside."""
-    from conftest import s3_client
-    from fault_proxy import Rule
+    from support.fault_proxy import Rule
+    from support.servers import s3_client
 
     raw = s3_client(s3_endpoint)
     raw.create_bucket(Bucket="art")

@@ -6,10 +6,10 @@ from a real moto server and a closed port.
 
 from __future__ import annotations
 
-from conftest import free_port
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.errors import EndpointUnreachable
-from ui.ui_helpers import (
+from support.servers import free_port
+from support.ui import (
     SIZE,
     detail_text,
     find,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import seed_keys
 from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
 from pail.ui.screens.help import HelpScreen
 from pail.ui.widgets.filter_bar import FilterBar
-from ui.ui_helpers import (
+from support.servers import seed_keys
+from support.ui import (
     SIZE,
     GatedDriver,
     detail_text,

@@ -20,8 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import seed_keys
-from fault_proxy import Rule
 from pail.core.connection import ConnectionSpec
 from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
@@ -30,13 +28,15 @@ from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.quit_confirm import QuitScreen
 from pail.ui.widgets.detail import DetailPane
-from ui.cleanup_helpers import review_ready
-from ui.ui_helpers import (
+from support.fault_proxy import Rule
+from support.servers import seed_keys
+from support.ui import (
     SIZE,
     detail_of,
     find,
     make_app,
     open_node,
+    review_ready,
     run,
     s3_spec,
     screen_text,

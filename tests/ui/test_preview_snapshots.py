@@ -18,12 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import preview_stores as files
-from conftest import moto_backend, seed_keys
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.widgets.downloads_panel import DownloadsPanel
-from ui.ui_helpers import SIZE, find, make_app, open_node, s3_spec, select, settle, until
+from support import stores as files
+from support.servers import moto_backend, seed_keys
+from support.ui import SIZE, find, make_app, open_node, s3_spec, select, settle, until
 
 MODIFIED = datetime(2025, 5, 20, 9, 30, 0)  # naive UTC, as moto keeps it
 

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import preview_stores as files
-from conftest import s3_client, seed_keys
 from pail.core.connection import ConnectionSpec
-from ui.ui_helpers import (
+from support import stores as files
+from support.servers import s3_client, seed_keys
+from support.ui import (
     SIZE,
     detail_of,
     detail_text,

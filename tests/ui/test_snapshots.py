@@ -16,26 +16,30 @@ from datetime import datetime
 
 import pytest
 
-from conftest import moto_backend, s3_client, seed_keys
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.registry import open_driver
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.screens.credential_failure import CredentialFailureScreen
-from ui.conn_helpers import open_connections, save, store_at, submit_form, type_into
-from ui.ui_helpers import (
+from support.servers import moto_backend, s3_client, seed_keys
+from support.ui import (
     SIZE,
     StableErrors,
     find,
     make_app,
+    open_connections,
     open_node,
     run,
     s3_spec,
+    save,
     screen_text,
     select,
     settle,
     stable_resolver,
+    store_at,
+    submit_form,
     tree_of,
+    type_into,
     until,
 )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from conftest import gcs_client, seed_keys
 from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
-from ui.ui_helpers import (
+from support.servers import gcs_client, seed_keys
+from support.ui import (
     SIZE,
     GatedDriver,
     detail_of,

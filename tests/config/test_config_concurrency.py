@@ -18,11 +18,11 @@ import filelock
 import pytest
 import tomlkit
 
-from cli.cli_helpers import pail_exe
-from keyring_backends import FolderKeyring, child_env
 from pail.config.env import default_config_path
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConfigError, ConnectionSpec
+from support.cli import pail_exe
+from support.keyrings import FolderKeyring, child_env
 
 WRITERS = 10
 ROUNDS = 3
@@ -174,8 +174,8 @@ def test_the_lock_is_reentrant_for_a_transaction(tmp_path):
 
 
 def test_cli_says_so_in_one_line_when_the_lock_is_held(monkeypatch):
-    from cli.cli_helpers import run
     from pail.config import store
+    from support.cli import run
 
     monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
     path = default_config_path()

@@ -7,7 +7,7 @@ import os
 import select
 import subprocess
 
-from cli.cli_helpers import pail_exe
+from support.cli import pail_exe
 
 
 def run_on_pty(args: list[str], answers: dict[str, str], limit: float = 60.0) -> tuple[int, str]:

@@ -1,4 +1,8 @@
-"""Helpers for driving PailApp in tests: waiting for workers, finding nodes, reading panes.
+"""Helpers for driving PailApp in tests: waiting for workers, finding nodes, reading panes;
+the cleanup chain (aged seeding relative to the app's fixed clock :data:`NOW`, then stale
+filter -> review -> confirm -> progress with keys); the connections screen (a store on a
+tmp path, saved connections with keyring secrets, typing into the form the way a user
+does: focus, keys).
 
 Waiting is by condition (workers finished, messages handled), never by elapsed time; the
 loops are bounded so a hang fails the test instead of blocking it.
@@ -9,27 +13,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import os
 import re
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input
 from textual.widgets.tree import TreeNode
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from pail import credentials
-from pail.core.connection import ConnectionSpec
+from pail.config.store import ConnectionStore
+from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.drivers.registry import open_driver
 from pail.ui.app import PailApp
 from pail.ui.nodes import NodeData
+from pail.ui.screens.connection_form import ConnectionForm
+from pail.ui.screens.connections import ConnectionsScreen
+from pail.ui.screens.delete_confirm import DeleteConfirmScreen
+from pail.ui.screens.delete_progress import DeleteProgressScreen
+from pail.ui.screens.delete_review import DeleteReviewScreen
+from pail.ui.screens.stale_filter import StaleFilterScreen
 from pail.ui.widgets.bucket_tree import BucketTree
 from pail.ui.widgets.detail import DetailPane
+from support.servers import moto_backend, seed_keys
 
 SIZE = (120, 40)
 #: A fixed "now" for the detail pane's ages.
@@ -211,3 +226,121 @@ class StableErrors:
                 raise
 
         return call
+
+
+def seed_aged(bucket: str, objects: dict[str, tuple[int, float]]) -> None:
+    """``{key: (size_bytes, age_days)}`` before the app's clock (:data:`NOW`)."""
+    seed_keys(bucket, {key: b"x" * size for key, (size, _) in objects.items()})
+    found = moto_backend().buckets[bucket].keys
+    for key, (_, age) in objects.items():
+        found[key].last_modified = (NOW - timedelta(days=age)).replace(tzinfo=None)
+
+
+def seed_runs(bucket: str, ages: dict[str, float], files: int = 2, size: int = 10) -> None:
+    """Runs ``runs/NAME/f{i}.bin``, ``files`` objects of ``size`` bytes, ``age`` days old."""
+    seed_aged(
+        bucket,
+        {f"runs/{name}/f{i}.bin": (size, age) for name, age in ages.items() for i in range(files)},
+    )
+
+
+async def stale_filter(pilot, **fields: str) -> DeleteReviewScreen:
+    """Press z, fill the fields, submit; wait for the review's plan."""
+    app = pilot.app
+    await pilot.press("z")
+    await until(pilot, lambda: isinstance(app.screen, StaleFilterScreen), "filter form")
+    for name, value in fields.items():
+        app.screen.query_one(f"#stale-{name}").value = value
+    await pilot.pause()
+    await pilot.click("#stale-ok")
+    return await review_ready(pilot)
+
+
+async def review_ready(pilot) -> DeleteReviewScreen:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, DeleteReviewScreen), "review screen")
+    await until(pilot, lambda: app.screen.ready, "plan built")
+    await pilot.pause()
+    return app.screen
+
+
+async def confirm(pilot, typed: str | None = None) -> DeleteProgressScreen:
+    """From the review: X, (type the bucket name), press Delete; wait for the result."""
+    app = pilot.app
+    await pilot.press("X")
+    await until(pilot, lambda: isinstance(app.screen, DeleteConfirmScreen), "confirmation")
+    if typed is not None:
+        app.screen.query_one("#delete-confirm-bucket").value = typed
+        await pilot.pause()
+    await pilot.click("#delete-confirm-yes")
+    return await finished(pilot)
+
+
+async def finished(pilot) -> DeleteProgressScreen:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, DeleteProgressScreen), "progress screen")
+    await until(pilot, lambda: app.screen.finished, "delete finished", rounds=6000)
+    await pilot.pause()
+    return app.screen
+
+
+def store_at(folder: Path) -> ConnectionStore:
+    """A config file in ``folder`` (not yet created)."""
+    return ConnectionStore(str(folder / "connections.toml"))
+
+
+def save(store: ConnectionStore, spec: ConnectionSpec, secrets: Secrets | None = None):
+    """Save ``spec`` (settings to the file, secrets to the keyring) and return it as the
+    store reads it back (``saved=True``)."""
+    store.save(spec)
+    if secrets is not None:
+        credentials.store_secrets(spec.name, secrets)
+    return store.get(spec.name)
+
+
+def keyring_entry(memory, name: str) -> dict | None:
+    """The JSON keyring entry of connection ``name`` in the in-memory keyring."""
+    raw = memory.entries.get((credentials.SERVICE, name))
+    return json.loads(raw) if raw else None
+
+
+async def open_connections(pilot: Pilot) -> ConnectionsScreen:
+    """Press C and wait for the connections screen to list."""
+    await pilot.press("C")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConnectionsScreen), "connections")
+    await settle(pilot)
+    return pilot.app.screen
+
+
+async def open_form(pilot: Pilot, key: str = "a") -> ConnectionForm:
+    """Press ``key`` (a add / e edit) on the connections screen and wait for the form."""
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConnectionForm), "the form")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def type_into(pilot: Pilot, field: str, text: str, *, replace: bool = True) -> None:
+    """Focus the form field ``field`` (a FormValues name) and type ``text`` key by key;
+    ``replace`` first clears what is there."""
+    widget = pilot.app.screen.query_one(f"#f-{field}", Input)
+    widget.focus()
+    await pilot.pause()
+    if replace:
+        widget.value = ""
+    await pilot.press(*text)
+    assert widget.value == text, (field, widget.value)
+
+
+async def tick(pilot: Pilot, field: str) -> None:
+    """Focus a form checkbox and toggle it with the space bar."""
+    box = pilot.app.screen.query_one(f"#f-{field}", Checkbox)
+    box.focus()
+    await pilot.pause()
+    await pilot.press("space")
+
+
+async def submit_form(pilot: Pilot) -> None:
+    """Press ctrl+s in the form and wait for the save worker to answer."""
+    await pilot.press("ctrl+s")
+    await settle(pilot)

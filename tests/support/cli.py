@@ -1,5 +1,4 @@
-"""Helpers for the command-line tests (not a conftest: the root conftest owns that module
-name): run ``pail`` in-process (CliRunner) or as the
+"""Helpers for the command-line tests: run ``pail`` in-process (CliRunner) or as the
 installed executable, against the session's real servers."""
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ import os
 
 import pytest
 
-from conftest import gcs_client, s3_client, seed_keys
 from pail.drivers.base import DeletedKey
 from pail.drivers.errors import InvalidCredentials, NotFound, StorageError
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
+from support.servers import gcs_client, s3_client, seed_keys
 
 
 def _keys(driver, bucket, prefix=""):
@@ -205,7 +205,7 @@ def _batch_reply(statuses: list[int]) -> bytes:
 
 @pytest.mark.parametrize("statuses", [[204], [204, 204, 204, 204]])
 def test_gcs_batch_reply_that_does_not_match_its_calls_confirms_nothing(statuses):
-    from canned_http import Reply, canned_server
+    from support.canned_http import Reply, canned_server
 
     reply = Reply(200, _batch_reply(statuses), content_type="multipart/mixed; boundary=batch_pail")
     with canned_server([reply]) as server:
@@ -221,7 +221,7 @@ def test_gcs_batch_reply_that_does_not_match_its_calls_confirms_nothing(statuses
 
 
 def test_gcs_batch_reply_per_call_statuses():
-    from canned_http import Reply, canned_server
+    from support.canned_http import Reply, canned_server
 
     reply = Reply(
         200, _batch_reply([204, 404, 403]), content_type="multipart/mixed; boundary=batch_pail"
@@ -245,7 +245,7 @@ def test_gcs_batch_reply_per_call_statuses():
     ],
 )
 def test_s3_reply_names_what_counts_the_rest_is_not_confirmed(body, deleted):
-    from canned_http import Reply, canned_server
+    from support.canned_http import Reply, canned_server
 
     with canned_server([Reply(200, body)]) as server:
         driver = S3Driver(client=s3_client(server.url))
@@ -261,7 +261,7 @@ def test_s3_reply_names_what_counts_the_rest_is_not_confirmed(body, deleted):
 def test_s3_reply_that_is_not_xml_fails_the_request():
     # botocore turns a 200 whose body does not parse into a 500 (retried): the request
     # fails as a whole, so the deleter reports every key of the batch as failed.
-    from canned_http import Reply, canned_server
+    from support.canned_http import Reply, canned_server
 
     with canned_server([Reply(200, b"<html><body>not closed")]) as server:
         driver = S3Driver(client=s3_client(server.url))
@@ -271,7 +271,7 @@ def test_s3_reply_that_is_not_xml_fails_the_request():
 
 
 def test_s3_versioned_keys_need_their_version_named():
-    from canned_http import Reply, canned_server
+    from support.canned_http import Reply, canned_server
 
     body = (
         b'<?xml version="1.0"?><DeleteResult>'

@@ -1,5 +1,5 @@
 """The download engine under the faults real networks and stores produce, through the
-fault-injecting proxy (tests/fault_proxy.py) in front of moto.
+fault-injecting proxy (tests/support/fault_proxy.py) in front of moto.
 
 Every test asserts the end state: the bytes under a final name equal the object, or there
 is no file under that name; nothing is written outside the target; what is reported matches
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import s3_client, seed_keys
-from fault_proxy import Rule
 from pail.drivers.s3 import S3Driver
 from pail.services.download import Downloader, plan_keys, plan_prefix
 from pail.services.download import fetch as transfer_fetch
+from support.fault_proxy import Rule
+from support.servers import s3_client, seed_keys
 
 MIB = 1024 * 1024
 
@@ -337,9 +337,9 @@ def test_gcs_broken_body_resumes_and_a_flipped_byte_fails(
     gcs_emulator, make_fault_proxy, bucket_name, tmp_path
 ):
     """The same engine on GCS: ranges pinned by generation, CRC32C checked."""
-    from conftest import gcs_client
     from pail.core.connection import ConnectionSpec
     from pail.drivers.registry import open_driver
+    from support.servers import gcs_client
 
     proxy = make_fault_proxy(gcs_emulator)
     data = _body(3 * MIB + 5, salt=10)

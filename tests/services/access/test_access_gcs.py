@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 
-from canned_http import Reply, canned_server, gcs_error
-from conftest import gcs_client
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.identity import identity_from_google
 from pail.services.access.check import check_access
 from pail.services.access.policy import gcs_roles, report_policy
+from support.canned_http import Reply, canned_server, gcs_error
+from support.servers import gcs_client
 
 PERMS = [
     "storage.buckets.get",

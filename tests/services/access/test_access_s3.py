@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import IamStore, s3_client
 from pail.drivers.errors import InvalidCredentials, WrongRegion
 from pail.drivers.s3 import S3Driver
 from pail.services.access.check import check_access
+from support.servers import IamStore, s3_client
 
 PREFIX = "data/"
 ALLOWED, DENIED, UNCHECKED, ERROR = "allowed", "denied", "not checked", "error"

@@ -1,5 +1,5 @@
 """The delete engine under faults: DeleteObjects answered through the fault-injecting proxy
-(tests/fault_proxy.py) in front of moto. Every test compares the report with what is
+(tests/support/fault_proxy.py) in front of moto. Every test compares the report with what is
 really left in the bucket, listed from moto directly (not through the proxy): a key
 reported deleted must be gone, a key still there must be reported as failed."""
 
@@ -11,12 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import moto_backend, s3_client, seed_keys
-from fault_proxy import Rule
 from pail.drivers.s3 import S3Driver
 from pail.services.delete.engine import Deleter
 from pail.services.delete.plan import PlannedKey, build_plan
 from pail.services.delete.verify import parent_prefixes, verify_deleted
+from support.fault_proxy import Rule
+from support.servers import moto_backend, s3_client, seed_keys
 
 
 def _left(endpoint: str, bucket: str) -> set[str]:
@@ -179,7 +179,7 @@ def test_verify_finds_keys_still_present(s3_endpoint, bucket_name):
 
 def test_verify_of_a_store_that_lies_about_a_delete():
     # A store answering HEAD 200 for a key it said it deleted: still present.
-    from canned_http import Reply, canned_server
+    from support.canned_http import Reply, canned_server
 
     head = Reply(200, b"", {"Last-Modified": "Mon, 01 Jun 2026 12:00:00 GMT"})
     with canned_server([head]) as server:

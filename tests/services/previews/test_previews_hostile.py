@@ -26,7 +26,7 @@ from pail.services.previews import (
     build_preview,
     load_more_text,
 )
-from preview_stores import Store, checkpoint, notebook, open_store, safetensors
+from support.stores import Store, checkpoint, notebook, open_store, safetensors
 
 EVIL = "\x1b[2J\x1b]0;pwned\x07\x9b31m\r\x08"
 # What must never reach a terminal: C0 controls but TAB/LF, DEL, C1 controls.

@@ -26,7 +26,7 @@ from pail.services.previews import (
     TextPreview,
     build_preview,
 )
-from preview_stores import Store, checkpoint, npy, open_store, png, safetensors
+from support.stores import Store, checkpoint, npy, open_store, png, safetensors
 
 MiB = 1024 * 1024
 BIG = 64 * MiB

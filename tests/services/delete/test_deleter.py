@@ -8,13 +8,13 @@ import threading
 
 import pytest
 
-from conftest import gcs_client, s3_client, seed_keys
 from pail.drivers.base import iter_entries
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
 from pail.services.delete.engine import Deleter
 from pail.services.delete.plan import build_plan
+from support.servers import gcs_client, s3_client, seed_keys
 
 
 def _keys(driver, bucket, prefix=""):

@@ -25,7 +25,7 @@ from pail.services.previews import (
     build_preview,
     load_more_text,
 )
-from preview_stores import (
+from support.stores import (
     Store,
     checkpoint,
     gif_header,

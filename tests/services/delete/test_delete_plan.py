@@ -7,8 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import s3_client, seed_keys
-from delete_stores import NOW, runs, seed_aged
 from pail.drivers.base import Entry
 from pail.drivers.s3 import S3Driver
 from pail.services.delete.filters import (
@@ -27,6 +25,8 @@ from pail.services.delete.plan import (
     first_level,
     normalize_prefix,
 )
+from support.servers import s3_client, seed_keys
+from support.stores import NOW, runs, seed_aged
 
 
 @pytest.fixture

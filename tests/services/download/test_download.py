@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import gcs_client, s3_client, seed_keys
 from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import TransferCancelled
 from pail.drivers.registry import open_driver
 from pail.services.download import ConflictAnswer, Downloader, plan_keys, plan_prefix
+from support.servers import gcs_client, s3_client, seed_keys
 
 MIB = 1024 * 1024
 
