@@ -34,7 +34,7 @@ import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pail.drivers.errors import StorageError
 
@@ -46,7 +46,9 @@ _COMMON_PART_SIZES = tuple(n * _MIB for n in (8, 5, 16, 15, 32, 64, 10, 100, 128
 #: S3 additional checksum algorithms, strongest first (the order they are tried in).
 S3_ALGORITHMS = ("CRC64NVME", "SHA256", "SHA1", "CRC32C", "CRC32")
 
-VERIFIED, MISMATCH, UNVERIFIED = "verified", "mismatch", "unverified"
+VERIFIED: Final = "verified"
+MISMATCH: Final = "mismatch"
+UNVERIFIED: Final = "unverified"
 Status = Literal["verified", "mismatch", "unverified"]
 #: ``read(offset, length) -> bytes`` over the downloaded file.
 Reader = Callable[[int, int], bytes]
@@ -129,7 +131,8 @@ class _PartHashers:
 
     def __init__(self, sizes: Sequence[int], algorithm: str) -> None:
         self.sizes, self.algorithm = list(sizes), algorithm
-        self.index, self.filled, self.digests = 0, 0, []
+        self.index, self.filled = 0, 0
+        self.digests: list[bytes] = []
         self.current = new_hasher(algorithm)
 
     def update(self, data: memoryview) -> None:
@@ -305,7 +308,7 @@ def _verify_s3(
             continue
         verdict = _check_layouts(
             driver, bucket, key, version_id, size, parts, read,
-            alg, lambda digests, a=alg, b=body: composite_checksum(a, digests) == b,
+            alg, _composite_matcher(alg, body),
             f"composite-{alg.lower()}", notes,
         )  # fmt: skip
         if verdict is not None:
@@ -328,6 +331,11 @@ def _verify_s3(
         return _unverified(_join("multipart ETag, part sizes unknown", notes))
     what = f"ETag {etag!r} is neither an MD5 nor a multipart ETag" if etag else "no ETag"
     return _unverified(_join(f"{what} and the object has no additional checksum", notes))
+
+
+def _composite_matcher(algorithm: str, want: str) -> Callable[[list[bytes]], bool]:
+    """A test of part digests against the composite value ``want`` (base64, no ``-N``)."""
+    return lambda digests: composite_checksum(algorithm, digests) == want
 
 
 def _etag_parts(etag: str) -> int | None:
