@@ -1,8 +1,6 @@
 """pail: a terminal browser for artifact buckets (S3, S3-compatible, GCS, local folders)."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pail")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml reads it
+# ([tool.setuptools.dynamic] version = {attr = "pail.__version__"}), and `pail --version`
+# prints it without reading package metadata (importlib.metadata costs 40-80 ms at start-up).
+__version__ = "0.1.0"
