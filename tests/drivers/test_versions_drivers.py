@@ -9,7 +9,6 @@ from pail.core.connection import ConnectionSpec
 from pail.drivers.errors import AccessDenied, InvalidRequest, NotSupported
 from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver
-from pail.drivers.versions import VersionedStorage
 from support.servers import gcs_client, s3_client
 
 
@@ -43,12 +42,6 @@ def _all_pages(driver, bucket, prefix="", **kwargs):
         if page.next_token is None:
             return pages
         token = page.next_token
-
-
-def test_drivers_implement_the_capability(s3_endpoint, tmp_path):
-    assert isinstance(_s3(s3_endpoint), VersionedStorage)
-    assert isinstance(open_driver(ConnectionSpec(name="g", provider="gcs")), VersionedStorage)
-    assert isinstance(LocalDriver(str(tmp_path)), VersionedStorage)
 
 
 def test_versioning_status(versioned, s3_endpoint):

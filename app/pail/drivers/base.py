@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from pail.drivers.identity import Identity
 
 EntryType = Literal["prefix", "object"]
 
@@ -309,6 +312,106 @@ class StorageDriver(Protocol):
         Raises:
             ValueError: more than :data:`MAX_DELETE_KEYS` keys.
             StorageError: the whole request failed (403 on the request, unreachable, ...).
+        """
+        ...
+
+
+# --- optional capabilities --------------------------------------------------------------
+#
+# What only some backends offer. Each is a ``runtime_checkable`` protocol of methods only,
+# so ``isinstance(driver, Probes)`` both answers "does this driver have it?" and narrows
+# the type for the checker. (``isinstance`` on such a protocol only looks for the method
+# names; from Python 3.12 it looks them up on the class, so a wrapper that forwards
+# through ``__getattr__`` has none of them there.) Object versions and lifecycle rules are
+# the same kind of capability: :class:`pail.drivers.versions.Versioned` and
+# :class:`pail.drivers.versions.HasLifecycle`. Transfers (``stream_range``,
+# ``object_checksums``, ``presign``, ``delete_objects``) are in :class:`StorageDriver`:
+# every backend has them.
+#
+# Which driver has which (tests/drivers/test_capabilities.py checks this table):
+#
+# ============  ==========  ===========  ======  ================  =========
+# driver        Versioned   HasLifecycle Probes  PermissionChecks  PartSizes
+# ============  ==========  ===========  ======  ================  =========
+# S3Driver      yes         yes          yes     no                yes
+# GcsDriver     yes         yes          no      yes               no
+# LocalDriver   refuses*    refuses*     no      no                no
+# ============  ==========  ===========  ======  ================  =========
+#
+# ``HasIdentity``: S3 and GCS. (*) The local-folder driver has the version and lifecycle
+# methods, and every one but ``versioning_status`` (``None``: never enabled) raises
+# NotSupported, so every front-end reports the same error.
+
+
+@runtime_checkable
+class HasIdentity(Protocol):
+    """Says who signs the requests (S3, GCS)."""
+
+    def caller_identity(self) -> Identity:
+        """The principal behind the credentials: STS GetCallerIdentity on S3 (one request),
+        the google-auth credentials on GCS (read locally).
+
+        Raises:
+            StorageError: the identity call failed (many S3-compatible stores have no STS
+                and answer 501/404/403).
+        """
+        ...
+
+
+@runtime_checkable
+class Probes(Protocol):
+    """Runs one S3 API call as a permission probe (S3; :mod:`pail.drivers.s3.probes`)."""
+
+    def probe(
+        self, operation: str, bucket: str, key: str = "", *, version_id: str | None = None
+    ) -> dict[str, Any]:
+        """Run the probe named by an S3 API ``operation`` (``GetBucketLocation``,
+        ``ListObjectsV2``, ``PutObject``...) and return what it learnt (a small dict;
+        see :func:`pail.drivers.s3.probes.probe`).
+
+        Raises:
+            ValueError: an operation the driver does not probe.
+            StorageError: the call failed (AccessDenied when the action is denied).
+        """
+        ...
+
+
+@runtime_checkable
+class PermissionChecks(Protocol):
+    """Asks the store which IAM permissions the caller holds (GCS
+    ``buckets.testIamPermissions``, no side effects)."""
+
+    def test_permissions(self, bucket: str, permissions: list[str]) -> list[str]:
+        """The subset of ``permissions`` (``storage.objects.list``...) held on ``bucket``.
+
+        Raises:
+            StorageError: the call failed (a store without the method answers 400-501).
+        """
+        ...
+
+
+@runtime_checkable
+class PartSizes(Protocol):
+    """Tells the sizes of a multipart object's parts, to check per-part ETags and
+    checksums of a download (S3: HeadObject ``PartNumber``, GetObjectAttributes)."""
+
+    def part_size(
+        self, bucket: str, key: str, *, version_id: str | None = None, part_number: int = 1
+    ) -> int | None:
+        """Bytes in part ``part_number``; ``None`` for an object uploaded in one part.
+
+        Raises:
+            StorageError: the request failed (a store without part numbers answers 400).
+        """
+        ...
+
+    def part_sizes(
+        self, bucket: str, key: str, parts: int, *, version_id: str | None = None
+    ) -> list[int]:
+        """Every part's size in bytes, part 1 first.
+
+        Raises:
+            StorageError: a request failed, or a part has no size.
         """
         ...
 

@@ -35,6 +35,7 @@ from pail.drivers.errors import (
     StorageError,
     StreamInterrupted,
 )
+from pail.drivers.versions import LifecycleRule, VersionPage, not_supported
 
 #: Copy size of a local download.
 _COPY_CHUNK = 1024 * 1024
@@ -440,28 +441,28 @@ class LocalDriver:
         self._bucket_path(bucket)
         return None
 
-    def list_versions_page(self, bucket: str, prefix: str = "", **_: object) -> object:
+    def list_versions_page(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        delimiter: str = "",
+        token: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> VersionPage:
         """Raises NotSupported: local folders have no object versions."""
-        from pail.drivers.versions import not_supported
-
         raise not_supported(self.provider, "ListObjectVersions", bucket)
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Raises NotSupported: local folders have no object versions."""
-        from pail.drivers.versions import not_supported
-
         raise not_supported(self.provider, "DeleteObject", bucket)
 
-    def get_lifecycle(self, bucket: str) -> list[dict[str, object]]:
+    def get_lifecycle(self, bucket: str) -> list[LifecycleRule]:
         """Raises NotSupported: local folders have no lifecycle rules."""
-        from pail.drivers.versions import not_supported
-
         raise not_supported(self.provider, "GetBucketLifecycleConfiguration", bucket)
 
-    def put_lifecycle(self, bucket: str, rules: list[dict[str, object]]) -> None:
+    def put_lifecycle(self, bucket: str, rules: list[LifecycleRule]) -> None:
         """Raises NotSupported: local folders have no lifecycle rules."""
-        from pail.drivers.versions import not_supported
-
         raise not_supported(self.provider, "PutBucketLifecycleConfiguration", bucket)
 
     def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:

@@ -1,8 +1,11 @@
 """Object versions and lifecycle rules: optional driver capabilities and their value types.
 
-S3 and GCS drivers implement :class:`VersionedStorage`; the local-folder driver implements
-it by raising :class:`~pail.drivers.errors.NotSupported` ("local folders have no versions
-or lifecycle rules"), so callers can offer the features wherever a driver has them.
+S3 and GCS drivers implement :class:`Versioned` and :class:`HasLifecycle`; the local-folder
+driver implements them by raising :class:`~pail.drivers.errors.NotSupported` ("local folders
+have no versions or lifecycle rules"), so callers can offer the features wherever a driver
+has them. A caller holding a plain :class:`~pail.drivers.base.StorageDriver` gets the
+capability from :func:`versions_of` / :func:`lifecycle_of`, which raise the same error for
+a driver without it.
 
 Sources:
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from pail.drivers.base import DEFAULT_PAGE_SIZE
+from pail.drivers.base import DEFAULT_PAGE_SIZE, StorageDriver
 from pail.drivers.errors import NotSupported
 
 
@@ -84,8 +87,9 @@ LifecycleRule = dict[str, Any]
 def not_supported(provider: str, operation: str, bucket: str | None) -> NotSupported:
     """The error a backend without versions or lifecycle rules raises (code
     ``NotSupported``, no request sent)."""
+    where = "local folders" if provider == "local" else f"{provider} connections"
     return NotSupported(
-        "local folders have no object versions or lifecycle rules",
+        f"{where} have no object versions or lifecycle rules",
         operation=operation,
         provider=provider,
         bucket=bucket,
@@ -94,14 +98,12 @@ def not_supported(provider: str, operation: str, bucket: str | None) -> NotSuppo
 
 
 @runtime_checkable
-class VersionedStorage(Protocol):
-    """Optional driver capabilities: object versions and bucket lifecycle rules.
+class Versioned(Protocol):
+    """Optional driver capability: object versions (S3, GCS; a local folder refuses).
 
     Every method raises a :class:`~pail.drivers.errors.StorageError` subclass on failure
     (``NotSupported`` on a local folder).
     """
-
-    provider: str
 
     def versioning_status(self, bucket: str) -> str | None:
         """``"Enabled"``, ``"Suspended"`` or ``None`` (never enabled) - S3
@@ -126,6 +128,12 @@ class VersionedStorage(Protocol):
         ``versionId``; GCS ``storage.objects.delete`` with ``generation``)."""
         ...
 
+
+@runtime_checkable
+class HasLifecycle(Protocol):
+    """Optional driver capability: bucket lifecycle rules (S3, GCS; a local folder
+    refuses). Methods raise StorageError subclasses (``NotSupported`` on a local folder)."""
+
     def get_lifecycle(self, bucket: str) -> list[LifecycleRule]:
         """The bucket's lifecycle rules; ``[]`` when it has none."""
         ...
@@ -134,3 +142,28 @@ class VersionedStorage(Protocol):
         """Replace the bucket's lifecycle rules with ``rules`` (callers merge first:
         :func:`pail.services.lifecycle.apply`). An empty list removes the configuration."""
         ...
+
+
+def versions_of(driver: StorageDriver, operation: str, bucket: str | None) -> Versioned:
+    """``driver`` as a :class:`Versioned` driver.
+
+    Raises:
+        NotSupported: the driver has no object versions (see :func:`not_supported`;
+            ``operation`` is the API the caller was about to call, e.g.
+            ``"ListObjectVersions"``).
+    """
+    if isinstance(driver, Versioned):
+        return driver
+    raise not_supported(driver.provider, operation, bucket)
+
+
+def lifecycle_of(driver: StorageDriver, operation: str, bucket: str | None) -> HasLifecycle:
+    """``driver`` as a :class:`HasLifecycle` driver.
+
+    Raises:
+        NotSupported: the driver has no lifecycle rules (``operation`` as in
+            :func:`versions_of`, e.g. ``"GetBucketLifecycleConfiguration"``).
+    """
+    if isinstance(driver, HasLifecycle):
+        return driver
+    raise not_supported(driver.provider, operation, bucket)

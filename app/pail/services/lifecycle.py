@@ -32,8 +32,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pail.drivers.versions import LifecycleRule, VersionedStorage
-from pail.services.delete.filters import FilterError, StaleFilters, parse_duration, parse_size
+from pail.drivers.base import StorageDriver
+from pail.drivers.versions import LifecycleRule, lifecycle_of
+from pail.services.delete.filters import FilterError, StaleFilters
 
 __all__ = [
     "ApplyResult",
@@ -45,10 +46,9 @@ __all__ = [
     "RuleExport",
     "apply",
     "build_rules",
+    "current_rules",
     "export_json",
     "merge",
-    "parse_duration",
-    "parse_size",
     "rule_identity",
     "rule_prefix",
     "rule_summary",
@@ -398,8 +398,20 @@ class ApplyResult:
     written: bool
 
 
+def current_rules(driver: StorageDriver, bucket: str) -> list[LifecycleRule]:
+    """The bucket's lifecycle rules in the provider's shape, ``[]`` when it has none (S3
+    GetBucketLifecycleConfiguration, GCS ``storage.buckets.get``).
+
+    Raises:
+        StorageError: reading failed (AccessDenied without s3:GetLifecycleConfiguration /
+            storage.buckets.get, NotSupported on a local folder).
+    """
+    operation = "GetBucketLifecycleConfiguration"
+    return lifecycle_of(driver, operation, bucket).get_lifecycle(bucket)
+
+
 def apply(
-    driver: VersionedStorage, bucket: str, rules: list[LifecycleRule], *, replace: bool = False
+    driver: StorageDriver, bucket: str, rules: list[LifecycleRule], *, replace: bool = False
 ) -> ApplyResult:
     """Read the bucket's rules, merge ``rules`` in (:func:`merge`) and write the result
     when it differs (S3 PutBucketLifecycleConfiguration, GCS ``storage.buckets.patch``).
@@ -409,8 +421,9 @@ def apply(
         StorageError: reading or writing failed (AccessDenied without the lifecycle
             permissions, NotSupported on a local folder).
     """
-    before = driver.get_lifecycle(bucket)
+    store = lifecycle_of(driver, "GetBucketLifecycleConfiguration", bucket)
+    before = store.get_lifecycle(bucket)
     result = merge(before, rules, replace=replace)
     if result.changed:
-        driver.put_lifecycle(bucket, result.rules)
+        store.put_lifecycle(bucket, result.rules)
     return ApplyResult(before, result, result.changed)

@@ -1,7 +1,10 @@
 """Object versions: history of a key, undo of deletes, and purging noncurrent versions.
 
-Built on the optional driver capability :class:`pail.drivers.versions.VersionedStorage`
-(S3 ListObjectVersions / DeleteObject with ``versionId``; GCS ``versions=true`` listings).
+Built on the optional driver capability :class:`pail.drivers.versions.Versioned` (S3
+ListObjectVersions; GCS ``versions=true`` listings) and the driver's ``delete_objects``
+with version ids (S3 DeleteObjects; GCS ``storage.objects.delete`` with ``generation``).
+Functions take any :class:`~pail.drivers.base.StorageDriver`: one without versions raises
+NotSupported at the first listing (:func:`pail.drivers.versions.versions_of`).
 
 * :func:`object_versions` - every version and delete marker of one key, newest first.
 * :func:`plan_restore` / :func:`restore` - "undo" on a versioned bucket: a deleted key is one
@@ -22,10 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS
+from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS, StorageDriver
 from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
-from pail.drivers.versions import VersionedStorage, VersionEntry
+from pail.drivers.versions import VersionEntry, versions_of
 from pail.services.daemon_pool import DaemonPool
 
 #: Batches of version deletes in flight at once.
@@ -36,7 +39,7 @@ RESTORE_ROUNDS = 4
 
 
 def iter_versions(
-    driver: VersionedStorage, bucket: str, prefix: str = "", *, page_size: int = DEFAULT_PAGE_SIZE
+    driver: StorageDriver, bucket: str, prefix: str = "", *, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Iterator[VersionEntry]:
     """Every version and delete marker under ``prefix`` (no delimiter), page by page,
     ordered by key and, within a key, newest first.
@@ -44,9 +47,10 @@ def iter_versions(
     Raises:
         StorageError: from the driver (NotSupported on a local folder).
     """
+    versioned = versions_of(driver, "ListObjectVersions", bucket)
     token: str | None = None
     while True:
-        page = driver.list_versions_page(
+        page = versioned.list_versions_page(
             bucket, prefix, delimiter="", token=token, page_size=page_size
         )
         yield from page.entries
@@ -55,7 +59,7 @@ def iter_versions(
         token = page.next_token
 
 
-def _scope(driver: VersionedStorage, bucket: str, key: str, recursive: bool, page_size: int):
+def _scope(driver: StorageDriver, bucket: str, key: str, recursive: bool, page_size: int):
     """Entries of exactly ``key`` or, recursively, of every key under it."""
     if recursive:
         return iter_versions(driver, bucket, key, page_size=page_size)
@@ -70,7 +74,7 @@ def _newest_first(entries: Iterable[VersionEntry]) -> list[VersionEntry]:
 
 
 def object_versions(
-    driver: VersionedStorage, bucket: str, key: str, *, page_size: int = DEFAULT_PAGE_SIZE
+    driver: StorageDriver, bucket: str, key: str, *, page_size: int = DEFAULT_PAGE_SIZE
 ) -> list[VersionEntry]:
     """All versions and delete markers of ``key``, the latest first, then newest first.
 
@@ -158,7 +162,7 @@ def _removal(key: str, versions: list[VersionEntry]) -> MarkerRemoval | str | No
 
 
 def plan_restore(
-    driver: VersionedStorage,
+    driver: StorageDriver,
     bucket: str,
     key: str,
     *,
@@ -207,7 +211,7 @@ class RestoreReport:
 
 
 def restore(
-    driver: VersionedStorage, plan: RestorePlan, *, page_size: int = DEFAULT_PAGE_SIZE
+    driver: StorageDriver, plan: RestorePlan, *, page_size: int = DEFAULT_PAGE_SIZE
 ) -> RestoreReport:
     """Remove the plan's delete markers, then re-list the planned keys and remove any
     marker still on top (bounded by :data:`RESTORE_ROUNDS`), so stacked markers with
@@ -284,7 +288,7 @@ class NoncurrentPlan:
 
 
 def plan_noncurrent(
-    driver: VersionedStorage, bucket: str, prefix: str = "", *, page_size: int = DEFAULT_PAGE_SIZE
+    driver: StorageDriver, bucket: str, prefix: str = "", *, page_size: int = DEFAULT_PAGE_SIZE
 ) -> NoncurrentPlan:
     """Every noncurrent version and non-latest delete marker under ``prefix``. Latest
     versions (current data, and the markers that keep deleted keys deleted) stay out.
@@ -314,15 +318,15 @@ class PurgeReport:
 
 
 def delete_noncurrent(
-    driver: VersionedStorage,
+    driver: StorageDriver,
     plan: NoncurrentPlan,
     *,
     cancel: threading.Event | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> PurgeReport:
     """Permanently delete the plan's versions and markers, in batches of up to 1,000
-    (DeleteObjects with version ids where the driver has ``delete_objects``), several
-    batches in flight. ``cancel`` stops after the batches in flight; ``progress(n)`` is
+    (the driver's ``delete_objects`` with version ids: S3 DeleteObjects), several batches
+    in flight. ``cancel`` stops after the batches in flight; ``progress(n)`` is
     called with each batch's count of deleted entries.
     """
     sizes = {(e.key, e.version_id): e.size for e in plan.entries}
@@ -335,16 +339,16 @@ def delete_noncurrent(
 
 
 def delete_versions(
-    driver: VersionedStorage,
+    driver: StorageDriver,
     bucket: str,
     pairs: list[tuple[str, str]],
     *,
     cancel: threading.Event | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
-    """Delete ``(key, version_id)`` pairs for good: ``(deleted, failures)``. Uses the
-    driver's batched ``delete_objects`` when it has one, else ``delete_version`` per pair.
-    A pair is deleted only when the store confirmed it; one its reply did not name is a
+    """Delete ``(key, version_id)`` pairs for good: ``(deleted, failures)``, with the
+    driver's batched ``delete_objects`` (up to :data:`MAX_DELETE_KEYS` pairs a call). A
+    pair is deleted only when the store confirmed it; one its reply did not name is a
     failure with code ``NotConfirmed``. Pairs skipped because of ``cancel`` are in neither
     list."""
     batches = [pairs[i : i + MAX_DELETE_KEYS] for i in range(0, len(pairs), MAX_DELETE_KEYS)]
@@ -372,13 +376,10 @@ def delete_versions(
 
 
 def _delete_batch(
-    driver: VersionedStorage, bucket: str, batch: list[tuple[str, str]]
+    driver: StorageDriver, bucket: str, batch: list[tuple[str, str]]
 ) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
-    batch_delete = getattr(driver, "delete_objects", None)
-    if batch_delete is None:
-        return _delete_one_by_one(driver, bucket, batch)
     try:
-        result = batch_delete(bucket, batch)
+        result = driver.delete_objects(bucket, batch)
     except StorageError as exc:
         return [], [_failure(k, v, exc) for k, v in batch]
     # S3 echoes VersionId in each per-key Error; a store that omits it (moto does) gets
@@ -402,21 +403,6 @@ def _delete_batch(
         else:
             refused[pair] = VersionFailure(pair[0], pair[1], NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE)
     return deleted, list(refused.values())
-
-
-def _delete_one_by_one(
-    driver: VersionedStorage, bucket: str, batch: list[tuple[str, str]]
-) -> tuple[list[tuple[str, str]], list[VersionFailure]]:
-    done: list[tuple[str, str]] = []
-    bad: list[VersionFailure] = []
-    for key, version_id in batch:
-        try:
-            driver.delete_version(bucket, key, version_id)
-        except StorageError as exc:
-            bad.append(_failure(key, version_id, exc))
-        else:
-            done.append((key, version_id))
-    return done, bad
 
 
 def _failure(key: str, version_id: str, exc: StorageError) -> VersionFailure:

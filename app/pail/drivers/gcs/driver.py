@@ -44,9 +44,11 @@ from pail.drivers.errors import (
 )
 from pail.drivers.gcs import transfer
 from pail.drivers.gcs.errors import translate, translate_stream
+from pail.drivers.identity import Identity
 from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
 from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
+from pail.drivers.versions import LifecycleRule, VersionPage
 
 T = TypeVar("T")
 
@@ -491,7 +493,7 @@ class GcsDriver:
 
     # -- identity and permission checks (pail.drivers.gcs.probes) ---------------------
 
-    def caller_identity(self):  # -> pail.drivers.identity.Identity
+    def caller_identity(self) -> Identity:
         """The service account / user and project behind the client, read locally
         (:func:`pail.drivers.gcs.probes.caller_identity`)."""
         from pail.drivers.gcs import probes
@@ -505,7 +507,7 @@ class GcsDriver:
 
         return probes.test_permissions(self, bucket, permissions)
 
-    # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
+    # -- versions and lifecycle (pail.drivers.versions.Versioned, HasLifecycle) ---------
 
     def versioning_status(self, bucket: str) -> str | None:
         """``"Enabled"`` or ``None`` from the bucket's ``versioning.enabled``
@@ -527,7 +529,7 @@ class GcsDriver:
         delimiter: str = "",
         token: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Any:
+    ) -> VersionPage:
         """One ``storage.objects.list?versions=true`` page as a
         :class:`~pail.drivers.versions.VersionPage` (generations as version ids)."""
         from pail.drivers.gcs import versions
@@ -562,7 +564,7 @@ class GcsDriver:
             ),
         )
 
-    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+    def get_lifecycle(self, bucket: str) -> list[LifecycleRule]:
         """The bucket's lifecycle rules (``lifecycle.rule`` of ``storage.buckets.get``)."""
         from pail.drivers.gcs import versions
 
@@ -573,7 +575,7 @@ class GcsDriver:
             lambda: versions.get_lifecycle(self._client(), bucket, self._timeout),
         )
 
-    def put_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+    def put_lifecycle(self, bucket: str, rules: list[LifecycleRule]) -> None:
         """Replace the bucket's lifecycle rules (``storage.buckets.patch``). Merge first:
         :func:`pail.services.lifecycle.apply`."""
         from pail.drivers.gcs import versions

@@ -38,6 +38,7 @@ from pail.drivers.base import (
     check_expiry,
 )
 from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
+from pail.drivers.identity import Identity
 from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, check_setting
 from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
@@ -45,6 +46,7 @@ from pail.drivers.s3 import transfer
 from pail.drivers.s3.errors import translate, translate_stream
 from pail.drivers.s3.retry import botocore_retries
 from pail.drivers.s3.retry import install as install_retry
+from pail.drivers.versions import LifecycleRule, VersionPage
 
 # HeadObject response fields shown as ObjectInfo.extra when present.
 _HEAD_EXTRA_NAMES = (
@@ -560,7 +562,7 @@ class S3Driver:
 
     # -- identity and permission probes (pail.drivers.s3.probes) ----------------------
 
-    def caller_identity(self):  # -> pail.drivers.identity.Identity
+    def caller_identity(self) -> Identity:
         """Who signs the requests: STS GetCallerIdentity with this driver's credentials
         (see :func:`pail.drivers.s3.probes.caller_identity` for errors)."""
         from pail.drivers.s3 import probes
@@ -576,7 +578,7 @@ class S3Driver:
 
         return probes.probe(self, operation, bucket, key, version_id=version_id)
 
-    # -- versions and lifecycle (pail.drivers.versions.VersionedStorage) ------------------
+    # -- versions and lifecycle (pail.drivers.versions.Versioned, HasLifecycle) ---------
 
     def versioning_status(self, bucket: str) -> str | None:
         """``"Enabled"``, ``"Suspended"`` or ``None`` (never enabled): GetBucketVersioning."""
@@ -593,7 +595,7 @@ class S3Driver:
         delimiter: str = "",
         token: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> Any:
+    ) -> VersionPage:
         """One ListObjectVersions page as a :class:`~pail.drivers.versions.VersionPage`
         (:mod:`pail.drivers.s3.versions`); ``token`` packs KeyMarker + VersionIdMarker.
 
@@ -627,7 +629,7 @@ class S3Driver:
         with self._call("DeleteObject", bucket, key):
             versions.delete_version(self._client(), bucket, key, version_id)
 
-    def get_lifecycle(self, bucket: str) -> list[dict[str, Any]]:
+    def get_lifecycle(self, bucket: str) -> list[LifecycleRule]:
         """The bucket's lifecycle rules (GetBucketLifecycleConfiguration ``Rules``);
         ``[]`` when S3 answers 404 NoSuchLifecycleConfiguration."""
         from pail.drivers.errors import NotFound
@@ -641,7 +643,7 @@ class S3Driver:
                 return []
             raise
 
-    def put_lifecycle(self, bucket: str, rules: list[dict[str, Any]]) -> None:
+    def put_lifecycle(self, bucket: str, rules: list[LifecycleRule]) -> None:
         """Replace the lifecycle configuration (PutBucketLifecycleConfiguration;
         DeleteBucketLifecycle when ``rules`` is empty). Merge first:
         :func:`pail.services.lifecycle.apply`."""

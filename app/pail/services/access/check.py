@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
+from pail.drivers.base import HasIdentity, PermissionChecks, Probes
 from pail.drivers.errors import AccessDenied, NotFound, StorageError, WrongRegion
 from pail.drivers.identity import Identity
 
@@ -204,13 +205,13 @@ def s3_capabilities(bucket: str, prefix: str = "") -> list[Capability]:
 def check_identity(driver: StorageDriver) -> tuple[Identity | None, StorageError | None]:
     """``(identity, None)`` or ``(None, error)``: never raises for a store error, so a
     caller can say "identity call unavailable" and carry on (many S3-compatible stores
-    have no STS). Drivers without ``caller_identity`` (local folders) give ``(None, None)``.
+    have no STS). Drivers without :class:`~pail.drivers.base.HasIdentity` (local folders)
+    give ``(None, None)``.
     """
-    call = getattr(driver, "caller_identity", None)
-    if call is None:
+    if not isinstance(driver, HasIdentity):
         return None, None
     try:
-        return call(), None
+        return driver.caller_identity(), None
     except StorageError as exc:
         return None, exc
 
@@ -227,7 +228,9 @@ def check_access(
     """Run the whole access check on ``bucket``/``prefix``: identity, then every probe.
 
     Args:
-        driver: an S3 or GCS driver (others get identity only and no rows).
+        driver: any driver: one with :class:`~pail.drivers.base.Probes` (S3) is probed
+            call by call, one with :class:`~pail.drivers.base.PermissionChecks` (GCS) asked
+            testIamPermissions; others (local folders) get identity only and no rows.
         bucket, prefix: where to probe (``prefix`` may be ``""`` or an object key).
         write_probes: allow the S3 PutObject/DeleteObject probes (a probe object is
             written and removed).
@@ -246,9 +249,9 @@ def check_access(
         report.credential_source = resolved.source
         report.credential_id = resolved.identity
     report.identity, report.identity_error = check_identity(driver)
-    if driver.provider == "s3":
+    if isinstance(driver, Probes):
         run_s3_probes(driver, report, on_row=on_row)
-    elif driver.provider == "gcs":
+    elif isinstance(driver, PermissionChecks):
         from pail.services.access.gcs import run_gcs_checks
 
         run_gcs_checks(driver, report, on_row=on_row)
@@ -258,7 +261,7 @@ def check_access(
 
 
 def run_s3_probes(
-    driver: Any, report: AccessReport, *, on_row: Callable[[ProbeRow], None] | None = None
+    driver: Probes, report: AccessReport, *, on_row: Callable[[ProbeRow], None] | None = None
 ) -> None:
     """Probe every S3 capability into ``report.rows`` (display order; see module doc)."""
     bucket, prefix = report.bucket, report.prefix
@@ -293,7 +296,7 @@ def run_s3_probes(
     run("ListAllMyBuckets")
     located = run("GetBucketLocation")
     if located:
-        _check_region(driver, report, located)
+        _check_region(report, located)
     listed = run("ListBucket", prefix)
     sample = (listed or {}).get("key")
     if sample is None and prefix and not prefix.endswith("/"):
@@ -320,7 +323,7 @@ def run_s3_probes(
 
 
 def _write_probes(
-    driver: Any,
+    driver: Probes,
     report: AccessReport,
     run: Callable[..., dict[str, Any] | None],
     skip: Callable[[str, str], None],
@@ -364,7 +367,7 @@ def _write_probes(
             report.leftover.append(key)
 
 
-def _remove(driver: Any, bucket: str, key: str, version_id: str | None) -> bool:
+def _remove(driver: Probes, bucket: str, key: str, version_id: str | None) -> bool:
     """Delete the probe key (or one version of it) without recording a row."""
     try:
         driver.probe("DeleteObject", bucket, key, version_id=version_id)
@@ -373,7 +376,7 @@ def _remove(driver: Any, bucket: str, key: str, version_id: str | None) -> bool:
     return True
 
 
-def _check_region(driver: Any, report: AccessReport, located: dict[str, Any]) -> None:
+def _check_region(report: AccessReport, located: dict[str, Any]) -> None:
     """Record the bucket's region and flag a mismatch with the connection's region."""
     bucket_region = located.get("region")
     client_region = located.get("client_region")

@@ -13,8 +13,8 @@ object), which is side-effect free too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from pail.drivers.base import PermissionChecks, StorageDriver
 from pail.drivers.errors import (
     AccessDenied,
     EndpointUnreachable,
@@ -22,7 +22,7 @@ from pail.drivers.errors import (
     NotFound,
     StorageError,
 )
-from pail.services.access.check import AccessReport, Capability, ProbeRow
+from pail.services.access.check import AccessReport, Capability, ProbeRow, State
 
 _OBJECTS = "storage.objects"
 _BUCKETS = "storage.buckets"
@@ -65,10 +65,14 @@ def _unsupported(exc: StorageError) -> bool:
 
 
 def run_gcs_checks(
-    driver: Any, report: AccessReport, *, on_row: Callable[[ProbeRow], None] | None = None
+    driver: StorageDriver,
+    report: AccessReport,
+    *,
+    on_row: Callable[[ProbeRow], None] | None = None,
 ) -> None:
     """Fill ``report.rows`` from ``testIamPermissions`` (or live read probes when the store
-    lacks it; see module doc)."""
+    lacks it, or the driver cannot ask: not :class:`~pail.drivers.base.PermissionChecks`;
+    see module doc)."""
     caps = gcs_capabilities(report.bucket, report.prefix)
     rows: list[ProbeRow] = []
 
@@ -77,27 +81,32 @@ def run_gcs_checks(
         if on_row is not None:
             on_row(row)
 
-    if report.endpoint and "googleapis.com" not in report.endpoint:
-        report.notes.append(
-            f"the endpoint {report.endpoint} is not Google's: its answers stand in for IAM "
-            "(gcp-storage-emulator grants every permission it is asked about)"
-        )
-    try:
-        granted = set(driver.test_permissions(report.bucket, [c.action for c in caps]))
-    except StorageError as exc:
-        if not _unsupported(exc):
-            state = "denied" if isinstance(exc, AccessDenied) else "error"
-            for cap in caps:
-                put(ProbeRow(cap, state, str(exc.message), exc))
-            report.rows = rows
-            return
-        why = f"not checked: the store does not answer testIamPermissions ({exc.badge})"
+    def live_only(why: str) -> None:
         for cap in caps:
             if cap.action in (f"{_OBJECTS}.list", f"{_OBJECTS}.get"):
                 continue
             put(ProbeRow(cap, "not checked", why))
         _live_reads(driver, report, caps, put)
         report.rows = [r for c in caps for r in rows if r.capability is c]
+
+    if report.endpoint and "googleapis.com" not in report.endpoint:
+        report.notes.append(
+            f"the endpoint {report.endpoint} is not Google's: its answers stand in for IAM "
+            "(gcp-storage-emulator grants every permission it is asked about)"
+        )
+    if not isinstance(driver, PermissionChecks):
+        live_only("not checked: this driver cannot ask testIamPermissions")
+        return
+    try:
+        granted = set(driver.test_permissions(report.bucket, [c.action for c in caps]))
+    except StorageError as exc:
+        if not _unsupported(exc):
+            state: State = "denied" if isinstance(exc, AccessDenied) else "error"
+            for cap in caps:
+                put(ProbeRow(cap, state, str(exc.message), exc))
+            report.rows = rows
+            return
+        live_only(f"not checked: the store does not answer testIamPermissions ({exc.badge})")
         return
     for cap in caps:
         if cap.action in granted:
@@ -108,7 +117,10 @@ def run_gcs_checks(
 
 
 def _live_reads(
-    driver: Any, report: AccessReport, caps: list[Capability], put: Callable[[ProbeRow], None]
+    driver: StorageDriver,
+    report: AccessReport,
+    caps: list[Capability],
+    put: Callable[[ProbeRow], None],
 ) -> None:
     """storage.objects.list (one key) and storage.objects.get (one byte of it)."""
     by_name = {c.name: c for c in caps}
@@ -117,7 +129,7 @@ def _live_reads(
     try:
         page = driver.list_page(report.bucket, report.prefix, delimiter="", page_size=1)
     except StorageError as exc:
-        state = "denied" if isinstance(exc, AccessDenied) else "error"
+        state: State = "denied" if isinstance(exc, AccessDenied) else "error"
         put(ProbeRow(list_cap, state, f"live probe: {exc.message}", exc))
         listed = False
     else:
@@ -131,7 +143,7 @@ def _live_reads(
     try:
         driver.read_range(report.bucket, sample, 0, 1)
     except StorageError as exc:
-        state = "denied" if isinstance(exc, AccessDenied) else "error"
-        put(ProbeRow(get_cap, state, f"live probe: {exc.message}", exc))
+        failed: State = "denied" if isinstance(exc, AccessDenied) else "error"
+        put(ProbeRow(get_cap, failed, f"live probe: {exc.message}", exc))
     else:
         put(ProbeRow(get_cap, "allowed", f"live probe: key {sample}"))

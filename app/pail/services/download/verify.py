@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from pail.drivers.base import PartSizes, StorageDriver
 from pail.drivers.errors import StorageError
 
 _MIB = 1024 * 1024
@@ -223,7 +224,7 @@ def guessed_layouts(size: int, parts: int) -> list[list[int]]:
 
 
 def verify_object(
-    driver: Any,
+    driver: StorageDriver,
     provider: str,
     bucket: str,
     key: str,
@@ -237,7 +238,8 @@ def verify_object(
     about ``bucket``/``key`` (see the module doc for the checks and their order).
 
     May call the driver: ``object_checksums`` (one HeadObject / ``objects.get`` / a read
-    of the local source), and for S3 multipart objects ``part_size`` / ``part_sizes``.
+    of the local source), and for S3 multipart objects ``part_size`` / ``part_sizes``
+    (:class:`~pail.drivers.base.PartSizes`; without it only guessed layouts are tried).
 
     Raises:
         OSError: reading the downloaded file failed. A failed driver call is never raised:
@@ -267,7 +269,7 @@ def _why(exc: StorageError) -> str:
 
 
 def _verify_s3(
-    driver: Any,
+    driver: StorageDriver,
     bucket: str,
     key: str,
     size: int,
@@ -348,7 +350,7 @@ def _join(reason: str, notes: list[str]) -> str:
 
 
 def _check_layouts(
-    driver: Any,
+    driver: StorageDriver,
     bucket: str,
     key: str,
     version_id: str | None,
@@ -364,12 +366,16 @@ def _check_layouts(
     size, then (on a miss) every part's size. Returns VERIFIED, MISMATCH (a miss with the
     exact sizes), or ``None`` when the sizes are unknown (``notes`` says why) and no
     guessed layout matched."""
-    try:
-        first = driver.part_size(bucket, key, version_id=version_id, part_number=1)
-    except StorageError as exc:
-        notes.append(f"part sizes unavailable: HeadObject PartNumber {_why(exc)}")
-        first = None
-    if first:
+    first: int | None = None
+    sizer = driver if isinstance(driver, PartSizes) else None
+    if sizer is None:
+        notes.append("part sizes unavailable: the driver cannot ask for them")
+    else:
+        try:
+            first = sizer.part_size(bucket, key, version_id=version_id, part_number=1)
+        except StorageError as exc:
+            notes.append(f"part sizes unavailable: HeadObject PartNumber {_why(exc)}")
+    if first and sizer is not None:
         layout = uniform_layout(size, parts, first)
         exact = parts <= 2 and layout is not None  # part 1 + the rest: nothing guessed
         if layout is not None:
@@ -379,7 +385,7 @@ def _check_layouts(
             if exact:
                 return _mismatch(method, method.replace("-", " "))
         try:
-            sizes = driver.part_sizes(bucket, key, parts, version_id=version_id)
+            sizes = sizer.part_sizes(bucket, key, parts, version_id=version_id)
         except StorageError as exc:
             notes.append(f"part sizes unavailable: {_why(exc)}")
             sizes = None

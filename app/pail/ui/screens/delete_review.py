@@ -117,6 +117,8 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         self._poll()
         target, filters, cancel = self.target, self.filters, self._cancel
         driver = target.conn.driver
+        # DeleteTarget.from_selection refuses a connection that is not open.
+        assert driver is not None, "the review needs an open connection"
 
         def counted(n: int) -> None:
             self._examined = n
@@ -124,7 +126,7 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         def work() -> PlanReady | None:
             try:
                 plan = build_plan(
-                    driver,  # type: ignore[arg-type]
+                    driver,
                     target.bucket,
                     base=target.base,
                     prefixes=target.prefixes,

@@ -87,7 +87,7 @@ class LifecycleScreen(Screen[None]):
         driver, bucket = self.driver, self.bucket
 
         def work() -> LifecycleLoaded:
-            return LifecycleLoaded(driver.get_lifecycle(bucket))  # type: ignore[attr-defined]
+            return LifecycleLoaded(lc.current_rules(driver, bucket))
 
         start_io(self, work, target=self.level, generation=0, group="lifecycle-read")
         self.query_one("#lc-existing", Static).update(Text("Reading the bucket's rules…"))
@@ -197,7 +197,7 @@ class LifecycleScreen(Screen[None]):
                 return
 
             def work() -> LifecycleApplied:
-                return LifecycleApplied(lc.apply(driver, bucket, rules))  # type: ignore[arg-type]
+                return LifecycleApplied(lc.apply(driver, bucket, rules))
 
             start_io(self, work, target=self.level, generation=0, group="lifecycle-write")
 

@@ -126,7 +126,7 @@ class VersionsScreen(Screen[bool]):
 
         def work() -> VersionsListed:
             if is_object:
-                return VersionsListed(ticket, svc.object_versions(driver, bucket, key))  # type: ignore[arg-type]
+                return VersionsListed(ticket, svc.object_versions(driver, bucket, key))
             return VersionsListed(ticket, deleted_objects(driver, bucket, key))
 
         self._status("Listing versions…")
@@ -266,7 +266,7 @@ class VersionsScreen(Screen[bool]):
         driver, bucket = self.driver, self.bucket
 
         def work() -> RestorePlanned:
-            return RestorePlanned(svc.plan_restore(driver, bucket, key, recursive=recursive))  # type: ignore[arg-type]
+            return RestorePlanned(svc.plan_restore(driver, bucket, key, recursive=recursive))
 
         self._status("Finding the delete markers…")
         start_io(self, work, target=key, generation=0, group="versions-restore")
@@ -298,7 +298,7 @@ class VersionsScreen(Screen[bool]):
         driver = self.driver
 
         def work() -> RestoreFinished:
-            return RestoreFinished(svc.restore(driver, plan))  # type: ignore[arg-type]
+            return RestoreFinished(svc.restore(driver, plan))
 
         self._status("Restoring…")
         start_io(self, work, target=plan, generation=0, group="versions-restore")
