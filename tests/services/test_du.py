@@ -122,7 +122,7 @@ def test_progress_is_visible_while_scanning_and_cancel_stops(s3):
 
     def before(prefix, kwargs):
         if prefix == "p/big/" and kwargs.get("token"):
-            seen.append(holder["scan"].snapshot())
+            seen.append(holder["scan"].progress())
             if len(seen) == 2:
                 holder["scan"].cancel()
 

@@ -129,7 +129,7 @@ def print_table(location: Location, snap: UsageSnapshot, sort: str) -> None:
 def _progress(scan: UsageScan, stop: threading.Event) -> None:
     width = 0
     while not stop.wait(0.2):
-        snap = scan.snapshot()
+        snap = scan.progress()
         done = sum(1 for c in snap.children if c.done)
         line = (
             f"scanning: {snap.keys_scanned:,} keys, {size_text(snap.total.bytes, True)}, "

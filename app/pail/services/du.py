@@ -3,17 +3,16 @@
 Usage (from a worker thread, or with :meth:`UsageScan.start` from anywhere)::
 
     scan = UsageScan(driver, "bucket", "runs/")
-    scan.start()                      # returns at once; listing runs on a thread pool
-    snap = scan.snapshot()            # UsageSnapshot: keys scanned, per-child partial totals
+    scan.start()                      # returns at once; listing runs on daemon threads
+    snap = scan.progress()            # UsageSnapshot: keys scanned, per-child partial totals
     scan.cancel()                     # stops after the pages in flight
     final = scan.wait()               # the last snapshot
 
-The level itself is listed one page at a time with ``delimiter="/"`` (S3 CommonPrefixes):
-objects found there are the prefix's *direct* objects, and each common prefix is handed to a
-thread pool that lists everything below it (``delimiter=""``, ListObjectsV2 pages of up to
-1,000 keys). A listing is sequential page by page, so several child prefixes listed at once
-is what makes a bucket with many runs fast to size (rclone ``size`` and ``aws s3 ls
---recursive`` list one stream).
+The scan is a :class:`pail.services.jobs.Job` walking the prefix with
+:func:`pail.services.walk.walk_prefix`: the level is listed one page at a time with
+``delimiter="/"`` (S3 CommonPrefixes); objects found there are the prefix's *direct*
+objects, and every child prefix is listed below (``delimiter=""``) on its own thread, several
+at once, which is what makes a bucket with many runs fast to size.
 
 Sizes are bytes; times are UTC. Nothing here imports the UI.
 """
@@ -21,15 +20,15 @@ Sizes are bytes; times are UTC. Nothing here imports the UI.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, StorageDriver
 from pail.drivers.errors import StorageError
+from pail.services.jobs import Job
+from pail.services.walk import WalkVisitor, walk_prefix
 
 #: Child prefixes listed at once.
 DEFAULT_WORKERS = 8
@@ -107,7 +106,7 @@ class UsageSnapshot:
         children: child prefixes in discovery order (key order); see :func:`sorted_children`.
         level_done: the child prefixes are all known (the level listing finished).
         done: the scan finished (successfully, by error or by cancel).
-        cancelled: :meth:`UsageScan.cancel` was called before the scan finished.
+        cancelled: :meth:`UsageScan.cancel` was called and the scan has finished.
         error: the error that stopped the level listing, if any.
         elapsed: seconds since the scan started.
     """
@@ -161,8 +160,46 @@ def sorted_children(
     return sorted(items, key=lambda c: getattr(c.totals, field), reverse=descending)
 
 
-class UsageScan:
+class _Tally(WalkVisitor):
+    """The figures of a scan, added up as the walk reports pages (under ``lock``)."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        self.lock = threading.Lock()
+        self.children: dict[str, ChildUsage] = {}
+        self.direct = Totals()
+        self.level_complete = False
+        self.error: StorageError | None = None
+
+    def objects(self, child: str | None, entries: list[Entry]) -> None:
+        with self.lock:
+            if child is None:
+                self.direct = self.direct.add(entries)
+            else:
+                usage = self.children[child]
+                self.children[child] = replace(usage, totals=usage.totals.add(entries))
+
+    def child_found(self, child: str) -> None:
+        with self.lock:
+            self.children[child] = ChildUsage(child)
+
+    def level_done(self) -> None:
+        with self.lock:
+            self.level_complete = True
+
+    def child_done(self, child: str, complete: bool, error: Exception | None) -> None:
+        if error is not None and not isinstance(error, StorageError):
+            # never lose a worker's failure silently: it shows on the child's row
+            error = StorageError(str(error), operation="du", bucket=self.bucket, key=child)
+        with self.lock:
+            self.children[child] = replace(self.children[child], done=complete, error=error)
+
+
+class UsageScan(Job[UsageSnapshot, UsageSnapshot]):
     """Sizes a prefix: the level's direct objects plus every child prefix, concurrently.
+    A :class:`~pail.services.jobs.Job`: ``start``, ``progress`` (a :class:`UsageSnapshot`),
+    ``cancel`` (stops after the pages in flight; totals stay partial), ``wait`` and
+    ``run`` (the final snapshot), ``finished``.
 
     Args:
         driver: the store's driver (thread-safe).
@@ -172,8 +209,11 @@ class UsageScan:
         workers: child prefixes listed at once.
         page_size: keys per listing page (1..1000).
 
-    Thread-safe: :meth:`snapshot` and :meth:`cancel` may be called from any thread.
+    A failure of the level's listing ends the scan and shows as the snapshot's ``error``;
+    a child's failure shows on its row, and the others go on.
     """
+
+    thread_name = "pail-du"
 
     def __init__(
         self,
@@ -184,63 +224,24 @@ class UsageScan:
         workers: int = DEFAULT_WORKERS,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
+        super().__init__()
         self.driver = driver
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.workers = max(1, workers)
         self.page_size = page_size
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._finished = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._children: dict[str, ChildUsage] = {}
-        self._direct = Totals()
-        self._level_done = False
-        self._error: StorageError | None = None
-        self._started = time.monotonic()
-        self._ended: float | None = None
+        self._tally = _Tally(bucket)
 
-    # -- control ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start scanning in a background thread; returns at once. Idempotent."""
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._started = time.monotonic()
-            self._thread = threading.Thread(target=self._run, name="pail-du", daemon=True)
-            self._thread.start()
-
-    def run(self) -> UsageSnapshot:
-        """Scan in the calling thread's time and return the final snapshot."""
-        self.start()
-        return self.wait()  # type: ignore[return-value]
-
-    def wait(self, timeout: float | None = None) -> UsageSnapshot | None:
-        """The final snapshot, or ``None`` if ``timeout`` seconds pass first."""
-        if not self._finished.wait(timeout):
-            return None
-        return self.snapshot()
-
-    def cancel(self) -> None:
-        """Stop: no new page is requested; pages in flight finish. Totals stay partial."""
-        self._cancel.set()
-
-    @property
-    def finished(self) -> bool:
-        """True once the scan has stopped (done, failed or cancelled)."""
-        return self._finished.is_set()
-
-    def snapshot(self) -> UsageSnapshot:
+    def progress(self) -> UsageSnapshot:
         """The figures now (any thread)."""
-        with self._lock:
-            children = tuple(self._children.values())
-            direct, error, level_done = self._direct, self._error, self._level_done
-            end = self._ended
+        done = self.finished  # read first: once done, the figures below are final
+        tally = self._tally
+        with tally.lock:
+            children = tuple(tally.children.values())
+            direct, error, level_done = tally.direct, tally.error, tally.level_complete
         total = direct
         for child in children:
             total = total.merge(child.totals)
-        done = self._finished.is_set()
         return UsageSnapshot(
             bucket=self.bucket,
             prefix=self.prefix,
@@ -250,71 +251,31 @@ class UsageScan:
             children=children,
             level_done=level_done,
             done=done,
-            cancelled=self._cancel.is_set() and done,
+            cancelled=self.cancelled and done,
             error=error,
-            elapsed=(end or time.monotonic()) - self._started,
+            elapsed=self.elapsed,
         )
 
-    # -- work ---------------------------------------------------------------------------
+    def report(self) -> UsageSnapshot:
+        """The figures now; final once :attr:`finished` (what :meth:`wait` returns)."""
+        return self.progress()
 
-    def _pages(self, prefix: str, delimiter: str):
-        token: str | None = None
-        while not self._cancel.is_set():
-            page = self.driver.list_page(
-                self.bucket, prefix, delimiter=delimiter, token=token, page_size=self.page_size
+    def _work(self) -> None:
+        try:
+            walk_prefix(
+                self.driver,
+                self.bucket,
+                self.prefix,
+                self._tally,
+                workers=self.workers,
+                page_size=self.page_size,
+                stop=self._cancel,
+                best_effort=True,
+                name="pail-du",
             )
-            yield page
-            token = page.next_token
-            if token is None:
-                return
-
-    def _run(self) -> None:
-        try:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="pail-du") as pool:
-                try:
-                    for page in self._pages(self.prefix, "/"):
-                        objects = []
-                        for entry in page.entries:
-                            if entry.is_prefix and entry.key.startswith(self.prefix):
-                                self._add_child(entry.key, pool)
-                            elif not entry.is_prefix and entry.key.startswith(self.prefix):
-                                objects.append(entry)
-                        with self._lock:
-                            self._direct = self._direct.add(objects)
-                    with self._lock:
-                        self._level_done = not self._cancel.is_set()
-                except StorageError as exc:
-                    with self._lock:
-                        self._error = exc
-        finally:
-            with self._lock:
-                self._ended = time.monotonic()
-            self._finished.set()
-
-    def _add_child(self, prefix: str, pool: ThreadPoolExecutor) -> None:
-        with self._lock:
-            if prefix in self._children:
-                return
-            self._children[prefix] = ChildUsage(prefix)
-        pool.submit(self._scan_child, prefix)
-
-    def _scan_child(self, prefix: str) -> None:
-        try:
-            for page in self._pages(prefix, ""):
-                inside = [e for e in page.entries if e.key.startswith(prefix)]
-                with self._lock:
-                    child = self._children[prefix]
-                    self._children[prefix] = replace(child, totals=child.totals.add(inside))
-            done = not self._cancel.is_set()
-            with self._lock:
-                self._children[prefix] = replace(self._children[prefix], done=done)
         except StorageError as exc:
-            with self._lock:
-                self._children[prefix] = replace(self._children[prefix], error=exc)
-        except Exception as exc:  # never lose a worker's failure silently
-            wrapped = StorageError(str(exc), operation="du", bucket=self.bucket, key=prefix)
-            with self._lock:
-                self._children[prefix] = replace(self._children[prefix], error=wrapped)
+            with self._tally.lock:
+                self._tally.error = exc
 
 
 def scan_usage(

@@ -29,7 +29,7 @@ from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS, StorageDriver
 from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
 from pail.drivers.versions import VersionEntry, versions_of
-from pail.services.daemon_pool import DaemonPool
+from pail.services.jobs import DaemonPool
 
 #: Batches of version deletes in flight at once.
 DELETE_WORKERS = 4
@@ -366,7 +366,7 @@ def delete_versions(
         if progress is not None and done:
             progress(len(done))
 
-    # Daemon threads (pail.services.daemon_pool): an interrupt (Ctrl-C) cancels the
+    # Daemon threads (pail.services.jobs): an interrupt (Ctrl-C) cancels the
     # batches not started yet and returns without waiting for a hung request; an
     # executor would go on sending every queued batch before it let the process end.
     with DaemonPool(DELETE_WORKERS, name="pail-purge") as pool:

@@ -1,27 +1,191 @@
-"""Listing every object under a prefix, with child prefixes listed concurrently.
+"""Walking everything under a prefix, with child prefixes listed concurrently.
 
 A recursive listing (``delimiter=""``) is one sequential stream of pages: page 2 needs page
-1's continuation token. Listing the level first (``delimiter="/"``) splits the keys into
-the objects directly at the prefix and one disjoint group per common prefix, and those
-groups can be listed at the same time. Every key under the prefix lands in exactly one
-group, so the union is the complete listing; it is returned in key order (UTF-8 binary
-order, as S3 and GCS list).
+1's continuation token. Listing the level first (``delimiter="/"``, S3 CommonPrefixes)
+splits the keys into the objects directly at the prefix and one disjoint group per common
+prefix, and those groups can be listed at the same time (rclone ``size`` and ``aws s3 ls
+--recursive`` list one stream). Every key under the prefix lands in exactly one group.
+
+:func:`walk_prefix` is the one walk: it hands each page's objects to a
+:class:`WalkVisitor` as they arrive. :func:`walk_objects` (the delete planner, delete
+verification) collects them into one list in key order; the usage scan
+(:mod:`pail.services.du`) adds them up per child prefix. Pages come from
+:func:`pail.drivers.base.iter_pages` (ListObjectsV2 pages of up to 1,000 keys).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 
-from pail.drivers.base import Entry, StorageDriver, iter_pages
-from pail.services.daemon_pool import DaemonPool
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, StorageDriver, iter_pages
+from pail.services.jobs import DaemonPool
 
 #: Child prefixes listed at once.
 DEFAULT_WORKERS = 16
+#: Seconds between two looks at a stop or a failure while children are listed.
+_POLL = 0.1
 
 
 class WalkCancelled(Exception):
     """The caller's cancel event was set; the listing is incomplete and not returned."""
+
+
+class WalkVisitor:
+    """What a walk found, reported as it goes. Override what you need; the walk never
+    calls two methods at once, and never after :func:`walk_prefix` has returned."""
+
+    def objects(self, child: str | None, entries: list[Entry]) -> None:
+        """One page's objects: under ``child`` (a child prefix ending in ``/``), or
+        directly at the walked prefix when ``child`` is ``None``."""
+
+    def child_found(self, child: str) -> None:
+        """A child prefix of the level (its listing is queued right after)."""
+
+    def level_done(self) -> None:
+        """The level's listing reached its last page: every child prefix is known."""
+
+    def child_done(self, child: str, complete: bool, error: Exception | None) -> None:
+        """``child``'s listing ended: ``complete`` when it reached its last page, else it
+        was stopped (or, with ``best_effort``, failed with ``error``)."""
+
+
+def walk_prefix(
+    driver: StorageDriver,
+    bucket: str,
+    prefix: str,
+    visitor: WalkVisitor,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    stop: threading.Event | None = None,
+    best_effort: bool = False,
+    name: str = "pail-walk",
+) -> bool:
+    """List every object whose key starts with ``prefix`` (``""``: the whole bucket): the
+    level in the calling thread, each child prefix on one of ``workers`` daemon threads
+    (named ``name-0``...). Only keys inside their prefix are reported, whatever the
+    store returned. ``stop`` set: no further page is requested.
+
+    Two ways to end, by ``best_effort``:
+
+    * ``False`` (all or nothing): the first failure, or a stop, ends the walk at once;
+      listings still in flight are abandoned on their daemon threads (never waited for).
+    * ``True`` (partial figures count): a child's failure goes to
+      :meth:`WalkVisitor.child_done` and the others go on; on a stop the walk returns once
+      the pages in flight are in and reported; a failure of the level's own listing is
+      raised after the children have ended.
+
+    Returns:
+        True when every listing reached its last page; False when a stop ended the walk
+        early (with ``best_effort``, also when a child listing failed).
+
+    Raises:
+        StorageError: a listing failed (the first failure; with ``best_effort`` only the
+            level's own).
+    """
+    lock = threading.Lock()  # serialises the visitor's calls
+    halt = threading.Event()  # no further page: stopped, or (all or nothing) failed
+    failures: list[Exception] = []
+    complete_children = [0]  # children whose every page was reported
+    closed = [False]  # the walk has returned: the visitor hears nothing more
+
+    def halted() -> bool:
+        if stop is not None and stop.is_set():
+            halt.set()
+        return halt.is_set()
+
+    def tell(method: Callable[..., None], *args: object) -> None:
+        with lock:
+            if not closed[0]:
+                method(*args)
+
+    def list_child(child: str) -> None:
+        complete, error = False, None
+        try:
+            pages = iter_pages(driver, bucket, child, delimiter="", page_size=page_size)
+            while not halted():
+                page = next(pages, None)  # the request happens here
+                if page is None:
+                    complete = True
+                    break
+                inside = [e for e in page.entries if not e.is_prefix and e.key.startswith(child)]
+                tell(visitor.objects, child, inside)
+        except Exception as exc:
+            if not best_effort:
+                with lock:
+                    failures.append(exc)
+                halt.set()
+                raise
+            error = exc
+        with lock:
+            if not closed[0]:
+                complete_children[0] += complete
+                visitor.child_done(child, complete, error)
+
+    seen: set[str] = set()
+    futures: list[Future[None]] = []
+    level_complete = False
+    level_error: Exception | None = None
+    whole = False
+    try:
+        with DaemonPool(workers, name=name) as pool:
+            try:
+                pages = iter_pages(driver, bucket, prefix, delimiter="/", page_size=page_size)
+                while not halted():
+                    page = next(pages, None)
+                    if page is None:
+                        level_complete = True
+                        break
+                    objects = []
+                    for entry in page.entries:
+                        if not entry.key.startswith(prefix):
+                            continue
+                        if not entry.is_prefix:
+                            objects.append(entry)
+                        elif entry.key not in seen:
+                            seen.add(entry.key)
+                            tell(visitor.child_found, entry.key)
+                            futures.append(pool.submit(list_child, entry.key))
+                    tell(visitor.objects, None, objects)
+                if level_complete:
+                    tell(visitor.level_done)
+            except Exception as exc:
+                if not best_effort:
+                    raise
+                level_error = exc
+            if best_effort:
+                wait(futures)  # children stop after their page in flight when halted
+            else:
+                pending = set(futures)
+                while pending and not halted():
+                    _, pending = wait(pending, timeout=_POLL, return_when=FIRST_EXCEPTION)
+                if failures:
+                    raise failures[0]
+    except BaseException:
+        halt.set()  # an error or an interrupt (Ctrl-C): children stop at their next page
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        with lock:
+            closed[0] = True
+            whole = level_complete and complete_children[0] == len(futures)
+    if level_error is not None:
+        raise level_error
+    return whole
+
+
+class _Collect(WalkVisitor):
+    def __init__(self, on_page: Callable[[int], None] | None) -> None:
+        self.found: list[Entry] = []
+        self.on_page = on_page
+
+    def objects(self, child: str | None, entries: list[Entry]) -> None:
+        self.found.extend(entries)
+        if self.on_page is not None:
+            self.on_page(len(entries))
 
 
 def walk_objects(
@@ -34,60 +198,21 @@ def walk_objects(
     on_page: Callable[[int], None] | None = None,
 ) -> list[Entry]:
     """Every object whose key starts with ``prefix`` (``""``: the whole bucket), in key
-    order. ``on_page(n)`` is called (from any thread, serialised) with the number of
-    objects in each page as it arrives.
+    order (UTF-8 binary order, as S3 and GCS list). ``on_page(n)`` is called (from any
+    thread, serialised) with the number of objects in each page as it arrives.
 
     Raises:
         StorageError: any listing failed (the first error met).
         WalkCancelled: ``cancel`` was set.
     """
-    lock = threading.Lock()
-    stop = threading.Event()  # set when the walk fails or is interrupted: children stop
-
-    def check() -> None:
-        if cancel is not None and cancel.is_set():
-            raise WalkCancelled("listing cancelled")
-        if stop.is_set():
-            raise WalkCancelled("listing stopped")
-
-    def report(entries: list[Entry]) -> None:
-        if on_page is not None:
-            with lock:
-                on_page(len(entries))
-
-    def list_child(child: str) -> list[Entry]:
-        found: list[Entry] = []
-        for page in iter_pages(driver, bucket, child, delimiter=""):
-            check()
-            objects = [e for e in page.entries if not e.is_prefix and e.key.startswith(child)]
-            found.extend(objects)
-            report(objects)
-        return found
-
-    direct: list[Entry] = []
-    # Daemon threads: an interrupt (Ctrl-C) or a failure returns at once, without waiting
-    # for listings still in flight (pail.services.daemon_pool).
-    with DaemonPool(workers, name="pail-walk") as pool:
-        futures = []
-        try:
-            for page in iter_pages(driver, bucket, prefix, delimiter="/"):
-                check()
-                objects = []
-                for entry in page.entries:
-                    if not entry.key.startswith(prefix):
-                        continue
-                    if entry.is_prefix:
-                        futures.append(pool.submit(list_child, entry.key))
-                    else:
-                        objects.append(entry)
-                direct.extend(objects)
-                report(objects)
-            results = [future.result() for future in futures]
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
-    every = direct + [entry for group in results for entry in group]
+    collect = _Collect(on_page)
+    # All or nothing: an interrupt (Ctrl-C), a failure or a cancel returns at once,
+    # without waiting for listings still in flight.
+    if not walk_prefix(driver, bucket, prefix, collect, workers=workers, stop=cancel):
+        raise WalkCancelled("listing cancelled")
+    every = collect.found
     every.sort(key=lambda e: e.key.encode("utf-8", "surrogatepass"))
     return every
+
+
+__all__ = ["DEFAULT_WORKERS", "WalkCancelled", "WalkVisitor", "walk_objects", "walk_prefix"]

@@ -18,14 +18,13 @@ with ``Quiet=false``), a 2xx/404 GCS sub-response, a successful ``os.remove``
 (``NotConfirmed``), and every key of a batch whose request failed as a whole are reported
 as failed with their code. Keys of a batch still waiting for its answer are *in flight*:
 neither deleted nor failed, their fate unknown (a cancelled or interrupted delete reports
-them as such). The worker threads are daemons, so an interrupted ``pail rm`` exits without
-waiting for a hung request (:mod:`pail.services.daemon_pool`).
+them as such). The deleter is a :class:`pail.services.jobs.Job` on daemon threads, so an
+interrupted ``pail rm`` exits without waiting for a hung request.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +32,7 @@ from pail.drivers.base import MAX_DELETE_KEYS, StorageDriver
 from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
 from pail.services.delete.plan import DeletePlan, PlannedKey
+from pail.services.jobs import Job, run_each
 
 #: Batches in flight at once.
 DEFAULT_JOBS = 8
@@ -108,8 +108,10 @@ class DeleteReport:
         return codes
 
 
-class Deleter:
-    """Runs a :class:`~pail.services.delete.plan.DeletePlan`.
+class Deleter(Job[DeleteProgress, DeleteReport]):
+    """Runs a :class:`~pail.services.delete.plan.DeletePlan` on daemon threads (a
+    :class:`~pail.services.jobs.Job`: ``start``, ``progress``, ``cancel``, ``wait``,
+    ``run``, ``finished``).
 
     Args:
         driver: the store's driver (thread-safe).
@@ -121,6 +123,8 @@ class Deleter:
             ``(deleted keys, failed keys)``; must not block for long.
     """
 
+    thread_name = "pail-rm"
+
     def __init__(
         self,
         driver: StorageDriver,
@@ -131,6 +135,7 @@ class Deleter:
         dry_run: bool = False,
         on_batch: Callable[[list[PlannedKey], list[FailedKey]], None] | None = None,
     ) -> None:
+        super().__init__()
         self.driver = driver
         self.plan = plan
         self.jobs = max(1, jobs)
@@ -142,13 +147,6 @@ class Deleter:
             items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)
         ]
         self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._finished = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._running = 0  # worker threads not yet ended
-        self._next = 0  # index of the next batch to send
-        self._started = time.monotonic()
-        self._ended: float | None = None
         self._deleted = 0
         self._deleted_bytes = 0
         self._failed: list[FailedKey] = []
@@ -159,55 +157,18 @@ class Deleter:
 
     # -- control ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start deleting on daemon threads; returns at once. Idempotent."""
-        with self._lock:
-            if self._threads or self._finished.is_set():
-                return
-            self._started = time.monotonic()
-            count = min(self.jobs, len(self._batches))
-            if count == 0:
-                self._ended = self._started
-                self._finished.set()
-                return
-            self._running = count
-            # Daemon threads: a request hung on a dead connection never keeps the process
-            # alive after an interrupt (ThreadPoolExecutor joins its workers at exit).
-            self._threads = [
-                threading.Thread(target=self._work, name=f"pail-rm-{i}", daemon=True)
-                for i in range(count)
-            ]
-        for thread in self._threads:
-            thread.start()
-
-    def run(self) -> DeleteReport:
-        """Delete in the calling thread's time and return the report."""
-        self.start()
-        return self.wait()  # type: ignore[return-value]
-
-    def wait(self, timeout: float | None = None) -> DeleteReport | None:
-        """The report once finished; ``None`` if ``timeout`` seconds pass first."""
-        if not self._finished.wait(timeout):
-            return None
-        return self.report()
-
     def cancel(self) -> None:
         """Start no further batch. Batches already sent are reported when they answer;
         :meth:`report` meanwhile counts their keys as in flight."""
-        self._cancel.set()
-
-    @property
-    def finished(self) -> bool:
-        """True once no batch is running or will run."""
-        return self._finished.is_set()
+        super().cancel()
 
     def progress(self) -> DeleteProgress:
         """A :class:`DeleteProgress` snapshot (thread-safe)."""
+        finished = self.finished  # read first: once finished, the counts below are final
         with self._lock:
             deleted, failed, done = self._deleted, len(self._failed), self._batches_done
             in_flight = self._in_flight
-            end = self._ended
-        elapsed = (end or time.monotonic()) - self._started
+        elapsed = self.elapsed
         return DeleteProgress(
             total=self.plan.count,
             deleted=deleted,
@@ -217,8 +178,8 @@ class Deleter:
             batches_done=done,
             rate=(deleted + failed) / elapsed if elapsed > 0 else 0.0,
             elapsed=elapsed,
-            finished=self._finished.is_set(),
-            cancelled=self._cancel.is_set(),
+            finished=finished,
+            cancelled=self.cancelled,
             dry_run=self.dry_run,
         )
 
@@ -240,25 +201,18 @@ class Deleter:
     # -- work ---------------------------------------------------------------------------
 
     def _work(self) -> None:
-        try:
-            while True:
-                with self._lock:
-                    # Checked before every batch: after a cancel no new batch is sent.
-                    if self._cancel.is_set() or self._next >= len(self._batches):
-                        return
-                    batch = self._batches[self._next]
-                    self._next += 1
-                    self._attempted += len(batch)
-                    self._in_flight += len(batch)
-                self._run_batch(batch)
-        finally:
-            with self._lock:
-                self._running -= 1
-                last = self._running == 0
-                if last:
-                    self._ended = time.monotonic()
-            if last:
-                self._finished.set()
+        # One daemon thread per batch in flight (pail-rm-0, ...): a request hung on a dead
+        # connection never keeps the process alive after an interrupt.
+        run_each(self._batches, self._send, workers=self.jobs, name="pail-rm", stop=self._cancel)
+
+    def _send(self, batch: list[PlannedKey]) -> None:
+        with self._lock:
+            # Checked before every batch: after a cancel no new batch is sent.
+            if self._cancel.is_set():
+                return
+            self._attempted += len(batch)
+            self._in_flight += len(batch)
+        self._run_batch(batch)
 
     def _run_batch(self, batch: list[PlannedKey]) -> None:
         if self.dry_run:

@@ -28,8 +28,8 @@ from datetime import datetime
 
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound
-from pail.services.daemon_pool import DaemonPool
 from pail.services.delete.plan import PlannedKey
+from pail.services.jobs import DaemonPool
 from pail.services.walk import WalkCancelled, walk_objects
 
 #: Up to this many keys are checked one HEAD each rather than by listing their folders.

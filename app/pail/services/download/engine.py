@@ -26,9 +26,9 @@ Trust, in order of what could go wrong:
   (:mod:`pail.services.download.paths`); every folder on the way to a final name is opened
   without following links, partials are created exclusively, and the final rename replaces
   a planted link itself, never its target.
-* **Stopping.** Workers are daemon threads and the on-disk state is always consistent, so
-  a process may exit at once (Ctrl-C, ``q``) and resume later: :meth:`Downloader.flush`
-  records the last bytes first.
+* **Stopping.** Workers are daemon threads (:mod:`pail.services.jobs`) and the on-disk
+  state is always consistent, so a process may exit at once (Ctrl-C, ``q``) and resume
+  later: :meth:`Downloader.flush` records the last bytes first.
 
 Existing files: skipped when identical (size and a verified checksum, or size and mtime
 when no checksum proves it), otherwise the ``conflict`` policy: ``"overwrite"``,
@@ -52,7 +52,6 @@ from typing import Literal
 
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound, StorageError, TransferCancelled
-from pail.services.daemon_pool import run_each, start_daemon
 from pail.services.download.fetch import Source, fetch_missing
 from pail.services.download.paths import keep_both_name
 from pail.services.download.plan import DownloadJob, DownloadPlan, RefusedKey
@@ -66,6 +65,7 @@ from pail.services.download.state import (
     state_folder_name,
 )
 from pail.services.download.verify import MISMATCH, UNVERIFIED, verify_object
+from pail.services.jobs import Job, run_each, start_daemon
 
 __all__ = [
     "DEFAULT_JOBS",
@@ -177,8 +177,9 @@ class DownloadReport:
         return "; ".join(parts)
 
 
-class Downloader:
-    """Runs a :class:`DownloadPlan` on daemon threads.
+class Downloader(Job[DownloadProgress, DownloadReport]):
+    """Runs a :class:`DownloadPlan` on daemon threads (a :class:`~pail.services.jobs.Job`:
+    ``start``, ``progress``, ``cancel``, ``wait``, ``run``, ``finished``).
 
     Args:
         driver: the store's driver (shared by the workers; drivers are thread-safe).
@@ -197,6 +198,8 @@ class Downloader:
             or post a message to the UI. It must not block for long.
     """
 
+    thread_name = "pail-download"
+
     def __init__(
         self,
         driver: StorageDriver,
@@ -208,6 +211,7 @@ class Downloader:
         allow_unverified: bool | UnverifiedResolver = False,
         on_file: Callable[[FileDone | Skipped | Failure], None] | None = None,
     ) -> None:
+        super().__init__()
         self._on_file = on_file
         self.driver = driver
         self.plan = plan
@@ -217,46 +221,19 @@ class Downloader:
         self._allow = allow_unverified
         self._ask_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._cancel_all = threading.Event()
         self._cancels = {job.key: threading.Event() for job in plan.jobs}
         self._outcomes: dict[str, object] = {}
         self._partials: set[Partial] = set()
-        self._finished = threading.Event()
-        self._thread: threading.Thread | None = None
         self._state = StateFolder(plan.dest, state_folder_name(j.rel for j in plan.jobs))
         self.tracker = ProgressTracker([(j.key, j.path, j.size) for j in plan.jobs])
 
     # -- control ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start transferring in background (daemon) threads; returns at once. Calling it
-        again does nothing."""
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = start_daemon(self._run_all, "pail-download")
-
-    def run(self) -> DownloadReport:
-        """Transfer everything in the calling thread's time and return the report."""
-        self.start()
-        return self.wait()  # type: ignore[return-value]
-
-    def wait(self, timeout: float | None = None) -> DownloadReport | None:
-        """The report once every file is final; ``None`` if ``timeout`` seconds pass first."""
-        if not self._finished.wait(timeout):
-            return None
-        return self.report()
-
-    @property
-    def finished(self) -> bool:
-        """True once every file reached a final state."""
-        return self._finished.is_set()
-
     def cancel(self, key: str | None = None) -> None:
         """Cancel one file (by key) or, with no key, every file not finished yet. A file
         being transferred stops at its next chunk and keeps its partial for a resume."""
         if key is None:
-            self._cancel_all.set()
+            super().cancel()
             for event in self._cancels.values():
                 event.set()
         elif key in self._cancels:
@@ -298,7 +275,7 @@ class Downloader:
 
     # -- work ---------------------------------------------------------------------------
 
-    def _run_all(self) -> None:
+    def _work(self) -> None:
         start_daemon(self._flush_while_running, "pail-dl-flush")
         try:
             run_each(self.plan.jobs, self._run_job, workers=self._jobs, name="pail-dl")
@@ -474,7 +451,7 @@ class Downloader:
         with self._ask_lock:  # one question at a time; "apply to all" sticks
             if self._policy in ("overwrite", "skip", "keep-both"):
                 return self._policy  # type: ignore[return-value]
-            if self._resolver is None or self._cancel_all.is_set():
+            if self._resolver is None or self._cancel.is_set():
                 return "skip"
             answer = self._resolver(job)
             if isinstance(answer, str):
@@ -487,7 +464,7 @@ class Downloader:
         if isinstance(self._allow, bool):
             return self._allow
         with self._ask_lock:
-            if self._cancel_all.is_set():
+            if self._cancel.is_set():
                 return False
             return bool(self._allow(job, reason))
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StreamInterrupted, TransferCancelled
-from pail.services.daemon_pool import run_each
 from pail.services.download.ranges import split
 from pail.services.download.state import Partial
+from pail.services.jobs import run_each
 
 #: Objects of at least this many bytes are fetched in parallel parts.
 PARALLEL_THRESHOLD = 64 * 1024 * 1024

@@ -92,7 +92,7 @@ class UsageScreen(Screen[str | None]):
         """Redraw from the scan's latest snapshot (called by the timer)."""
         if self._final:
             return
-        snap = self.scan.snapshot()
+        snap = self.scan.progress()
         self._draw(snap)
         if snap.done:
             self._final = True
@@ -199,7 +199,7 @@ class UsageScreen(Screen[str | None]):
         """Sort the table by ``by`` (size, count, newest)."""
         self.sort = by  # type: ignore[assignment]
         self._shown = []
-        self._draw(self.scan.snapshot())
+        self._draw(self.scan.progress())
 
     def action_open_child(self) -> None:
         """Back to the tree, at the child prefix under the cursor."""
@@ -222,4 +222,4 @@ class UsageScreen(Screen[str | None]):
     def on_unmount(self) -> None:
         self.scan.cancel()
         if not self._final:  # never wait here: the figures so far are kept, marked partial
-            self._remember(self.scan.snapshot())
+            self._remember(self.scan.progress())
