@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from pail.drivers.errors import NotFound
+from pail.drivers.errors import AccessDenied, NotFound
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
 from pail.services.du import ChildUsage, Totals, UsageScan, scan_usage, sorted_children
+from support.fault_proxy import Rule
 from support.servers import gcs_client, s3_client, seed_keys
 from support.stores import NOW, seed_aged
 
@@ -143,6 +144,22 @@ def test_missing_bucket_is_an_error_on_the_snapshot(s3):
     snap = scan_usage(driver, "no-such-bucket-du")
     assert isinstance(snap.error, NotFound)
     assert snap.done and not snap.complete and snap.errors == [snap.error]
+
+
+def test_a_child_that_cannot_be_listed_shows_its_error_and_the_others_are_summed(
+    faults, bucket_name
+):
+    seed_keys(bucket_name, ["p/a/1", "p/a/2", "p/b/1", "p/c/1", "p/top"])
+    faults.add(Rule(method="GET", query="prefix=p/b/", action="status", status=403))
+    driver = S3Driver(endpoint_url=faults.url, region="us-east-1", path_style=True)
+    scan = UsageScan(driver, bucket_name, "p/", workers=2)
+    snap = scan.run()
+    rows = {c.prefix: c for c in snap.children}
+    assert isinstance(rows["p/b/"].error, AccessDenied) and not rows["p/b/"].done
+    assert (rows["p/a/"].done, rows["p/a/"].totals.objects, rows["p/c/"].done) == (True, 2, True)
+    assert snap.level_done and snap.error is None and snap.done and not snap.complete
+    assert snap.errors == [rows["p/b/"].error] and snap.total.objects == 4
+    assert scan.finished and scan.error is None and not scan.cancelled
 
 
 def test_gcs_and_local(gcs_emulator, bucket_name, tmp_path):
