@@ -10,12 +10,15 @@ import subprocess
 from support.cli import pail_exe
 
 
-def run_on_pty(args: list[str], answers: dict[str, str], limit: float = 60.0) -> tuple[int, str]:
+def run_on_pty(
+    args: list[str], answers: dict[str, str], limit: float = 60.0, *, term: str = "dumb"
+) -> tuple[int, str]:
     """Run ``pail ARGS`` on a pty; whenever the output so far ends with a prompt text that
     is a key of ``answers`` (checked in order of appearance), type that answer.
-    Returns (exit status, everything printed). ``limit`` only guards against a hang."""
+    Returns (exit status, everything printed). ``limit`` only guards against a hang.
+    ``term`` is ``TERM``: ``dumb`` (no redrawn progress) or e.g. ``xterm`` (rich draws)."""
     master, slave = os.openpty()
-    env = dict(os.environ, COLUMNS="200", TERM="dumb")
+    env = dict(os.environ, COLUMNS="200", TERM=term)
     proc = subprocess.Popen([pail_exe(), *args], stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
     out = b""

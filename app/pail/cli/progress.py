@@ -1,0 +1,190 @@
+"""Live progress for the command line: one :mod:`rich.progress` display on stderr.
+
+``pail get``, ``pail du`` and ``pail rm`` run a background job (:mod:`pail.services.jobs`)
+and show its progress with :class:`LiveProgress`. On a terminal (stderr a tty) a bar with
+the job's figures is redrawn in place about five times a second and removed when the job
+ends (transient), so only the command's own output is left on the screen. The figures are
+read from the job's ``progress()`` snapshot right before each redraw, on rich's refresh
+thread: the job's own rate and ETA are shown (rich's estimates would count resumed bytes
+as speed). Without a terminal (or on a ``TERM=dumb`` one) nothing is drawn and nothing of
+rich is imported: the command's plain lines are all there is, as in a log.
+
+Lines printed while the display is up (:meth:`LiveProgress.line`) go to stdout as plain
+text; when stdout is the terminal too they are printed above the bar instead of through
+it. A question asked meanwhile pauses the display (:meth:`LiveProgress.paused`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn, TaskID
+
+#: Redraws per second on a terminal.
+REFRESH_PER_SECOND = 5
+
+#: ``poll() -> fields``: the task's new figures, read from the job at each redraw. Keys
+#: ``completed`` and ``total`` (numbers, ``total`` ``None`` for no known end) move the bar;
+#: every other key is a field for the columns' ``{task.fields[NAME]}`` templates.
+Poll = Callable[[], Mapping[str, Any]]
+
+
+def stderr_is_live() -> bool:
+    """Whether stderr is a terminal that can redraw in place: a tty whose ``TERM`` is not
+    ``dumb`` or ``unknown`` (rich draws nothing there; it would only leave blank lines)."""
+    term = os.environ.get("TERM", "").lower()
+    return sys.stderr.isatty() and term not in ("dumb", "unknown")
+
+
+def text_column(template: str) -> ProgressColumn:
+    """A column showing ``template`` filled from the task (``"{task.fields[files]}"``),
+    never read as markup (figures only; key names never go in a column)."""
+    from rich.progress import TextColumn
+
+    return TextColumn(template, markup=False)
+
+
+def bar_column() -> ProgressColumn:
+    """The bar: ``completed`` of ``total`` (a pulse while ``total`` is ``None``)."""
+    from rich.progress import BarColumn
+
+    return BarColumn(bar_width=30)
+
+
+class LiveProgress:
+    """One transient progress display on stderr while a job runs (nothing off a terminal).
+
+    Args:
+        columns: builds the display's columns (:func:`bar_column`, :func:`text_column`,
+            or any :mod:`rich.progress` column); called only on a terminal, so rich is
+            imported only there.
+        poll: the job's figures, called before every redraw (see :data:`Poll`); it must
+            be cheap and thread-safe (a job's ``progress()`` snapshot is).
+        live: draw the display; default: :func:`stderr_is_live`.
+
+    Use as a context manager: the display is up inside the ``with`` block. Thread-safe:
+    :meth:`line` may be called from the job's threads.
+    """
+
+    def __init__(
+        self,
+        columns: Callable[[], Sequence[ProgressColumn]],
+        poll: Poll,
+        *,
+        live: bool | None = None,
+    ) -> None:
+        self.live = stderr_is_live() if live is None else live
+        self._columns = columns
+        self._poll = poll
+        self._lock = threading.RLock()  # orders lines, pauses and the display's start/stop
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._above = False  # lines go through the display (stdout is the terminal too)
+
+    def __enter__(self) -> LiveProgress:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Put the display up (no-op off a terminal or when it is up)."""
+        if not self.live:
+            return
+        with self._lock:
+            if self._progress is None:
+                progress = self._build()
+                fields = dict(self._poll())  # the columns' fields exist before any redraw
+                completed = fields.pop("completed", 0) or 0
+                total = fields.pop("total", None)
+                self._task = progress.add_task("", total=total, completed=completed, **fields)
+                self._progress = progress
+                self._above = sys.stdout.isatty()
+            self._progress.start()
+
+    def stop(self) -> None:
+        """Take the display down; a transient display leaves nothing behind."""
+        with self._lock:
+            if self._progress is not None:
+                self._progress.stop()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The display is down inside the block (to ask a question on the terminal),
+        then up again; lines from other threads wait until it is back."""
+        with self._lock:
+            self.stop()
+            try:
+                yield
+            finally:
+                if self._progress is not None:
+                    self._progress.start()
+
+    def line(self, text: str) -> None:
+        """Print ``text`` (plain text: already made printable by the caller) as a line on
+        stdout, above the display when stdout is the terminal it is drawn on."""
+        with self._lock:
+            if self._progress is not None and self._above and self._progress.live.is_started:
+                from rich.text import Text
+
+                # soft_wrap: the terminal wraps a long line, nothing is cut or re-flowed
+                self._progress.console.print(Text(text), soft_wrap=True)
+            else:
+                click.echo(text)
+
+    def _build(self) -> Progress:
+        from rich.console import Console, RenderableType
+        from rich.progress import Progress
+
+        poll, holder = self._poll, self
+
+        class Polled(Progress):
+            """Reads the job's figures right before each redraw (rich's refresh thread)."""
+
+            def get_renderable(self) -> RenderableType:
+                task = holder._task
+                if task is not None:
+                    try:
+                        fields = dict(poll())
+                    except Exception:  # a redraw must never take the command down
+                        fields = {}
+                    completed = fields.pop("completed", None)
+                    total = fields.pop("total", None)
+                    self.update(task, completed=completed, total=total, **fields)
+                return super().get_renderable()
+
+        return Polled(
+            *self._columns(),
+            console=Console(file=sys.stderr),
+            transient=True,
+            refresh_per_second=REFRESH_PER_SECOND,
+        )
+
+
+def clock(seconds: float | None) -> str:
+    """``seconds`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
+    if seconds is None:
+        return "--:--"
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+__all__ = [
+    "REFRESH_PER_SECOND",
+    "LiveProgress",
+    "Poll",
+    "bar_column",
+    "clock",
+    "stderr_is_live",
+    "text_column",
+]
