@@ -1,7 +1,8 @@
 """``pail du``: where the bytes are under a prefix, like ncdu.
 
 Runs :class:`pail.services.du.UsageScan` (child prefixes listed concurrently). On a
-terminal, stderr shows a running count of keys scanned; stdout gets one row per child
+terminal, stderr shows a transient :mod:`rich.progress` display (keys and bytes scanned,
+child prefixes done: :mod:`pail.cli.progress`); stdout gets one row per child
 prefix (objects, size, age of the newest object, name), the objects directly at the prefix,
 and a totals line. ``--json`` prints one JSON document with exact byte counts and ISO 8601
 UTC times instead. Errors of single child prefixes are listed on stderr and make the exit
@@ -11,21 +12,23 @@ status non-zero; the figures printed are then partial and say so.
 from __future__ import annotations
 
 import json
-import sys
-import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
 from pail.cli.get import open_location
 from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.progress import LiveProgress, bar_column, text_column
 from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.uri import Location, format_uri
 from pail.services.du import DEFAULT_WORKERS, Totals, UsageScan, UsageSnapshot, sorted_children
+
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
 
 
 def du_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -126,43 +129,43 @@ def print_table(location: Location, snap: UsageSnapshot, sort: str) -> None:
         click.echo(f"{'':>33}oldest {iso_utc(t.oldest)}, newest {iso_utc(t.newest)}")
 
 
-def _progress(scan: UsageScan, stop: threading.Event) -> None:
-    width = 0
-    while not stop.wait(0.2):
-        snap = scan.progress()
-        done = sum(1 for c in snap.children if c.done)
-        line = (
-            f"scanning: {snap.keys_scanned:,} keys, {size_text(snap.total.bytes, True)}, "
-            f"{done}/{len(snap.children)} prefixes done"
-        )
-        click.echo("\r" + line.ljust(width), nl=False, err=True)
-        width = len(line)
-    if width:
-        click.echo("\r" + " " * width + "\r", nl=False, err=True)
+def _scan_figures(scan: UsageScan) -> dict[str, Any]:
+    """The scan's figures for the live display: child prefixes done move the bar."""
+    snap = scan.progress()
+    done = sum(1 for c in snap.children if c.done)
+    return {
+        "completed": done,
+        "total": len(snap.children) if snap.level_done else None,
+        "keys": f"scanning: {snap.keys_scanned:,} keys, {size_text(snap.total.bytes, True)}",
+        "prefixes": f"{done}/{len(snap.children)} prefixes done",
+    }
+
+
+def _scan_columns() -> list[ProgressColumn]:
+    from rich.progress import SpinnerColumn, TimeElapsedColumn
+
+    return [
+        SpinnerColumn(),
+        text_column("{task.fields[keys]}"),
+        bar_column(),
+        text_column("{task.fields[prefixes]}"),
+        TimeElapsedColumn(),
+    ]
 
 
 def run_du(flags: Flags, uri: str, as_json: bool, sort: str, jobs: int) -> None:
     """``pail du``: scan, print, and exit non-zero if any listing failed."""
     driver, location = open_location(uri, flags)
     scan = UsageScan(driver, location.bucket, location.key, workers=jobs)
-    stop = threading.Event()
-    painter = None
-    if sys.stderr.isatty():
-        painter = threading.Thread(target=_progress, args=(scan, stop), daemon=True)
     scan.start()
-    if painter is not None:
-        painter.start()
     try:
-        snap = None
-        while snap is None:  # short waits keep Ctrl-C responsive
-            snap = scan.wait(0.1)
+        with LiveProgress(_scan_columns, lambda: _scan_figures(scan)):
+            snap = None
+            while snap is None:  # short waits keep Ctrl-C responsive
+                snap = scan.wait(0.1)
     except KeyboardInterrupt:
         scan.cancel()
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        stop.set()
-        if painter is not None:
-            painter.join()
     if snap.error is not None:
         raise CliError.from_exception(snap.error)
     if as_json:

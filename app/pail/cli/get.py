@@ -1,9 +1,10 @@
 """``pail get`` (download objects or a prefix) and ``pail url`` (a presigned URL).
 
 ``pail get`` runs the same engine as the app's downloads panel
-(:mod:`pail.services.download`). On a terminal, stderr shows one redrawn progress line
-(files, bytes, rate, ETA) and finished files scroll above it; otherwise each file is one
-plain line on stdout: ``downloaded KEY -> PATH (N bytes)``. Existing different files are
+(:mod:`pail.services.download`). Each finished file is one plain line on stdout:
+``downloaded KEY -> PATH (N bytes, CHECK)``. On a terminal, stderr also shows a transient
+:mod:`rich.progress` bar (files, bytes, rate, ETA: :mod:`pail.cli.progress`) with the
+file lines scrolling above it. Existing different files are
 asked about on a terminal and otherwise kept (reported as skipped) unless ``--overwrite``.
 Every failure and refused key is listed on stderr at the end, and the summary says how
 many files were verified by which check; the exit status is non-zero if anything failed,
@@ -17,15 +18,15 @@ from __future__ import annotations
 import os
 import queue
 import sys
-import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pail.cli.connection import open_resolved, target_location
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
 from pail.cli.output import printable, size_text
+from pail.cli.progress import LiveProgress, bar_column, clock, stderr_is_live, text_column
 from pail.cli.values import Count
 from pail.config.env import spec_for_location
 from pail.config.flags import Flags
@@ -46,6 +47,9 @@ from pail.services.download import (
     plan_keys,
     plan_prefix,
 )
+
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
 
 
 def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -124,57 +128,41 @@ def plan_for(
 
 
 class _Display:
-    """File lines and, on a terminal, one progress line on stderr redrawn in place."""
+    """What ``pail get`` shows: a line per finished file, the live progress on a terminal
+    (:class:`~pail.cli.progress.LiveProgress`: files, bytes, rate, ETA) and the conflict
+    questions, asked from the main thread, which owns the terminal's input."""
 
-    def __init__(self, download: Downloader | None, live: bool) -> None:
-        self.download = download
-        self.live = live
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.width = 0
+    def __init__(self, live: bool) -> None:
+        self.download: Downloader | None = None  # set before the display goes up
+        self.progress = LiveProgress(_columns, self.figures, live=live)
         self.questions: queue.Queue[tuple[DownloadJob, queue.Queue[ConflictAnswer]]]
         self.questions = queue.Queue()
 
-    def _clear(self) -> None:
-        if self.live and self.width:
-            click.echo("\r" + " " * self.width + "\r", nl=False, err=True)
-            self.width = 0
-
-    def status(self) -> str:
-        snap = self.download.progress(with_files=False)  # type: ignore[union-attr]
-        eta = "--:--" if snap.eta is None else _clock(snap.eta)
-        return (
-            f"{snap.files_finished}/{snap.files_total} files  "
-            f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}  "
-            f"{size_text(int(snap.rate), True)}/s  ETA {eta}"
-        )
-
-    def redraw(self) -> None:
-        with self.lock:
-            self._clear()
-            line = self.status()
-            click.echo(line, nl=False, err=True)
-            self.width = len(line)
-
-    def run(self) -> None:
-        while not self.stop.wait(0.2):
-            self.redraw()
-        with self.lock:
-            self._clear()
+    def figures(self) -> dict[str, Any]:
+        """The download's figures for the display: bytes move the bar."""
+        assert self.download is not None
+        snap = self.download.progress(with_files=False)
+        return {
+            "completed": snap.bytes_done,
+            "total": snap.bytes_total or None,
+            "files": f"{snap.files_finished}/{snap.files_total} files",
+            "bytes": f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}",
+            "rate": f"{size_text(int(snap.rate), True)}/s",
+            "eta": f"ETA {clock(snap.eta)}",
+        }
 
     def file(self, outcome: FileDone | Skipped | Failure) -> None:
-        with self.lock:
-            self._clear()
-            if isinstance(outcome, FileDone):
-                size = f"{outcome.size} bytes"
-                if outcome.resumed_from:
-                    size += f", {outcome.resumed_from} resumed"
-                size += f", {outcome.verified}"
-                click.echo(
-                    f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} ({size})"
-                )
-            elif isinstance(outcome, Skipped) and outcome.reason != "cancelled":
-                click.echo(f"skipped {printable(outcome.key)} ({_skip_text(outcome.reason)})")
+        """The engine's ``on_file`` (a worker thread): one plain line on stdout."""
+        if isinstance(outcome, FileDone):
+            size = f"{outcome.size} bytes"
+            if outcome.resumed_from:
+                size += f", {outcome.resumed_from} resumed"
+            size += f", {outcome.verified}"
+            self.progress.line(
+                f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} ({size})"
+            )
+        elif isinstance(outcome, Skipped) and outcome.reason != "cancelled":
+            self.progress.line(f"skipped {printable(outcome.key)} ({_skip_text(outcome.reason)})")
 
     def ask(self, job: DownloadJob) -> ConflictAnswer:
         """The engine's conflict resolver (a worker thread): hand the question to the
@@ -193,8 +181,8 @@ class _Display:
             reply.put(self.prompt(job))
 
     def prompt(self, job: DownloadJob) -> ConflictAnswer:
-        with self.lock:
-            self._clear()
+        """Ask about one existing file, with the live display down meanwhile."""
+        with self.progress.paused():
             choice = click.prompt(
                 f"{printable(job.path)} exists and differs from {printable(job.key)}: "
                 "[o]verwrite, [s]kip, [k]eep both (capital letter: all)",
@@ -206,10 +194,14 @@ class _Display:
         return ConflictAnswer(action, apply_to_all=choice.isupper())  # type: ignore[arg-type]
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(seconds + 0.5)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+def _columns() -> list[ProgressColumn]:
+    return [
+        bar_column(),
+        text_column("{task.fields[files]}"),
+        text_column("{task.fields[bytes]}"),
+        text_column("{task.fields[rate]}"),
+        text_column("{task.fields[eta]}"),
+    ]
 
 
 def _skip_text(reason: str) -> str:
@@ -232,7 +224,7 @@ def run_get(
     driver, location = open_location(uri, flags)
     plan = plan_for(driver, location, dest, recursive)
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    display = _Display(None, live=sys.stderr.isatty())
+    display = _Display(live=stderr_is_live())
     download = Downloader(
         driver,
         plan,
@@ -243,26 +235,19 @@ def run_get(
         on_file=display.file,
     )
     display.download = download
-    painter = threading.Thread(target=display.run, daemon=True) if display.live else None
     download.start()
-    if painter is not None:
-        painter.start()
     try:
-        while download.wait(0.1) is None:
-            display.answer_questions()
+        with display.progress:  # down again (and gone: transient) before any summary
+            while download.wait(0.1) is None:
+                display.answer_questions()
     except KeyboardInterrupt:
         # Stop now: workers are daemon threads and every byte written is recorded, so
         # nothing waits for a request that may hang for the whole read timeout.
         download.cancel()
         download.wait(1.0)
         download.flush()
-        display.stop.set()
         _interrupted(download.report(), len(plan.jobs))
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        display.stop.set()
-        if painter is not None:
-            painter.join()
     _summarise(location, plan, download.report())
 
 

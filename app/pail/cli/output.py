@@ -2,7 +2,8 @@
 
 Text rows follow ``aws s3 ls``: last-modified time (UTC), size in bytes, name; prefixes show
 ``PRE`` and end in ``/``. Control characters in names are replaced by visible escapes so a
-key cannot drive the terminal. JSON rows (``--json``) carry the exact key, JSON-escaped.
+key cannot drive the terminal (:func:`pail.core.text.printable`; sizes:
+:func:`pail.core.units.size_text`). JSON rows (``--json``) carry the exact key, JSON-escaped.
 """
 
 from __future__ import annotations
@@ -11,33 +12,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from pail.core.text import printable
+from pail.core.units import size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.base import Bucket, Entry, StorageDriver, iter_pages
 from pail.drivers.errors import NotFound
-
-# Characters that must never reach a terminal raw: C0/C1 controls, DEL, and the Unicode
-# bidi overrides that can make a key display as a different name.
-_BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F}
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character replaced by a visible escape (``\\x1b``,
-    ``\\n``, ``\\u202e``), so key names and server messages cannot drive the terminal.
-
-    Undecodable bytes of local file names (lone surrogates from ``surrogateescape``)
-    show as ``\\xNN`` too, rather than reaching the terminal raw."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            out.append(repr(ch)[1:-1] if ch in "\t\n\r" else f"\\x{code:02x}")
-        elif 0xDC80 <= code <= 0xDCFF:  # surrogateescape'd byte
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code in _BIDI or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def listing(driver: StorageDriver, loc: Location, *, delimiter: str) -> Iterator[list[Entry]]:
@@ -105,20 +84,6 @@ def entry_json(loc: Location, entry: Entry) -> dict[str, Any]:
         "storage_class": entry.storage_class,
         "version_id": entry.version_id,
     }
-
-
-def size_text(size: int | None, human: bool) -> str:
-    """Bytes, or with ``human`` binary units (``"512 B"``, ``"1.5 KiB"``, ``"64.0 MiB"``)."""
-    if size is None:
-        return ""
-    if not human or size < 1024:
-        return f"{size} B" if human else str(size)
-    value, unit = size / 1024, "KiB"
-    for bigger in ("MiB", "GiB", "TiB", "PiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, bigger
-    return f"{value:.1f} {unit}"
 
 
 def entry_line(entry: Entry, human: bool, *, full_key: bool) -> str:

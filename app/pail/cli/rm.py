@@ -2,7 +2,9 @@
 
 The same planner and deleter as the app (:mod:`pail.services.delete.plan`,
 :mod:`pail.services.delete.engine`). Steps: plan (list and filter), show the plan's summary on
-stderr, confirm, delete in batches, report.
+stderr, confirm, delete in batches (on a terminal, stderr shows a transient
+:mod:`rich.progress` bar meanwhile: keys deleted and failed, keys/s, ETA;
+:mod:`pail.cli.progress`), report.
 
 Confirmation: ``--yes`` skips it. On a terminal pail asks ``[y/N]``; above 1,000 objects, or
 when a whole prefix would be emptied, the bucket name must be typed instead. Without a
@@ -33,15 +35,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, CliError
 from pail.cli.get import open_location
 from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.progress import LiveProgress, bar_column, clock, text_column
 from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.uri import Location, format_uri
@@ -50,6 +52,9 @@ from pail.services.delete.engine import DEFAULT_JOBS, Deleter, DeleteReport
 from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
 from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
 from pail.services.delete.verify import VerifyResult, verify_deleted
+
+if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
 
 #: Prefixes named in the summary before "and N more".
 _SHOWN_PREFIXES = 10
@@ -197,20 +202,29 @@ def _ask(plan: DeletePlan, location: Location, under: str) -> bool:
     )
 
 
-def _progress(deleter: Deleter, stop: threading.Event) -> None:
-    width = 0
-    while not stop.wait(0.2):
-        snap = deleter.progress()
-        line = (
-            f"deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}  "
-            f"{snap.rate:,.0f} keys/s"
-        )
-        if snap.cancelled:
-            line += "  (interrupted: waiting for the batches in flight)"
-        click.echo("\r" + line.ljust(width), nl=False, err=True)
-        width = len(line)
-    if width:
-        click.echo("\r" + " " * width + "\r", nl=False, err=True)
+def _delete_figures(deleter: Deleter) -> dict[str, Any]:
+    """The delete's figures for the live display: keys finished move the bar."""
+    snap = deleter.progress()
+    finished = snap.deleted + snap.failed
+    eta = (snap.total - finished) / snap.rate if snap.rate > 0 else None
+    return {
+        "completed": finished,
+        "total": snap.total or None,
+        "counts": f"deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}",
+        "rate": f"{snap.rate:,.0f} keys/s",
+        "eta": f"ETA {clock(eta)}",
+        "note": "(interrupted: waiting for the batches in flight)" if snap.cancelled else "",
+    }
+
+
+def _delete_columns() -> list[ProgressColumn]:
+    return [
+        bar_column(),
+        text_column("{task.fields[counts]}"),
+        text_column("{task.fields[rate]}"),
+        text_column("{task.fields[eta]}"),
+        text_column("{task.fields[note]}"),
+    ]
 
 
 def run_rm(
@@ -283,27 +297,18 @@ def _execute(
     driver: StorageDriver, plan: DeletePlan, jobs: int, location: Location, verify: bool
 ) -> None:
     deleter = Deleter(driver, plan, jobs=jobs)
-    stop = threading.Event()
-    painter = None
-    if sys.stderr.isatty():
-        painter = threading.Thread(target=_progress, args=(deleter, stop), daemon=True)
     deleter.start()
-    if painter is not None:
-        painter.start()
     interrupted = False
-    try:
-        while deleter.wait(0.1) is None:
-            pass
-    except KeyboardInterrupt:
-        interrupted = True
-        deleter.cancel()  # no new batch starts
-        # Batches answering within the grace period are counted; hung ones are not.
-        with contextlib.suppress(KeyboardInterrupt):
-            deleter.wait(INTERRUPT_GRACE)
-    finally:
-        stop.set()
-        if painter is not None:
-            painter.join()
+    with LiveProgress(_delete_columns, lambda: _delete_figures(deleter)):
+        try:
+            while deleter.wait(0.1) is None:
+                pass
+        except KeyboardInterrupt:
+            interrupted = True
+            deleter.cancel()  # no new batch starts; the display says it waits
+            # Batches answering within the grace period are counted; hung ones are not.
+            with contextlib.suppress(KeyboardInterrupt):
+                deleter.wait(INTERRUPT_GRACE)
     report = deleter.report()
     lines = failure_lines(report)
     if interrupted:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from pail.cli.errors import EXIT_USAGE, CliError
-from pail.cli.output import printable
+from pail.core.text import printable
 
 #: Longest presigned URL lifetime: SigV4 query authentication allows 7 days (604,800 s).
 MAX_EXPIRES = 604800

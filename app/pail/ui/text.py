@@ -1,34 +1,19 @@
-"""Show user- and server-supplied strings literally and safely.
+"""Show user- and server-supplied strings literally and safely, as Rich text.
 
-Key names, metadata and file contents are never Rich markup and never reach the terminal
-as control sequences: control characters become visible symbols (ESC shows as ``␛``,
-via :func:`pail.services.previews.textutil.sanitize_text`), and bidirectional overrides (which can
-make a key look like another, CVE-2021-42574 "Trojan Source") show as ``<U+202E>``.
+Which characters are neutralised, and how, is :mod:`pail.core.text`'s decision
+(:func:`~pail.core.text.one_line`, :func:`~pail.core.text.safe_text`): ESC shows as ``␛``,
+a bidi override as ``<U+202E>``. This module only wraps the result in
+:class:`rich.text.Text` (never parsed as markup) and shortens home-folder paths.
 """
 
 from __future__ import annotations
 
 import os
-import re
 
 from rich.style import Style
 from rich.text import Text
 
-from pail.services.previews.textutil import sanitize_text
-
-# Bidi embeddings/overrides/isolates and a few invisible format characters.
-_BIDI_RE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def safe_text(value: object) -> str:
-    """``str(value)`` with controls replaced by visible symbols; TAB and LF are kept."""
-    text = sanitize_text(str(value))
-    return _BIDI_RE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
-
-
-def one_line(value: object) -> str:
-    """Like :func:`safe_text`, and also shows TAB as ``␉`` and LF as ``␊`` (for labels)."""
-    return safe_text(value).replace("\t", "\u2409").replace("\n", "\u240a")
+from pail.core.text import one_line, safe_text
 
 
 def literal(value: object, style: str | Style = "") -> Text:

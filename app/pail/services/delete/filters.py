@@ -1,16 +1,11 @@
-"""Filters that choose stale objects: age, size, glob, regex; and their parsers.
+"""Filters that choose stale objects: age, size, glob, regex.
 
-Durations: a number and a unit, several parts allowed (``30d``, ``12h``, ``90m``, ``2w``,
-``45s``, ``1d12h``, ``1.5h``). Sizes: a number and an optional unit, decimal (``kB``
-``MB`` ``GB`` ``TB`` ``PB``: powers of 1,000, IEC 80000-13) or binary (``KiB`` ``MiB``
-``GiB`` ``TiB`` ``PiB``: powers of 1,024); single letters ``K`` ``M`` ``G`` ``T`` ``P`` are
-binary, as in ``find -size``, ``du`` and rclone. Units are case-insensitive. Bad input
-raises :class:`FilterError` with a one-line message, and so do values out of range: a
-duration must be more than zero and at most :data:`MAX_DURATION` (100 years: an age
-beyond that selects nothing real and overflows date arithmetic), a size at most
-:data:`MAX_SIZE` bytes (a signed 64-bit count, far above any object a store holds), a run
-count at most :data:`MAX_KEEP_LAST`. Numbers are read exactly (``decimal``), so no
-spelling of a huge number ends in an overflow.
+Ages and sizes are read by :func:`pail.core.units.parse_duration` and
+:func:`pail.core.units.parse_size` (``30d``, ``12h``, ``2w``, ``1d12h``; ``100MB``, ``10 MiB``,
+``1.5GiB``, ``512K``: decimal SI and binary IEC units as documented there), at most
+:data:`~pail.core.units.MAX_DURATION` (100 years) and :data:`~pail.core.units.MAX_SIZE`
+bytes (a signed 64-bit count); a run count at most :data:`MAX_KEEP_LAST`. Bad input and
+values out of range raise :class:`FilterError` with a one-line message.
 
 Globs and regexes are matched against the key *relative to the selected prefix*
 (``runs/run-1/model.ckpt`` selected from ``runs/`` is matched as ``run-1/model.ckpt``).
@@ -25,8 +20,8 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 
+from pail.core.units import MAX_DURATION, MAX_SIZE, UnitError, parse_duration, parse_size
 from pail.drivers.base import Entry
 
 
@@ -34,90 +29,8 @@ class FilterError(ValueError):
     """A filter value that does not parse; the message is one plain line."""
 
 
-#: Longest duration a filter takes: 100 years of 365.25 days (36,525 days).
-MAX_DURATION = timedelta(days=36525)
-#: Largest size a filter takes, in bytes: 2**63 - 1 (8 EiB), a signed 64-bit count.
-MAX_SIZE = 2**63 - 1
 #: Most runs "keep the newest N runs" takes.
 MAX_KEEP_LAST = 1_000_000
-
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-zA-Z]+)")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zA-Z]*)\s*$")
-_SIZE_UNITS: dict[str, int] = {"": 1, "b": 1}
-for _i, _p in enumerate("kmgtp", start=1):
-    _SIZE_UNITS[f"{_p}b"] = 1000**_i
-    _SIZE_UNITS[f"{_p}ib"] = 1024**_i
-    _SIZE_UNITS[_p] = 1024**_i
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"30d"`` -> 30 days. Units: ``s`` seconds, ``m`` minutes, ``h`` hours, ``d`` days,
-    ``w`` weeks; parts add up (``1d12h``). Must be greater than zero and at most
-    :data:`MAX_DURATION` (100 years).
-
-    Raises:
-        FilterError: empty, unknown unit, missing unit, zero, more than 100 years.
-    """
-    raw = str(text).strip()
-    compact = raw.replace(" ", "")
-    if not compact:
-        raise FilterError("empty duration: give a number and a unit, e.g. 30d, 12h, 90m, 2w")
-    seconds = Decimal(0)
-    pos = 0
-    for match in _DURATION_PART.finditer(compact):
-        if match.start() != pos:
-            break
-        unit = match.group(2).lower()
-        if unit not in _DURATION_UNITS:
-            raise FilterError(
-                f"unknown duration unit {match.group(2)!r} in {raw!r}: use s, m, h, d or w"
-            )
-        seconds += _exact(match.group(1)) * _DURATION_UNITS[unit]
-        pos = match.end()
-    if pos != len(compact):
-        raise FilterError(f"not a duration: {raw!r} (a number and a unit, e.g. 30d, 12h, 90m, 2w)")
-    if seconds <= 0:
-        raise FilterError(f"a duration must be greater than zero, not {raw!r}")
-    if seconds > int(MAX_DURATION.total_seconds()):
-        raise FilterError(f"a duration must be at most 100 years (36525d), not {raw!r}")
-    return timedelta(seconds=float(seconds))
-
-
-def parse_size(text: str) -> int:
-    """``"100MB"`` -> 100,000,000 bytes; ``"1.5GiB"`` -> 1,610,612,736; ``"512"`` -> 512.
-    See the module doc for units. Fractions round down to whole bytes. At most
-    :data:`MAX_SIZE` bytes.
-
-    Raises:
-        FilterError: empty, negative, unknown unit, more than :data:`MAX_SIZE` bytes.
-    """
-    raw = str(text)
-    match = _SIZE.match(raw)
-    if not match:
-        raise FilterError(f"not a size: {raw!r} (e.g. 100MB, 1.5GiB, 512K, 4096)")
-    number, unit = match.groups()
-    factor = _SIZE_UNITS.get(unit.lower())
-    if factor is None:
-        raise FilterError(
-            f"unknown size unit {unit!r} in {raw!r}: use B, kB/MB/GB/TB (x1000) or "
-            "KiB/MiB/GiB/TiB (x1024)"
-        )
-    size = int(_exact(number) * factor)
-    if size > MAX_SIZE:
-        raise FilterError(f"a size must be at most {MAX_SIZE:,} bytes (8 EiB), not {raw.strip()!r}")
-    return size
-
-
-def _exact(number: str) -> Decimal:
-    """The decimal ``number`` (digits, one optional point) exactly; a number too long to
-    read at all is refused rather than rounded to infinity."""
-    if len(number) > 100:
-        raise FilterError(f"number too long: {number[:20]}...")
-    try:
-        return Decimal(number)
-    except InvalidOperation:  # the patterns only pass digits; kept as a guard
-        raise FilterError(f"not a number: {number!r}") from None
 
 
 @dataclass(frozen=True)
@@ -181,10 +94,16 @@ class StaleFilters:
         now: datetime | None = None,
     ) -> StaleFilters:
         """Filters from text as typed (``"30d"``, ``"100MB"``). Raises FilterError."""
+        try:
+            older = parse_duration(older_than) if older_than is not None else None
+            larger = parse_size(larger_than) if larger_than is not None else None
+            smaller = parse_size(smaller_than) if smaller_than is not None else None
+        except UnitError as exc:
+            raise FilterError(str(exc)) from None
         return cls(
-            older_than=parse_duration(older_than) if older_than is not None else None,
-            larger_than=parse_size(larger_than) if larger_than is not None else None,
-            smaller_than=parse_size(smaller_than) if smaller_than is not None else None,
+            older_than=older,
+            larger_than=larger,
+            smaller_than=smaller,
             include=tuple(include),
             exclude=tuple(exclude),
             regex=regex,

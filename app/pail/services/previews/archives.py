@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import zipfile
 
+from pail.core.text import clip
 from pail.services.previews.common import Job, NotThisFormat
 from pail.services.previews.detect import extension
 from pail.services.previews.ranged import PreviewBudgetExceeded
 from pail.services.previews.results import ArchiveEntry, ArchivePreview
-from pail.services.previews.textutil import clip
 
 #: Members listed at most.
 MAX_ENTRIES = 1000

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pail.core.text import safe_text
 from pail.drivers.base import ObjectInfo
 from pail.services.previews.detect import language_for
 from pail.services.previews.ranged import RangedReader
@@ -21,7 +22,6 @@ from pail.services.previews.textutil import (
     decode_text,
     hexdump,
     is_binary,
-    sanitize_text,
 )
 
 R = TypeVar("R", bound=PreviewResult)
@@ -75,7 +75,7 @@ def forward_text(
     n = complete_utf8_length(data) if cut else len(data)
     if cut and n and data[n - 1 : n] == b"\r":
         n -= 1  # keep a CR whose LF is in the next window with it
-    text = sanitize_text(decode_text(data[:n], truncated=False))
+    text = safe_text(decode_text(data[:n], truncated=False))
     end = start + n
     return job.done(
         TextPreview,

@@ -14,6 +14,7 @@ Formats (the strings :func:`format_for_key` and :func:`sniff` return): ``"text"`
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
 from pail.drivers.base import ObjectInfo
 
@@ -74,51 +75,17 @@ _CONTENT_TYPES = {
     "text/x-log": "log",
 }
 
-# Pygments lexer aliases by extension, for syntax highlighting of text previews.
-_LANGUAGES = {
-    "json": "json",
-    "jsonl": "json",
-    "ndjson": "json",
-    "geojson": "json",
-    "ipynb": "json",
-    "yaml": "yaml",
-    "yml": "yaml",
-    "toml": "toml",
-    "py": "python",
-    "pyi": "python",
-    "md": "markdown",
-    "markdown": "markdown",
-    "sh": "bash",
-    "bash": "bash",
-    "cfg": "ini",
-    "ini": "ini",
-    "xml": "xml",
-    "html": "html",
-    "htm": "html",
-    "css": "css",
-    "js": "javascript",
-    "ts": "typescript",
-    "rs": "rust",
-    "go": "go",
-    "c": "c",
-    "h": "c",
-    "cpp": "cpp",
-    "hpp": "cpp",
-    "cc": "cpp",
-    "java": "java",
-    "scala": "scala",
-    "sql": "sql",
-    "r": "r",
-    "jl": "julia",
-    "rst": "rst",
-    "tex": "latex",
-    "proto": "protobuf",
-    "dockerfile": "docker",
-}
-_NAMES = {"dockerfile": "docker", "makefile": "make"}
-# Known text and code extensions go straight to the text previewer (no sniffing read).
-for _ext in (*_LANGUAGES, "txt", "text", "cfg", "conf", "env", "sh"):
+# Code and text extensions that go straight to the text previewer (no sniffing read).
+# Which lexer highlights them is Pygments' business (language_for).
+_TEXT_EXTENSIONS = (
+    *("jsonl", "ndjson", "py", "pyi", "sh", "bash", "cfg", "ini", "xml", "html", "htm"),
+    *("css", "js", "ts", "rs", "go", "c", "h", "cpp", "hpp", "cc", "java", "scala", "sql"),
+    *("r", "jl", "rst", "tex", "proto", "dockerfile", "txt", "text", "conf", "env"),
+)
+for _ext in _TEXT_EXTENSIONS:
     _EXTENSIONS.setdefault(_ext, "text")
+# Extensions Pygments does not claim whose contents one of its lexers reads.
+_ALSO_LEXED = {"geojson": "json", "ipynb": "json"}
 
 
 def extension(key: str) -> str:
@@ -128,14 +95,36 @@ def extension(key: str) -> str:
 
 
 def language_for(key: str) -> str | None:
-    """A Pygments lexer alias for the key's file name (``"json"``, ``"python"``...), or
-    ``None`` for plain text. ``train.json.gz`` is looked up as ``train.json``."""
-    name = key.rsplit("/", 1)[-1].lower()
-    if name.endswith(".gz"):
+    """The Pygments lexer alias that highlights the key's file name (``"json"``,
+    ``"python"``, ``"yaml"``...), or ``None`` for plain text or a name Pygments does not
+    know. ``train.json.gz`` is looked up as ``train.json``.
+
+    Pygments' own table decides (``pygments.lexers.get_lexer_for_filename``: ``*.py``,
+    ``Dockerfile``, ``*.jsonl``...), the name as written first (``*.R`` is R, ``*.r``
+    Rebol), then in lower case (``MODEL.JSON``); :data:`_ALSO_LEXED` adds the two ML
+    extensions it lacks. The UI and the previews both ask here.
+    """
+    name = key.rsplit("/", 1)[-1]
+    if name.lower().endswith(".gz"):
         name = name[:-3]
-    if name in _NAMES:
-        return _NAMES[name]
-    return _LANGUAGES.get(name.rsplit(".", 1)[-1]) if "." in name else None
+    return _lexer_alias(name) or _lexer_alias(name.lower())
+
+
+@lru_cache(maxsize=512)
+def _lexer_alias(name: str) -> str | None:
+    from pygments.lexers import get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
+    also = _ALSO_LEXED.get(name.rsplit(".", 1)[-1].lower()) if "." in name else None
+    if also:
+        return also
+    try:
+        alias = get_lexer_for_filename(name).aliases[0]
+    except (ClassNotFound, IndexError):
+        return None
+    except Exception:  # a misbehaving Pygments plugin must not break the preview
+        return None
+    return None if alias == "text" else alias
 
 
 def is_log(info: ObjectInfo) -> bool:

@@ -101,5 +101,5 @@ def image_preview(job: Job) -> ImagePreview:
     data = job.reader.read_at(0, job.size)
     dims = image_size(data)
     width, height = dims if dims else (None, None)
-    note = None if dims else "the header does not give the pixel size"
-    return job.done(ImagePreview, format=fmt, width=width, height=height, data=data, note=note)
+    missing = None if dims else "the header does not give the pixel size"
+    return job.done(ImagePreview, format=fmt, width=width, height=height, data=data, note=missing)

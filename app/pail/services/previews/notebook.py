@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 
+from pail.core.text import clip
 from pail.services.previews.common import Job, NotThisFormat
 from pail.services.previews.results import NotebookCell, NotebookPreview, PreviewResult
 from pail.services.previews.text import text_preview
-from pail.services.previews.textutil import clip
 
 MAX_CELLS = 200
 MAX_SOURCE = 5000
@@ -84,7 +84,8 @@ def notebook_preview(job: Job) -> PreviewResult:
                 clip(text, MAX_OUTPUT, one_line=False),
             )
         )
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    found = doc.get("metadata")
+    meta = found if isinstance(found, dict) else {}
     lang = None
     for holder, field in (("kernelspec", "language"), ("language_info", "name")):
         value = meta.get(holder)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime
 import json
 
+from pail.core.text import clip
 from pail.services.previews.common import Job, NotThisFormat
 from pail.services.previews.ranged import PreviewBudgetExceeded
 from pail.services.previews.results import ParquetPreview
-from pail.services.previews.textutil import clip
 
 MAX_ROWS = 50
 MAX_COLUMNS = 50

@@ -24,8 +24,12 @@ from __future__ import annotations
 
 import bisect
 import io
+from typing import TYPE_CHECKING
 
 from pail.drivers.base import StorageDriver
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer  # the type RawIOBase.readinto takes
 
 #: Default widening of small reads, in bytes.
 READAHEAD = 64 * 1024
@@ -114,7 +118,7 @@ class RangedReader(io.RawIOBase):
         self._pos = pos
         return pos
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
         data = self.read_at(self._pos, len(view))
         view[: len(data)] = data

@@ -8,7 +8,7 @@ UI can dispatch on it: ``"empty"``, ``"text"``, ``"markdown"``, ``"table"``, ``"
 ``"notebook"``, ``"image"``, ``"tensors"``, ``"archive"``, ``"hex"``.
 
 Every string field (text, names, cells, metadata) is terminal-safe: it has been through
-:func:`pail.services.previews.textutil.sanitize_text`. It is still *plain text*: a UI must
+:mod:`pail.core.text` (:func:`~pail.core.text.safe_text`). It is still *plain text*: a UI must
 not interpret it as markup.
 """
 

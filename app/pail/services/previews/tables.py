@@ -15,9 +15,10 @@ import contextlib
 import csv
 import io
 
+from pail.core.text import clip
 from pail.services.previews.common import Job, NotThisFormat
 from pail.services.previews.results import TablePreview
-from pail.services.previews.textutil import clip, decode_text, is_binary
+from pail.services.previews.textutil import decode_text, is_binary
 
 MAX_ROWS = 50
 MAX_COLUMNS = 50

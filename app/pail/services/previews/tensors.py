@@ -21,9 +21,9 @@ import json
 import math
 import struct
 
+from pail.core.text import clip
 from pail.services.previews.common import Job, NotThisFormat
 from pail.services.previews.results import TensorHeaderPreview, TensorInfo
-from pail.services.previews.textutil import clip
 
 #: Tensors listed at most (total_parameters still counts all of them).
 MAX_TENSORS = 1000
@@ -64,7 +64,8 @@ def safetensors_preview(job: Job) -> TensorHeaderPreview:
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict):
         raise NotThisFormat("safetensors __metadata__ is not an object")
-    tensors, total = [], 0
+    tensors: list[TensorInfo] = []
+    total = 0
     for name, entry in header.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("dtype"), str):
             raise NotThisFormat(f"tensor {clip(name)}: no dtype")

@@ -20,17 +20,13 @@ import dataclasses
 import json
 import zlib
 
+from pail.core.text import safe_text
 from pail.drivers.base import ObjectInfo, StorageDriver
 from pail.services.previews.common import Job, NotThisFormat, forward_text, hex_preview
 from pail.services.previews.detect import language_for
 from pail.services.previews.ranged import RangedReader
 from pail.services.previews.results import MarkdownPreview, PreviewResult, TextPreview
-from pail.services.previews.textutil import (
-    decode_text,
-    is_binary,
-    sanitize_text,
-    skip_continuation,
-)
+from pail.services.previews.textutil import decode_text, is_binary, skip_continuation
 
 
 def text_preview(job: Job, *, language: str | None = None, note: str | None = None) -> TextPreview:
@@ -69,7 +65,7 @@ def log_preview(job: Job) -> TextPreview:
         raise NotThisFormat("binary data, not a text log")
     skip = _tail_start(data, start)
     start += skip
-    text = sanitize_text(decode_text(data[skip:], truncated=False))
+    text = safe_text(decode_text(data[skip:], truncated=False))
     return job.done(
         TextPreview,
         text=text,
@@ -96,7 +92,7 @@ def json_preview(job: Job) -> TextPreview:
         return text_preview(job, language="json", note=f"not valid JSON ({reason}): shown as text")
     return job.done(
         TextPreview,
-        text=sanitize_text(pretty),
+        text=safe_text(pretty),
         language="json",
         start=0,
         end=job.size,
@@ -122,7 +118,7 @@ def gzip_preview(job: Job) -> PreviewResult:
     described = f"gzip-compressed: the first {len(out):,} decompressed bytes"
     if is_binary(out):
         return hex_preview(job, out, note=described + " are binary (hex dump of them)")
-    text = sanitize_text(decode_text(out, truncated=not inflater.eof))
+    text = safe_text(decode_text(out, truncated=not inflater.eof))
     return job.done(
         TextPreview,
         text=text,
@@ -162,7 +158,7 @@ def load_more_text(
         start = max(0, previous.start - window)
         data = reader.read_at(start, previous.start - start)
         skip = _tail_start(data, start)
-        text = sanitize_text(decode_text(data[skip:], truncated=False))
+        text = safe_text(decode_text(data[skip:], truncated=False))
         start += skip
         return dataclasses.replace(
             previous,

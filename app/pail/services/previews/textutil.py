@@ -1,51 +1,17 @@
-"""Text helpers every previewer shares: terminal-safe text, binary sniffing, hex dumps.
+"""Byte helpers every previewer shares: binary sniffing, UTF-8 decoding of ranges, hex dumps.
 
-Object contents are untrusted. Everything a preview returns as text has been through
-:func:`sanitize_text`, so printing it can never move the cursor, change colours, set the
-window title or hide text (C0/C1 controls become visible symbols).
+Object contents are untrusted: everything a preview returns as text goes through
+:mod:`pail.core.text` (:func:`~pail.core.text.safe_text` for bodies,
+:func:`~pail.core.text.clip` for names and cells), so printing it can never move the
+cursor, change colours, set the window title or reorder text.
 """
 
 from __future__ import annotations
 
 import codecs
-import re
 
 #: A hex dump shows at most this many bytes (256 lines of 16).
 HEXDUMP_BYTES = 4 * 1024
-
-# C0 controls except TAB and LF, DEL, and C1 controls (0x80-0x9f, e.g. CSI 0x9b).
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # U+2400 "Control Pictures": ␛ for ESC, ␍ for CR
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return "\ufffd"
-
-
-def sanitize_text(text: str) -> str:
-    """Replace control characters (ESC, CR, BEL, C1 controls...) with visible symbols.
-
-    TAB and LF are kept; CRLF line ends become LF. The result cannot move the cursor,
-    change colours or set the terminal title when printed.
-    """
-    return _CONTROL_RE.sub(_visible, text.replace("\r\n", "\n"))
-
-
-def clip(value: object, max_chars: int = 200, *, one_line: bool = True) -> str:
-    """``str(value)``, sanitised, at most ``max_chars`` characters (an ellipsis marks a cut).
-
-    With ``one_line`` (table cells, names), line breaks and tabs become visible ``⏎``/space.
-    """
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > max_chars:
-        text = text[: max_chars - 1] + "…"
-    if one_line:
-        text = text.replace("\r\n", "\n").replace("\n", "⏎").replace("\t", " ")
-    return sanitize_text(text)
 
 
 def is_binary(data: bytes) -> bool:
