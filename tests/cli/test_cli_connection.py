@@ -12,12 +12,12 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from pail.cli.connection import open_resolved
-from pail.cli.main import EXIT_CREDENTIALS, EXIT_KEYRING, EXIT_USAGE, connections_for
+from pail.cli.main import EXIT_CREDENTIALS, EXIT_KEYRING, EXIT_USAGE
 from pail.config.env import default_config_path
 from pail.config.flags import Flags
 from pail.config.store import ConnectionStore
 from pail.credentials import SERVICE
+from pail.services.locations import connections_to_open, open_spec
 from support.cli import run
 from support.servers import seed_keys
 
@@ -192,7 +192,7 @@ def test_client_options_reach_the_s3_client(s3_endpoint):
     assert add_lab(s3_endpoint, *args, secrets="").exit_code == 0
     spec = ConnectionStore().get("lab")
     assert spec.client_options == {"max_attempts": 1, "read_timeout": 7.0}
-    driver = open_resolved(spec)
+    driver = open_spec(spec).driver
     config = driver.client.meta.config
     assert config.retries["total_max_attempts"] == 1 and config.read_timeout == 7.0
     assert config.s3["addressing_style"] == "path"
@@ -259,11 +259,11 @@ def test_import_env_with_nothing_configured():
 
 def test_open_targets_and_saved_connections_first(s3_endpoint):
     assert add_lab(s3_endpoint, "--no-secrets", "--bucket", "dflt", secrets="").exit_code == 0
-    (spec,) = connections_for(["lab:artifacts/runs/"], Flags(), environ={})
+    (spec,) = connections_to_open(["lab:artifacts/runs/"], Flags(), environ={})
     assert (spec.name, spec.saved, spec.bucket, spec.prefix) == ("lab", True, "artifacts", "runs/")
-    specs = connections_for(["lab", "lab:other/"], Flags(), environ={})
+    specs = connections_to_open(["lab", "lab:other/"], Flags(), environ={})
     assert [(s.name, s.bucket, s.pinned) for s in specs] == [("lab", "dflt", (("other", ""),))]
-    specs = connections_for([], Flags(), environ={"S3_ENDPOINT_URL": "http://x:1"})
+    specs = connections_to_open([], Flags(), environ={"S3_ENDPOINT_URL": "http://x:1"})
     assert [(s.name, s.saved) for s in specs] == [("lab", True), ("s3", False)]
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from pail.cli.du import age_text
 from support.cli import run, s3_args
 from support.servers import seed_keys
-from support.stores import NOW, seed_aged
+from support.stores import seed_aged
 
 
 def _seed(bucket):
@@ -93,16 +92,3 @@ def test_local_folder(tmp_path):
         "a/": 2,
         "b/": 1,
     }
-
-
-def test_age_text():
-    from datetime import timedelta
-
-    assert age_text(None) == "-"
-    assert age_text(NOW - timedelta(seconds=5), NOW) == "5s"
-    assert age_text(NOW - timedelta(minutes=5), NOW) == "5m"
-    assert age_text(NOW - timedelta(hours=5), NOW) == "5h"
-    assert age_text(NOW - timedelta(days=9), NOW) == "9d"
-    assert age_text(NOW - timedelta(days=30), NOW) == "4w"
-    assert age_text(NOW - timedelta(days=800), NOW) == "2y"
-    assert age_text(NOW + timedelta(days=1), NOW) == "0s"

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.connections import ConnectionsScreen
@@ -312,48 +310,56 @@ def test_gcs_service_account_key_is_imported_into_the_keyring(tmp_path, isolated
 
 
 def test_form_saves_record_where_the_secrets_live(tmp_path, isolated_config):
-    from pail.ui.connection_ops import FormValues, save_connection
+    from pail.ui.connection_ops import FormValues, save_form
 
     store = store_at(tmp_path)
-    plain = save_connection(store, FormValues(name="plain", endpoint_url="http://h:1"))
+    plain = save_form(store, FormValues(name="plain", endpoint_url="http://h:1"))
     assert plain.errors == () and store.get("plain").secrets_in == "none"
     typed = FormValues(name="lab", access_key_id=KEY_ID, secret_access_key=SECRET)
-    outcome = save_connection(store, typed)
+    outcome = save_form(store, typed)
     assert outcome.secrets_stored and store.get("lab").secrets_in == "keyring"
     # An edit with empty secret fields keeps the record and the entry; a rename moves both.
-    moved = save_connection(
-        store, FormValues(name="lab2", region="eu-west-1"), editing=outcome.spec
-    )
+    moved = save_form(store, FormValues(name="lab2", region="eu-west-1"), editing=outcome.spec)
     assert moved.errors == () and moved.previous_name == "lab"
     assert store.names() == ["plain", "lab2"] and store.get("lab2").secrets_in == "keyring"
     assert keyring_entry(isolated_config, "lab") is None
     assert keyring_entry(isolated_config, "lab2")["secret_access_key"] == SECRET
     # A local folder has no secrets to record.
-    folder = save_connection(store, FormValues(name="disk", provider="local", root=str(tmp_path)))
+    folder = save_form(store, FormValues(name="disk", provider="local", root=str(tmp_path)))
     assert folder.errors == () and store.get("disk").secrets_in is None
     text = (tmp_path / "connections.toml").read_text()
     assert SECRET not in text and KEY_ID not in text
 
 
-def test_form_secrets_refused_by_the_keyring_still_record_the_keyring(tmp_path):
-    """Typed secrets the keyring refused: the settings are saved saying the secrets live in
-    the keyring, so the connection fails closed instead of running as the environment."""
+def test_form_secrets_the_keyring_refuses_save_nothing(tmp_path, isolated_config):
+    """The one saving policy (pail.services.connections), as `pail connection add` follows
+    it: typed secrets the keyring cannot keep leave no trace, neither settings nor secrets,
+    and the form says how to save without them. Clearing the secret fields then saves."""
     import keyring
 
-    from pail.credentials import SecretsUnavailable, resolve
-    from pail.ui.connection_ops import FormValues, save_connection
+    from pail.ui.connection_ops import FormValues, save_form
     from support.keyrings import LockedKeyring
 
     keyring.set_keyring(LockedKeyring())  # conftest restores its own after
     store = store_at(tmp_path)
     typed = FormValues(name="lab", access_key_id=KEY_ID, secret_access_key=SECRET)
-    outcome = save_connection(store, typed)
-    assert outcome.settings_saved and not outcome.secrets_stored
-    assert "locked" in outcome.keyring_message
-    saved = store.get("lab")
-    assert saved.secrets_in == "keyring"
-    env = {"AWS_ACCESS_KEY_ID": "AKIAENVADMIN00000000", "AWS_SECRET_ACCESS_KEY": "x"}
-    with pytest.raises(SecretsUnavailable) as info:
-        resolve(saved, env)
-    assert info.value.reason == "locked"
+    outcome = save_form(store, typed)
+    assert outcome.spec is None and not outcome.settings_saved and not outcome.secrets_stored
+    (error,) = outcome.errors
+    assert error.message.startswith("Nothing was saved: the OS keyring cannot keep the secrets")
+    assert "locked" in error.message and "Clear the secret fields" in error.message
+    assert store.names() == [] and not (tmp_path / "connections.toml").exists()
+    plain = save_form(store, FormValues(name="lab", endpoint_url="http://h:1"))
+    assert plain.errors == () and store.get("lab").secrets_in == "none"
     assert SECRET not in (tmp_path / "connections.toml").read_text()
+
+
+def test_form_refuses_a_name_the_command_line_would_read_as_a_command(tmp_path):
+    from pail.ui.connection_ops import FormValues, save_form
+
+    store = store_at(tmp_path)
+    outcome = save_form(store, FormValues(name="versions", provider="local", root=str(tmp_path)))
+    assert [(e.field, e.message) for e in outcome.errors] == [
+        ("name", "versions is a pail command (`pail versions` would run it): pick another name.")
+    ]
+    assert store.names() == []

@@ -7,6 +7,8 @@ and a connection whose secrets are in a keyring that cannot be read does not ope
 Secrets are read from hidden prompts or, with ``--secret-stdin``, one per line from stdin;
 never from the command line (argv is visible to every user of the machine in ``ps``), and
 never printed: ``show`` and ``test`` print the credential source and a masked identity only.
+Saving, removing and testing follow :mod:`pail.services.connections`, the policy the app's
+connections screen follows too; this module only asks and prints.
 """
 
 from __future__ import annotations
@@ -16,51 +18,26 @@ from typing import Any
 
 import click
 
-from pail.cli.import_env import import_env_command
-from pail.cli.output import printable
 from pail.cli.secrets import (
     ask_secrets,
     check_name,
     pairs,
     refuse_without_keyring,
-    save_connection,
+    save_and_describe,
     usage_error,
 )
 from pail.config.file import CLIENT_OPTIONS, WRITE_ARGS
 from pail.config.store import ConnectionStore
 from pail.core.connection import PROVIDERS, ConnectionSpec
-from pail.core.uri import Location
-from pail.credentials import (
-    KeyringUnavailable,
-    Resolved,
-    SecretsUnavailable,
-    delete_secrets,
-    keyring_status,
-    resolve,
+from pail.core.text import printable
+from pail.credentials import Resolved, SecretsUnavailable, keyring_status, resolve
+from pail.services.connections import (
+    BadKeyFile,
+    NothingInEnvironment,
+    connection_from_environment,
+    remove_connection,
+    test_connection,
 )
-from pail.drivers.base import StorageDriver
-
-
-def open_resolved(spec: ConnectionSpec) -> StorageDriver:
-    """The driver for ``spec`` with its credentials resolved (:func:`pail.credentials.resolve`:
-    keyring, profile, environment, default chain). No network call is made.
-
-    Raises:
-        SecretsUnavailable: a saved connection's secrets are in a keyring that cannot be
-            read (no fallback to other credentials).
-    """
-    from pail.drivers.registry import open_driver
-
-    return open_driver(resolve(spec).spec)
-
-
-def target_location(spec: ConnectionSpec, bucket: str, prefix: str) -> Location:
-    """The :class:`~pail.core.uri.Location` of ``bucket``/``prefix`` inside a connection (for a
-    local connection, the bucket's folder is its ``root``)."""
-    root = None
-    if spec.provider == "local":
-        root = spec.root if spec.single_bucket else os.path.join(spec.root or "", bucket)
-    return Location(spec.provider, bucket, prefix, root)
 
 
 def _get(store: ConnectionStore, name: str) -> ConnectionSpec:
@@ -139,7 +116,7 @@ def add_command(name: str, **opts: Any) -> None:
         if not status.usable:  # say so before the user types a secret
             raise refuse_without_keyring(name, status.message)
         secrets = ask_secrets(provider, opts["secret_stdin"])
-    line, saved = save_connection(store, spec, secrets, opts["replace_ok"])
+    line, saved = save_and_describe(store, spec, secrets, opts["replace_ok"])
     click.echo(line)
     click.echo(f"credentials: {_source_line(*_source_of(saved))}")
 
@@ -232,8 +209,8 @@ def describe(spec: ConnectionSpec, path: str) -> list[tuple[str, str]]:
     ):
         if value:
             rows.append((label, value))
-    for key, value in spec.client_options.items():
-        rows.append((f"Client {key}", str(value)))
+    for key, option in spec.client_options.items():
+        rows.append((f"Client {key}", str(option)))
     for key, value in spec.write_args.items():
         rows.append((f"Write {key}", str(value)))
     rows.append(("Secrets", _secrets_record(spec)))
@@ -264,26 +241,19 @@ def test_command(name: str) -> None:
 
     Prints OK with what was found, or the error's fields and a hint; the exit status is
     the one `pail ls` would give (5 for rejected credentials, 4 for access denied ...)."""
-    store = ConnectionStore()
-    spec = _get(store, name)
-    resolved = resolve(spec)
-    from pail.drivers.registry import open_driver
-
-    driver = open_driver(resolved.spec)
-    who = _source_line(resolved.source, resolved.identity)
-    if spec.bucket:
-        page = driver.list_page(spec.bucket, spec.prefix, page_size=1000)
-        prefixes = sum(1 for e in page.entries if e.is_prefix)
-        objects = len(page.entries) - prefixes
-        more = " (more pages follow)" if page.next_token else ""
-        where = target_location(spec, spec.bucket, spec.prefix).uri
+    spec = _get(ConnectionStore(), name)
+    result = test_connection(spec)
+    if result.error is not None:  # exits with the status `pail ls` would give
+        raise result.error
+    who = _source_line(result.source, result.identity)
+    if result.location is not None:
+        more = " (more pages follow)" if result.more else ""
         click.echo(
-            f"OK {name}: {printable(where)}: {objects} objects, {prefixes} prefixes on the "
-            f"first page{more}; credentials: {who}"
+            f"OK {name}: {printable(result.location.uri)}: {result.objects} objects, "
+            f"{result.prefixes} prefixes on the first page{more}; credentials: {who}"
         )
     else:
-        buckets = driver.list_buckets()
-        click.echo(f"OK {name}: {len(buckets)} buckets; credentials: {who}")
+        click.echo(f"OK {name}: {len(result.buckets)} buckets; credentials: {who}")
 
 
 @connection_group.command("remove")
@@ -291,21 +261,43 @@ def test_command(name: str) -> None:
 def remove_command(name: str) -> None:
     """Remove a saved connection: its config entry and its keyring entry."""
     store = ConnectionStore()
-    removed = store.remove(name)
-    try:
-        deleted = delete_secrets(name)
-    except KeyringUnavailable as exc:
-        if not removed:
-            raise usage_error(f"no saved connection {printable(name)!r} in {store.path}") from None
-        click.echo(f"removed connection {name!r} from {store.path}")
-        click.echo(f"pail: warning: could not check the keyring for its secrets: {exc}", err=True)
-        return
-    if not removed and not deleted:
+    removed = remove_connection(store, name)
+    if not removed.found:
         raise usage_error(f"no saved connection {printable(name)!r} in {store.path}")
-    done = [f"removed connection {name!r} from {store.path}"] if removed else []
-    if deleted:
+    done = [f"removed connection {name!r} from {store.path}"] if removed.from_file else []
+    if removed.secrets_deleted:
         done.append("deleted its secrets from the OS keyring")
     click.echo("; ".join(done))
+    if removed.keyring_problem:
+        click.echo(
+            f"pail: warning: could not check the keyring for its secrets: "
+            f"{removed.keyring_problem}",
+            err=True,
+        )
 
 
-connection_group.add_command(import_env_command)
+@connection_group.command("import-env")
+@click.argument("name")
+@click.option("--no-secrets", is_flag=True, help="Leave secrets in the environment.")
+@click.option("--replace", "replace_ok", is_flag=True, help="Overwrite an existing connection.")
+def import_env_command(name: str, no_secrets: bool, replace_ok: bool) -> None:
+    """Save the store the environment describes as connection NAME, moving its secrets
+    into the keyring: AWS_* and GOOGLE_APPLICATION_CREDENTIALS, FastTrackML
+    (FML_S3_ENDPOINT_URI, FML_S3_USE_PATH_STYLE), modelkit (STORAGE_PROVIDER,
+    MODELKIT_STORAGE_BUCKET, MODELKIT_STORAGE_PREFIX, S3_ENDPOINT), Llama Stack
+    (S3_BUCKET_NAME, AWS_REGION, S3_ENDPOINT_URL)."""
+    check_name(name)
+    try:  # pail.services.connections: the same saving policy as `add` and the app's form
+        found = connection_from_environment(name, dict(os.environ))
+    except (NothingInEnvironment, BadKeyFile) as exc:
+        raise usage_error(printable(str(exc))) from None
+    secrets, moved = found.secrets, found.moved
+    if no_secrets:
+        secrets, moved = None, ()
+    click.echo(save_and_describe(ConnectionStore(), found.spec, secrets, replace_ok)[0])
+    click.echo(f"settings from: {', '.join(found.used) if found.used else 'defaults'}")
+    if moved:
+        click.echo(
+            f"moved into the keyring: {', '.join(moved)}; you can unset them now "
+            f"(`pail {name}` no longer needs them)"
+        )

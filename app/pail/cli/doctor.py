@@ -24,16 +24,13 @@ from typing import Any
 import click
 
 from pail.cli.errors import EXIT_DENIED, EXIT_USAGE, CliError, exit_code_for
-from pail.cli.output import printable
-from pail.config.env import spec_for_location
 from pail.config.flags import Flags
-from pail.config.store import ConnectionStore, resolve_target
 from pail.core.connection import ConnectionSpec
-from pail.core.uri import parse_uri
-from pail.credentials import resolve
+from pail.core.text import printable
 from pail.services.access.check import AccessReport, check_access
 from pail.services.access.report import report_json, report_text
 from pail.services.explain import explain_report
+from pail.services.locations import NoBucket, open_spec, read_target
 
 
 def doctor_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,22 +57,14 @@ def doctor_target(uri: str, flags: Flags) -> tuple[ConnectionSpec, str, str]:
     Raises:
         InvalidURI / ConfigError; CliError (exit 2) when no bucket is named.
     """
-    target = resolve_target(uri, ConnectionStore())
-    if target is not None:
-        spec, bucket, prefix = target
-        spec = flags.apply(spec)
-        if not bucket:
-            bucket, prefix = spec.bucket or "", spec.prefix
-    else:
-        location = parse_uri(uri)
-        spec = spec_for_location(location, flags=flags)
-        bucket, prefix = location.bucket, location.key
-    if not bucket:
+    target = read_target(uri, flags)
+    try:
+        location = target.need_location()
+    except NoBucket as exc:
         raise CliError(
-            [f"pail: error: {printable(uri)} names no bucket (pail doctor s3://BUCKET/PREFIX)"],
-            EXIT_USAGE,
-        )
-    return spec, bucket, prefix
+            [f"pail: error: {printable(str(exc))} (pail doctor s3://BUCKET/PREFIX)"], EXIT_USAGE
+        ) from None
+    return target.spec, location.bucket, location.key
 
 
 def doctor_exit_code(report: AccessReport) -> int:
@@ -89,11 +78,8 @@ def doctor_exit_code(report: AccessReport) -> int:
 
 def run_doctor(flags: Flags, uri: str, *, write_probes: bool, as_json: bool) -> None:
     """Run the check and print it; exits with :func:`doctor_exit_code` when non-zero."""
-    from pail.drivers.registry import open_driver
-
     spec, bucket, prefix = doctor_target(uri, flags)
-    resolved = resolve(spec)
-    driver = open_driver(resolved.spec)
+    driver, resolved = open_spec(spec)
     report = check_access(driver, bucket, prefix, write_probes=write_probes, resolved=resolved)
     explanations = explain_report(report, resolved.spec)
     if as_json:

@@ -19,13 +19,22 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
-from pail.cli.get import open_location
-from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.output import iso_utc
 from pail.cli.progress import LiveProgress, bar_column, text_column
 from pail.cli.values import Count
 from pail.config.flags import Flags
+from pail.core.text import printable
+from pail.core.units import short_age, size_text
 from pail.core.uri import Location, format_uri
-from pail.services.du import DEFAULT_WORKERS, Totals, UsageScan, UsageSnapshot, sorted_children
+from pail.services.du import (
+    DEFAULT_WORKERS,
+    SortKey,
+    Totals,
+    UsageScan,
+    UsageSnapshot,
+    sorted_children,
+)
+from pail.services.locations import open_location
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -58,20 +67,9 @@ def du_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def age_text(when: datetime | None, now: datetime | None = None) -> str:
-    """How long ago ``when`` was, compactly: ``"45s"``, ``"12m"``, ``"5h"``, ``"3d"``,
-    ``"8w"``, ``"2y"`` (``"-"`` for no time; future times show as ``"0s"``)."""
-    if when is None:
-        return "-"
-    seconds = max(0.0, ((now or datetime.now(timezone.utc)) - when).total_seconds())
-    for unit, size in (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600)):
-        if seconds >= size * (2 if unit in "yw" else 1):
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds // 60)}m" if seconds >= 60 else f"{int(seconds)}s"
-
-
 def _row(objects: int, size: int, newest: datetime | None, name: str, now: datetime) -> str:
-    return f"{objects:>12,} {size_text(size, True):>11} {age_text(newest, now):>6}  {name}"
+    age = short_age(newest, now, weeks=True) or "-"
+    return f"{objects:>12,} {size_text(size, True):>11} {age:>6}  {name}"
 
 
 def _totals_json(totals: Totals) -> dict[str, Any]:
@@ -83,12 +81,12 @@ def _totals_json(totals: Totals) -> dict[str, Any]:
     }
 
 
-def usage_json(location: Location, snap: UsageSnapshot, sort: str) -> dict[str, Any]:
+def usage_json(location: Location, snap: UsageSnapshot, sort: SortKey) -> dict[str, Any]:
     """The ``--json`` document: uri, bucket, prefix, totals, direct objects, children
     (sorted), whether the figures are complete, and errors (plain text)."""
     uri = format_uri(location.provider, snap.bucket, snap.prefix, location.root)
     children = []
-    for child in sorted_children(snap.children, sort):  # type: ignore[arg-type]
+    for child in sorted_children(snap.children, sort):
         item = {
             "prefix": child.prefix,
             "uri": format_uri(location.provider, snap.bucket, child.prefix, location.root),
@@ -110,11 +108,11 @@ def usage_json(location: Location, snap: UsageSnapshot, sort: str) -> dict[str, 
     }
 
 
-def print_table(location: Location, snap: UsageSnapshot, sort: str) -> None:
+def print_table(location: Location, snap: UsageSnapshot, sort: SortKey) -> None:
     """The ncdu-like table on stdout (names made printable)."""
     now = datetime.now(timezone.utc)
     click.echo(f"{'OBJECTS':>12} {'SIZE':>11} {'NEWEST':>6}  PREFIX")
-    for child in sorted_children(snap.children, sort):  # type: ignore[arg-type]
+    for child in sorted_children(snap.children, sort):
         mark = "" if child.done and child.error is None else "  (partial)"
         t = child.totals
         click.echo(_row(t.objects, t.bytes, t.newest, printable(child.name) + mark, now))
@@ -153,7 +151,7 @@ def _scan_columns() -> list[ProgressColumn]:
     ]
 
 
-def run_du(flags: Flags, uri: str, as_json: bool, sort: str, jobs: int) -> None:
+def run_du(flags: Flags, uri: str, as_json: bool, sort: SortKey, jobs: int) -> None:
     """``pail du``: scan, print, and exit non-zero if any listing failed."""
     driver, location = open_location(uri, flags)
     scan = UsageScan(driver, location.bucket, location.key, workers=jobs)
@@ -178,7 +176,7 @@ def run_du(flags: Flags, uri: str, as_json: bool, sort: str, jobs: int) -> None:
         raise CliError(lines, EXIT_ERROR)
 
 
-__all__ = ["age_text", "du_options", "print_table", "register", "run_du", "usage_json"]
+__all__ = ["du_options", "print_table", "register", "run_du", "usage_json"]
 
 
 def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:

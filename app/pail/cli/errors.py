@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from pail.cli.output import printable
 from pail.core.connection import ConfigError, ConfigLocked
+from pail.core.text import printable
 from pail.core.uri import InvalidURI
 from pail.credentials import KeyringUnavailable, SecretsUnavailable
 from pail.drivers.errors import (
@@ -66,7 +66,9 @@ class CliError(click.ClickException):
     def __init__(self, lines: list[str], exit_code: int) -> None:
         super().__init__(lines[0] if lines else "error")
         self.lines = lines
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar, yet reads it from the instance (click 8.1-8.4
+        # ClickException.show/main); one class serves every exit status.
+        self.exit_code = exit_code  # type: ignore[misc]
 
     @classmethod
     def from_exception(cls, exc: Exception) -> CliError:

@@ -23,15 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pail.cli.connection import open_resolved, target_location
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
-from pail.cli.output import printable, size_text
 from pail.cli.progress import LiveProgress, bar_column, clock, stderr_is_live, text_column
 from pail.cli.values import Count
-from pail.config.env import spec_for_location
+from pail.cli.values import expires as expires_type
 from pail.config.flags import Flags
-from pail.config.store import ConnectionStore, resolve_target
-from pail.core.uri import Location, parse_uri
+from pail.core.text import printable
+from pail.core.units import size_text
+from pail.core.uri import Location
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.download import (
@@ -47,6 +46,10 @@ from pail.services.download import (
     plan_keys,
     plan_prefix,
 )
+from pail.services.download.engine import ConflictAction, ConflictPolicy
+from pail.services.locations import open_location
+from pail.services.metadata import object_info
+from pail.services.object_links import presigned_url
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -81,22 +84,6 @@ def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ):
         func = option(func)
     return func
-
-
-def open_location(uri: str, flags: Flags) -> tuple[StorageDriver, Location]:
-    """The driver and location for ``uri`` (a URI, a path, or ``NAME:bucket/key`` of a saved
-    connection). Raises InvalidURI / ConfigError / CliError (no bucket)."""
-    target = resolve_target(uri, ConnectionStore())
-    if target is not None:
-        spec, bucket, key = target
-        spec = flags.apply(spec)
-        if not bucket:
-            bucket, key = spec.bucket or "", spec.prefix
-        if not bucket:
-            raise CliError([f"pail: error: {printable(uri)} names no bucket"], EXIT_USAGE)
-        return open_resolved(spec), target_location(spec, bucket, key)
-    location = parse_uri(uri)
-    return open_resolved(spec_for_location(location, flags=flags)), location
 
 
 def plan_for(
@@ -190,8 +177,8 @@ class _Display:
                 show_choices=False,
                 err=True,
             )
-        action = {"o": "overwrite", "s": "skip", "k": "keep-both"}[choice.lower()]
-        return ConflictAnswer(action, apply_to_all=choice.isupper())  # type: ignore[arg-type]
+        actions: dict[str, ConflictAction] = {"o": "overwrite", "s": "skip", "k": "keep-both"}
+        return ConflictAnswer(actions[choice.lower()], apply_to_all=choice.isupper())
 
 
 def _columns() -> list[ProgressColumn]:
@@ -216,7 +203,7 @@ def run_get(
     dest: str | None,
     recursive: bool,
     jobs: int,
-    policy: str | None,
+    policy: ConflictPolicy | None,
     allow_unverified: bool = False,
 ) -> None:
     """``pail get``: plan, download with progress, summarise. Raises CliError / click Exit
@@ -229,7 +216,7 @@ def run_get(
         driver,
         plan,
         jobs=jobs,
-        conflict=policy or ("ask" if interactive else "skip"),  # type: ignore[arg-type]
+        conflict=policy or ("ask" if interactive else "skip"),
         resolve_conflict=display.ask if interactive else None,
         allow_unverified=allow_unverified,
         on_file=display.file,
@@ -313,8 +300,39 @@ def run_url(flags: Flags, uri: str, expires: int) -> None:
     driver, location = open_location(uri, flags)
     if not location.key or location.key.endswith("/"):
         raise CliError([f"pail: error: {printable(location.uri)} is not an object"], EXIT_USAGE)
-    driver.head(location.bucket, location.key)
-    click.echo(driver.presign(location.bucket, location.key, expires))
+    object_info(driver, location.bucket, location.key)  # pail.services.metadata
+    click.echo(presigned_url(driver, location.bucket, location.key, expires))
 
 
-__all__ = ["get_options", "open_location", "plan_for", "run_get", "run_url"]
+def register(group: click.Group, connection_options: Callable, flags_of: Callable) -> None:
+    """Add ``pail get`` and ``pail url`` to ``group`` (``connection_options``/``flags_of``
+    from pail.cli.main, which imports this module only when one of them is named)."""
+
+    @group.command("get", short_help="Download an object, or a prefix with -r.")
+    @connection_options
+    @get_options
+    @click.pass_context
+    def get_command(ctx: click.Context, **options: Any) -> None:
+        """Download URI (an object; with -r everything under the prefix, keeping key paths)
+        into DEST (default: the current folder). Files are verified and renamed into place;
+        an interrupted download resumes when run again. Exit status 1 if anything failed."""
+        run_get(flags_of(ctx), **options)
+
+    @group.command("url", short_help="Print a presigned URL for an object.")
+    @connection_options
+    @click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
+    @click.option(
+        "--expires",
+        type=expires_type(),  # one-line error out of 1..604800 (pail.cli.values)
+        default=3600,
+        show_default=True,
+        help="Lifetime in seconds (at most 7 days).",
+    )
+    @click.pass_context
+    def url_command(ctx: click.Context, uri: str, expires: int) -> None:
+        """Print a URL that reads URI without credentials until it expires (S3 presigned
+        GetObject; GCS V4 signed URL, which needs a service-account key)."""
+        run_url(flags_of(ctx), uri, expires)
+
+
+__all__ = ["get_options", "plan_for", "register", "run_get", "run_url"]

@@ -25,16 +25,17 @@ from typing import Any
 
 import click
 
+from pail.cli.common import confirm_or_refuse
 from pail.cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
-from pail.cli.get import open_location
-from pail.cli.output import printable
 from pail.cli.values import Count
-from pail.cli.versions import confirm_or_refuse
+from pail.core.text import printable
+from pail.core.units import MAX_DURATION
 from pail.services import lifecycle as lc
-from pail.services.delete.filters import MAX_DURATION, MAX_KEEP_LAST, FilterError, StaleFilters
+from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
+from pail.services.locations import open_location
 
 #: Most days ``--noncurrent-days`` takes: 100 years, as for every duration
-#: (:data:`pail.services.delete.filters.MAX_DURATION`).
+#: (:data:`pail.core.units.MAX_DURATION`).
 MAX_DAYS = MAX_DURATION.days
 #: Most versions ``--keep-noncurrent`` keeps: S3 NewerNoncurrentVersions allows "up to 100"
 #: (S3 API reference, NoncurrentVersionExpiration).
@@ -138,7 +139,7 @@ def run_show(flags: Any, uri: str, as_json: bool) -> None:
     """``pail lifecycle show``: the bucket's rules, one summary line each (``--json``: the
     provider's document)."""
     driver, location = open_location(uri, flags)
-    rules = driver.get_lifecycle(location.bucket)  # type: ignore[attr-defined]
+    rules = lc.current_rules(driver, location.bucket)
     if as_json:
         click.echo(lc.export_json(driver.provider, rules))
         return
@@ -150,7 +151,7 @@ def run_apply(flags: Any, uri: str, replace: bool, yes: bool, opts: dict[str, An
     """``pail lifecycle apply``: show existing + new + merged, confirm, write."""
     driver, location = open_location(uri, flags)
     export = build(driver.provider, location.key, opts)
-    existing = driver.get_lifecycle(location.bucket)  # type: ignore[attr-defined]
+    existing = lc.current_rules(driver, location.bucket)
     click.echo(f"Existing rules of {printable(location.bucket)}:")
     click.echo("\n".join(_rules_text(existing)))
     click.echo("New rules:")
@@ -173,7 +174,7 @@ def run_apply(flags: Any, uri: str, replace: bool, yes: bool, opts: dict[str, An
         yes,
         "change lifecycle rules",
     )
-    result = lc.apply(driver, location.bucket, export.rules, replace=replace)  # type: ignore[arg-type]
+    result = lc.apply(driver, location.bucket, export.rules, replace=replace)
     kinds = [c.kind for c in result.merge.changes if c.kind != "unchanged"]
     click.echo(
         f"pail: lifecycle rules written ({', '.join(kinds) or 'no change'}); "

@@ -18,9 +18,10 @@ Usage::
     pail doctor [--write-probes] URI  who am I, what may I do here, and why not
     pail demo [--serve]               embedded demo store (``make demo``)
 
-Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved connection
-(:func:`pail.config.store.resolve_target`); drivers are opened with credentials resolved by
-:func:`pail.credentials.resolve`.
+Wherever a URI is accepted, ``NAME:bucket/prefix`` names a location in a saved connection;
+every command reads what was typed, and opens its driver with credentials resolved by
+:func:`pail.credentials.resolve`, through :mod:`pail.services.locations` (one set of rules,
+shared with the app).
 
 The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style``,
 ``--no-sign-request``, ``--connect-timeout S``, ``--read-timeout S`` and ``--retries N``
@@ -50,19 +51,16 @@ Errors go to stderr as one summary line, the error's fields and a hint; never a 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
 
 from pail import __version__
-from pail.cli.connection import connection_group, open_resolved, target_location
-from pail.cli.doctor import register as register_doctor
-from pail.cli.du import register as register_du
 from pail.cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_CREDENTIALS,
@@ -76,25 +74,14 @@ from pail.cli.errors import (
     CliError,
     exit_code_for,
 )
-from pail.cli.get import get_options, run_get, run_url
-from pail.cli.lifecycle import register as register_lifecycle
 from pail.cli.output import bucket_json, bucket_line, entry_json, entry_line, listing
-from pail.cli.rm import register as register_rm
-from pail.cli.values import expires
-from pail.cli.versions import register as register_versions
-from pail.config.env import (
-    connections_from_env,
-    s3_spec_from_env,
-    spec_for_location,
-    specs_for_locations,
-)
 from pail.config.flags import Flags
-from pail.config.store import ConnectionStore, resolve_target
-from pail.core.connection import ConfigError, ConnectionSpec
-from pail.core.uri import SCHEMES, InvalidURI, Location, parse_uri
+from pail.core.connection import ConfigError
+from pail.core.uri import InvalidURI
 from pail.credentials import KeyringUnavailable
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
+from pail.services.locations import connections_to_open, open_spec, read_target
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -108,7 +95,6 @@ __all__ = [
     "EXIT_USAGE",
     "CliError",
     "cli",
-    "connections_for",
     "exit_code_for",
     "main",
 ]
@@ -141,7 +127,7 @@ def _remember_flag(ctx: click.Context, param: click.Parameter, value: Any) -> No
 
 def _checked_number(ctx: click.Context, param: click.Parameter, value: Any) -> int | float:
     """A number flag's value within its limits; otherwise one line on stderr and exit 2."""
-    from pail.cli.output import printable
+    from pail.core.text import printable
     from pail.drivers.retry import SETTING_LIMITS, check_setting
 
     assert param.name is not None
@@ -205,6 +191,7 @@ def connection_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
+    # click's option decorators store their params on the function; no type declares it.
     for param in func.__click_params__:  # type: ignore[attr-defined]
         if param.name in Flags.__dataclass_fields__:
             param.expose_value = False
@@ -220,6 +207,24 @@ def flags_of(ctx: click.Context) -> Flags:
 
 # --- the group: URIs or a subcommand --------------------------------------------------
 
+#: Subcommands written in their own modules, imported only when the command line names
+#: one (or ``--help`` lists them), so ``pail --version`` and ``pail ls`` do not load the
+#: download engine, the delete planner or the access checks: command name -> (module,
+#: attribute), the attribute being a click command to add or a ``register(group,
+#: connection_options, flags_of)`` function that adds it. ``open``, ``ls`` and ``demo``
+#: are defined below.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "connection": ("pail.cli.connection", "connection_group"),
+    "doctor": ("pail.cli.doctor", "register"),
+    "du": ("pail.cli.du", "register"),
+    "get": ("pail.cli.get", "register"),
+    "lifecycle": ("pail.cli.lifecycle", "register"),
+    "restore": ("pail.cli.versions", "register"),
+    "rm": ("pail.cli.rm", "register"),
+    "url": ("pail.cli.get", "register"),
+    "versions": ("pail.cli.versions", "register"),
+}
+
 
 class PailGroup(click.Group):
     """A group whose first argument is either a subcommand name or a URI.
@@ -227,14 +232,29 @@ class PailGroup(click.Group):
     Anything that is not a subcommand name goes to the default ``open`` command, so
     ``pail s3://bucket`` and ``pail ls s3://bucket`` both parse. Expected failures
     (storage errors, bad URIs, Ctrl-C, a closed stdout) become exit codes here.
+    Subcommands in :data:`LAZY_COMMANDS` are imported when first looked up (the lazy
+    group of click's documentation, "Lazily Loading Subcommands").
     """
 
     default_command = "open"
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[cmd_name]
+            found = getattr(importlib.import_module(module), attribute)
+            if isinstance(found, click.Command):
+                self.add_command(found)
+            else:
+                found(self, connection_options, flags_of)
+        return super().get_command(ctx, cmd_name)
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+        if args and args[0] not in self.list_commands(ctx) and not args[0].startswith("-"):
             return self.default_command, self.commands[self.default_command], args
         return super().resolve_command(ctx, args)
 
@@ -286,7 +306,7 @@ def cli(ctx: click.Context) -> None:
 def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
     """Open the app at URIs or saved connections (the default command: `pail URI` =
     `pail open URI`; `pail lab:artifacts/runs/` opens the saved connection lab there)."""
-    specs = connections_for(list(uris), flags_of(ctx))
+    specs = connections_to_open(list(uris), flags_of(ctx))  # pail.services.locations
     from pail.ui.app import PailApp  # Textual is imported only when the app runs
     from pail.ui.executor import exit_if_threads_linger
 
@@ -295,60 +315,7 @@ def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
     exit_if_threads_linger(app.return_code or 0)  # a transfer thread hung in a request
 
 
-def connections_for(
-    uris: list[str],
-    flags: Flags,
-    environ: dict[str, str] | None = None,
-    store: ConnectionStore | None = None,
-) -> list[ConnectionSpec]:
-    """The connections to open for ``uris``.
-
-    A URI that names a saved connection (``lab``, ``lab:bucket/prefix``, see
-    :func:`pail.config.store.resolve_target`) opens that connection there; the others are
-    grouped by provider (:func:`pail.config.env.specs_for_locations`). No URIs: the saved
-    connections first, then the environment's stores (an environment store whose name a
-    saved one already uses is shown as ``NAME (env)``), plus an S3 connection when an S3
-    flag was given; with none of those, the current folder.
-
-    Raises:
-        InvalidURI: a URI does not parse. ConfigError: the config file is malformed.
-    """
-    env = dict(os.environ) if environ is None else environ
-    store = store or ConnectionStore(environ=environ)
-    if uris:
-        saved: dict[str, ConnectionSpec] = {}
-        locations: list[Location] = []
-        for uri in uris:
-            target = resolve_target(uri, store)
-            if target is None:
-                locations.append(parse_uri(uri))
-                continue
-            spec, bucket, prefix = target
-            current = saved.get(spec.name)
-            if current is None:
-                spec = flags.apply(spec)
-                saved[spec.name] = replace(spec, bucket=bucket, prefix=prefix) if bucket else spec
-            elif bucket and (bucket, prefix) not in current.locations():
-                saved[spec.name] = replace(current, pinned=(*current.pinned, (bucket, prefix)))
-        return [*saved.values(), *specs_for_locations(locations, env, flags)]
-    specs = store.load()
-    taken = {s.name for s in specs}
-    for spec in connections_from_env(env):
-        name = f"{spec.name} (env)" if spec.name in taken else spec.name
-        specs.append(flags.apply(replace(spec, name=name)))
-    s3_flagged = any(
-        v is not None for v in (flags.endpoint_url, flags.region, flags.profile, flags.path_style)
-    )
-    if s3_flagged and not any(s.provider == "s3" and not s.saved for s in specs):
-        specs.append(flags.apply(s3_spec_from_env(env)))
-    if not specs:
-        specs.append(spec_for_location(parse_uri(os.getcwd()), env, flags))
-    return specs
-
-
 # --- ls -------------------------------------------------------------------------------
-
-_BUCKET_LIST_URIS = {f"{scheme}://": provider for scheme, provider in SCHEMES.items()}
 
 
 @cli.command("ls", short_help="List one level of a bucket or folder.")
@@ -366,25 +333,12 @@ def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, hum
     A URI naming an object lists that object; `pail ls s3://` lists the buckets, and so
     does `pail ls NAME` for a saved connection without a default bucket.
     """
-    flags = flags_of(ctx)
-    provider = _BUCKET_LIST_URIS.get(uri.lower())
-    if provider is not None and provider != "local":
-        _print_buckets(provider, open_resolved(flags.apply(_bare_spec(provider))), as_json)
+    target = read_target(uri, flags_of(ctx))  # pail.services.locations: the rules
+    driver = open_spec(target.spec).driver
+    location = target.location
+    if location is None:  # `s3://` alone, or a saved connection without a default bucket
+        _print_buckets(target.spec.provider, driver, as_json)
         return
-    target = resolve_target(uri, ConnectionStore())
-    if target is not None:
-        spec, bucket, prefix = target
-        spec = flags.apply(spec)
-        if not bucket:
-            bucket, prefix = spec.bucket or "", spec.prefix
-        driver = open_resolved(spec)
-        if not bucket:
-            _print_buckets(spec.provider, driver, as_json)
-            return
-        location = target_location(spec, bucket, prefix)
-    else:
-        location = parse_uri(uri)
-        driver = open_resolved(spec_for_location(location, flags=flags))
     # One write per page: rows appear as each page arrives, never after the whole level.
     for batch in listing(driver, location, delimiter="" if recursive else "/"):
         if as_json:
@@ -398,42 +352,6 @@ def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, hum
 def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:
     for bucket in driver.list_buckets():
         click.echo(json.dumps(bucket_json(provider, bucket)) if as_json else bucket_line(bucket))
-
-
-def _bare_spec(provider: str) -> ConnectionSpec:
-    """A connection configured from the environment, with no bucket (for ListBuckets)."""
-    return replace(spec_for_location(Location(provider, "-")), bucket=None, prefix="")
-
-
-# --- get / url (pail.cli.get) ---------------------------------------------------------
-
-
-@cli.command("get", short_help="Download an object, or a prefix with -r.")
-@connection_options
-@get_options
-@click.pass_context
-def get_command(ctx: click.Context, **options: Any) -> None:
-    """Download URI (an object; with -r everything under the prefix, keeping key paths)
-    into DEST (default: the current folder). Files are verified and renamed into place;
-    an interrupted download resumes when run again. Exit status 1 if anything failed."""
-    run_get(flags_of(ctx), **options)
-
-
-@cli.command("url", short_help="Print a presigned URL for an object.")
-@connection_options
-@click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
-@click.option(
-    "--expires",
-    type=expires(),  # one-line error out of 1..604800 (pail.cli.values)
-    default=3600,
-    show_default=True,
-    help="Lifetime in seconds (at most 7 days).",
-)
-@click.pass_context
-def url_command(ctx: click.Context, uri: str, expires: int) -> None:
-    """Print a URL that reads URI without credentials until it expires (S3 presigned
-    GetObject; GCS V4 signed URL, which needs a service-account key)."""
-    run_url(flags_of(ctx), uri, expires)
 
 
 # --- demo -----------------------------------------------------------------------------
@@ -453,7 +371,9 @@ def demo_command(serve: bool, small: bool) -> None:
     """Start the embedded demo store (S3 on 127.0.0.1, seeded ML artifacts) and open it."""
     from pail.demo.server import start_demo
 
-    sizes = {"large_prefix_keys": 1_500, "large_object_bytes": 1 << 20} if small else {}
+    sizes: dict[str, Any] = (
+        {"large_prefix_keys": 1_500, "large_object_bytes": 1 << 20} if small else {}
+    )
     click.echo("Starting the demo store on 127.0.0.1 …", err=True)
     try:
         store = start_demo(**sizes)
@@ -482,14 +402,6 @@ def _wait_forever() -> None:
     import threading
 
     threading.Event().wait()
-
-
-cli.add_command(connection_group)
-register_doctor(cli, connection_options, flags_of)  # doctor (pail.cli.doctor)
-register_du(cli, connection_options, flags_of)  # du (pail.cli.du)
-register_rm(cli, connection_options, flags_of)  # rm (pail.cli.rm)
-register_versions(cli, connection_options, flags_of)  # versions, restore (pail.cli.versions)
-register_lifecycle(cli, connection_options, flags_of)  # lifecycle export|show|apply
 
 
 # --- entry point ----------------------------------------------------------------------

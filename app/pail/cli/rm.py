@@ -41,17 +41,19 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_USAGE, CliError
-from pail.cli.get import open_location
-from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.output import iso_utc
 from pail.cli.progress import LiveProgress, bar_column, clock, text_column
 from pail.cli.values import Count
 from pail.config.flags import Flags
+from pail.core.text import printable
+from pail.core.units import size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
 from pail.services.delete.engine import DEFAULT_JOBS, Deleter, DeleteReport
 from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
 from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
 from pail.services.delete.verify import VerifyResult, verify_deleted
+from pail.services.locations import open_location
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn

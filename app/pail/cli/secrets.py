@@ -1,27 +1,23 @@
 """What ``pail connection add`` and ``import-env`` share: reading secrets (hidden prompts or
-stdin, never argv), checking names and ``KEY=VALUE`` options, and saving a connection with
-its secrets in the keyring and its settings, with the record of where its secrets live
-(``secrets = "keyring"|"none"``), in the config file."""
+stdin, never argv), checking ``KEY=VALUE`` options, and the command line's words for the
+saving policy of :mod:`pail.services.connections` (names, key files, the keyring's refusal),
+which both commands and the app's form follow."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from dataclasses import replace
 from typing import Any
 
 import click
 
 from pail.cli.errors import EXIT_KEYRING, EXIT_USAGE, CliError
-from pail.cli.output import printable
 from pail.config.file import CLIENT_OPTIONS, check_client_option, looks_secret, typed
 from pail.config.store import ConnectionStore
-from pail.core.connection import NAME_RE, SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets
-from pail.credentials import KeyringUnavailable, delete_secrets, keyring_status, store_secrets
+from pail.core.connection import ConnectionSpec, Secrets
+from pail.core.text import printable
+from pail.credentials import KeyringUnavailable
+from pail.services import connections as saving
 
-# Names that would be read as a subcommand by `pail NAME` (including planned ones).
-RESERVED = {"open", "ls", "demo", "connection", "du", "get", "rm", "doctor", "help"}
 _S3_PROMPTS = ("Access key id", "Secret access key", "Session token")
 _GCS_PROMPT = "Service-account key JSON file to import into the keyring"
 
@@ -32,13 +28,14 @@ def usage_error(message: str) -> CliError:
 
 
 def check_name(name: str) -> None:
-    """Raise a usage error unless ``name`` is a valid, unreserved connection name."""
-    if not NAME_RE.match(name):
-        raise usage_error(
-            f"bad connection name {printable(name)!r}: use letters, digits, '.', '_', '-'"
-        )
-    if name in RESERVED:
-        raise usage_error(f"{name!r} is a pail command; pick another connection name")
+    """Raise a usage error unless ``name`` can be saved
+    (:func:`pail.services.connections.check_name`)."""
+    try:
+        saving.check_name(name)
+    except saving.BadName as exc:
+        if exc.reason == "reserved":
+            raise usage_error(str(exc)) from None
+        raise usage_error(f"bad connection name {printable(name)!r}: {exc}") from None
 
 
 def pairs(values: tuple[str, ...], allowed: dict[str, type], option: str) -> dict[str, Any]:
@@ -63,22 +60,12 @@ def pairs(values: tuple[str, ...], allowed: dict[str, type], option: str) -> dic
 
 
 def read_service_account(path: str) -> dict[str, Any]:
-    """The service-account key JSON in ``path`` (content never shown in errors)."""
+    """The service-account key JSON in ``path``
+    (:func:`pail.services.connections.read_service_account`); a usage error otherwise."""
     try:
-        with open(os.path.expanduser(path), encoding="utf-8") as fh:
-            info = json.load(fh)
-    except OSError as exc:
-        raise usage_error(f"cannot read {printable(path)!r}: {exc.strerror or exc}") from None
-    except ValueError:
-        raise usage_error(
-            f"{printable(path)!r} is not JSON (expected a service-account key)"
-        ) from None
-    if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise usage_error(
-            f"{printable(path)!r} is not a service-account key (its type is not "
-            "'service_account'); user credentials stay with `gcloud auth` instead"
-        )
-    return info
+        return saving.read_service_account(path)
+    except saving.BadKeyFile as exc:
+        raise usage_error(printable(str(exc))) from None
 
 
 def _secrets_from(provider: str, values: list[str]) -> Secrets | None:
@@ -125,43 +112,28 @@ def refuse_without_keyring(name: str, message: str) -> CliError:
     )
 
 
-def save_connection(
+def save_and_describe(
     store: ConnectionStore, spec: ConnectionSpec, secrets: Secrets | None, replace_ok: bool
 ) -> tuple[str, ConnectionSpec]:
-    """Store ``secrets`` in the keyring (or clear a stale entry), then ``spec`` in the
-    config file with its record (``secrets = "keyring"`` when secrets were given, else
-    ``"none"``; local folders get none); on a config failure the new keyring entry is
-    removed again.
+    """Save ``spec`` with ``secrets`` by the one policy
+    (:func:`pail.services.connections.save_connection`: the keyring first, then the file
+    with its ``secrets`` record, all under the config file's lock).
 
-    The whole of it (the name check, the keyring write, the file's read-modify-write) runs
-    under the config file's lock, so two adds at the same moment never lose one another
-    and two adds of one name cannot both pass the check.
-
-    Returns ``(a line saying what was stored, the spec as saved)``. Raises CliError
-    (existing name without ``replace_ok``; keyring unusable while secrets were given, exit
-    7) or ConfigLocked (another writer held the lock past its timeout)."""
-    record = None
-    if spec.provider != "local":
-        record = SECRETS_KEYRING if secrets is not None else SECRETS_NONE
-    spec = replace(spec, secrets_in=record, secrets=None)
-    with store.locked():
-        if spec.name in store.names() and not replace_ok:
-            raise usage_error(
-                f"connection {spec.name!r} already exists; add --replace to overwrite it"
-            )
-        if secrets is not None:
-            try:
-                store_secrets(spec.name, secrets)
-            except KeyringUnavailable as exc:
-                raise refuse_without_keyring(spec.name, str(exc)) from None
-        elif keyring_status().usable:
-            delete_secrets(spec.name)  # an entry left by an older connection of that name
-        try:
-            store.save(spec)
-        except BaseException:
-            if secrets is not None:
-                delete_secrets(spec.name)
-            raise
+    Returns ``(a line saying what was stored, the spec as saved)``. Raises CliError (a bad
+    or taken name without ``replace_ok``, exit 2; the keyring cannot keep the secrets,
+    exit 7, nothing saved) or ConfigLocked (another writer held the lock past its
+    timeout)."""
+    try:
+        saved = saving.save_connection(store, spec, secrets, overwrite=replace_ok)
+    except saving.BadName:
+        check_name(spec.name)  # raises the command line's words for it
+        raise
+    except saving.ConnectionExists:
+        raise usage_error(
+            f"connection {spec.name!r} already exists; add --replace to overwrite it"
+        ) from None
+    except KeyringUnavailable as exc:
+        raise refuse_without_keyring(spec.name, str(exc)) from None
     where = f"saved connection {spec.name!r} ({spec.provider}) in {store.path}"
-    stored = "; secrets stored in the OS keyring" if secrets else "; no secrets stored"
-    return where + stored, spec
+    stored = "; secrets stored in the OS keyring" if saved.secrets_stored else "; no secrets stored"
+    return where + stored, saved.spec

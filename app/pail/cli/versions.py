@@ -13,35 +13,20 @@ its connection-flag helpers (so this module does not import :mod:`pail.cli.main`
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 
-from pail.cli.errors import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, CliError
-from pail.cli.get import open_location
-from pail.cli.output import iso_utc, printable, size_text
+from pail.cli.common import confirm_or_refuse
+from pail.cli.errors import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, CliError
+from pail.cli.output import iso_utc
+from pail.core.text import printable
+from pail.core.units import size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc
-
-
-def confirm_or_refuse(question: str, yes: bool, what: str) -> None:
-    """Go ahead with ``--yes``; on a terminal ask ``question`` (default no); without a
-    terminal refuse with exit status 2. Raises CliError / click Abort."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise CliError(
-            [
-                f"pail: error: refusing to {what} without --yes: stdin is not a terminal",
-                "  Hint: check the plan with --dry-run, then run again with --yes.",
-            ],
-            EXIT_USAGE,
-        )
-    if not click.confirm(question, default=False, err=True):
-        raise CliError(["pail: nothing changed"], EXIT_ERROR)
+from pail.services.locations import open_location
 
 
 def failure_exit(codes: list[str]) -> int:
@@ -89,7 +74,7 @@ def run_versions(flags: Any, uri: str, recursive: bool, as_json: bool, human: bo
     driver, location = open_location(uri, flags)
     if _is_prefix(location, recursive):
         groups = svc.by_key(svc.iter_versions(driver, location.bucket, location.key))
-        entries = (e for _, versions in groups for e in versions)
+        entries: Iterator[VersionEntry] = (e for _, versions in groups for e in versions)
     else:
         entries = iter(svc.object_versions(driver, location.bucket, location.key))
     seen = False

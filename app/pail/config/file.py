@@ -55,7 +55,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 
 from pail.core.connection import NAME_RE, PROVIDERS, SECRETS_RECORDS, ConfigError, ConnectionSpec
 
-STRING_KEYS = ("endpoint_url", "region", "profile", "bucket", "prefix", "root")
+STRING_KEYS: tuple[str, ...] = ("endpoint_url", "region", "profile", "bucket", "prefix", "root")
 STRING_KEYS += ("credentials_file", "project")
 BOOL_KEYS = ("path_style", "anonymous", "single_bucket")
 #: The key recording where a connection's secrets live (:data:`SECRETS_RECORDS`); maps to
@@ -101,7 +101,14 @@ WRITE_ARGS: dict[str, type] = {
 }
 
 # Substrings of a key name (lower-cased, punctuation dropped) that mean "a secret".
-_SECRET_WORDS = ("secret", "password", "passwd", "token", "accesskey", "privatekey")
+_SECRET_WORDS: tuple[str, ...] = (
+    "secret",
+    "password",
+    "passwd",
+    "token",
+    "accesskey",
+    "privatekey",
+)
 _SECRET_WORDS += ("apikey", "credentialsjson", "serviceaccountinfo", "ssecustomerkey")
 _ENV_RE = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 _TRUE = {"1", "true", "yes", "on"}

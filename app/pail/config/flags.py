@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pail.core.connection import ConnectionSpec
 
@@ -30,7 +31,7 @@ class Flags:
         except ``--no-sign-request`` which also makes GCS anonymous, and the timeouts and
         ``--retries``, which go into the ``client_options`` of S3 and GCS connections and
         win over the connection's own ``[connections.NAME.client]`` values)."""
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         if spec.provider == "s3":
             for name in ("endpoint_url", "region", "profile", "path_style"):
                 value = getattr(self, name)

@@ -31,9 +31,13 @@ import random
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from pail.core.connection import ConnectionSpec, Secrets
 from pail.demo.seed import BUCKET, REGION, SECOND_BUCKET, seed_local_folder, seed_store
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer  # imported when the demo starts: it is slow
 
 #: The only prefix the read-only user may read objects under.
 READABLE_PREFIX = "mlflow/1/"
@@ -55,13 +59,13 @@ class DemoStore:
     local_root: str
     admin: Secrets = field(repr=False)
     readonly: Secrets = field(repr=False)
-    _server: object = field(default=None, repr=False)
+    _server: ThreadedMotoServer | None = field(default=None, repr=False)
 
     def stop(self) -> None:
         """Stop the server (idempotent). Seeded data lives in memory and is dropped."""
         server, self._server = self._server, None
         if server is not None:
-            server.stop()  # type: ignore[attr-defined]
+            server.stop()
 
     def describe(self) -> str:
         """How to reach the store from a shell, for ``pail demo --serve``.
@@ -152,15 +156,20 @@ def demo_connections(
     endpoint: str, admin: Secrets, readonly: Secrets, local_root: str
 ) -> list[ConnectionSpec]:
     """The three demo connections: admin S3, read-only S3 (pins both buckets) and local."""
-    common = {"provider": "s3", "endpoint_url": endpoint, "region": REGION, "path_style": True}
+    common: dict[str, Any] = {
+        "provider": "s3",
+        "endpoint_url": endpoint,
+        "region": REGION,
+        "path_style": True,
+    }
     return [
-        ConnectionSpec(name="demo", secrets=admin, **common),  # type: ignore[arg-type]
+        ConnectionSpec(name="demo", secrets=admin, **common),
         ConnectionSpec(
             name="demo-readonly",
             bucket=BUCKET,
             pinned=((SECOND_BUCKET, ""),),
             secrets=readonly,
-            **common,  # type: ignore[arg-type]
+            **common,
         ),
         ConnectionSpec(name="demo-local", provider="local", root=local_root),
     ]

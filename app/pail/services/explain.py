@@ -126,10 +126,10 @@ def _subject(error: StorageError) -> str:
 def clock_skew(error: StorageError) -> float | None:
     """Seconds the server's clock (``Date`` header) is ahead of ours (negative: behind),
     when the S3 driver captured the header; ``None`` otherwise. One-second resolution."""
-    server = getattr(error, "server_time", None)
+    server = error.server_time
     if server is None:
         return None
-    local = getattr(error, "received_at", None) or datetime.now(timezone.utc)
+    local = error.received_at or datetime.now(timezone.utc)
     return (server - local).total_seconds()
 
 

@@ -1,4 +1,4 @@
-"""Paging through one level of a listing, with running totals.
+"""Listing: a connection's buckets, and paging through one level with running totals.
 
 The tree shows page 1 as soon as it arrives and fetches page 2 only when asked ("load
 more"), so a prefix with 100,000 keys never has to be listed whole before rows show.
@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import threading
 
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, Page, StorageDriver
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, Page, StorageDriver
+
+
+def list_buckets(driver: StorageDriver) -> list[Bucket]:
+    """Every bucket the identity can see, in the store's order (S3 ListBuckets, GCS
+    ``buckets.list``, the sub-folders of a local root): a connection's first level.
+
+    Raises:
+        StorageError: the request failed (AccessDenied without s3:ListAllMyBuckets ...).
+    """
+    return driver.list_buckets()
 
 
 class LevelPager:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import shlex
 import sys
 
+from pail.core.text import shell_quote
 from pail.drivers.base import StorageDriver
 
 #: Default lifetime of a presigned URL, in seconds (one hour, like ``aws s3 presign``).
@@ -37,24 +37,6 @@ def presigned_url(
     return driver.presign(bucket, key, expires_in, version_id=version_id)
 
 
-def shell_quote(text: str) -> str:
-    """``text`` quoted for a POSIX shell. Text with control characters uses ANSI-C quoting
-    (``$'...'`` with ``\\xNN`` escapes, bash/zsh/ksh) so the command copied to the clipboard
-    never carries a raw escape sequence or newline into a terminal."""
-    if not any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in text):
-        return shlex.quote(text)
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            out.append(f"\\x{code:02x}")
-        elif ch in "\\'":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "$'" + "".join(out) + "'"
-
-
 def copy_command(
     provider: str,
     bucket: str,
@@ -71,7 +53,7 @@ def copy_command(
     * GCS: ``gcloud storage cp gs://BUCKET/KEY DEST``;
     * local: ``cp PATH DEST`` (``root`` is the bucket's folder).
 
-    Every argument is shell-quoted (:func:`shell_quote`).
+    Every argument is shell-quoted (:func:`pail.core.text.shell_quote`).
 
     Raises:
         ValueError: unknown provider.

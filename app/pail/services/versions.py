@@ -28,7 +28,7 @@ from itertools import groupby
 from pail.drivers.base import DEFAULT_PAGE_SIZE, MAX_DELETE_KEYS, StorageDriver
 from pail.drivers.delete import NOT_CONFIRMED, NOT_CONFIRMED_MESSAGE
 from pail.drivers.errors import StorageError
-from pail.drivers.versions import VersionEntry, versions_of
+from pail.drivers.versions import Versioned, VersionEntry, versions_of
 from pail.services.jobs import DaemonPool
 
 #: Batches of version deletes in flight at once.
@@ -410,6 +410,20 @@ def _failure(key: str, version_id: str, exc: StorageError) -> VersionFailure:
 
 
 # --- the delete dialog -----------------------------------------------------------------
+
+
+def versioning_status(driver: StorageDriver, bucket: str) -> str | None:
+    """The bucket's versioning state, for saying what a delete will do: ``"Enabled"``,
+    ``"Suspended"`` or ``None`` (never enabled; also, with no request made, a store
+    without versions such as a local folder). S3 GetBucketVersioning, GCS
+    ``versioning.enabled``.
+
+    Raises:
+        StorageError: the request failed (AccessDenied without s3:GetBucketVersioning ...).
+    """
+    if not isinstance(driver, Versioned):
+        return None
+    return driver.versioning_status(bucket)
 
 
 def delete_explanation(versioning_status: str | None) -> str:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 
+from pail.core.text import one_line
 from pail.drivers.errors import StorageError, WrongRegion
 from pail.services.access.check import ProbeRow
 from pail.services.access.policy import policy_json, report_policy, s3_policy
 from pail.services.explain import Explanation, explain
-from pail.ui.text import one_line
 
 if TYPE_CHECKING:
     from pail.services.access.check import AccessReport

@@ -32,6 +32,7 @@ from textual.screen import Screen
 from pail import credentials
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConfigError, ConnectionSpec
+from pail.core.text import one_line
 from pail.credentials import KeyringStatus
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import InvalidCredentials
@@ -45,7 +46,6 @@ from pail.ui.screens.help import HelpScreen
 from pail.ui.screens.main import MainScreen
 from pail.ui.screens.quit_confirm import QuitScreen
 from pail.ui.settings import load_settings
-from pail.ui.text import one_line
 from pail.ui.viewer import ViewerOutcome, ViewerPlan, ViewerRunner, run_in_terminal, try_viewers
 from pail.ui.widgets.bucket_tree import BucketTree, Resolver
 from pail.ui.widgets.tree_marks import MarkedTree

@@ -4,8 +4,8 @@
   :func:`pail.services.delete.plan.build_plan`: one bucket of one connection, the level
   the selection was made from (``base``), whole prefixes and single objects.
 * :func:`usage_label` is the short text the tree draws after a sized prefix.
-* :func:`age_text` / :func:`when_text` word times against the app's clock, so screens
-  draw the same on every run of a test.
+* :func:`when_text` words times against the app's clock, so screens draw the same on
+  every run of a test (sizes and ages: :mod:`pail.core.units`).
 
 Nothing here talks to a store; the screens call the services in workers.
 """
@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import humanize
-
+from pail.core.units import ago, short_age, size_text
 from pail.drivers.base import Entry
 from pail.services.du import Totals
 from pail.ui.download_ops import SelectionError, selection_for
@@ -84,34 +83,11 @@ class DeleteTarget:
         return "" in self.prefixes
 
 
-def age_text(when: datetime | None, now: datetime) -> str:
-    """``"3 days"`` (``humanize.naturaldelta``); ``""`` without a time."""
-    if when is None:
-        return ""
-    return humanize.naturaldelta(now - when)
-
-
 def when_text(when: datetime | None, now: datetime) -> str:
     """``"2025-05-20 09:30 UTC (12 days ago)"``; ``"-"`` without a time."""
     if when is None:
         return "-"
-    return f"{when:%Y-%m-%d %H:%M} UTC ({age_text(when, now)} ago)"
-
-
-def short_age(when: datetime | None, now: datetime) -> str:
-    """Compact age for tables and tree rows: ``"45m"``, ``"12h"``, ``"9d"``, ``"2y"``."""
-    if when is None:
-        return ""
-    seconds = max(0.0, (now - when).total_seconds())
-    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
-
-
-def size_text(size: int) -> str:
-    """``"1.2 GiB"`` (binary units), ``"12 B"``."""
-    return f"{size} B" if size < 1024 else humanize.naturalsize(size, binary=True)
+    return f"{when:%Y-%m-%d %H:%M} UTC ({ago(when, now)})"
 
 
 def usage_label(totals: Totals, now: datetime, *, exact: bool) -> str:
@@ -126,9 +102,6 @@ def usage_label(totals: Totals, now: datetime, *, exact: bool) -> str:
 __all__ = [
     "DeleteTarget",
     "SelectionError",
-    "age_text",
-    "short_age",
-    "size_text",
     "usage_label",
     "when_text",
 ]

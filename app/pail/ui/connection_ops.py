@@ -1,36 +1,31 @@
-"""What the connections screen and its form do, apart from drawing: check the form's
-values, save a connection (settings to the config file, secrets to the OS keyring), remove
-one, and test one. No Textual here; the blocking calls run in the screens' workers.
+"""The connections screen's and form's side of :mod:`pail.services.connections`: the
+form's values read into a connection and its secrets, and the service's answers put into
+the form's words (field errors, a test's summary). Saving, removing and testing follow the
+service's one policy, the command line's too. No Textual here; the blocking calls run in
+the screens' workers.
 
-Secrets go from the form straight to :func:`pail.credentials.store_secrets`. When the
-keyring cannot store them (:class:`pail.credentials.KeyringUnavailable`) they are dropped,
-never written anywhere else; the settings are still saved and the outcome says so. The
-settings record where the secrets live (``secrets = "keyring"`` once secrets were typed
-for the connection, even if the keyring refused them: the connection then does not open
-rather than run as whatever identity the environment holds; ``"none"`` when it has none).
+Secrets go from the form to the OS keyring and nowhere else. When the keyring cannot keep
+them (:class:`pail.credentials.KeyringUnavailable`) nothing is saved: the form stays open
+with its values and says why, and how to save without secrets.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from pail import credentials
 from pail.config.store import ConnectionStore
-from pail.core.connection import (
-    NAME_RE,
-    SECRETS_KEYRING,
-    SECRETS_NONE,
-    ConfigError,
-    ConnectionSpec,
-    Secrets,
-)
+from pail.core.connection import ConfigError, ConnectionSpec, Secrets
+from pail.credentials import KeyringUnavailable
 from pail.drivers.errors import StorageError
-from pail.drivers.registry import open_driver
+from pail.services import connections as service
 from pail.ui.failure import as_storage_error
+
+if TYPE_CHECKING:
+    from pail.drivers.base import StorageDriver
 
 
 @dataclass(frozen=True)
@@ -83,16 +78,14 @@ class SaveOutcome:
         spec: the connection as saved (no secrets on it).
         previous_name: the name it had before an edit that renamed it, else ``None``.
         settings_saved: the config file was written.
-        secrets_stored: secrets were written to the keyring.
-        keyring_message: why the secrets were *not* stored (keyring unusable), else "".
-        errors: validation or write errors; nothing was saved when there are any.
+        secrets_stored: the typed secrets were written to the keyring.
+        errors: validation, keyring or write errors; nothing was saved when there are any.
     """
 
     spec: ConnectionSpec | None
     previous_name: str | None = None
     settings_saved: bool = False
     secrets_stored: bool = False
-    keyring_message: str = ""
     errors: tuple[FieldError, ...] = ()
 
 
@@ -131,19 +124,21 @@ def values_from_spec(spec: ConnectionSpec) -> FormValues:
     )
 
 
+_NAME_PROBLEMS = {
+    "empty": "Give the connection a name.",
+    "pattern": "Use letters, digits, '.', '_' and '-' in the name, starting with a letter or "
+    "digit (up to 64 characters).",
+    "reserved": "{name} is a pail command (`pail {name}` would run it): pick another name.",
+}
+
+
 def check_values(values: FormValues) -> list[FieldError]:
     """Checks that need no I/O: the name, the endpoint URL, secret pairs, the folder."""
     errors: list[FieldError] = []
-    if not values.name:
-        errors.append(FieldError("name", "Give the connection a name."))
-    elif not NAME_RE.match(values.name):
-        errors.append(
-            FieldError(
-                "name",
-                "Use letters, digits, '.', '_' and '-' in the name, starting with a "
-                "letter or digit (up to 64 characters).",
-            )
-        )
+    try:
+        service.check_name(values.name)  # the rule the command line applies too
+    except service.BadName as exc:
+        errors.append(FieldError("name", _NAME_PROBLEMS[exc.reason].format(name=values.name)))
     if values.provider == "s3" and values.endpoint_url:
         url = urlparse(values.endpoint_url)
         if url.scheme not in ("http", "https") or not url.hostname or " " in values.endpoint_url:
@@ -198,29 +193,18 @@ def spec_from_values(values: FormValues, base: ConnectionSpec | None = None) -> 
     return spec
 
 
-def _read_service_account(path: str) -> dict[str, str]:
-    """Parse a GCS service-account key file (raises ValueError with a plain message)."""
-    full = os.path.expanduser(path)
-    try:
-        with open(full, encoding="utf-8") as fh:
-            info = json.load(fh)
-    except OSError as exc:
-        raise ValueError(f"Cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError:
-        raise ValueError(f"{path} is not JSON (expected a service-account key file).") from None
-    if not isinstance(info, dict) or info.get("type") != "service_account":
-        raise ValueError(f'{path} is not a service-account key ("type": "service_account").')
-    if not info.get("client_email") or not info.get("private_key"):
-        raise ValueError(f"{path} lacks client_email or private_key.")
-    return {str(k): v for k, v in info.items()}
-
-
 def secrets_from_values(values: FormValues) -> Secrets | None:
-    """The secrets typed into the form, or ``None`` (raises ValueError for a bad key file)."""
+    """The secrets typed into the form, or ``None``.
+
+    Raises:
+        BadKeyFile: the key file cannot be used
+            (:func:`pail.services.connections.read_service_account`).
+    """
     if not values.has_secrets:
         return None
     if values.provider == "gcs":
-        return Secrets(service_account_info=_read_service_account(values.service_account_file))
+        info = service.read_service_account(values.service_account_file)
+        return Secrets(service_account_info=info)
     return Secrets(
         access_key_id=values.access_key_id or None,
         secret_access_key=values.secret_access_key or None,
@@ -228,144 +212,100 @@ def secrets_from_values(values: FormValues) -> Secrets | None:
     )
 
 
-def _secrets_record(
-    spec: ConnectionSpec, secrets: Secrets | None, editing: ConnectionSpec | None
-) -> str | None:
-    """Where the saved connection's secrets live: the keyring when secrets were typed, else
-    what the edited connection recorded (``None`` stays ``None``: saved by an older pail),
-    else none. Local folders have no record."""
-    if spec.provider == "local":
-        return None
-    if secrets is not None:
-        return SECRETS_KEYRING
-    if editing is not None and editing.saved and editing.provider == spec.provider:
-        return editing.secrets_in
-    return SECRETS_NONE
+def _sentence(text: str) -> str:
+    """``text`` as the form's messages read: capitalised, ending in a full stop."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
 
 
-def save_connection(
+def save_form(
     store: ConnectionStore, values: FormValues, *, editing: ConnectionSpec | None = None
 ) -> SaveOutcome:
-    """Validate and save a connection (blocking: file and keyring I/O).
+    """Check the form's values and save them (blocking: file and keyring I/O) by the one
+    policy, :func:`pail.services.connections.save_connection`: under the config file's
+    lock, secrets to the keyring first, then the settings with their ``secrets`` record;
+    a renamed connection's keyring entry moves with it, and empty secret fields on an edit
+    keep the stored secrets.
 
     Args:
         store: the config file.
         values: the form's values.
-        editing: the saved connection being edited (``None``: a new one). Renaming moves
-            its keyring entry to the new name.
+        editing: the saved connection being edited (``None``: a new one).
 
-    The order, all under the config file's lock (:meth:`ConnectionStore.locked`): the
-    name is checked again, secrets go to the keyring (a rename copies the old entry to the
-    new name), then the settings with their ``secrets`` record are written (and a renamed
-    connection's old table removed), and only then is a renamed connection's old keyring
-    entry deleted. If writing the settings fails, a keyring entry made for a new name is
-    deleted again. If the keyring is unusable the outcome carries its message and no
-    secret is written anywhere.
+    Returns a :class:`SaveOutcome`; its ``errors`` say what to fix when nothing was saved
+    (a field, the name taken, the keyring unable to keep the secrets, a broken file).
+    Never raises for those.
     """
     errors = check_values(values)
-    previous = editing.name if editing is not None and editing.saved else None
-    try:
-        names = store.names()
-    except ConfigError as exc:
-        errors.append(FieldError("", f"The config file is broken, fix it first: {exc}"))
-        names = []
-    if values.name and values.name != previous and values.name in names:
-        errors.append(FieldError("name", f"A connection called {values.name} already exists."))
     secrets = None
     try:
         secrets = secrets_from_values(values)
-    except ValueError as exc:
-        errors.append(FieldError("service_account_file", str(exc)))
+    except service.BadKeyFile as exc:
+        errors.append(FieldError("service_account_file", _sentence(str(exc))))
     if errors:
         return SaveOutcome(None, errors=tuple(errors))
     spec = spec_from_values(values, editing)
-    spec = replace(spec, secrets_in=_secrets_record(spec, secrets, editing))
-    renamed = previous if previous and previous != spec.name else None
     try:
-        with store.locked():
-            if spec.name != previous and spec.name in store.names():  # added meanwhile
-                message = f"A connection called {spec.name} already exists."
-                return SaveOutcome(None, errors=(FieldError("name", message),))
-            stored, moved, message = _store_secrets(spec, secrets, renamed)
-            try:
-                store.save(spec)
-                if renamed:
-                    store.remove(renamed)
-            except BaseException:
-                if (stored or moved) and spec.name not in names:
-                    _forget(spec.name)  # the entry belonged to this attempt only
-                raise
-    except (ConfigError, OSError) as exc:
+        saved = service.save_connection(store, spec, secrets, editing=editing)
+    except service.ConnectionExists:
+        message = f"A connection called {values.name} already exists."
+        return SaveOutcome(None, errors=(FieldError("name", message),))
+    except KeyringUnavailable as exc:
+        message = (
+            f"Nothing was saved: the OS keyring cannot keep the secrets. {_sentence(str(exc))}"
+        )
+        if values.has_secrets:
+            message += (
+                " Clear the secret fields to save the connection without them (its "
+                "credentials then come from the profile or the environment)."
+            )
+        return SaveOutcome(None, errors=(FieldError("", message),))
+    except ConfigError as exc:
+        message = f"The config file is broken, fix it first: {exc}"
+        return SaveOutcome(None, errors=(FieldError("", message),))
+    except OSError as exc:
         return SaveOutcome(None, errors=(FieldError("", f"Could not save: {exc}"),))
-    if moved and renamed:
-        _forget(renamed)
-    return SaveOutcome(spec, renamed, True, stored, message)
-
-
-def _store_secrets(
-    spec: ConnectionSpec, secrets: Secrets | None, renamed: str | None
-) -> tuple[bool, bool, str]:
-    """Put the typed secrets (or a renamed connection's entry) under ``spec.name``.
-
-    Returns ``(typed secrets stored, old entry copied, why the keyring refused or "")``."""
-    try:
-        if secrets is not None:
-            credentials.store_secrets(spec.name, secrets)
-            return True, False, ""
-        if renamed and spec.secrets_in != SECRETS_NONE:
-            old = credentials.read_secrets(renamed, spec.provider)
-            if old is not None:
-                credentials.store_secrets(spec.name, old)
-                return False, True, ""
-    except credentials.KeyringUnavailable as exc:
-        return False, False, str(exc)
-    except credentials.SecretsUnavailable as exc:
-        return False, False, exc.message
-    return False, False, ""
-
-
-def _forget(name: str) -> None:
-    """Delete ``name``'s keyring entry, best effort (the keyring may be gone)."""
-    with contextlib.suppress(credentials.KeyringUnavailable):
-        credentials.delete_secrets(name)
+    return SaveOutcome(saved.spec, saved.previous_name, True, saved.secrets_stored)
 
 
 def remove_connection(store: ConnectionStore, name: str) -> tuple[bool, str]:
-    """Remove a saved connection and its keyring entry (blocking).
+    """Remove a saved connection and its keyring entry (blocking;
+    :func:`pail.services.connections.remove_connection`).
 
     Returns ``(removed_from_file, note)``: ``note`` says what could not be done (the
     keyring was unusable, so no entry could be deleted there), else "".
     """
-    removed = store.remove(name)
-    try:
-        credentials.delete_secrets(name)
-    except credentials.KeyringUnavailable as exc:
-        return removed, f"The keyring is unavailable, nothing deleted there: {exc}"
-    return removed, ""
+    removed = service.remove_connection(store, name)
+    if removed.keyring_problem:
+        note = f"The keyring is unavailable, nothing deleted there: {removed.keyring_problem}"
+        return removed.from_file, note
+    return removed.from_file, ""
 
 
-def test_connection(spec: ConnectionSpec, *, driver_factory=open_driver) -> TestOutcome:
-    """Open ``spec`` with its resolved credentials and make one request (blocking):
-    the default bucket's first page (at the default prefix) if it has one, else
-    ListBuckets. Errors come back on the outcome, translated, never raised."""
-    source, identity = "", None
-    try:
-        resolved = credentials.resolve(spec)
-        source, identity = resolved.source, resolved.identity
-        driver = driver_factory(resolved.spec)
-        if spec.bucket:
-            page = driver.list_page(spec.bucket, spec.prefix, page_size=100)
-            where = f"{spec.bucket}/{spec.prefix}"
-            count = len(page.entries)
-            more = " (more pages follow)" if page.next_token else ""
-            summary = f"Listed {where}: {count} entries on the first page{more}."
-        else:
-            buckets = driver.list_buckets()
-            shown = ", ".join(b.name for b in buckets[:5])
-            extra = f", … ({len(buckets) - 5} more)" if len(buckets) > 5 else ""
-            summary = f"ListBuckets answered: {len(buckets)} buckets" + (
-                f": {shown}{extra}." if buckets else "."
-            )
-    except Exception as exc:  # shown as fields + hint, never a traceback
-        return TestOutcome(spec, error=as_storage_error(exc), source=source, identity=identity)
+def test_connection(
+    spec: ConnectionSpec,
+    *,
+    driver_factory: Callable[[ConnectionSpec], StorageDriver] | None = None,
+) -> TestOutcome:
+    """Make the service's one request with ``spec`` (blocking;
+    :func:`pail.services.connections.test_connection`: the default bucket's first page at
+    the default prefix, else ListBuckets) and say what it found. Errors come back on the
+    outcome, translated, never raised."""
+    result = service.test_connection(spec, driver_factory=driver_factory)
+    source, identity = result.source, result.identity
+    if result.error is not None:
+        error = as_storage_error(result.error)
+        return TestOutcome(spec, error=error, source=source, identity=identity)
+    if result.location is not None:
+        where = f"{result.location.bucket}/{result.location.key}"
+        count = result.objects + result.prefixes
+        more = " (more pages follow)" if result.more else ""
+        summary = f"Listed {where}: {count} entries on the first page{more}."
+    else:
+        buckets = result.buckets
+        shown = ", ".join(b.name for b in buckets[:5])
+        extra = f", … ({len(buckets) - 5} more)" if len(buckets) > 5 else ""
+        summary = f"ListBuckets answered: {len(buckets)} buckets" + (
+            f": {shown}{extra}." if buckets else "."
+        )
     return TestOutcome(spec, summary=summary, source=source, identity=identity)

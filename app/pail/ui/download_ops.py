@@ -23,8 +23,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pail.core.text import one_line
 from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import StorageError
 from pail.services.download import (
@@ -37,10 +38,11 @@ from pail.services.download import (
     plan_prefix,
 )
 from pail.ui.nodes import Connection, NodeData
-from pail.ui.text import one_line, tilde
+from pail.ui.text import tilde
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
 
 #: Seconds between two checks that the app still runs while a conflict question waits.
@@ -229,20 +231,20 @@ class DownloadTask:
         return f"Download {self.number}: {one_line(self.source)} → {one_line(tilde(self.dest))}"
 
 
-def ask_from_thread(app: App, screen: object, fallback: T) -> T:
+def ask_from_thread(app: App, screen: Screen[Any], fallback: T) -> T:
     """Push ``screen`` (a ``ModalScreen``) from a transfer thread and wait for its answer.
     If the app cannot ask, or stops before the answer (a quit), returns ``fallback`` (the
     safe answer), so no transfer thread waits forever."""
-    answer: Future[object] = Future()
+    answer: Future[Any] = Future()
 
     def push() -> None:
-        app.push_screen(screen, callback=answer.set_result)  # type: ignore[arg-type]
+        app.push_screen(screen, callback=answer.set_result)
 
     try:
         app.call_from_thread(push)
         while True:
             try:
-                return answer.result(timeout=_ANSWER_POLL)  # type: ignore[return-value]
+                return answer.result(timeout=_ANSWER_POLL)
             except FutureTimeout:
                 if not app.is_running:  # the modal went with the app
                     return fallback
@@ -251,7 +253,7 @@ def ask_from_thread(app: App, screen: object, fallback: T) -> T:
 
 
 def conflict_bridge(
-    app: App, ask: Callable[[DownloadJob], object]
+    app: App, ask: Callable[[DownloadJob], Screen[Any]]
 ) -> Callable[[DownloadJob], ConflictAnswer]:
     """A ``resolve_conflict`` for the engine: the modal made by ``ask(job)`` (a
     ``ModalScreen[ConflictAnswer]``), asked from the transfer thread; skip when it cannot
@@ -265,7 +267,7 @@ def conflict_bridge(
 
 
 def unverified_bridge(
-    app: App, ask: Callable[[DownloadJob, str], object]
+    app: App, ask: Callable[[DownloadJob, str], Screen[Any]]
 ) -> Callable[[DownloadJob, str], bool]:
     """An ``allow_unverified`` for the engine: the modal made by ``ask(job, reason)`` (a
     ``ModalScreen[bool]``), asked from the transfer thread; keep the file aside (False)

@@ -48,7 +48,8 @@ class DaemonPool(ThreadPoolExecutor):
         self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
             queue.SimpleQueue()
         )
-        self._threads: list[threading.Thread] = []
+        # Not ``_threads``: that is ThreadPoolExecutor's own (a set), left unused.
+        self._workers: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -60,9 +61,9 @@ class DaemonPool(ThreadPoolExecutor):
             if self._closed:
                 raise RuntimeError("cannot schedule new work after shutdown")
             self._queue.put((future, lambda: fn(*args, **kwargs)))
-            if len(self._threads) < self._size:
+            if len(self._workers) < self._size:
                 thread = threading.Thread(target=self._run, name="pail-io", daemon=True)
-                self._threads.append(thread)
+                self._workers.append(thread)
                 thread.start()
         return future
 
@@ -93,7 +94,7 @@ class DaemonPool(ThreadPoolExecutor):
                     break
                 if item is not None:
                     item[0].cancel()
-            for _ in self._threads:
+            for _ in self._workers:
                 self._queue.put(None)
 
 
@@ -104,6 +105,8 @@ def lingering_threads() -> list[threading.Thread]:
     registry it keeps is private, so it is read defensively)."""
     main = threading.main_thread()
     found = [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]
+    # CPython internal (a WeakKeyDictionary thread -> queue), checked on CPython 3.11.7;
+    # tests/test_sdk_internals.py.
     registry = getattr(concurrent.futures.thread, "_threads_queues", None)
     try:
         pool_threads = list(registry.keys()) if registry is not None else []

@@ -34,13 +34,18 @@ def _import() -> None:
     try:
         from textual_image import _terminal
 
+        # textual-image internal: get_cell_size() answers from this attribute once it is
+        # set, instead of querying the terminal (which blocks on a non-tty). Checked against
+        # textual-image 0.12.0; tests/test_sdk_internals.py.
+        # (An attribute on a function object: no type declares it.)
         _terminal.get_cell_size._result = _terminal.CellSize(10, 20)  # type: ignore[attr-defined]
         saved = sys.__stdout__
-        sys.__stdout__ = None  # type: ignore[misc]  # the probe runs only on a tty stdout
+        # typeshed declares sys.__stdout__ Final; the probe runs only on a tty stdout.
+        sys.__stdout__ = None  # type: ignore[misc]  # Final in typeshed: see above
         try:
             import textual_image.renderable  # noqa: F401  (runs the probe, now a no-op)
         finally:
-            sys.__stdout__ = saved  # type: ignore[misc]
+            sys.__stdout__ = saved  # type: ignore[misc]  # Final in typeshed: put back
         from textual_image.widget import HalfcellImage as widget
 
         HalfcellImage = widget

@@ -9,17 +9,19 @@ what was listed or expanded below them.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pail.core.connection import ConnectionSpec
-from pail.core.uri import PROVIDER_SCHEME, format_uri
+from pail.core.uri import PROVIDER_SCHEME
 from pail.drivers.base import Bucket, Entry, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.listing import LevelPager
+from pail.services.locations import location_in
 
 if TYPE_CHECKING:
+    from textual.widgets.tree import NodeID
+
     from pail.credentials import Resolved
     from pail.drivers.identity import Identity
 
@@ -120,7 +122,7 @@ class NodeData:
     error: StorageError | None = None
     expanded: bool = False
     marked: bool = False
-    node_id: int | None = None
+    node_id: NodeID | None = None
 
     def __repr__(self) -> str:  # short: the default would print every child
         return f"NodeData({self.kind!r}, {self.uri!r}, generation={self.generation})"
@@ -146,10 +148,7 @@ class NodeData:
             if spec.provider == "local":
                 return "file://" + (spec.root or "")
             return f"{PROVIDER_SCHEME.get(spec.provider, spec.provider)}://"
-        root = None
-        if spec.provider == "local":
-            root = spec.root if spec.single_bucket else os.path.join(spec.root or "", self.bucket)
-        return format_uri(spec.provider, self.bucket, self.key, root)
+        return location_in(spec, self.bucket, self.key).uri
 
     def is_under(self, level: NodeData) -> bool:
         """True if ``level`` is this node's parent, grandparent, ..."""

@@ -20,6 +20,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from pail.core.units import size_text, size_with_bytes
 from pail.services.previews import (
     ArchivePreview,
     HexPreview,
@@ -31,7 +32,8 @@ from pail.services.previews import (
     TensorHeaderPreview,
     TextPreview,
 )
-from pail.ui.formatting import format_size, lexer_for, plural, short_size
+from pail.services.previews.detect import language_for
+from pail.ui.formatting import plural
 
 #: A named style of the detail pane: "title", "label", "dim", "error".
 StyleFor = Callable[[str], Style]
@@ -45,11 +47,11 @@ def summary_line(preview: PreviewResult) -> str:
     if isinstance(preview, TextPreview):
         if preview.is_tail:
             if preview.start > 0:
-                parts.append(f"the last {short_size(preview.end - preview.start)}")
+                parts.append(f"the last {size_text(preview.end - preview.start)}")
             if preview.can_load_more:
                 parts.append("m: read further back")
         elif preview.truncated:
-            parts.append(f"the first {short_size(preview.end)}")
+            parts.append(f"the first {size_text(preview.end)}")
             if preview.can_load_more:
                 parts.append("m: load more")
         if preview.pretty:
@@ -70,7 +72,7 @@ def preview_body(preview: PreviewResult, key: str, style: StyleFor) -> Renderabl
 
 def _body(preview: PreviewResult, key: str, style: StyleFor) -> RenderableType:
     if isinstance(preview, TextPreview):
-        return _syntax(preview.text, preview.language or lexer_for(key))
+        return _syntax(preview.text, preview.language or language_for(key))
     if isinstance(preview, MarkdownPreview):
         return Markdown(preview.text, hyperlinks=False, code_theme="ansi_dark")
     if isinstance(preview, TablePreview):
@@ -145,7 +147,7 @@ class FittedTable:
 
 
 def _table_preview(preview: TablePreview, style: StyleFor) -> RenderableType:
-    lines = []
+    lines: list[RenderableType] = []
     sep = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(preview.delimiter, "")
     info = f"{plural(len(preview.columns), 'column')}, separated by {sep or preview.delimiter!r}"
     if preview.total_rows is not None:
@@ -217,12 +219,12 @@ def _tensors(preview: TensorHeaderPreview, style: StyleFor) -> RenderableType:
     facts.add_row("Tensors", Text(f"{preview.total_tensors:,}"))
     facts.add_row("Parameters", Text(_parameters(preview.total_parameters)))
     if preview.header_bytes:
-        facts.add_row("Header", Text(format_size(preview.header_bytes)))
+        facts.add_row("Header", Text(size_with_bytes(preview.header_bytes)))
     for name, value in sorted(preview.metadata.items()):
         facts.add_row(Text(name), Text(value))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for title, justify in (("tensor", "left"), ("dtype", "left"), ("shape", "left")):
-        table.add_column(Text(title, style=style("label")), overflow="fold", justify=justify)
+    for title in ("tensor", "dtype", "shape"):
+        table.add_column(Text(title, style=style("label")), overflow="fold", justify="left")
     table.add_column(Text("parameters", style=style("label")), justify="right", no_wrap=True)
     for tensor in preview.tensors:
         shape = "[" + ", ".join(f"{n:,}" for n in tensor.shape) + "]"
@@ -238,7 +240,7 @@ def _archive(preview: ArchivePreview, style: StyleFor) -> RenderableType:
     kind = "PyTorch checkpoint (zip)" if preview.format == "pytorch" else "zip archive"
     head = (
         f"{kind}: {plural(preview.total_entries, 'entry')}, "
-        f"{format_size(preview.total_uncompressed)} uncompressed"
+        f"{size_with_bytes(preview.total_uncompressed)} uncompressed"
     ).replace("entrys", "entries")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column(Text("name", style=style("label")), overflow="fold")

@@ -2,9 +2,10 @@
 
 * ``PAIL_PREVIEW_LIMIT``: most bytes a preview reads (default 1 MiB,
   :data:`pail.services.previews.DEFAULT_LIMIT`); ``PAIL_IMAGE_LIMIT``: images up to this
-  many bytes are read whole and drawn (default 10 MiB). Both are byte counts; a suffix
-  ``k``/``m``/``g`` (KiB/MiB/GiB) is accepted. ``PAIL_PREVIEW_WINDOW``: bytes of text per
-  window and per "load more" (default 64 KiB).
+  many bytes are read whole and drawn (default 10 MiB). ``PAIL_PREVIEW_WINDOW``: bytes of
+  text per window and per "load more" (default 64 KiB). All three are sizes as
+  :func:`pail.core.units.parse_size` reads them (``1048576``, ``512k``, ``10MiB``,
+  ``10MB``) and must be more than zero.
 * ``PAIL_DOWNLOAD_DIR``: the folder the download dialog proposes (default
   ``platformdirs.user_downloads_dir()/pail``).
 * Files opened in a viewer are downloaded below ``user_cache_dir("pail")/open``.
@@ -16,30 +17,13 @@ says which variable was ignored, for a notification) rather than stopping the ap
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import platformdirs
 
+from pail.core.units import UnitError, parse_size
 from pail.services.previews import DEFAULT_IMAGE_LIMIT, DEFAULT_LIMIT, DEFAULT_WINDOW
-
-_UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3}
-_UNITS["gib"] = 1024**3
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$", re.IGNORECASE)
-
-
-def parse_bytes(text: str) -> int | None:
-    """``"1048576"``, ``"512k"``, ``"10MiB"`` -> bytes; ``None`` if it does not parse or
-    is not positive."""
-    match = _SIZE_RE.match(text)
-    if match is None:
-        return None
-    unit = _UNITS.get(match.group(2).lower())
-    if unit is None:
-        return None
-    value = int(match.group(1)) * unit
-    return value if value > 0 else None
 
 
 @dataclass(frozen=True)
@@ -72,8 +56,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> UISettings:
         raw = env.get(name, "").strip()
         if not raw:
             return default
-        value = parse_bytes(raw)
-        if value is None:
+        try:
+            value = parse_size(raw)
+        except UnitError:
+            value = 0
+        if value <= 0:
             problems.append(name)
             return default
         return value

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 
 from textual.app import SuspendNotSupported
 
+from pail.core.text import one_line
 from pail.services.object_links import looks_textual, system_opener
-from pail.ui.text import one_line
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -6,15 +6,15 @@ IAM action, resource, error code, HTTP status, request id), the explanations
 
 No secret can appear: an :class:`~pail.services.access.check.AccessReport` never holds one (the
 access key id is masked by :func:`pail.credentials.resolve`, error messages are scrubbed
-by the drivers). Server-supplied text (key names, messages) has control characters
-escaped, so a report is safe to print on a terminal.
+by the drivers). Server-supplied text (key names, messages) goes through
+:func:`pail.core.text.printable`, so a report is safe to print on a terminal.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
+from pail.core.text import printable
 from pail.services.access.check import AccessReport, ProbeRow
 from pail.services.access.policy import report_policy, report_policy_text
 from pail.services.explain import Explanation, explain_report
@@ -22,15 +22,8 @@ from pail.services.explain import Explanation, explain_report
 if TYPE_CHECKING:
     from pail.core.connection import ConnectionSpec
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 #: URI scheme per provider, for the report's heading.
 _SCHEMES = {"s3": "s3", "gcs": "gs", "local": "file"}
-
-
-def plain(text: object) -> str:
-    """``text`` with control characters (terminal escapes, newlines) shown as ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def target_uri(report: AccessReport) -> str:
@@ -49,10 +42,10 @@ def identity_line(report: AccessReport) -> str:
             extra.append(f"session {ident.session_name}")
         if ident.project:
             extra.append(f"project {ident.project}")
-        return f"Identity: {plain(ident.principal)} ({', '.join(extra)})"
+        return f"Identity: {printable(ident.principal)} ({', '.join(extra)})"
     err = report.identity_error
     if err is not None:
-        return f"Identity: identity call unavailable ({err.operation}: {plain(err.badge)})"
+        return f"Identity: identity call unavailable ({err.operation}: {printable(err.badge)})"
     return "Identity: unknown"
 
 
@@ -61,23 +54,23 @@ def credentials_line(report: AccessReport) -> str | None:
     if not report.credential_source:
         return None
     who = f", {report.credential_id}" if report.credential_id else ""
-    return f"Credentials: {report.credential_source}{plain(who)}"
+    return f"Credentials: {report.credential_source}{printable(who)}"
 
 
 def row_lines(row: ProbeRow, width: int = 26) -> list[str]:
     """One table line (mark, capability, IAM action, resource) and, for a failed row,
     a second line with the error code, HTTP status and request id."""
     cap = row.capability
-    lines = [f"  {row.symbol} {cap.name:<{width}} {cap.action:<28} {plain(cap.resource)}"]
+    lines = [f"  {row.symbol} {cap.name:<{width}} {cap.action:<28} {printable(cap.resource)}"]
     if row.detail:
         detail = row.detail if row.detail.startswith(row.state) else f"{row.state}: {row.detail}"
-        lines.append(f"      {plain(detail)}")
+        lines.append(f"      {printable(detail)}")
     if row.error is not None:
         err = row.error
         fields = [f"{err.operation}", f"HTTP {err.status}" if err.status else "", err.code or ""]
         if err.request_id:
             fields.append(f"request id {err.request_id}")
-        lines.append("      " + plain(" | ".join(f for f in fields if f)))
+        lines.append("      " + printable(" | ".join(f for f in fields if f)))
     return lines
 
 
@@ -89,10 +82,10 @@ def report_text(
     """The whole check as plain text (see module doc); ends with a newline."""
     if explanations is None:
         explanations = explain_report(report, spec)
-    out = [f"pail access check: {plain(target_uri(report))}"]
+    out = [f"pail access check: {printable(target_uri(report))}"]
     out.append(f"Checked at: {report.checked_at:%Y-%m-%d %H:%M:%S} UTC")
     if report.endpoint:
-        out.append(f"Endpoint: {plain(report.endpoint)}")
+        out.append(f"Endpoint: {printable(report.endpoint)}")
     out.append(identity_line(report))
     creds = credentials_line(report)
     if creds:
@@ -108,15 +101,15 @@ def report_text(
     if report.leftover:
         out.append("")
         out.append("Probe objects left behind (delete them with an identity that may):")
-        out.extend(f"  s3://{plain(report.bucket)}/{plain(k)}" for k in report.leftover)
+        out.extend(f"  s3://{printable(report.bucket)}/{printable(k)}" for k in report.leftover)
     if report.notes:
         out.append("")
-        out.extend(f"Note: {plain(n)}" for n in report.notes)
+        out.extend(f"Note: {printable(n)}" for n in report.notes)
     if explanations:
         out.append("")
         out.append("Explanations:")
         for item in explanations:
-            out.extend(f"  {plain(line)}" for line in item.lines())
+            out.extend(f"  {printable(line)}" for line in item.lines())
     snippet = report_policy_text(report)
     if snippet:
         out.append("")
@@ -124,7 +117,7 @@ def report_text(
         if report.provider == "gcs":
             title = "Grant on the bucket"
         out.append(f"{title}:")
-        out.extend(plain(line) for line in snippet.splitlines())
+        out.extend(printable(line) for line in snippet.splitlines())
     out.append("")
     out.append(
         "Result: "

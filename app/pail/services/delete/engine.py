@@ -216,7 +216,7 @@ class Deleter(Job[DeleteProgress, DeleteReport]):
 
     def _run_batch(self, batch: list[PlannedKey]) -> None:
         if self.dry_run:
-            deleted, failed = list(batch), []
+            deleted, failed = list(batch), list[FailedKey]()
         else:
             deleted, failed = self._delete(batch)
         with self._lock:

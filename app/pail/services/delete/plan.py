@@ -229,16 +229,17 @@ def build_plan(
             )
         except WalkCancelled:
             raise PlanCancelled("planning cancelled") from None
-        for entry in found:
-            if entry.key.startswith(prefix):  # exact boundary, whatever the store returned
+        for listed_entry in found:
+            # exact boundary, whatever the store returned
+            if listed_entry.key.startswith(prefix):
                 listed_per_prefix[prefix] += 1
-                candidates.append((entry, prefix))
+                candidates.append((listed_entry, prefix))
     for item in keys:
         check_cancel()
-        entry = _entry_for(driver, bucket, item, plan)
-        if entry is not None:
+        looked_up = _entry_for(driver, bucket, item, plan)
+        if looked_up is not None:
             plan.examined += 1
-            candidates.append((entry, None))
+            candidates.append((looked_up, None))
     kept = _kept_runs(base, [entry for entry, _ in candidates], filters.keep_last)
     if filters.keep_last and candidates and not kept:
         # No run at all: "keep the newest N" would keep nothing and delete everything.
@@ -246,7 +247,7 @@ def build_plan(
     plan.kept_runs = kept
     kept_prefixes = {run.prefix for run in kept}
     planned_per_prefix: dict[str, int] = dict.fromkeys(listed_per_prefix, 0)
-    for entry, prefix in candidates:
+    for entry, selected in candidates:
         ident = (entry.key, entry.version_id)
         if ident in seen:
             continue
@@ -259,8 +260,8 @@ def build_plan(
         plan.items.append(
             PlannedKey(entry.key, entry.size or 0, entry.last_modified, entry.version_id)
         )
-        if prefix is not None:
-            planned_per_prefix[prefix] += 1
+        if selected is not None:
+            planned_per_prefix[selected] += 1
         if filters.keep_last and first_level(base, entry.key) == base:
             plan.outside_runs += 1
     plan.whole_prefixes = [

@@ -216,7 +216,7 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
         self.driver = driver
         self.plan = plan
         self._jobs = max(1, jobs)
-        self._policy: str = conflict
+        self._policy: ConflictPolicy | ConflictAction = conflict
         self._resolver = resolve_conflict
         self._allow = allow_unverified
         self._ask_lock = threading.Lock()
@@ -284,7 +284,9 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
                 self._state.close()
             self._finished.set()
 
-    def _finish(self, job: DownloadJob, outcome: object, path: str | None = None) -> None:
+    def _finish(
+        self, job: DownloadJob, outcome: FileDone | Skipped | Failure, path: str | None = None
+    ) -> None:
         with self._lock:
             self._outcomes[job.key] = outcome
         if isinstance(outcome, FileDone):
@@ -292,10 +294,12 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
         elif isinstance(outcome, Failure):
             self.tracker.set_state(job.key, "failed", f"{outcome.code}: {outcome.message}")
         elif isinstance(outcome, Skipped):
-            state = "cancelled" if outcome.reason == "cancelled" else "skipped"
-            self.tracker.set_state(job.key, state, outcome.reason, path=path)
+            if outcome.reason == "cancelled":
+                self.tracker.set_state(job.key, "cancelled", outcome.reason, path=path)
+            else:
+                self.tracker.set_state(job.key, "skipped", outcome.reason, path=path)
         if self._on_file is not None:
-            self._on_file(outcome)  # type: ignore[arg-type]
+            self._on_file(outcome)
 
     def _run_job(self, job: DownloadJob) -> None:
         cancel = self._cancels[job.key]
@@ -449,13 +453,13 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
 
     def _conflict_action(self, job: DownloadJob) -> ConflictAction:
         with self._ask_lock:  # one question at a time; "apply to all" sticks
-            if self._policy in ("overwrite", "skip", "keep-both"):
-                return self._policy  # type: ignore[return-value]
+            if self._policy != "ask":
+                return self._policy
             if self._resolver is None or self._cancel.is_set():
                 return "skip"
             answer = self._resolver(job)
             if isinstance(answer, str):
-                answer = ConflictAnswer(answer)  # type: ignore[arg-type]
+                answer = ConflictAnswer(answer)
             if answer.apply_to_all:
                 self._policy = answer.action
             return answer.action

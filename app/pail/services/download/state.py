@@ -39,7 +39,7 @@ from pail.services.download.ranges import RangeSet
 try:  # POSIX; elsewhere partials are not locked
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # a module or None: callers check
 
 #: The state folder's name inside the download target (see :func:`state_folder_name`).
 STATE_FOLDER = ".pail"

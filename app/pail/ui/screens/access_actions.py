@@ -17,20 +17,26 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.widgets import Tree
 
+from pail.core.text import one_line
 from pail.credentials import Resolved
+from pail.drivers.base import StorageDriver
 from pail.services.access.check import check_identity
 from pail.ui.access_text import count_failing, wrong_region
 from pail.ui.failure import as_storage_error
 from pail.ui.messages import IdentityChecked, LevelUpdated, RegionReopened
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.access_check import AccessCheckScreen, AccessTarget
-from pail.ui.text import one_line
 from pail.ui.workers import start_io
+
+if TYPE_CHECKING:
+    from pail.ui.screens.main_host import MainHost as _Host
+else:
+    _Host = object  # a plain mixin at run time: see pail.ui.screens.main_host
 
 ACCESS_BINDINGS = [
     Binding(
@@ -71,20 +77,13 @@ def tooltip_for(data: NodeData | None) -> str | None:
     return one_line(head) + "\n" + one_line(error.hint)
 
 
-class AccessActions:
+class AccessActions(_Host):
     """Identity, access check, failing-only and reopen-in-region; see the module doc.
-    Mixed into MainScreen, which provides ``tree``, ``detail``, ``status`` and the
-    screen API."""
-
-    tree: Any
-    detail: Any
-    status: Any
-    app: Any
-    _resolver: Any
-    _driver_factory: Any
+    Mixed into MainScreen; what it uses of the screen is
+    :class:`~pail.ui.screens.main_host.MainHost`."""
 
     def _cursor_data(self) -> NodeData | None:
-        node = self.tree.cursor_node
+        node = self.bucket_tree.cursor_node
         return node.data if node is not None else None
 
     def check_access_action(self, action: str) -> bool | None:
@@ -103,14 +102,14 @@ class AccessActions:
         if data is None or data.kind != "connection":
             return False
         alerted = data.conn.alerted  # a retry is not a new opening: no second modal
-        self.tree.reopen_connection(data.conn.spec.name, data.conn.spec)
+        self.bucket_tree.reopen_connection(data.conn.spec.name, data.conn.spec)
         data.conn.alerted = alerted
         self.status.show(data.conn)
         return True
 
     # -- who am I --------------------------------------------------------------------
 
-    def identify(self, conn: Connection, driver: Any) -> None:
+    def identify(self, conn: Connection, driver: StorageDriver) -> None:
         """Ask who ``conn``'s requests are signed as (blocking: call it in a worker) and
         keep the answer on ``conn``; never raises. Runs in the connection's opening
         worker, before its first listing, so the identity is known when rows show."""
@@ -119,7 +118,7 @@ class AccessActions:
         except Exception as exc:  # an unexpected failure still only says "unavailable"
             identity, error = None, as_storage_error(exc, operation="GetCallerIdentity")
         conn.identity, conn.identity_error = identity, error  # plain fields, no reactive
-        self.post_message(IdentityChecked(conn, driver, identity, error))  # type: ignore[attr-defined]
+        self.post_message(IdentityChecked(conn, driver, identity, error))
 
     def on_identity_checked(self, message: IdentityChecked) -> None:
         conn = message.conn
@@ -137,11 +136,11 @@ class AccessActions:
         if data is not None and not data.is_level and data.parent is not None:
             data = data.parent  # an object or placeholder: its bucket/prefix
         if data is None or data.kind == "connection" or data.bucket is None:
-            self.notify("Move to a bucket or prefix to check access there.", markup=False)  # type: ignore[attr-defined]
+            self.notify("Move to a bucket or prefix to check access there.", markup=False)
             return
         conn = data.conn
         if conn.driver is None:
-            self.notify("The connection is not open yet.", markup=False)  # type: ignore[attr-defined]
+            self.notify("The connection is not open yet.", markup=False)
             return
         target = AccessTarget(
             uri=data.uri,
@@ -157,16 +156,16 @@ class AccessActions:
 
     def action_failing_only(self) -> None:
         """Toggle showing only failing nodes (and their ancestors)."""
-        tree = self.tree
+        tree = self.bucket_tree
         tree.set_failing_only(not tree.failing_only)
         self.update_failing()
         state = "on" if tree.failing_only else "off"
-        self.notify(f"Failing only: {state}", markup=False)  # type: ignore[attr-defined]
+        self.notify(f"Failing only: {state}", markup=False)
 
     def update_failing(self) -> None:
         """Recount failing nodes for the status bar."""
-        roots = [n.data for n in self.tree.root.children if n.data is not None]
-        self.status.set_failing(count_failing(roots), self.tree.failing_only)
+        roots = [n.data for n in self.bucket_tree.root.children if n.data is not None]
+        self.status.set_failing(count_failing(roots), self.bucket_tree.failing_only)
 
     def on_level_updated(self, message: LevelUpdated) -> None:
         self.update_failing()
@@ -175,7 +174,7 @@ class AccessActions:
             self.status.show(shown.conn)  # the identity may have come with the listing
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
-        self.tree.tooltip = tooltip_for(event.node.data)
+        self.bucket_tree.tooltip = tooltip_for(event.node.data)
 
     # -- reopen in region ------------------------------------------------------------
 
@@ -196,15 +195,15 @@ class AccessActions:
             self.identify(conn, driver)
             return RegionReopened(data, region, resolved, driver)
 
-        self.notify(f"Reopening {one_line(data.conn.spec.name)} in {region}…", markup=False)  # type: ignore[attr-defined]
-        start_io(self, work, target=None, generation=0, group="reopen-region")  # type: ignore[arg-type]
+        self.notify(f"Reopening {one_line(data.conn.spec.name)} in {region}…", markup=False)
+        start_io(self, work, target=None, generation=0, group="reopen-region")
 
     def on_region_reopened(self, message: RegionReopened) -> None:
         conn = message.target.conn
         conn.spec = replace(conn.spec, region=message.region)
         conn.resolved, conn.driver = message.resolved, message.driver
-        node = self.tree.node_for(message.target)
+        node = self.bucket_tree.node_for(message.target)
         if node is not None:
-            self.tree.move_cursor(node)
-        self.action_refresh_node()  # type: ignore[attr-defined]
+            self.bucket_tree.move_cursor(node)
+        self.action_refresh_node()
         self.status.show(conn)

@@ -30,6 +30,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Static
 
+from pail.core.text import one_line
 from pail.credentials import Resolved
 from pail.drivers.base import StorageDriver
 from pail.services.access.check import (
@@ -50,7 +51,7 @@ from pail.ui.access_text import (
     save_report,
 )
 from pail.ui.messages import AccessChecked, ProbeAnswered, WorkFailed
-from pail.ui.text import literal, literal_block, one_line
+from pail.ui.text import literal, literal_block
 from pail.ui.widgets.access_table import AccessTable
 from pail.ui.workers import start_io
 

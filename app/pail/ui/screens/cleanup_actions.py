@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
@@ -30,6 +30,11 @@ from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.stale_filter import FilterChoice, StaleFilterScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.screens.versions import VersionsScreen
+
+if TYPE_CHECKING:
+    from pail.ui.screens.main_host import MainHost as _Host
+else:
+    _Host = object  # a plain mixin at run time: see pail.ui.screens.main_host
 
 CLEANUP_BINDINGS = [
     Binding(
@@ -94,17 +99,14 @@ CLEANUP_BINDINGS = [
 CLEANUP_ACTIONS = {b.action for b in CLEANUP_BINDINGS}
 
 
-class CleanupActions:
-    """Cleanup commands; see the module doc. Mixed into MainScreen, which provides
-    ``tree``, ``_clock`` and Textual's screen API."""
+class CleanupActions(_Host):
+    """Cleanup commands; see the module doc. Mixed into MainScreen; what it uses of the
+    screen is :class:`~pail.ui.screens.main_host.MainHost`."""
 
-    tree: Any
-    app: Any
-    _clock: Any
     _stale_texts: dict[str, str] | None = None
 
     def _cursor_data(self) -> NodeData | None:
-        node = self.tree.cursor_node
+        node = self.bucket_tree.cursor_node
         return node.data if node is not None else None
 
     def _cursor_level(self) -> NodeData | None:
@@ -122,7 +124,7 @@ class CleanupActions:
         if action in ("sizes", "lifecycle"):
             return self._cursor_level() is not None
         if action in ("stale_filter", "delete"):
-            return bool(self.tree.marks) or (
+            return bool(self.bucket_tree.marks) or (
                 data is not None and data.kind in ("object", "prefix", "bucket")
             )
         if action == "versions":
@@ -130,7 +132,7 @@ class CleanupActions:
         return True
 
     def _note(self, text: str) -> None:
-        self.notify(text, severity="warning", markup=False)  # type: ignore[attr-defined]
+        self.notify(text, severity="warning", markup=False)
 
     # -- sizes -------------------------------------------------------------------------
 
@@ -142,7 +144,7 @@ class CleanupActions:
             return
 
         def closed(child: str | None) -> None:
-            self.tree.refresh()  # sizes now show after the prefixes' names
+            self.bucket_tree.refresh()  # sizes now show after the prefixes' names
             if child is not None:
                 self._reveal(level, child)
 
@@ -150,7 +152,7 @@ class CleanupActions:
 
     def _reveal(self, level: NodeData, key: str) -> None:
         """Expand ``level`` and put the cursor on its child ``key`` once listed."""
-        node = self.tree.node_for(level)
+        node = self.bucket_tree.node_for(level)
         if node is None:
             return
         if not node.is_expanded:
@@ -159,17 +161,17 @@ class CleanupActions:
         def find(tries: int = 50) -> None:
             for child in node.children:
                 if child.data is not None and child.data.key == key:
-                    self.tree.move_cursor(child)
+                    self.bucket_tree.move_cursor(child)
                     return
             if tries:
-                self.set_timer(0.05, lambda: find(tries - 1))  # type: ignore[attr-defined]
+                self.set_timer(0.05, lambda: find(tries - 1))
 
-        self.call_after_refresh(find)  # type: ignore[attr-defined]
+        self.call_after_refresh(find)
 
     # -- marks -------------------------------------------------------------------------
 
     def _level_rows(self) -> list[NodeData]:
-        level = self.tree.filter_level()
+        level = self.bucket_tree.filter_level()
         if level is None or level.data is None:
             return []
         return [c for c in level.data.visible_children() if c.kind in ("object", "prefix")]
@@ -177,18 +179,19 @@ class CleanupActions:
     def action_mark_level(self) -> None:
         """Mark every object and prefix of the level at the cursor."""
         for data in self._level_rows():
-            self.tree.set_marked(data, True)
+            self.bucket_tree.set_marked(data, True)
 
     def action_invert_level(self) -> None:
         """Invert the marks of the level at the cursor."""
         for data in self._level_rows():
-            self.tree.set_marked(data, not data.marked)
+            self.bucket_tree.set_marked(data, not data.marked)
 
     # -- delete ------------------------------------------------------------------------
 
     def _target(self) -> DeleteTarget | None:
         try:
-            return DeleteTarget.from_selection(list(self.tree.marks.values()), self._cursor_data())
+            marks = list(self.bucket_tree.marks.values())
+            return DeleteTarget.from_selection(marks, self._cursor_data())
         except SelectionError as exc:
             self._note(str(exc))
             return None
@@ -237,7 +240,7 @@ class CleanupActions:
                 if bucket == target.bucket and (prefix.startswith(base) or base.startswith(prefix)):
                     del usage[(bucket, prefix)]
             for level in target.levels_to_relist(request.plan.whole_prefixes):
-                self.tree.relist(level)
+                self.bucket_tree.relist(level)
 
         screen = DeleteProgressScreen(request)
         self.app.push_screen(screen, callback=done)
@@ -258,7 +261,7 @@ class CleanupActions:
             if changed:
                 level = data if data.is_level else data.parent
                 if level is not None:
-                    self.tree.relist(level)
+                    self.bucket_tree.relist(level)
 
         self.app.push_screen(VersionsScreen(data, self._clock), callback=closed)
 

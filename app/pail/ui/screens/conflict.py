@@ -16,9 +16,18 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Static
 
+from pail.core.text import one_line
+from pail.core.units import size_with_bytes
 from pail.services.download import ConflictAnswer, DownloadJob
-from pail.ui.formatting import format_size
-from pail.ui.text import one_line, tilde
+from pail.services.download.engine import ConflictAction
+from pail.ui.text import tilde
+
+#: The answers by the name a button or binding gives them.
+_ACTIONS: dict[str, ConflictAction] = {
+    "overwrite": "overwrite",
+    "skip": "skip",
+    "keep-both": "keep-both",
+}
 
 
 class ConflictScreen(ModalScreen[ConflictAnswer]):
@@ -42,10 +51,10 @@ class ConflictScreen(ModalScreen[ConflictAnswer]):
     def compose(self) -> ComposeResult:
         job = self.job
         try:
-            local = format_size(os.path.getsize(job.path))
+            local = size_with_bytes(os.path.getsize(job.path))
         except OSError:
             local = "unknown size"
-        remote = format_size(job.size) if job.size is not None else "unknown size"
+        remote = size_with_bytes(job.size) if job.size is not None else "unknown size"
         with Vertical(id="conflict-box", classes="modal-box"):
             yield Static(Text("This file already exists", style="bold"), id="conflict-title")
             yield Static(
@@ -82,4 +91,5 @@ class ConflictScreen(ModalScreen[ConflictAnswer]):
     def action_answer(self, action: str) -> None:
         """Close with ``action`` (overwrite, skip, keep-both) and the checkbox's state."""
         apply_all = self.query_one(Checkbox).value
-        self.dismiss(ConflictAnswer(action, apply_to_all=apply_all))  # type: ignore[arg-type]
+        answer = _ACTIONS.get(action, "skip")  # the names of the buttons and bindings
+        self.dismiss(ConflictAnswer(answer, apply_to_all=apply_all))

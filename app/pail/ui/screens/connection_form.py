@@ -1,10 +1,11 @@
 """The add/edit connection form: a modal returning a :class:`SaveOutcome` (or ``None``
 when nothing was saved).
 
-Settings go to the config file (:meth:`pail.config.store.ConnectionStore.save`); secrets typed
-into the masked inputs go straight to the OS keyring (:func:`pail.credentials.store_secrets`)
-in a worker. If the keyring cannot store them the form says so plainly, keeps the settings
-saved, and writes the secrets nowhere. Problems with the values show inline, in the form.
+Saving runs in a worker by the one policy of :mod:`pail.services.connections` (the command
+line's too): secrets typed into the masked inputs go to the OS keyring, settings to the
+config file. If the keyring cannot keep the secrets nothing is saved and they are written
+nowhere: the form stays open with its values and says why, and how to save without secrets.
+Problems with the values show inline, in the form.
 
 Fields shown depend on the provider: S3 (endpoint URL, region, profile, path-style,
 access key id, secret access key, session token), GCS (project, a service-account key file
@@ -15,7 +16,7 @@ default bucket and prefix.
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -31,7 +32,7 @@ from pail.ui.connection_ops import (
     FormValues,
     SaveOutcome,
     check_values,
-    save_connection,
+    save_form,
     values_from_spec,
 )
 from pail.ui.messages import ConnectionSaveFinished
@@ -103,7 +104,6 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
         self._values = values or FormValues(name="")
         self._focus_secrets = focus_secrets
         self._keyring = keyring
-        self._saved: SaveOutcome | None = None
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
     def values(self) -> FormValues:
         """The form's current values (text stripped)."""
         provider = self.query_one("#f-provider", Select).value
-        kwargs: dict[str, object] = {"provider": provider if isinstance(provider, str) else "s3"}
+        kwargs: dict[str, Any] = {"provider": provider if isinstance(provider, str) else "s3"}
         for f in fields(FormValues):
             if f.name == "provider":
                 continue
@@ -189,7 +189,7 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
                 kwargs[f.name] = widget.value
             elif isinstance(widget, Input):
                 kwargs[f.name] = widget.value.strip()
-        return FormValues(**kwargs)  # type: ignore[arg-type]
+        return FormValues(**kwargs)
 
     def _show_errors(self, errors: tuple[FieldError, ...] | list[FieldError]) -> None:
         for widget in self.query(Input):
@@ -220,9 +220,6 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
 
     def action_save(self) -> None:
         """Check the values, then save in a worker (file and keyring I/O)."""
-        if self._saved is not None:  # settings already saved, secrets refused: just close
-            self.dismiss(self._saved)
-            return
         values = self.values()
         errors = check_values(values)
         if errors:
@@ -235,7 +232,7 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
 
         def work() -> None:
             try:
-                outcome = save_connection(store, values, editing=editing)
+                outcome = save_form(store, values, editing=editing)
             except Exception as exc:  # a bug or an unexpected OSError: shown, not raised
                 error = FieldError("", f"Could not save: {type(exc).__name__}: {exc}")
                 outcome = SaveOutcome(None, errors=(error,))
@@ -250,27 +247,11 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
         if outcome.errors:
             self._show_errors(outcome.errors)
             return
-        if not outcome.keyring_message:
-            self.dismiss(outcome)
-            return
-        # Settings saved, secrets refused: say so, wipe the typed secrets, stay open.
-        self._saved = outcome
-        for attr, *_ in SECRET_FIELDS:
-            self.query_one(f"#f-{attr}", Input).value = ""
-        text = (
-            f"Settings saved to {self._store.path}. The secrets were NOT saved (and were "
-            f"written nowhere else): {outcome.keyring_message}"
-        )
-        self.query_one("#form-keyring").display = False
-        message_widget = self.query_one("#form-message", Static)
-        message_widget.set_class(True, "-error")
-        message_widget.update(Text(text))
-        self.query_one("#form-save", Button).label = "Close"
-        self.query_one("#form-cancel", Button).display = False
+        self.dismiss(outcome)
 
     def action_cancel(self) -> None:
-        """Close; returns what was saved already (settings without secrets), else None."""
-        self.dismiss(self._saved)
+        """Close without saving."""
+        self.dismiss(None)
 
 
 def _classes(providers: str) -> str:

@@ -26,11 +26,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from pail import credentials
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConfigError, ConnectionSpec
+from pail.core.text import one_line
 from pail.ui.connection_ops import SaveOutcome, TestOutcome, remove_connection, test_connection
 from pail.ui.messages import ConnectionRemoved, ConnectionsLoaded, ConnectionTested
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.connection_form import ConnectionForm
-from pail.ui.text import literal, literal_block, one_line, tilde
+from pail.ui.text import literal, literal_block, tilde
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus
@@ -208,8 +209,6 @@ class ConnectionsScreen(Screen[None]):
         note = f"Saved {outcome.spec.name}"
         if outcome.secrets_stored:
             note += " (secrets in the keyring)"
-        elif outcome.keyring_message:
-            note += " without its secrets: the keyring is unavailable"
         self.show_result(Text(note + "."))
         self.reload(select=outcome.spec.name)
 

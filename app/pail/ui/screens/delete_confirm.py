@@ -21,10 +21,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Static
 
+from pail.core.text import one_line
+from pail.core.units import size_text
 from pail.services.delete.plan import DeletePlan
 from pail.services.versions import delete_explanation
-from pail.ui.cleanup_ops import size_text
-from pail.ui.text import one_line
 
 #: What must be typed to also delete noncurrent versions for good.
 PURGE_WORD = "permanently"

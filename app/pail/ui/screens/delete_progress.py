@@ -26,12 +26,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
+from pail.core.text import one_line
+from pail.core.units import size_text
 from pail.services.delete.engine import Deleter, DeleteReport
 from pail.services.delete.verify import VerifyCancelled, VerifyResult, verify_deleted
 from pail.services.versions import delete_noncurrent, plan_noncurrent
-from pail.ui.cleanup_ops import size_text
 from pail.ui.messages import DeleteRequest, PurgeFinished, WorkFailed
-from pail.ui.text import one_line
 from pail.ui.workers import start_io
 
 #: Seconds between two reads of the progress snapshot.
@@ -193,8 +193,8 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
 
         def work() -> PurgeFinished:
             driver = request.driver
-            plan = plan_noncurrent(driver, request.plan.bucket, request.plan.base)  # type: ignore[arg-type]
-            return PurgeFinished(delete_noncurrent(driver, plan, cancel=cancel))  # type: ignore[arg-type]
+            plan = plan_noncurrent(driver, request.plan.bucket, request.plan.base)
+            return PurgeFinished(delete_noncurrent(driver, plan, cancel=cancel))
 
         start_io(self, work, target=request, generation=0, group="delete-purge")
 

@@ -26,13 +26,15 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
 
+from pail.core.text import one_line
+from pail.core.units import duration_words, short_age, size_text
 from pail.drivers.errors import StorageError
 from pail.services.delete.filters import StaleFilters
 from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan
-from pail.ui.cleanup_ops import Clock, DeleteTarget, short_age, size_text, when_text
+from pail.services.versions import versioning_status
+from pail.ui.cleanup_ops import Clock, DeleteTarget, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen, DeleteDecision
-from pail.ui.text import one_line
 from pail.ui.workers import start_io
 
 #: Keys listed in the table at most (a plan may hold 100,000 keys).
@@ -45,10 +47,7 @@ def filters_text(filters: StaleFilters) -> str:
     """The filter in one plain line: ``"older than 7 days, keep newest 3 runs"``."""
     parts = []
     if filters.older_than is not None:
-        days = filters.older_than.total_seconds() / 86400
-        parts.append(
-            f"older than {days:g} days" if days >= 1 else f"older than {filters.older_than}"
-        )
+        parts.append(f"older than {duration_words(filters.older_than)}")
     if filters.larger_than is not None:
         parts.append(f"larger than {size_text(filters.larger_than)}")
     if filters.smaller_than is not None:
@@ -142,10 +141,9 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
                 )
                 return None
             status, note = None, ""
-            check = getattr(driver, "versioning_status", None)
-            if check is not None and plan.count:
+            if plan.count:
                 try:
-                    status = check(target.bucket)
+                    status = versioning_status(driver, target.bucket)
                 except StorageError as exc:  # the delete still works; say it is unknown
                     note = f"versioning unknown ({exc.badge})"
             return PlanReady(plan, status, note)

@@ -20,13 +20,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
+from pail.core.text import one_line
+from pail.core.units import MAX_DURATION
 from pail.services import lifecycle as lc
-from pail.services.delete.filters import MAX_DURATION, FilterError
+from pail.services.delete.filters import FilterError
 from pail.ui.messages import LifecycleApplied, LifecycleLoaded, WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.stale_filter import parse_fields
-from pail.ui.text import literal_block, one_line
+from pail.ui.text import literal_block
 from pail.ui.workers import start_io
 
 _FIELDS = [

@@ -15,13 +15,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Tree
 from textual.widgets.tree import TreeNode
 
 from pail import credentials
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec
+from pail.core.text import one_line
 from pail.drivers.errors import StorageError
 from pail.ui.connection_ops import SaveOutcome, values_from_spec
 from pail.ui.messages import ConnectionResolved, FilterChanged, FilterClosed, LevelUpdated
@@ -36,15 +36,15 @@ from pail.ui.screens.credential_failure import (
     CredentialProblem,
 )
 from pail.ui.screens.main_actions import ACTION_BINDINGS, MainActions
+from pail.ui.screens.main_host import MainHost
 from pail.ui.settings import UISettings, load_settings
-from pail.ui.text import one_line
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
 from pail.ui.widgets.filter_bar import FilterBar
 from pail.ui.widgets.status_bar import StatusBar
 
 
-class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
+class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
     """Tree | detail. See the module doc.
 
     Args:
@@ -140,25 +140,10 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
         yield StatusBar(id="status")
         yield Footer()
 
-    @property
-    def tree(self) -> BucketTree:
-        """The bucket tree."""
-        return self.query_one(BucketTree)
-
-    @property
-    def detail(self) -> DetailPane:
-        """The detail pane."""
-        return self.query_one(DetailPane)
-
-    @property
-    def status(self) -> StatusBar:
-        """The status bar."""
-        return self.query_one(StatusBar)
-
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
         self.watch(self.app, "keyring", self.status.set_keyring)
-        self.tree.focus()
+        self.bucket_tree.focus()
 
     # -- tree -> detail --------------------------------------------------------------------
 
@@ -188,14 +173,14 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
         """Re-list the node at the cursor from its first page (a connection: resolve
         its credentials and identity again too)."""
         if not self.reopen_connection_at_cursor():
-            self.tree.refresh_level()
-        node = self.tree.cursor_node
+            self.bucket_tree.refresh_level()
+        node = self.bucket_tree.cursor_node
         if node is not None and node.data is not None:
             self.detail.show(node.data)
 
     def action_filter(self) -> None:
         """Open the filter bar for the level at the cursor."""
-        level = self.tree.filter_level()
+        level = self.bucket_tree.filter_level()
         if level is None or level.data is None:
             self.notify("Move into a bucket or prefix to filter its entries.", markup=False)
             return
@@ -207,13 +192,13 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         if self._filter_level is not None:
-            self.tree.set_filter(self._filter_level, message.text)
+            self.bucket_tree.set_filter(self._filter_level, message.text)
 
     def on_filter_closed(self, message: FilterClosed) -> None:
         if message.cleared and self._filter_level is not None:
-            self.tree.set_filter(self._filter_level, "")
+            self.bucket_tree.set_filter(self._filter_level, "")
         self.query_one(FilterBar).display = False
-        self.tree.focus()
+        self.bucket_tree.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that do nothing for the node at the cursor (the footer follows)."""
@@ -233,7 +218,7 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
 
     def action_copy_uri(self) -> None:
         """Copy the URI of the node at the cursor to the clipboard (OSC 52)."""
-        node = self.tree.cursor_node
+        node = self.bucket_tree.cursor_node
         if node is None or node.data is None:
             return
         uri = node.data.uri
@@ -253,20 +238,20 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
         if spec is None:
             return
         old = outcome.previous_name or spec.name
-        if self.tree.connection_node(old) is not None:
-            self.tree.reopen_connection(old, spec)
+        if self.bucket_tree.connection_node(old) is not None:
+            self.bucket_tree.reopen_connection(old, spec)
         else:
-            self.tree.add_connection(spec)
+            self.bucket_tree.add_connection(spec)
         self._refresh_shown()
 
     def connection_removed(self, name: str) -> None:
         """Drop the root of a removed connection."""
-        self.tree.remove_connection(name)
+        self.bucket_tree.remove_connection(name)
         self._refresh_shown()
 
     def open_connection(self, spec: ConnectionSpec) -> None:
         """Put the cursor on ``spec``'s root (adding it if missing) and open it."""
-        tree = self.tree
+        tree = self.bucket_tree
         node = tree.connection_node(spec.name) or tree.add_connection(spec)
         if not node.is_expanded:
             node.expand()
@@ -274,7 +259,7 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
         tree.focus()
 
     def _refresh_shown(self) -> None:
-        node = self.tree.cursor_node
+        node = self.bucket_tree.cursor_node
         data = node.data if node is not None else None
         self.status.show(data.conn if data is not None else None)
         self.detail.show(data)
@@ -320,7 +305,7 @@ class MainScreen(CleanupActions, AccessActions, MainActions, Screen[None]):
 
         def saved(outcome: SaveOutcome | None) -> None:
             if outcome is not None and outcome.spec is not None:
-                self.tree.reopen_connection(old_name, outcome.spec)
+                self.bucket_tree.reopen_connection(old_name, outcome.spec)
                 self._refresh_shown()
 
         self.app.push_screen(form, saved)

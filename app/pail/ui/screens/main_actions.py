@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
+from pail.core.text import one_line
+from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.download import Downloader, plan_keys
+from pail.services.locations import location_in
 from pail.services.object_links import EXPIRY_CHOICES, copy_command, presigned_url
 from pail.ui.download_ops import (
     DownloadTask,
@@ -47,9 +51,14 @@ from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
 from pail.ui.screens.unverified import UnverifiedScreen
-from pail.ui.text import one_line, tilde
+from pail.ui.text import tilde
 from pail.ui.viewer import plan_viewers
 from pail.ui.workers import start_io
+
+if TYPE_CHECKING:
+    from pail.ui.screens.main_host import MainHost as _Host
+else:
+    _Host = object  # a plain mixin at run time: see pail.ui.screens.main_host
 
 ACTION_BINDINGS = [
     Binding(
@@ -97,17 +106,20 @@ _OBJECT_ACTIONS = ("presign", "copy_command", "open_object")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class MainActions:
-    """Download and object commands; see the module doc. Mixed into MainScreen, which
-    provides ``tree``, ``detail``, ``settings`` and Textual's screen API."""
+def _open(driver: StorageDriver | None) -> StorageDriver:
+    """The driver a command captured. Raises StorageError when there was none: the
+    connection was reopened between the key and the answer to its question."""
+    if driver is None:
+        raise StorageError("the connection is not open (it was reopened meanwhile)")
+    return driver
 
-    downloads: list[DownloadTask]
-    tree: Any
-    settings: Any
-    app: Any
+
+class MainActions(_Host):
+    """Download and object commands; see the module doc. Mixed into MainScreen; what it
+    uses of the screen is :class:`~pail.ui.screens.main_host.MainHost`."""
 
     def _cursor(self) -> NodeData | None:
-        node = self.tree.cursor_node
+        node = self.bucket_tree.cursor_node
         return node.data if node is not None else None
 
     def _cursor_object(self) -> NodeData | None:
@@ -122,7 +134,7 @@ class MainActions:
             return self._cursor_object() is not None
         if action == "download":
             data = self._cursor()
-            return bool(self.tree.marks) or (
+            return bool(self.bucket_tree.marks) or (
                 data is not None and data.kind in ("object", "prefix", "bucket")
             )
         if action == "downloads":
@@ -134,13 +146,13 @@ class MainActions:
     def action_download(self) -> None:
         """Ask for a folder, then download the marks or the node at the cursor."""
         try:
-            selection = selection_for(list(self.tree.marks.values()), self._cursor())
+            selection = selection_for(list(self.bucket_tree.marks.values()), self._cursor())
         except SelectionError as exc:
-            self.notify(str(exc), severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="warning", markup=False)
             return
         if any(task.running for task in self.downloads):
             message = "A download is running: wait for it or cancel it (D) first."
-            self.notify(message, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.notify(message, severity="warning", markup=False)
             return
         default = selection.default_folder(self.settings.download_dir)
 
@@ -162,19 +174,20 @@ class MainActions:
         allow = unverified_bridge(app, UnverifiedScreen)
 
         def work() -> DownloadFinished | None:
-            plan = plan_selection(driver, selection, dest)
+            store = _open(driver)
+            plan = plan_selection(store, selection, dest)
             if task.cancel_requested:  # quit while planning: start nothing
                 return None
             downloader = Downloader(
-                driver, plan, conflict="ask", resolve_conflict=resolver, allow_unverified=allow
+                store, plan, conflict="ask", resolve_conflict=resolver, allow_unverified=allow
             )
             downloader.start()
             task.bind(downloader)  # cancelled at once if a quit came meanwhile
-            self.post_message(DownloadStarted(task, downloader))  # type: ignore[attr-defined]
+            self.post_message(DownloadStarted(task, downloader))
             return DownloadFinished(task, downloader.run())
 
         group = f"download-{task.number}"
-        start_io(self, work, target=task, generation=0, group=group)  # type: ignore[arg-type]
+        start_io(self, work, target=task, generation=0, group=group)
         app.push_screen(DownloadsScreen(task))
         return task
 
@@ -192,9 +205,9 @@ class MainActions:
             text += f", {len(report.skipped):,} skipped"
         if problems or report.cancelled:
             text += f"; {problems:,} failed or refused, {len(report.cancelled):,} cancelled (D)"
-        severity = "warning" if problems else "information"
-        self.notify(text, title="Download finished", severity=severity, markup=False)  # type: ignore[attr-defined]
-        self.refresh_bindings()  # type: ignore[attr-defined]
+        severity: SeverityLevel = "warning" if problems else "information"
+        self.notify(text, title="Download finished", severity=severity, markup=False)
+        self.refresh_bindings()
 
     def action_downloads(self) -> None:
         """Show the latest download's panel."""
@@ -218,18 +231,18 @@ class MainActions:
             label = labels.get(seconds, f"{seconds} s")
 
             def work() -> PresignReady:
-                url = presigned_url(driver, bucket, key, seconds, version_id=version)
+                url = presigned_url(_open(driver), bucket, key, seconds, version_id=version)
                 return PresignReady(url, label)
 
             job = ObjectJob("presign", data.uri)
-            start_io(self, work, target=job, generation=0, group="presign")  # type: ignore[arg-type]
+            start_io(self, work, target=job, generation=0, group="presign")
 
         self.app.push_screen(PresignScreen(data.uri), callback=chosen)
 
     def on_presign_ready(self, message: PresignReady) -> None:
         self.app.copy_to_clipboard(message.url)
         text = f"Copied a presigned URL (works for {message.label})"
-        self.notify(text, markup=False)  # type: ignore[attr-defined]
+        self.notify(text, markup=False)
 
     def action_copy_command(self) -> None:
         """Copy a command that downloads the object with the provider's own CLI."""
@@ -237,18 +250,16 @@ class MainActions:
         if data is None or data.bucket is None:
             return
         spec = data.conn.spec
-        root = None
-        if spec.provider == "local":
-            root = spec.root if spec.single_bucket else os.path.join(spec.root or "", data.bucket)
+        root = location_in(spec, data.bucket, data.key).root  # a local bucket's folder
         try:
             command = copy_command(
                 spec.provider, data.bucket, data.key, endpoint_url=spec.endpoint_url, root=root
             )
         except ValueError as exc:
-            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)
             return
         self.app.copy_to_clipboard(command)
-        self.notify(f"Copied: {one_line(command)}", markup=False)  # type: ignore[attr-defined]
+        self.notify(f"Copied: {one_line(command)}", markup=False)
 
     def action_open_object(self) -> None:
         """Download the object to the cache (in a worker), then open it in a viewer."""
@@ -264,8 +275,9 @@ class MainActions:
         item = data.entry or data.key
 
         def work() -> ViewerReady:
-            plan = plan_keys(driver, bucket, [item], folder, base="")
-            report = Downloader(driver, plan, conflict="overwrite").run()
+            store = _open(driver)
+            plan = plan_keys(store, bucket, [item], folder, base="")
+            report = Downloader(store, plan, conflict="overwrite").run()
             if plan.refused:
                 reason = plan.refused[0].reason
                 raise StorageError(f"not opened: the key is unsafe as a path ({reason})")
@@ -276,31 +288,31 @@ class MainActions:
                 raise StorageError(f"{failure.code}: {failure.message}")
             return ViewerReady(data, plan_viewers(plan.jobs[0].path))
 
-        self.notify(f"Opening {one_line(data.uri)}…", markup=False)  # type: ignore[attr-defined]
+        self.notify(f"Opening {one_line(data.uri)}…", markup=False)
         job = ObjectJob("open", data.uri)
-        start_io(self, work, target=job, generation=0, group="open")  # type: ignore[arg-type]
+        start_io(self, work, target=job, generation=0, group="open")
 
     def on_viewer_ready(self, message: ViewerReady) -> None:
-        outcome = self.app.open_in_viewer(message.plan)
+        outcome = self.pail_app.open_in_viewer(message.plan)
         problems = "; ".join(outcome.problems)
         if outcome.opened is not None:
             if problems:  # say why the first choice was not the one that opened
                 text = f"Opened with {outcome.opened.describe()}; {problems}"
-                self.notify(text, severity="warning", markup=False, timeout=10)  # type: ignore[attr-defined]
+                self.notify(text, severity="warning", markup=False, timeout=10)
             return
         self.show_builtin_preview(message.data)
         text = "No external viewer: showing the built-in preview (tab: back to the tree)."
         if problems:
             text += f"\n{problems}"
-        self.notify(text, severity="warning", markup=False, timeout=10)  # type: ignore[attr-defined]
+        self.notify(text, severity="warning", markup=False, timeout=10)
 
     def show_builtin_preview(self, data: NodeData) -> None:
         """Put the cursor back on ``data`` if it moved, and focus the detail pane, scrolled
         to the preview, so the keys scroll it."""
-        detail = self.detail  # type: ignore[attr-defined]
-        node = self.tree.node_for(data)
-        if node is not None and self.tree.cursor_node is not node:
-            self.tree.move_cursor(node)  # the detail pane follows the cursor
+        detail = self.detail
+        node = self.bucket_tree.node_for(data)
+        if node is not None and self.bucket_tree.cursor_node is not node:
+            self.bucket_tree.move_cursor(node)  # the detail pane follows the cursor
         elif node is None and detail.data is not data:  # its level was re-listed meanwhile
             detail.show(data)
         detail.focus()
@@ -322,5 +334,5 @@ class MainActions:
         text = f"{what}: {one_line(error.message or error.badge)}"
         if error.code:
             text = f"{what}: {error.code}: {one_line(error.message)}"
-        self.notify(text, severity="error", markup=False, timeout=10)  # type: ignore[attr-defined]
-        self.refresh_bindings()  # type: ignore[attr-defined]
+        self.notify(text, severity="error", markup=False, timeout=10)
+        self.refresh_bindings()

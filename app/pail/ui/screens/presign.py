@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from pail.core.text import one_line
 from pail.services.object_links import EXPIRY_CHOICES
-from pail.ui.text import one_line
 
 
 class PresignScreen(ModalScreen[int | None]):

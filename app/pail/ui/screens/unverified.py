@@ -14,9 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
+from pail.core.text import one_line
+from pail.core.units import size_with_bytes
 from pail.services.download import DownloadJob
-from pail.ui.formatting import format_size
-from pail.ui.text import one_line, tilde
+from pail.ui.text import tilde
 
 
 class UnverifiedScreen(ModalScreen[bool]):
@@ -39,7 +40,7 @@ class UnverifiedScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         job = self.job
-        size = format_size(job.size) if job.size is not None else "unknown size"
+        size = size_with_bytes(job.size) if job.size is not None else "unknown size"
         with Vertical(id="unverified-box", classes="modal-box"):
             yield Static(Text("This file cannot be verified", style="bold"))
             yield Static(

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from pail.core.text import one_line
+from pail.core.units import short_age, size_text
 from pail.services.du import SortKey, UsageScan, UsageSnapshot, sorted_children
-from pail.ui.cleanup_ops import Clock, short_age, size_text, usage_label, when_text
+from pail.ui.cleanup_ops import Clock, usage_label, when_text
 from pail.ui.nodes import NodeData
-from pail.ui.text import one_line
 
 #: Seconds between two reads of the scan's snapshot.
 POLL_SECONDS = 0.2
@@ -195,9 +196,9 @@ class UsageScreen(Screen[str | None]):
         """Stop the scan after the pages in flight; the figures stay (partial)."""
         self.scan.cancel()
 
-    def action_sort(self, by: str) -> None:
+    def action_sort(self, by: SortKey) -> None:
         """Sort the table by ``by`` (size, count, newest)."""
-        self.sort = by  # type: ignore[assignment]
+        self.sort = by
         self._shown = []
         self._draw(self.scan.progress())
 

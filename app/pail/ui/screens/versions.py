@@ -27,13 +27,16 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from pail.core.text import one_line
+from pail.core.units import size_text
 from pail.drivers.base import Entry
 from pail.drivers.errors import StorageError
 from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc
 from pail.services.download import Downloader, plan_keys
+from pail.services.metadata import object_info
 from pail.services.previews import build_preview
-from pail.ui.cleanup_ops import Clock, size_text, when_text
+from pail.ui.cleanup_ops import Clock, when_text
 from pail.ui.formatting import plural
 from pail.ui.messages import (
     RestoreFinished,
@@ -46,8 +49,8 @@ from pail.ui.messages import (
 from pail.ui.nodes import NodeData
 from pail.ui.preview_render import preview_body, summary_line
 from pail.ui.screens.confirm import ConfirmScreen
-from pail.ui.settings import load_settings
-from pail.ui.text import one_line, tilde
+from pail.ui.settings import UISettings, load_settings
+from pail.ui.text import tilde
 from pail.ui.workers import start_io
 
 
@@ -132,6 +135,12 @@ class VersionsScreen(Screen[bool]):
         self._status("Listing versions…")
         start_io(self, work, target=self.data, generation=ticket, group="versions-list")
 
+    def _settings(self) -> UISettings:
+        """The app's settings (PailApp keeps them); read from the environment in another
+        app (a test's)."""
+        found = getattr(self.app, "settings", None)
+        return found if isinstance(found, UISettings) else load_settings()
+
     def _status(self, text: str | Text) -> None:
         self.query_one("#ver-status", Static).update(text if isinstance(text, Text) else Text(text))
 
@@ -193,11 +202,11 @@ class VersionsScreen(Screen[bool]):
         self._ticket += 1
         ticket = self._ticket
 
-        settings = getattr(self.app, "settings", None) or load_settings()
+        settings = self._settings()
 
         def work() -> VersionPreviewLoaded:
             # The same format-aware, byte-bounded preview as the detail pane, of this version.
-            info = driver.head(bucket, v.key, version_id=v.version_id)
+            info = object_info(driver, bucket, v.key, version_id=v.version_id)
             preview = build_preview(
                 driver,
                 info,
@@ -225,7 +234,7 @@ class VersionsScreen(Screen[bool]):
         if v is None or v.is_delete_marker:
             return
         driver, bucket = self.driver, self.bucket
-        folder = os.path.join(self.app.settings.download_dir, "versions", v.version_id[:16])
+        folder = os.path.join(self._settings().download_dir, "versions", v.version_id[:16])
         entry = Entry(v.key, "object", v.size, v.last_modified, v.etag, version_id=v.version_id)
 
         def work() -> VersionSaved:

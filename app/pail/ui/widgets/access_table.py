@@ -11,8 +11,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from pail.core.text import one_line
 from pail.services.access.check import Capability, ProbeRow
-from pail.ui.text import one_line
 
 #: Mark of a row whose probe has not answered yet.
 PENDING = "…"

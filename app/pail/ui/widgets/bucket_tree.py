@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import NodeID, TreeNode
 
 from pail.core.connection import ConnectionSpec
+from pail.core.text import one_line
 from pail.drivers.base import StorageDriver
-from pail.services.listing import LevelPager
+from pail.services.listing import LevelPager, list_buckets
 from pail.ui.access_text import has_failure
 from pail.ui.failure import UnexpectedError
 from pail.ui.messages import (
@@ -38,7 +39,6 @@ from pail.ui.messages import (
     WorkFailed,
 )
 from pail.ui.nodes import Connection, NodeData, NodeKind, connection_children
-from pail.ui.text import one_line
 from pail.ui.widgets.tree_marks import MarkedTree
 from pail.ui.workers import start_io
 
@@ -95,7 +95,7 @@ class BucketTree(MarkedTree):
         id: str | None = None,
     ) -> None:
         # node id -> (node._updates, width): rows are re-measured only when they change.
-        self._widths: dict[int, tuple[int, int]] = {}
+        self._widths: dict[NodeID, tuple[int, int]] = {}
         super().__init__("pail", id=id)
         self.show_root = False
         self.guide_depth = 3
@@ -286,6 +286,7 @@ class BucketTree(MarkedTree):
         node.remove_children()
         self._render_tail(node)
         generation = data.generation
+        work: Callable[[], BucketsListed | PageListed]
         if data.kind == "connection":
             work = self._connection_work(data, generation)
         else:
@@ -329,7 +330,7 @@ class BucketTree(MarkedTree):
                 ready = self.driver_ready
                 if ready is not None:  # who the connection is, before its first listing
                     ready(conn, driver)
-            return BucketsListed(data, generation, tuple(driver.list_buckets()))
+            return BucketsListed(data, generation, tuple(list_buckets(driver)))
 
         return work
 

@@ -33,8 +33,10 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from pail.core.connection import mask
+from pail.core.units import size_with_bytes
 from pail.drivers.base import ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
+from pail.services.metadata import bucket_region, object_info
 from pail.services.previews import (
     ImagePreview,
     PreviewResult,
@@ -45,7 +47,7 @@ from pail.services.previews import (
 from pail.ui import image_support
 from pail.ui.access_text import explanation_parts, identity_rows
 from pail.ui.failure import as_storage_error
-from pail.ui.formatting import format_size, format_time, plural
+from pail.ui.formatting import format_time, plural
 from pail.ui.messages import (
     DetailJob,
     DetailPart,
@@ -165,7 +167,7 @@ class DetailPane(VerticalScroll):
         settings = self.settings
 
         def work() -> Message | None:
-            info = driver.head(bucket, key, version_id=version_id)
+            info = object_info(driver, bucket, key, version_id=version_id)
             self.post_message(ObjectHeadLoaded(ticket, info))
             if get_current_worker().is_cancelled:
                 return None
@@ -214,7 +216,7 @@ class DetailPane(VerticalScroll):
     @staticmethod
     def _region_work(driver: StorageDriver, bucket: str, ticket: int) -> Callable[[], Message]:
         def work() -> RegionLoaded:
-            return RegionLoaded(ticket, driver.bucket_region(bucket))
+            return RegionLoaded(ticket, bucket_region(driver, bucket))
 
         return work
 
@@ -402,7 +404,7 @@ class DetailPane(VerticalScroll):
             return "the listing failed (see below)"
         t = data.totals()
         objects, prefixes = plural(t.objects, "object"), plural(t.prefixes, "prefix")
-        text = f"{objects}, {format_size(t.bytes)}, {prefixes}"
+        text = f"{objects}, {size_with_bytes(t.bytes)}, {prefixes}"
         if data.loading:
             return text + "; listing the next page…"
         return text + ("; more pages not yet loaded" if t.has_more else "; complete")
@@ -416,7 +418,7 @@ class DetailPane(VerticalScroll):
         rows: list[tuple[str, Text | str]] = [
             ("Bucket", data.bucket or ""),
             ("Key", data.key),
-            ("Size", format_size(size)),
+            ("Size", size_with_bytes(size)),
             ("Last modified", format_time(modified, now)),
             ("ETag", etag or ""),
         ]

@@ -2,24 +2,26 @@
 
 It polls the engine's :meth:`~pail.services.download.Downloader.progress` snapshot every
 :data:`POLL_SECONDS` (reading a snapshot is cheap and never blocks): a total
-:class:`~textual.widgets.ProgressBar` with files, bytes, rate (``humanize.naturalsize``/s)
-and ETA; one bar per file in flight; a table of every file with its state. When every file
-is final, rate and ETA give way to a summary that lists every failure (with its code) and
-every refused key (with the reason): the finished panel draws the same on every run.
+:class:`~textual.widgets.ProgressBar` with files, bytes, rate and ETA (worded by
+:mod:`pail.core.units`); one bar per file in flight; a table of every file with its state.
+When every file is final, rate and ETA give way to a summary that lists every failure
+(with its code) and every refused key (with the reason): the finished panel draws the same
+on every run.
 """
 
 from __future__ import annotations
 
-import humanize
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
+from pail.core.text import one_line
+from pail.core.units import duration_words, size_text
 from pail.services.download.progress import DownloadProgress, FileProgress
 from pail.ui.download_ops import DownloadTask
-from pail.ui.formatting import plural, short_size
-from pail.ui.text import one_line, tilde
+from pail.ui.formatting import plural
+from pail.ui.text import tilde
 
 #: Seconds between two reads of the progress snapshot.
 POLL_SECONDS = 0.2
@@ -33,10 +35,6 @@ _STATE = {
     "failed": "FAILED",
     "cancelled": "cancelled",
 }
-
-
-def _size(n: int | None) -> str:
-    return "" if n is None else short_size(n)
 
 
 class DownloadsPanel(Vertical):
@@ -125,17 +123,13 @@ class DownloadsPanel(Vertical):
         else:  # only empty files: count files instead
             bar.update(total=max(1, p.files_total), progress=p.files_finished)
         if finished and p.files_done + p.files_skipped == p.files_total and p.files_total:
-            bar.update(progress=bar.total)
+            bar.update(progress=bar.total or 0)
         files = f"{p.files_finished:,} of {plural(p.files_total, 'file')}"
-        volume = f"{humanize.naturalsize(p.bytes_done, binary=True)} of "
-        volume += humanize.naturalsize(p.bytes_total, binary=True)
-        parts = [files, volume]
+        parts = [files, f"{size_text(p.bytes_done)} of {size_text(p.bytes_total)}"]
         if not finished:
-            parts.append(f"{humanize.naturalsize(p.rate, binary=True)}/s")
+            parts.append(f"{size_text(int(p.rate))}/s")
             if p.eta is not None:
-                parts.append(
-                    f"ETA {humanize.precisedelta(p.eta, minimum_unit='seconds', format='%0.0f')}"
-                )
+                parts.append(f"ETA {duration_words(p.eta)}")
         self.query_one("#dl-stats", Static).update(Text(" · ".join(parts)))
 
     def _draw_active(self, files: tuple[FileProgress, ...]) -> None:
@@ -167,7 +161,7 @@ class DownloadsPanel(Vertical):
             cells = (_STATE[f.state], f"{percent}%")
             if f.key not in self._rows:
                 file = Text(one_line(self._rel(f)))
-                table.add_row(cells[0], file, _size(f.size), cells[1], key=f.key)
+                table.add_row(cells[0], file, size_text(f.size), cells[1], key=f.key)
             else:
                 table.update_cell(f.key, "state", cells[0])
                 table.update_cell(f.key, "done", cells[1])

@@ -14,11 +14,12 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
+from pail.core.units import size_with_bytes
 from pail.services.previews import ImagePreview, PreviewResult
 from pail.ui import image_support
-from pail.ui.formatting import format_size
 from pail.ui.preview_render import StyleFor, preview_body, summary_line
 
 #: Most rows an image takes in the pane.
@@ -97,7 +98,7 @@ class PreviewView(Vertical):
         size = f"{result.width} x {result.height} pixels" if result.width else "size not given"
         parts: list[RenderableType] = [Text(f"{result.format.upper()} image, {size}")]
         if result.data is None:
-            limit = format_size(result.total_size)
+            limit = size_with_bytes(result.total_size)
             parts.append(Text(f"Not drawn: the image ({limit}) is over the image limit."))
         elif problem:
             parts.append(Text(f"Not drawn: {problem}."))
@@ -107,7 +108,9 @@ class PreviewView(Vertical):
 
     def _size_image(self, widget: Any) -> None:
         picture = self._picture
-        width = max(8, self.size.width or (self.parent.size.width if self.parent else 60) - 2)
+        parent = self.parent
+        outer = parent.size.width if isinstance(parent, Widget) else 60
+        width = max(8, self.size.width or outer - 2)
         cols, rows = image_support.cell_size(
             picture.width, picture.height, min(width, 100), MAX_IMAGE_ROWS
         )

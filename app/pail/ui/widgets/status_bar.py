@@ -16,9 +16,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from pail.core.text import one_line
 from pail.ui.access_text import identity_text
 from pail.ui.nodes import Connection
-from pail.ui.text import one_line
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus

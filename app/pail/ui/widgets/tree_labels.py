@@ -11,11 +11,11 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import NodeID, TreeNode
 
-from pail.ui.formatting import short_size
+from pail.core.text import one_line
+from pail.core.units import size_text
 from pail.ui.nodes import NodeData
-from pail.ui.text import one_line
 
 #: Drawn before the name of a marked node.
 MARK = "● "
@@ -23,7 +23,17 @@ MARK = "● "
 
 class NodeLabels(Tree[NodeData]):
     """Row drawing for :class:`pail.ui.widgets.bucket_tree.BucketTree` (its component
-    classes ``bucket-tree--*`` are declared there)."""
+    classes ``bucket-tree--*`` are declared there).
+
+    Textual internals, as Textual's own ``Tree.render_label`` reads them: ``node._label``
+    (the processed ``Text``; the public ``label`` is typed ``str | Text``) and
+    ``node._updates`` (a counter bumped on every change, the measurement cache key).
+    Checked against Textual 8.2.8; tests/test_sdk_internals.py.
+    """
+
+    #: Cached row widths: node id -> (``node._updates`` when measured, cells); set by
+    #: BucketTree.
+    _widths: dict[NodeID, tuple[int, int]]
 
     def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
         """Icon and name, plus dim size for objects and a red badge for errors."""
@@ -76,7 +86,7 @@ def _decorations(data: NodeData) -> list[tuple[str, str]]:
     """Text drawn after a node's name, with its component class suffix ("" = none)."""
     out: list[tuple[str, str]] = []
     if data.kind == "object" and data.entry is not None and data.entry.size is not None:
-        out.append((f"  {short_size(data.entry.size)}", "meta"))
+        out.append((f"  {size_text(data.entry.size)}", "meta"))
     if data.kind == "connection":
         out.append((f"  {data.conn.spec.provider}", "meta"))
     usage = data.conn.usage.get((data.bucket or "", data.key)) if data.is_level else None
