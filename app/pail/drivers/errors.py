@@ -19,6 +19,7 @@ No secret is ever stored on an error: drivers pass the access key id at most (ma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,11 @@ class StorageError(Exception):
 
     #: Short label used in tree badges when no HTTP status is known.
     kind = "error"
+    #: The server's clock from the response's ``Date`` header (UTC), and ours when the
+    #: response arrived: set by the S3 driver so a signature or skew error can be explained
+    #: with the clock skew (:func:`pail.services.explain.clock_skew`); ``None`` elsewhere.
+    server_time: datetime | None = None
+    received_at: datetime | None = None
 
     def __init__(
         self,

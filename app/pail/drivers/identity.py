@@ -110,12 +110,13 @@ def identity_from_google(credentials: Any, project: str | None) -> Identity:
         return Identity(kind="unknown", project=project)
     module = type(credentials).__module__
     name = type(credentials).__name__
+    # A public property of service-account and impersonated credentials (for the latter,
+    # the target principal; google-auth 2.x), so no private attribute is read.
     email = getattr(credentials, "service_account_email", None)
     if name == "AnonymousCredentials":
         kind = "anonymous"
     elif "impersonated" in module:
         kind = "impersonated"
-        email = getattr(credentials, "_target_principal", None) or email
     elif "compute_engine" in module:
         kind = "compute"
     elif "external_account" in module or "identity_pool" in module or "aws" in module:

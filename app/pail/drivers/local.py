@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
@@ -128,7 +129,7 @@ class LocalDriver:
     ) -> StorageError:
         code = errno.errorcode.get(exc.errno or 0, "OSError")
         message = exc.strerror or str(exc)
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "operation": operation,
             "provider": "local",
             "bucket": bucket,

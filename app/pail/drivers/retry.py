@@ -48,7 +48,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pail.drivers.errors import EndpointUnreachable, StorageError, Transient
 
@@ -87,8 +87,9 @@ def check_setting(name: str, value: object) -> int | float:
     try:
         if isinstance(value, bool):
             raise TypeError
-        number: int | float = int(value) if whole else float(value)  # type: ignore[arg-type]
-        if whole and number != float(value):  # type: ignore[arg-type]
+        raw: Any = value  # int() and float() refuse what is not a number (caught below)
+        number: int | float = int(raw) if whole else float(raw)
+        if whole and number != float(raw):
             raise ValueError
     except (TypeError, ValueError):
         kind = "a whole number" if whole else "a number of seconds"

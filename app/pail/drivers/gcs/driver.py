@@ -319,6 +319,8 @@ class GcsDriver:
         blob = self._reload(bucket, key, version_id)
         if blob.kms_key_name:
             encryption = f"Cloud KMS (key {blob.kms_key_name})"
+        # SDK internal: the resource dict; Blob has no public customerEncryption accessor.
+        # Checked against google-cloud-storage 3.17.1 (and 2.14.0); tests/test_sdk_internals.py.
         elif blob._properties.get("customerEncryption"):
             encryption = "customer-supplied key (CSEK)"
         else:
@@ -620,6 +622,12 @@ def _no_background_fetch(client: Any) -> None:
     doubles the requests for a one-page listing and, for an identity without
     ``storage.buckets.get``, provokes a 403 the user never asked for. The SDK skips the
     cache when the attribute is falsy (``_helpers.create_trace_span_helper``).
+
+    SDK internal, checked against google-cloud-storage 3.17.1 (older clients have no such
+    attribute, hence ``getattr``); tests/test_sdk_internals.py fails if the SDK consults
+    another one. The public switch, the environment variable
+    ``DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA``, would change every client of the
+    process, the caller's own included.
     """
     if getattr(client, "_bucket_metadata_cache", None) is not None:
         client._bucket_metadata_cache = None

@@ -50,6 +50,9 @@ def caller_identity(driver: GcsDriver) -> Identity:
     """
     with driver._call("credentials", None, None):
         client = driver._client()
+        # SDK internal: google-cloud-core's Client keeps its credentials only here (no public
+        # accessor). Checked against google-cloud-storage 3.17.1 / google-cloud-core 2.8.0;
+        # tests/test_sdk_internals.py.
         credentials = getattr(client, "_credentials", None)
         project = getattr(client, "project", None)
     if project == "<none>":  # the placeholder the driver gives the emulator client

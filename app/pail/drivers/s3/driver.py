@@ -130,7 +130,7 @@ class S3Driver:
     ) -> None:
         self._client_options = dict(client_options or {})
         # Retries and timeouts are pail's (pail.drivers.retry), not botocore Config keys.
-        settings = {
+        settings: dict[str, Any] = {
             "max_attempts": max_attempts,
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,

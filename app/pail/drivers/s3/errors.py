@@ -166,7 +166,9 @@ def translate(
         return None
     cls: type[StorageError] = StorageError
     for names, candidate in _BOTOCORE_CLASSES:
-        if isinstance(exc, tuple(getattr(bx, n) for n in names.split())):
+        # getattr with a default: a class newer than the installed botocore (LoginError came
+        # in botocore 1.41) is skipped, so older botocore translates everything else.
+        if isinstance(exc, tuple(getattr(bx, n, ()) for n in names.split())):
             cls = candidate
             break
     message = _scrub(_botocore_message(exc, endpoint), secrets)
@@ -279,12 +281,12 @@ def _from_client_error(
     )
     # The response's Date header (RFC 9110 6.6.1), kept so a SignatureDoesNotMatch or
     # RequestTimeTooSkewed can be explained with the clock skew (pail.services.explain).
-    error.server_time = _server_time(headers.get("date"))  # type: ignore[attr-defined]
-    error.received_at = datetime.now(timezone.utc)  # type: ignore[attr-defined]
+    error.server_time = _server_time(headers.get("date"))
+    error.received_at = datetime.now(timezone.utc)
     return error
 
 
-def _server_time(value: str | None):  # -> datetime | None (UTC)
+def _server_time(value: str | None) -> datetime | None:
     """The server's clock from an HTTP ``Date`` header, or ``None``."""
     from email.utils import parsedate_to_datetime
 

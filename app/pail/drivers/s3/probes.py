@@ -28,6 +28,7 @@ DeleteObject change anything, and only when the caller asks for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pail.drivers.errors import InvalidRequest, NoCredentials, NotFound
@@ -96,7 +97,7 @@ def _lifecycle(client: Any, bucket: str, key: str, **_: Any) -> dict[str, Any]:
     return {"rules": len(client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])}
 
 
-_PROBES = {
+_PROBES: dict[str, Callable[..., dict[str, Any]]] = {
     "ListBuckets": _list_buckets,
     "GetBucketLocation": _location,
     "ListObjectsV2": _list,
@@ -182,6 +183,9 @@ def _sts_client(driver: S3Driver) -> Any:
     region = s3.meta.region_name or "us-east-1"
     if driver._region is None and region == "aws-global":
         region = "us-east-1"
+    # botocore internals: a client exposes no public accessor for the credentials it signs
+    # with (an injected client has no session to ask). Checked against botocore 1.44.8 (and
+    # 1.34.0); tests/test_sdk_internals.py.
     signer = getattr(s3, "_request_signer", None)
     creds = getattr(signer, "_credentials", None)
     if creds is None:

@@ -24,6 +24,11 @@ with the policy's back-off: each API call has its own attempt count and clock (k
 For a client pail did not build (an injected one) :func:`install` also unregisters
 botocore's own retry handler (``unique_id`` ``retry-config-<service>``, the id
 ``botocore/client.py`` registers it under in every mode), so that only pail retries.
+
+These are botocore internals (event names and keyword arguments, the handler's
+``unique_id``, ``request.context["retries"]``), checked against botocore 1.44.8 and the
+1.34.0 source. tests/drivers/test_retry_faults.py fails if one changes: an injected client
+whose own handler survived would send more requests than pail's policy allows.
 """
 
 from __future__ import annotations
