@@ -27,6 +27,8 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --no-cache --check app tests benchmarks screenshots
 	$(VENV)/bin/ruff check --no-cache app tests benchmarks screenshots
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format app tests benchmarks screenshots

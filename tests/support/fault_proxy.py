@@ -19,14 +19,17 @@ requests and the real upstream answers them.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import base64
 import contextlib
+import fcntl
 import hashlib
 import html
 import re
 import socket
 import struct
+import termios
 import threading
 import zlib
 from collections.abc import AsyncIterator, Iterable
@@ -446,6 +449,7 @@ class FaultProxy:
                 transport = request.transport
                 if transport is not None:
                     if action == "reset":
+                        await _acknowledged(transport)
                         _abort_with_rst(transport)
                     else:
                         transport.close()  # FIN after the buffered bytes
@@ -643,6 +647,26 @@ async def _flushed(transport: asyncio.BaseTransport | None, timeout: float = 5.0
     while (
         not transport.is_closing() and transport.get_write_buffer_size() and loop.time() < deadline
     ):
+        await asyncio.sleep(0.005)
+
+
+async def _acknowledged(transport: asyncio.BaseTransport | None, timeout: float = 5.0) -> None:
+    """Wait (bounded) until the peer's kernel has acknowledged every byte sent (Linux
+    ``SIOCOUTQ`` is 0). An RST discards the sender's unsent queue, so without this wait a
+    slow reader (a loaded machine) would lose the bytes ``after`` promised it."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or not hasattr(termios, "TIOCOUTQ"):
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    queued = array.array("i", [0])
+    while loop.time() < deadline:
+        try:
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, queued)
+        except OSError:
+            return
+        if queued[0] == 0:
+            return
         await asyncio.sleep(0.005)
 
 
