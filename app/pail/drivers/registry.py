@@ -75,6 +75,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
 
         return GcsDriver(
             project=spec.project,
+            endpoint_url=spec.endpoint_url,
             credentials_file=spec.credentials_file,
             service_account_info=secrets.service_account_info if secrets else None,
             anonymous=spec.anonymous,

@@ -43,6 +43,7 @@ from pail.drivers.errors import (
     StreamInterrupted,
 )
 from pail.drivers.gcs import transfer
+from pail.drivers.gcs.endpoints import emulator_host, is_google
 from pail.drivers.gcs.errors import translate, translate_stream
 from pail.drivers.identity import Identity
 from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
@@ -51,6 +52,9 @@ from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 from pail.drivers.versions import LifecycleRule, VersionPage
 
 T = TypeVar("T")
+
+#: The OAuth scope of a service-account key's tokens (full control, as gcloud asks).
+_SCOPES = ("https://www.googleapis.com/auth/devstorage.full_control",)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -62,6 +66,8 @@ class GcsDriver:
 
     Args:
         project: Google Cloud project id (needed to list buckets).
+        endpoint_url: the JSON API endpoint of this connection (an emulator,
+            ``http://127.0.0.1:4443``); ``None`` = ``STORAGE_EMULATOR_HOST`` or Google's.
         credentials_file: path of a service-account JSON key file.
         service_account_info: a service-account key as parsed JSON (held in memory).
         anonymous: an anonymous client, for public buckets.
@@ -73,9 +79,10 @@ class GcsDriver:
         retry: the retry policy (:class:`pail.drivers.retry.RetryPolicy`; default
             :data:`~pail.drivers.retry.DEFAULT_POLICY`).
 
-    Credentials, in order: the injected client; ``STORAGE_EMULATOR_HOST`` (anonymous
-    credentials against the emulator); ``anonymous``; ``credentials_file``;
-    ``service_account_info``; application default credentials.
+    Credentials, in order: the injected client; an endpoint that is not Google's
+    (``endpoint_url``, else ``STORAGE_EMULATOR_HOST``): unsigned requests, a
+    service-account key only signs URLs (:mod:`pail.drivers.gcs.endpoints`); ``anonymous``;
+    ``credentials_file``; ``service_account_info``; application default credentials.
 
     Raises:
         InvalidRequest: (code ``InvalidClientOption``) an attempt count or timeout out of
@@ -88,6 +95,7 @@ class GcsDriver:
         self,
         *,
         project: str | None = None,
+        endpoint_url: str | None = None,
         credentials_file: str | None = None,
         service_account_info: Mapping[str, Any] | None = None,
         anonymous: bool = False,
@@ -117,6 +125,7 @@ class GcsDriver:
         #: The retry policy every request of this driver follows.
         self.retry_policy: RetryPolicy = policy
         self._project = project or None
+        self._endpoint_url = (endpoint_url or "").strip().rstrip("/") or None
         self._credentials_file = credentials_file or None
         self._service_account_info = service_account_info
         self._anonymous = anonymous
@@ -126,17 +135,20 @@ class GcsDriver:
         self._max_attempts = policy.attempts
         self._timeout = timeout
         self._lock = threading.Lock()
+        #: False once the server refused a batch request (no ``/batch/storage/v1``):
+        #: later deletes go one request per object (:mod:`pail.drivers.gcs.delete`).
+        self.batch_delete = True
 
     def __repr__(self) -> str:
         return f"GcsDriver(endpoint={self.endpoint!r}, project={self._project!r})"
 
     @property
     def endpoint(self) -> str | None:
-        """An injected client's API endpoint or ``STORAGE_EMULATOR_HOST``; ``None`` for
-        Google's default endpoint."""
+        """An injected client's API endpoint, else the connection's ``endpoint_url``, else
+        ``STORAGE_EMULATOR_HOST``; ``None`` for Google's default endpoint."""
         if self._injected:
             return getattr(self._client_obj, "api_endpoint", None)
-        return _emulator_host()
+        return self._endpoint_url or emulator_host()
 
     # -- client -----------------------------------------------------------------------
 
@@ -153,21 +165,42 @@ class GcsDriver:
     def _build_client(self) -> Any:
         from google.cloud import storage
 
-        emulator = _emulator_host()
-        if emulator:
+        endpoint = self.endpoint
+        if endpoint and not is_google(endpoint):
             from google.auth.credentials import AnonymousCredentials
 
+            # An emulator: unsigned requests (a Google token must not go to another host).
             return storage.Client(
                 project=self._project or "<none>",
                 credentials=AnonymousCredentials(),
-                client_options={"api_endpoint": emulator},
+                client_options={"api_endpoint": endpoint},
             )
+        options = {"client_options": {"api_endpoint": endpoint}} if endpoint else {}
         if self._anonymous:
-            return storage.Client.create_anonymous_client()
+            from google.auth.credentials import AnonymousCredentials
+
+            return storage.Client(project="<none>", credentials=AnonymousCredentials(), **options)
+        key = self._service_account()
+        if key is not None:
+            return storage.Client(
+                project=self._project or key.project_id, credentials=key, **options
+            )
+        return storage.Client(project=self._project, **options)
+
+    def _service_account(self) -> Any:
+        """The connection's service-account key (``credentials_file``, else
+        ``service_account_info``) as google-auth credentials, or ``None`` without one.
+        Read locally; no token is fetched.
+
+        Raises:
+            NoCredentials: the file cannot be read. InvalidCredentials: not a key.
+        """
+        from google.oauth2 import service_account
+
         if self._credentials_file:
             path = os.path.expanduser(self._credentials_file)
             try:
-                return storage.Client.from_service_account_json(path, project=self._project)
+                return service_account.Credentials.from_service_account_file(path, scopes=_SCOPES)
             except OSError as exc:
                 raise NoCredentials(
                     f"cannot read credentials file {path}: {exc.strerror or exc}",
@@ -184,8 +217,8 @@ class GcsDriver:
                 ) from exc
         if self._service_account_info:
             try:
-                return storage.Client.from_service_account_info(
-                    dict(self._service_account_info), project=self._project
+                return service_account.Credentials.from_service_account_info(
+                    dict(self._service_account_info), scopes=_SCOPES
                 )
             except (ValueError, KeyError) as exc:
                 raise InvalidCredentials(
@@ -194,7 +227,7 @@ class GcsDriver:
                     provider=self.provider,
                     code="InvalidCredentialsFile",
                 ) from exc
-        return storage.Client(project=self._project)
+        return None
 
     # -- errors -----------------------------------------------------------------------
 
@@ -475,7 +508,11 @@ class GcsDriver:
         self, bucket: str, key: str, expires_in: int, *, version_id: str | None = None
     ) -> str:
         """A V4 signed GET URL valid for ``expires_in`` seconds, signed locally with the
-        connection's service-account key (no request is sent).
+        connection's service-account key (no request is sent). On an endpoint that is not
+        Google's (an emulator) the URL is signed with the key of ``credentials_file`` /
+        ``service_account_info`` and points at that endpoint (path style,
+        ``ENDPOINT/BUCKET/KEY?X-Goog-Signature=...``; Cloud Storage docs, "V4 signing
+        process").
 
         Raises:
             InvalidRequest: ``expires_in`` outside 1..604800, or credentials without a
@@ -491,6 +528,16 @@ class GcsDriver:
         generation = _generation(version_id, bucket, key)
         with self._call("storage.objects.get", bucket, key):
             blob = self._client().bucket(bucket).blob(key, generation=generation)
+            endpoint = self.endpoint
+            if endpoint and not is_google(endpoint):
+                # The client's requests are unsigned here; the key signs the URL itself.
+                return transfer.signed_url(
+                    blob,
+                    seconds,
+                    generation,
+                    credentials=self._service_account(),
+                    api_access_endpoint=endpoint,
+                )
             return transfer.signed_url(blob, seconds, generation)
 
     # -- identity and permission checks (pail.drivers.gcs.probes) ---------------------
@@ -591,7 +638,8 @@ class GcsDriver:
 
     def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 keys (or ``(key, generation)`` pairs) with batched
-        ``storage.objects.delete`` calls, 100 per batch request. A 404 (already gone)
+        ``storage.objects.delete`` calls, 100 per batch request, or one request per object
+        (8 at a time) once the server refused a batch (:attr:`batch_delete`). A 404 (already gone)
         counts as deleted, as on S3; other per-object errors (``forbidden``...) are in
         ``errors``, and so are, as ``NotConfirmed``, the keys of a batch reply whose
         sub-responses do not match its calls (:mod:`pail.drivers.gcs.delete`).
@@ -611,7 +659,18 @@ class GcsDriver:
         def call(fn: Callable[[], T]) -> T:
             return self._run("storage.objects.delete", bucket, None, fn)
 
-        return gcs_delete(self._client(), bucket, pairs, self._timeout, call)
+        def refused() -> None:
+            self.batch_delete = False
+
+        return gcs_delete(
+            self._client(),
+            bucket,
+            pairs,
+            self._timeout,
+            call,
+            batch=self.batch_delete,
+            on_batch_refused=refused,
+        )
 
 
 def _no_background_fetch(client: Any) -> None:
@@ -631,13 +690,6 @@ def _no_background_fetch(client: Any) -> None:
     """
     if getattr(client, "_bucket_metadata_cache", None) is not None:
         client._bucket_metadata_cache = None
-
-
-def _emulator_host() -> str | None:
-    host = os.environ.get("STORAGE_EMULATOR_HOST", "").strip()
-    if not host:
-        return None
-    return host if "://" in host else f"http://{host}"
 
 
 def _generation(version_id: str | None, bucket: str, key: str) -> int | None:

@@ -87,8 +87,11 @@ def translate(
         errors = [e for e in (exc.errors or []) if isinstance(e, dict)]
         code = errors[0].get("reason") if errors else None
         message = _api_message(exc, errors, status)
-        if status == 404 and not errors:  # a bodiless 404 (the emulator)
-            code = "notFound"  # the JSON API's one reason for 404
+        # A bodiless 404 (gcp-storage-emulator), a plain-text one or the reason "Not Found"
+        # (fake-gcs-server): the JSON API's one reason for 404 is "notFound".
+        if status == 404 and (not errors or code == "Not Found"):
+            code = "notFound"
+            message = message.splitlines()[0].strip() if message.strip() else "Not Found"
             if operation in ("storage.objects.list", "storage.buckets.get"):
                 message = "The specified bucket does not exist."
         headers = getattr(getattr(exc, "response", None), "headers", None) or {}

@@ -114,8 +114,16 @@ def object_checksums(blob: Any) -> ObjectChecksums:
     )
 
 
-def signed_url(blob: Any, expires_in: int, generation: int | None) -> str:
-    """A V4 signed GET URL, signed locally with the client's service-account key.
+def signed_url(
+    blob: Any,
+    expires_in: int,
+    generation: int | None,
+    *,
+    credentials: Any = None,
+    api_access_endpoint: str | None = None,
+) -> str:
+    """A V4 signed GET URL, signed locally with ``credentials`` (default: the client's
+    service-account key), for ``api_access_endpoint`` (default Google's).
 
     Raises:
         InvalidRequest: the credentials hold no private key (user or anonymous credentials,
@@ -129,6 +137,8 @@ def signed_url(blob: Any, expires_in: int, generation: int | None) -> str:
             expiration=timedelta(seconds=expires_in),
             method="GET",
             generation=generation,
+            credentials=credentials,
+            **({"api_access_endpoint": api_access_endpoint} if api_access_endpoint else {}),
         )
     except (AttributeError, TypeError, NotImplementedError) as exc:
         # google-auth: "you need a private key to sign credentials" (AttributeError) for

@@ -51,7 +51,9 @@ def list_versions_page(
         bucket,
         prefix=prefix or None,
         delimiter=delimiter or None,
-        versions=True,
+        # The JSON API's boolean as its lowercase literal: the SDK would send Python's
+        # "True", which Google accepts but fake-gcs-server reads as false (live objects only).
+        versions="true",  # the SDK passes the value through as is
         page_size=max(1, min(page_size, 1000)),
         page_token=token or None,
         timeout=timeout,
