@@ -21,6 +21,12 @@ Ages are whole days, rounded up.
 :func:`merge` never replaces an existing rule silently: a new rule with the same identity
 (S3 ``ID``; for GCS the action and non-age conditions) and different content is a conflict
 unless ``replace=True``; rules whose prefixes overlap are reported as warnings.
+
+:func:`apply` reads the configuration back after writing it and compares: a store that
+answers success but keeps other rules (fake-gcs-server drops ``lifecycle`` on
+``storage.buckets.patch``) or loses the bucket's versioning on the way (the same server
+resets it) raises :class:`LifecycleNotStored` naming what differs; success is never
+reported unchecked.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pail.drivers.base import StorageDriver
-from pail.drivers.versions import LifecycleRule, lifecycle_of
+from pail.drivers.errors import StorageError
+from pail.drivers.versions import LifecycleRule, Versioned, lifecycle_of
 from pail.services.delete.filters import FilterError, StaleFilters
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "Change",
     "FilterError",
     "LifecycleConflict",
+    "LifecycleNotStored",
     "MergeResult",
     "NotExpressible",
     "RuleExport",
@@ -52,6 +60,7 @@ __all__ = [
     "rule_identity",
     "rule_prefix",
     "rule_summary",
+    "stored_differences",
 ]
 
 _DAY = 86400
@@ -88,6 +97,30 @@ class LifecycleConflict(ValueError):
             "replace it explicitly (--replace) or change the filter"
         )
         self.ids = ids
+
+
+class LifecycleNotStored(StorageError):
+    """The store answered the lifecycle write with success but reading the bucket back
+    shows otherwise. ``differences`` are plain lines (a rule not stored, stored with other
+    fields, an extra rule, versioning lost); the message joins them. ``code`` is
+    ``LifecycleNotStored``, ``operation`` the read-back request (S3
+    GetBucketLifecycleConfiguration, GCS ``storage.buckets.get``)."""
+
+    def __init__(self, differences: list[str], *, provider: str, bucket: str,
+                 endpoint: str | None) -> None:  # fmt: skip
+        operation = (
+            "storage.buckets.get" if provider == "gcs" else "GetBucketLifecycleConfiguration"
+        )
+        super().__init__(
+            "the store answered the lifecycle write with success, but reading the bucket "
+            "back shows otherwise: " + "; ".join(differences),
+            operation=operation,
+            provider=provider,
+            bucket=bucket,
+            code="LifecycleNotStored",
+            endpoint=endpoint,
+        )
+        self.differences = differences
 
 
 @dataclass(frozen=True)
@@ -413,11 +446,15 @@ def current_rules(driver: StorageDriver, bucket: str) -> list[LifecycleRule]:
 def apply(
     driver: StorageDriver, bucket: str, rules: list[LifecycleRule], *, replace: bool = False
 ) -> ApplyResult:
-    """Read the bucket's rules, merge ``rules`` in (:func:`merge`) and write the result
-    when it differs (S3 PutBucketLifecycleConfiguration, GCS ``storage.buckets.patch``).
+    """Read the bucket's rules, merge ``rules`` in (:func:`merge`), write the result when
+    it differs (S3 PutBucketLifecycleConfiguration, GCS ``storage.buckets.patch``), then
+    read the rules (and the versioning status, when it could be read before) back and
+    compare (:func:`stored_differences`).
 
     Raises:
         LifecycleConflict: see :func:`merge` (nothing is written).
+        LifecycleNotStored: the write answered success but the bucket does not hold the
+            merged rules, or its versioning changed.
         StorageError: reading or writing failed (AccessDenied without the lifecycle
             permissions, NotSupported on a local folder).
     """
@@ -425,5 +462,70 @@ def apply(
     before = store.get_lifecycle(bucket)
     result = merge(before, rules, replace=replace)
     if result.changed:
+        versioning = _versioning(driver, bucket)
         store.put_lifecycle(bucket, result.rules)
+        differences = stored_differences(result.rules, store.get_lifecycle(bucket))
+        if versioning is not None:
+            now = _versioning(driver, bucket)
+            if now != versioning:
+                differences.append(
+                    f"the bucket's versioning was {versioning}, it is now "
+                    f"{now or 'off'} (the store reset it while writing the rules)"
+                )
+        if differences:
+            raise LifecycleNotStored(
+                differences, provider=driver.provider, bucket=bucket, endpoint=driver.endpoint
+            )
     return ApplyResult(before, result, result.changed)
+
+
+def _versioning(driver: StorageDriver, bucket: str) -> str | None:
+    """The bucket's versioning status (``"Enabled"``, ``"Suspended"``), ``"off"`` when
+    never enabled, ``None`` when it cannot be read (no permission, no versions)."""
+    if not isinstance(driver, Versioned):
+        return None
+    try:
+        return driver.versioning_status(bucket) or "off"
+    except StorageError:
+        return None
+
+
+def _contains(stored: Any, written: Any) -> bool:
+    """Whether ``stored`` holds every field of ``written`` with the same value (a store
+    may add defaults, e.g. an empty ``Filter``; it must not drop or change a field).
+    Numbers compare by value (``30`` and ``"30"`` alike: GCS's JSON API quotes some)."""
+    if isinstance(written, dict):
+        return isinstance(stored, dict) and all(
+            k in stored and _contains(stored[k], v) for k, v in written.items()
+        )
+    if isinstance(written, list):
+        return (
+            isinstance(stored, list)
+            and len(stored) == len(written)
+            and all(_contains(a, b) for a, b in zip(stored, written, strict=True))
+        )
+    if isinstance(written, bool) or isinstance(stored, bool):
+        return stored == written
+    if isinstance(written, (int, float)) and isinstance(stored, (int, float, str)):
+        try:
+            return float(stored) == float(written)
+        except ValueError:
+            return False
+    return bool(stored == written)
+
+
+def stored_differences(written: list[LifecycleRule], stored: list[LifecycleRule]) -> list[str]:
+    """Plain lines saying how the rules read back (``stored``) differ from the rules
+    ``written``; ``[]`` when every written rule is stored (fields a store adds are
+    allowed) and no other rule is."""
+    differences: list[str] = []
+    by_identity = {rule_identity(r): r for r in stored}
+    for rule in written:
+        found = by_identity.pop(rule_identity(rule), None)
+        if found is None:
+            differences.append(f"rule [{rule_summary(rule)}] was not stored")
+        elif not _contains(found, rule):
+            differences.append(f"rule [{rule_summary(rule)}] was stored as [{rule_summary(found)}]")
+    differences.extend(f"the bucket has an unexpected rule [{rule_summary(r)}]"
+                       for r in by_identity.values())  # fmt: skip
+    return differences
