@@ -16,6 +16,10 @@ Limits of SeaweedFS 4.48 seen by these tests (the skips name them): no STS
 (GetCallerIdentity), bucket names of at least 3 characters, a key segment (between
 slashes) of at most 255 bytes (KeyTooLongError). Its first write into a new bucket takes
 ~0.2 s (the bucket's volumes are allocated); :func:`put_many` seeds concurrently.
+
+:func:`s3_server` gives moto or SeaweedFS as one :class:`S3Server` (endpoint, ``pail``
+flags, an admin client, fresh buckets, a read-only target), so a test parametrized over
+:data:`S3_SERVERS` runs the same steps on both.
 """
 
 from __future__ import annotations
@@ -246,14 +250,117 @@ def put_many(
             future.result()
 
 
+# -- one S3 server of several, for tests parametrized over implementations ---------------
+
+#: The S3 implementations a matrix test runs on (``@pytest.fixture(params=S3_SERVERS)``).
+S3_SERVERS = ["moto", "seaweedfs"]
+
+
+@dataclass
+class ReadOnlyTarget:
+    """Where a read-only identity can list and read but not write: the endpoint, its
+    bucket and prefix (objects ``a.txt`` and ``b.json`` under it) and the identity's
+    environment for a ``pail`` run."""
+
+    endpoint: str
+    bucket: str
+    prefix: str
+    env: dict[str, str]
+
+
+@dataclass
+class S3Server:
+    """One S3 implementation under test: ``name`` (``"moto"`` or ``"seaweedfs"``), its
+    endpoint, an admin boto3 client and, for skips, ``label`` (``"SeaweedFS 4.48"``).
+
+    Buckets are never reset between tests: each test makes its own with
+    :meth:`new_bucket`.
+    """
+
+    name: str
+    endpoint: str
+    client: object = field(repr=False)
+    label: str
+    _read_only: object = field(default=None, repr=False)
+
+    @property
+    def args(self) -> list[str]:
+        """``pail`` connection flags for this server (path-style, us-east-1)."""
+        return ["--endpoint-url", self.endpoint, "--path-style", "--region", "us-east-1"]
+
+    def new_bucket(
+        self, objects: Mapping[str, bytes] | list[str] = (), *, versioned: bool = False
+    ) -> str:
+        """A fresh bucket (random name), versioned if asked, holding ``objects``."""
+        import uuid
+
+        bucket = f"pail-{uuid.uuid4().hex[:12]}"
+        self.client.create_bucket(Bucket=bucket)
+        if versioned:
+            self.client.put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
+            )
+        put_many(self.client, bucket, objects)
+        return bucket
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every key under ``prefix``, read with the admin client (ListObjectsV2 pages)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+    def read_only(self) -> ReadOnlyTarget:
+        """A bucket and prefix where an identity may only Read and List: on moto, the
+        IAM-enforcing server's ``reader`` on ``pail-iam/data/``; on SeaweedFS, the
+        ``reader`` identity on a bucket of its own."""
+        assert callable(self._read_only)
+        return self._read_only()
+
+
+def s3_server(request, name: str) -> S3Server:
+    """The session's server ``name`` (``"moto"`` or ``"seaweedfs"``) as an
+    :class:`S3Server`, started on first use (through the fixtures of tests/conftest.py)."""
+    if name == "moto":
+        endpoint = request.getfixturevalue("moto_server")
+
+        def moto_reader() -> ReadOnlyTarget:
+            iam = request.getfixturevalue("moto_iam_server")
+            user = iam.users["reader"]
+            env = {
+                "AWS_ACCESS_KEY_ID": user.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": user.secret_access_key,
+            }
+            return ReadOnlyTarget(iam.endpoint, iam.bucket, "data/", env)
+
+        import moto
+
+        return S3Server(
+            "moto", endpoint, s3_client(endpoint), f"moto {moto.__version__}", moto_reader
+        )
+    if name == "seaweedfs":
+        server: SeaweedServer = request.getfixturevalue("seaweedfs")
+        result = S3Server("seaweedfs", server.endpoint, server.client(), SEAWEEDFS)
+
+        def seaweed_reader() -> ReadOnlyTarget:
+            bucket = result.new_bucket({"data/a.txt": b"hello\n", "data/b.json": b'{"x": 1}'})
+            return ReadOnlyTarget(server.endpoint, bucket, "data/", READER.env())
+
+        result._read_only = seaweed_reader
+        return result
+    raise ValueError(f"unknown S3 server {name!r}")
+
+
 __all__ = [
     "ADMIN",
     "READER",
+    "S3_SERVERS",
     "SEAWEEDFS",
     "Identity",
+    "ReadOnlyTarget",
+    "S3Server",
     "SeaweedServer",
     "identities_json",
     "put_many",
+    "s3_server",
     "start_seaweedfs",
     "weed_exe",
 ]
