@@ -1,5 +1,5 @@
-"""`pail lifecycle export|show|apply` against moto over HTTP (and the IAM server's
-read-only identity): JSON shape, refusals, merging with existing rules, --replace,
+"""`pail lifecycle export|show|apply` against moto and SeaweedFS over HTTP (and their
+read-only identities): JSON shape, refusals, merging with existing rules, --replace,
 refusal off a terminal and the question on a real pty."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import pytest
 
 from support.cli import run, s3_args
 from support.pty import run_on_pty
+from support.seaweed import READER, S3_SERVERS, s3_endpoint_for
 from support.servers import s3_client
 
 EXISTING = {
@@ -18,6 +19,12 @@ EXISTING = {
     "Status": "Enabled",
     "Expiration": {"Days": 90},
 }
+
+
+@pytest.fixture(params=S3_SERVERS)
+def s3_endpoint(request):
+    """Every test here that touches a store runs on moto and on SeaweedFS."""
+    return s3_endpoint_for(request, request.param)
 
 
 @pytest.fixture
@@ -201,3 +208,23 @@ def test_read_only_identity_is_denied(moto_iam_server):
     assert result.exit_code == 4, result.stderr
     assert "AccessDenied" in result.stderr and "LifecycleConfiguration" in result.stderr
     assert reader.secret_access_key not in result.stderr + result.stdout
+
+
+def test_read_only_identity_is_denied_on_seaweedfs(seaweedfs, bucket_name):
+    seaweedfs.client().create_bucket(Bucket=bucket_name)
+    result = run(
+        [
+            "lifecycle",
+            "apply",
+            *s3_args(seaweedfs.endpoint),
+            f"s3://{bucket_name}/data/",
+            "--older-than",
+            "30d",
+            "--yes",
+        ],
+        env=READER.env(),
+    )
+    assert result.exit_code == 4, result.stderr
+    assert "AccessDenied" in result.stderr and "LifecycleConfiguration" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert READER.secret_access_key not in result.stderr + result.stdout

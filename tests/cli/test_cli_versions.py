@@ -1,4 +1,4 @@
-"""`pail versions` and `pail restore` against a versioned moto bucket over HTTP: listing
+"""`pail versions` and `pail restore` against a versioned bucket on moto and SeaweedFS: listing
 (text and JSON), restore with --dry-run / --yes, refusal off a terminal, asking on a real
 pty, permanent deletion of noncurrent versions."""
 
@@ -10,7 +10,14 @@ import pytest
 
 from support.cli import run, s3_args
 from support.pty import run_on_pty
+from support.seaweed import S3_SERVERS, s3_endpoint_for
 from support.servers import s3_client
+
+
+@pytest.fixture(params=S3_SERVERS)
+def s3_endpoint(request):
+    """Every test here runs on moto and on SeaweedFS."""
+    return s3_endpoint_for(request, request.param)
 
 
 @pytest.fixture

@@ -180,7 +180,12 @@ def start_seaweedfs(folder: Path, timeout: float = 60.0) -> SeaweedServer:
     except BaseException:
         server.stop()
         raise
+    _RUNNING.add(server.endpoint)
     return server
+
+
+#: Endpoints of the SeaweedFS servers started in this process (:func:`skip_on_seaweedfs`).
+_RUNNING: set[str] = set()
 
 
 def _wait_ready(server: SeaweedServer, timeout: float) -> None:
@@ -349,6 +354,46 @@ def s3_server(request, name: str) -> S3Server:
     raise ValueError(f"unknown S3 server {name!r}")
 
 
+# -- existing tests run on either server ------------------------------------------------
+
+
+def s3_endpoint_for(request, name: str) -> str:
+    """The endpoint of server ``name`` for one test, to override the ``s3_endpoint``
+    fixture in a module whose tests then run on both servers
+    (``@pytest.fixture(params=S3_SERVERS)``): moto reset to empty first (as the
+    conftest's ``s3_endpoint``), SeaweedFS as it is (such tests use fresh bucket names)."""
+    if name == "moto":
+        from support.servers import moto_api
+
+        endpoint = request.getfixturevalue("moto_server")
+        moto_api(endpoint, "reset")
+        return endpoint
+    return request.getfixturevalue("seaweedfs").endpoint
+
+
+def seed(endpoint: str, bucket: str, objects: Mapping[str, bytes] | list[str]) -> None:
+    """Create ``bucket`` on any S3 server (if it is not there yet) and put ``objects``
+    over HTTP, concurrently (admin keys ``testing``/``testing``)."""
+    from botocore.exceptions import ClientError
+
+    client = s3_client(endpoint)
+    try:
+        client.create_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    put_many(client, bucket, objects)
+
+
+def skip_on_seaweedfs(endpoint: str, limit: str) -> None:
+    """Skip the test when ``endpoint`` is a SeaweedFS started here, naming the server's
+    ``limit`` (``"SeaweedFS 4.48: <limit>"``)."""
+    import pytest
+
+    if endpoint in _RUNNING:
+        pytest.skip(f"{SEAWEEDFS}: {limit}")
+
+
 __all__ = [
     "ADMIN",
     "READER",
@@ -360,7 +405,10 @@ __all__ = [
     "SeaweedServer",
     "identities_json",
     "put_many",
+    "s3_endpoint_for",
     "s3_server",
+    "seed",
+    "skip_on_seaweedfs",
     "start_seaweedfs",
     "weed_exe",
 ]
