@@ -145,7 +145,9 @@ class Resolved:
         spec: the connection, with ``secrets`` filled when they come from the keyring or
             the environment (pass it to :func:`pail.drivers.registry.open_driver`).
         source: ``"keyring"``, ``"profile NAME"``, ``"environment"``, ``"service account
-            file"``, ``"default chain"``, ``"anonymous"``, ``"in memory"``, ``"local folder"``.
+            file"``, ``"default chain"``, ``"anonymous"`` (also every GCS connection to an
+            endpoint that is not Google's: an emulator gets unsigned requests), ``"in
+            memory"``, ``"local folder"``.
         identity: the masked access key id (``AKIA…WXYZ``) or a service account's
             ``client_email``; ``None`` when unknown. Never a secret.
     """
@@ -459,6 +461,16 @@ def resolve(spec: ConnectionSpec, environ: Mapping[str, str] | None = None) -> R
         if secrets is not None:
             return Resolved(replace(spec, secrets=secrets), "keyring", identity_of(secrets))
     if spec.provider == "gcs":
+        from pail.drivers.gcs.endpoints import emulator_host, is_google
+
+        if not is_google(spec.endpoint_url or emulator_host(env)):
+            # An emulator gets unsigned requests (pail.drivers.gcs.endpoints); a key file
+            # only signs URLs there.
+            path = spec.credentials_file or env.get("GOOGLE_APPLICATION_CREDENTIALS")
+            if path:
+                signer = "anonymous (the service account file signs URLs only)"
+                return Resolved(replace(spec, credentials_file=path), signer, _file_email(path))
+            return Resolved(spec, "anonymous")
         if spec.credentials_file:
             return Resolved(spec, "service account file", _file_email(spec.credentials_file))
         path = env.get("GOOGLE_APPLICATION_CREDENTIALS")

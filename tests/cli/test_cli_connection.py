@@ -252,7 +252,9 @@ def test_import_env_gcs_service_account(tmp_path, isolated_config):
 
 
 def test_import_env_with_nothing_configured():
-    env = {v: None for v in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    # STORAGE_EMULATOR_HOST too: the session's gcs_emulator fixture sets it process-wide.
+    env = {v: None for v in (*names, "STORAGE_EMULATOR_HOST")}
     result = run(["connection", "import-env", "x"], env=env)
     assert result.exit_code == EXIT_USAGE and "describes no store" in result.stderr
 

@@ -43,7 +43,7 @@ from pail.drivers.errors import (
     StreamInterrupted,
 )
 from pail.drivers.gcs import transfer
-from pail.drivers.gcs.endpoints import emulator_host, is_google
+from pail.drivers.gcs.endpoints import emulator_host, emulator_name, is_google
 from pail.drivers.gcs.errors import translate, translate_stream
 from pail.drivers.identity import Identity
 from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
@@ -149,6 +149,16 @@ class GcsDriver:
         if self._injected:
             return getattr(self._client_obj, "api_endpoint", None)
         return self._endpoint_url or emulator_host()
+
+    def server_name(self) -> str | None:
+        """Which emulator answers at a non-Google endpoint (``"fake-gcs-server"``,
+        ``"gcp-storage-emulator"``), told from its own answers
+        (:func:`pail.drivers.gcs.endpoints.emulator_name`: two small GETs); ``None`` for
+        Google's endpoint or a server neither fingerprint matches. Never raises."""
+        endpoint = self.endpoint
+        if not endpoint or is_google(endpoint):
+            return None
+        return emulator_name(endpoint, timeout=self._timeout[0])
 
     # -- client -----------------------------------------------------------------------
 

@@ -52,8 +52,8 @@ def emulator_name(endpoint: str, timeout: float = 5.0) -> str | None:
     """The emulator answering at ``endpoint`` from its own answers, or ``None`` when
     neither fingerprint matches (an unknown server, or none answering).
 
-    * fake-gcs-server answers ``GET /_internal/healthcheck`` with 200 (its health-check
-      route); Google and gcp-storage-emulator answer 404.
+    * fake-gcs-server answers ``GET /_internal/healthcheck`` with 200 and an empty body
+      (its health-check route); Google and gcp-storage-emulator answer 404.
     * gcp-storage-emulator answers ``GET /`` with ``200 OK`` and the body ``OK`` from
       Python's ``http.server`` (``Server: BaseHTTP/...``).
 
@@ -71,7 +71,7 @@ def emulator_name(endpoint: str, timeout: float = 5.0) -> str | None:
             return None
 
     health = get("/_internal/healthcheck")
-    if health is not None and health[0] == 200:
+    if health is not None and health[0] == 200 and health[2] == b"":
         return FAKE_GCS_SERVER
     root = get("/")
     if root is not None and root[0] == 200 and root[1].startswith("BaseHTTP") and root[2] == b"OK":

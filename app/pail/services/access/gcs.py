@@ -72,7 +72,18 @@ def run_gcs_checks(
 ) -> None:
     """Fill ``report.rows`` from ``testIamPermissions`` (or live read probes when the store
     lacks it, or the driver cannot ask: not :class:`~pail.drivers.base.PermissionChecks`;
-    see module doc)."""
+    see module doc). At an endpoint that is not Google's, a note names the emulator that
+    answers there (asked after the checks)."""
+    _checks(driver, report, on_row)
+    if report.endpoint and "googleapis.com" not in report.endpoint:
+        report.notes.append(_emulator_note(driver, report.endpoint))
+
+
+def _checks(
+    driver: StorageDriver,
+    report: AccessReport,
+    on_row: Callable[[ProbeRow], None] | None,
+) -> None:
     caps = gcs_capabilities(report.bucket, report.prefix)
     rows: list[ProbeRow] = []
 
@@ -89,11 +100,6 @@ def run_gcs_checks(
         _live_reads(driver, report, caps, put)
         report.rows = [r for c in caps for r in rows if r.capability is c]
 
-    if report.endpoint and "googleapis.com" not in report.endpoint:
-        report.notes.append(
-            f"the endpoint {report.endpoint} is not Google's: its answers stand in for IAM "
-            "(gcp-storage-emulator grants every permission it is asked about)"
-        )
     if not isinstance(driver, PermissionChecks):
         live_only("not checked: this driver cannot ask testIamPermissions")
         return
@@ -114,6 +120,38 @@ def run_gcs_checks(
         else:
             put(ProbeRow(cap, "denied", "not granted (testIamPermissions)"))
     report.rows = rows
+
+
+def _emulator_note(driver: StorageDriver, endpoint: str) -> str:
+    """What stands in for IAM at a non-Google endpoint, naming the emulator the endpoint
+    answers as (``GcsDriver.server_name``, from its own answers; no guess)."""
+    server_name = getattr(driver, "server_name", None)
+    name = server_name() if callable(server_name) else None
+    if name == "gcp-storage-emulator":
+        return (
+            f"the endpoint {endpoint} is gcp-storage-emulator, not Google: its "
+            "testIamPermissions grants every permission it is asked about"
+        )
+    if name == "fake-gcs-server":
+        return (
+            f"the endpoint {endpoint} is fake-gcs-server, not Google: it has no IAM "
+            "(no testIamPermissions, every request allowed), so only reads were probed"
+        )
+    return (
+        f"the endpoint {endpoint} is not Google's (a server pail does not recognise): its "
+        "answers stand in for IAM"
+    )
+
+
+def _translated(call: Callable[[], T], operation: str) -> T:
+    """``call()``, with an exception the driver did not translate raised as
+    :func:`~pail.services.access.check.unexpected_error` (an error row, not a traceback)."""
+    try:
+        return call()
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise unexpected_error(exc, operation, "gcs") from exc
 
 
 def _live_reads(
