@@ -12,6 +12,7 @@ import pytest
 
 from pail.core.connection import ConnectionSpec
 from support import stores as files
+from support import tool_files
 from support.servers import s3_client, seed_keys
 from support.ui import (
     SIZE,
@@ -197,5 +198,44 @@ def test_glacier_object_preview_error_is_shown(s3_endpoint):
             text = detail_text(app)
             assert "Storage class  GLACIER" in text
             assert "Preview failed: 403" in text and "InvalidObjectState" in text
+
+    run(body())
+
+
+def test_extensionless_objects_preview_by_content(s3_endpoint):
+    """Llama Stack's files (``file-<hex>``, put with no ContentType: binary/octet-stream)
+    and MLflow's MLmodel show as a table, pretty JSON and YAML, not as plain text."""
+    objects = {
+        "file-0a1b2c3d4e5f40718293a4b5c6d7e8f9": tool_files.lightning_metrics_csv(),
+        "file-9f8e7d6c5b4a40312e1f0a9b8c7d6e5f": b'{"name":"qa-eval","rows":2}',
+        "MLmodel": tool_files.mlflow_mlmodel(),
+    }
+    client = s3_client(s3_endpoint)
+    client.create_bucket(Bucket="llama")
+    for key, data in objects.items():
+        client.put_object(Bucket="llama", Key=key, Body=data)
+    expected = {
+        "file-0a1b2c3d4e5f40718293a4b5c6d7e8f9": [
+            "4 columns, separated by 'comma'; 6 rows",
+            "epoch   step   train_loss   val_acc",
+            "0       149                 0.6",  # an empty cell where a step logged no val_acc
+        ],
+        "file-9f8e7d6c5b4a40312e1f0a9b8c7d6e5f": ['  "name": "qa-eval",', '  "rows": 2'],
+        "MLmodel": ["loader_module: mlflow.sklearn", "Content type   binary/octet-stream"],
+    }
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "llama"))
+            for key, needles in expected.items():
+                await select(pilot, find(app, "moto", "llama", key))
+                text = detail_text(app)
+                assert f"of {len(objects[key]):,} bytes" in text, (key, text)
+                for needle in needles:
+                    assert needle in text, (key, needle, text)
+            shown = detail_of(app).preview  # the MLmodel, last selected
+            assert shown is not None and shown.kind == "text" and shown.language == "yaml"
 
     run(body())

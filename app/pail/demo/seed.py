@@ -36,7 +36,8 @@ _TYPES = {
     ".jsonl": "application/jsonl",
     ".yaml": "application/yaml",
     ".md": "text/markdown",
-    "": "text/yaml",  # MLmodel
+    # No entry for names without an extension (MLmodel, Llama Stack's file-<id>): MLflow and
+    # Llama Stack send no content type for them, so S3 keeps binary/octet-stream.
 }
 
 

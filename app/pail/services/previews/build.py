@@ -1,7 +1,9 @@
 """Choosing and running a previewer for one object: :func:`build_preview`.
 
 The previewer is picked by the key's extension, then the content type, then the magic
-bytes (:mod:`pail.services.previews.detect`). If it rejects the object (a ``.parquet``
+bytes (:mod:`pail.services.previews.detect`) and, for an object whose name and content type
+say nothing (``file-6f1c...`` stored as ``binary/octet-stream``), the text format of its
+first window: JSON, JSON Lines, CSV/TSV, YAML or text. If it rejects the object (a ``.parquet``
 that is not Parquet, a truncated zip, a safetensors header over the limit), the magic bytes
 get a second say, and finally the first bytes are shown as text or a hex dump, with the
 reason in ``note``. Parser failures never reach the caller; storage errors do.
@@ -21,7 +23,7 @@ from pail.drivers.base import ObjectInfo, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.previews.archives import zip_preview
 from pail.services.previews.common import Job, NotThisFormat, plain
-from pail.services.previews.detect import format_for, sniff
+from pail.services.previews.detect import by_content, format_for, sniff, sniff_text
 from pail.services.previews.images import image_preview
 from pail.services.previews.notebook import notebook_preview
 from pail.services.previews.parquet import parquet_preview
@@ -48,6 +50,7 @@ _PREVIEWERS: dict[str, Callable[[Job], PreviewResult]] = {
     "text": text_preview,
     "log": log_preview,
     "json": json_preview,
+    "jsonl": partial(text_preview, language="json"),
     "yaml": partial(text_preview, language="yaml"),
     "toml": partial(text_preview, language="toml"),
     "markdown": markdown_preview,
@@ -68,6 +71,8 @@ _NAMES = {
     "tsv": "TSV",
     "csv": "CSV",
     "json": "JSON",
+    "jsonl": "JSON Lines",
+    "yaml": "YAML",
     "image": "an image",
     "gzip": "gzip",
 }
@@ -109,11 +114,16 @@ def build_preview(
         info=info, reader=reader, limit=limit, image_limit=image_limit, window=min(window, limit)
     )
     fmt = format_for(info)
+    textual = by_content(info)
     tried: set[str] = set()
     note: str | None = None
     while True:
         if fmt is None or fmt in tried:
-            fmt = sniff(job.head(max(job.window, 8192)))
+            # The first window: what the text previewers read first anyway (no extra bytes).
+            head = job.head(max(job.window, 8192))
+            fmt = sniff(head)
+            if fmt is None and textual:
+                fmt = sniff_text(head, complete=len(head) >= job.size)
             if fmt is None or fmt in tried:
                 return plain(job, note)
         tried.add(fmt)

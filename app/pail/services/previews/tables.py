@@ -40,7 +40,8 @@ def csv_preview(job: Job, *, tsv: bool = False) -> TablePreview:
     if not whole:
         cut = data.rfind(b"\n")
         data = data[: cut + 1] if cut >= 0 else data
-    text = decode_text(data, truncated=not whole)
+    # A UTF-8 BOM (pandas' encoding="utf-8-sig", Excel's "CSV UTF-8") is not header text.
+    text = decode_text(data, truncated=not whole).removeprefix("\ufeff")
     sample = text[:16384]
     delimiter = "\t" if tsv else ","
     has_header = True
