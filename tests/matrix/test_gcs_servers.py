@@ -459,3 +459,14 @@ def test_rm_older_than(server: GcsServer) -> None:
     assert result.exit_code == 0, result.stderr
     assert "deleted 2 objects" in result.stderr
     assert server.keys(bucket) == ["runs/keep/new-b", "runs/new-a"]
+
+
+def test_doctor_through_storage_emulator_host(gcs_emulator: str) -> None:
+    """A gs:// URI with no saved connection: the endpoint comes from STORAGE_EMULATOR_HOST
+    (set for the session by the gcs_emulator fixture); the requests are anonymous."""
+    server = GcsServer("gcp-storage-emulator", gcs_emulator)
+    bucket = server.new_bucket(TREE)
+    text = pail(["doctor", f"gs://{bucket}/runs/"])
+    assert text.exit_code == 0, text.stdout + text.stderr
+    assert "Credentials: anonymous\n" in text.stdout and "default chain" not in text.stdout
+    assert f"Note: the endpoint {gcs_emulator} is gcp-storage-emulator, not Google" in text.stdout
