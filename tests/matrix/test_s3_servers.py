@@ -66,6 +66,18 @@ def pail(args: list[str], env: dict[str, str] | None = None):
     return result
 
 
+def _spec(endpoint: str, secrets: Secrets | None = None) -> ConnectionSpec:
+    """An S3 connection to ``endpoint`` (path-style, us-east-1), as ``pail`` builds it."""
+    return ConnectionSpec(
+        name="matrix",
+        provider="s3",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        path_style=True,
+        secrets=secrets,
+    )
+
+
 def _md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
@@ -217,15 +229,8 @@ def test_read_only_identity_is_denied_writes(server: S3Server) -> None:
     for name in ("a.txt", "b.json"):
         assert f"failed {target.prefix}{name}: AccessDenied" in result.stderr
     # The same refusal through pail's error model: a 403 AccessDenied, a PermissionError.
-    spec = ConnectionSpec(
-        name="reader",
-        provider="s3",
-        endpoint_url=target.endpoint,
-        region="us-east-1",
-        path_style=True,
-        secrets=Secrets(target.env["AWS_ACCESS_KEY_ID"], target.env["AWS_SECRET_ACCESS_KEY"]),
-    )
-    driver = open_driver(spec)
+    keys = Secrets(target.env["AWS_ACCESS_KEY_ID"], target.env["AWS_SECRET_ACCESS_KEY"])
+    driver = open_driver(_spec(target.endpoint, keys))
     for operation in ("PutObject", "DeleteObject"):
         with pytest.raises(AccessDenied) as denied:
             driver.probe(operation, target.bucket, f"{target.prefix}pail-probe")
