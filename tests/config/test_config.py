@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pail.config.env import (
+    EndpointConflict,
     connections_from_env,
+    endpoint_from_env,
     s3_endpoint_from_env,
     spec_for_location,
     specs_for_locations,
@@ -15,20 +17,46 @@ from pail.core.connection import ConnectionSpec, Secrets, mask
 from pail.core.uri import parse_uri
 from pail.drivers.registry import open_driver
 
-ENDPOINT_VARS = [
-    ("AWS_ENDPOINT_URL_S3", "http://aws-s3:1"),
-    ("AWS_ENDPOINT_URL", "http://aws:2"),
+TOOL_VARS = [
+    ("MLFLOW_S3_ENDPOINT_URL", "http://mlflow:6"),
+    ("FML_S3_ENDPOINT_URI", "http://fasttrackml:5"),
     ("S3_ENDPOINT_URL", "http://llama-stack:3"),
     ("S3_ENDPOINT", "http://modelkit:4"),
-    ("FML_S3_ENDPOINT_URI", "http://fasttrackml:5"),
 ]
+AWS_VARS = {"AWS_ENDPOINT_URL_S3": "http://aws-s3:1", "AWS_ENDPOINT_URL": "http://aws:2"}
 
 
-@pytest.mark.parametrize("first", range(len(ENDPOINT_VARS)))
-def test_s3_endpoint_precedence(first: int) -> None:
-    # Every variable from ``first`` down is set: the highest-ranked one wins.
-    env = dict(ENDPOINT_VARS[first:])
-    assert s3_endpoint_from_env(env) == ENDPOINT_VARS[first][1]
+@pytest.mark.parametrize(("var", "value"), TOOL_VARS, ids=[v for v, _ in TOOL_VARS])
+def test_a_tools_endpoint_variable_wins_over_botocores(var: str, value: str) -> None:
+    # Each tool passes its variable to the SDK as endpoint_url, which beats AWS_ENDPOINT_URL*.
+    assert endpoint_from_env({var: value, **AWS_VARS}) == (value, var)
+    spec = spec_for_location(parse_uri("s3://b/"), {var: value, **AWS_VARS})
+    assert (spec.endpoint_url, spec.endpoint_source) == (value, var)
+
+
+def test_botocores_own_order_and_its_ignore_switch() -> None:
+    assert endpoint_from_env(AWS_VARS) == ("http://aws-s3:1", "AWS_ENDPOINT_URL_S3")
+    assert endpoint_from_env({"AWS_ENDPOINT_URL": "http://aws:2"}) == (
+        "http://aws:2",
+        "AWS_ENDPOINT_URL",
+    )
+    ignored = {**AWS_VARS, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+    assert endpoint_from_env(ignored) == (None, None)
+
+
+def test_two_tools_naming_different_endpoints_is_a_conflict_not_a_guess() -> None:
+    env = {"MLFLOW_S3_ENDPOINT_URL": "http://a:1", "FML_S3_ENDPOINT_URI": "http://u:pw@b:2"}
+    with pytest.raises(EndpointConflict) as caught:
+        endpoint_from_env(env)
+    text = str(caught.value)
+    assert "MLFLOW_S3_ENDPOINT_URL=http://a:1" in text and "FML_S3_ENDPOINT_URI=http://b:2" in text
+    assert "pw" not in text and "--endpoint-url" in text
+    # The flag chooses: the variables are then not read at all.
+    spec = spec_for_location(parse_uri("s3://b/"), env, Flags(endpoint_url="http://c:3"))
+    assert (spec.endpoint_url, spec.endpoint_source) == ("http://c:3", "--endpoint-url")
+    # The same endpoint twice (a trailing slash aside) is no conflict.
+    same = {"MLFLOW_S3_ENDPOINT_URL": "http://a:1/", "S3_ENDPOINT": "http://a:1"}
+    assert endpoint_from_env(same) == ("http://a:1/", "MLFLOW_S3_ENDPOINT_URL")
 
 
 def test_blank_endpoint_vars_are_skipped() -> None:

@@ -114,7 +114,9 @@ def test_form_checks_values_inline(tmp_path):
             await submit_form(pilot)
             text = screen_text(app)
             assert "Name: Use letters, digits" in text
-            assert "Endpoint URL: The endpoint URL must look like https://host" in text
+            # The command line's message (pail.core.endpoint), on the field.
+            assert "Endpoint URL: Endpoint '127.0.0.1:9000' has no scheme" in text
+            assert "http://127.0.0.1:9000" in text
             assert "Access key id: Enter the access key id too." in text
             assert app.screen is form and SECRET not in text
             await type_into(pilot, "name", "taken")

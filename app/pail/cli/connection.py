@@ -29,6 +29,7 @@ from pail.cli.secrets import (
 from pail.config.file import CLIENT_OPTIONS, WRITE_ARGS
 from pail.config.store import ConnectionStore
 from pail.core.connection import PROVIDERS, ConnectionSpec
+from pail.core.endpoint import check_endpoint
 from pail.core.text import printable
 from pail.credentials import Resolved, SecretsUnavailable, keyring_status, resolve
 from pail.services.connections import (
@@ -107,6 +108,8 @@ def add_command(name: str, **opts: Any) -> None:
         write_args=pairs(opts["write"], WRITE_ARGS, "--write"),
         saved=True,
     )  # fmt: skip
+    if provider == "s3":  # before asking for any secret
+        check_endpoint(spec.endpoint_url, "--endpoint-url")
     store = ConnectionStore()
     if name in store.names() and not opts["replace_ok"]:  # before asking for any secret
         raise usage_error(f"connection {name!r} already exists; add --replace to overwrite it")
@@ -282,10 +285,10 @@ def remove_command(name: str) -> None:
 @click.option("--replace", "replace_ok", is_flag=True, help="Overwrite an existing connection.")
 def import_env_command(name: str, no_secrets: bool, replace_ok: bool) -> None:
     """Save the store the environment describes as connection NAME, moving its secrets
-    into the keyring: AWS_* and GOOGLE_APPLICATION_CREDENTIALS, FastTrackML
-    (FML_S3_ENDPOINT_URI, FML_S3_USE_PATH_STYLE), modelkit (STORAGE_PROVIDER,
-    MODELKIT_STORAGE_BUCKET, MODELKIT_STORAGE_PREFIX, S3_ENDPOINT), Llama Stack
-    (S3_BUCKET_NAME, AWS_REGION, S3_ENDPOINT_URL)."""
+    into the keyring: AWS_* and GOOGLE_APPLICATION_CREDENTIALS, MLflow
+    (MLFLOW_S3_ENDPOINT_URL), FastTrackML (FML_S3_ENDPOINT_URI, FML_S3_USE_PATH_STYLE),
+    modelkit (MODELKIT_STORAGE_PROVIDER, MODELKIT_STORAGE_BUCKET, MODELKIT_STORAGE_PREFIX,
+    S3_ENDPOINT), Llama Stack (S3_BUCKET_NAME, AWS_REGION, S3_ENDPOINT_URL)."""
     check_name(name)
     try:  # pail.services.connections: the same saving policy as `add` and the app's form
         found = connection_from_environment(name, dict(os.environ))

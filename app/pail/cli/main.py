@@ -292,7 +292,8 @@ def cli(ctx: click.Context) -> None:
 
     With URIs (s3://bucket/prefix, gs://bucket/prefix, file:///path or a path) the app
     opens at those locations. Without, it opens every store the environment configures
-    (AWS_*, S3_ENDPOINT_URL, FML_S3_ENDPOINT_URI, STORAGE_PROVIDER, ...), or the current
+    (AWS_*, MLFLOW_S3_ENDPOINT_URL, S3_ENDPOINT_URL, FML_S3_ENDPOINT_URI,
+    MODELKIT_STORAGE_PROVIDER, ...), or the current
     folder.
     """
     if ctx.invoked_subcommand is None:

@@ -53,7 +53,16 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import ParseError, TOMLKitError
 
-from pail.core.connection import NAME_RE, PROVIDERS, SECRETS_RECORDS, ConfigError, ConnectionSpec
+from pail.core.connection import (
+    NAME_RE,
+    PROVIDERS,
+    SECRETS_KEYRING,
+    SECRETS_RECORDS,
+    ConfigError,
+    ConnectionSpec,
+    Secrets,
+)
+from pail.core.endpoint import diagnose
 
 STRING_KEYS: tuple[str, ...] = ("endpoint_url", "region", "profile", "bucket", "prefix", "root")
 STRING_KEYS += ("credentials_file", "project")
@@ -111,6 +120,17 @@ _SECRET_WORDS: tuple[str, ...] = (
 )
 _SECRET_WORDS += ("apikey", "credentialsjson", "serviceaccountinfo", "ssecustomerkey")
 _ENV_RE = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
+#: Credential keys allowed when their value is only a reference to a variable
+#: (``"${env.AWS_ACCESS_KEY_ID:=}"``, the Llama Stack way): the file then names where the
+#: secret is, not the secret. Mapped to the :class:`Secrets` field they fill.
+ENV_SECRET_KEYS = {
+    "aws_access_key_id": "access_key_id",
+    "aws_secret_access_key": "secret_access_key",
+    "aws_session_token": "session_token",
+}
+# The whole value is one ${env.NAME} or ${env.NAME:=} (an empty default: a non-empty one
+# would be a literal secret).
+_ENV_ONLY_RE = re.compile(r"^\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=)?\}$")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _ALREADY = re.compile(r'Key "?([^"]*)"? already exists')
@@ -120,6 +140,15 @@ def looks_secret(key: str) -> bool:
     """True for key names that hold secrets (``aws_secret_access_key``, ``Token`` ...)."""
     flat = re.sub(r"[^a-z]", "", key.lower())
     return any(word in flat for word in _SECRET_WORDS)
+
+
+def env_reference(key: str, value: Any) -> str | None:
+    """The variable named when ``key`` is one of :data:`ENV_SECRET_KEYS` and ``value`` is
+    only ``${env.NAME}`` or ``${env.NAME:=}``; else ``None`` (a literal: refused)."""
+    if key not in ENV_SECRET_KEYS or not isinstance(value, str):
+        return None
+    match = _ENV_ONLY_RE.match(value.strip())
+    return match.group(1) if match else None
 
 
 # --- line numbers -----------------------------------------------------------------------
@@ -297,9 +326,9 @@ def spec_from_table(
     if not isinstance(raw, dict):
         raise ConfigError(path, header, f"connection {name!r} must be a table")
     for key in raw:
-        if looks_secret(key) and key != SECRETS_KEY:
+        if looks_secret(key) and key != SECRETS_KEY and env_reference(key, raw[key]) is None:
             _secret_error(path, locate(text, name, key=key), name, key)
-        if key not in CONNECTION_KEYS:
+        if key not in CONNECTION_KEYS and key not in ENV_SECRET_KEYS:
             raise ConfigError(
                 path,
                 locate(text, name, key=key),
@@ -309,7 +338,7 @@ def spec_from_table(
     values: dict[str, Any] = {}
     secrets_in = _secrets_record(raw.get(SECRETS_KEY), text, path, name)
     for key, value in raw.items():
-        if key in ("client", "write", SECRETS_KEY):
+        if key in ("client", "write", SECRETS_KEY, *ENV_SECRET_KEYS):
             continue
         line = locate(text, name, key=key)
 
@@ -330,10 +359,77 @@ def spec_from_table(
     values = {k: v for k, v in values.items() if v not in (None, "")}
     client = _options(raw.get("client", {}), CLIENT_OPTIONS, (text, path, name, "client"), env)
     write = _options(raw.get("write", {}), WRITE_ARGS, (text, path, name, "write"), env)
+    source = None
+    if values.get("endpoint_url") and provider == "s3":
+        source = _endpoint_source(name, raw.get("endpoint_url"), values["endpoint_url"], text, path)
+    secrets = _env_secrets(name, raw, text, path, env, secrets_in)
     return ConnectionSpec(
         name=name, provider=provider, client_options=client, write_args=write, saved=True,
-        secrets_in=secrets_in, **values,
+        secrets_in=secrets_in, endpoint_source=source, secrets=secrets, **values,
     )  # fmt: skip
+
+
+def _endpoint_source(name: str, raw: Any, endpoint: str, text: str, path: str) -> str:
+    """``connection NAME (FILE)`` (``, via ${env.X}`` when the value names variables),
+    after checking the endpoint (:func:`pail.core.endpoint.diagnose`; a ConfigError)."""
+    refs = [var for var, _ in _ENV_RE.findall(raw)] if isinstance(raw, str) else []
+    via = ", ".join(f"${{env.{var}}}" for var in refs)
+    diagnosis = diagnose(endpoint)
+    if diagnosis is not None:
+        what = f"endpoint_url (from {via})" if via else "endpoint_url"
+        line = locate(text, name, key="endpoint_url")
+        raise ConfigError(path, line, f"connection {name!r}: {what}: {diagnosis.message()}")
+    return f"connection {name} ({path}, via {via})" if via else f"connection {name} ({path})"
+
+
+def _env_secrets(
+    name: str,
+    raw: dict[str, Any],
+    text: str,
+    path: str,
+    env: Mapping[str, str],
+    secrets_in: str | None,
+) -> Secrets | None:
+    """The in-memory secrets of ``aws_access_key_id = "${env.X:=}"``-style references
+    (:data:`ENV_SECRET_KEYS`), or ``None`` when none is set (the usual credential order
+    applies). A key id without its secret (or the reverse), or references on a connection
+    whose secrets are in the keyring, is a ConfigError (which secret would be used?)."""
+    refs = {key: raw[key] for key in ENV_SECRET_KEYS if key in raw}
+    if not refs:
+        return None
+    found: dict[str, str] = {}
+    for key, value in refs.items():
+        line = locate(text, name, key=key)
+
+        def fail(message: str, key: str = key, line: int | None = line) -> None:
+            raise ConfigError(path, line, f"connection {name!r}: {key}: {message}")
+
+        expanded = expand(value, env, fail).strip()
+        if expanded:
+            found[ENV_SECRET_KEYS[key]] = expanded
+    if not found:
+        return None
+    header = locate(text, name)
+    if secrets_in == SECRETS_KEYRING:
+        raise ConfigError(
+            path,
+            header,
+            f'connection {name!r}: its secrets are in the keyring (secrets = "keyring") '
+            "and also named by ${env.…} references; keep one of the two",
+        )
+    if "access_key_id" not in found or "secret_access_key" not in found:
+        missing = "aws_secret_access_key" if "access_key_id" in found else "aws_access_key_id"
+        raise ConfigError(
+            path,
+            header,
+            f"connection {name!r}: {missing} is empty or missing while the other ${{env.…}} "
+            "credential is set; set both variables, or neither",
+        )
+    return Secrets(
+        access_key_id=found["access_key_id"],
+        secret_access_key=found["secret_access_key"],
+        session_token=found.get("session_token"),
+    )
 
 
 def _secrets_record(value: Any, text: str, path: str, name: str) -> str | None:

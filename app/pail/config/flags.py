@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pail.core.connection import ConnectionSpec
+from pail.core.endpoint import FLAG_SOURCE, check_endpoint
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,21 @@ class Flags:
         """Return ``spec`` with every set flag applied (flags only affect S3 connections,
         except ``--no-sign-request`` which also makes GCS anonymous, and the timeouts and
         ``--retries``, which go into the ``client_options`` of S3 and GCS connections and
-        win over the connection's own ``[connections.NAME.client]`` values)."""
+        win over the connection's own ``[connections.NAME.client]`` values).
+
+        Raises:
+            BadEndpoint: ``--endpoint-url`` has no scheme, a bucket in its path or host
+                name... (:func:`pail.core.endpoint.check_endpoint`), for an S3 connection.
+        """
         changes: dict[str, Any] = {}
         if spec.provider == "s3":
             for name in ("endpoint_url", "region", "profile", "path_style"):
                 value = getattr(self, name)
                 if value is not None:
                     changes[name] = value
+            if self.endpoint_url is not None:  # checked before any request, source named
+                check_endpoint(self.endpoint_url, FLAG_SOURCE)
+                changes["endpoint_source"] = FLAG_SOURCE if self.endpoint_url else None
         if self.no_sign_request is not None and spec.provider in ("s3", "gcs"):
             changes["anonymous"] = self.no_sign_request
         client = {

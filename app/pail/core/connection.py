@@ -88,6 +88,12 @@ class ConnectionSpec:
         secrets_in: where a saved connection's secrets live, as its file records it:
             ``"keyring"``, ``"none"`` (see :data:`SECRETS_RECORDS`), or ``None`` when not
             recorded (saved by an older pail, or not saved).
+        endpoint_source: where ``endpoint_url`` came from, named in every endpoint hint:
+            ``"--endpoint-url"``, a variable (``"MLFLOW_S3_ENDPOINT_URL"``), or
+            ``"connection NAME (FILE)"``; ``None`` when unknown or no endpoint. Not a
+            setting: ignored by ``==``.
+        verify_tls: check the endpoint's TLS certificate (S3); ``False`` only when the
+            environment says so (``MLFLOW_S3_IGNORE_TLS=true``, MLflow's own switch).
     """
 
     name: str
@@ -110,6 +116,8 @@ class ConnectionSpec:
     write_args: Mapping[str, str] = field(default_factory=dict, hash=False)
     saved: bool = False
     secrets_in: str | None = None
+    endpoint_source: str | None = field(default=None, compare=False)
+    verify_tls: bool = True
 
     def locations(self) -> list[tuple[str, str]]:
         """``(bucket, prefix)`` pairs to open under this connection, default bucket first."""

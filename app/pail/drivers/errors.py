@@ -53,6 +53,11 @@ class StorageError(Exception):
     #: with the clock skew (:func:`pail.services.explain.clock_skew`); ``None`` elsewhere.
     server_time: datetime | None = None
     received_at: datetime | None = None
+    #: Where the connection's endpoint came from (``--endpoint-url``, a variable such as
+    #: ``MLFLOW_S3_ENDPOINT_URL``, ``connection NAME (FILE)``), set by the driver from its
+    #: connection so endpoint hints can name it (checking that setting is the tools' own
+    #: first troubleshooting step); ``None`` when unknown or the provider's default.
+    endpoint_source: str | None = None
 
     def __init__(
         self,
@@ -102,6 +107,11 @@ class StorageError(Exception):
         """What usually causes this error and what to check, as one plain-text paragraph."""
         return ""
 
+    def came_from(self) -> str:
+        """`` The endpoint came from SOURCE.`` (with its leading space) when
+        :attr:`endpoint_source` is known, else ``""``: appended to endpoint hints."""
+        return f" The endpoint came from {self.endpoint_source}." if self.endpoint_source else ""
+
     def fields(self) -> list[ErrorField]:
         """Every known field of the error, in display order, skipping empty ones."""
         raw = [
@@ -116,6 +126,7 @@ class StorageError(Exception):
             ("Region", self.region),
             ("Request id", self.request_id),
             ("Endpoint", self.endpoint),
+            ("Endpoint from", self.endpoint_source if self.endpoint else None),
         ]
         return [ErrorField(label, str(value)) for label, value in raw if value not in (None, "")]
 
@@ -180,7 +191,7 @@ class NotFound(StorageError, FileNotFoundError):
             return (
                 "Check the bucket name. On S3-compatible stores (MinIO, Ceph) try path-style "
                 "addressing (--path-style), and check the endpoint URL does not include the "
-                "bucket name."
+                "bucket name." + self.came_from()
             )
         return "Check the bucket name and the key: keys are case-sensitive and use '/' separators."
 
@@ -254,8 +265,11 @@ class WrongRegion(StorageError):
     @property
     def hint(self) -> str:
         if self.region:
-            return f"The bucket lives in region {self.region}: reopen with --region {self.region}."
-        return "The bucket lives in another region: name it with --region."
+            return (
+                f"The bucket lives in region {self.region}: reopen with --region {self.region}."
+                + self.came_from()
+            )
+        return "The bucket lives in another region: name it with --region." + self.came_from()
 
 
 class Transient(StorageError):
@@ -305,7 +319,7 @@ class EndpointUnreachable(StorageError, ConnectionError):
         where = f" {self.endpoint}" if self.endpoint else ""
         return (
             f"Could not reach the endpoint{where}. Check the URL, that the server is running, "
-            "and any proxy or TLS settings."
+            "and any proxy or TLS settings." + self.came_from()
         )
 
 

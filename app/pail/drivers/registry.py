@@ -69,6 +69,8 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             client=client,
             client_options=spec.client_options,
             write_args=spec.write_args,
+            endpoint_source=spec.endpoint_source,
+            verify_tls=spec.verify_tls,
         )
     if spec.provider == "gcs":
         from pail.drivers.gcs import GcsDriver

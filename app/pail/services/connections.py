@@ -47,6 +47,7 @@ from pail import credentials
 from pail.config.env import connections_from_env
 from pail.config.store import ConnectionStore
 from pail.core.connection import NAME_RE, SECRETS_KEYRING, SECRETS_NONE, ConnectionSpec, Secrets
+from pail.core.endpoint import check_endpoint
 from pail.drivers.base import DEFAULT_PAGE_SIZE
 from pail.services.locations import location_in, open_spec
 
@@ -157,16 +158,18 @@ def read_service_account(path: str) -> dict[str, Any]:
 
 #: Setting variables :func:`connection_from_environment` may read (reported when set).
 ENV_SETTINGS = (
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "FML_S3_ENDPOINT_URI",
     "S3_ENDPOINT_URL",
     "S3_ENDPOINT",
-    "FML_S3_ENDPOINT_URI",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
     "FML_S3_USE_PATH_STYLE",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_PROFILE",
     "S3_BUCKET_NAME",
+    "MODELKIT_STORAGE_PROVIDER",
     "STORAGE_PROVIDER",
     "MODELKIT_STORAGE_BUCKET",
     "MODELKIT_STORAGE_PREFIX",
@@ -211,8 +214,9 @@ def connection_from_environment(name: str, env: Mapping[str, str]) -> FromEnviro
     found = connections_from_env(env)
     if not found:
         raise NothingInEnvironment(
-            "the environment describes no store (looked for AWS_*, S3_ENDPOINT_URL, "
-            "FML_S3_ENDPOINT_URI, STORAGE_PROVIDER, GOOGLE_APPLICATION_CREDENTIALS ...)"
+            "the environment describes no store (looked for AWS_*, MLFLOW_S3_ENDPOINT_URL, "
+            "S3_ENDPOINT_URL, FML_S3_ENDPOINT_URI, MODELKIT_STORAGE_PROVIDER, "
+            "GOOGLE_APPLICATION_CREDENTIALS ...)"
         )
     spec = replace(found[0], name=name, saved=True)
     used = tuple(v for v in ENV_SETTINGS if env.get(v))
@@ -293,12 +297,16 @@ def save_connection(
 
     Raises:
         BadName: ``spec.name`` cannot be saved. ConnectionExists: the name is taken.
+        BadEndpoint: the S3 endpoint has no scheme, a bucket in its path or host name...
+            (:func:`pail.core.endpoint.check_endpoint`); nothing was changed.
         KeyringUnavailable: the keyring cannot keep the secrets (or move a renamed
             connection's entry); nothing was changed.
         ConfigError: the config file is malformed. ConfigLocked: another writer held the
             lock past its timeout. OSError: the file cannot be written.
     """
     check_name(spec.name)
+    if spec.provider == "s3":  # a saved endpoint the file would refuse on its next read
+        check_endpoint(spec.endpoint_url, spec.endpoint_source)
     if editing is not None and not editing.saved:
         editing = None
     previous = editing.name if editing is not None else None

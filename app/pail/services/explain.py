@@ -163,6 +163,16 @@ def endpoint_findings(error: StorageError, spec: ConnectionSpec | None = None) -
     return found
 
 
+def _source_detail(error: StorageError, spec: ConnectionSpec | None) -> list[str]:
+    """``["The endpoint came from SOURCE."]`` when the error or the connection knows where
+    its endpoint was set (``--endpoint-url``, ``MLFLOW_S3_ENDPOINT_URL``, a saved
+    connection): checking that setting is each tool's first troubleshooting step."""
+    source = error.endpoint_source or (spec.endpoint_source if spec else None)
+    if not source or not (error.endpoint or (spec and spec.endpoint_url)):
+        return []
+    return [f"The endpoint came from {source}."]
+
+
 def _cause_text(error: BaseException) -> str:
     """Every message in the exception's cause chain, lower-cased (SDK exceptions keep the
     socket/TLS error there, e.g. botocore's ``EndpointConnectionError.kwargs['error']``)."""
@@ -182,7 +192,7 @@ def _cause_text(error: BaseException) -> str:
 def _unreachable(error: EndpointUnreachable, spec: ConnectionSpec | None) -> Explanation:
     endpoint = error.endpoint or (spec.endpoint_url if spec else None) or "the AWS endpoint"
     text = _cause_text(error)
-    details = [f"Endpoint: {endpoint}"]
+    details = [f"Endpoint: {endpoint}", *_source_detail(error, spec)]
     actions: list[str] = []
     if "certificate" in text or "certificate_verify_failed" in text:
         title = "The endpoint's TLS certificate was not accepted"
@@ -352,6 +362,7 @@ def explain(
     if isinstance(error, WrongRegion):
         region = error.region
         details = [f"Bucket {error.bucket or ''} is in region {region}." if region else ""]
+        details += _source_detail(error, spec)
         actions = [f"Reopen with --region {region}."] if region else ["Name it with --region."]
         title = "The bucket lives in another region"
         return Explanation(title, [d for d in details if d], actions, region, subject=subject)

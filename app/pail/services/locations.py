@@ -129,9 +129,13 @@ def read_target(
         environ: variables for connections from the environment; ``None`` = ``os.environ``.
 
     Raises:
-        InvalidURI: ``text`` does not parse (one line naming the problem).
+        InvalidURI: ``text`` does not parse (one line naming the problem); also
+            :class:`~pail.core.endpoint.BadEndpoint` (an endpoint with no scheme, a bucket
+            in its path or host name... from ``--endpoint-url`` or the environment, the
+            message naming where it came from) and
+            :class:`~pail.config.env.EndpointConflict` (two tools' variables disagree).
         ConfigError: the config file is malformed (read only when ``text`` looks like a
-            saved name).
+            saved name), a saved endpoint included.
     """
     flags = flags or Flags()
     saved = resolve_target(text, store if store is not None else ConnectionStore())
@@ -218,7 +222,10 @@ def connections_to_open(
 
     Raises:
         InvalidURI: a text does not parse, or names no bucket and no saved connection
-            (``gs://`` alone: the app opens locations, not a provider).
+            (``gs://`` alone: the app opens locations, not a provider); a
+            :class:`~pail.core.endpoint.BadEndpoint` or
+            :class:`~pail.config.env.EndpointConflict` for an endpoint from a flag or the
+            environment.
         ConfigError: the config file is malformed.
     """
     env = dict(os.environ) if environ is None else environ
@@ -247,14 +254,15 @@ def connections_to_open(
         return [*saved.values(), *specs_for_locations(locations, env, flags)]
     specs = store.load()
     taken = {s.name for s in specs}
-    for spec in connections_from_env(env):
+    flag_endpoint = flags.endpoint_url is not None  # then the variables are not read
+    for spec in connections_from_env(env, endpoint=not flag_endpoint):
         name = f"{spec.name} (env)" if spec.name in taken else spec.name
         specs.append(flags.apply(replace(spec, name=name)))
     s3_flagged = any(
         v is not None for v in (flags.endpoint_url, flags.region, flags.profile, flags.path_style)
     )
     if s3_flagged and not any(s.provider == "s3" and not s.saved for s in specs):
-        specs.append(flags.apply(s3_spec_from_env(env)))
+        specs.append(flags.apply(s3_spec_from_env(env, endpoint=not flag_endpoint)))
     if not specs:
         specs.append(spec_for_location(parse_uri(os.getcwd()), env, flags))
     return specs

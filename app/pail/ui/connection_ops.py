@@ -15,10 +15,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConfigError, ConnectionSpec, Secrets
+from pail.core.endpoint import diagnose
 from pail.credentials import KeyringUnavailable
 from pail.drivers.errors import StorageError
 from pail.services import connections as service
@@ -140,15 +140,11 @@ def check_values(values: FormValues) -> list[FieldError]:
     except service.BadName as exc:
         errors.append(FieldError("name", _NAME_PROBLEMS[exc.reason].format(name=values.name)))
     if values.provider == "s3" and values.endpoint_url:
-        url = urlparse(values.endpoint_url)
-        if url.scheme not in ("http", "https") or not url.hostname or " " in values.endpoint_url:
-            errors.append(
-                FieldError(
-                    "endpoint_url",
-                    "The endpoint URL must look like https://host[:port] (e.g. "
-                    "http://127.0.0.1:9000 for a local MinIO).",
-                )
-            )
+        # The command line's check and message (pail.core.endpoint), shown on the field.
+        diagnosis = diagnose(values.endpoint_url)
+        if diagnosis is not None:
+            message = diagnosis.message()
+            errors.append(FieldError("endpoint_url", message[0].upper() + message[1:] + "."))
     typed_secret = values.secret_access_key or values.session_token
     if values.provider == "s3" and typed_secret and not values.access_key_id:
         errors.append(FieldError("access_key_id", "Enter the access key id too."))

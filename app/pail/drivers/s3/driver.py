@@ -98,6 +98,11 @@ class S3Driver:
             rest to ``Config`` itself. They override the arguments above.
         write_args: extra arguments for writes (``ServerSideEncryption``, ``SSEKMSKeyId``,
             ``ACL``), kept in :attr:`write_args` for the operations that write.
+        endpoint_source: where ``endpoint_url`` came from (``--endpoint-url``,
+            ``MLFLOW_S3_ENDPOINT_URL``...): set on every error this driver raises
+            (:attr:`pail.drivers.errors.StorageError.endpoint_source`) for the hints.
+        verify_tls: check the endpoint's TLS certificate (botocore ``verify``); ``False``
+            only when the connection says so (``MLFLOW_S3_IGNORE_TLS``).
 
     No network call happens until the first operation; the client is built once, under a
     lock, so a driver can be shared by worker threads.
@@ -127,6 +132,8 @@ class S3Driver:
         retry: RetryPolicy | None = None,
         client_options: Mapping[str, Any] | None = None,
         write_args: Mapping[str, Any] | None = None,
+        endpoint_source: str | None = None,
+        verify_tls: bool = True,
     ) -> None:
         self._client_options = dict(client_options or {})
         # Retries and timeouts are pail's (pail.drivers.retry), not botocore Config keys.
@@ -167,6 +174,8 @@ class S3Driver:
         self._access_key_id = access_key_id
         self._secret_access_key = secret_access_key
         self._session_token = session_token
+        self._endpoint_source = endpoint_source or None
+        self._verify_tls = verify_tls
         self._max_attempts = policy.attempts
         self._client_obj = client
         self._injected = client is not None
@@ -233,8 +242,18 @@ class S3Driver:
             options["signature_version"] = UNSIGNED
         elif signature_version:
             options["signature_version"] = signature_version
+        verify = None
+        if not self._verify_tls:  # the connection asked for it (MLFLOW_S3_IGNORE_TLS)
+            import warnings
+
+            from urllib3.exceptions import InsecureRequestWarning
+
+            verify = False
+            warnings.simplefilter("ignore", InsecureRequestWarning)  # said once, not per call
         try:
-            client = session.client("s3", endpoint_url=self._endpoint_url, config=Config(**options))
+            client = session.client(
+                "s3", endpoint_url=self._endpoint_url, config=Config(**options), verify=verify
+            )
             return install_retry(client, self.retry_policy)
         except TypeError as exc:  # a client option botocore's Config does not take
             raise InvalidRequest(
@@ -261,7 +280,9 @@ class S3Driver:
         """Translate botocore exceptions raised inside the block (``raise X from exc``)."""
         try:
             yield
-        except StorageError:
+        except StorageError as exc:
+            if exc.endpoint_source is None:
+                exc.endpoint_source = self._endpoint_source
             raise
         except Exception as exc:
             translated = translate(
@@ -274,6 +295,7 @@ class S3Driver:
             )
             if translated is None:
                 raise
+            translated.endpoint_source = self._endpoint_source  # named in endpoint hints
             raise translated from exc
 
     def _error_endpoint(self) -> str | None:
