@@ -390,3 +390,10 @@ def test_half_a_key_pair_from_references_is_refused():
     result = pail(["ls", "lab:b/"], K="AKIAEXAMPLE", S="")
     assert result.exit_code == EXIT_USAGE, result.stderr
     assert "aws_secret_access_key is empty or missing" in result.stderr
+
+
+def test_doctor_says_where_the_endpoint_came_from(seeded):
+    endpoint, bucket = seeded
+    result = pail(["doctor", f"s3://{bucket}/"], MLFLOW_S3_ENDPOINT_URL=endpoint)
+    assert result.exit_code == 0, result.stderr
+    assert f"Endpoint: {endpoint} (from MLFLOW_S3_ENDPOINT_URL)" in result.stdout

@@ -85,7 +85,7 @@ def run_doctor(flags: Flags, uri: str, *, write_probes: bool, as_json: bool) -> 
     if as_json:
         click.echo(json.dumps(report_json(report, explanations), indent=2, ensure_ascii=False))
     else:
-        click.echo(report_text(report, explanations), nl=False)
+        click.echo(report_text(report, explanations, resolved.spec), nl=False)
     code = doctor_exit_code(report)
     if code:
         raise click.exceptions.Exit(code)

@@ -85,7 +85,9 @@ def report_text(
     out = [f"pail access check: {printable(target_uri(report))}"]
     out.append(f"Checked at: {report.checked_at:%Y-%m-%d %H:%M:%S} UTC")
     if report.endpoint:
-        out.append(f"Endpoint: {printable(report.endpoint)}")
+        source = spec.endpoint_source if spec is not None and spec.endpoint_url else None
+        came = f" (from {printable(source)})" if source else ""  # what set it: a flag, a variable
+        out.append(f"Endpoint: {printable(report.endpoint)}{came}")
     out.append(identity_line(report))
     creds = credentials_line(report)
     if creds:
