@@ -68,8 +68,12 @@ def test_store_without_sts_is_reported_and_the_check_carries_on() -> None:
         assert err.value.operation == "GetCallerIdentity" and err.value.status == 501
         report = check_access(driver, "bkt", "")
     assert report.identity is None and report.identity_error is not None
-    # STS parses errors as the query protocol does; an S3-style error body yields no code.
-    assert "Identity: identity call unavailable (GetCallerIdentity: 501)" in report_text(report)
+    # The 501 was remembered (pail.drivers.quirks): the check does not ask STS again, and
+    # says why in the error's message.
+    assert "Identity: identity call unavailable (GetCallerIdentity: NotSupported)" in (
+        report_text(report)
+    )
+    assert "earlier in this run GetCallerIdentity answered 501" in report.identity_error.message
 
 
 def test_unknown_probe_is_a_value_error(s3_endpoint: str) -> None:

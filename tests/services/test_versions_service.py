@@ -214,3 +214,56 @@ def test_old_version_preview_and_download_through_the_services(store, tmp_path):
     report = download.wait()
     assert report is not None and report.ok, report
     assert (tmp_path / "train.log").read_bytes() == b"epoch 1 loss 0.9\n"
+
+
+# --- delete markers whose times tie (moto gives LastModified to the second) -------------
+
+
+def _tied(raw, bucket, steps, attempts=5):
+    """Run ``steps`` (("put", body) / ("delete", None)) on a fresh key until every version
+    and marker of it has the same LastModified (moto's resolution is one second; a run that
+    crosses a second boundary is tried again on a new key). Returns (key, version ids)."""
+    for attempt in range(attempts):
+        key = f"tied/{attempt}/model.ckpt"
+        ids = []
+        for op, body in steps:
+            if op == "put":
+                ids.append(_put(raw, bucket, key, body))
+            else:
+                ids.append(raw.delete_object(Bucket=bucket, Key=key)["VersionId"])
+        listed = raw.list_object_versions(Bucket=bucket, Prefix=key)
+        stamps = {v["LastModified"] for v in listed.get("Versions", [])}
+        stamps |= {m["LastModified"] for m in listed.get("DeleteMarkers", [])}
+        if len(stamps) == 1:
+            return key, ids
+    pytest.fail(f"no run of {len(steps)} requests stayed within one second")
+
+
+def test_stacked_markers_of_the_same_second_are_all_counted(store, monkeypatch):
+    driver, bucket, raw = store
+    key, (data, *markers) = _tied(raw, bucket, [("put", b"v1")] + [("delete", None)] * 3)
+    plan = svc.plan_restore(driver, bucket, key)
+    assert plan.keys == 1 and plan.markers == 3
+    (removal,) = plan.removals
+    assert set(removal.marker_ids) == set(markers) and removal.restores == data
+    assert [v.version_id for v in svc.object_versions(driver, bucket, key)] == [
+        *markers[::-1],
+        data,
+    ]
+    monkeypatch.setattr(svc, "RESTORE_ROUNDS", 1)  # the plan alone must be right
+    report = svc.restore(driver, plan)
+    assert report.ok and report.restored == [key]
+    assert driver.read_range(bucket, key) == b"v1"
+
+
+def test_a_marker_below_the_newest_data_of_the_same_second_stays(store, monkeypatch):
+    driver, bucket, raw = store
+    steps = [("put", b"v1"), ("delete", None), ("put", b"v2"), ("delete", None)]
+    key, (v1, m1, v2, m2) = _tied(raw, bucket, steps)
+    plan = svc.plan_restore(driver, bucket, key)
+    (removal,) = plan.removals
+    assert removal.marker_ids == (m2,) and removal.restores == v2 and plan.markers == 1
+    monkeypatch.setattr(svc, "RESTORE_ROUNDS", 1)
+    assert svc.restore(driver, plan).ok
+    assert driver.read_range(bucket, key) == b"v2"
+    assert [v.version_id for v in svc.object_versions(driver, bucket, key)] == [v2, m1, v1]

@@ -53,6 +53,7 @@ ACTIONS = frozenset(
         "flip",
         "hang",
         "stall",
+        "rewrite",
         "delete-omit",
         "delete-errors",
         "delete-empty",
@@ -152,6 +153,9 @@ class Rule:
       x-amz-checksum-*) are recomputed. With ``really_delete`` every key is deleted upstream
       and only the reply lies. Works whether the client sent Quiet or not.
     * ``"html"``: answer 200 ``text/html`` with a small web page (a non-S3 endpoint).
+    * ``"rewrite"``: forward; the upstream body with every match of the regular expression
+      ``pattern`` (bytes) replaced by ``replacement`` (``re.sub``), Content-Length fixed
+      (e.g. a ListObjectsV2 page without its ``NextContinuationToken``).
     """
 
     method: str | None = None
@@ -166,6 +170,8 @@ class Rule:
     after: int = 0
     keys: Iterable[str] | None = None
     really_delete: bool = False
+    pattern: bytes | None = None
+    replacement: bytes = b""
     _hits: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -434,6 +440,9 @@ class FaultProxy:
             return await self._delete_objects(request, seen, rule)
 
         _continue(request)
+        if action == "rewrite":
+            assert rule is not None
+            return await self._rewrite(request, seen, rule)
         async with await self._send_upstream(request, seen, _body_stream(request)) as upstream:
             resp = web.StreamResponse(status=upstream.status, reason=upstream.reason)
             _copy_headers(upstream.headers, resp.headers)
@@ -460,6 +469,20 @@ class FaultProxy:
             await _copy_body(upstream, resp, flip_at=flip_at)
             await resp.write_eof()
             return resp
+
+    async def _rewrite(
+        self, request: web.BaseRequest, seen: SeenRequest, rule: Rule
+    ) -> web.Response:
+        async with await self._send_upstream(request, seen, _body_stream(request)) as upstream:
+            body = await upstream.read()
+            headers = CIMultiDict[str]()
+            _copy_headers(upstream.headers, headers)
+            status = upstream.status
+        body = re.sub(rule.pattern or b"(?!)", rule.replacement, body)
+        headers.popall("Content-Length", None)
+        headers.popall("Content-Encoding", None)
+        seen.status = status
+        return web.Response(status=status, body=body, headers=headers)
 
     async def _hold(self, request: web.BaseRequest) -> None:
         """Keep the connection open and silent until the client, reset() or stop() ends it."""

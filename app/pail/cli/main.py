@@ -105,6 +105,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # --- connection flags, shared by the group and every subcommand -----------------------
 
 _FLAGS_KEY = "pail.flags"
+_VERBOSE_KEY = "pail.verbose"
 
 
 # Flags taking a number: flag -> (setting in pail.drivers.retry.SETTING_LIMITS, offset
@@ -122,6 +123,11 @@ def _remember_flag(ctx: click.Context, param: click.Parameter, value: Any) -> No
     if value is not None and param.name:
         if param.name in _NUMBER_FLAGS:
             value = _checked_number(ctx, param, value)
+        if param.name == "list_version":
+            value = int(value)
+        if param.name == "verbose":
+            ctx.meta[_VERBOSE_KEY] = bool(value)
+            return
         ctx.meta.setdefault(_FLAGS_KEY, {})[param.name] = value
 
 
@@ -188,12 +194,27 @@ def connection_options(func: F) -> F:
             help="Retries of a failed request after its first attempt: throttling, 5xx, "
             "timeouts, connection errors, never 4xx (default 4; env PAIL_RETRIES).",
         ),
+        click.option(
+            "--list-version",
+            type=click.Choice(["1", "2"]),
+            help="S3 listing API: 1 = ListObjects (Marker), 2 = ListObjectsV2 (the "
+            "default); 1 for servers whose V2 paging is broken (setting list_version).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            "verbose",
+            is_flag=True,
+            default=None,
+            help="Also print what the store was found to support (its flavour, list "
+            "version, batch delete...) and where each came from, on stderr.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     # click's option decorators store their params on the function; no type declares it.
     for param in func.__click_params__:  # type: ignore[attr-defined]
-        if param.name in Flags.__dataclass_fields__:
+        if param.name in Flags.__dataclass_fields__ or param.name == "verbose":
             param.expose_value = False
             param.callback = _remember_flag
             param.is_eager = False
@@ -263,14 +284,36 @@ class PailGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _print_quirk_notes(ctx)
+            return result
         except (StorageError, InvalidURI, ConfigError, KeyringUnavailable) as exc:
+            _print_quirk_notes(ctx)
             raise CliError.from_exception(exc) from None
         except KeyboardInterrupt:
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             _silence_stdout()
             raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+
+
+def _print_quirk_notes(ctx: click.Context) -> None:
+    """What the command found the store does not support (a capability remembered as
+    failing, and what is used instead: :func:`pail.drivers.quirks.take_notes`), one
+    ``pail: note:`` line each on stderr; with ``--verbose`` also every capability of each
+    S3 driver the command opened and its source."""
+    from pail.core.text import printable
+    from pail.drivers.quirks import take_notes
+
+    for note in take_notes():
+        click.echo(f"pail: note: {printable(note)}", err=True)
+    if ctx.meta.get(_VERBOSE_KEY):
+        from pail.drivers.quirks import opened_states
+
+        for state in opened_states():
+            click.echo(f"pail: what {printable(state.key)} supports:", err=True)
+            for line in state.describe():
+                click.echo(f"  {printable(line)}", err=True)
 
 
 def _silence_stdout() -> None:
@@ -331,8 +374,11 @@ def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, hum
     connection as NAME:bucket/prefix), page by page.
 
     Prefixes end in "/"; objects show last-modified time (UTC), size in bytes and name.
-    A URI naming an object lists that object; `pail ls s3://` lists the buckets, and so
-    does `pail ls NAME` for a saved connection without a default bucket.
+    A URI naming an object lists that object; one naming both an object and a prefix
+    (runs/run-1 and runs/run-1/...) shows both. A prefix with no key under it prints
+    "no such prefix" on stderr (exit 0); a URI without a trailing "/" that names nothing
+    exits 3. `pail ls s3://` lists the buckets, and so does `pail ls NAME` for a saved
+    connection without a default bucket.
     """
     target = read_target(uri, flags_of(ctx))  # pail.services.locations: the rules
     driver = open_spec(target.spec).driver
@@ -341,6 +387,7 @@ def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, hum
         _print_buckets(target.spec.provider, driver, as_json)
         return
     # One write per page: rows appear as each page arrives, never after the whole level.
+    rows = 0
     for batch in listing(driver, location, delimiter="" if recursive else "/"):
         if as_json:
             text = "".join(json.dumps(entry_json(location, e)) + "\n" for e in batch)
@@ -348,6 +395,16 @@ def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, hum
             text = "".join(entry_line(e, human, full_key=recursive) + "\n" for e in batch)
         click.echo(text, nl=False)
         sys.stdout.flush()
+        rows += len(batch)
+    if not rows and location.key:
+        # A prefix with no key under it does not exist (S3 has no folders): most often a
+        # mistyped one. Said on stderr, exit 0, so scripts reading stdout see no rows; an
+        # empty bucket (no key) is silent.
+        from pail.core.text import printable
+        from pail.core.uri import format_uri
+
+        uri = format_uri(location.provider, location.bucket, location.key, location.root)
+        click.echo(f"pail: no such prefix: {printable(uri)}", err=True)
 
 
 def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:

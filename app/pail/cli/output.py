@@ -15,48 +15,20 @@ from typing import Any
 from pail.core.text import printable
 from pail.core.units import size_text
 from pail.core.uri import Location, format_uri
-from pail.drivers.base import Bucket, Entry, StorageDriver, iter_pages
-from pail.drivers.errors import NotFound
+from pail.drivers.base import Bucket, Entry, StorageDriver
 
 
 def listing(driver: StorageDriver, loc: Location, *, delimiter: str) -> Iterator[list[Entry]]:
-    """Batches of entries for ``pail ls``, one per page as the server returns it.
-
-    A key ending in "/" (or the bucket root) is listed as it is. Any other key is tried
-    as a folder (``key/``) first; if that level is empty it is looked up as one object
-    (HeadObject / ``os.stat``).
+    """Batches of entries for ``pail ls``, one per page as the server returns it: what
+    :func:`pail.services.listing.named_batches` says the URI names (a level, an object, or
+    an object and the prefix of the same name).
 
     Raises:
         StorageError: from the driver; NotFound when neither a folder nor an object exists.
     """
-    key = loc.key
-    if not key or key.endswith("/"):
-        for page in iter_pages(driver, loc.bucket, key, delimiter=delimiter):
-            yield list(page.entries)
-        return
-    seen = False
-    try:
-        for page in iter_pages(driver, loc.bucket, key + "/", delimiter=delimiter):
-            if page.entries:
-                seen = True
-                yield list(page.entries)
-    except NotFound:  # e.g. a local path that is a file, not a folder
-        if seen:
-            raise
-    if seen:
-        return
-    info = driver.head(loc.bucket, key)
-    yield [
-        Entry(
-            key=info.key,
-            type="object",
-            size=info.size,
-            last_modified=info.last_modified,
-            etag=info.etag,
-            storage_class=info.storage_class,
-            version_id=info.version_id,
-        )
-    ]
+    from pail.services.listing import named_batches
+
+    return named_batches(driver, loc.bucket, loc.key, delimiter=delimiter)
 
 
 def iso_utc(when: datetime | None) -> str | None:

@@ -63,6 +63,8 @@ from pail.core.connection import (
     Secrets,
 )
 from pail.core.endpoint import diagnose
+from pail.drivers.quirks import SETTINGS as _QUIRK_SETTINGS
+from pail.drivers.quirks import check_setting as check_quirk
 
 STRING_KEYS: tuple[str, ...] = ("endpoint_url", "region", "profile", "bucket", "prefix", "root")
 STRING_KEYS += ("credentials_file", "project")
@@ -70,7 +72,12 @@ BOOL_KEYS = ("path_style", "anonymous", "single_bucket")
 #: The key recording where a connection's secrets live (:data:`SECRETS_RECORDS`); maps to
 #: :attr:`ConnectionSpec.secrets_in`. The one key with "secret" in its name that is allowed.
 SECRETS_KEY = "secrets"
+#: What the store can do (S3): ``flavour``, ``list_version = 1``, ``addressing_style =
+#: "path"``, ``batch_delete = false``... (:data:`pail.drivers.quirks.SETTINGS`); they go to
+#: :attr:`ConnectionSpec.quirks`, checked by :func:`pail.drivers.quirks.check_setting`.
+QUIRK_KEYS: tuple[str, ...] = _QUIRK_SETTINGS
 CONNECTION_KEYS = ("provider", *STRING_KEYS, *BOOL_KEYS, SECRETS_KEY, "client", "write")
+CONNECTION_KEYS += QUIRK_KEYS
 
 #: ``[connections.NAME.client]`` keys and their types. ``max_attempts`` (attempts per
 #: request, first included), ``connect_timeout`` and ``read_timeout`` (seconds) set pail's
@@ -336,6 +343,7 @@ def spec_from_table(
                 f"{', '.join(CONNECTION_KEYS)}",
             )
     values: dict[str, Any] = {}
+    quirks: dict[str, Any] = {}
     secrets_in = _secrets_record(raw.get(SECRETS_KEY), text, path, name)
     for key, value in raw.items():
         if key in ("client", "write", SECRETS_KEY, *ENV_SECRET_KEYS):
@@ -347,6 +355,12 @@ def spec_from_table(
 
         if isinstance(value, str):
             value = expand(value, env, fail)
+        if key in QUIRK_KEYS:
+            try:
+                quirks[key] = check_quirk(key, value)
+            except ValueError as exc:
+                fail(str(exc).removeprefix(f"{key} "))
+            continue
         values[key] = typed(value, bool if key in BOOL_KEYS else str, fail)
     provider = values.pop("provider", None)
     if provider not in PROVIDERS:
@@ -365,7 +379,7 @@ def spec_from_table(
     secrets = _env_secrets(name, raw, text, path, env, secrets_in)
     return ConnectionSpec(
         name=name, provider=provider, client_options=client, write_args=write, saved=True,
-        secrets_in=secrets_in, endpoint_source=source, secrets=secrets, **values,
+        secrets_in=secrets_in, endpoint_source=source, secrets=secrets, quirks=quirks, **values,
     )  # fmt: skip
 
 

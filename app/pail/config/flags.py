@@ -26,6 +26,8 @@ class Flags:
     connect_timeout: float | None = None
     read_timeout: float | None = None
     retries: int | None = None
+    #: ``--list-version 1|2``: ListObjects (V1) or ListObjectsV2 (S3; a quirk setting).
+    list_version: int | None = None
 
     def apply(self, spec: ConnectionSpec) -> ConnectionSpec:
         """Return ``spec`` with every set flag applied (flags only affect S3 connections,
@@ -43,6 +45,8 @@ class Flags:
                 value = getattr(self, name)
                 if value is not None:
                     changes[name] = value
+            if self.list_version is not None:  # wins over the connection's own setting
+                changes["quirks"] = {**spec.quirks, "list_version": self.list_version}
             if self.endpoint_url is not None:  # checked before any request, source named
                 check_endpoint(self.endpoint_url, FLAG_SOURCE)
                 changes["endpoint_source"] = FLAG_SOURCE if self.endpoint_url else None

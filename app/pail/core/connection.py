@@ -94,6 +94,10 @@ class ConnectionSpec:
             setting: ignored by ``==``.
         verify_tls: check the endpoint's TLS certificate (S3); ``False`` only when the
             environment says so (``MLFLOW_S3_IGNORE_TLS=true``, MLflow's own switch).
+        quirks: what the store can do, where the connection says (S3): ``flavour``,
+            ``list_version`` (1 or 2), ``addressing_style``, ``batch_delete``, ``sts``,
+            ``versioning``, ``lifecycle``, ``head_part_number``, ``object_attributes``
+            (``pail.drivers.quirks.SETTINGS``); unset ones come from the flavour.
     """
 
     name: str
@@ -118,6 +122,7 @@ class ConnectionSpec:
     secrets_in: str | None = None
     endpoint_source: str | None = field(default=None, compare=False)
     verify_tls: bool = True
+    quirks: Mapping[str, object] = field(default_factory=dict, hash=False)
 
     def locations(self) -> list[tuple[str, str]]:
         """``(bucket, prefix)`` pairs to open under this connection, default bucket first."""

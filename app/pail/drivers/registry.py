@@ -69,6 +69,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             client=client,
             client_options=spec.client_options,
             write_args=spec.write_args,
+            quirks=spec.quirks,
             endpoint_source=spec.endpoint_source,
             verify_tls=spec.verify_tls,
         )

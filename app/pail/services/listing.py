@@ -7,8 +7,10 @@ more"), so a prefix with 100,000 keys never has to be listed whole before rows s
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, Page, StorageDriver
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, Page, StorageDriver, iter_pages
+from pail.drivers.errors import AccessDenied, NotFound
 
 
 def list_buckets(driver: StorageDriver) -> list[Bucket]:
@@ -93,3 +95,87 @@ class LevelPager:
             else:
                 self.objects += 1
                 self.bytes += entry.size or 0
+
+
+def named_batches(
+    driver: StorageDriver, bucket: str, key: str, *, delimiter: str = "/"
+) -> Iterator[list[Entry]]:
+    """What ``pail ls`` shows for ``bucket``/``key``, in batches (one per listing page, so
+    rows can be printed as each page arrives).
+
+    * ``key`` empty or ending in ``/``: that level (``delimiter="/"``) or every key under
+      it (``delimiter=""``); nothing at all when the prefix has no key (see
+      :func:`no_such_prefix`).
+    * any other ``key`` names an object, a prefix (``key/``), or both (S3 and GCS allow an
+      object ``runs/run-1`` beside keys under ``runs/run-1/``). The object is looked up
+      (HeadObject) and the prefix listed: only the prefix, its level (or every key under
+      it); only the object, that object; both, the object and then, one level at a time,
+      the prefix as one entry (``key/``) or, with ``delimiter=""``, every key under it.
+
+    Raises:
+        NotFound: ``key`` names neither an object nor a prefix (message "no such object or
+            prefix"). StorageError: from the driver.
+    """
+    if not key or key.endswith("/"):
+        for page in iter_pages(driver, bucket, key, delimiter=delimiter):
+            if page.entries:
+                yield list(page.entries)
+        return
+    pages = iter_pages(driver, bucket, key + "/", delimiter=delimiter)
+    first: list[Entry] = []
+    try:
+        for page in pages:  # up to the first page with entries (a store may send empty ones)
+            if page.entries:
+                first = list(page.entries)
+                break
+    except NotFound:  # e.g. a local path that is a file, not a folder
+        first = []
+    obj = _object_entry(driver, bucket, key, must_exist=not first)
+    if obj is not None and first and delimiter:
+        yield [obj, Entry(key + "/", "prefix")]
+        return
+    if obj is not None:
+        yield [obj]
+    if not first:
+        return
+    yield first
+    for page in pages:
+        if page.entries:
+            yield list(page.entries)
+
+
+def _object_entry(driver: StorageDriver, bucket: str, key: str, *, must_exist: bool):
+    """The object ``key`` as an Entry (HeadObject), ``None`` when there is none. When the
+    prefix ``key/`` was found (``must_exist`` False) a 404 or 403 on the lookup only means
+    the object is not shown; otherwise a 404 is "no such object or prefix"."""
+    try:
+        info = driver.head(bucket, key)
+    except NotFound as exc:
+        if not must_exist:
+            return None
+        raise NotFound(
+            f"no such object or prefix: nothing is named {key!r} and no key starts with "
+            f"{key + '/'!r}",
+            operation=exc.operation or "HeadObject",
+            provider=exc.provider,
+            bucket=bucket,
+            key=key,
+            status=exc.status,
+            code=exc.code or "NoSuchKey",
+            request_id=exc.request_id,
+            endpoint=exc.endpoint,
+        ) from exc
+    except AccessDenied:
+        if must_exist:
+            raise
+        return None
+    return Entry(
+        key=info.key,
+        type="object",
+        size=info.size,
+        last_modified=info.last_modified,
+        etag=info.etag,
+        storage_class=info.storage_class,
+        version_id=info.version_id,
+    )
+

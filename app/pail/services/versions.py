@@ -33,9 +33,11 @@ from pail.services.jobs import DaemonPool
 
 #: Batches of version deletes in flight at once.
 DELETE_WORKERS = 4
-#: Restore re-checks the keys it restored at most this many times (stacked markers whose
-#: timestamps tie with the data's cannot be ordered from one listing).
+#: Restore re-checks the keys it restored at most this many times (a safety net: the plan
+#: already orders tied markers by the store's listing, :func:`listed_order`).
 RESTORE_ROUNDS = 4
+#: Entries of one key :func:`listed_order` reads at most (one request each).
+ORDER_WALK_LIMIT = 1_000
 
 
 def iter_versions(
@@ -66,21 +68,94 @@ def _scope(driver: StorageDriver, bucket: str, key: str, recursive: bool, page_s
     return (e for e in iter_versions(driver, bucket, key, page_size=page_size) if e.key == key)
 
 
+def _stamp(entry: VersionEntry) -> float:
+    return entry.last_modified.timestamp() if entry.last_modified else 0.0
+
+
 def _newest_first(entries: Iterable[VersionEntry]) -> list[VersionEntry]:
-    return sorted(
-        entries,
-        key=lambda e: (not e.is_latest, -(e.last_modified.timestamp() if e.last_modified else 0)),
-    )
+    # A stable sort: entries with the same time keep the driver's order.
+    return sorted(entries, key=lambda e: (not e.is_latest, -_stamp(e)))
+
+
+def ties_above_data(versions: list[VersionEntry]) -> bool:
+    """True when one listing cannot tell which delete markers of a key lie above its
+    newest data version: a marker other than the latest has the same timestamp as that
+    version (S3 times have a second or millisecond resolution, and S3-compatible stores
+    such as moto list ``Versions`` and ``DeleteMarkers`` as two arrays, so the order
+    between a version and a marker of the same second is lost). ``versions``: one key's
+    entries, newest first (:func:`_newest_first`)."""
+    data = next((v for v in versions if not v.is_delete_marker), None)
+    if data is None:
+        return False
+    stamp = _stamp(data)
+    return any(v.is_delete_marker and not v.is_latest and _stamp(v) == stamp for v in versions)
+
+
+def listed_order(
+    driver: StorageDriver, bucket: str, key: str, *, whole: bool = False
+) -> list[VersionEntry]:
+    """``key``'s entries from its latest down to its newest data version (``whole``: all
+    of them), in the store's own order: one ListObjectVersions page of one entry at a time
+    (``MaxKeys=1``), since pages follow the store's order, newest first (S3 API reference,
+    ListObjectVersions), whatever the timestamps. At most :data:`ORDER_WALK_LIMIT`
+    requests.
+
+    Raises:
+        StorageError: from the driver.
+    """
+    versioned = versions_of(driver, "ListObjectVersions", bucket)
+    out: list[VersionEntry] = []
+    token: str | None = None
+    for _ in range(ORDER_WALK_LIMIT):
+        page = versioned.list_versions_page(bucket, key, delimiter="", token=token, page_size=1)
+        for entry in page.entries:
+            if entry.key != key:  # "a" sorts before "a/b" and "ab": the key's own are first
+                return out
+            out.append(entry)
+            if not entry.is_delete_marker and not whole:
+                return out
+        if page.next_token is None:
+            return out
+        token = page.next_token
+    return out
+
+
+def _in_store_order(
+    driver: StorageDriver,
+    bucket: str,
+    key: str,
+    versions: list[VersionEntry],
+    *,
+    whole: bool = False,
+) -> list[VersionEntry]:
+    """``versions`` (one key, newest first) with the part above the newest data version
+    (``whole``: every entry) in the store's order when a marker's time ties with a data
+    version's (:func:`ties_above_data`; ``whole``: anywhere in the history)."""
+    if whole:
+        stamps = {_stamp(v) for v in versions if not v.is_delete_marker}
+        tied = any(v.is_delete_marker and _stamp(v) in stamps for v in versions)
+    else:
+        tied = ties_above_data(versions)
+    if not tied:
+        return versions
+    top = listed_order(driver, bucket, key, whole=whole)
+    if not top or not top[0].is_latest:  # the walk disagrees with the listing: keep it
+        return versions
+    seen = {(e.version_id, e.is_delete_marker) for e in top}
+    return top + [v for v in versions if (v.version_id, v.is_delete_marker) not in seen]
 
 
 def object_versions(
     driver: StorageDriver, bucket: str, key: str, *, page_size: int = DEFAULT_PAGE_SIZE
 ) -> list[VersionEntry]:
-    """All versions and delete markers of ``key``, the latest first, then newest first.
+    """All versions and delete markers of ``key``, the latest first, then newest first;
+    when a marker's time ties with a version's, all in the store's listing order
+    (:func:`listed_order`, one request per entry).
 
     Empty when the key has no version at all. Raises StorageError from the driver.
     """
-    return _newest_first(_scope(driver, bucket, key, False, page_size))
+    versions = _newest_first(_scope(driver, bucket, key, False, page_size))
+    return _in_store_order(driver, bucket, key, versions, whole=True)
 
 
 def by_key(entries: Iterable[VersionEntry]) -> Iterator[tuple[str, list[VersionEntry]]]:
@@ -144,21 +219,17 @@ class RestorePlan:
 
 def _removal(key: str, versions: list[VersionEntry]) -> MarkerRemoval | str | None:
     """The removal for a key whose latest entry is a delete marker; ``None`` when the key
-    is not deleted; the key itself when nothing lies under the markers."""
+    is not deleted; the key itself when nothing lies under the markers. ``versions`` is
+    the key's entries in the store's order (latest first; :func:`_in_store_order`): the
+    markers to remove are those before the first data version, which comes back."""
     if not versions or not versions[0].is_latest or not versions[0].is_delete_marker:
         return None
-    data = [v for v in versions if not v.is_delete_marker]
-    if not data:
+    first = next((i for i, v in enumerate(versions) if not v.is_delete_marker), None)
+    if first is None:
         return key
-    newest = max(data, key=lambda v: v.last_modified.timestamp() if v.last_modified else 0)
-    stamp = newest.last_modified.timestamp() if newest.last_modified else 0
-    markers = [versions[0].version_id]
-    markers += [
-        v.version_id
-        for v in versions[1:]
-        if v.is_delete_marker and v.last_modified and v.last_modified.timestamp() > stamp
-    ]
-    return MarkerRemoval(key, tuple(markers), newest.version_id, newest.size)
+    newest = versions[first]
+    markers = tuple(v.version_id for v in versions[:first])
+    return MarkerRemoval(key, markers, newest.version_id, newest.size)
 
 
 def plan_restore(
@@ -172,11 +243,17 @@ def plan_restore(
     """Find the deleted keys (latest version is a delete marker) of ``key`` - or, with
     ``recursive``, of every key under the prefix ``key`` - and the markers to remove.
 
+    The markers of a key are those above its newest data version in the store's listing
+    order; where a marker's time ties with that version's, the key's top entries are read
+    again one per page (:func:`listed_order`), never guessed from the times.
+
     Nothing is changed. Raises StorageError from the driver.
     """
     removals: list[MarkerRemoval] = []
     lost: list[str] = []
     for name, versions in by_key(_scope(driver, bucket, key, recursive, page_size)):
+        if versions and versions[0].is_latest and versions[0].is_delete_marker:
+            versions = _in_store_order(driver, bucket, name, versions)
         found = _removal(name, versions)
         if isinstance(found, MarkerRemoval):
             removals.append(found)

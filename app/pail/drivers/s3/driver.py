@@ -16,6 +16,14 @@ Every SDK exception is translated at this boundary into :mod:`pail.drivers.error
 Botocore's S3 region redirector may re-send a request once to the region named by a
 301/400 wrong-region answer; if that fails too the result is ``WrongRegion`` carrying
 the region from ``x-amz-bucket-region`` or the error body.
+
+What the store can do (list version, addressing, DeleteObjects, STS, versions, lifecycle,
+part numbers, GetObjectAttributes) is :attr:`S3Driver.quirks`
+(:class:`pail.drivers.quirks.QuirkState`): the connection's settings, else what failed
+earlier in this process, else the flavour's defaults. A capability that answers 501 or a
+body that is not S3 XML is remembered and its fallback used from then on (ListObjects V1
+for ListObjectsV2, one DeleteObject per key for DeleteObjects, HeadObject ``partNumber``
+for GetObjectAttributes).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from pail.drivers.base import (
 )
 from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
 from pail.drivers.identity import Identity
+from pail.drivers.quirks import BrokenPaging, QuirkState, capability_off, unsupported_reason
 from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, check_setting
 from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
@@ -58,6 +67,12 @@ _HEAD_EXTRA_NAMES = (
 _HEAD_EXTRA = tuple(_HEAD_EXTRA_NAMES.split())
 # Client options that botocore reads from Config(s3={...}) rather than Config itself.
 _S3_CONFIG_KEYS = ("addressing_style", "payload_signing_enabled", "use_accelerate_endpoint")
+#: Page tokens of ListObjects (V1) carry the next ``Marker`` after this prefix; any other
+#: token is a ListObjectsV2 ``ContinuationToken``. The token's form decides the API of the
+#: next page, so a listing keeps its API even if the connection's list version changes.
+V1_TOKEN = "pail-v1-marker:"
+#: Single DeleteObject requests in flight at once when DeleteObjects is not used.
+SINGLE_DELETES = 8
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -66,6 +81,24 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
+
+
+def _entries(resp: Mapping[str, Any]) -> tuple[Entry, ...]:
+    """A ListObjects(V2) answer's CommonPrefixes and Contents as one key-ordered tuple."""
+    entries = [Entry(p["Prefix"], "prefix") for p in resp.get("CommonPrefixes") or []]
+    entries.extend(
+        Entry(
+            obj["Key"],
+            "object",
+            size=obj.get("Size", 0),
+            last_modified=_utc(obj.get("LastModified")),
+            etag=_etag(obj.get("ETag")),
+            storage_class=obj.get("StorageClass"),
+        )
+        for obj in resp.get("Contents") or []
+    )
+    entries.sort(key=lambda e: e.key)
+    return tuple(entries)
 
 
 class S3Driver:
@@ -98,6 +131,9 @@ class S3Driver:
             rest to ``Config`` itself. They override the arguments above.
         write_args: extra arguments for writes (``ServerSideEncryption``, ``SSEKMSKeyId``,
             ``ACL``), kept in :attr:`write_args` for the operations that write.
+        quirks: the connection's capability settings (``flavour``, ``list_version``,
+            ``addressing_style``, ``batch_delete``, ``sts``...;
+            :data:`pail.drivers.quirks.SETTINGS`).
         endpoint_source: where ``endpoint_url`` came from (``--endpoint-url``,
             ``MLFLOW_S3_ENDPOINT_URL``...): set on every error this driver raises
             (:attr:`pail.drivers.errors.StorageError.endpoint_source`) for the hints.
@@ -109,7 +145,8 @@ class S3Driver:
 
     Raises:
         InvalidRequest: (code ``InvalidClientOption``) an attempt count, timeout or retry
-            mode out of range (:data:`pail.drivers.retry.SETTING_LIMITS`).
+            mode out of range (:data:`pail.drivers.retry.SETTING_LIMITS`); (code
+            ``InvalidQuirk``) a quirk setting out of range.
     """
 
     provider = "s3"
@@ -132,6 +169,7 @@ class S3Driver:
         retry: RetryPolicy | None = None,
         client_options: Mapping[str, Any] | None = None,
         write_args: Mapping[str, Any] | None = None,
+        quirks: Mapping[str, Any] | None = None,
         endpoint_source: str | None = None,
         verify_tls: bool = True,
     ) -> None:
@@ -182,6 +220,20 @@ class S3Driver:
         if client is not None:
             install_retry(client, policy, replace_botocore=True)
         self._lock = threading.Lock()
+        try:
+            #: What this connection's store can do (:mod:`pail.drivers.quirks`).
+            self.quirks = QuirkState(self.endpoint, quirks)
+        except ValueError as exc:
+            raise InvalidRequest(
+                f"invalid setting: {exc}",
+                operation="CreateClient",
+                provider=self.provider,
+                code="InvalidQuirk",
+                endpoint=endpoint_url or None,
+            ) from None
+        self._server_seen = False
+        if client is not None:
+            self._watch_server(client)
 
     def __repr__(self) -> str:
         return f"S3Driver(endpoint={self.endpoint!r}, profile={self._profile!r})"
@@ -225,8 +277,9 @@ class S3Driver:
             aws_session_token=self._session_token,
             region_name=self._region,
         )
+        style = "path" if self._path_style else self.quirks.get("addressing_style")
         options: dict[str, Any] = {
-            "s3": {"addressing_style": "path" if self._path_style else "auto"},
+            "s3": {"addressing_style": style},
             "max_pool_connections": 32,
             "connect_timeout": self._timeouts[0],
             "read_timeout": self._timeouts[1],
@@ -254,6 +307,7 @@ class S3Driver:
             client = session.client(
                 "s3", endpoint_url=self._endpoint_url, config=Config(**options), verify=verify
             )
+            self._watch_server(client)
             return install_retry(client, self.retry_policy)
         except TypeError as exc:  # a client option botocore's Config does not take
             raise InvalidRequest(
@@ -272,6 +326,18 @@ class S3Driver:
                 code="InvalidEndpoint",
                 endpoint=self._endpoint_url,
             ) from exc
+
+    def _watch_server(self, client: Any) -> None:
+        """Read the ``Server`` header of the first answer: it names the flavour
+        (:meth:`pail.drivers.quirks.QuirkState.observe_server`)."""
+
+        def seen(http_response: Any = None, **_: Any) -> None:
+            if self._server_seen or http_response is None:
+                return
+            self._server_seen = True
+            self.quirks.observe_server(getattr(http_response, "headers", {}).get("Server"))
+
+        client.meta.events.register("after-call.s3", seen, unique_id=f"pail-server-{id(self)}")
 
     # -- errors -----------------------------------------------------------------------
 
@@ -297,6 +363,37 @@ class S3Driver:
                 raise
             translated.endpoint_source = self._endpoint_source  # named in endpoint hints
             raise translated from exc
+
+    def _require(
+        self, name: str, operation: str, bucket: str | None = None, key: str | None = None
+    ) -> None:
+        """Raise CapabilityOff when capability ``name`` is off for this connection
+        (:mod:`pail.drivers.quirks`); no request is sent."""
+        if not self.quirks.get(name):
+            raise capability_off(
+                self.quirks,
+                name,
+                operation,
+                provider=self.provider,
+                bucket=bucket,
+                key=key,
+                endpoint=self._error_endpoint(),
+            )
+
+    def _remember_failure(
+        self,
+        exc: BaseException,
+        name: str,
+        operation: str,
+        value: Any = False,
+        *,
+        parse_errors: bool = True,
+    ) -> bool:
+        """Remember capability ``name`` as ``value`` when ``exc`` says the store lacks it
+        (501, or with ``parse_errors`` an answer that is not S3 XML); True when it was
+        remembered now."""
+        reason = unsupported_reason(exc, parse_errors=parse_errors)
+        return reason is not None and self.quirks.remember(name, value, operation, reason)
 
     def _error_endpoint(self) -> str | None:
         if self.endpoint:
@@ -351,39 +448,112 @@ class S3Driver:
         token: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Page:
-        """One ListObjectsV2 page: CommonPrefixes and Contents merged in key order.
+        """One listing page: CommonPrefixes and Contents merged in key order.
 
-        S3 returns the page's prefixes and objects in two arrays; they are merged into
-        one tuple sorted by key (UTF-8 binary order equals code-point order). botocore
-        requests ``EncodingType=url`` and decodes keys, so keys with control characters
-        survive the XML.
+        ListObjectsV2 by default; ListObjects (V1, ``Marker``) when the connection's
+        ``list_version`` is 1 or ``token`` came from a V1 page. S3 returns the page's
+        prefixes and objects in two arrays; they are merged into one tuple sorted by key
+        (UTF-8 binary order equals code-point order). botocore requests
+        ``EncodingType=url`` and decodes keys, so keys with control characters survive
+        the XML.
+
+        Fallbacks (remembered for the connection, :mod:`pail.drivers.quirks`): a first
+        ListObjectsV2 page answered with 501 or a body that is not S3 XML is listed again
+        with V1; a V2 page that says ``IsTruncated`` without a ``NextContinuationToken``
+        continues with V1 after its last key (the rule the S3 API reference gives for
+        ListObjects without ``NextMarker``).
+
+        Raises:
+            StorageError: as every call; InvalidRequest (code ``BrokenPaging``) when the
+            store says a page is truncated but gives no way to the next one and the
+            connection's settings forbid the fallback, or when a token does not advance.
         """
-        params: dict[str, Any] = {
-            "Bucket": bucket,
-            "Prefix": prefix,
-            "MaxKeys": max(1, min(page_size, 1000)),
-        }
+        size = max(1, min(page_size, 1000))
+        if token and token.startswith(V1_TOKEN):
+            return self._list_v1(bucket, prefix, delimiter, token[len(V1_TOKEN) :], size)
+        if not token and self.quirks.get("list_version") == 1:
+            return self._list_v1(bucket, prefix, delimiter, None, size)
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": size}
         if delimiter:
             params["Delimiter"] = delimiter
         if token:
             params["ContinuationToken"] = token
-        with self._call("ListObjectsV2", bucket, prefix or None):
-            resp = self._client().list_objects_v2(**params)
-        entries = [Entry(p["Prefix"], "prefix") for p in resp.get("CommonPrefixes", [])]
-        entries.extend(
-            Entry(
-                obj["Key"],
-                "object",
-                size=obj.get("Size", 0),
-                last_modified=_utc(obj.get("LastModified")),
-                etag=_etag(obj.get("ETag")),
-                storage_class=obj.get("StorageClass"),
-            )
-            for obj in resp.get("Contents", [])
+        try:
+            with self._call("ListObjectsV2", bucket, prefix or None):
+                resp = self._client().list_objects_v2(**params)
+        except Exception as exc:
+            reason = unsupported_reason(exc)
+            if reason is None or token or self.quirks.source("list_version") == "setting":
+                raise
+            failed = exc
+        else:
+            return self._v2_page(resp, bucket, prefix, token)
+        # Remembered only when V1 answers: an endpoint that is not S3 at all fails both
+        # ways, and then the V2 error is the one to show.
+        try:
+            page = self._list_v1(bucket, prefix, delimiter, None, size)
+        except StorageError:
+            raise failed from None
+        self.quirks.remember("list_version", 1, "ListObjectsV2", reason)
+        return page
+
+    def _v2_page(
+        self, resp: Mapping[str, Any], bucket: str, prefix: str, token: str | None
+    ) -> Page:
+        """A ListObjectsV2 answer as a Page; a truncated page without a usable
+        ``NextContinuationToken`` goes on with V1 after its last key (remembered), unless
+        the connection's setting says V2 (then BrokenPaging)."""
+        entries = _entries(resp)
+        if not resp.get("IsTruncated"):
+            return Page(entries, None)
+        next_token = resp.get("NextContinuationToken")
+        if next_token and next_token != token:
+            return Page(entries, next_token)
+        why = "said the page is truncated but gave no NextContinuationToken"
+        if next_token:
+            why = "gave the same ContinuationToken again"
+        if entries:
+            self.quirks.remember("list_version", 1, "ListObjectsV2", why)
+            if self.quirks.source("list_version") != "setting":
+                return Page(entries, V1_TOKEN + entries[-1].key)
+        raise self._broken_paging("ListObjectsV2", bucket, prefix, why)
+
+    def _list_v1(
+        self, bucket: str, prefix: str, delimiter: str, marker: str | None, size: int
+    ) -> Page:
+        """One ListObjects (V1) page after ``marker``. The next marker is ``NextMarker``,
+        else the page's last key or common prefix (S3 API reference, ListObjects:
+        "If response does not include the NextMarker element and it is truncated, you can
+        use the value of the last Key element in the response as the marker parameter")."""
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": size}
+        if delimiter:
+            params["Delimiter"] = delimiter
+        if marker:
+            params["Marker"] = marker
+        with self._call("ListObjects", bucket, prefix or None):
+            resp = self._client().list_objects(**params)
+        entries = _entries(resp)
+        if not resp.get("IsTruncated"):
+            return Page(entries, None)
+        following = resp.get("NextMarker") or (entries[-1].key if entries else None)
+        if not following or following == marker:
+            why = "said the page is truncated but gave no key to continue after"
+            raise self._broken_paging("ListObjects", bucket, prefix, why)
+        return Page(entries, V1_TOKEN + following)
+
+    def _broken_paging(self, operation: str, bucket: str, prefix: str, why: str) -> StorageError:
+        other = 2 if operation == "ListObjects" else 1
+        return BrokenPaging(
+            f"{operation} {why}: the listing cannot go on past this page. The store's "
+            f"paging is broken; set list_version = {other} for this connection "
+            f"(or --list-version {other})",
+            operation=operation,
+            provider=self.provider,
+            bucket=bucket,
+            key=prefix or None,
+            code="BrokenPaging",
+            endpoint=self._error_endpoint(),
         )
-        entries.sort(key=lambda e: e.key)
-        next_token = resp.get("NextContinuationToken") if resp.get("IsTruncated") else None
-        return Page(tuple(entries), next_token or None)
 
     def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectInfo:
         """An object's metadata (S3 HeadObject).
@@ -565,10 +735,16 @@ class S3Driver:
         ``PartNumber``), or ``None`` for a single-part object. S3-only.
 
         Raises:
-            StorageError: as HeadObject (a store without part numbers answers 400).
+            StorageError: as HeadObject (a store without part numbers answers 400);
+                CapabilityOff when the connection's ``head_part_number`` is off.
         """
-        with self._call("HeadObject", bucket, key):
-            return transfer.part_size(self._client(), bucket, key, part_number, version_id)
+        self._require("head_part_number", "HeadObject", bucket, key)
+        try:
+            with self._call("HeadObject", bucket, key):
+                return transfer.part_size(self._client(), bucket, key, part_number, version_id)
+        except StorageError as exc:
+            self._remember_failure(exc, "head_part_number", "HeadObject partNumber")
+            raise
 
     def part_sizes(
         self, bucket: str, key: str, parts: int, *, version_id: str | None = None
@@ -580,7 +756,20 @@ class S3Driver:
             with self._call("HeadObject", bucket, key):
                 return fn()
 
-        return transfer.part_sizes(self._client(), bucket, key, parts, version_id, call)
+        def failed(exc: BaseException) -> None:
+            self._remember_failure(exc, "object_attributes", "GetObjectAttributes")
+
+        self._require("head_part_number", "HeadObject", bucket, key)
+        return transfer.part_sizes(
+            self._client(),
+            bucket,
+            key,
+            parts,
+            version_id,
+            call,
+            use_attributes=bool(self.quirks.get("object_attributes")),
+            attributes_failed=failed,
+        )
 
     # -- identity and permission probes (pail.drivers.s3.probes) ----------------------
 
@@ -589,7 +778,13 @@ class S3Driver:
         (see :func:`pail.drivers.s3.probes.caller_identity` for errors)."""
         from pail.drivers.s3 import probes
 
-        return probes.caller_identity(self)
+        if not self._anonymous:
+            self._require("sts", "GetCallerIdentity")
+        try:
+            return probes.caller_identity(self)
+        except StorageError as exc:
+            self._remember_failure(exc, "sts", "GetCallerIdentity")
+            raise
 
     def probe(
         self, operation: str, bucket: str, key: str = "", *, version_id: str | None = None
@@ -606,8 +801,13 @@ class S3Driver:
         """``"Enabled"``, ``"Suspended"`` or ``None`` (never enabled): GetBucketVersioning."""
         from pail.drivers.s3 import versions
 
-        with self._call("GetBucketVersioning", bucket):
-            return versions.versioning_status(self._client(), bucket)
+        self._require("versioning", "GetBucketVersioning", bucket)
+        try:
+            with self._call("GetBucketVersioning", bucket):
+                return versions.versioning_status(self._client(), bucket)
+        except StorageError as exc:
+            self._remember_failure(exc, "versioning", "GetBucketVersioning")
+            raise
 
     def list_versions_page(
         self,
@@ -633,15 +833,20 @@ class S3Driver:
             raise InvalidRequest(
                 str(exc), operation="ListObjectVersions", provider=self.provider, bucket=bucket
             ) from None
-        with self._call("ListObjectVersions", bucket, prefix or None):
-            return versions.list_versions_page(
-                self._client(),
-                bucket,
-                prefix,
-                delimiter=delimiter,
-                token=token,
-                page_size=page_size,
-            )
+        self._require("versioning", "ListObjectVersions", bucket)
+        try:
+            with self._call("ListObjectVersions", bucket, prefix or None):
+                return versions.list_versions_page(
+                    self._client(),
+                    bucket,
+                    prefix,
+                    delimiter=delimiter,
+                    token=token,
+                    page_size=page_size,
+                )
+        except StorageError as exc:
+            self._remember_failure(exc, "versioning", "ListObjectVersions")
+            raise
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> None:
         """Permanently delete one version or delete marker (DeleteObject with VersionId;
@@ -657,12 +862,16 @@ class S3Driver:
         from pail.drivers.errors import NotFound
         from pail.drivers.s3 import versions
 
+        self._require("lifecycle", "GetBucketLifecycleConfiguration", bucket)
         try:
             with self._call("GetBucketLifecycleConfiguration", bucket):
                 return versions.get_lifecycle(self._client(), bucket)
         except NotFound as exc:
             if exc.code == "NoSuchLifecycleConfiguration":
                 return []
+            raise
+        except StorageError as exc:
+            self._remember_failure(exc, "lifecycle", "GetBucketLifecycleConfiguration")
             raise
 
     def put_lifecycle(self, bucket: str, rules: list[LifecycleRule]) -> None:
@@ -672,8 +881,13 @@ class S3Driver:
         from pail.drivers.s3 import versions
 
         operation = "PutBucketLifecycleConfiguration" if rules else "DeleteBucketLifecycle"
-        with self._call(operation, bucket):
-            versions.put_lifecycle(self._client(), bucket, rules)
+        self._require("lifecycle", operation, bucket)
+        try:
+            with self._call(operation, bucket):
+                versions.put_lifecycle(self._client(), bucket, rules)
+        except StorageError as exc:
+            self._remember_failure(exc, "lifecycle", operation)
+            raise
 
     def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 keys (or ``(key, version_id)`` pairs) with one DeleteObjects
@@ -681,6 +895,11 @@ class S3Driver:
         ``deleted``; keys S3 refuses inside its HTTP 200 answer (``AccessDenied``...) are
         in ``errors`` with their code, keys the reply does not name with ``NotConfirmed``
         (:mod:`pail.drivers.s3.delete`).
+
+        When the connection's ``batch_delete`` is off (or DeleteObjects answered 501, which
+        is then remembered), each key is deleted with its own
+        DeleteObject, :data:`SINGLE_DELETES` at a time: a key counts as deleted when its
+        request succeeded, and a refused one carries the request's error code.
 
         Raises:
             ValueError: more than 1,000 keys.
@@ -690,5 +909,46 @@ class S3Driver:
         from pail.drivers.s3.delete import s3_delete
 
         pairs = targets(keys)
-        with self._call("DeleteObjects", bucket):
-            return s3_delete(self._client(), bucket, pairs)
+        if not self.quirks.get("batch_delete"):
+            return self._delete_each(bucket, pairs)
+        try:
+            with self._call("DeleteObjects", bucket):
+                return s3_delete(self._client(), bucket, pairs)
+        except Exception as exc:
+            # Only a 501: a DeleteObjects reply that is not XML confirms nothing and is no
+            # sign the single DeleteObject would fare better (the endpoint may not be S3).
+            self._remember_failure(exc, "batch_delete", "DeleteObjects", parse_errors=False)
+            unsupported = unsupported_reason(exc, parse_errors=False) is not None
+            if self.quirks.get("batch_delete") or not unsupported:
+                raise  # a setting keeps DeleteObjects, or the store did not say "unsupported"
+            return self._delete_each(bucket, pairs)
+
+    def _delete_each(self, bucket: str, pairs: list[tuple[str, str | None]]) -> DeleteResult:
+        """One DeleteObject per ``(key, version_id)`` pair, :data:`SINGLE_DELETES` at a
+        time (concurrent.futures threads; each request follows the retry policy)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from pail.drivers.base import DeletedKey, DeleteFailure
+
+        def one(pair: tuple[str, str | None]) -> DeletedKey | DeleteFailure:
+            key, version = pair
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if version:
+                params["VersionId"] = version
+            try:
+                with self._call("DeleteObject", bucket, key):
+                    self._client().delete_object(**params)
+            except StorageError as exc:
+                return DeleteFailure(key, version, exc.code or type(exc).__name__, exc.message)
+            return DeletedKey(key, version)
+
+        result = DeleteResult()
+        if not pairs:
+            return result
+        with ThreadPoolExecutor(min(SINGLE_DELETES, len(pairs)), "pail-delete-one") as pool:
+            for outcome in pool.map(one, pairs):
+                if isinstance(outcome, DeletedKey):
+                    result.deleted.append(outcome)
+                else:
+                    result.errors.append(outcome)
+        return result

@@ -159,16 +159,24 @@ def part_sizes(
     call: Callable[[Callable[[], Any]], Any],
 ) -> list[int]:
     """Every part's size in bytes: GetObjectAttributes ``ObjectParts`` (pages of 1,000
-    parts) when the store lists them, else HeadObject ``PartNumber=k`` for each part,
-    :data:`PART_HEADS` at a time. ``call(fn)`` runs ``fn`` with errors translated.
+    parts) when the store lists them (and ``use_attributes``), else HeadObject
+    ``PartNumber=k`` for each part, :data:`PART_HEADS` at a time. ``call(fn)`` runs ``fn``
+    with errors translated; ``attributes_failed(exc)`` hears of a failed
+    GetObjectAttributes (the driver remembers a store without it).
 
     Raises:
         StorageError: a HeadObject failed, or a part has no size.
+    *,
+    use_attributes: bool = True,
+    attributes_failed: Callable[[BaseException], None] | None = None,
     """
-    try:
-        sizes = call(lambda: _attribute_parts(client, bucket, key, version_id))
-    except StorageError:
-        sizes = None  # not implemented (moto, many S3-compatible stores) or denied
+    sizes = None
+    if use_attributes:
+        try:
+            sizes = call(lambda: _attribute_parts(client, bucket, key, version_id))
+        except StorageError as exc:  # not implemented (many S3-compatible stores) or denied
+            if attributes_failed is not None:
+                attributes_failed(exc)
     if sizes is not None and len(sizes) == parts:
         return sizes
 

@@ -357,6 +357,7 @@ class DetailPane(VerticalScroll):
             ("Path-style", "yes" if spec.path_style else ""),
             ("Anonymous", "yes (unsigned requests)" if spec.anonymous else ""),
             ("State", state),
+            ("Store", _quirks_text(driver)),
         ]
         if data.loaded and not data.loading:
             rows.append(("Buckets", f"{data.totals().buckets:,} shown"))
@@ -459,3 +460,16 @@ class DetailPane(VerticalScroll):
             return
         if view.result is not preview:
             view.show_result(preview, data.key, self._picture, self._picture_problem)
+
+
+def _quirks_text(driver: StorageDriver | None) -> Text | str:
+    """What an S3 connection's store was found to lack in this run (pail.drivers.quirks):
+    each capability remembered as failing and what is used instead, after the store's
+    flavour. Empty while nothing failed (and for other drivers)."""
+    state = getattr(driver, "quirks", None)
+    found = state.remembered() if state is not None else []
+    if state is None or not found:
+        return ""
+    lines = [f"{state.flavour} ({state.flavour_source()})"]
+    lines += [item.note("this run").removeprefix("this run: ") for item in found]
+    return literal_block("\n".join(lines))
