@@ -157,6 +157,9 @@ def part_sizes(
     parts: int,
     version_id: str | None,
     call: Callable[[Callable[[], Any]], Any],
+    *,
+    use_attributes: bool = True,
+    attributes_failed: Callable[[BaseException], None] | None = None,
 ) -> list[int]:
     """Every part's size in bytes: GetObjectAttributes ``ObjectParts`` (pages of 1,000
     parts) when the store lists them (and ``use_attributes``), else HeadObject
@@ -166,9 +169,6 @@ def part_sizes(
 
     Raises:
         StorageError: a HeadObject failed, or a part has no size.
-    *,
-    use_attributes: bool = True,
-    attributes_failed: Callable[[BaseException], None] | None = None,
     """
     sizes = None
     if use_attributes:
