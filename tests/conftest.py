@@ -78,6 +78,18 @@ def isolated_config(tmp_path_factory, monkeypatch):
     keyring.set_keyring(previous)
 
 
+@pytest.fixture(autouse=True)
+def forget_quirks() -> Iterator[None]:
+    """Each test starts with no remembered store capabilities: pail.drivers.quirks keeps
+    what failed per endpoint for the process, and the session's servers and fault proxy
+    keep their URLs from test to test."""
+    from pail.drivers.quirks import forget_all
+
+    forget_all()
+    yield
+    forget_all()
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """Endpoint URL of an in-process moto S3 server (auth off), e.g. ``http://127.0.0.1:P``."""
