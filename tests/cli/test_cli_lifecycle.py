@@ -142,6 +142,7 @@ def test_apply_merges_and_keeps_existing_rules(s3_endpoint, bucket):
     assert again.exit_code == 0 and "nothing to write" in again.stderr
 
 
+@pytest.mark.parametrize("s3_endpoint", ["moto"], indirect=True)  # the terminal, not S3
 def test_apply_refuses_without_yes_off_a_terminal(s3_endpoint, bucket):
     name, raw = bucket
     result = run(
@@ -175,6 +176,7 @@ def test_apply_same_id_needs_replace(s3_endpoint, bucket):
     }
 
 
+@pytest.mark.parametrize("s3_endpoint", ["moto"], indirect=True)  # the terminal, not S3
 def test_apply_asks_on_a_terminal(s3_endpoint, bucket):
     name, raw = bucket
     args = ["lifecycle", "apply", *s3_args(s3_endpoint), f"s3://{name}/ckpt/", "--older-than", "7d"]

@@ -87,6 +87,7 @@ def test_restore_dry_run_then_yes(s3_endpoint, bucket):
     assert raw.list_objects_v2(Bucket=name, Prefix="runs/r10/")["KeyCount"] == 0  # untouched
 
 
+@pytest.mark.parametrize("s3_endpoint", ["moto"], indirect=True)  # the terminal, not S3
 def test_restore_refuses_without_yes_off_a_terminal(s3_endpoint, bucket):
     name, raw = bucket
     result = run(["restore", *s3_args(s3_endpoint), f"s3://{name}/runs/r1/model.ckpt"])
@@ -95,6 +96,7 @@ def test_restore_refuses_without_yes_off_a_terminal(s3_endpoint, bucket):
     assert raw.list_objects_v2(Bucket=name, Prefix="runs/r1/model")["KeyCount"] == 0
 
 
+@pytest.mark.parametrize("s3_endpoint", ["moto"], indirect=True)  # the terminal, not S3
 def test_restore_asks_on_a_terminal(s3_endpoint, bucket):
     name, raw = bucket
     args = ["restore", *s3_args(s3_endpoint), f"s3://{name}/runs/r10/x"]
@@ -104,6 +106,7 @@ def test_restore_asks_on_a_terminal(s3_endpoint, bucket):
     assert _body(raw, name, "runs/r10/x") == b"x"
 
 
+@pytest.mark.parametrize("s3_endpoint", ["moto"], indirect=True)  # the terminal, not S3
 def test_restore_declined_on_a_terminal_changes_nothing(s3_endpoint, bucket):
     name, raw = bucket
     args = ["restore", *s3_args(s3_endpoint), f"s3://{name}/runs/r10/x"]
