@@ -78,6 +78,9 @@ class GcsDriver:
             read is the longest wait for the next byte (a stall).
         retry: the retry policy (:class:`pail.drivers.retry.RetryPolicy`; default
             :data:`~pail.drivers.retry.DEFAULT_POLICY`).
+        endpoint_source: where ``endpoint_url`` came from (``connection NAME (FILE)``),
+            set on every error for the hints; without ``endpoint_url`` the errors name
+            ``STORAGE_EMULATOR_HOST`` when that variable gives the endpoint.
 
     Credentials, in order: the injected client; an endpoint that is not Google's
     (``endpoint_url``, else ``STORAGE_EMULATOR_HOST``): unsigned requests, a
@@ -104,6 +107,7 @@ class GcsDriver:
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        endpoint_source: str | None = None,
     ) -> None:
         try:
             policy = retry or DEFAULT_POLICY
@@ -126,6 +130,7 @@ class GcsDriver:
         self.retry_policy: RetryPolicy = policy
         self._project = project or None
         self._endpoint_url = (endpoint_url or "").strip().rstrip("/") or None
+        self._endpoint_source = endpoint_source or None
         self._credentials_file = credentials_file or None
         self._service_account_info = service_account_info
         self._anonymous = anonymous
@@ -255,7 +260,9 @@ class GcsDriver:
     def _call(self, operation: str, bucket: str | None, key: str | None) -> Iterator[None]:
         try:
             yield
-        except StorageError:
+        except StorageError as exc:
+            if exc.endpoint_source is None:
+                exc.endpoint_source = self._source()
             raise
         except Exception as exc:
             translated = translate(
@@ -267,7 +274,16 @@ class GcsDriver:
             )
             if translated is None:
                 raise
+            translated.endpoint_source = self._source()  # named in endpoint hints
             raise translated from exc
+
+    def _source(self) -> str | None:
+        """Where the endpoint came from, for errors (see ``endpoint_source``)."""
+        if self._injected:
+            return None
+        if self._endpoint_url:
+            return self._endpoint_source
+        return "STORAGE_EMULATOR_HOST" if emulator_host() else None
 
     def _error_endpoint(self) -> str | None:
         if self.endpoint:
@@ -309,9 +325,13 @@ class GcsDriver:
         """One ``storage.objects.list`` page: ``prefixes`` and ``items`` merged by key.
 
         Only one page is fetched per call; ``next_token`` is the response's
-        ``nextPageToken``. (gcp-storage-emulator ignores ``maxResults`` and answers in one
-        page.)
+        ``nextPageToken``, with a delimiter followed by the greatest key listed so far
+        (:func:`_page_token`): a prefix at or before it was already listed and is dropped.
+        Google lists each prefix once, in the page whose key range holds it, so nothing is
+        dropped there; fake-gcs-server repeats every prefix after the page token on each
+        page. (gcp-storage-emulator ignores ``maxResults`` and answers in one page.)
         """
+        server_token, after = _split_token(token)
 
         def call() -> Page:
             iterator = self._client().list_blobs(
@@ -319,13 +339,15 @@ class GcsDriver:
                 prefix=prefix or None,
                 delimiter=delimiter or None,
                 page_size=max(1, min(page_size, 1000)),
-                page_token=token or None,
+                page_token=server_token or None,
                 timeout=self._timeout,
                 retry=None,
             )
             page = next(iterator.pages, None)
             blobs = list(page) if page is not None else []
             prefixes = getattr(page, "prefixes", ()) if page is not None else ()
+            if after is not None:
+                prefixes = [p for p in prefixes if p > after]
             entries = [Entry(p, "prefix") for p in prefixes]
             entries.extend(
                 Entry(
@@ -339,7 +361,11 @@ class GcsDriver:
                 for b in blobs
             )
             entries.sort(key=lambda e: e.key)
-            return Page(tuple(entries), iterator.next_page_token or None)
+            listed = max([after or "", *(e.key for e in entries)])
+            next_token = iterator.next_page_token or None
+            if next_token and delimiter:
+                next_token = _page_token(next_token, listed)
+            return Page(tuple(entries), next_token)
 
         return self._run("storage.objects.list", bucket, prefix or None, call)
 
@@ -700,6 +726,26 @@ def _no_background_fetch(client: Any) -> None:
     """
     if getattr(client, "_bucket_metadata_cache", None) is not None:
         client._bucket_metadata_cache = None
+
+
+#: Separates the server's page token from the greatest key listed (tokens are base64 text;
+#: keys may hold anything but are split off at the first separator only).
+_TOKEN_SEP = "\n"
+
+
+def _page_token(server_token: str, listed: str) -> str:
+    """pail's page token for a delimited listing: the server's ``nextPageToken`` and the
+    greatest key (object or prefix) the pages so far listed."""
+    return f"{server_token}{_TOKEN_SEP}{listed}"
+
+
+def _split_token(token: str | None) -> tuple[str | None, str | None]:
+    """``(server token, greatest key listed)`` of a :func:`_page_token` token; a plain
+    token has no key."""
+    if token and _TOKEN_SEP in token:
+        server_token, listed = token.split(_TOKEN_SEP, 1)
+        return server_token, listed
+    return token, None
 
 
 def _generation(version_id: str | None, bucket: str, key: str) -> int | None:
