@@ -84,7 +84,7 @@ FLAVOURS: dict[str, Quirks] = {
     "aws": Quirks(),
     # MinIO: STS serves AssumeRole* only, not GetCallerIdentity.
     "minio": Quirks(addressing_style="path", sts=False),
-    # SeaweedFS (4.48, as tests/matrix/test_s3_servers.py runs it): no STS (a signed
+    # SeaweedFS (4.48, checked by tests/matrix/test_s3_quirks.py): no STS (a signed
     # GetCallerIdentity answers 503 ServiceUnavailable every time); versions, lifecycle
     # rules, DeleteObjects, HeadObject partNumber and GetObjectAttributes (with its parts)
     # work. rclone lists it with V1 (4.48 pages V2 correctly too).

@@ -142,12 +142,19 @@ def part_size(client: Any, bucket: str, key: str, part_number: int, version_id: 
     """``Content-Length`` of part ``part_number`` (HeadObject ``PartNumber``), or ``None``
     for an object that was not uploaded in parts. Raises botocore exceptions (a store
     without part numbers answers 400 or ignores the parameter: then ``PartsCount`` is
-    missing and this returns ``None``)."""
+    missing and this returns ``None``).
+
+    S3 sends ``PartsCount`` only for a multipart upload (API reference, HeadObject);
+    SeaweedFS 4.48 sends ``PartsCount: 1`` for a plain PutObject too, so a count of 1 with
+    an ETag that is not multipart-shaped (no ``-N`` suffix) is a single-part object."""
     params: dict[str, Any] = {"Bucket": bucket, "Key": key, "PartNumber": part_number}
     if version_id:
         params["VersionId"] = version_id
     resp = client.head_object(**params)
-    return int(resp["ContentLength"]) if resp.get("PartsCount") else None
+    count = resp.get("PartsCount")
+    if not count or (count == 1 and "-" not in str(resp.get("ETag") or "")):
+        return None
+    return int(resp["ContentLength"])
 
 
 def part_sizes(
