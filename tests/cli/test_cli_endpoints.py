@@ -397,3 +397,15 @@ def test_doctor_says_where_the_endpoint_came_from(seeded):
     result = pail(["doctor", f"s3://{bucket}/"], MLFLOW_S3_ENDPOINT_URL=endpoint)
     assert result.exit_code == 0, result.stderr
     assert f"Endpoint: {endpoint} (from MLFLOW_S3_ENDPOINT_URL)" in result.stdout
+
+
+def test_gcs_hints_name_storage_emulator_host_and_the_saved_connection(dead_endpoint):
+    result = run(["ls", *FAST, "gs://b/"], env={"STORAGE_EMULATOR_HOST": dead_endpoint})
+    assert result.exit_code == EXIT_UNREACHABLE, result.stderr
+    assert "The endpoint came from STORAGE_EMULATOR_HOST." in result.stderr
+    path = config_file(
+        f'[connections.lab]\nprovider = "gcs"\nendpoint_url = "{dead_endpoint}"\nsecrets = "none"\n'
+    )
+    saved = run(["ls", *FAST, "lab:b/"], env={"STORAGE_EMULATOR_HOST": None})
+    assert saved.exit_code == EXIT_UNREACHABLE, saved.stderr
+    assert f"The endpoint came from connection lab ({path})." in saved.stderr

@@ -374,8 +374,10 @@ def spec_from_table(
     client = _options(raw.get("client", {}), CLIENT_OPTIONS, (text, path, name, "client"), env)
     write = _options(raw.get("write", {}), WRITE_ARGS, (text, path, name, "write"), env)
     source = None
-    if values.get("endpoint_url") and provider == "s3":
-        source = _endpoint_source(name, raw.get("endpoint_url"), values["endpoint_url"], text, path)
+    if values.get("endpoint_url"):  # checked for S3 (a GCS endpoint is the driver's)
+        source = _endpoint_source(
+            name, raw.get("endpoint_url"), values["endpoint_url"], text, path, provider == "s3"
+        )
     secrets = _env_secrets(name, raw, text, path, env, secrets_in)
     return ConnectionSpec(
         name=name, provider=provider, client_options=client, write_args=write, saved=True,
@@ -383,12 +385,15 @@ def spec_from_table(
     )  # fmt: skip
 
 
-def _endpoint_source(name: str, raw: Any, endpoint: str, text: str, path: str) -> str:
+def _endpoint_source(
+    name: str, raw: Any, endpoint: str, text: str, path: str, check: bool = True
+) -> str:
     """``connection NAME (FILE)`` (``, via ${env.X}`` when the value names variables),
-    after checking the endpoint (:func:`pail.core.endpoint.diagnose`; a ConfigError)."""
+    after checking the endpoint when ``check`` (:func:`pail.core.endpoint.diagnose`; a
+    ConfigError)."""
     refs = [var for var, _ in _ENV_RE.findall(raw)] if isinstance(raw, str) else []
     via = ", ".join(f"${{env.{var}}}" for var in refs)
-    diagnosis = diagnose(endpoint)
+    diagnosis = diagnose(endpoint) if check else None
     if diagnosis is not None:
         what = f"endpoint_url (from {via})" if via else "endpoint_url"
         line = locate(text, name, key="endpoint_url")

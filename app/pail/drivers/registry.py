@@ -83,6 +83,7 @@ def open_driver(spec: ConnectionSpec, *, client: Any = None) -> StorageDriver:
             service_account_info=secrets.service_account_info if secrets else None,
             anonymous=spec.anonymous,
             client=client,
+            endpoint_source=spec.endpoint_source,
             **_gcs_options(spec.client_options),
         )
     if spec.provider == "local":
