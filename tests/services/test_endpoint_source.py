@@ -30,3 +30,21 @@ def test_the_apps_explanation_names_the_variable() -> None:
     assert "The endpoint came from MLFLOW_S3_ENDPOINT_URL." in error.hint
     result = explain(error, spec=opened.resolved.spec)
     assert "The endpoint came from MLFLOW_S3_ENDPOINT_URL." in result.details
+
+
+def test_the_apps_connections_from_the_environment_are_checked_too() -> None:
+    from pail.config.env import EndpointConflict
+    from pail.config.flags import Flags
+    from pail.core.endpoint import BadEndpoint
+    from pail.services.locations import connections_to_open
+
+    with pytest.raises(BadEndpoint, match="the endpoint came from S3_ENDPOINT_URL"):
+        connections_to_open([], Flags(), environ={"S3_ENDPOINT_URL": "minio:9000"})
+    clash = {"MLFLOW_S3_ENDPOINT_URL": "http://a:1", "S3_ENDPOINT": "http://b:2"}
+    with pytest.raises(EndpointConflict):
+        connections_to_open([], Flags(), environ=clash)
+    # --endpoint-url chooses: the variables are then not read, and the flag is the source.
+    (spec,) = connections_to_open([], Flags(endpoint_url="http://c:3"), environ=clash)
+    assert (spec.endpoint_url, spec.endpoint_source) == ("http://c:3", "--endpoint-url")
+    with pytest.raises(BadEndpoint, match="came from --endpoint-url"):
+        connections_to_open([], Flags(endpoint_url="http://c:3/bucket"), environ={})
