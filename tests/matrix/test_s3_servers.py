@@ -241,6 +241,27 @@ def test_read_only_identity_is_denied_writes(server: S3Server) -> None:
     assert driver.read_range(target.bucket, f"{target.prefix}a.txt") == b"hello\n"
 
 
+def test_error_model_exit_codes(server: S3Server) -> None:
+    """Missing bucket and key (exit 3), unknown key id and wrong secret (exit 5): each
+    server's answer reaches the user as pail's error, fields and hint, never raw."""
+    bucket = server.new_bucket({"present.txt": b"x"})
+    missing = pail(["ls", *server.args, "s3://pail-no-such-bucket-matrix/"])
+    assert missing.exit_code == 3
+    assert "404 NoSuchBucket" in missing.stderr and "  Hint: " in missing.stderr
+    absent = pail(["ls", *server.args, f"s3://{bucket}/absent.txt"])
+    assert absent.exit_code == 3 and "404" in absent.stderr
+    target = server.read_only()  # a server that checks signatures
+    args = ["--endpoint-url", target.endpoint, "--path-style", "--region", "us-east-1"]
+    uri = f"s3://{target.bucket}/{target.prefix}"
+    unknown = {"AWS_ACCESS_KEY_ID": "AKIAPAILUNKNOWN00000", "AWS_SECRET_ACCESS_KEY": "s" * 40}
+    result = pail(["ls", *args, uri], env=unknown)
+    assert result.exit_code == 5 and "403 InvalidAccessKeyId" in result.stderr
+    wrong = {**target.env, "AWS_SECRET_ACCESS_KEY": "pail-wrong-secret-value-0123456789"}
+    result = pail(["ls", *args, uri], env=wrong)
+    assert result.exit_code == 5 and "403 SignatureDoesNotMatch" in result.stderr
+    assert "pail-wrong-secret-value" not in result.stderr + result.stdout
+
+
 # -- versions, restore --------------------------------------------------------------------
 
 
