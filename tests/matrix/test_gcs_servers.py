@@ -296,15 +296,19 @@ def test_versions(server: GcsServer) -> None:
 
 def test_restore(server: GcsServer) -> None:
     bucket = _versioned(server)
+    dry = pail(["restore", "-r", "--dry-run", f"{CONN}:{bucket}/runs/"])
+    assert dry.exit_code == 0, dry.stderr
+    assert "would restore 1 objects (5 B) by copying 1 noncurrent versions back" in dry.stderr
+    assert server.keys(bucket) == ["runs/r1/log.txt"]
     result = pail(["restore", "--yes", f"{CONN}:{bucket}/runs/r1/model.ckpt"])
     assert result.exit_code == 0, result.stderr
-    if "nothing to restore" in result.stderr:
-        assert server.keys(bucket) == ["runs/r1/log.txt"]
-        pytest.skip(
-            "pail restore removes S3 delete markers; GCS has none, and copying a noncurrent "
-            "generation back is not implemented (pail's limit, not the server's)"
-        )
+    assert "restored 1" in result.stderr
     assert server.keys(bucket) == ["runs/r1/log.txt", "runs/r1/model.ckpt"]
+    # The newest generation came back (a copy: a new live generation on top).
+    assert server.client.bucket(bucket).blob("runs/r1/model.ckpt").download_as_bytes() == b"newer"
+    again = pail(["restore", "-r", "--yes", f"{CONN}:{bucket}/runs/"])
+    assert again.exit_code == 0, again.stderr
+    assert "nothing to restore" in again.stderr
 
 
 # -- lifecycle ---------------------------------------------------------------------------

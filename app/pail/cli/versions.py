@@ -147,10 +147,10 @@ def run_restore(flags: Any, uri: str, recursive: bool, dry_run: bool, yes: bool)
             f"{'would restore' if dry_run else 'restoring'} {printable(removal.key)} "
             f"(version {printable(removal.restores)}, {size_text(removal.size, True)})"
         )
-    summary = (
-        f"{plan.keys} objects ({size_text(plan.bytes, True)}) by removing "
-        f"{plan.markers} delete markers"
-    )
+    copies = sum(1 for r in plan.removals if not r.marker_ids)  # GCS: no delete markers
+    how = [f"removing {plan.markers} delete markers"] if plan.markers or not copies else []
+    how += [f"copying {copies} noncurrent versions back"] if copies else []
+    summary = f"{plan.keys} objects ({size_text(plan.bytes, True)}) by {' and '.join(how)}"
     if dry_run:
         click.echo(f"pail: dry run: would restore {summary}", err=True)
         return

@@ -10,6 +10,9 @@ NotSupported at the first listing (:func:`pail.drivers.versions.versions_of`).
 * :func:`plan_restore` / :func:`restore` - "undo" on a versioned bucket: a deleted key is one
   whose latest version is a delete marker; removing the markers above its newest real
   version makes that version current again (S3 User Guide, "Working with delete markers").
+  GCS has no delete markers: a deleted key has only noncurrent generations, and the newest
+  is copied back to live (``restore_version``; Cloud Storage docs, "Restore noncurrent
+  object versions").
 * :func:`plan_noncurrent` / :func:`delete_noncurrent` - permanent deletion of every
   noncurrent version and non-latest delete marker under a prefix; current data stays.
 * :func:`delete_explanation` - what a delete does on a bucket with this versioning status.
@@ -222,6 +225,10 @@ def _removal(key: str, versions: list[VersionEntry]) -> MarkerRemoval | str | No
     is not deleted; the key itself when nothing lies under the markers. ``versions`` is
     the key's entries in the store's order (latest first; :func:`_in_store_order`): the
     markers to remove are those before the first data version, which comes back."""
+    if versions and not any(v.is_latest or v.is_delete_marker for v in versions):
+        # GCS: no delete markers; a deleted object has only noncurrent generations, and
+        # the newest comes back by a copy (GcsDriver.restore_version).
+        return MarkerRemoval(key, (), versions[0].version_id, versions[0].size)
     if not versions or not versions[0].is_latest or not versions[0].is_delete_marker:
         return None
     first = next((i for i, v in enumerate(versions) if not v.is_delete_marker), None)
@@ -300,6 +307,11 @@ def restore(
     report = RestoreReport()
     pending = {r.key: r for r in plan.removals}
     failed: dict[str, VersionFailure] = {}
+    for removal in [r for r in pending.values() if not r.marker_ids]:
+        failure = _copy_back(driver, plan.bucket, removal)
+        if failure is not None:
+            failed.setdefault(removal.key, failure)
+            pending.pop(removal.key, None)
     for _ in range(RESTORE_ROUNDS):
         pairs = [(r.key, m) for r in pending.values() for m in r.marker_ids]
         _, failures = delete_versions(driver, plan.bucket, pairs)
@@ -320,6 +332,21 @@ def restore(
     for key in pending:  # still hidden after every round
         report.failed.append(VersionFailure(key, "", "StillDeleted", "a delete marker remains"))
     return report
+
+
+def _copy_back(driver: StorageDriver, bucket: str, removal: MarkerRemoval) -> VersionFailure | None:
+    """Make ``removal.restores`` live again on a store without delete markers (GCS:
+    ``restore_version``, a copy of the generation); the failure, or ``None``."""
+    copy = getattr(driver, "restore_version", None)
+    if copy is None:
+        return VersionFailure(
+            removal.key, removal.restores, "NotSupported", "this store cannot restore a version"
+        )
+    try:
+        copy(bucket, removal.key, removal.restores)
+    except StorageError as exc:
+        return _failure(removal.key, removal.restores, exc)
+    return None
 
 
 # --- permanent deletion of noncurrent versions ----------------------------------------

@@ -649,6 +649,27 @@ class GcsDriver:
             ),
         )
 
+    def restore_version(self, bucket: str, key: str, version_id: str) -> str:
+        """Make noncurrent generation ``version_id`` of ``key`` live again (GCS has no
+        delete markers to remove: :func:`pail.drivers.gcs.versions.restore_generation`,
+        ``storage.objects.copy``); returns the new live generation.
+
+        Raises:
+            InvalidRequest: a non-numeric version id. StorageError: e.g. 412 when a live
+                generation exists, 404 when the generation is gone.
+        """
+        from pail.drivers.gcs import versions
+
+        generation = _generation(version_id, bucket, key) or 0
+        return self._run(
+            "storage.objects.copy",
+            bucket,
+            key,
+            lambda: versions.restore_generation(
+                self._client(), bucket, key, generation, self._timeout
+            ),
+        )
+
     def get_lifecycle(self, bucket: str) -> list[LifecycleRule]:
         """The bucket's lifecycle rules (``lifecycle.rule`` of ``storage.buckets.get``)."""
         from pail.drivers.gcs import versions

@@ -83,6 +83,26 @@ def delete_version(client: Any, bucket: str, key: str, generation: int, timeout:
     client.bucket(bucket).blob(key, generation=generation).delete(timeout=timeout, retry=None)
 
 
+def restore_generation(client: Any, bucket: str, key: str, generation: int, timeout: Any) -> str:
+    """Make a noncurrent generation live again: ``storage.objects.copy`` of the object onto
+    itself with ``sourceGeneration`` (Cloud Storage docs, "Restore noncurrent object
+    versions"), only while no live generation exists (``ifGenerationMatch=0``: a precondition
+    that fails with 412 rather than overwrite an object written since). Returns the new live
+    generation."""
+    handle = client.bucket(bucket)
+    source = handle.blob(key, generation=generation)
+    copied = handle.copy_blob(
+        source,
+        handle,
+        key,
+        source_generation=generation,
+        if_generation_match=0,
+        timeout=timeout,
+        retry=None,
+    )
+    return str(copied.generation)
+
+
 def get_lifecycle(client: Any, bucket: str, timeout: Any) -> list[LifecycleRule]:
     """The bucket's ``lifecycle.rule`` list as plain dicts (``storage.buckets.get``).
 
