@@ -47,6 +47,22 @@ def test_s3_probes_client_signs_with_request_signer_credentials(s3_endpoint) -> 
     assert caller_identity(driver).kind != "anonymous"
 
 
+# -- botocore: pail/drivers/s3/errors.py ------------------------------------------------
+
+
+def test_s3_answer_check_moves_botocores_200_error_handler() -> None:
+    """``install_answer_check`` re-registers ``botocore.handlers._handle_200_error`` after
+    pail's check (else a 2xx HTML or JSON answer becomes a retried 500 first); behaviour:
+    tests/drivers/test_foreign_answers.py."""
+    from botocore import handlers
+
+    from pail.drivers.s3.errors import _BOTOCORE_200_HANDLER
+
+    assert callable(getattr(handlers, _BOTOCORE_200_HANDLER, None))
+    registered = [h for event, h, *_ in handlers.BUILTIN_HANDLERS if event == "before-parse.s3.*"]
+    assert getattr(handlers, _BOTOCORE_200_HANDLER) in registered
+
+
 # -- google-cloud-storage: pail/drivers/gcs/driver.py -----------------------------------
 
 
@@ -205,6 +221,7 @@ def test_thread_pool_registry_holds_live_workers() -> None:
     ("module", "needle"),
     [
         ("pail.drivers.s3.probes", "_request_signer"),
+        ("pail.drivers.s3.errors", "_request_signer"),
         ("pail.drivers.gcs.driver", "_bucket_metadata_cache"),
         ("pail.drivers.gcs.driver", "_properties"),
         ("pail.drivers.gcs.versions", "_properties"),

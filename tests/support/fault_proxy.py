@@ -58,6 +58,7 @@ ACTIONS = frozenset(
         "delete-errors",
         "delete-empty",
         "html",
+        "reply",
     }
 )
 
@@ -153,6 +154,8 @@ class Rule:
       x-amz-checksum-*) are recomputed. With ``really_delete`` every key is deleted upstream
       and only the reply lies. Works whether the client sent Quiet or not.
     * ``"html"``: answer 200 ``text/html`` with a small web page (a non-S3 endpoint).
+    * ``"reply"``: answer ``status`` with ``body`` as ``content_type``, nothing forwarded
+      (a plain-text 404 from a store without STS, a filer's JSON, a proxy's HTML page).
     * ``"rewrite"``: forward; the upstream body with every match of the regular expression
       ``pattern`` (bytes) replaced by ``replacement`` (``re.sub``), Content-Length fixed
       (e.g. a ListObjectsV2 page without its ``NextContinuationToken``).
@@ -170,6 +173,8 @@ class Rule:
     after: int = 0
     keys: Iterable[str] | None = None
     really_delete: bool = False
+    body: bytes = b""
+    content_type: str = "text/plain"
     pattern: bytes | None = None
     replacement: bytes = b""
     _hits: int = field(default=0, init=False, repr=False)
@@ -432,6 +437,10 @@ class FaultProxy:
         if action == "html":
             unread = await _discard_body(request)
             return self._answer(seen, 200, _HTML_PAGE, "text/html; charset=utf-8", close=unread)
+        if action == "reply":
+            assert rule is not None
+            unread = await _discard_body(request)
+            return self._answer(seen, rule.status, rule.body, rule.content_type, close=unread)
         if action == "latency":
             assert rule is not None
             await asyncio.sleep(rule.delay)

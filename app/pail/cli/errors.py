@@ -19,6 +19,7 @@ from pail.drivers.errors import (
     EndpointUnreachable,
     InvalidCredentials,
     NotFound,
+    NotStorageEndpoint,
     StorageError,
     StreamInterrupted,
 )
@@ -40,7 +41,10 @@ def exit_code_for(exc: BaseException) -> int:
     A saved connection's secrets that cannot be read from the keyring
     (:class:`~pail.credentials.SecretsUnavailable`) exit 7 when the keyring is locked or
     unusable and 5 when it answered without the connection's entry; another writer
-    holding the config file's lock (:class:`~pail.core.connection.ConfigLocked`) exits 1."""
+    holding the config file's lock (:class:`~pail.core.connection.ConfigLocked`) exits 1.
+    An endpoint that answers, but not in the store's API
+    (:class:`~pail.drivers.errors.NotStorageEndpoint`: an HTML page where S3 answers XML)
+    exits 6 like an unreachable one: the store was not reached there."""
     if isinstance(exc, SecretsUnavailable):
         return EXIT_CREDENTIALS if exc.reason == "missing" else EXIT_KEYRING
     if isinstance(exc, ConfigLocked):
@@ -56,6 +60,8 @@ def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, InvalidCredentials):
         return EXIT_CREDENTIALS
     if isinstance(exc, (EndpointUnreachable, StreamInterrupted)):  # the network broke
+        return EXIT_UNREACHABLE
+    if isinstance(exc, NotStorageEndpoint):  # something answered there, but not the store
         return EXIT_UNREACHABLE
     return EXIT_ERROR
 

@@ -53,6 +53,12 @@ class StorageError(Exception):
     #: with the clock skew (:func:`pail.services.explain.clock_skew`); ``None`` elsewhere.
     server_time: datetime | None = None
     received_at: datetime | None = None
+    #: How many times the request was sent before this answer was given up on (set when
+    #: it was retried: the same failure on every attempt); ``None`` when sent once.
+    attempts: int | None = None
+    #: The ``Content-Type`` of an answer that was not the API's format (HTML, plain text),
+    #: for :class:`BadResponse`; ``None`` elsewhere.
+    content_type: str | None = None
     #: Where the connection's endpoint came from (``--endpoint-url``, a variable such as
     #: ``MLFLOW_S3_ENDPOINT_URL``, ``connection NAME (FILE)``), set by the driver from its
     #: connection so endpoint hints can name it (checking that setting is the tools' own
@@ -94,7 +100,10 @@ class StorageError(Exception):
             parts.append(where)
         head = " ".join(parts)
         code = " ".join(str(p) for p in (self.status, self.code) if p)
-        return f"{head}: {code + ': ' if code else ''}{self.message}"
+        text = f"{head}: {code + ': ' if code else ''}{self.message}"
+        if self.attempts and self.attempts > 1:
+            text += f" (the same answer on all {self.attempts} attempts)"
+        return text
 
     @property
     def badge(self) -> str:
@@ -123,6 +132,8 @@ class StorageError(Exception):
             ("HTTP status", self.status),
             ("Code", self.code),
             ("Message", self.message),
+            ("Content type", self.content_type),
+            ("Attempts", self.attempts if self.attempts and self.attempts > 1 else None),
             ("Region", self.region),
             ("Request id", self.request_id),
             ("Endpoint", self.endpoint),
@@ -196,13 +207,28 @@ class NotFound(StorageError, FileNotFoundError):
         return "Check the bucket name and the key: keys are case-sensitive and use '/' separators."
 
 
+#: The hint for a temporary (``ASIA…``) access key id sent without its session token.
+TEMPORARY_KEY_HINT = (
+    "The access key id starts with ASIA: it is a temporary (STS) key, valid only together "
+    "with the session token issued with it, and no session token was sent. Set "
+    "AWS_SESSION_TOKEN (or aws_session_token in the profile or connection) to that token, "
+    "or use long-term keys (AKIA…)."
+)
+
+
 class InvalidCredentials(StorageError, PermissionError):
     """The credentials were rejected (``InvalidAccessKeyId``, ``SignatureDoesNotMatch``)."""
 
     kind = "bad credentials"
+    #: Set by the S3 driver when the access key id in use starts with ``ASIA`` (temporary
+    #: STS credentials, IAM User Guide "Unique identifiers") and no session token was sent:
+    #: such a key is only valid with its token, so the token is the likely cause.
+    session_token_missing: bool = False
 
     @property
     def hint(self) -> str:
+        if self.session_token_missing:
+            return TEMPORARY_KEY_HINT
         if self.code == "SignatureDoesNotMatch":
             return (
                 "The secret access key does not match the access key id, or this machine's "
@@ -273,20 +299,40 @@ class WrongRegion(StorageError):
 
 
 class Transient(StorageError):
-    """A failure worth retrying: timeouts, HTTP 5xx. Drivers retry these a bounded number
-    of times before raising."""
+    """A failure worth retrying: timeouts, HTTP 500/502/503/504, 408, throttling. Drivers
+    retry these a bounded number of times before raising; ``attempts`` then says how many
+    times the same failure came back.
+
+    The hint is front-end neutral (no key names): the app adds its own retry key.
+    """
 
     kind = "transient"
 
     @property
     def hint(self) -> str:
-        return "The server had a temporary problem. Press r to retry."
+        if self.attempts and self.attempts > 1:
+            answer = f"HTTP {self.status}" if self.status else "the same failure"
+            return (
+                f"The server answered {answer} on every one of the {self.attempts} "
+                "attempts, so this is not a passing glitch: check the server's logs or "
+                "status page (or the proxy in front of it), then try again."
+            )
+        return "The server reported a temporary problem; trying again usually works."
 
 
 class Throttled(Transient):
     """HTTP 429/503 ``SlowDown``: the server asks us to slow down."""
 
     kind = "throttled"
+
+    @property
+    def hint(self) -> str:
+        if self.attempts and self.attempts > 1:
+            return (
+                f"The store asked pail to slow down on every one of the {self.attempts} "
+                "attempts: wait a while, run fewer jobs at once, then try again."
+            )
+        return "The store asked pail to slow down: wait a while, then try again."
 
 
 class StreamInterrupted(Transient):
@@ -301,6 +347,112 @@ class StreamInterrupted(Transient):
     def hint(self) -> str:
         return (
             "The connection broke while the object's bytes were arriving. Run it again to resume."
+        )
+
+
+class ServerError(StorageError):
+    """A 5xx answer that asking again cannot change: 501 Not Implemented (the store lacks
+    the feature), 505 HTTP Version Not Supported, and every 5xx but 500/502/503/504, the
+    statuses the AWS SDKs' standard retry mode retries ("Retry behavior", AWS SDKs and
+    Tools Reference Guide). Never retried, never called temporary."""
+
+    kind = "server error"
+
+    @property
+    def hint(self) -> str:
+        if self.status == 501 or self.code == "NotImplemented":
+            return (
+                "The store does not implement this request: S3-compatible stores and "
+                "emulators leave out parts of the API. Asking again will not change that."
+            )
+        if self.status == 505:
+            return (
+                "The server refused the HTTP version: whatever answers at this endpoint is "
+                "likely not the store itself (a proxy or another server). Check the URL."
+            )
+        return (
+            "The server failed the request in a way retrying will not change: check the "
+            "server's logs or status page."
+        )
+
+
+def answer_kind(body: bytes | str | None) -> str:
+    """What a response body is, by its first bytes: ``"empty"``, ``"html"``, ``"xml"``,
+    ``"json"`` or ``"text"`` (anything else). Leading whitespace and a UTF-8 byte-order
+    mark are skipped; only the start is looked at, so this is cheap on any body."""
+    if body is None:
+        return "empty"
+    head = body[:512]
+    if isinstance(head, str):
+        head = head.encode("utf-8", "replace")
+    head = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+    if not head:
+        return "empty"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:256]:
+        return "html"
+    if head.startswith(b"<"):
+        return "xml"
+    if head.startswith((b"{", b"[")):
+        return "json"
+    return "text"
+
+
+#: How :func:`describe_answer` names each body kind.
+_ANSWER_NAMES = {
+    "html": "an HTML page",
+    "json": "JSON",
+    "text": "plain text",
+    "xml": "XML",
+    "malformed": "a body that could not be read (cut short or malformed)",
+    "empty": "an empty body",
+}
+
+
+def describe_answer(kind: str, content_type: str | None) -> str:
+    """``"an HTML page (text/html)"``: a body kind from :func:`answer_kind` and the
+    response's ``Content-Type`` (its media type only, parameters dropped), plain text."""
+    name = _ANSWER_NAMES.get(kind, kind)
+    media = (content_type or "").split(";", 1)[0].strip()
+    return f"{name} ({media})" if media and media.isprintable() and len(media) < 100 else name
+
+
+class BadResponse(StorageError):
+    """The endpoint answered, but not in the API's format: a body that could not be read
+    (truncated or malformed XML/JSON), or, as :class:`NotStorageEndpoint`, another format
+    altogether. ``content_type`` holds the answer's ``Content-Type``; the body itself is
+    never copied into the message (it may be a whole web page)."""
+
+    kind = "bad response"
+
+    @property
+    def hint(self) -> str:
+        return (
+            "The store's answer was cut short or malformed. A proxy or load balancer in "
+            "front of the store can do this; run it again, and if it persists check what "
+            "answers at the endpoint."
+        )
+
+
+class NotStorageEndpoint(BadResponse):
+    """The endpoint does not speak the store's API: it answered with HTML, plain text or
+    JSON where S3 answers XML (or GCS JSON): a web app, a console or filer port, a proxy's
+    page, an endpoint URL with a path. Code ``NotS3`` (S3) or ``NotGCS`` (GCS)."""
+
+    kind = "not a store"
+
+    @property
+    def hint(self) -> str:
+        where = f" {self.endpoint}" if self.endpoint else ""
+        if self.provider == "gcs":
+            return (
+                f"The endpoint{where} does not speak the GCS JSON API. Check the URL "
+                "(STORAGE_EMULATOR_HOST or the connection's endpoint): scheme, host and the "
+                "emulator's or gateway's port." + self.came_from()
+            )
+        return (
+            f"The endpoint{where} does not speak S3. Check the URL: the scheme, the host, the "
+            "port of the S3 API (not a web console, filer or dashboard port), and no path "
+            "after the port (the bucket belongs in the URI)." + self.came_from()
         )
 
 

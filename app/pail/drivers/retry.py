@@ -17,11 +17,16 @@ The policy (:data:`DEFAULT_POLICY`, a :class:`RetryPolicy`):
   fail on their first error with no retry at all. pail switches that off (see
   :mod:`pail.drivers.s3.retry`).
 * **Retried**: throttling (HTTP 429, 503 ``SlowDown``, ``Throttling`` and similar codes),
-  HTTP 5xx except 501 Not Implemented, ``RequestTimeout`` (S3's 400 for a stalled upload),
-  408, and failures with no response: connection refused or reset, DNS failure, connect and
-  read timeouts. **Never retried**: every other 4xx (400, 401, 403, 404, 409, 412, 416...),
-  redirects, and TLS certificate failures: retrying cannot change their answer, and a 403 is
-  information the user came to see.
+  HTTP 500, 502, 503 and 504 (:data:`RETRYABLE_STATUSES`: the statuses the AWS SDKs'
+  standard retry mode retries, "Retry behavior" in the AWS SDKs and Tools Reference Guide),
+  ``RequestTimeout`` (S3's 400 for a stalled upload), 408, and failures with no response:
+  connection refused or reset, DNS failure, connect and read timeouts. **Never retried**:
+  501 Not Implemented, 505 HTTP Version Not Supported and every other 5xx
+  (:class:`~pail.drivers.errors.ServerError`), every other 4xx (400, 401, 403, 404, 409,
+  412, 416...), redirects, answers that are not the API's format at all (an HTML page), and
+  TLS certificate failures: retrying cannot change their answer, and a 403 is information
+  the user came to see. A failure that outlives its retries carries ``attempts`` (the same
+  answer that many times), and its message says so rather than calling it temporary.
 
 Timeouts: connect :data:`DEFAULT_CONNECT_TIMEOUT` (10 s) and read, i.e. stall,
 :data:`DEFAULT_READ_TIMEOUT` (30 s): the longest wait for the next byte of a response.
@@ -68,6 +73,11 @@ SETTING_LIMITS: dict[str, tuple[float, float]] = {
 
 #: Translated errors worth another attempt (see the module doc for what maps to them).
 RETRYABLE: tuple[type[StorageError], ...] = (Transient, EndpointUnreachable)
+
+#: HTTP statuses retried whatever the error code says: 408 Request Timeout (RFC 9110
+#: 15.5.9), 429 Too Many Requests (RFC 6585 4), and the 5xx the AWS SDKs' standard mode
+#: retries. Other 5xx (501, 505...) are :class:`~pail.drivers.errors.ServerError`.
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 # Texts of a TLS certificate failure (OpenSSL's reason and Python's message): permanent.
 _CERTIFICATE_FAILURES = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed")
@@ -181,8 +191,9 @@ def call_with_retry(
 
     ``fn`` is one request and must raise :class:`StorageError` subclasses (already
     translated). Errors :func:`should_retry` accepts are retried until the policy gives
-    up, then the last one is re-raised unchanged; any other exception propagates at once.
-    ``sleep`` and ``clock`` (seconds, monotonic) are for tests.
+    up, then the last one is re-raised with ``attempts`` set to the number of attempts
+    made (when more than one); any other exception propagates at once. ``sleep`` and
+    ``clock`` (seconds, monotonic) are for tests.
     """
     started = clock()
     attempt = 1
@@ -194,6 +205,8 @@ def call_with_retry(
                 raise
             delay = policy.next_delay(attempt, clock() - started)
             if delay is None:
+                if attempt > 1:
+                    exc.attempts = attempt
                 raise
             sleep(delay)
             attempt += 1

@@ -34,6 +34,7 @@ from pail.drivers.errors import (
     InvalidCredentials,
     NoCredentials,
     NotFound,
+    NotStorageEndpoint,
     StorageError,
     WrongRegion,
 )
@@ -249,6 +250,10 @@ def _credentials(error: InvalidCredentials, spec: ConnectionSpec | None) -> Expl
     elif isinstance(error, NoCredentials):
         title = "No credentials were found"
         actions.append(error.hint)
+    elif error.session_token_missing:  # an ASIA… key sent without its session token
+        title = "A temporary access key was sent without its session token"
+        details.append(f"{error.code}: keys starting with ASIA are issued by STS with a token.")
+        actions.append(error.hint)
     elif code in ("InvalidAccessKeyId", "InvalidClientTokenId"):
         title = "The access key id is unknown to this endpoint"
         details.append("The key was deleted or deactivated, or it belongs to another store.")
@@ -373,6 +378,12 @@ def explain(
     if isinstance(error, EndpointUnreachable):
         return _unreachable(error, spec)
     details = endpoint_findings(error, spec)
+    if isinstance(error, NotStorageEndpoint):
+        api = "the GCS JSON API" if error.provider == "gcs" else "S3"
+        message = error.message[:1].upper() + error.message[1:]
+        details.insert(0, message)
+        title = f"The endpoint does not speak {api}"
+        return Explanation(title, details, [error.hint], subject=subject)
     if isinstance(error, NotFound) and error.code == "NoSuchBucket":
         if error.endpoint and not (spec and spec.path_style):
             details.append("S3-compatible stores often need path-style addressing.")

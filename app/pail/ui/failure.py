@@ -7,7 +7,23 @@ badge, fields and a hint like every other error and never a traceback on screen.
 
 from __future__ import annotations
 
-from pail.drivers.errors import StorageError
+from pail.drivers.errors import StorageError, StreamInterrupted
+from pail.drivers.retry import should_retry
+
+#: The app's own key hint for an error worth another try (the drivers' hints name no key:
+#: the command line shows them too).
+RETRY_KEY_HINT = "Press r to retry."
+
+
+def app_hint(error: StorageError) -> str:
+    """``error.hint`` as the app shows it: with :data:`RETRY_KEY_HINT` added when another
+    try can help (:func:`pail.drivers.retry.should_retry`: a 5xx worth retrying, a timeout,
+    a refused connection), where ``r`` refreshes the node. A broken download keeps its own
+    hint (it resumes on its own)."""
+    hint = error.hint
+    if should_retry(error) and not isinstance(error, StreamInterrupted):
+        return f"{hint} {RETRY_KEY_HINT}" if hint else RETRY_KEY_HINT
+    return hint
 
 
 class UnexpectedError(StorageError):

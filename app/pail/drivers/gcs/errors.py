@@ -5,6 +5,15 @@ JSON API error list (``errors``: ``reason``, ``message``) and the response. goog
 raises ``DefaultCredentialsError`` (none found), ``RefreshError`` (rejected or expired) and
 ``TransportError``; requests raises ``ConnectionError``/``Timeout`` when nothing answers.
 
+Answers that are not the JSON API's: an HTML page on an error status (a web server or
+proxy answering in the API's place) leaves as
+:class:`~pail.drivers.errors.NotStorageEndpoint` (or :class:`~pail.drivers.errors.Transient`
+for 500/502/503/504, still retried), and a 2xx body that is not JSON (``JSONDecodeError``)
+as :class:`~pail.drivers.errors.NotStorageEndpoint`, or
+:class:`~pail.drivers.errors.BadResponse` when it is JSON cut short. A plain-text error
+body keeps its status's class (fake-gcs-server answers a missing object's media download
+with a plain-text 404), shown as one line. No HTML is ever copied into a message.
+
 A body that breaks while it is read (``ChunkedEncodingError``, a reset, a stall) is
 :class:`~pail.drivers.errors.StreamInterrupted`; :func:`translate_stream` is the transfer
 engine's entry for failures around body reads.
@@ -15,22 +24,29 @@ Importing this module imports none of those libraries; :func:`translate` does.
 from __future__ import annotations
 
 import http
+import json
 import re
 from typing import Any
 
 from pail.drivers.errors import (
     AccessDenied,
+    BadResponse,
     EndpointUnreachable,
     ExpiredCredentials,
     InvalidCredentials,
     InvalidRequest,
     NoCredentials,
     NotFound,
+    NotStorageEndpoint,
+    ServerError,
     StorageError,
     StreamInterrupted,
     Throttled,
     Transient,
+    answer_kind,
+    describe_answer,
 )
+from pail.drivers.retry import RETRYABLE_STATUSES
 
 # api_core prefixes messages with "GET https://...: "; the endpoint is a separate field.
 _METHOD_URL = re.compile(r"^[A-Z]+ \S+: ")
@@ -45,10 +61,10 @@ def _class_for_status(status: int | None) -> type[StorageError]:
         return NotFound
     if status == 429:
         return Throttled
-    if status == 501:  # Not Implemented: asking again cannot change the answer
-        return StorageError
-    if status in (408,) or (status is not None and status >= 500):
+    if status in RETRYABLE_STATUSES:  # 408, 500, 502, 503, 504 (429 above)
         return Transient
+    if status is not None and status >= 500:  # 501, 505...: asking again changes nothing
+        return ServerError
     if status in (400, 416):
         return InvalidRequest
     return StorageError
@@ -85,6 +101,9 @@ def translate(
     if isinstance(exc, gx.GoogleAPICallError):
         status = int(exc.code) if isinstance(exc.code, int) else None
         errors = [e for e in (exc.errors or []) if isinstance(e, dict)]
+        foreign = None if errors else _foreign_error(exc, status, fields)
+        if foreign is not None:
+            return foreign
         code = errors[0].get("reason") if errors else None
         message = _api_message(exc, errors, status)
         # A bodiless 404 (gcp-storage-emulator), a plain-text one or the reason "Not Found"
@@ -115,9 +134,55 @@ def translate(
         return EndpointUnreachable(str(exc), code=name, **fields)
     if isinstance(exc, ax.GoogleAuthError):
         return InvalidCredentials(str(exc), code=name, **fields)
+    if isinstance(exc, json.JSONDecodeError):  # requests' JSONDecodeError derives from it
+        return _not_json(exc, fields)
     if isinstance(exc, ValueError):  # the SDK's own checks, e.g. of bucket names
         return InvalidRequest(str(exc), **fields)
     return None
+
+
+def _foreign_message(status: int | None, kind: str, content_type: str | None) -> str:
+    what = describe_answer(kind, content_type)
+    answered = f"HTTP {status}" if status else "a 2xx status"
+    return (
+        f"the endpoint answered {answered} with {what}, not GCS JSON: is this the GCS API's "
+        "URL and port?"
+    )
+
+
+def _foreign_error(exc: Any, status: int | None, fields: dict[str, Any]) -> StorageError | None:
+    """The error for an error answer whose body is an HTML page (see the module doc), or
+    ``None`` when the body is JSON, empty or plain text (translated by status as usual)."""
+    response = getattr(exc, "response", None)
+    body = getattr(response, "content", None)
+    if not isinstance(body, bytes) or answer_kind(body) != "html":
+        return None
+    headers = getattr(response, "headers", None) or {}
+    content_type = headers.get("content-type")
+    cls = _class_for_status(status)
+    if not issubclass(cls, Transient):
+        cls = NotStorageEndpoint
+    error = cls(
+        _foreign_message(status, "html", content_type),
+        status=status,
+        code=None if cls is not NotStorageEndpoint else "NotGCS",
+        **fields,
+    )
+    error.content_type = content_type
+    return error
+
+
+def _not_json(exc: json.JSONDecodeError, fields: dict[str, Any]) -> StorageError:
+    """A 2xx JSON API answer that did not parse: another format altogether
+    (:class:`NotStorageEndpoint`), or JSON cut short or malformed (:class:`BadResponse`)."""
+    kind = answer_kind(exc.doc if isinstance(exc.doc, str) else "")
+    if kind == "json":
+        return BadResponse(
+            f"the endpoint's answer is not a whole JSON document: {exc.msg} at character {exc.pos}",
+            code="BadResponse",
+            **fields,
+        )
+    return NotStorageEndpoint(_foreign_message(None, kind, None), code="NotGCS", **fields)
 
 
 def translate_stream(
@@ -182,7 +247,7 @@ def _api_message(exc: Any, errors: list[dict[str, Any]], status: int | None) -> 
         return str(errors[0]["message"])
     text = _METHOD_URL.sub("", str(getattr(exc, "message", "") or ""))
     if text and not text.startswith("(") and text != "unknown error":
-        return text
+        return text.strip().splitlines()[0][:200] if text.strip() else text  # a text body
     try:
         return http.HTTPStatus(status).phrase if status else str(exc)
     except ValueError:

@@ -61,7 +61,7 @@ class PolicyRetryHandler:
     """A ``needs-retry`` handler applying a :class:`RetryPolicy` to botocore responses.
 
     Retried: answers :func:`pail.drivers.s3.errors.error_class` maps to
-    :class:`~pail.drivers.errors.Transient` (429, 5xx except 501, 408, ``SlowDown``,
+    :class:`~pail.drivers.errors.Transient` (429, 500/502/503/504, 408, ``SlowDown``,
     ``Throttling``..., ``RequestTimeout``, ``InternalError``) and requests that got no
     answer because of a botocore ``ConnectionError`` or ``HTTPClientError`` (refused,
     reset, DNS, connect/read timeout), except a TLS certificate failure.
@@ -131,6 +131,9 @@ def install(client: Any, policy: RetryPolicy, *, replace_botocore: bool = False)
         replace_botocore: also unregister botocore's own retry handler (for a client
             pail did not build, whose config may allow botocore retries and its quota).
 
+    Also installs :func:`pail.drivers.s3.errors.install_answer_check`, so that an error
+    answer that is not XML (a proxy's HTML 502 page) keeps its status for this policy.
+
     Returns the client. Installing twice keeps the first handler (botocore's
     ``unique_id``).
     """
@@ -142,4 +145,7 @@ def install(client: Any, policy: RetryPolicy, *, replace_botocore: bool = False)
     events.register(f"before-call.{service}", handler.mark_start, unique_id=f"pail-start-{service}")
     events.register(f"request-created.{service}", handler.seed_max, unique_id=f"pail-max-{service}")
     events.register(f"needs-retry.{service}", handler, unique_id=f"pail-retry-{service}")
-    return client
+    # Answers that are not XML keep their status for this handler to judge (see there).
+    from pail.drivers.s3.errors import install_answer_check
+
+    return install_answer_check(client)

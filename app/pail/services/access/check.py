@@ -202,11 +202,24 @@ def s3_capabilities(bucket: str, prefix: str = "") -> list[Capability]:
     ]
 
 
+def unexpected_error(exc: BaseException, operation: str, provider: str) -> StorageError:
+    """A :class:`StorageError` standing in for an exception a driver did not translate (a
+    bug in pail): code and message name its type only, since its text may hold a server's
+    answer verbatim. The access check shows it as an error row instead of a traceback."""
+    name = type(exc).__name__
+    return StorageError(
+        f"unexpected {name}: pail could not read this answer (please report it)",
+        operation=operation,
+        provider=provider,
+        code=name,
+    )
+
+
 def check_identity(driver: StorageDriver) -> tuple[Identity | None, StorageError | None]:
-    """``(identity, None)`` or ``(None, error)``: never raises for a store error, so a
-    caller can say "identity call unavailable" and carry on (many S3-compatible stores
-    have no STS). Drivers without :class:`~pail.drivers.base.HasIdentity` (local folders)
-    give ``(None, None)``.
+    """``(identity, None)`` or ``(None, error)``: never raises (but KeyboardInterrupt and
+    the like), so a caller can say "identity call unavailable" and carry on (many
+    S3-compatible stores have no STS). Drivers without
+    :class:`~pail.drivers.base.HasIdentity` (local folders) give ``(None, None)``.
     """
     if not isinstance(driver, HasIdentity):
         return None, None
@@ -214,6 +227,8 @@ def check_identity(driver: StorageDriver) -> tuple[Identity | None, StorageError
         return driver.caller_identity(), None
     except StorageError as exc:
         return None, exc
+    except Exception as exc:  # untranslated: a row of its own, never a traceback
+        return None, unexpected_error(exc, "GetCallerIdentity", driver.provider)
 
 
 def check_access(
@@ -238,8 +253,9 @@ def check_access(
             source and masked key id shown in the report.
         on_row: called with each row as soon as it is known (from the calling thread).
 
-    Blocking (network); run it in a worker thread. Never raises StorageError: failures
-    become rows, ``identity_error`` or ``region_error``.
+    Blocking (network); run it in a worker thread. Never raises for a failed call, even
+    one a driver failed to translate (:func:`unexpected_error`): failures become rows,
+    ``identity_error`` or ``region_error``.
     """
     report = AccessReport(
         provider=driver.provider, bucket=bucket, prefix=prefix, endpoint=driver.endpoint
@@ -287,6 +303,10 @@ def run_s3_probes(
         except StorageError as exc:
             put(ProbeRow(cap, "error", str(exc.message), exc))
             return None
+        except Exception as exc:  # untranslated (a pail bug): an error row, not a traceback
+            error = unexpected_error(exc, cap.operation, "s3")
+            put(ProbeRow(cap, "error", error.message, error))
+            return None
         put(ProbeRow(cap, "allowed", _describe(name, key, info)))
         return info
 
@@ -308,7 +328,8 @@ def run_s3_probes(
             if info is None and isinstance(row.error, NotFound):
                 put(replace(row, state="not checked", detail=f"no such key: {sample}"))
         elif listed is None:
-            skip(name, "not checked: no sample key (listing is denied)")
+            why = "is denied" if rows["ListBucket"].state == "denied" else "failed"
+            skip(name, f"not checked: no sample key (listing {why})")
         else:
             skip(name, "not checked: no object under the prefix to read")
     versioning = run("GetBucketVersioning")
@@ -371,7 +392,7 @@ def _remove(driver: Probes, bucket: str, key: str, version_id: str | None) -> bo
     """Delete the probe key (or one version of it) without recording a row."""
     try:
         driver.probe("DeleteObject", bucket, key, version_id=version_id)
-    except StorageError:
+    except Exception:  # translated or not: the key is reported as left behind
         return False
     return True
 

@@ -13,6 +13,7 @@ object), which is side-effect free too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from pail.drivers.base import PermissionChecks, StorageDriver
 from pail.drivers.errors import (
@@ -22,7 +23,15 @@ from pail.drivers.errors import (
     NotFound,
     StorageError,
 )
-from pail.services.access.check import AccessReport, Capability, ProbeRow, State
+from pail.services.access.check import (
+    AccessReport,
+    Capability,
+    ProbeRow,
+    State,
+    unexpected_error,
+)
+
+T = TypeVar("T")
 
 _OBJECTS = "storage.objects"
 _BUCKETS = "storage.buckets"
@@ -104,7 +113,12 @@ def _checks(
         live_only("not checked: this driver cannot ask testIamPermissions")
         return
     try:
-        granted = set(driver.test_permissions(report.bucket, [c.action for c in caps]))
+        try:
+            granted = set(driver.test_permissions(report.bucket, [c.action for c in caps]))
+        except StorageError:
+            raise
+        except Exception as exc:  # untranslated (a pail bug): rows, never a traceback
+            raise unexpected_error(exc, "storage.buckets.testIamPermissions", "gcs") from exc
     except StorageError as exc:
         if not _unsupported(exc):
             state: State = "denied" if isinstance(exc, AccessDenied) else "error"
@@ -165,7 +179,10 @@ def _live_reads(
     list_cap, get_cap = by_name[f"{_OBJECTS}.list"], by_name[f"{_OBJECTS}.get"]
     sample: str | None = None
     try:
-        page = driver.list_page(report.bucket, report.prefix, delimiter="", page_size=1)
+        page = _translated(
+            lambda: driver.list_page(report.bucket, report.prefix, delimiter="", page_size=1),
+            "storage.objects.list",
+        )
     except StorageError as exc:
         state: State = "denied" if isinstance(exc, AccessDenied) else "error"
         put(ProbeRow(list_cap, state, f"live probe: {exc.message}", exc))
@@ -179,7 +196,7 @@ def _live_reads(
         put(ProbeRow(get_cap, "not checked", f"not checked: {why}"))
         return
     try:
-        driver.read_range(report.bucket, sample, 0, 1)
+        _translated(lambda: driver.read_range(report.bucket, sample, 0, 1), "storage.objects.get")
     except StorageError as exc:
         failed: State = "denied" if isinstance(exc, AccessDenied) else "error"
         put(ProbeRow(get_cap, failed, f"live probe: {exc.message}", exc))

@@ -27,7 +27,7 @@ from pail.credentials import Resolved
 from pail.drivers.base import StorageDriver
 from pail.services.access.check import check_identity
 from pail.ui.access_text import count_failing, wrong_region
-from pail.ui.failure import as_storage_error
+from pail.ui.failure import app_hint, as_storage_error
 from pail.ui.messages import IdentityChecked, LevelUpdated, RegionReopened
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.access_check import AccessCheckScreen, AccessTarget
@@ -74,7 +74,7 @@ def tooltip_for(data: NodeData | None) -> str | None:
         return None
     error = data.error
     head = f"{error.badge} on {error.operation}" if error.operation else error.badge
-    return one_line(head) + "\n" + one_line(error.hint)
+    return one_line(head) + "\n" + one_line(app_hint(error))
 
 
 class AccessActions(_Host):

@@ -210,13 +210,19 @@ class AccessCheckScreen(Screen[None]):
             )
 
     def show_failure(self, message: WorkFailed) -> None:
-        """The check itself failed (called by the app's error route)."""
+        """The check itself failed (called by the app's error route): every row still
+        "checking…" becomes an error row carrying the failure, so nothing is left pending."""
         if message.generation == self._run:
             self._running = False
             error = message.error
+            table = self.query_one(AccessTable)
+            for cap in table.capabilities:
+                if cap.name not in table.rows_by_name:
+                    table.put(ProbeRow(cap, "error", f"the check stopped: {error.message}", error))
             text = Text.assemble(("The check failed: ", "bold"), literal(error.badge))
             text.append("\n" + one_line(error.message))
-            self.query_one("#access-row", Static).update(text)
+            self.query_one("#access-who", Static).update(text)
+            self._draw_row()
 
     # -- drawing ---------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from pail.services.previews import (
 )
 from pail.ui import image_support
 from pail.ui.access_text import explanation_parts, identity_rows
-from pail.ui.failure import as_storage_error
+from pail.ui.failure import app_hint, as_storage_error
 from pail.ui.formatting import format_time, plural
 from pail.ui.messages import (
     DetailJob,
@@ -296,8 +296,9 @@ class DetailPane(VerticalScroll):
         )
         rows = [(f.label, literal(f.value)) for f in error.fields()]
         parts: list[RenderableType] = [Text(""), title, self._table(rows)]
-        if error.hint:
-            parts.append(Text.assemble(("Hint: ", self._style("label")), literal_block(error.hint)))
+        hint = app_hint(error)  # the app's retry key added to the neutral hint
+        if hint:
+            parts.append(Text.assemble(("Hint: ", self._style("label")), literal_block(hint)))
         return Group(*parts)
 
     def _info_renderable(self) -> RenderableType:
@@ -356,8 +357,8 @@ class DetailPane(VerticalScroll):
             *identity_rows(data.conn),
             ("Path-style", "yes" if spec.path_style else ""),
             ("Anonymous", "yes (unsigned requests)" if spec.anonymous else ""),
-            ("State", state),
             ("Store", _quirks_text(driver)),
+            ("State", state),
         ]
         if data.loaded and not data.loading:
             rows.append(("Buckets", f"{data.totals().buckets:,} shown"))
