@@ -4,11 +4,12 @@ Retries follow pail's one policy (:mod:`pail.drivers.retry`: 5 attempts, exponen
 back-off with full jitter, 60 s per request, no quota shared between requests), applied
 through botocore's ``needs-retry`` event (:mod:`pail.drivers.s3.retry`). botocore's own
 retry handler is held to one attempt, so its shared retry quota never applies and nothing
-is retried twice. Retried: throttling (429, 503 ``SlowDown``), 5xx except 501,
+is retried twice. Retried: throttling (429, 503 ``SlowDown``), 500, 502, 503 and 504,
 ``RequestTimeout``, and connection errors and timeouts. 403 (``AccessDenied``,
-``InvalidAccessKeyId``, ``SignatureDoesNotMatch``), 404 (``NoSuchKey``, ``NoSuchBucket``) and
-every other 4xx surface after one request (``tests/drivers/test_s3_errors.py`` counts the
-requests). Timeouts: connect 10 s, read (stall) 30 s.
+``InvalidAccessKeyId``, ``SignatureDoesNotMatch``), 404 (``NoSuchKey``, ``NoSuchBucket``),
+every other 4xx, 501 and 505 surface after one request (``tests/drivers/test_s3_errors.py``
+and ``tests/drivers/test_foreign_answers.py`` count the requests). Timeouts: connect 10 s,
+read (stall) 30 s.
 
 Every SDK exception is translated at this boundary into :mod:`pail.drivers.errors`
 (the tables live in :mod:`pail.drivers.s3.errors`).
