@@ -26,8 +26,11 @@ shared with the app).
 The connection flags ``--endpoint-url``, ``--region``, ``--profile``, ``--path-style``,
 ``--no-sign-request``, ``--connect-timeout S``, ``--read-timeout S`` and ``--retries N``
 (also ``PAIL_CONNECT_TIMEOUT``, ``PAIL_READ_TIMEOUT``, ``PAIL_RETRIES``; the retry policy is
-in :mod:`pail.drivers.retry`) are accepted by ``pail`` itself and by every subcommand,
-before or after the subcommand name; a subcommand's value wins over the group's.
+in :mod:`pail.drivers.retry`), ``--list-version 1|2`` (S3 ListObjects or ListObjectsV2:
+:mod:`pail.drivers.quirks`) and ``-v``/``--verbose`` (what the store was found to support,
+on stderr) are accepted by ``pail`` itself and by every subcommand, before or after the
+subcommand name; a subcommand's value wins over the group's. A capability the store
+turned out to lack (answered 501, or not S3 XML) is one ``pail: note:`` line on stderr.
 
 Exit status (one code per kind of failure, so scripts can branch on it):
 
