@@ -1,6 +1,7 @@
 """What SeaweedFS showed about pail, checked against the server itself: the capability
 table's SeaweedFS entry (pail.drivers.quirks) holds for SeaweedFS 4.48, part sizes are
-read right on both servers (SeaweedFS sends ``PartsCount: 1`` for a single-part object).
+read right on both servers (SeaweedFS sends ``PartsCount: 1`` for a single-part object),
+and the filer's port given as the endpoint is recognised as not S3, without a traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import pytest
 
 from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
+from support.cli import run
 from support.seaweed import S3_SERVERS, SEAWEEDFS, S3Server, s3_server
 
 #: A multipart object's first part: 5 MiB, S3's minimum for every part but the last.
@@ -19,6 +21,13 @@ PART = 5 * 1024 * 1024
 def server(request: pytest.FixtureRequest) -> S3Server:
     """moto or SeaweedFS (started once per session)."""
     return s3_server(request, request.param)
+
+
+def pail(args: list[str]):
+    """``pail ARGS`` in-process; no traceback may reach either stream."""
+    result = run(args)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    return result
 
 
 def _spec(endpoint: str) -> ConnectionSpec:
@@ -48,6 +57,24 @@ def test_part_sizes_single_and_multipart(server: S3Server) -> None:
     assert driver.part_size(bucket, "multi.bin", part_number=2) == 1000
     # S3 sends PartsCount only for multipart uploads; SeaweedFS 4.48 sends 1 here too.
     assert driver.part_size(bucket, "single.bin") is None
+
+
+def test_seaweedfs_filer_port_is_not_s3(seaweedfs) -> None:
+    """The filer's HTTP port (a web UI and file API, not S3) given as the endpoint: every
+    command says so in its own words, without a traceback."""
+    args = ["--endpoint-url", seaweedfs.filer_url, "--path-style", "--region", "us-east-1"]
+    listed = pail(["ls", *args, "s3://"])
+    assert listed.exit_code != 0
+    assert "not S3" in listed.stderr, listed.stderr
+    doctor = pail(["doctor", *args, "s3://pail-ready/"])
+    assert doctor.exit_code != 0
+    assert "not S3" in doctor.stdout, doctor.stdout
+    # botocore parses GetBucketLocation's body itself, even the filer's empty 404: that is
+    # an unreadable answer, not a bug to report.
+    assert "please report" not in doctor.stdout, doctor.stdout
+    assert "could not be read as S3 XML" in doctor.stdout
+    ls_bucket = pail(["ls", *args, "s3://pail-ready/"])
+    assert ls_bucket.exit_code != 0 and ls_bucket.stderr
 
 
 def test_seaweedfs_quirks_match_the_server(seaweedfs) -> None:

@@ -379,6 +379,8 @@ def translate(
             replaces a missing URL in botocore's message (never ``"None"``).
         secrets: values that must never appear in a message (replaced by ``***``).
     """
+    from xml.etree import ElementTree
+
     from botocore import exceptions as bx
     from botocore.parsers import ResponseParserError
 
@@ -399,11 +401,13 @@ def translate(
         error.content_type = exc.content_type
         return error
     if isinstance(exc, ResponseParserError) or (
-        isinstance(exc, KeyError) and _raised_in_botocore(exc)
+        isinstance(exc, (KeyError, ElementTree.ParseError)) and _raised_in_botocore(exc)
     ):
         # ResponseParserError is no BotoCoreError: XML that does not parse (cut short,
-        # malformed); a KeyError is botocore reading a field an odd document lacks. The
-        # body (in the parser's message) is never copied: only what went wrong.
+        # malformed); a KeyError is botocore reading a field an odd document lacks; an
+        # ElementTree.ParseError comes from botocore's own GetBucketLocation handler, which
+        # parses the body itself, even an error's empty one (SeaweedFS's filer port answers
+        # 404 with no body). The body (in the parser's message) is never copied.
         detail = str(exc).split("\n", 1)[0].split(", invalid XML received", 1)[0]
         if isinstance(exc, KeyError):
             detail = f"the answer lacked the element {exc}"
