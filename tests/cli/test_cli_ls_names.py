@@ -71,6 +71,8 @@ def test_an_object_uri_that_names_nothing_exits_3(both):
     assert result.exit_code == 3 and result.stdout == ""
     assert "no such object or prefix" in result.stderr
     assert "Traceback" not in result.stderr
+    no_bucket = run(["ls", *s3_args(endpoint), f"s3://{bucket}-gone/runs/run-2"])
+    assert no_bucket.exit_code == 3 and "NoSuchBucket" in no_bucket.stderr
 
 
 def test_an_empty_bucket_is_silent(s3_endpoint, bucket_name):

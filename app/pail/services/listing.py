@@ -128,7 +128,9 @@ def named_batches(
             if page.entries:
                 first = list(page.entries)
                 break
-    except NotFound:  # e.g. a local path that is a file, not a folder
+    except NotFound as exc:  # e.g. a local path that is a file, not a folder
+        if exc.code == "NoSuchBucket":
+            raise
         first = []
     obj = _object_entry(driver, bucket, key, must_exist=not first)
     if obj is not None and first and delimiter:
