@@ -325,11 +325,12 @@ class GcsDriver:
         """One ``storage.objects.list`` page: ``prefixes`` and ``items`` merged by key.
 
         Only one page is fetched per call; ``next_token`` is the response's
-        ``nextPageToken``, with a delimiter followed by the greatest key listed so far
-        (:func:`_page_token`): a prefix at or before it was already listed and is dropped.
-        Google lists each prefix once, in the page whose key range holds it, so nothing is
-        dropped there; fake-gcs-server repeats every prefix after the page token on each
-        page. (gcp-storage-emulator ignores ``maxResults`` and answers in one page.)
+        ``nextPageToken``; at an endpoint that is not Google's, with a delimiter, followed
+        by the greatest key listed so far (:func:`_page_token`): a prefix at or before it
+        was already listed and is dropped (fake-gcs-server repeats every prefix after the
+        page token on each page; Google lists each prefix once, in the page whose key range
+        holds it, and its tokens pass through untouched). (gcp-storage-emulator ignores
+        ``maxResults`` and answers in one page.)
         """
         server_token, after = _split_token(token)
 
@@ -363,7 +364,7 @@ class GcsDriver:
             entries.sort(key=lambda e: e.key)
             listed = max([after or "", *(e.key for e in entries)])
             next_token = iterator.next_page_token or None
-            if next_token and delimiter:
+            if next_token and delimiter and not is_google(self.endpoint):
                 next_token = _page_token(next_token, listed)
             return Page(tuple(entries), next_token)
 
