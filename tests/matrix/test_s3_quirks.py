@@ -77,6 +77,24 @@ def test_seaweedfs_filer_port_is_not_s3(seaweedfs) -> None:
     assert ls_bucket.exit_code != 0 and ls_bucket.stderr
 
 
+def test_identity_call_on_seaweedfs_is_asked_once(seaweedfs, make_fault_proxy) -> None:
+    """GetCallerIdentity as a connection's first request: SeaweedFS answers 503 (no STS);
+    its Server header names the flavour, so pail stops there instead of retrying a 503
+    for seconds, and says the store does not offer it."""
+    from pail.drivers.errors import NotSupported
+
+    proxy = make_fault_proxy(seaweedfs.endpoint)  # records every request it forwards
+    driver = open_driver(_spec(proxy.url))
+    with pytest.raises(NotSupported) as off:
+        driver.caller_identity()
+    assert off.value.operation == "GetCallerIdentity"
+    assert "seaweedfs does not offer it" in str(off.value)
+    assert [r.method for r in proxy.requests] == ["POST"]
+    with pytest.raises(NotSupported):
+        driver.caller_identity()  # known now: not asked again
+    assert len(proxy.requests) == 1
+
+
 def test_seaweedfs_quirks_match_the_server(seaweedfs) -> None:
     """pail's capability table for SeaweedFS (pail.drivers.quirks) against the server
     itself: each capability the table claims works, and STS, which it says is missing,

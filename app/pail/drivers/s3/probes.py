@@ -211,4 +211,39 @@ def _sts_client(driver: S3Driver) -> Any:
         retries=botocore_retries(),  # sent once by botocore; pail's policy retries
     )
     client = session.client("sts", endpoint_url=driver.endpoint, config=config)
+    client.meta.events.register_first(
+        "needs-retry.sts", _no_sts_no_retry(driver), unique_id=f"pail-sts-flavour-{id(driver)}"
+    )
     return install(client, driver.retry_policy)
+
+
+def _no_sts_no_retry(driver: S3Driver) -> Callable[..., None]:
+    """A ``needs-retry.sts`` handler (run before pail's retry policy) that reads the
+    ``Server`` header of each STS answer: it names the store's flavour
+    (:meth:`pail.drivers.quirks.QuirkState.observe_server`), and when that flavour has no
+    STS an error answer is final, not worth a retry. SeaweedFS 4.48 answers every
+    GetCallerIdentity with 503 ServiceUnavailable, which the policy would otherwise retry
+    for seconds, when the identity call is a connection's first request.
+
+    Raises (from inside botocore's retry loop, ending the call):
+        CapabilityOff: the answer was an error and the flavour has ``sts = false``.
+    """
+    from pail.drivers.quirks import capability_off
+
+    def check(response: Any = None, **_: Any) -> None:
+        if not response:
+            return None  # no answer (a connection error): the policy decides
+        http_response = response[0]
+        driver.quirks.observe_server(getattr(http_response, "headers", {}).get("Server"))
+        status = getattr(http_response, "status_code", None) or 0
+        if status >= 300 and not driver.quirks.get("sts"):
+            raise capability_off(
+                driver.quirks,
+                "sts",
+                "GetCallerIdentity",
+                provider="s3",
+                endpoint=driver.endpoint,
+            )
+        return None
+
+    return check
