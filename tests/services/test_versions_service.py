@@ -12,6 +12,7 @@ from pail.drivers.local import LocalDriver
 from pail.drivers.registry import open_driver
 from pail.drivers.s3 import S3Driver
 from pail.services import versions as svc
+from support.seaweed import S3_SERVERS, s3_endpoint_for
 from support.servers import s3_client
 
 
@@ -216,7 +217,20 @@ def test_old_version_preview_and_download_through_the_services(store, tmp_path):
     assert (tmp_path / "train.log").read_bytes() == b"epoch 1 loss 0.9\n"
 
 
-# --- delete markers whose times tie (moto gives LastModified to the second) -------------
+# --- delete markers whose times tie (moto and SeaweedFS give LastModified to the second) -
+
+
+@pytest.fixture(params=S3_SERVERS)
+def tie_store(request, bucket_name):
+    """(driver, bucket, raw client) on a versioned bucket of each S3 server in turn."""
+    endpoint = s3_endpoint_for(request, request.param)
+    raw = s3_client(endpoint)
+    raw.create_bucket(Bucket=bucket_name)
+    raw.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    spec = ConnectionSpec(
+        name="s3", provider="s3", endpoint_url=endpoint, region="us-east-1", path_style=True
+    )
+    return open_driver(spec), bucket_name, raw
 
 
 def _tied(raw, bucket, steps, attempts=5):
@@ -239,8 +253,8 @@ def _tied(raw, bucket, steps, attempts=5):
     pytest.fail(f"no run of {len(steps)} requests stayed within one second")
 
 
-def test_stacked_markers_of_the_same_second_are_all_counted(store, monkeypatch):
-    driver, bucket, raw = store
+def test_stacked_markers_of_the_same_second_are_all_counted(tie_store, monkeypatch):
+    driver, bucket, raw = tie_store
     key, (data, *markers) = _tied(raw, bucket, [("put", b"v1")] + [("delete", None)] * 3)
     plan = svc.plan_restore(driver, bucket, key)
     assert plan.keys == 1 and plan.markers == 3
@@ -256,8 +270,8 @@ def test_stacked_markers_of_the_same_second_are_all_counted(store, monkeypatch):
     assert driver.read_range(bucket, key) == b"v1"
 
 
-def test_a_marker_below_the_newest_data_of_the_same_second_stays(store, monkeypatch):
-    driver, bucket, raw = store
+def test_a_marker_below_the_newest_data_of_the_same_second_stays(tie_store, monkeypatch):
+    driver, bucket, raw = tie_store
     steps = [("put", b"v1"), ("delete", None), ("put", b"v2"), ("delete", None)]
     key, (v1, m1, v2, m2) = _tied(raw, bucket, steps)
     plan = svc.plan_restore(driver, bucket, key)
