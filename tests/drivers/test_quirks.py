@@ -212,7 +212,7 @@ def test_broken_v2_paging_with_list_version_2_set_names_the_setting(
     with pytest.raises(BrokenPaging) as err:
         next(pages)
     assert "set list_version = 1" in str(err.value) and "--list-version 1" in str(err.value)
-    assert err.value.code == "BrokenPaging" and "list_version = 1" in err.value.hint
+    assert err.value.code == "BrokenPaging" and "list_version" in err.value.hint
 
 
 # -- remembered capabilities --------------------------------------------------------------
@@ -262,7 +262,7 @@ def test_the_first_answers_server_header_names_the_flavour(s3_endpoint, bucket_n
     assert lines[0].startswith("flavour = moto") and len(lines) == 1 + len(quirks.CAPABILITIES)
 
 
-def test_gcs_interop_flavour_lists_no_versions_without_asking(faults):
+def test_a_flavour_without_versions_is_not_asked(faults):
     driver = _s3(faults.url, quirks={"flavour": "r2"})
     with pytest.raises(NotSupported) as err:
         driver.versioning_status("b")

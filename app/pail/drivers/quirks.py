@@ -361,8 +361,9 @@ class BrokenPaging(InvalidRequest):
     @property
     def hint(self) -> str:
         return (
-            "Some S3-compatible servers page ListObjectsV2 wrongly; ListObjects (V1) pages "
-            "by key instead. Set list_version = 1 in the connection (or --list-version 1)."
+            "Some S3-compatible servers page one of the two listing APIs wrongly: "
+            "ListObjects (V1) pages by key, ListObjectsV2 by token. Set list_version to "
+            "the other one in the connection (or --list-version N), as the message says."
         )
 
 
