@@ -317,6 +317,25 @@ def test_restore(server: S3Server, tmp_path) -> None:
     assert server.keys(bucket) == ["runs/r1/log.txt", "runs/r1/model.ckpt", "runs/r10/x"]
 
 
+def test_restore_stacked_delete_markers(server: S3Server) -> None:
+    """Two versions and three delete markers written within one second (SeaweedFS keeps
+    Last-Modified to the second, so their times tie): restore removes every marker above
+    the newest version."""
+    bucket = server.new_bucket(versioned=True)
+    raw = server.client
+    raw.put_object(Bucket=bucket, Key="ckpt/model.pt", Body=b"v1")
+    raw.put_object(Bucket=bucket, Key="ckpt/model.pt", Body=b"v2")
+    for _ in range(3):
+        raw.delete_object(Bucket=bucket, Key="ckpt/model.pt")
+    result = pail(["restore", "--yes", *server.args, f"s3://{bucket}/ckpt/model.pt"])
+    assert result.exit_code == 0, result.stderr
+    assert "restored 1" in result.stderr
+    assert raw.get_object(Bucket=bucket, Key="ckpt/model.pt")["Body"].read() == b"v2"
+    left = raw.list_object_versions(Bucket=bucket, Prefix="ckpt/")
+    assert left.get("DeleteMarkers", []) == []
+    assert len(left["Versions"]) == 2
+
+
 # -- lifecycle ---------------------------------------------------------------------------
 
 
