@@ -96,6 +96,7 @@ class SeaweedServer:
     folder: Path
     log: Path
     process: subprocess.Popen[bytes] = field(repr=False)
+    sockets: tuple[Path, ...] = ()
     admin: Identity = ADMIN
     reader: Identity = READER
 
@@ -109,10 +110,13 @@ class SeaweedServer:
 
     def stop(self) -> None:
         """Kill the process (SIGKILL): weed's graceful shutdown takes ~15 s, and the data
-        folder is thrown away afterwards, so there is nothing to flush."""
+        folder is thrown away afterwards, so there is nothing to flush. Then remove its
+        gRPC sockets from /tmp."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=10)
+        for socket_path in self.sockets:
+            socket_path.unlink(missing_ok=True)
 
 
 def weed_exe() -> str:
@@ -163,10 +167,18 @@ def start_seaweedfs(folder: Path, timeout: float = 60.0) -> SeaweedServer:
         # The gateway's side servers (Iceberg catalog, Lance namespace) are not needed.
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
+        # Unix sockets in the data folder, not /tmp (a killed weed leaves them behind).
+        f"-filer.localSocket={folder / 'filer.sock'}",
+        f"-s3.localSocket={folder / 's3.sock'}",
     ]
+
     with log.open("wb") as out:
         process = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=folder
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=folder,
         )
     server = SeaweedServer(
         endpoint=f"http://127.0.0.1:{s3}",
@@ -174,6 +186,11 @@ def start_seaweedfs(folder: Path, timeout: float = 60.0) -> SeaweedServer:
         folder=folder,
         log=log,
         process=process,
+        # weed 4.48 also serves each gRPC port on /tmp/seaweedfs-<server>-grpc-<port>.sock
+        # (no flag moves them); a killed weed leaves them, so stop() removes them.
+        sockets=tuple(
+            Path(f"/tmp/seaweedfs-{name}-grpc-{port}.sock") for name, port in grpc.items()
+        ),
     )
     try:
         _wait_ready(server, timeout)
