@@ -125,14 +125,30 @@ def weed_exe() -> str:
     return exe if os.path.exists(exe) else (shutil.which("weed") or exe)
 
 
-def start_seaweedfs(folder: Path, timeout: float = 60.0) -> SeaweedServer:
+def start_seaweedfs(folder: Path, timeout: float = 60.0, tries: int = 3) -> SeaweedServer:
     """Start ``weed server -s3`` with its data under ``folder`` and wait until the S3
-    gateway answers and can store an object (the volume servers have joined).
+    gateway answers and can store an object (the volume servers have joined). A process
+    that exits while starting (one of its eight ports taken meanwhile by another program)
+    is started again on other ports, ``tries`` times in all.
 
     Raises:
-        RuntimeError: the process exited, or was not ready within ``timeout`` seconds
-            (the message holds the end of its log).
+        RuntimeError: the process exited on every try, or was not ready within
+            ``timeout`` seconds (the message holds the end of its log).
     """
+    for attempt in range(1, tries + 1):
+        try:
+            return _start_once(folder / f"try-{attempt}", timeout)
+        except _Exited:
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _Exited(RuntimeError):
+    """weed exited while starting."""
+
+
+def _start_once(folder: Path, timeout: float) -> SeaweedServer:
     folder.mkdir(parents=True, exist_ok=True)
     data = folder / "data"
     data.mkdir(exist_ok=True)
@@ -212,7 +228,7 @@ def _wait_ready(server: SeaweedServer, timeout: float) -> None:
 
     def check_alive() -> None:
         if server.process.poll() is not None:
-            raise RuntimeError(f"weed server exited: {_tail(server.log)}")
+            raise _Exited(f"weed server exited: {_tail(server.log)}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"weed server not ready in {timeout:.0f} s: {_tail(server.log)}")
 
