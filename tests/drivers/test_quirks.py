@@ -27,6 +27,7 @@ from pail.drivers.quirks import (
 from pail.drivers.retry import RetryPolicy
 from pail.drivers.s3 import S3Driver
 from support.fault_proxy import Rule
+from support.seaweed import seed
 from support.servers import REGION, seed_keys
 
 FAST = RetryPolicy(attempts=2, base=0.005, cap=0.02, total=10.0)
@@ -268,3 +269,36 @@ def test_a_flavour_without_versions_is_not_asked(faults):
         driver.versioning_status("b")
     assert re.search(r"r2 does not offer it", err.value.message)
     assert faults.requests == []
+
+
+# -- the same fallbacks in front of SeaweedFS ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seaweed_faults(seaweedfs, make_fault_proxy):
+    """A fault proxy in front of the session's SeaweedFS (rules cleared by each test)."""
+    return make_fault_proxy(seaweedfs.endpoint)
+
+
+def test_seaweedfs_broken_v2_paging_goes_on_with_v1(seaweedfs, seaweed_faults, bucket_name):
+    seaweed_faults.reset()
+    keys = [f"runs/r{i:02d}.json" for i in range(5)]
+    seed(seaweedfs.endpoint, bucket_name, keys)
+    seaweed_faults.add(
+        Rule(
+            method="GET",
+            query="list-type=2",
+            times=None,
+            action="rewrite",
+            pattern=rb"<NextContinuationToken>[^<]*</NextContinuationToken>",
+        )
+    )
+    try:
+        driver = _s3(seaweed_faults.url)
+        pages = list(iter_pages(driver, bucket_name, "runs/", page_size=2))
+        assert [e.key for p in pages for e in p.entries] == keys
+        assert _lists(seaweed_faults, bucket_name) == (1, 2)
+        assert driver.quirks.flavour == "seaweedfs"  # its Server header, through the proxy
+        assert "list_version = 1" in quirks.take_notes()[0]
+    finally:
+        seaweed_faults.reset()
