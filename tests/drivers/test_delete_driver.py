@@ -1,5 +1,6 @@
-"""``delete_objects`` on every driver, against real stores: moto over HTTP (auth off, and
-the IAM-enforcing server for per-key AccessDenied), the GCS emulator and folders."""
+"""``delete_objects`` on every driver, against real stores: moto and SeaweedFS over HTTP
+(auth off / admin, and a read-only identity for per-key AccessDenied), the GCS emulator
+and folders."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pail.drivers.errors import InvalidCredentials, NotFound, StorageError
 from pail.drivers.gcs import GcsDriver
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
-from support.servers import gcs_client, s3_client, seed_keys
+from support.seaweed import READER, S3_SERVERS, put_many, s3_endpoint_for
+from support.servers import gcs_client, s3_client
 
 
 def _keys(driver, bucket, prefix=""):
@@ -25,14 +27,27 @@ def _entries(driver, bucket, prefix=""):
     return list(iter_entries(driver, bucket, prefix, delimiter=""))
 
 
+@pytest.fixture(params=S3_SERVERS)
+def s3_endpoint(request):
+    """Every S3 test here runs on moto and on SeaweedFS."""
+    return s3_endpoint_for(request, request.param)
+
+
 @pytest.fixture
 def s3(s3_endpoint, bucket_name):
-    return S3Driver(client=s3_client(s3_endpoint)), bucket_name
+    client = s3_client(s3_endpoint)
+    client.create_bucket(Bucket=bucket_name)
+    return S3Driver(client=client), bucket_name
+
+
+def seed_keys(driver: S3Driver, bucket: str, keys: list[str]) -> None:
+    """Put ``keys`` into ``bucket`` over HTTP through the driver's own boto3 client."""
+    put_many(driver.client, bucket, keys)
 
 
 def test_s3_deletes_keys_and_counts_missing_ones_as_deleted(s3):
     driver, bucket = s3
-    seed_keys(bucket, ["a/1", "a/2", "b/1"])
+    seed_keys(driver, bucket, ["a/1", "a/2", "b/1"])
     result = driver.delete_objects(bucket, ["a/1", ("a/2", None), "never-there"])
     assert sorted(result.deleted) == [
         DeletedKey("a/1"),
@@ -45,7 +60,7 @@ def test_s3_deletes_keys_and_counts_missing_ones_as_deleted(s3):
 
 def test_s3_sends_quiet_false_and_counts_the_deleted_list(s3):
     driver, bucket = s3
-    seed_keys(bucket, ["a/1"])
+    seed_keys(driver, bucket, ["a/1"])
     sent = []
     driver.client.meta.events.register(
         "before-parameter-build.s3.DeleteObjects",
@@ -60,7 +75,7 @@ def test_s3_sends_quiet_false_and_counts_the_deleted_list(s3):
 def test_s3_versioned_bucket_plain_and_versioned_deletes_are_confirmed(s3):
     driver, bucket = s3
     client = driver.client
-    seed_keys(bucket, [])
+    seed_keys(driver, bucket, [])
     client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     v1 = client.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
     client.put_object(Bucket=bucket, Key="k", Body=b"2")
@@ -82,7 +97,7 @@ def test_s3_versioned_bucket_plain_and_versioned_deletes_are_confirmed(s3):
 
 def test_more_than_1000_keys_is_refused_before_any_request(s3):
     driver, bucket = s3
-    seed_keys(bucket, ["keep"])
+    seed_keys(driver, bucket, ["keep"])
     calls = []
     driver.client.meta.events.register(
         "before-parameter-build.s3.DeleteObjects", lambda **kw: calls.append(1)
@@ -119,6 +134,20 @@ def test_reader_gets_per_key_access_denied_and_nothing_counts_as_deleted(moto_ia
         ("data/b.json", "AccessDenied"),
     }
     assert {"data/a.txt", "data/b.json"} <= set(_keys(driver, store.bucket))
+
+
+def test_seaweedfs_reader_gets_per_key_access_denied(seaweedfs, bucket_name):
+    admin = seaweedfs.client()
+    admin.create_bucket(Bucket=bucket_name)
+    put_many(admin, bucket_name, ["data/a.txt", "data/b.json"])
+    driver = S3Driver(client=seaweedfs.client(READER))
+    result = driver.delete_objects(bucket_name, ["data/a.txt", "data/b.json"])
+    assert result.deleted == []
+    assert {(e.key, e.code) for e in result.errors} == {
+        ("data/a.txt", "AccessDenied"),
+        ("data/b.json", "AccessDenied"),
+    }
+    assert _keys(driver, bucket_name) == ["data/a.txt", "data/b.json"]
 
 
 def test_rejected_credentials_fail_the_whole_request(moto_iam_server):
