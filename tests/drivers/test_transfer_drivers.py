@@ -1,7 +1,6 @@
 """``stream_range``, ``object_checksums`` and ``presign`` on every backend, against real
-stores: moto over HTTP, the GCS emulator and a temporary folder. Objects are written
-through the stores' own clients (or moto's in-process backend for bulk bytes), never
-through the driver."""
+stores: moto and SeaweedFS over HTTP, the GCS emulator and a temporary folder. Objects are
+written through the stores' own clients, never through the driver."""
 
 from __future__ import annotations
 
@@ -21,7 +20,8 @@ from pail.drivers.errors import (
     TransferCancelled,
 )
 from pail.drivers.registry import open_driver
-from support.servers import gcs_client, s3_client, seed_keys
+from support.seaweed import S3_SERVERS, s3_endpoint_for
+from support.servers import gcs_client, s3_client
 
 MIB = 1024 * 1024
 
@@ -44,10 +44,30 @@ def _s3(endpoint: str):
     return open_driver(spec)
 
 
+@pytest.fixture(params=S3_SERVERS)
+def s3_endpoint(request):
+    """Every S3 test here runs on moto and on SeaweedFS."""
+    return s3_endpoint_for(request, request.param)
+
+
+#: The boto3 client of each test's bucket (bucket names are unique per test).
+_RAW: dict[str, object] = {}
+
+
 @pytest.fixture
 def s3(s3_endpoint, bucket_name):
-    """(driver, bucket) on a fresh moto bucket."""
-    return _s3(s3_endpoint), bucket_name
+    """(driver, bucket) on a fresh bucket of moto or SeaweedFS."""
+    raw = s3_client(s3_endpoint)
+    raw.create_bucket(Bucket=bucket_name)
+    _RAW[bucket_name] = raw
+    yield _s3(s3_endpoint), bucket_name
+    _RAW.pop(bucket_name, None)
+
+
+def seed_keys(bucket: str, objects: dict[str, bytes]) -> None:
+    """Put ``objects`` into the test's ``bucket`` over HTTP (its server's own client)."""
+    for key, body in objects.items():
+        _RAW[bucket].put_object(Bucket=bucket, Key=key, Body=body)
 
 
 @pytest.fixture
