@@ -180,9 +180,10 @@ def test_connections_screen(snap_compare, tmp_path, monkeypatch, utc):
 def test_credential_failure_modal(snap_compare, moto_iam_server, tmp_path, utc):
     admin = moto_iam_server.users["admin"]
     store = store_at(tmp_path)
-    # The server's port is random: the connection says PORT, the driver gets the real one.
+    # The server's port is random: the connection says 9000 (a valid endpoint, as saving
+    # checks), the driver gets the real one; errors show PORT (StableErrors).
     spec = ConnectionSpec(
-        name="lab", provider="s3", endpoint_url="http://127.0.0.1:PORT", path_style=True
+        name="lab", provider="s3", endpoint_url="http://127.0.0.1:9000", path_style=True
     )
     spec = save(store, spec, Secrets(admin.access_key_id, "wrong-secret-for-the-snapshot"))
 
