@@ -180,4 +180,3 @@ def _object_entry(driver: StorageDriver, bucket: str, key: str, *, must_exist: b
         storage_class=info.storage_class,
         version_id=info.version_id,
     )
-
