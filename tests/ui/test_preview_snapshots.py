@@ -23,7 +23,7 @@ from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.widgets.downloads_panel import DownloadsPanel
 from support import stores as files
 from support.servers import moto_backend, seed_keys
-from support.ui import SIZE, find, make_app, open_node, s3_spec, select, settle, until
+from support.ui import SIZE, find, make_app, open_node, s3_spec, screen_text, select, settle, until
 
 MODIFIED = datetime(2025, 5, 20, 9, 30, 0)  # naive UTC, as moto keeps it
 
@@ -133,6 +133,9 @@ def test_downloads_panel_finished(snap_compare, store):
         task = app.main_screen.downloads[-1]
         await until(pilot, lambda: task.report is not None, "finished")
         await until(pilot, lambda: app.screen.query_one(DownloadsPanel)._final_drawn, "drawn")
+        # The table's columns are sized on a later refresh: on a loaded machine the first
+        # frame can still show the names cut to the first column width.
+        await until(pilot, lambda: "history.parquet" in screen_text(app), "names at full width")
         app.clear_notifications()
         await settle(pilot)
 
