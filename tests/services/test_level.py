@@ -100,7 +100,7 @@ def random_texts(rng: random.Random) -> list[str]:
         if text and rng.random() < 0.25:
             text = text[:-1]
         else:
-            text += rng.choice(["a", "b", "A", "-", "0", ".", "*", "?", "[ab]", "["])
+            text += rng.choice(["a", "b", "A", "-", "0", ".", "*", "?", "[ab]", "[", "[!a]", "]"])
         texts.append(text)
     return texts
 
@@ -263,6 +263,26 @@ def test_filter_glob_matches_whole_names():
     assert shown(view) == ["d/x/"]
     view.set_filter("a[")  # an unclosed [ is literal
     assert shown(view) == []
+    view.set_filter("A*")
+    assert shown(view) == ["d/a.parquet", "d/a[1]", "d/ab.json"]
+    view.set_filter("*J*")
+    assert shown(view) == ["d/ab.json"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "literals"),
+    [
+        ("*-0001??.parquet", [".parquet", "-0001"]),
+        ("a[b]c", ["a", "c"]),
+        ("x[!]y]z", ["x", "z"]),  # a ] first in a set is part of the set
+        ("ab[cd", ["ab[cd"]),  # an unclosed [ is a plain character
+        ("*?", []),
+    ],
+)
+def test_glob_literals_are_what_every_match_contains(pattern, literals):
+    from pail.services.level import _glob_literals
+
+    assert _glob_literals(pattern) == literals
 
 
 def test_marks_all_matches_of_a_filter():

@@ -417,7 +417,7 @@ class LevelView:
     def _make_matcher(self, text: str) -> Callable[[str], Any]:
         needle = text.lower()
         if is_glob(text):
-            return re.compile(fnmatch.translate(needle), re.DOTALL).match
+            return _Glob(needle)
         return _Contains(needle)
 
     def _lowered(self, new: range) -> list[str]:
@@ -430,7 +430,81 @@ class LevelView:
         if isinstance(match, _Contains):
             needle = match.needle
             return array("I", [i for i in base if needle in lower[i]])
+        if isinstance(match, _Glob) and match.shape is not None:
+            # "*.ext", "name*", "*part*": one string method, no regular expression
+            shape, lit = match.shape
+            if shape == "suffix":
+                return array("I", [i for i in base if lower[i].endswith(lit)])
+            if shape == "prefix":
+                return array("I", [i for i in base if lower[i].startswith(lit)])
+            return array("I", [i for i in base if lit in lower[i]])
+        if isinstance(match, _Glob) and match.literals:
+            # The glob's two longest literals tested first, at substring speed; the
+            # regular expression only for the rows that contain both.
+            first, second, full = match.literals[0], match.literals[-1], match.regex
+            if len(match.literals) > 2:
+                second = match.literals[1]
+            return array(
+                "I",
+                [i for i in base if first in lower[i] and second in lower[i] and full(lower[i])],
+            )
         return array("I", [i for i in base if match(lower[i])])
+
+
+def _glob_literals(pattern: str) -> list[str]:
+    """The runs of plain characters every name matching ``pattern`` contains, longest
+    first: the text between ``*``, ``?`` and ``[...]`` sets, parsed as
+    :func:`fnmatch.translate` does (``[!...]`` negates, a ``]`` first in a set is literal,
+    an unclosed ``[`` is a plain character)."""
+    found: list[str] = []
+    run: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        char = pattern[i]
+        i += 1
+        if char in "*?":
+            found.append("".join(run))
+            run = []
+        elif char == "[":
+            j = i
+            if j < n and pattern[j] == "!":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                run.append(char)  # no closing ]: a plain [
+            else:
+                found.append("".join(run))
+                run = []
+                i = j + 1
+        else:
+            run.append(char)
+    found.append("".join(run))
+    return sorted((lit for lit in found if lit), key=len, reverse=True)
+
+
+class _Glob:
+    """A lower-cased fnmatch pattern: its whole-name regular expression and its literals."""
+
+    __slots__ = ("literals", "regex", "shape")
+
+    def __init__(self, pattern: str) -> None:
+        self.regex = re.compile(fnmatch.translate(pattern), re.DOTALL).match
+        self.literals = _glob_literals(pattern)
+        self.shape: tuple[str, str] | None = None
+        if "?" not in pattern and "[" not in pattern:
+            parts = pattern.split("*")
+            if len(parts) == 2 and parts[0] == "" and parts[1]:
+                self.shape = ("suffix", parts[1])
+            elif len(parts) == 2 and parts[0] and parts[1] == "":
+                self.shape = ("prefix", parts[0])
+            elif len(parts) == 3 and parts[0] == parts[2] == "" and parts[1]:
+                self.shape = ("contains", parts[1])
+
+    def __call__(self, name: str) -> bool:
+        return self.regex(name) is not None
 
 
 class _Contains:
