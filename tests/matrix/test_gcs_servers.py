@@ -30,7 +30,18 @@ import pytest
 from pail.core.connection import ConnectionSpec
 from support.cli import run
 from support.servers import gcs_client
-from support.ui import SIZE, detail_text, find, make_app, names, open_node, select, settle
+from support.ui import (
+    SIZE,
+    detail_text,
+    find,
+    make_app,
+    names,
+    open_node,
+    select,
+    settle,
+    tree_of,
+    until,
+)
 from support.ui import run as run_async
 
 GCS_SERVERS = ["gcp-storage-emulator", "fake-gcs-server"]
@@ -408,7 +419,7 @@ def test_app_load_more(server: GcsServer, monkeypatch) -> None:
 
     if server.name == "gcp-storage-emulator":
         pytest.skip(GSE_ONE_PAGE)
-    monkeypatch.setattr(bucket_tree, "PAGE_SIZE", 5)  # 12 keys: two "load more…" rows
+    monkeypatch.setattr(bucket_tree, "PAGE_SIZE", 5)  # 12 keys: three pages
     bucket = server.new_bucket({f"sweep/k{i:02d}": b"v" for i in range(12)})
 
     async def body():
@@ -417,12 +428,17 @@ def test_app_load_more(server: GcsServer, monkeypatch) -> None:
             await settle(pilot)
             await open_node(pilot, find(app, server.name, bucket))
             sweep = await open_node(pilot, find(app, server.name, bucket, "sweep/"))
-            assert len(sweep.children) == 6
-            assert names(sweep)[-1] == "load more…  (5 listed)"
-            for listed in (10, 12):
-                await open_node(pilot, sweep.children[-1])
-                assert names(sweep)[:listed] == [f"k{i:02d}" for i in range(listed)]
-            assert names(sweep) == [f"k{i:02d}" for i in range(12)]  # no "load more…" left
+            # More than one page: one "open list" row; the level list pages on (G: all).
+            assert names(sweep) == ["▤ 5+ keys — open list"]
+            listing = tree_of(app).listings[id(sweep.data)]
+            await select(pilot, sweep.children[0])
+            await pilot.press("enter", "G")
+            await until(pilot, lambda: not listing.has_more and not listing.load_all, "loaded")
+            await settle(pilot)
+            assert [listing.rows.key(i) for i in range(len(listing.rows))] == [
+                f"sweep/k{i:02d}" for i in range(12)
+            ]
+            assert names(sweep) == ["▤ 12 keys — open list"] and listing.pager.pages_loaded == 3
 
     run_async(body())
 

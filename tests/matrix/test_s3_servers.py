@@ -38,6 +38,8 @@ from support.ui import (
     s3_spec,
     select,
     settle,
+    tree_of,
+    until,
 )
 from support.ui import run as run_async
 
@@ -421,7 +423,7 @@ def test_doctor(server: S3Server) -> None:
 def test_app_expand_load_more_preview_detail(server: S3Server, monkeypatch) -> None:
     from pail.ui.widgets import bucket_tree
 
-    monkeypatch.setattr(bucket_tree, "PAGE_SIZE", 5)  # 12 keys: two "load more…" rows
+    monkeypatch.setattr(bucket_tree, "PAGE_SIZE", 5)  # 12 keys: three pages
     params = b'{"learning_rate": 0.001, "epochs": 12}\n'
     keys = {f"sweep/k{i:02d}": b"v" for i in range(12)}
     bucket = server.new_bucket({**keys, "runs/run-1/params.json": params, "top.txt": b"top"})
@@ -433,13 +435,18 @@ def test_app_expand_load_more_preview_detail(server: S3Server, monkeypatch) -> N
             root = await open_node(pilot, find(app, server.name, bucket))
             assert names(root) == ["runs/", "sweep/", "top.txt"]
             sweep = await open_node(pilot, find(app, server.name, bucket, "sweep/"))
-            assert len(sweep.children) == 6
-            assert names(sweep)[-1] == "load more…  (5 listed)"
-            for listed in (10, 12):
-                await open_node(pilot, sweep.children[-1])
-                shown = names(sweep)
-                assert shown[:listed] == [f"k{i:02d}" for i in range(listed)]
-            assert names(sweep) == [f"k{i:02d}" for i in range(12)]  # no "load more…" left
+            # More than one page: one "open list" row; the level list pages on (G: all).
+            assert names(sweep) == ["▤ 5+ keys — open list"]
+            listing = tree_of(app).listings[id(sweep.data)]
+            await select(pilot, sweep.children[0])
+            await pilot.press("enter", "G")
+            await until(pilot, lambda: not listing.has_more and not listing.load_all, "loaded")
+            await settle(pilot)
+            assert [listing.rows.key(i) for i in range(len(listing.rows))] == [
+                f"sweep/k{i:02d}" for i in range(12)
+            ]
+            assert names(sweep) == ["▤ 12 keys — open list"] and listing.pager.pages_loaded == 3
+            await pilot.press("escape")  # back to the tree
             await open_node(pilot, find(app, server.name, bucket, "runs/"))
             await open_node(pilot, find(app, server.name, bucket, "runs/", "run-1/"))
             await select(pilot, find(app, server.name, bucket, "runs/", "run-1/", "params.json"))

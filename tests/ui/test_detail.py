@@ -127,7 +127,10 @@ def test_prefix_bucket_and_connection_details(s3_endpoint):
             big = await open_node(pilot, find(app, "moto", "art", "big/"))
             text = detail_text(app)
             assert "1,000 objects, 4.9 KiB (5,000 bytes), 0 prefixes; more pages" in text
-            await open_node(pilot, big.children[-1])
+            await select(pilot, big.children[-1])  # "▤ 1,000+ keys — open list"
+            await pilot.press("enter", "G")  # the level list loads the last page
+            listing = tree_of(app).listings[id(big.data)]
+            await until(pilot, lambda: not listing.has_more and not listing.load_all, "loaded")
             await select(pilot, big)
             text = detail_text(app)
             assert "1,500 objects, 7.3 KiB (7,500 bytes), 0 prefixes; complete" in text

@@ -19,6 +19,7 @@ from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
 from pail.ui.screens.unverified import UnverifiedScreen
 from pail.ui.widgets.downloads_panel import DownloadsPanel
+from pail.ui.widgets.level_list import LevelList
 from support.servers import seed_keys
 from support.ui import (
     SIZE,
@@ -76,14 +77,27 @@ def test_marked_keys_download_intact_and_marks_survive_load_more(s3_endpoint, de
             await settle(pilot)
             await open_node(pilot, find(app, "moto", "art"))
             many = await open_node(pilot, find(app, "moto", "art", "many/"))
-            await select(pilot, many.children[0])
-            await pilot.press("space")  # marks k0000, moves down
-            assert tree_of(app).cursor_node is many.children[1]
-            await open_node(pilot, many.children[-1])  # load more…
-            assert rows(app, many)[0].startswith("● k0000")
-            assert [d.key for d in tree_of(app).marks.values()] == ["many/k0000"]
+            # Two pages: the level's keys are in the level list, marked there.
+            await select(pilot, many.children[-1])  # "▤ 1,000+ keys — open list"
+            await pilot.press("enter")
+            level_list = app.main_screen.query_one(LevelList)
+            listing = level_list.listing
+            await until(pilot, lambda: level_list.has_focus, "the list has the focus")
+            await pilot.press("space", "space")  # marks k0000 and k0001, moves down
+            assert listing.cursor == 2
+            await pilot.press("G")  # the last page
+            await until(pilot, lambda: not listing.has_more and not listing.load_all, "all")
+            assert list(listing.marks) == ["many/k0000", "many/k0001"]
+            task = await download(pilot)  # d takes the list's marks
+            for i in (0, 1):
+                assert (dest / f"k{i:04d}").read_bytes() == b"%d" % i
+            assert "Finished: 2 downloaded" in screen_text(app)
+            await pilot.press("escape")
+            assert task.report is not None and app.screen is app.main_screen
             await pilot.press("u")
-            assert not tree_of(app).marks and not rows(app, many)[0].startswith("●")
+            assert not listing.marks.count and not app.main_screen.marked_items()
+            await pilot.press("escape")  # back to the tree
+            assert tree_of(app).has_focus
 
             run_node = await open_node(pilot, find(app, "moto", "art", "run/"))
             for name in ("a.txt", "b.bin"):

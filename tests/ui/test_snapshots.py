@@ -38,7 +38,6 @@ from support.ui import (
     stable_resolver,
     store_at,
     submit_form,
-    tree_of,
     type_into,
     until,
 )
@@ -125,16 +124,19 @@ def test_403_node(snap_compare, moto_iam_server, utc):
 
 
 def test_paged_large_prefix(snap_compare, s3_endpoint, utc):
+    """A level of several pages: one "open list" row in the tree, its keys in the level
+    list above the detail pane (the list's own snapshots: tests/ui/test_level_list.py)."""
     seed_keys("artifacts", {f"sweep/trial-{i:05d}.json": b'{"score": 0.5}' for i in range(3000)})
     seed_keys("artifacts", ["sweep/summary/best.json"])
+    _pin_times("artifacts")
 
     async def run_before(pilot):
         app = pilot.app
         await settle(pilot)
         await open_node(pilot, find(app, "moto", "artifacts"))
         sweep = await open_node(pilot, find(app, "moto", "artifacts", "sweep/"))
-        await select(pilot, sweep.children[-1])  # "load more…"
-        tree_of(app).scroll_end(animate=False)
+        await select(pilot, sweep.children[-1])  # "▤ 1,000+ keys — open list"
+        await pilot.press("enter")
         await settle(pilot)
 
     app = make_app([s3_spec(s3_endpoint)])

@@ -10,7 +10,6 @@ from support.servers import gcs_client, seed_keys
 from support.ui import (
     SIZE,
     GatedDriver,
-    detail_of,
     detail_text,
     find,
     make_app,
@@ -79,7 +78,9 @@ def test_moto_bucket_and_prefix_children(s3_endpoint):
     run(body())
 
 
-def test_large_prefix_pages_with_load_more(s3_endpoint):
+def test_large_prefix_is_one_list_row_not_a_node_per_key(s3_endpoint):
+    """A level with more than one page gets one "open list" row in the tree; its keys
+    live in the level list (tests/ui/test_level_list.py), which pages on from there."""
     keys = [f"big/k{i:05d}" for i in range(3000)]
     seed_keys("art", keys)
 
@@ -89,22 +90,20 @@ def test_large_prefix_pages_with_load_more(s3_endpoint):
             await settle(pilot)
             await open_node(pilot, find(app, "moto", "art"))
             big = await open_node(pilot, find(app, "moto", "art", "big/"))
-            labels = names(big)
-            assert len(labels) == 1001
-            assert labels[-1] == "load more…  (1,000 listed)"
-            assert labels[:3] == ["k00000", "k00001", "k00002"]
-            for listed in (2000, 3000):
-                more = big.children[-1]
-                await open_node(pilot, more)  # enter on "load more…"
-                labels = names(big)
-                assert labels[:listed] == [k.removeprefix("big/") for k in keys[:listed]]
-                # The cursor stays on the row; it now holds the first key of the new page,
-                # and the detail pane and header follow it.
-                cursor = tree_of(app).cursor_node
-                assert cursor.label.plain == f"k{listed - 1000:05d}"
-                assert detail_of(app).data is cursor.data
-                assert app.screen.sub_title == f"s3://art/big/k{listed - 1000:05d}"
-            assert len(labels) == 3000  # last page: no "load more…" row
+            assert names(big) == ["▤ 1,000+ keys — open list"]
+            listing = tree_of(app).listings[id(big.data)]
+            assert [listing.rows.key(i) for i in range(len(listing.rows))] == keys[:1000]
+            # The detail pane counts what the pager listed, not the (absent) child nodes.
+            await select(pilot, big)
+            assert "1,000 objects" in detail_text(app)
+            assert "more pages not yet loaded" in detail_text(app)
+            await select(pilot, big.children[0])
+            await pilot.press("enter")
+            await pilot.press("G")
+            await until(pilot, lambda: not listing.has_more and not listing.load_all, "all")
+            await settle(pilot)
+            assert [listing.rows.key(i) for i in range(len(listing.rows))] == keys
+            assert names(big) == ["▤ 3,000 keys — open list"]
             assert big.data.pager.pages_loaded == 3
 
     run(body())

@@ -25,12 +25,13 @@ if TYPE_CHECKING:
     from pail.credentials import Resolved
     from pail.drivers.identity import Identity
 
-NodeKind = Literal["connection", "bucket", "prefix", "object", "loading", "more", "note"]
+NodeKind = Literal["connection", "bucket", "prefix", "object", "loading", "more", "note", "list"]
 
 #: Kinds whose children are listed (expandable levels).
 LEVEL_KINDS = ("connection", "bucket", "prefix")
-#: Kinds of the synthetic rows at the end of a level.
-PLACEHOLDER_KINDS = ("loading", "more", "note")
+#: Kinds of the synthetic rows at the end of a level ("list": the row that opens a big
+#: level's entries in the level list, pail.ui.widgets.level_list).
+PLACEHOLDER_KINDS = ("loading", "more", "note", "list")
 
 
 @dataclass(eq=False)

@@ -106,8 +106,7 @@ class CleanupActions(_Host):
     _stale_texts: dict[str, str] | None = None
 
     def _cursor_data(self) -> NodeData | None:
-        node = self.bucket_tree.cursor_node
-        return node.data if node is not None else None
+        return self.cursor_data()
 
     def _cursor_level(self) -> NodeData | None:
         """The bucket/prefix at the cursor, or the one holding the object at the cursor."""
@@ -124,7 +123,7 @@ class CleanupActions(_Host):
         if action in ("sizes", "lifecycle"):
             return self._cursor_level() is not None
         if action in ("stale_filter", "delete"):
-            return bool(self.bucket_tree.marks) or (
+            return self.has_marks() or (
                 data is not None and data.kind in ("object", "prefix", "bucket")
             )
         if action == "versions":
@@ -190,7 +189,7 @@ class CleanupActions(_Host):
 
     def _target(self) -> DeleteTarget | None:
         try:
-            marks = list(self.bucket_tree.marks.values())
+            marks = self.marked_items()
             return DeleteTarget.from_selection(marks, self._cursor_data())
         except SelectionError as exc:
             self._note(str(exc))

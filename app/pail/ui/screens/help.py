@@ -19,6 +19,17 @@ TREE_KEYS = [
     ("shift+←", "Go to the parent"),
 ]
 
+#: Keys of the level list (a level of more than one page: enter on "▤ … open list").
+LIST_KEYS = [
+    ("list: ↑ ↓ pgup pgdn home", "Move the cursor (near the end, the next page loads)"),
+    ("list: G / end", "Load every page (progress: keys, pages, keys/s)"),
+    ("list: esc / ctrl+c", "Cancel loading all (after the page in flight); else back"),
+    ("list: S / R", "Sort by the next field (name, size, modified, class) / reverse"),
+    ("list: /", "Filter as you type (substring; glob with * ? [)"),
+    ("list: space + * u", "Mark / mark all shown / invert shown / clear marks"),
+    ("list: enter", "Object: detail and preview; prefix: open it in the tree"),
+]
+
 
 class HelpScreen(ModalScreen[None]):
     """Lists keys; any of escape, ``?`` or ``q`` closes it.
@@ -44,7 +55,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table.grid(padding=(0, 3))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, description in [*TREE_KEYS, *self._keys]:
+        for key, description in [*TREE_KEYS, *self._keys, *LIST_KEYS]:
             table.add_row(Text(key), Text(description))
         with Vertical(id="help-box"):
             yield Static(Text("pail — keys", style="bold"), id="help-title")

@@ -8,6 +8,13 @@ screen (``C``), and through :class:`~pail.ui.screens.main_actions.MainActions` d
 (``d``, ``D``) and object links (``p``, ``y``, ``o``). It
 also keeps the tree in step with saved connections, and when a connection's credentials
 fail it shows the credential-failure modal once per opening of that connection.
+
+A level of more than one page is shown by the level list
+(:mod:`pail.ui.widgets.level_list`) above the detail pane: enter on its "▤ … open list"
+row in the tree (or ``/`` on that level) opens it; enter on an object there shows it in
+the detail pane, on a prefix opens that prefix in the tree; escape goes back. Its marks
+join the tree's for ``d``, ``z`` and ``X`` (:meth:`MainHost.marked_items`), and while the
+list has the focus the node commands act on its row at the cursor.
 """
 
 from __future__ import annotations
@@ -41,6 +48,13 @@ from pail.ui.settings import UISettings, load_settings
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
 from pail.ui.widgets.filter_bar import FilterBar
+from pail.ui.widgets.level_list import (
+    LevelList,
+    LevelListing,
+    LevelPanel,
+    ListingChanged,
+    OpenListing,
+)
 from pail.ui.widgets.status_bar import StatusBar
 
 
@@ -136,12 +150,16 @@ class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
                 tree.driver_ready = self.identify  # before the tree opens connections
                 yield tree
                 yield FilterBar(id="filter")
-            yield DetailPane(clock=self._clock, settings=self.settings, id="detail")
+            # A big level's list shows above the detail pane (enter on "▤ … open list").
+            with Vertical(id="right-pane"):
+                yield LevelPanel(id="level-panel")
+                yield DetailPane(clock=self._clock, settings=self.settings, id="detail")
         yield StatusBar(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
+        self.query_one(LevelPanel).display = False
         self.watch(self.app, "keyring", self.status.set_keyring)
         self.bucket_tree.focus()
 
@@ -162,7 +180,65 @@ class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
             if shown.kind == "connection":
                 self.detail.redraw(preview=False)
 
+    # -- big levels: the level list -----------------------------------------------------
+
+    def on_open_listing(self, message: OpenListing) -> None:
+        self.open_listing(message.listing)
+
+    def open_listing(self, listing: LevelListing) -> LevelPanel:
+        """Show the big level ``listing`` in the level list (focused) above the detail."""
+        panel = self.query_one(LevelPanel)
+        panel.display = True
+        panel.show(listing)
+        self.sub_title = one_line(listing.level.uri)
+        self.refresh_bindings()
+        return panel
+
+    def on_level_list_chosen(self, message: LevelList.Chosen) -> None:
+        """Enter in the list: an object's detail and preview; a prefix opens in the tree."""
+        data = message.data
+        if data.kind == "prefix" and data.parent is not None:
+            self._close_level_list(focus_row=False)
+            node = self.bucket_tree.open_child(data.parent, data)
+            if node is not None:
+                self.bucket_tree.focus()
+            return
+        self.sub_title = one_line(data.uri)
+        self.detail.show(data)
+        self.refresh_bindings()
+
+    def on_level_list_closed(self, message: LevelList.Closed) -> None:
+        self._close_level_list(focus_row=True)
+
+    def _close_level_list(self, *, focus_row: bool) -> None:
+        panel = self.query_one(LevelPanel)
+        listing = panel.level_list.listing
+        panel.display = False
+        self.bucket_tree.focus()
+        if focus_row and listing is not None:
+            row = self.bucket_tree.list_row(listing.level)
+            if row is not None:
+                self.bucket_tree.move_cursor(row)
+        self.refresh_bindings()
+
+    def on_listing_changed(self, message: ListingChanged) -> None:
+        self.bucket_tree.listing_changed(message.listing)
+        shown = self.detail.data
+        level = message.listing.level
+        if shown is not None and (
+            shown is level or (shown.kind == "list" and shown.parent is level)
+        ):
+            self.detail.redraw(preview=False)  # its "Listed" line counts the pager's keys
+        self.refresh_bindings()
+
     def on_level_updated(self, message: LevelUpdated) -> None:
+        panel = self.query_one(LevelPanel)
+        listing = panel.level_list.listing
+        stale = (
+            listing is not None and self.bucket_tree.listings.get(id(listing.level)) is not listing
+        )
+        if panel.display and stale:
+            self._close_level_list(focus_row=False)  # its level was listed again
         shown = self.detail.data
         if shown is not None and (shown is message.target or shown.parent is message.target):
             self.detail.redraw(preview=False)
@@ -183,6 +259,10 @@ class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
         level = self.bucket_tree.filter_level()
         if level is None or level.data is None:
             self.notify("Move into a bucket or prefix to filter its entries.", markup=False)
+            return
+        listing = self.bucket_tree.listings.get(id(level.data))
+        if listing is not None:  # a big level: its keys are filtered in the level list
+            self.open_listing(listing).level_list.action_filter()
             return
         self._filter_level = level
         bar = self.query_one(FilterBar)

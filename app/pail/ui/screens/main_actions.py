@@ -119,8 +119,7 @@ class MainActions(_Host):
     uses of the screen is :class:`~pail.ui.screens.main_host.MainHost`."""
 
     def _cursor(self) -> NodeData | None:
-        node = self.bucket_tree.cursor_node
-        return node.data if node is not None else None
+        return self.cursor_data()
 
     def _cursor_object(self) -> NodeData | None:
         data = self._cursor()
@@ -134,7 +133,7 @@ class MainActions(_Host):
             return self._cursor_object() is not None
         if action == "download":
             data = self._cursor()
-            return bool(self.bucket_tree.marks) or (
+            return self.has_marks() or (
                 data is not None and data.kind in ("object", "prefix", "bucket")
             )
         if action == "downloads":
@@ -146,7 +145,7 @@ class MainActions(_Host):
     def action_download(self) -> None:
         """Ask for a folder, then download the marks or the node at the cursor."""
         try:
-            selection = selection_for(list(self.bucket_tree.marks.values()), self._cursor())
+            selection = selection_for(self.marked_items(), self._cursor())
         except SelectionError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return

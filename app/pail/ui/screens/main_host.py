@@ -20,12 +20,14 @@ from textual.screen import Screen
 
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
+from pail.ui.widgets.level_list import LevelList
 from pail.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from pail.config.store import ConnectionStore
     from pail.ui.app import PailApp
     from pail.ui.download_ops import DownloadTask
+    from pail.ui.nodes import NodeData
     from pail.ui.settings import UISettings
 
 
@@ -56,6 +58,34 @@ class MainHost(Screen[None]):
     def detail(self) -> DetailPane:
         """The detail pane."""
         return self.query_one(DetailPane)
+
+    @property
+    def level_list(self) -> LevelList:
+        """The level list (shown above the detail pane while a big level is open)."""
+        return self.query_one(LevelList)
+
+    def cursor_data(self) -> NodeData | None:
+        """What the commands act on: the level list's row at its cursor while the list
+        has the focus, otherwise the tree's node at the cursor."""
+        level_list = self.level_list
+        if level_list.has_focus:
+            return level_list.cursor_data()
+        node = self.bucket_tree.cursor_node
+        return node.data if node is not None else None
+
+    def marked_items(self) -> list[NodeData]:
+        """Every mark: the tree's (in marking order), then each big level's (in listing
+        order; built from the level list's marks on demand)."""
+        items = list(self.bucket_tree.marks.values())
+        for listing in self.bucket_tree.listings.values():
+            items.extend(listing.marked_nodes())
+        return items
+
+    def has_marks(self) -> bool:
+        """True while anything is marked, in the tree or in a level list."""
+        return bool(self.bucket_tree.marks) or any(
+            listing.marks.count for listing in self.bucket_tree.listings.values()
+        )
 
     @property
     def status(self) -> StatusBar:

@@ -12,6 +12,13 @@ node ("403 AccessDenied"); the detail pane shows the rest. Labels are built from
 :class:`rich.text.Text`, never markup, so key names show literally.
 
 Marks (space) are drawn and kept by :class:`~pail.ui.widgets.tree_marks.MarkedTree`.
+
+A level whose first page says more follow becomes a *big level*: its rows go into a
+:class:`~pail.ui.widgets.level_list.LevelListing` (compact columns, no tree nodes) and the
+node gets a single child row, "▤ 1,000+ keys — open list", whose enter posts
+:class:`~pail.ui.widgets.level_list.OpenListing` (the screen shows the level list). Tree
+rows cost Textual's ``Tree`` a rebuild of every line on each change, so a level of
+thousands of keys is never drawn as nodes; prefixes opened from the list get nodes.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pail.ui.messages import (
     WorkFailed,
 )
 from pail.ui.nodes import Connection, NodeData, NodeKind, connection_children
+from pail.ui.widgets.level_list import LevelListing, OpenListing
 from pail.ui.widgets.tree_marks import MarkedTree
 from pail.ui.workers import start_io
 
@@ -102,6 +110,8 @@ class BucketTree(MarkedTree):
         self._driver_factory = driver_factory
         self._resolver = resolver
         self._highlighted: TreeNode[NodeData] | None = None
+        #: Big levels (more than one page), by ``id(level data)``.
+        self.listings: dict[int, LevelListing] = {}
         #: Show only failing nodes and their ancestors (``F``; see :meth:`set_failing_only`).
         self.failing_only = False
         #: Called in the opening worker with ``(connection, driver)`` once a driver is
@@ -190,7 +200,10 @@ class BucketTree(MarkedTree):
             if child.data is not None and child.data.is_placeholder:
                 child.remove()
         tail: tuple[NodeKind, str] | None = None
-        if data.loading:
+        listing = self.listings.get(id(data))
+        if listing is not None:
+            tail = ("list", _list_label(listing))
+        elif data.loading:
             tail = ("loading", "loading…")
         elif data.has_more and data.children:
             tail = ("more", f"load more…  ({len(data.children):,} listed)")
@@ -259,6 +272,10 @@ class BucketTree(MarkedTree):
         data = event.node.data
         if data is not None and data.kind == "more" and event.node.parent is not None:
             self.load_more(event.node.parent)
+        if data is not None and data.kind == "list" and data.parent is not None:
+            listing = self.listings.get(id(data.parent))
+            if listing is not None:
+                self.post_message(OpenListing(listing))
 
     def _reset_level(self, node: TreeNode[NodeData]) -> None:
         data = node.data
@@ -266,6 +283,7 @@ class BucketTree(MarkedTree):
         data.generation += 1
         self.workers.cancel_group(self, _group(data))
         self._drop_marks_under(data)
+        self._drop_listings(data)
         data.loaded = data.loading = data.has_more = False
         data.pager = None
         data.children = []
@@ -278,6 +296,7 @@ class BucketTree(MarkedTree):
         assert data is not None
         data.generation += 1
         self._drop_marks_under(data)
+        self._drop_listings(data)
         data.loaded = data.loading = True
         data.has_more = False
         data.error = None
@@ -367,6 +386,13 @@ class BucketTree(MarkedTree):
             return
         data.loading = False
         data.has_more = message.has_more
+        if message.has_more and data.pager is not None and not data.children:
+            # The first page of a big level: its rows go to the level list, not to nodes.
+            listing = LevelListing(data, data.pager, data.generation)
+            listing.add_page(message.entries)
+            self.listings[id(data)] = listing
+            self._show_level(data)
+            return
         new = [data.child_for_entry(entry) for entry in message.entries]
         data.children.extend(new)
         node = self.node_for(data)
@@ -455,6 +481,64 @@ class BucketTree(MarkedTree):
             if node.data is not None and node.data.loaded:
                 self._render_children(node)
         self.call_after_refresh(self._sync_highlight)
+
+    # -- big levels ----------------------------------------------------------------------
+
+    def _drop_listings(self, level: NodeData) -> None:
+        """Forget the listings of ``level`` and of every level under it (it is listed
+        again or closed): their pages in flight are dropped on arrival (generation)."""
+        for key, listing in list(self.listings.items()):
+            if listing.level is level or listing.level.is_under(level):
+                del self.listings[key]
+
+    def listing_changed(self, listing: LevelListing) -> None:
+        """Redraw the "open list" row of ``listing``'s level (its count changed)."""
+        node = self.node_for(listing.level)
+        if node is None or self.listings.get(id(listing.level)) is not listing:
+            return
+        for child in node.children:
+            if child.data is not None and child.data.kind == "list":
+                label = _list_label(listing)
+                if child.data.name != label:
+                    child.set_label(Text(label))
+                    child.data.name = label
+
+    def list_row(self, level: NodeData) -> TreeNode[NodeData] | None:
+        """The "open list" row of the big level ``level``, if it is on screen."""
+        node = self.node_for(level)
+        if node is None:
+            return None
+        for child in node.children:
+            if child.data is not None and child.data.kind == "list":
+                return child
+        return None
+
+    def open_child(self, level: NodeData, child: NodeData) -> TreeNode[NodeData] | None:
+        """Give the big level ``level`` a node for its prefix ``child`` (chosen in the
+        level list), expand it and put the cursor on it."""
+        node = self.node_for(level)
+        if node is None:
+            return None
+        for existing in node.children:
+            if existing.data is not None and existing.data.key == child.key:
+                found = existing
+                break
+        else:
+            level.children.append(child)
+            self._render_children(node)
+            found = next(c for c in node.children if c.data is child)
+        if not node.is_expanded:
+            node.expand()
+        if found.allow_expand and not found.is_expanded:
+            found.expand()
+        self.call_after_refresh(self.move_cursor, found)
+        return found
+
+
+def _list_label(listing: LevelListing) -> str:
+    """The "open list" row's text: keys listed so far ("+": more pages to come)."""
+    more = "+" if listing.has_more else ""
+    return f"▤ {len(listing.rows):,}{more} keys — open list"
 
 
 def _group(data: NodeData) -> str:

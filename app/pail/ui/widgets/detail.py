@@ -56,7 +56,7 @@ from pail.ui.messages import (
     RegionLoaded,
     WorkFailed,
 )
-from pail.ui.nodes import NodeData
+from pail.ui.nodes import LevelTotals, NodeData
 from pail.ui.settings import UISettings, load_settings
 from pail.ui.text import literal, literal_block
 from pail.ui.widgets.preview_view import PreviewView
@@ -305,7 +305,7 @@ class DetailPane(VerticalScroll):
         data = self._data
         if data is None:
             return Text("Select a connection, bucket, prefix or object.", style=self._style("dim"))
-        kind = data.parent.kind if data.kind == "more" and data.parent else data.kind
+        kind = data.parent.kind if data.kind in ("more", "list") and data.parent else data.kind
         title = Text.assemble(
             (_TITLES.get(kind, ""), self._style("title")), "  ", literal(data.uri)
         )
@@ -319,6 +319,10 @@ class DetailPane(VerticalScroll):
         elif data.kind == "more" and data.parent is not None:
             parts.append(self._table(self._level_rows(data.parent)))
             parts.append(Text("Press enter to list the next page.", style=self._style("dim")))
+        elif data.kind == "list" and data.parent is not None:
+            parts.append(self._table(self._level_rows(data.parent)))
+            text = "A big level: press enter to open its keys in the list (sort, filter, load all)."
+            parts.append(Text(text, style=self._style("dim")))
         elif data.kind == "loading":
             parts.append(Text("Waiting for the store to answer…", style=self._style("dim")))
         if data.error is not None:
@@ -405,6 +409,10 @@ class DetailPane(VerticalScroll):
         if data.error is not None and not data.children:
             return "the listing failed (see below)"
         t = data.totals()
+        pager = data.pager
+        if pager is not None and pager.objects + pager.prefixes > len(data.children):
+            # A big level: its rows are in the level list, not in child nodes.
+            t = LevelTotals(pager.objects, pager.bytes, pager.prefixes, 0, pager.has_more)
         objects, prefixes = plural(t.objects, "object"), plural(t.prefixes, "prefix")
         text = f"{objects}, {size_with_bytes(t.bytes)}, {prefixes}"
         if data.loading:

@@ -48,7 +48,9 @@ class NodeLabels(Tree[NodeData]):
         def part(component: str) -> Style:
             return self.get_component_rich_style(f"bucket-tree--{component}", partial=True)
 
-        kind_component = {"loading": "placeholder", "note": "placeholder"}.get(data.kind, data.kind)
+        kind_component = {"loading": "placeholder", "note": "placeholder", "list": "more"}.get(
+            data.kind, data.kind
+        )
         label.stylize_before(part(kind_component))
         pieces: list[tuple[str, Style] | Text] = []
         if data.marked:
