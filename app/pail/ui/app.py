@@ -37,6 +37,7 @@ from pail.credentials import KeyringStatus
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import InvalidCredentials
 from pail.drivers.registry import open_driver
+from pail.services.search import ListingCache
 from pail.ui.executor import DaemonPool
 from pail.ui.formatting import plural
 from pail.ui.messages import DetailJob, KeyringChecked, WorkFailed
@@ -125,6 +126,9 @@ class PailApp(App[None]):
         self.store = store if store is not None else ConnectionStore()
         self._resolver = resolver
         self._config_error = ""
+        #: Complete walks of this session, reused by searches (``ctrl+f``); in memory,
+        #: bounded by keys held (pail.services.search.ListingCache).
+        self.listing_cache = ListingCache()
         if title:
             self.title = title
 

@@ -1,0 +1,147 @@
+"""The search screen on its own (pushed on a bucket/prefix of the tree), against moto: a
+query typed streams matches while other prefixes are still listed, mark one and mark all
+matches, a second search of the prefix answered from the session's listing cache with its
+age, ``r`` walking again; one snapshot (pytest-textual-snapshot; SVG in
+``__snapshots__/``)."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from pail.drivers.registry import open_driver
+from pail.ui.screens.search import SearchScreen
+from support.ui import (
+    NOW,
+    SIZE,
+    GatedDriver,
+    find,
+    make_app,
+    open_node,
+    run,
+    s3_spec,
+    screen_text,
+    seed_aged,
+    select,
+    settle,
+    tree_of,
+    until,
+)
+
+RUNS = {
+    "exp/run-01/model.ckpt": (48_000, 40),
+    "exp/run-01/train.log": (3_000, 40),
+    "exp/run-02/model.ckpt": (52_000, 30),
+    "exp/run-02/train.log": (2_500, 30),
+    "exp/run-03/model.ckpt": (50_000, 12),
+    "exp/run-04/model.ckpt": (51_000, 3),
+    "exp/run-04/metrics.json": (300, 2),
+    "exp/notes.md": (120, 1),
+}
+CKPTS = {k for k in RUNS if k.endswith(".ckpt")}
+
+
+def gated_app(endpoint: str, prefixes: tuple[str, ...] = ()):
+    """An app whose driver holds back listings of ``prefixes`` until ``gate`` is set."""
+    drivers: list[GatedDriver] = []
+
+    def factory(spec):
+        driver = GatedDriver(open_driver(spec), prefixes=prefixes)
+        drivers.append(driver)
+        return driver
+
+    return make_app([s3_spec(endpoint)], factory=factory), drivers
+
+
+async def to_exp(pilot) -> None:
+    app = pilot.app
+    await settle(pilot)
+    await open_node(pilot, find(app, "moto", "art"))
+    await select(pilot, find(app, "moto", "art", "exp/"))
+
+
+async def search_here(pilot, query: str | None = None, *, initial: str = "") -> SearchScreen:
+    """The search screen on the tree's cursor level; type ``query`` and enter."""
+    app = pilot.app
+    level = tree_of(app).cursor_node.data
+    app.push_screen(SearchScreen(level, lambda: NOW, app.listing_cache, query=initial))
+    await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search screen")
+    screen = app.screen
+    assert isinstance(screen, SearchScreen)
+    if query is not None:
+        await pilot.press(*query, "enter")
+    return screen
+
+
+def row_keys(screen: SearchScreen) -> list[str]:
+    table = screen.query_one(DataTable)
+    return [str(key.value) for key in table.rows]
+
+
+def test_typed_query_streams_matches(s3_endpoint):
+    seed_aged("art", RUNS)
+
+    async def body():
+        app, drivers = gated_app(s3_endpoint, prefixes=("exp/run-03/",))
+        async with app.run_test(size=SIZE) as pilot:
+            await to_exp(pilot)
+            screen = await search_here(pilot, "ckpt")
+            # Three matches arrive while exp/run-03/ is still held back.
+            await until(pilot, lambda: len(row_keys(screen)) == 3, "first matches")
+            assert not screen.finished
+            assert "exp/run-03/model.ckpt" not in row_keys(screen)
+            assert "searching…" in screen_text(app)
+            drivers[0].gate.set()
+            await until(pilot, lambda: screen.finished, "search finished")
+            assert set(row_keys(screen)) == CKPTS
+            assert "4 matches · 8 keys examined · prefixes 4/4 · complete" in screen_text(app)
+
+    run(body())
+
+
+def test_mark_all_matches_then_the_cache_answers_and_r_walks_again(s3_endpoint):
+    seed_aged("art", RUNS)
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await to_exp(pilot)
+            screen = await search_here(pilot, "model")
+            await until(pilot, lambda: screen.finished, "search finished")
+            await pilot.press("space")
+            assert screen.marks.count == 1
+            await pilot.press("plus")
+            assert screen.marks.count == 4 and screen.marks.total_bytes == 201_000
+            assert "marked: 4 matches, 196.3 KiB" in screen_text(app)
+            assert {e.key for e in screen.marked_entries()} == CKPTS
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, SearchScreen), "closed")
+
+            # The same prefix again: answered from the listing cache, its age shown.
+            screen = await search_here(pilot, initial="ckpt")
+            await until(pilot, lambda: screen.finished, "cached search finished")
+            assert set(row_keys(screen)) == CKPTS
+            assert "listed 0s ago (cached; r re-lists)" in screen_text(app)
+            await pilot.press("r")  # walk again
+            await until(pilot, lambda: screen.finished, "walk finished")
+            assert "prefixes 4/4 · complete" in screen_text(app)
+            assert "cached" not in screen_text(app)
+
+    run(body())
+
+
+def test_search_screen_snapshot(snap_compare, s3_endpoint):
+    seed_aged("art", RUNS)
+
+    async def run_before(pilot):
+        await to_exp(pilot)
+        screen = await search_here(pilot, "*.ckpt size>49kB")
+        await until(pilot, lambda: screen.finished, "search finished")
+        table = screen.query_one(DataTable)
+        # arrival order depends on which listing answers first: sort for a stable picture
+        table.sort("key", key=lambda cell: cell.plain)
+        table.move_cursor(row=0)
+        await pilot.press("space")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
