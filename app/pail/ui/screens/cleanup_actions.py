@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
+from pail.services.search import source_of
 from pail.ui.cleanup_ops import DeleteTarget, SelectionError
 from pail.ui.messages import DeleteRequest
 from pail.ui.nodes import NodeData
@@ -235,6 +236,8 @@ class CleanupActions(_Host):
             if request.dry_run:
                 return
             base, usage = request.plan.base, target.conn.usage
+            # cached walks of what changed are out of date too (the search's cache)
+            self.pail_app.listing_cache.drop(source_of(target.conn.spec), target.bucket, base)
             for bucket, prefix in list(usage):  # sizes of what changed are out of date
                 if bucket == target.bucket and (prefix.startswith(base) or base.startswith(prefix)):
                     del usage[(bucket, prefix)]

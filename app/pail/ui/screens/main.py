@@ -5,7 +5,8 @@ authenticates (credential source, masked identity) and the keyring's state; the 
 key bindings. The screen wires the tree to the detail pane and owns the node commands:
 refresh (``r``), filter (``/``), copy URI (``c``), more preview (``m``), the connections
 screen (``C``), and through :class:`~pail.ui.screens.main_actions.MainActions` downloads
-(``d``, ``D``) and object links (``p``, ``y``, ``o``). It
+(``d``, ``D``) and object links (``p``, ``y``, ``o``), and through
+:class:`~pail.ui.screens.search_actions.SearchActions` the bucket search (``ctrl+f``). It
 also keeps the tree in step with saved connections, and when a connection's credentials
 fail it shows the credential-failure modal once per opening of that connection.
 
@@ -44,6 +45,7 @@ from pail.ui.screens.credential_failure import (
 )
 from pail.ui.screens.main_actions import ACTION_BINDINGS, MainActions
 from pail.ui.screens.main_host import MainHost
+from pail.ui.screens.search_actions import SEARCH_ACTIONS, SEARCH_BINDINGS, SearchActions
 from pail.ui.settings import UISettings, load_settings
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
@@ -58,7 +60,7 @@ from pail.ui.widgets.level_list import (
 from pail.ui.widgets.status_bar import StatusBar
 
 
-class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
+class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, MainHost):
     """Tree | detail. See the module doc.
 
     Args:
@@ -112,6 +114,7 @@ class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
         *ACTION_BINDINGS,
         *ACCESS_BINDINGS,
         *CLEANUP_BINDINGS,
+        *SEARCH_BINDINGS,
     ]
 
     def __init__(
@@ -290,6 +293,8 @@ class MainScreen(CleanupActions, AccessActions, MainActions, MainHost):
             return self.check_access_action(action)
         if action in CLEANUP_ACTIONS:
             return self.check_cleanup_action(action)
+        if action in SEARCH_ACTIONS:
+            return self.check_search_action(action)
         return self.check_main_action(action)
 
     def action_more_preview(self) -> None:
