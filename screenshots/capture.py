@@ -11,7 +11,9 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
 * ``downloads.svg``: the downloads panel after downloading the run's artifacts prefix
   (into the throwaway HOME's ``~/Downloads/pail``);
 * ``denied.svg``: the read-only connection's 403 on ``team-models``, with every error field;
-* ``paging.svg``: a 20,000-key prefix showing its first page and "load more…";
+* ``paging.svg``: a 20,000-key prefix in the tree: one "open list" row for its keys;
+* ``level-list.svg``: that prefix opened as one list, every page loaded (``G``), filtered;
+* ``search.svg``: ``ctrl+f`` on the bucket, every run's metrics.json found by walking it;
 * ``connections.svg``: the connections screen (``C``) with saved connections, one tested;
 * ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong;
 * ``cleanup-sizes.svg``, ``cleanup-review.svg``, ``cleanup-result.svg``: sizes of the
@@ -50,10 +52,12 @@ from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.search import SearchScreen
 from pail.ui.screens.stale_filter import StaleFilterScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.widgets.bucket_tree import BucketTree
 from pail.ui.widgets.downloads_panel import DownloadsPanel
+from pail.ui.widgets.level_list import LevelList
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = (130, 40)
@@ -171,7 +175,46 @@ async def capture(store) -> None:
         await settle(pilot)
         assert tree.cursor_node is shards.children[-1], "the cursor is not on load more"
         app.save_screenshot("paging.svg", HERE)
+        await capture_level_list(pilot)
+        await capture_search(pilot)
         await capture_cleanup(pilot)
+
+
+async def capture_level_list(pilot) -> None:
+    """The 20,000-key prefix opened as one list, every page loaded (``G``), filtered."""
+    app = pilot.app
+    await pilot.press("enter")  # the "open list" row
+    await wait_for(pilot, lambda: app.screen.query_one(LevelList).has_focus)
+    listing = app.screen.query_one(LevelList).listing
+    assert listing is not None
+    await pilot.press("G")
+    await wait_for(
+        pilot,
+        lambda: not (listing.load_all or listing.fetching or listing.has_more),
+        rounds=60000,
+    )
+    await pilot.press("/", *"-0001", "enter")
+    await settle(pilot)
+    app.save_screenshot("level-list.svg", HERE)
+    await pilot.press("escape")
+    await settle(pilot)
+    app.screen.query_one(BucketTree).focus()
+    await settle(pilot)
+
+
+async def capture_search(pilot) -> None:
+    """ctrl+f on the bucket: every metrics.json of every run, found by walking it."""
+    app = pilot.app
+    await goto(pilot, "demo", "ml-artifacts", expand=False)
+    await pilot.press("ctrl+f")
+    await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+    await pilot.press(*"metrics.json", "enter")
+    await wait_for(pilot, lambda: app.screen.finished, rounds=60000)
+    await settle(pilot)
+    app.save_screenshot("search.svg", HERE)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+    await settle(pilot)
 
 
 async def capture_cleanup(pilot) -> None:
