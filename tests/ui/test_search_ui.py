@@ -7,19 +7,17 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from pail.drivers.registry import open_driver
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.search import SearchScreen
 from pail.ui.widgets.level_list import LevelList
+from support.search import CKPTS, RUNS, gated_app, row_keys, to_exp
 from support.servers import seed_keys
 from support.ui import (
     SIZE,
-    GatedDriver,
     confirm,
     detail_text,
     find,
     make_app,
-    open_node,
     review_ready,
     run,
     s3_spec,
@@ -30,30 +28,6 @@ from support.ui import (
     tree_of,
     until,
 )
-
-RUNS = {
-    "exp/run-01/model.ckpt": (48_000, 40),
-    "exp/run-01/train.log": (3_000, 40),
-    "exp/run-02/model.ckpt": (52_000, 30),
-    "exp/run-02/train.log": (2_500, 30),
-    "exp/run-03/model.ckpt": (50_000, 12),
-    "exp/run-04/model.ckpt": (51_000, 3),
-    "exp/run-04/metrics.json": (300, 2),
-    "exp/notes.md": (120, 1),
-}
-CKPTS = {k for k in RUNS if k.endswith(".ckpt")}
-
-
-def gated_app(endpoint: str, prefixes: tuple[str, ...] = ()):
-    """An app whose driver holds back listings of ``prefixes`` until ``gate`` is set."""
-    drivers: list[GatedDriver] = []
-
-    def factory(spec):
-        driver = GatedDriver(open_driver(spec), prefixes=prefixes)
-        drivers.append(driver)
-        return driver
-
-    return make_app([s3_spec(endpoint)], factory=factory), drivers
 
 
 async def open_search(pilot, query: str | None = None) -> SearchScreen:
@@ -66,18 +40,6 @@ async def open_search(pilot, query: str | None = None) -> SearchScreen:
     if query is not None:
         await pilot.press(*query, "enter")
     return screen
-
-
-async def to_exp(pilot) -> None:
-    app = pilot.app
-    await settle(pilot)
-    await open_node(pilot, find(app, "moto", "art"))
-    await select(pilot, find(app, "moto", "art", "exp/"))
-
-
-def row_keys(screen: SearchScreen) -> list[str]:
-    table = screen.query_one(DataTable)
-    return [str(key.value) for key in table.rows]
 
 
 def test_typed_query_streams_matches_then_enter_jumps_to_one(s3_endpoint):
