@@ -1,6 +1,6 @@
 """The search screen on its own (pushed on a bucket/prefix of the tree), against moto: mark one
-and mark all matches, a second search of the prefix answered from the session's listing cache with its
-age, ``r`` walking again; one snapshot (pytest-textual-snapshot; SVG in
+and mark all matches, a second search of the prefix answered from the session's listing cache
+with its age, ``r`` walking again; one snapshot (pytest-textual-snapshot; SVG in
 ``__snapshots__/``)."""
 
 from __future__ import annotations
