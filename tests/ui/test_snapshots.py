@@ -179,9 +179,12 @@ def test_connections_screen(snap_compare, tmp_path, monkeypatch, utc):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_credential_failure_modal(snap_compare, moto_iam_server, tmp_path, utc):
+def test_credential_failure_modal(snap_compare, moto_iam_server, tmp_path, monkeypatch, utc):
     admin = moto_iam_server.users["admin"]
-    store = store_at(tmp_path)
+    # The detail pane behind the modal shows the file's path: relative, so that it is the
+    # same in every run (pytest's numbered folder, and xdist's worker folder, vary).
+    monkeypatch.chdir(tmp_path)
+    store = ConnectionStore("connections.toml")
     # The server's port is random: the connection says 9000 (a valid endpoint, as saving
     # checks), the driver gets the real one; errors show PORT (StableErrors).
     spec = ConnectionSpec(
