@@ -6,6 +6,7 @@ the SDK)."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -145,7 +146,8 @@ def test_matches_stream_while_other_prefixes_are_listed(s3):
     release = threading.Event()
 
     def before(prefix, kwargs):
-        if prefix == "p/slow/":
+        # p/slow/ is held back, and so is the first recursive page of p/ (which holds it)
+        if prefix == "p/slow/" or (prefix == "p/" and kwargs.get("delimiter") == ""):
             assert release.wait(20), "never released"
 
     search = BucketSearch(Hooked(driver, before), bucket, "p/", parse_query("hit"), workers=4)
@@ -166,6 +168,68 @@ def test_matches_stream_while_other_prefixes_are_listed(s3):
     assert final is not None and final.complete
     assert keys_of(search) == {"p/fast/hit-1", "p/slow/hit-2", "p/slow/hit-3"}
     assert [e.key for e in search.matches_since(1)] != []  # the rest came later
+    assert len(search.rows) == 3  # each key once, whichever listing showed it
+
+
+def test_first_recursive_page_shows_matches_before_any_child_is_listed(s3):
+    """One recursive page of the prefix is asked for beside the level: its matches show
+    while every child prefix's listing is still held back, and the walk, once released,
+    shows each key only once."""
+    driver, bucket = s3
+    keys = [f"p/c{c}/k{i:03d}{'-hit' if i % 10 == 3 else ''}" for c in range(3) for i in range(40)]
+    seed_keys(bucket, keys)
+    release = threading.Event()
+    asked: list[tuple[str, str]] = []
+
+    def before(prefix, kwargs):
+        asked.append((prefix, kwargs.get("delimiter", "/")))
+        if prefix.startswith("p/c"):  # every child listing waits
+            assert release.wait(20), "never released"
+
+    search = BucketSearch(Hooked(driver, before), bucket, "p/", parse_query("hit"), workers=4)
+    search.start()
+    try:
+        for _ in range(400):  # bounded: fails instead of hanging
+            if search.matches_since(0):
+                break
+            search.wait(0.05)
+        early = {e.key for e in search.matches_since(0)}
+        assert early == {k for k in keys if k.endswith("-hit")}  # all 12, no child listed
+        assert search.progress().prefixes_done == 0
+        assert ("p/", "") in asked
+    finally:
+        release.set()
+    final = search.wait(20)
+    assert final is not None and final.complete and final.matches == 12
+    assert sorted(e.key for e in search.matches_since(0)) == sorted(early)  # none twice
+    assert final.keys_examined == 120  # the walk's count; the head start is not counted
+
+
+def test_walk_first_then_the_recursive_page_shows_nothing_twice(s3):
+    """The walk shows a match before the recursive first page arrives: that page adds only
+    what the walk has not shown, and the walk skips what that page showed."""
+    driver, bucket = s3
+    seed_keys(bucket, ["p/a/hit-1", "p/b/hit-2", "p/b/miss"])
+    holder: list[BucketSearch] = []
+
+    def shown(count: int) -> bool:
+        for _ in range(400):  # bounded: fails instead of hanging
+            if len(holder[0].matches_since(0)) >= count:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def before(prefix, kwargs):
+        if prefix == "p/" and kwargs.get("delimiter") == "":
+            assert shown(1), "the walk never showed p/a/hit-1"  # then the page is asked for
+        if prefix == "p/b/":
+            assert shown(2), "the first page never showed p/b/hit-2"  # then p/b/ is listed
+
+    search = BucketSearch(Hooked(driver, before), bucket, "p/", parse_query("hit"), workers=1)
+    holder.append(search)
+    final = search.run()
+    assert final.complete and final.matches == 2
+    assert [e.key for e in search.matches_since(0)] == ["p/a/hit-1", "p/b/hit-2"]
 
 
 def test_cancel_stops_after_the_pages_in_flight(s3):

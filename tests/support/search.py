@@ -23,12 +23,13 @@ RUNS = {
 CKPTS = {k for k in RUNS if k.endswith(".ckpt")}
 
 
-def gated_app(endpoint: str, prefixes: tuple[str, ...] = ()):
-    """An app whose driver holds back listings of ``prefixes`` until ``gate`` is set."""
+def gated_app(endpoint: str, prefixes: tuple[str, ...] = (), flat: tuple[str, ...] = ()):
+    """An app whose driver holds back listings of ``prefixes``, and the recursive first
+    page of a search of ``flat``, until ``gate`` is set."""
     drivers: list[GatedDriver] = []
 
     def factory(spec):
-        driver = GatedDriver(open_driver(spec), prefixes=prefixes)
+        driver = GatedDriver(open_driver(spec), prefixes=prefixes, flat=flat)
         drivers.append(driver)
         return driver
 

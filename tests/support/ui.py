@@ -168,13 +168,22 @@ def screen_text(app: PailApp) -> str:
 
 class GatedDriver:
     """Wraps a real driver; ``list_page`` / ``head`` for gated prefixes/keys block until
-    the gate opens. Wraps pail's driver, not an SDK."""
+    the gate opens: ``prefixes`` whatever the delimiter, ``flat`` only their recursive
+    listings (``delimiter=""``, as a search's first page). Wraps pail's driver, not an SDK."""
 
-    def __init__(self, inner: StorageDriver, *, prefixes: tuple[str, ...] = (), keys=()) -> None:
+    def __init__(
+        self,
+        inner: StorageDriver,
+        *,
+        prefixes: tuple[str, ...] = (),
+        keys=(),
+        flat: tuple[str, ...] = (),
+    ) -> None:
         self.inner = inner
         self.gate = threading.Event()
         self.waiting = threading.Event()
         self.prefixes = prefixes
+        self.flat = flat
         self.keys = tuple(keys)
 
     def __getattr__(self, name: str) -> Any:
@@ -185,7 +194,7 @@ class GatedDriver:
         assert self.gate.wait(60), "gate never opened"
 
     def list_page(self, bucket: str, prefix: str = "", **kwargs: Any):
-        if prefix in self.prefixes:
+        if prefix in self.prefixes or (prefix in self.flat and kwargs.get("delimiter") == ""):
             self._wait()
         return self.inner.list_page(bucket, prefix, **kwargs)
 

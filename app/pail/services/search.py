@@ -14,8 +14,11 @@ The walk is :func:`pail.services.walk.walk_prefix`: the level is listed with
 ``delimiter="/"`` (S3 CommonPrefixes) and every child prefix is listed below it
 (``delimiter=""``) on its own daemon thread, several at once. Each page's objects are
 tested as they arrive, so the first matches show while most of the bucket is still being
-listed; matches accumulate in a :class:`pail.services.level.LevelRows` in arrival order
-(which depends on which child listing answers first: callers must not rely on it).
+listed. Beside the level's own listing, one recursive page of the prefix (``delimiter=""``)
+is asked for at once: its matches show after one round trip instead of two (the level,
+then a child), and the walk later skips the keys already shown. Matches accumulate in a
+:class:`pail.services.level.LevelRows` in arrival order (which depends on which listing
+answers first: callers must not rely on it).
 
 **Query syntax** (:func:`parse_query`): whitespace-separated terms.
 
@@ -369,6 +372,11 @@ class _Seen(WalkVisitor):
         with search._lock:
             search._examined += len(entries)
             if found:
+                early = search._early
+                if early is not None:  # shown from the first recursive page already
+                    found = [e for e in found if e.key not in early]
+                elif search._shown_by_walk is not None:  # that page is still out
+                    search._shown_by_walk.update(e.key for e in found)
                 search._rows.extend(found)
         if self.all is not None:
             if len(self.all) + len(entries) > search.cache_limit:
@@ -455,6 +463,11 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
         self._error: StorageError | None = None
         self._child_errors: list[StorageError] = []
         self._listed_at: datetime | None = None
+        # The first recursive page (see the module doc): the matches it showed, and while
+        # it is out, the matches the walk showed (each key is shown once).
+        self._early: set[str] | None = None
+        self._shown_by_walk: set[str] | None = set()
+        self._walk_over = False
 
     # -- results -----------------------------------------------------------------------
 
@@ -511,6 +524,8 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
                     self._from_cache(hit)
                     return
         seen = _Seen(self, keep_all=cache is not None)
+        if self.driver.provider != "local":  # a folder has no round trip to hide
+            threading.Thread(target=self._first_page, name="pail-search-first", daemon=True).start()
         try:
             whole = walk_prefix(
                 self.driver,
@@ -527,9 +542,39 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
             with self._lock:
                 self._error = exc
             return
+        finally:
+            with self._lock:
+                self._walk_over = True  # a first page arriving now changes nothing
         if whole and cache is not None and seen.all is not None:
             listing = CachedListing(self.source, self.bucket, self.prefix, seen.all, self.clock())
             cache.put(listing)
+
+    def _first_page(self) -> None:
+        """One recursive page of the prefix, listed beside the level (daemon thread). Its
+        matches not shown yet are shown; the walk then skips them. Only a head start: a
+        failure is ignored (the walk lists, and reports, the same keys)."""
+        try:
+            page = self.driver.list_page(
+                self.bucket, self.prefix, delimiter="", page_size=self.page_size
+            )
+        except Exception:  # the walk reports the store's errors
+            page = None
+        test = self.query.matcher(self.prefix, self.now)
+        prefix = self.prefix
+        with self._lock:
+            shown, self._shown_by_walk = self._shown_by_walk or set(), None
+            if page is None or self._walk_over or self._cancel.is_set():
+                return
+            found = [
+                e
+                for e in page.entries
+                if not e.is_prefix
+                and e.key.startswith(prefix)
+                and e.key not in shown
+                and test(e.key, e.size, e.last_modified)
+            ]
+            self._early = {e.key for e in found}
+            self._rows.extend(found)
 
     def _from_cache(self, hit: CachedListing) -> None:
         """Answer from a cached listing (``hit.prefix`` may be above ours)."""
