@@ -21,8 +21,12 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/pail demo
 
+# Two pytest-xdist workers (this machine has 2 cores; the tests wait on servers half the
+# time): each worker starts its own servers; a test file stays on one worker, so its
+# module fixtures are built once. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format --no-cache --check app tests benchmarks screenshots

@@ -1,5 +1,5 @@
 """Fixtures only (helpers live in tests/support/): real servers for the whole test session,
-started once.
+started once (``make test`` runs two pytest-xdist workers: once per worker).
 
 * ``moto_server``: moto's S3 server in-process over HTTP, auth off. Seed bulk data through
   :func:`support.servers.moto_backend` (in-process, fast) rather than thousands of HTTP PUTs.
