@@ -208,6 +208,56 @@ def test_scrolling_near_the_end_fetches_the_next_page(s3_endpoint):
     run(body())
 
 
+def test_two_levels_load_at_once_and_the_list_stays_usable(s3_endpoint):
+    """End on one level, back to the tree (shift+tab), End on another: both loads run at
+    once, each held at its third page; the shown list still moves while both wait, and
+    each level ends whole and in order, the one not shown included."""
+    keys_a = [f"a/k{i:05d}" for i in range(3000)]
+    keys_b = [f"b/k{i:05d}" for i in range(3000)]
+    seed_keys("lvl-two", keys_a + keys_b)
+    gates: list[PageGate] = []
+
+    def factory(spec):
+        inner = PageGate(open_driver(spec), "a/", free=2)  # tree page + one load page
+        outer = PageGate(inner, "b/", free=2)
+        gates.extend([inner, outer])
+        return outer
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)], factory)
+        async with app.run_test(size=SIZE) as pilot:
+            level_a = await _open_list(pilot, "lvl-two", "a/")
+            listing_a = _list(app).listing
+            await pilot.press("end")
+            await until(pilot, gates[0].held.is_set, "a/'s third page is held")
+            await pilot.press("shift+tab")
+            await until(pilot, lambda: tree_of(app).has_focus, "the tree has the focus")
+            level_b = await _open_list(pilot, "lvl-two", "b/")
+            listing_b = _list(app).listing
+            assert listing_b is not listing_a
+            await pilot.press("end")
+            await until(pilot, gates[1].held.is_set, "b/'s third page is held")
+            assert listing_a.load_all and listing_b.load_all  # both loads are running
+            assert len(listing_a.rows) == len(listing_b.rows) == 2000
+            await pilot.press("home", "down", "down")  # the list answers while both wait
+            assert listing_b.cursor == 2
+            for gate in gates:
+                gate.release()
+            await until(
+                pilot,
+                lambda: not listing_a.load_all and not listing_b.load_all,
+                "both loads ended",
+                20000,
+            )
+            await settle(pilot)
+            assert [listing_a.rows.key(i) for i in range(len(listing_a.rows))] == keys_a
+            assert _shown_keys(app) == keys_b
+            assert names(level_a) == ["▤ 3,000 keys — open list"]
+            assert names(level_b) == ["▤ 3,000 keys — open list"]
+
+    run(body())
+
+
 def test_sort_cycles_fields_and_keeps_the_cursor_key(s3_endpoint):
     sizes = {"sort/a": 30, "sort/b": 10, "sort/c": 20}
     seed_keys("lvl-sort", {key: b"x" * size for key, size in sizes.items()})
