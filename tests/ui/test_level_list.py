@@ -258,6 +258,33 @@ def test_two_levels_load_at_once_and_the_list_stays_usable(s3_endpoint):
     run(body())
 
 
+def test_u_in_the_tree_clears_the_level_lists_marks_too(s3_endpoint):
+    seed_keys("lvl-unmark", [f"m/k{i:05d}" for i in range(1500)] + ["top.txt"])
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await _open_list(pilot, "lvl-unmark", "m/")
+            listing = _list(app).listing
+            await pilot.press("space", "space")
+            assert len(listing.marks) == 2
+            status = _panel(app).query_one("#level-status")
+            assert "2 marked" in status.render().plain
+            await pilot.press("shift+tab")
+            await until(pilot, lambda: tree_of(app).has_focus, "the tree has the focus")
+            await select(pilot, find(app, "moto", "lvl-unmark", "top.txt"))
+            await pilot.press("space")  # one tree mark beside the list's two
+            assert len(app.main_screen.marked_items()) == 3
+            assert "Unmark all" in screen_text(app)
+            await pilot.press("u")
+            await settle(pilot)
+            assert len(listing.marks) == 0 and not tree_of(app).marks
+            assert app.main_screen.marked_items() == []
+            assert "marked" not in status.render().plain  # the list's status line redrawn
+
+    run(body())
+
+
 def test_sort_cycles_fields_and_keeps_the_cursor_key(s3_endpoint):
     sizes = {"sort/a": 30, "sort/b": 10, "sort/c": 20}
     seed_keys("lvl-sort", {key: b"x" * size for key, size in sizes.items()})

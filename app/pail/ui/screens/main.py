@@ -225,6 +225,10 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         self.refresh_bindings()
 
     def on_listing_changed(self, message: ListingChanged) -> None:
+        panel = self.query_one(LevelPanel)
+        if panel.display and panel.level_list.listing is message.listing:
+            panel.level_list.refresh()  # marks cleared from the tree (u) show at once
+            panel.on_listing_changed(message)
         self.bucket_tree.listing_changed(message.listing)
         shown = self.detail.data
         level = message.listing.level

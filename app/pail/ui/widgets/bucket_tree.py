@@ -46,7 +46,7 @@ from pail.ui.messages import (
     WorkFailed,
 )
 from pail.ui.nodes import Connection, NodeData, NodeKind, connection_children
-from pail.ui.widgets.level_list import LevelListing, OpenListing
+from pail.ui.widgets.level_list import LevelListing, ListingChanged, OpenListing
 from pail.ui.widgets.tree_marks import MarkedTree
 from pail.ui.workers import start_io
 
@@ -490,6 +490,23 @@ class BucketTree(MarkedTree):
         for key, listing in list(self.listings.items()):
             if listing.level is level or listing.level.is_under(level):
                 del self.listings[key]
+
+    def action_clear_marks(self) -> None:
+        """``u`` in the tree: unmark everything, the big levels' lists included (``d`` and
+        ``X`` take every mark, so "Unmark all" must leave none behind in a list)."""
+        super().action_clear_marks()
+        for listing in list(self.listings.values()):
+            if len(listing.marks):
+                listing.marks.clear()
+                self.post_message(ListingChanged(listing))
+        if self.is_attached:
+            self.screen.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """ "Unmark all" shows while anything is marked, in the tree or in a level list."""
+        if action == "clear_marks":
+            return bool(self.marks) or any(len(x.marks) for x in self.listings.values())
+        return super().check_action(action, parameters)
 
     def listing_changed(self, listing: LevelListing) -> None:
         """Redraw the "open list" row of ``listing``'s level (its count changed)."""
