@@ -226,7 +226,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
 
     def on_listing_changed(self, message: ListingChanged) -> None:
         panel = self.query_one(LevelPanel)
-        if panel.display and panel.level_list.listing is message.listing:
+        if message.redraw and panel.display and panel.level_list.listing is message.listing:
             panel.level_list.refresh()  # marks cleared from the tree (u) show at once
             panel.on_listing_changed(message)
         self.bucket_tree.listing_changed(message.listing)

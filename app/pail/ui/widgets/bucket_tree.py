@@ -498,7 +498,7 @@ class BucketTree(MarkedTree):
         for listing in list(self.listings.values()):
             if len(listing.marks):
                 listing.marks.clear()
-                self.post_message(ListingChanged(listing))
+                self.post_message(ListingChanged(listing, redraw=True))
         if self.is_attached:
             self.screen.refresh_bindings()
 

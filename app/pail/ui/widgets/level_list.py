@@ -43,7 +43,8 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Input, Static
+from textual.widget import Widget
+from textual.widgets import Input
 
 from pail.core.text import one_line
 from pail.core.units import size_text
@@ -586,11 +587,13 @@ class LevelList(ScrollView, can_focus=True):
 
 
 class ListingChanged(Message):
-    """Rows, order, filter, marks or loading state of ``listing`` changed."""
+    """Rows, order, filter, marks or loading state of ``listing`` changed. ``redraw``:
+    sent from outside the level list (the tree's ``u``), so the list must repaint too."""
 
-    def __init__(self, listing: LevelListing) -> None:
+    def __init__(self, listing: LevelListing, *, redraw: bool = False) -> None:
         super().__init__()
         self.listing = listing
+        self.redraw = redraw
 
 
 class OpenListing(Message):
@@ -622,6 +625,29 @@ class LevelFilter(Input):
         self.post_message(self.Done(cleared=True))
 
 
+class PanelLine(Widget):
+    """One line of plain text (the panel's title, column header and status line). Setting
+    it repaints the line only: a ``Static``'s update asks for a new layout of the whole
+    screen (about 70 ms with the tree and detail beside it), and the status line changes
+    with every page of a load."""
+
+    DEFAULT_CSS = "PanelLine { height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+
+    def show(self, text: Text) -> None:
+        """Show ``text`` (never markup); nothing is repainted when it did not change."""
+        if text.plain == self._text.plain and text.spans == self._text.spans:
+            return
+        self._text = text
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._text
+
+
 class LevelPanel(Vertical):
     """Title, column header, the list, its filter input and its status line."""
 
@@ -634,11 +660,11 @@ class LevelPanel(Vertical):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(id="level-title", markup=False)
-        yield Static(id="level-head", markup=False)
+        yield PanelLine(id="level-title")
+        yield PanelLine(id="level-head")
         yield LevelList(id="level-list")
         yield LevelFilter(placeholder="filter the list… (glob: * ? [)", id="level-filter")
-        yield Static(id="level-status", markup=False)
+        yield PanelLine(id="level-status")
 
     def on_mount(self) -> None:
         self.query_one(LevelFilter).display = False
@@ -654,7 +680,7 @@ class LevelPanel(Vertical):
         filt.display = bool(listing.filter)
         filt.value = listing.filter
         self.level_list.show(listing)
-        self.query_one("#level-title", Static).update(Text(one_line(listing.level.uri)))
+        self.query_one("#level-title", PanelLine).show(Text(one_line(listing.level.uri)))
         self._redraw_lines(listing)
         self.level_list.focus()
 
@@ -671,8 +697,8 @@ class LevelPanel(Vertical):
             + " "
             + _fit("class", _CLASS_W)
         )
-        self.query_one("#level-head", Static).update(Text(head))
-        self.query_one("#level-status", Static).update(Text(listing.status_text()))
+        self.query_one("#level-head", PanelLine).show(Text(head))
+        self.query_one("#level-status", PanelLine).show(Text(listing.status_text()))
 
     def on_listing_changed(self, message: ListingChanged) -> None:
         if message.listing is self.level_list.listing:
