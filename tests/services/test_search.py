@@ -146,11 +146,13 @@ def test_matches_stream_while_other_prefixes_are_listed(s3):
     release = threading.Event()
 
     def before(prefix, kwargs):
-        # p/slow/ is held back, and so is the first recursive page of p/ (which holds it)
-        if prefix == "p/slow/" or (prefix == "p/" and kwargs.get("delimiter") == ""):
+        if prefix == "p/slow/":
             assert release.wait(20), "never released"
 
-    search = BucketSearch(Hooked(driver, before), bucket, "p/", parse_query("hit"), workers=4)
+    # One-key pages: the first recursive page of p/ holds p/fast/hit-1 only.
+    search = BucketSearch(
+        Hooked(driver, before), bucket, "p/", parse_query("hit"), workers=4, page_size=1
+    )
     search.start()
     try:
         for _ in range(400):  # bounded: fails instead of hanging
@@ -206,11 +208,13 @@ def test_first_recursive_page_shows_matches_before_any_child_is_listed(s3):
 
 
 def test_walk_first_then_the_recursive_page_shows_nothing_twice(s3):
-    """The walk shows a match before the recursive first page arrives: that page adds only
-    what the walk has not shown, and the walk skips what that page showed."""
+    """The level's own listing shows a match before the recursive first page arrives:
+    that page adds only what the walk has not shown, the child listings wait for it, and
+    they skip what it showed."""
     driver, bucket = s3
-    seed_keys(bucket, ["p/a/hit-1", "p/b/hit-2", "p/b/miss"])
+    seed_keys(bucket, ["p/hit-0", "p/a/hit-1", "p/a/miss"])
     holder: list[BucketSearch] = []
+    asked: list[str] = []
 
     def shown(count: int) -> bool:
         for _ in range(400):  # bounded: fails instead of hanging
@@ -220,16 +224,18 @@ def test_walk_first_then_the_recursive_page_shows_nothing_twice(s3):
         return False
 
     def before(prefix, kwargs):
+        asked.append(f"{prefix}|{kwargs.get('delimiter', '/')}")
         if prefix == "p/" and kwargs.get("delimiter") == "":
-            assert shown(1), "the walk never showed p/a/hit-1"  # then the page is asked for
-        if prefix == "p/b/":
-            assert shown(2), "the first page never showed p/b/hit-2"  # then p/b/ is listed
+            assert shown(1), "the level never showed p/hit-0"  # then the page is asked for
+        if prefix == "p/a/":
+            assert len(holder[0].matches_since(0)) == 2, "a child listed before the page"
 
     search = BucketSearch(Hooked(driver, before), bucket, "p/", parse_query("hit"), workers=1)
     holder.append(search)
     final = search.run()
     assert final.complete and final.matches == 2
-    assert [e.key for e in search.matches_since(0)] == ["p/a/hit-1", "p/b/hit-2"]
+    assert [e.key for e in search.matches_since(0)] == ["p/hit-0", "p/a/hit-1"]
+    assert asked.index("p/a/|") > asked.index("p/|")  # the child came after the page
 
 
 def test_cancel_stops_after_the_pages_in_flight(s3):

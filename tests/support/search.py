@@ -23,13 +23,13 @@ RUNS = {
 CKPTS = {k for k in RUNS if k.endswith(".ckpt")}
 
 
-def gated_app(endpoint: str, prefixes: tuple[str, ...] = (), flat: tuple[str, ...] = ()):
-    """An app whose driver holds back listings of ``prefixes``, and the recursive first
-    page of a search of ``flat``, until ``gate`` is set."""
+def gated_app(endpoint: str, prefixes: tuple[str, ...] = (), refuse_flat: tuple[str, ...] = ()):
+    """An app whose driver holds back listings of ``prefixes`` until ``gate`` is set, and
+    fails the recursive first page of a search of ``refuse_flat``."""
     drivers: list[GatedDriver] = []
 
     def factory(spec):
-        driver = GatedDriver(open_driver(spec), prefixes=prefixes, flat=flat)
+        driver = GatedDriver(open_driver(spec), prefixes=prefixes, refuse_flat=refuse_flat)
         drivers.append(driver)
         return driver
 

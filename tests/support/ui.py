@@ -168,8 +168,8 @@ def screen_text(app: PailApp) -> str:
 
 class GatedDriver:
     """Wraps a real driver; ``list_page`` / ``head`` for gated prefixes/keys block until
-    the gate opens: ``prefixes`` whatever the delimiter, ``flat`` only their recursive
-    listings (``delimiter=""``, as a search's first page). Wraps pail's driver, not an SDK."""
+    the gate opens; recursive listings (``delimiter=""``, a search's first page) of
+    ``refuse_flat`` prefixes fail with a StorageError. Wraps pail's driver, not an SDK."""
 
     def __init__(
         self,
@@ -177,13 +177,13 @@ class GatedDriver:
         *,
         prefixes: tuple[str, ...] = (),
         keys=(),
-        flat: tuple[str, ...] = (),
+        refuse_flat: tuple[str, ...] = (),
     ) -> None:
         self.inner = inner
         self.gate = threading.Event()
         self.waiting = threading.Event()
         self.prefixes = prefixes
-        self.flat = flat
+        self.refuse_flat = refuse_flat
         self.keys = tuple(keys)
 
     def __getattr__(self, name: str) -> Any:
@@ -194,7 +194,9 @@ class GatedDriver:
         assert self.gate.wait(60), "gate never opened"
 
     def list_page(self, bucket: str, prefix: str = "", **kwargs: Any):
-        if prefix in self.prefixes or (prefix in self.flat and kwargs.get("delimiter") == ""):
+        if prefix in self.refuse_flat and kwargs.get("delimiter") == "":
+            raise StorageError("refused by the test", operation="list", bucket=bucket)
+        if prefix in self.prefixes:
             self._wait()
         return self.inner.list_page(bucket, prefix, **kwargs)
 

@@ -46,9 +46,9 @@ def test_typed_query_streams_matches_then_enter_jumps_to_one(s3_endpoint):
     seed_aged("art", RUNS)
 
     async def body():
-        # exp/run-03/ is held back, and so is the search's recursive first page of exp/
-        # (it would show run-03's key at once).
-        app, drivers = gated_app(s3_endpoint, prefixes=("exp/run-03/",), flat=("exp/",))
+        # exp/run-03/ is held back; the search's recursive first page of exp/ (which
+        # would show run-03's key at once) fails, and the walk goes on without it.
+        app, drivers = gated_app(s3_endpoint, prefixes=("exp/run-03/",), refuse_flat=("exp/",))
         async with app.run_test(size=SIZE) as pilot:
             await to_exp(pilot)
             screen = await open_search(pilot, "ckpt")

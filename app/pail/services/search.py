@@ -58,7 +58,7 @@ from typing import Literal
 
 from pail.core.connection import ConnectionSpec
 from pail.core.units import UnitError, parse_duration, parse_size
-from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, StorageDriver
+from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, Page, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.jobs import Job
 from pail.services.level import LevelRows
@@ -468,6 +468,7 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
         self._early: set[str] | None = None
         self._shown_by_walk: set[str] | None = set()
         self._walk_over = False
+        self._first_done = threading.Event()  # the child listings wait for it
 
     # -- results -----------------------------------------------------------------------
 
@@ -524,7 +525,8 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
                     self._from_cache(hit)
                     return
         seen = _Seen(self, keep_all=cache is not None)
-        if self.driver.provider != "local":  # a folder has no round trip to hide
+        first = self.driver.provider != "local"  # a folder has no round trip to hide
+        if first:
             threading.Thread(target=self._first_page, name="pail-search-first", daemon=True).start()
         try:
             whole = walk_prefix(
@@ -537,6 +539,7 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
                 stop=self._cancel,
                 best_effort=True,
                 name="pail-search",
+                children_after=self._first_done if first else None,
             )
         except StorageError as exc:
             with self._lock:
@@ -559,6 +562,12 @@ class BucketSearch(Job[SearchProgress, SearchProgress]):
             )
         except Exception:  # the walk reports the store's errors
             page = None
+        try:
+            self._show_first(page)
+        finally:
+            self._first_done.set()
+
+    def _show_first(self, page: Page | None) -> None:
         test = self.query.matcher(self.prefix, self.now)
         prefix = self.prefix
         with self._lock:

@@ -62,11 +62,14 @@ def walk_prefix(
     stop: threading.Event | None = None,
     best_effort: bool = False,
     name: str = "pail-walk",
+    children_after: threading.Event | None = None,
 ) -> bool:
     """List every object whose key starts with ``prefix`` (``""``: the whole bucket): the
     level in the calling thread, each child prefix on one of ``workers`` daemon threads
     (named ``name-0``...). Only keys inside their prefix are reported, whatever the
-    store returned. ``stop`` set: no further page is requested.
+    store returned. ``stop`` set: no further page is requested. ``children_after``: child
+    listings wait until it is set (a search lets its first recursive page be parsed
+    before a pool of child pages competes with it for the interpreter).
 
     Two ways to end, by ``best_effort``:
 
@@ -103,6 +106,9 @@ def walk_prefix(
 
     def list_child(child: str) -> None:
         complete, error = False, None
+        if children_after is not None:
+            while not children_after.wait(_POLL) and not halted():
+                pass
         try:
             pages = iter_pages(driver, bucket, child, delimiter="", page_size=page_size)
             while not halted():
