@@ -238,7 +238,11 @@ def test_two_levels_load_at_once_and_the_list_stays_usable(s3_endpoint):
             await pilot.press("end")
             await until(pilot, gates[1].held.is_set, "b/'s third page is held")
             assert listing_a.load_all and listing_b.load_all  # both loads are running
-            assert len(listing_a.rows) == len(listing_b.rows) == 2000
+            await until(  # load-all pages are taken in once a second (LOAD_BATCH_SECONDS)
+                pilot,
+                lambda: len(listing_a.rows) == len(listing_b.rows) == 2000,
+                "the pages in so far taken in",
+            )
             await pilot.press("home", "down", "down")  # the list answers while both wait
             assert listing_b.cursor == 2
             for gate in gates:

@@ -64,6 +64,11 @@ SORT_FIELDS: tuple[SortField, ...] = ("name", "size", "modified", "class")
 
 #: Column widths in cells (name takes the rest).
 _MARK_W, _SIZE_W, _TIME_W, _CLASS_W = 2, 10, 17, 14
+#: Seconds between two takes of load-all pages into the list. The listing thread needs the
+#: interpreter to parse the store's answers; taking each page in as it came (rows, view,
+#: layout, frame, detail and tree redrawn) cost the main thread ~0.15 s a page and slowed
+#: the load to ~1.8x the raw paginator on a fast store. Pages wait in order meanwhile.
+LOAD_BATCH_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -83,6 +88,7 @@ class LevelListing:
         cancelled: the last load-all was cancelled (the progress line says so).
         error: the last page request's failure, if any.
         cursor: the cursor's position in the view.
+        waiting: load-all pages arrived but not yet taken in (see LOAD_BATCH_SECONDS).
     """
 
     level: NodeData
@@ -100,6 +106,7 @@ class LevelListing:
     cancelled: bool = False
     error: StorageError | None = None
     cursor: int = 0
+    waiting: list[tuple[Entry, ...]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rows = LevelRows(self.level.key)
@@ -397,14 +404,28 @@ class LevelList(ScrollView, can_focus=True):
         listing = message.listing
         if message.generation != listing.generation or not listing.current:
             return
+        if not message.last:  # a load-all page: taken in with the others in a moment
+            if not listing.waiting:
+                self.set_timer(LOAD_BATCH_SECONDS, lambda: self._take_waiting(listing))
+            listing.waiting.append(message.entries)
+            return
+        self._take(listing, message.entries, last=True)
+
+    def _take_waiting(self, listing: LevelListing) -> None:
+        """Take in the load-all pages that arrived since the last take, in order."""
+        pages, listing.waiting = listing.waiting, []
+        if pages and listing.current:
+            self._take(listing, tuple(e for page in pages for e in page), last=False)
+
+    def _take(self, listing: LevelListing, entries: tuple[Entry, ...], *, last: bool) -> None:
         key = self._cursor_key(listing)
         # A cursor on the last row follows the rows as they arrive (End, then reading).
         at_end = len(listing.view) > 0 and listing.cursor >= len(listing.view) - 1
-        listing.add_page(message.entries)
+        listing.add_page(entries)
         follow = at_end and listing.load_all and listing.sort_by == "name"
         if follow and not listing.descending:
             key = self._last_key(listing)
-        if message.last:  # a single fetch ended
+        if last:  # a single fetch ended
             listing.fetching = False
             if listing.load_all and listing.has_more:
                 self._load_all(listing)  # End was pressed while it was in flight
@@ -416,6 +437,7 @@ class LevelList(ScrollView, can_focus=True):
         listing = message.listing
         if message.generation != listing.generation or not listing.current:
             return
+        self._take_waiting(listing)  # the last pages (the ended message comes after them)
         progress = message.progress
         listing.fetching = listing.load_all = False
         listing.job = None
