@@ -30,6 +30,7 @@ import pytest
 from pail.core.connection import ConnectionSpec
 from pail.drivers.registry import open_driver
 from support.cli import run
+from support.search import SEARCHED, check_search_finds_every_match_once
 from support.servers import gcs_client
 from support.ui import (
     SIZE,
@@ -495,33 +496,8 @@ def test_doctor_through_storage_emulator_host(gcs_emulator: str) -> None:
 
 # -- search ------------------------------------------------------------------------------
 
-#: Matches at the level, in child prefixes and deeper; non-matches by name and by size.
-SEARCHED = {
-    **{f"runs/run-{r}/ckpt-{i}.pt": b"x" * (i + 2) for r in range(3) for i in range(4)},
-    "runs/notes.pt": b"nn",
-    "runs/run-1/deep/x.pt": b"dd",
-    "runs/run-1/log.txt": b"log",
-    "runs/run-2/empty.pt": b"e",
-    "other/y.pt": b"oo",
-}
-
-
-def _search_spec(server: GcsServer) -> ConnectionSpec:
-    return _spec(server)
-
 
 def test_search_finds_every_match_once(server: GcsServer) -> None:
-    """BucketSearch with 3-key pages: the level, each child prefix and the first recursive
-    page all page, and every match shows exactly once."""
-    from pail.services.search import BucketSearch, parse_query
-
+    """BucketSearch with 3-key pages on this server: every match exactly once."""
     bucket = server.new_bucket(SEARCHED)
-    driver = open_driver(_search_spec(server))
-    search = BucketSearch(driver, bucket, "runs/", parse_query("*.pt size>1"), page_size=3)
-    final = search.run()
-    assert final.complete and final.error is None, final
-    found = [e.key for e in search.matches_since(0)]
-    expected = [k for k, v in SEARCHED.items() if k.startswith("runs/") and k.endswith(".pt")]
-    expected = [k for k in expected if len(SEARCHED[k]) > 1]
-    assert sorted(found) == sorted(expected) and len(found) == len(set(found))
-    assert final.keys_examined == sum(k.startswith("runs/") for k in SEARCHED)
+    check_search_finds_every_match_once(open_driver(_spec(server)), bucket)

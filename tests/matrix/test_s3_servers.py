@@ -27,6 +27,7 @@ from pail.core.connection import ConnectionSpec, Secrets
 from pail.drivers.errors import AccessDenied
 from pail.drivers.registry import open_driver
 from support.cli import run
+from support.search import SEARCHED, check_search_finds_every_match_once
 from support.seaweed import S3_SERVERS, S3Server, s3_server
 from support.ui import (
     SIZE,
@@ -509,33 +510,8 @@ def test_rm_older_than(server: S3Server) -> None:
 
 # -- search ------------------------------------------------------------------------------
 
-#: Matches at the level, in child prefixes and deeper; non-matches by name and by size.
-SEARCHED = {
-    **{f"runs/run-{r}/ckpt-{i}.pt": b"x" * (i + 2) for r in range(3) for i in range(4)},
-    "runs/notes.pt": b"nn",
-    "runs/run-1/deep/x.pt": b"dd",
-    "runs/run-1/log.txt": b"log",
-    "runs/run-2/empty.pt": b"e",
-    "other/y.pt": b"oo",
-}
-
-
-def _search_spec(server: S3Server) -> ConnectionSpec:
-    return _spec(server.endpoint)
-
 
 def test_search_finds_every_match_once(server: S3Server) -> None:
-    """BucketSearch with 3-key pages: the level, each child prefix and the first recursive
-    page all page, and every match shows exactly once."""
-    from pail.services.search import BucketSearch, parse_query
-
+    """BucketSearch with 3-key pages on this server: every match exactly once."""
     bucket = server.new_bucket(SEARCHED)
-    driver = open_driver(_search_spec(server))
-    search = BucketSearch(driver, bucket, "runs/", parse_query("*.pt size>1"), page_size=3)
-    final = search.run()
-    assert final.complete and final.error is None, final
-    found = [e.key for e in search.matches_since(0)]
-    expected = [k for k, v in SEARCHED.items() if k.startswith("runs/") and k.endswith(".pt")]
-    expected = [k for k in expected if len(SEARCHED[k]) > 1]
-    assert sorted(found) == sorted(expected) and len(found) == len(set(found))
-    assert final.keys_examined == sum(k.startswith("runs/") for k in SEARCHED)
+    check_search_finds_every_match_once(open_driver(_spec(server.endpoint)), bucket)

@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 
 from pail.drivers.registry import open_driver
 from pail.ui.screens.search import SearchScreen
-from support.ui import GatedDriver, find, make_app, open_node, s3_spec, select, settle
+from support.ui import GatedDriver, find, make_app, open_node, s3_spec, select, settle, until
 
 RUNS = {
     "exp/run-01/model.ckpt": (48_000, 40),
@@ -46,3 +46,42 @@ async def to_exp(pilot) -> None:
 def row_keys(screen: SearchScreen) -> list[str]:
     table = screen.query_one(DataTable)
     return [str(key.value) for key in table.rows]
+
+
+#: Matches at the level, in child prefixes and deeper; non-matches by name and by size
+#: (the server matrix's search test, tests/matrix/).
+SEARCHED = {
+    **{f"runs/run-{r}/ckpt-{i}.pt": b"x" * (i + 2) for r in range(3) for i in range(4)},
+    "runs/notes.pt": b"nn",
+    "runs/run-1/deep/x.pt": b"dd",
+    "runs/run-1/log.txt": b"log",
+    "runs/run-2/empty.pt": b"e",
+    "other/y.pt": b"oo",
+}
+
+
+def check_search_finds_every_match_once(driver, bucket: str) -> None:
+    """``*.pt size>1`` under ``runs/`` of a bucket holding :data:`SEARCHED`, in 3-key pages
+    (the level, each child prefix and the first recursive page all page): every match
+    exactly once, every key under ``runs/`` examined once."""
+    from pail.services.search import BucketSearch, parse_query
+
+    search = BucketSearch(driver, bucket, "runs/", parse_query("*.pt size>1"), page_size=3)
+    final = search.run()
+    assert final.complete and final.error is None, final
+    found = [e.key for e in search.matches_since(0)]
+    expected = [k for k, v in SEARCHED.items() if k.startswith("runs/") and k.endswith(".pt")]
+    expected = [k for k in expected if len(SEARCHED[k]) > 1]
+    assert sorted(found) == sorted(expected) and len(found) == len(set(found))
+    assert final.keys_examined == sum(k.startswith("runs/") for k in SEARCHED)
+
+
+async def wait_for_search(pilot, query: str | None = None) -> SearchScreen:
+    """Wait for the search screen to be on top; type ``query`` and enter (if given)."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search screen")
+    screen = app.screen
+    assert isinstance(screen, SearchScreen)
+    if query is not None:
+        await pilot.press(*query, "enter")
+    return screen

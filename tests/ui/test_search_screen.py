@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from pail.ui.screens.search import SearchScreen
-from support.search import CKPTS, RUNS, row_keys, to_exp
+from support.search import CKPTS, RUNS, row_keys, to_exp, wait_for_search
 from support.ui import (
     NOW,
     SIZE,
@@ -28,12 +28,7 @@ async def search_here(pilot, query: str | None = None, *, initial: str = "") -> 
     app = pilot.app
     level = tree_of(app).cursor_node.data
     app.push_screen(SearchScreen(level, lambda: NOW, app.listing_cache, query=initial))
-    await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search screen")
-    screen = app.screen
-    assert isinstance(screen, SearchScreen)
-    if query is not None:
-        await pilot.press(*query, "enter")
-    return screen
+    return await wait_for_search(pilot, query)
 
 
 def test_mark_all_matches_then_the_cache_answers_and_r_walks_again(s3_endpoint):

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.search import SearchScreen
 from pail.ui.widgets.level_list import LevelList
-from support.search import CKPTS, RUNS, gated_app, row_keys, to_exp
+from support.search import CKPTS, RUNS, gated_app, row_keys, to_exp, wait_for_search
 from support.servers import seed_keys
 from support.ui import (
     SIZE,
@@ -32,14 +32,8 @@ from support.ui import (
 
 async def open_search(pilot, query: str | None = None) -> SearchScreen:
     """From the tree at ``art/exp/``: ctrl+f, type ``query`` and enter."""
-    app = pilot.app
     await pilot.press("ctrl+f")
-    await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search screen")
-    screen = app.screen
-    assert isinstance(screen, SearchScreen)
-    if query is not None:
-        await pilot.press(*query, "enter")
-    return screen
+    return await wait_for_search(pilot, query)
 
 
 def test_typed_query_streams_matches_then_enter_jumps_to_one(s3_endpoint):
