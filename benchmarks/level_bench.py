@@ -47,6 +47,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from peers import bench_connection
+
 BUCKET = "bench"
 PREFIX = "datasets/shards/"
 REGION = "us-east-1"
@@ -140,19 +142,6 @@ def start_seaweedfs(
     return server.endpoint, server.stop
 
 
-def connection(endpoint: str):
-    from pail.core.connection import ConnectionSpec, Secrets
-
-    return ConnectionSpec(
-        name="bench",
-        provider="s3",
-        endpoint_url=endpoint,
-        region=REGION,
-        path_style=True,
-        secrets=Secrets("testing", "testing"),  # moto's auth is off; any keys do
-    )
-
-
 # -- measurements ---------------------------------------------------------------------------
 
 
@@ -205,7 +194,7 @@ def bench_listing(endpoint: str, keys: int, reps: int) -> tuple[list[dict[str, A
     from pail.services.level import LevelRows, LevelView
     from pail.services.listing import LevelPager
 
-    driver = open_driver(connection(endpoint))
+    driver = open_driver(bench_connection(endpoint, REGION))
     client = driver.client  # type: ignore[attr-defined]
 
     def raw_page() -> int:
@@ -300,7 +289,7 @@ def bench_memory(endpoint: str, keys: int) -> list[dict[str, Any]]:
     from pail.drivers.registry import open_driver
     from pail.services.level import LevelView
 
-    driver = open_driver(connection(endpoint))
+    driver = open_driver(bench_connection(endpoint, REGION))
     driver.list_page(BUCKET, PREFIX, page_size=10)  # this driver's pool and parser warm
     gc.collect()
     rss_before = _rss_kib()

@@ -43,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import level_bench  # (the same servers and keys as the model-level benchmark)
+from peers import bench_connection
 
 SIZE = (120, 40)
 TYPED = level_bench.TYPED
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
             folder = Path(tempfile.mkdtemp(prefix="pail-screen-bench-"))
             endpoint, stop = level_bench.start_seaweedfs(args.keys, folder)
         target = Target(
-            level_bench.connection(endpoint),
+            bench_connection(endpoint, level_bench.REGION),
             level_bench.BUCKET,
             ["datasets/", "shards/"],
             level_bench.PREFIX,

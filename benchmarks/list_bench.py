@@ -30,6 +30,8 @@ import sys
 import time
 from typing import Any
 
+from peers import bench_connection
+
 BUCKET = "bench"
 REGION = "us-east-1"
 FIRST_ROWS_KEYS = 1_500  # per prefix: more than one page, so the app shows "load more"
@@ -89,20 +91,6 @@ def _serve(keys: int, first_rows_prefixes: int) -> None:
     threading.Event().wait()
 
 
-def connection(endpoint: str, bucket: str | None = None):
-    from pail.core.connection import ConnectionSpec, Secrets
-
-    return ConnectionSpec(
-        name="bench",
-        provider="s3",
-        endpoint_url=endpoint,
-        region=REGION,
-        path_style=True,
-        bucket=bucket,
-        secrets=Secrets("testing", "testing"),  # moto's auth is off; any keys do
-    )
-
-
 def _timed(fn) -> tuple[float, Any]:
     start = time.perf_counter()
     result = fn()
@@ -114,7 +102,7 @@ def bench_prefix(endpoint: str, reps: int) -> dict[str, Any]:
     from pail.drivers.base import iter_pages
     from pail.drivers.registry import open_driver
 
-    driver = open_driver(connection(endpoint))
+    driver = open_driver(bench_connection(endpoint, REGION))
     client = driver.client  # type: ignore[attr-defined]
 
     def pail_run() -> int:
@@ -144,8 +132,8 @@ async def _first_rows(endpoint: str, reps: int) -> tuple[list[float], list[float
     from pail.ui.messages import LevelUpdated
     from pail.ui.widgets.bucket_tree import BucketTree
 
-    raw_client = open_driver(connection(endpoint)).client  # type: ignore[attr-defined]
-    app = PailApp([connection(endpoint, BUCKET)])
+    raw_client = open_driver(bench_connection(endpoint, REGION)).client  # type: ignore[attr-defined]
+    app = PailApp([bench_connection(endpoint, REGION, BUCKET)])
     app_times: list[float] = []
     raw_times: list[float] = []
     shown: dict[str, float] = {}  # prefix -> perf_counter() when its first rows were in
@@ -157,7 +145,10 @@ async def _first_rows(endpoint: str, reps: int) -> tuple[list[float], list[float
         # competes with the worker thread for the GIL while the page is in flight.
         if isinstance(message, LevelUpdated):
             data = message.target
-            if data.key not in shown and any(c.kind == "object" for c in data.children):
+            # A level of more than one page shows as one "open list" row, its rows in
+            # the level list (data.has_more): that row is its first rows on screen.
+            listed = data.has_more or any(c.kind == "object" for c in data.children)
+            if data.key not in shown and not data.loading and listed:
                 shown[data.key] = time.perf_counter()
                 arrived.set()
 

@@ -41,3 +41,19 @@ def rclone_env(base: dict[str, str], endpoint: str, region: str) -> dict[str, st
         "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true",
         "RCLONE_CONFIG_BENCH_REGION": region,
     }
+
+
+def bench_connection(endpoint: str, region: str, bucket: str | None = None):
+    """The benchmarks' pail connection ``bench`` to ``endpoint``: S3, path-style, the
+    ``testing`` keys (moto's auth is off; SeaweedFS's admin identity has them)."""
+    from pail.core.connection import ConnectionSpec, Secrets
+
+    return ConnectionSpec(
+        name="bench",
+        provider="s3",
+        endpoint_url=endpoint,
+        region=region,
+        path_style=True,
+        bucket=bucket,
+        secrets=Secrets("testing", "testing"),
+    )

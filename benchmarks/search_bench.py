@@ -38,6 +38,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from peers import bench_connection
+
 BUCKET = "bench-search"
 REGION = "us-east-1"
 QUERY = "7.bin"
@@ -79,18 +81,9 @@ def start_server(prefixes: int, per_prefix: int) -> tuple[str, subprocess.Popen[
 
 
 def _driver(endpoint: str):
-    from pail.core.connection import ConnectionSpec, Secrets
     from pail.drivers.registry import open_driver
 
-    spec = ConnectionSpec(
-        name="bench",
-        provider="s3",
-        endpoint_url=endpoint,
-        region=REGION,
-        path_style=True,
-        secrets=Secrets("testing", "testing"),  # moto's auth is off; any keys do
-    )
-    return open_driver(spec)
+    return open_driver(bench_connection(endpoint, REGION))
 
 
 def _median_ratio(what: str, pail: list[float], raw: list[float], target: float | None):
