@@ -26,7 +26,9 @@ is one plain line that quotes the input.
   (the detail pane, questions about one file);
 * :func:`short_age` -- an age in a narrow column: ``"45m"``, ``"12h"``, ``"9d"``, ``"2y"``;
 * :func:`ago` -- an age in words: ``"3 days ago"``;
-* :func:`duration_words` -- a length of time in words: ``"1 hour and 30 minutes"``.
+* :func:`duration_words` -- a length of time in words: ``"1 hour and 30 minutes"``;
+* :func:`plural` -- a count and its noun: ``"1 object"``, ``"2 objects"``, ``"1,000 child
+  prefixes"`` (the one place a count meets a noun, on the command line and in the app).
 
 humanize writes what it already writes the way pail wants (binary sizes from 1 KiB, ages
 and durations in words); it is imported on first use, so ``import pail.cli`` stays cheap.
@@ -229,3 +231,23 @@ __all__ = [
     "size_text",
     "size_with_bytes",
 ]
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``count`` with thousands separators and ``noun`` in the right number.
+
+    Args:
+        count: how many (any int; only exactly 1 takes the singular, as in English).
+        noun: the singular (``"object"``, ``"child prefix"``, ``"rule"``).
+        nouns: the plural when it is not ``noun`` + "s"/"es" (``"versions and delete
+            markers"`` for ``"version or delete marker"``); nouns ending in s, x, z, ch or
+            sh take "es" (``"prefix"`` -> ``"prefixes"``).
+
+    Returns:
+        ``"1 object"``, ``"2 objects"``, ``"1,000 child prefixes"``.
+    """
+    if count == 1:
+        return f"{count:,} {noun}"
+    if nouns is None:
+        nouns = noun + ("es" if noun.endswith(("s", "x", "z", "ch", "sh")) else "s")
+    return f"{count:,} {nouns}"

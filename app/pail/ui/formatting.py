@@ -9,12 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pail.core.units import ago
-
-
-def plural(count: int, noun: str) -> str:
-    """``"1 prefix"``, ``"2 prefixes"``, ``"1,000 objects"``."""
-    suffix = "es" if noun.endswith(("x", "s")) else "s"
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}{suffix}"
+from pail.core.units import plural as plural  # re-exported: the UI's modules import it here
 
 
 def format_time(value: datetime | None, now: datetime) -> str:
