@@ -401,7 +401,7 @@ def test_missing_key(store: Store) -> None:
     with pytest.raises(NotFound) as read_err:
         store.driver.read_range(store.bucket, key, 0, 100)
     _assert_not_found(read_err.value, store, store.bucket, key)
-    expected = {"s3": "NoSuchKey", "gcs": "notFound", "local": "NoSuchKey"}[store.provider]
+    expected = {"s3": "NoSuchKey", "gcs": "notFound", "local": "ENOENT"}[store.provider]
     assert read_err.value.code == expected
 
 
@@ -410,10 +410,12 @@ def test_missing_bucket(store: Store) -> None:
     with pytest.raises(NotFound) as err:
         store.driver.list_page(missing, "runs/")
     _assert_not_found(err.value, store, missing, "runs/")
-    # GCS's JSON API has one reason for every 404 ("notFound"); S3 and local name the bucket.
-    expected = {"s3": "NoSuchBucket", "gcs": "notFound", "local": "NoSuchBucket"}[store.provider]
+    # GCS's JSON API has one reason for every 404 ("notFound"); S3 names the bucket, a local
+    # folder has the errno name (and folder_missing set).
+    expected = {"s3": "NoSuchBucket", "gcs": "notFound", "local": "ENOENT"}[store.provider]
     assert err.value.code == expected
-    assert err.value.badge.startswith("404" if store.kind != "local" else "NoSuchBucket")
+    assert err.value.badge.startswith("404" if store.kind != "local" else "ENOENT")
+    assert err.value.bucket_missing or store.provider == "gcs"
     with pytest.raises(NotFound):
         store.driver.head(missing, "k")
     with pytest.raises(NotFound):

@@ -127,8 +127,9 @@ class StorageError(Exception):
             ("Error", type(self).__name__),
             ("Operation", self.operation),
             ("Provider", self.provider),
-            ("Bucket", self.bucket),
-            ("Key", self.key),
+            # A local "bucket" is a folder and its keys are paths inside it.
+            ("Folder" if self.provider == "local" else "Bucket", self.bucket),
+            ("Path" if self.provider == "local" else "Key", self.key),
             ("HTTP status", self.status),
             ("Code", self.code),
             ("Message", self.message),
@@ -195,9 +196,25 @@ class NotFound(StorageError, FileNotFoundError):
     """HTTP 404: the bucket or key does not exist (``NoSuchBucket``, ``NoSuchKey``)."""
 
     kind = "not found"
+    #: Set by the local driver when the folder opened as the bucket is itself missing:
+    #: its code is then the errno name (``ENOENT``), which a missing file shares.
+    folder_missing: bool = False
+
+    @property
+    def bucket_missing(self) -> bool:
+        """Whether the bucket itself (a local folder) does not exist, not just a key."""
+        return self.code == "NoSuchBucket" or self.folder_missing
 
     @property
     def hint(self) -> str:
+        if self.provider == "local":
+            # Folders and files, not buckets and keys.
+            if self.folder_missing:
+                return "Check the path: the folder does not exist, or is not a folder."
+            return (
+                "Check the path: the file does not exist (or is a folder); file names are "
+                "case-sensitive on most systems."
+            )
         if self.provider == "s3" and self.code == "NoSuchBucket":
             return (
                 "Check the bucket name. On S3-compatible stores (MinIO, Ceph) try path-style "

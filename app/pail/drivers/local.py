@@ -86,12 +86,8 @@ class LocalDriver:
     def _bucket_path(self, bucket: str) -> str:
         if self.single_bucket:
             if bucket != self.bucket_name:
-                raise NotFound(
-                    f"this connection opens only the folder {self.root}",
-                    operation="os.stat",
-                    provider="local",
-                    bucket=bucket,
-                    code="NoSuchBucket",
+                raise self._no_folder(
+                    "os.stat", bucket, None, f"this connection opens only the folder {self.root}"
                 )
             return self.root
         if not bucket or bucket in (".", "..") or "/" in bucket or os.sep in bucket:
@@ -115,12 +111,12 @@ class LocalDriver:
         # A key that would leave the bucket folder cannot name a local object.
         if key.startswith("/") or any(p in ("..", ".") for p in parts) or "\x00" in key:
             raise NotFound(
-                "no such key in this folder",
+                "no such file in this folder",
                 operation="os.stat",
                 provider="local",
                 bucket=bucket,
                 key=key,
-                code="NoSuchKey",
+                code="ENOENT",
             )
         return os.path.join(base, *[p for p in parts if p])
 
@@ -138,11 +134,30 @@ class LocalDriver:
         if isinstance(exc, PermissionError):
             return AccessDenied(message, code=code, **kwargs)
         if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-            bucket_missing = bucket is not None and not os.path.isdir(self._bucket_path(bucket))
-            return NotFound(
-                message, code="NoSuchBucket" if bucket_missing else "NoSuchKey", **kwargs
-            )
+            if bucket is None or not os.path.isdir(self._bucket_path(bucket)):
+                return self._no_folder(operation, bucket, key)
+            path = exc.filename if isinstance(exc.filename, str) else self._bucket_path(bucket)
+            return NotFound(f"no such file: {path}", code=code, **kwargs)
         return StorageError(message, code=code, **kwargs)
+
+    def _no_folder(
+        self, operation: str, bucket: str | None, key: str | None, message: str | None = None
+    ) -> NotFound:
+        """The error for a bucket whose folder does not exist: local words ("no such
+        folder: /data/runs", code ``ENOENT``), with :attr:`NotFound.folder_missing` set."""
+        if message is None:
+            path = self._bucket_path(bucket) if bucket else self.root
+            message = f"no such folder: {path}"
+        error = NotFound(
+            message,
+            operation=operation,
+            provider="local",
+            bucket=bucket,
+            key=key or None,
+            code="ENOENT",
+        )
+        error.folder_missing = True
+        return error
 
     # -- protocol ------------------------------------------------------------------------
 
@@ -169,13 +184,7 @@ class LocalDriver:
         """Local folders have no region; checks that the bucket exists."""
         path = self._bucket_path(bucket)
         if not os.path.isdir(path):
-            raise NotFound(
-                "no such folder",
-                operation="os.stat",
-                provider="local",
-                bucket=bucket,
-                code="NoSuchBucket",
-            )
+            raise self._no_folder("os.stat", bucket, None)
         return None
 
     def _entry(self, key: str, path: str, is_dir: bool) -> Entry | None:
@@ -290,12 +299,12 @@ class LocalDriver:
                 raise IsADirectoryError(errno.EISDIR, "is a folder, not an object", path)
         except IsADirectoryError as exc:
             raise NotFound(
-                "is a folder, not an object",
+                f"is a folder, not a file: {path}",
                 operation="os.stat",
                 provider="local",
                 bucket=bucket,
                 key=key,
-                code="NoSuchKey",
+                code="EISDIR",
             ) from exc
         except OSError as exc:
             raise self._error(exc, "os.stat", bucket, key) from exc
@@ -340,12 +349,12 @@ class LocalDriver:
                 return fh.read() if length is None else fh.read(max(0, length))
         except IsADirectoryError as exc:
             raise NotFound(
-                "is a folder, not an object",
+                f"is a folder, not a file: {path}",
                 operation="open",
                 provider="local",
                 bucket=bucket,
                 key=key,
-                code="NoSuchKey",
+                code="EISDIR",
             ) from exc
         except OSError as exc:
             raise self._error(exc, "open", bucket, key) from exc
@@ -355,8 +364,13 @@ class LocalDriver:
         try:
             return open(source, "rb")  # the caller closes it
         except IsADirectoryError as exc:
-            raise self._error(
-                FileNotFoundError(errno.ENOENT, "is a folder"), "open", bucket, key
+            raise NotFound(
+                f"is a folder, not a file: {source}",
+                operation="open",
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="EISDIR",
             ) from exc
         except OSError as exc:
             raise self._error(exc, "open", bucket, key) from exc
@@ -480,11 +494,5 @@ class LocalDriver:
         pairs = targets(keys)
         base = self._bucket_path(bucket)
         if not os.path.isdir(base):
-            raise NotFound(
-                "no such folder",
-                operation="os.remove",
-                provider="local",
-                bucket=bucket,
-                code="NoSuchBucket",
-            )
+            raise self._no_folder("os.remove", bucket, None)
         return local_delete(base, lambda key: self._path(bucket, key), pairs)

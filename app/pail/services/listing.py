@@ -129,7 +129,7 @@ def named_batches(
                 first = list(page.entries)
                 break
     except NotFound as exc:  # e.g. a local path that is a file, not a folder
-        if exc.code == "NoSuchBucket":
+        if exc.bucket_missing:
             raise
         first = []
     obj = _object_entry(driver, bucket, key, must_exist=not first)
