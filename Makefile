@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format bench screenshots clean
+.PHONY: demo test lint format bench screenshots keys clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/level_screen_bench.py --server demo
 	$(PY) benchmarks/level_screen_bench.py
 	$(PY) benchmarks/search_bench.py
+
+# Rewrite the README's key tables from the app's bindings (tests/ui/test_keymap.py checks).
+keys: $(VENV)/.installed-test
+	$(PY) -m pail.ui.keymap README.md
 
 # Recapture the README's screenshots from the real app on the demo store.
 screenshots: $(VENV)/.installed-test

@@ -471,7 +471,7 @@ def parse_specs(text: str, path: str, env: Mapping[str, str]) -> list[Connection
     """Every connection in the file's text, in order (raises ConfigError)."""
     data = parse_document(text, path).unwrap()
     for key in data:
-        if key != "connections":
+        if key not in ("connections", "keymap", "ui"):  # the last two: pail.config.ui_prefs
             line = next(
                 (
                     i

@@ -1,6 +1,12 @@
-"""The help modal (``?``): every key binding of the main screen, with its description."""
+"""The help modal (``?``): the keys of the screen it was opened on, by section.
+
+What each screen has is gathered by :func:`pail.ui.keymap.screen_keys` (the app passes it
+in, with the user's keymap applied); this module only draws it."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -12,32 +18,19 @@ from textual.widgets import Static
 
 from pail.credentials import KeyringStatus
 
-#: Keys handled by the tree itself (Textual's Tree bindings), shown for completeness.
-TREE_KEYS = [
-    ("↑ ↓", "Move the cursor"),
-    ("enter", "Expand / collapse; on “load more…”, list the next page"),
-    ("shift+←", "Go to the parent"),
-]
-
-#: Keys of the level list (a level of more than one page: enter on "▤ … open list").
-LIST_KEYS = [
-    ("list: ↑ ↓ pgup pgdn home", "Move the cursor (near the end, the next page loads)"),
-    ("list: G / end", "Load every page (progress: keys, pages, keys/s)"),
-    ("list: esc / ctrl+c", "Cancel loading all (after the page in flight); else back"),
-    ("list: S / R", "Sort by the next field (name, size, modified, class) / reverse"),
-    ("list: /", "Filter as you type (substring; glob with * ? [)"),
-    ("list: space + * u", "Mark / mark all shown / invert shown / clear marks"),
-    ("list: enter", "Object: detail and preview; prefix: open it in the tree"),
-]
+if TYPE_CHECKING:
+    from pail.ui.keymap import KeyRow
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists keys; any of escape, ``?`` or ``q`` closes it.
+    """Lists a screen's keys; any of escape, ``?`` or ``q`` closes it.
 
     Args:
-        bindings: ``(key, description)`` pairs of the app and main screen bindings.
-        keyring: the keyring's state; when it cannot store secrets its message (why, and
-            what fixes it) is shown here (the status bar says "see ?").
+        sections: ``[(title, rows)]`` from :func:`pail.ui.keymap.screen_keys`; each row
+            has ``key`` and ``description`` (plain text, never markup).
+        title: the screen's name (``"Sizes (s)"``).
+        keyring: the keyring's state (main screen only); when it cannot store secrets its
+            message (why, and what fixes it) is shown here (the status bar says "see ?").
     """
 
     BINDINGS = [
@@ -45,20 +38,29 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, bindings: list[tuple[str, str]], *, keyring: KeyringStatus | None = None
+        self,
+        sections: Sequence[tuple[str, Sequence[KeyRow]]],
+        *,
+        title: str = "This screen",
+        keyring: KeyringStatus | None = None,
     ) -> None:
         super().__init__()
-        self._keys = bindings
+        self._sections = list(sections)
+        self._title = title
         self._keyring = keyring
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 3))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, description in [*TREE_KEYS, *self._keys, *LIST_KEYS]:
-            table.add_row(Text(key), Text(description))
+        for number, (section, rows) in enumerate(self._sections):
+            if number:
+                table.add_row("", "")
+            table.add_row(Text(section, style="bold underline"), "")
+            for row in rows:
+                table.add_row(Text(row.key), Text(row.description))
         with Vertical(id="help-box"):
-            yield Static(Text("pail — keys", style="bold"), id="help-title")
+            yield Static(Text(f"pail — keys: {self._title}", style="bold"), id="help-title")
             # The keys may outgrow the screen: they scroll, the keyring note stays in view.
             with VerticalScroll(id="help-scroll"):
                 yield Static(table, id="help-keys")
