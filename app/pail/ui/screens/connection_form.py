@@ -134,10 +134,12 @@ class ConnectionForm(ModalScreen["SaveOutcome | None"]):
                 if self._editing:
                     note += " Leave empty to keep the stored ones."
                 yield Static(Text(note), id="form-secrets-note", classes="p-s3 p-gcs")
+                # Inside the scroll, beside the secrets it is about: outside it, its five
+                # lines left the fields two rows at 80x24.
+                yield Static(self._keyring_warning(), id="form-keyring")
                 for attr, label, providers, hint, masked in SECRET_FIELDS:
                     field = Input(placeholder=hint, password=masked, id=f"f-{attr}", compact=True)
                     yield from self._row(attr, label, providers, field)
-            yield Static(self._keyring_warning(), id="form-keyring")
             yield Static("", id="form-message")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Save", variant="primary", id="form-save")

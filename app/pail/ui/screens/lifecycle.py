@@ -7,8 +7,10 @@ next to the bucket's existing rules (read in a worker) and the merged result
 (:func:`pail.services.lifecycle.merge`: existing rules are never replaced silently; a rule
 with the same identity and other content is a conflict, shown, and nothing is written;
 overlapping prefixes are warned about). Criteria a rule cannot express (exclude globs,
-regexes, keep newest N runs) are refused with the reason. ``w`` (or the button) writes
-the merged rules after a confirmation.
+regexes, keep newest N runs; include globs on S3) are refused with the reason. The last
+stale filter's other criteria (include, exclude, regex, keep newest N runs) get a field
+of their own when they were given, so what the rule is built from is always on screen
+and can be cleared. ``w`` (or the button) writes the merged rules after a confirmation.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pail.services.delete.filters import FilterError
 from pail.ui.messages import LifecycleApplied, LifecycleLoaded, WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.screens.confirm import ConfirmScreen
+from pail.ui.screens.stale_filter import FIELDS as STALE_FIELDS
 from pail.ui.screens.stale_filter import parse_fields
 from pail.ui.text import literal_block
 from pail.ui.workers import start_io
@@ -35,9 +38,14 @@ _FIELDS = [
     ("prefix", "Prefix", "runs/ (exactly as typed)"),
     ("older_than", "Older than", "30d"),
     ("larger_than", "Larger than", "100MB (S3 only)"),
-    ("smaller_than", "Smaller than", ""),
+    ("smaller_than", "Smaller than", "1MB (S3 only)"),
     ("noncurrent_days", "Noncurrent days", "7 (delete old versions)"),
 ]
+#: Stale filter fields the rule is also built from, shown only when the last filter gave
+#: them (most of them a rule cannot express: the user clears them here).
+_CARRIED = [f for f in STALE_FIELDS if f[0] in ("include", "exclude", "regex", "keep_last")]
+#: The stale filter fields read from this form (the others are not shown: blank).
+_FILTER_FIELDS = ("older_than", "larger_than", "smaller_than", *(f[0] for f in _CARRIED))
 
 
 class LifecycleScreen(Screen[None]):
@@ -49,6 +57,8 @@ class LifecycleScreen(Screen[None]):
         texts: the last stale filter's field texts (``older_than``, ``larger_than``...).
     """
 
+    #: "-short" below 32 rows: the form drops its blank lines (see app.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("escape", "close", "Back", key_display="esc", id="lifecycle.close"),
         Binding(
@@ -70,11 +80,20 @@ class LifecycleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
+        carried = [field for field in _CARRIED if self._texts.get(field[0])]
         with Vertical(id="lc-form"):
-            for name, label, hint in _FIELDS:
+            for name, label, hint in _FIELDS + carried:
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
-                    yield Input(self._texts.get(name, ""), placeholder=hint, id=f"lc-{name}")
+                    # compact: one line, no border (a bordered Input needs 3 rows)
+                    yield Input(
+                        self._texts.get(name, ""), placeholder=hint, id=f"lc-{name}", compact=True
+                    )
+            if carried:
+                yield Static(
+                    Text("↑ from the stale filter (z): clear what a rule cannot express"),
+                    id="lc-carried",
+                )
         with VerticalScroll(id="lc-body"):
             yield Static(id="lc-problem")
             yield Static(id="lc-merged")
@@ -96,7 +115,10 @@ class LifecycleScreen(Screen[None]):
         self._rebuild()
 
     def _value(self, name: str) -> str:
-        return self.query_one(f"#lc-{name}", Input).value.strip()
+        """A field's text, stripped; ``""`` for a carried-over field that is not shown."""
+        found = self.query(f"#lc-{name}").results(Input)
+        field = next(found, None)
+        return field.value.strip() if field is not None else ""
 
     def _rebuild(self) -> None:
         """Build the rule from the form, and merge it with the existing rules."""
@@ -110,8 +132,8 @@ class LifecycleScreen(Screen[None]):
             days = days.lstrip("0") or ("0" if days else "")  # int() refuses 4,300+ digits
             if days and (len(days) > 6 or not 1 <= int(days) <= MAX_DURATION.days):
                 raise FilterError(f"noncurrent days: 1 to {MAX_DURATION.days:,}, not {days[:20]}")
-            texts = {k: self._value(k) for k in ("older_than", "larger_than", "smaller_than")}
-            filters = parse_fields({**self._texts, **texts})
+            # Only what the form shows: a criterion the user cannot see is never applied.
+            filters = parse_fields({k: self._value(k) for k in _FILTER_FIELDS})
             self.export = lc.build_rules(
                 self.driver.provider,
                 self._value("prefix"),

@@ -89,6 +89,8 @@ class StaleFilterScreen(ModalScreen[FilterChoice | None]):
         texts: initial field texts (the last filter used).
     """
 
+    #: "-short" below 32 rows: the form drops its blank lines (see app.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="stale.cancel")]
 
     def __init__(self, where: str, texts: dict[str, str] | None = None) -> None:
@@ -98,11 +100,20 @@ class StaleFilterScreen(ModalScreen[FilterChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="stale-box", classes="modal-box"):
-            yield Static(Text.assemble(("Select stale objects under ", "bold"), self._where))
+            yield Static(
+                Text.assemble(("Select stale objects under ", "bold"), self._where),
+                id="stale-title",
+            )
             for name, label, hint in FIELDS:
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
-                    yield Input(self._texts.get(name, ""), placeholder=hint, id=f"stale-{name}")
+                    # compact: one line, no border (a bordered Input needs 3 rows)
+                    yield Input(
+                        self._texts.get(name, ""),
+                        placeholder=hint,
+                        id=f"stale-{name}",
+                        compact=True,
+                    )
             yield Static(id="stale-message")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Review…", variant="warning", id="stale-ok")
