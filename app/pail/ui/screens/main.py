@@ -139,6 +139,10 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         self.store = store
         self._filter_level: TreeNode[NodeData] | None = None
 
+    #: Below 80 columns the screen has the class "-narrow": the tree pane then takes a
+    #: share of the width instead of its 48-column minimum (styles/app.tcss, #tree-pane).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
+
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         with Horizontal(id="panes"):
