@@ -111,7 +111,7 @@ def test_wrong_secret_fails_test_with_exit_5_and_no_secret(moto_iam_server):
     assert ok.exit_code == 0
     result = run(["connection", "test", "iam"], env=NO_AWS_ENV)
     assert result.exit_code == 0, result.stderr
-    assert "0 objects, 1 prefixes" in result.stdout and "keyring" in result.stdout
+    assert "0 objects, 1 prefix on" in result.stdout and "keyring" in result.stdout
 
 
 def test_interactive_prompts_hide_nothing_from_the_keyring(s3_endpoint, isolated_config):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from support.cli import run, s3_args
 from support.servers import seed_keys
 from support.stores import seed_aged
@@ -35,9 +37,27 @@ def test_table_sorted_by_size_with_totals(s3_endpoint, bucket_name):
     assert names == ["big/", "small/", "many/"]
     assert "(objects directly here)" in lines[4]
     total = lines[5]
-    assert total.split()[:3] == ["7", "9.8", "KiB"]
+    assert total.split()[:2] == ["7", "10016"]  # exact bytes, as `pail ls`
     assert f"total s3://{bucket_name}/runs/" in total
     assert "oldest" in lines[6]
+
+
+@pytest.mark.parametrize("flag", ["-h", "--human-readable", "--human"])
+def test_human_readable_sizes_like_ls(s3_endpoint, bucket_name, flag):
+    _seed(bucket_name)
+    result = run(["du", flag, *s3_args(s3_endpoint), f"s3://{bucket_name}/runs"])
+    assert result.exit_code == 0, result.stderr
+    total = result.stdout.splitlines()[5]
+    assert total.split()[:3] == ["7", "9.8", "KiB"]
+    ls = run(["ls", flag, *s3_args(s3_endpoint), f"s3://{bucket_name}/runs/big/"])
+    assert ls.exit_code == 0 and "KiB" in ls.stdout, ls.stderr
+
+
+def test_help_shows_one_spelling_of_the_human_flag():
+    for command in ("ls", "du", "versions", "get"):
+        text = run([command, "--help"]).stdout
+        assert "-h, --human-readable" in text, command
+        assert "--human " not in text and "--human\n" not in text, command
 
 
 def test_sort_by_count_and_newest(s3_endpoint, bucket_name):

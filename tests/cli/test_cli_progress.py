@@ -64,9 +64,9 @@ def test_du_and_rm_draw_their_figures_and_leave_only_their_output(tmp_path):
     src, _ = _run(tmp_path)
     status, out = run_on_pty(["du", f"{src}/"], {}, term="xterm")
     assert status == 0, out
-    assert "prefixes done" in out and "scanning: " in out
+    assert "1/1 prefix done" in out and "scanning: " in out
     left = _visible(out)
-    assert "prefixes done" not in left and "OBJECTS" in left and "model/" in left
+    assert "prefix done" not in left and "OBJECTS" in left and "model/" in left
 
     status, out = run_on_pty(["rm", "-r", "--yes", f"{src}/"], {}, term="xterm")
     assert status == 0, out

@@ -234,7 +234,8 @@ def test_keep_last_names_the_loose_objects_it_does_not_keep(s3_endpoint, bucket_
     result = run([*args, "--keep-last", "5"])
     assert result.exit_code == 0, result.stderr
     assert "kept (newest 2 runs)" in result.stderr
-    assert "1 objects directly under it belong to no run" in result.stderr
+    assert "1 object directly under it belongs to no run" in result.stderr
+    assert "does not keep it" in result.stderr
     assert result.stdout.split() == [f"s3://{bucket_name}/runs/notes.txt"]
 
 
@@ -301,7 +302,7 @@ def test_verify_finds_a_key_still_present(faults, s3_endpoint, bucket_name):
         thread.join(5)
     assert result.exit_code == 1
     assert "deleted 3 objects" in result.stderr
-    assert "verify: 1 of 3 objects reported deleted are still present" in result.stderr
+    assert "verify: 1 of 3 objects reported deleted is still present" in result.stderr
     assert f"still present s3://{bucket_name}/w/b (1 B" in result.stderr
     assert _keys(s3_endpoint, bucket_name) == ["w/b"]
 

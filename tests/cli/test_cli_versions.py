@@ -78,11 +78,11 @@ def test_restore_dry_run_then_yes(s3_endpoint, bucket):
     assert dry.exit_code == 0, dry.stderr
     assert len(dry.stdout.splitlines()) == 1
     assert dry.stdout.startswith("would restore runs/r1/model.ckpt (version ")
-    assert "would restore 1 objects (5 B) by removing 1 delete markers" in dry.stderr
+    assert "would restore 1 object (5 B) by removing 1 delete marker" in dry.stderr
     assert raw.list_objects_v2(Bucket=name, Prefix="runs/r1/model")["KeyCount"] == 0
     done = run(["restore", "-r", "--yes", *s3_args(s3_endpoint), uri])
     assert done.exit_code == 0, done.stderr
-    assert "restored 1 objects" in done.stderr
+    assert "restored 1 object" in done.stderr
     assert _body(raw, name, "runs/r1/model.ckpt") == b"newer"
     assert raw.list_objects_v2(Bucket=name, Prefix="runs/r10/")["KeyCount"] == 0  # untouched
 
@@ -102,7 +102,7 @@ def test_restore_asks_on_a_terminal(s3_endpoint, bucket):
     args = ["restore", *s3_args(s3_endpoint), f"s3://{name}/runs/r10/x"]
     status, out = run_on_pty(args, {"[y/N]:": "y"})
     assert status == 0, out
-    assert "Restore 1 objects (1 B) by removing 1 delete markers? [y/N]:" in out
+    assert "Restore 1 object (1 B) by removing 1 delete marker? [y/N]:" in out
     assert _body(raw, name, "runs/r10/x") == b"x"
 
 

@@ -311,7 +311,7 @@ def test_restore(server: GcsServer) -> None:
     bucket = _versioned(server)
     dry = pail(["restore", "-r", "--dry-run", f"{CONN}:{bucket}/runs/"])
     assert dry.exit_code == 0, dry.stderr
-    assert "would restore 1 objects (5 B) by copying 1 noncurrent versions back" in dry.stderr
+    assert "would restore 1 object (5 B) by copying 1 noncurrent version back" in dry.stderr
     assert server.keys(bucket) == ["runs/r1/log.txt"]
     result = pail(["restore", "--yes", f"{CONN}:{bucket}/runs/r1/model.ckpt"])
     assert result.exit_code == 0, result.stderr

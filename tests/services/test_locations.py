@@ -17,6 +17,8 @@ from pail.core.uri import InvalidURI, Location
 from pail.credentials import SecretsUnavailable, store_secrets
 from pail.services.locations import (
     NoBucket,
+    NoSuchFolder,
+    UnknownConnection,
     connections_to_open,
     location_in,
     open_location,
@@ -224,3 +226,49 @@ def test_modelkit_local_store_from_the_environment(tmp_path):
         str(tmp_path),
         "assets/",
     )
+
+
+# --- names that are no saved connection ----------------------------------------------------
+
+
+def test_name_colon_path_with_an_unknown_name_says_so(store):
+    with pytest.raises(UnknownConnection) as info:
+        read_target("nope:x/", store=store)
+    assert str(info.value) == "no saved connection 'nope'; there are no saved connections"
+    assert isinstance(info.value, InvalidURI)  # exit 2 on the command line
+    store.save(lab("http://saved:9000"))
+    with pytest.raises(UnknownConnection, match=r"; saved connections: lab$"):
+        read_target("nope:", store=store)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("ftp://host/x", "unsupported scheme 'ftp'"),  # a scheme with // is a URI
+        ("s3:bucket", "two slashes"),  # a real scheme without //
+        ("GS:bucket", "two slashes"),
+    ],
+)
+def test_schemes_keep_their_own_messages(store, text, words):
+    with pytest.raises(InvalidURI, match=words) as info:
+        read_target(text, store=store)
+    assert not isinstance(info.value, UnknownConnection)
+
+
+def test_a_drive_letter_is_a_path(store):
+    target = read_target("C:\\data", store=store)
+    assert target.location is not None and target.location.provider == "local"
+
+
+def test_the_app_refuses_words_and_folders_that_name_nothing(store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnknownConnection, match="no folder of that name here") as info:
+        connections_to_open(["lss"], Flags(), environ={}, store=store)
+    assert info.value.name == "lss"
+    with pytest.raises(NoSuchFolder) as missing:
+        connections_to_open(["./nope/runs"], Flags(), environ={}, store=store)
+    assert missing.value.path == str(tmp_path / "nope" / "runs")
+    (tmp_path / "lss").mkdir()
+    (tmp_path / "f.txt").write_text("x")
+    specs = connections_to_open(["lss", "f.txt"], Flags(), environ={}, store=store)
+    assert {s.provider for s in specs} == {"local"}

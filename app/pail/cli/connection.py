@@ -31,6 +31,7 @@ from pail.config.store import ConnectionStore
 from pail.core.connection import PROVIDERS, ConnectionSpec
 from pail.core.endpoint import check_endpoint
 from pail.core.text import printable
+from pail.core.units import plural
 from pail.credentials import Resolved, SecretsUnavailable, keyring_status, resolve
 from pail.services.connections import (
     BadKeyFile,
@@ -50,7 +51,9 @@ def _get(store: ConnectionStore, name: str) -> ConnectionSpec:
         ) from None
 
 
-@click.group("connection", short_help="Saved connections: add, list, show, test, remove.")
+@click.group(
+    "connection", short_help="Saved connections: add, list, show, test, remove, import-env."
+)
 def connection_group() -> None:
     """Saved connections: settings in the config file, secrets in the OS keyring.
 
@@ -66,7 +69,13 @@ def connection_group() -> None:
 @click.option("--region", metavar="NAME", help="S3 region.")
 @click.option("--profile", metavar="NAME", help="AWS named profile (~/.aws/config).")
 @click.option("--path-style", is_flag=True, help="Path-style S3 addressing.")
-@click.option("--anonymous", is_flag=True, help="Unsigned requests (public buckets); no secrets.")
+@click.option(
+    "--no-sign-request",
+    "anonymous",
+    is_flag=True,
+    help="Anonymous (unsigned) requests, for public buckets; no secrets.",
+)
+@click.option("--anonymous", "anonymous_alias", is_flag=True, hidden=True)  # older spelling
 @click.option("--bucket", metavar="BUCKET", help="Bucket to open first.")
 @click.option("--prefix", metavar="PREFIX", default="", help="Prefix inside --bucket.")
 @click.option("--root", metavar="FOLDER", help="Local provider: the folder of buckets.")
@@ -87,6 +96,7 @@ def add_command(name: str, **opts: Any) -> None:
     With --secret-stdin the same values are read one per line from stdin.
     """
     check_name(name)
+    opts["anonymous"] = opts["anonymous"] or opts.pop("anonymous_alias")
     provider = opts["provider"]
     if provider == "local" and not opts["root"]:
         raise usage_error("a local connection needs --root FOLDER")
@@ -252,11 +262,11 @@ def test_command(name: str) -> None:
     if result.location is not None:
         more = " (more pages follow)" if result.more else ""
         click.echo(
-            f"OK {name}: {printable(result.location.uri)}: {result.objects} objects, "
-            f"{result.prefixes} prefixes on the first page{more}; credentials: {who}"
+            f"OK {name}: {printable(result.location.uri)}: {plural(result.objects, 'object')}, "
+            f"{plural(result.prefixes, 'prefix')} on the first page{more}; credentials: {who}"
         )
     else:
-        click.echo(f"OK {name}: {len(result.buckets)} buckets; credentials: {who}")
+        click.echo(f"OK {name}: {plural(len(result.buckets), 'bucket')}; credentials: {who}")
 
 
 @connection_group.command("remove")

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pail.cli.common import human_option
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliError
 from pail.cli.output import iso_utc
 from pail.cli.progress import LiveProgress, bar_column, text_column
 from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.text import printable
-from pail.core.units import short_age, size_text
+from pail.core.units import plural, short_age, size_text
 from pail.core.uri import Location, format_uri
 from pail.services.du import (
     DEFAULT_WORKERS,
@@ -46,6 +47,7 @@ def du_options(func: Callable[..., Any]) -> Callable[..., Any]:
         [
             click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]"),
             click.option("--json", "as_json", is_flag=True, help="One JSON document, exact."),
+            human_option,
             click.option(
                 "--sort",
                 type=click.Choice(["size", "count", "newest", "name"]),
@@ -67,9 +69,15 @@ def du_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _row(objects: int, size: int, newest: datetime | None, name: str, now: datetime) -> str:
+#: Width of the SIZE column: 15 digits of bytes (up to 999 TB) or "1023.9 KiB".
+_SIZE_WIDTH = 15
+
+
+def _row(
+    objects: int, size: int, newest: datetime | None, name: str, now: datetime, human: bool
+) -> str:
     age = short_age(newest, now, weeks=True) or "-"
-    return f"{objects:>12,} {size_text(size, True):>11} {age:>6}  {name}"
+    return f"{objects:>12,} {size_text(size, human):>{_SIZE_WIDTH}} {age:>6}  {name}"
 
 
 def _totals_json(totals: Totals) -> dict[str, Any]:
@@ -108,23 +116,27 @@ def usage_json(location: Location, snap: UsageSnapshot, sort: SortKey) -> dict[s
     }
 
 
-def print_table(location: Location, snap: UsageSnapshot, sort: SortKey) -> None:
-    """The ncdu-like table on stdout (names made printable)."""
+def print_table(
+    location: Location, snap: UsageSnapshot, sort: SortKey, human: bool = False
+) -> None:
+    """The ncdu-like table on stdout (names made printable); sizes in bytes, or as
+    KiB/MiB/GiB with ``human`` (``-h``, as ``pail ls -h``)."""
     now = datetime.now(timezone.utc)
-    click.echo(f"{'OBJECTS':>12} {'SIZE':>11} {'NEWEST':>6}  PREFIX")
+    click.echo(f"{'OBJECTS':>12} {'SIZE':>{_SIZE_WIDTH}} {'NEWEST':>6}  PREFIX")
     for child in sorted_children(snap.children, sort):
         mark = "" if child.done and child.error is None else "  (partial)"
         t = child.totals
-        click.echo(_row(t.objects, t.bytes, t.newest, printable(child.name) + mark, now))
+        click.echo(_row(t.objects, t.bytes, t.newest, printable(child.name) + mark, now, human))
     if snap.direct.objects:
         d = snap.direct
-        click.echo(_row(d.objects, d.bytes, d.newest, "(objects directly here)", now))
+        click.echo(_row(d.objects, d.bytes, d.newest, "(objects directly here)", now, human))
     uri = format_uri(location.provider, snap.bucket, snap.prefix, location.root)
     t = snap.total
     tail = "" if snap.complete else "  (partial)"
-    click.echo(_row(t.objects, t.bytes, t.newest, f"total {printable(uri)}{tail}", now))
+    click.echo(_row(t.objects, t.bytes, t.newest, f"total {printable(uri)}{tail}", now, human))
     if t.oldest is not None:
-        click.echo(f"{'':>33}oldest {iso_utc(t.oldest)}, newest {iso_utc(t.newest)}")
+        indent = " " * (12 + 1 + _SIZE_WIDTH + 1 + 6 + 2)
+        click.echo(f"{indent}oldest {iso_utc(t.oldest)}, newest {iso_utc(t.newest)}")
 
 
 def _scan_figures(scan: UsageScan) -> dict[str, Any]:
@@ -134,8 +146,9 @@ def _scan_figures(scan: UsageScan) -> dict[str, Any]:
     return {
         "completed": done,
         "total": len(snap.children) if snap.level_done else None,
-        "keys": f"scanning: {snap.keys_scanned:,} keys, {size_text(snap.total.bytes, True)}",
-        "prefixes": f"{done}/{len(snap.children)} prefixes done",
+        "keys": f"scanning: {plural(snap.keys_scanned, 'key')}, "
+        f"{size_text(snap.total.bytes, True)}",
+        "prefixes": f"{done:,}/{plural(len(snap.children), 'prefix')} done",
     }
 
 
@@ -151,7 +164,9 @@ def _scan_columns() -> list[ProgressColumn]:
     ]
 
 
-def run_du(flags: Flags, uri: str, as_json: bool, sort: SortKey, jobs: int) -> None:
+def run_du(
+    flags: Flags, uri: str, as_json: bool, sort: SortKey, jobs: int, human: bool = False
+) -> None:
     """``pail du``: scan, print, and exit non-zero if any listing failed."""
     driver, location = open_location(uri, flags)
     scan = UsageScan(driver, location.bucket, location.key, workers=jobs)
@@ -169,7 +184,7 @@ def run_du(flags: Flags, uri: str, as_json: bool, sort: SortKey, jobs: int) -> N
     if as_json:
         click.echo(json.dumps(usage_json(location, snap, sort), indent=2))
     else:
-        print_table(location, snap, sort)
+        print_table(location, snap, sort, human)
     if snap.errors:
         lines = ["pail: error: some prefixes could not be listed; the figures are partial"]
         lines += [f"  {printable(str(e))}" for e in snap.errors]
@@ -189,5 +204,6 @@ def register(group: click.Group, connection_options: Callable, flags_of: Callabl
     def du_command(ctx: click.Context, **options: Any) -> None:
         """Sum up URI (a bucket or prefix): total objects and bytes, oldest and newest
         object, and one row per child prefix (listed concurrently), sorted by --sort.
-        Exit status 1 if a child prefix could not be listed (figures then partial)."""
+        Sizes are bytes; -h shows KiB/MiB/GiB. Exit status 1 if a child prefix could not
+        be listed (figures then partial)."""
         run_du(flags_of(ctx), **options)

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from pail.cli.common import human_option
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
 from pail.cli.progress import LiveProgress, bar_column, clock, stderr_is_live, text_column
 from pail.cli.values import Count
 from pail.cli.values import expires as expires_type
 from pail.config.flags import Flags
 from pail.core.text import printable
-from pail.core.units import size_text
+from pail.core.units import plural, size_text
 from pail.core.uri import Location
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
@@ -74,6 +75,7 @@ def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--skip-existing", "policy", flag_value="skip", help="Keep existing files."
             ),
+            human_option,
             click.option(
                 "--allow-unverified",
                 is_flag=True,
@@ -119,7 +121,8 @@ class _Display:
     (:class:`~pail.cli.progress.LiveProgress`: files, bytes, rate, ETA) and the conflict
     questions, asked from the main thread, which owns the terminal's input."""
 
-    def __init__(self, live: bool) -> None:
+    def __init__(self, live: bool, human: bool = False) -> None:
+        self.human = human  # sizes in the file lines as KiB/MiB/GiB (-h)
         self.download: Downloader | None = None  # set before the display goes up
         self.progress = LiveProgress(_columns, self.figures, live=live)
         self.questions: queue.Queue[tuple[DownloadJob, queue.Queue[ConflictAnswer]]]
@@ -132,18 +135,25 @@ class _Display:
         return {
             "completed": snap.bytes_done,
             "total": snap.bytes_total or None,
-            "files": f"{snap.files_finished}/{snap.files_total} files",
+            "files": f"{snap.files_finished:,}/{plural(snap.files_total, 'file')}",
             "bytes": f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}",
-            "rate": f"{size_text(int(snap.rate), True)}/s",
+            # No rate before the first byte arrives ("0 B/s" says nothing yet).
+            "rate": f"{size_text(int(snap.rate), True)}/s" if snap.bytes_done else "",
             "eta": f"ETA {clock(snap.eta)}",
         }
 
     def file(self, outcome: FileDone | Skipped | Failure) -> None:
         """The engine's ``on_file`` (a worker thread): one plain line on stdout."""
         if isinstance(outcome, FileDone):
-            size = f"{outcome.size} bytes"
+            # Bare digits without -h: scripts read this line; only the noun follows the count.
+            size = (
+                size_text(outcome.size, True)
+                if self.human
+                else f"{outcome.size} {'byte' if outcome.size == 1 else 'bytes'}"
+            )
             if outcome.resumed_from:
-                size += f", {outcome.resumed_from} resumed"
+                resumed = outcome.resumed_from
+                size += f", {size_text(resumed, True) if self.human else resumed} resumed"
             size += f", {outcome.verified}"
             self.progress.line(
                 f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} ({size})"
@@ -205,13 +215,14 @@ def run_get(
     jobs: int,
     policy: ConflictPolicy | None,
     allow_unverified: bool = False,
+    human: bool = False,
 ) -> None:
     """``pail get``: plan, download with progress, summarise. Raises CliError / click Exit
     with the status described in the module doc."""
     driver, location = open_location(uri, flags)
     plan = plan_for(driver, location, dest, recursive)
     interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    display = _Display(live=stderr_is_live())
+    display = _Display(live=stderr_is_live(), human=human)
     download = Downloader(
         driver,
         plan,
@@ -241,7 +252,7 @@ def run_get(
 def _interrupted(report: DownloadReport, total: int) -> None:
     left = total - len(report.done) - len(report.skipped) - len(report.failed)
     click.echo(
-        f"\npail: interrupted: {len(report.done)} downloaded, {left} not finished "
+        f"\npail: interrupted: {len(report.done):,} downloaded, {left:,} not finished "
         "(partial files kept; run the same command again to resume)",
         err=True,
     )
@@ -252,7 +263,7 @@ def _summarise(location: Location, plan: DownloadPlan, report: DownloadReport) -
     detail = size_text(done_bytes, True)
     if report.done:
         detail += f"; {report.verified_text()}"
-    parts = [f"{len(report.done)} downloaded ({detail})"]
+    parts = [f"{len(report.done):,} downloaded ({detail})"]
     unverified = report.unverified
     failed = [f for f in report.failed if f not in unverified]
     for label, items in (
@@ -263,7 +274,7 @@ def _summarise(location: Location, plan: DownloadPlan, report: DownloadReport) -
         ("refused", report.refused),
     ):
         if items:
-            parts.append(f"{len(items)} {label}")
+            parts.append(f"{len(items):,} {label}")
     click.echo("pail: " + ", ".join(parts), err=True)
     kept = [s for s in report.skipped if s.reason == "exists"]
     for skipped in kept:

@@ -25,11 +25,11 @@ from typing import Any
 
 import click
 
-from pail.cli.common import confirm_or_refuse
+from pail.cli.common import confirm_or_refuse, yes_option
 from pail.cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
 from pail.cli.values import Count
 from pail.core.text import printable
-from pail.core.units import MAX_DURATION
+from pail.core.units import MAX_DURATION, plural
 from pail.services import lifecycle as lc
 from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
 from pail.services.locations import open_location
@@ -170,7 +170,7 @@ def run_apply(flags: Any, uri: str, replace: bool, yes: bool, opts: dict[str, An
         click.echo("pail: the bucket already has these rules; nothing to write", err=True)
         return
     confirm_or_refuse(
-        f"Write {len(merged.rules)} lifecycle rules to {printable(location.bucket)}?",
+        f"Write {plural(len(merged.rules), 'lifecycle rule')} to {printable(location.bucket)}?",
         yes,
         "change lifecycle rules",
     )
@@ -178,7 +178,7 @@ def run_apply(flags: Any, uri: str, replace: bool, yes: bool, opts: dict[str, An
     kinds = [c.kind for c in result.merge.changes if c.kind != "unchanged"]
     click.echo(
         f"pail: lifecycle rules written ({', '.join(kinds) or 'no change'}); "
-        f"the bucket now has {len(result.merge.rules)} rules",
+        f"the bucket now has {plural(len(result.merge.rules), 'rule')}",
         err=True,
     )
 
@@ -220,7 +220,7 @@ def register(
     @click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]")
     @rule_options
     @click.option("--replace", is_flag=True, help="Replace existing rules with the same ID.")
-    @click.option("--yes", is_flag=True, help="Do not ask.")
+    @yes_option()
     @click.pass_context
     def apply_command(ctx: click.Context, uri: str, replace: bool, yes: bool, **opts: Any) -> None:
         """Add the filter's rules to URI's bucket, merged with its existing rules (never

@@ -46,7 +46,7 @@ from pail.cli.progress import LiveProgress, bar_column, clock, text_column
 from pail.cli.values import Count
 from pail.config.flags import Flags
 from pail.core.text import printable
-from pail.core.units import size_text
+from pail.core.units import plural, size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
 from pail.services.delete.engine import DEFAULT_JOBS, Deleter, DeleteReport
@@ -153,7 +153,7 @@ def summary_lines(plan: DeletePlan, location: Location, under: str) -> list[str]
     """The plan's summary for stderr: count, bytes, where, oldest/newest, prefixes."""
     where = format_uri(location.provider, plan.bucket, under, location.root)
     lines = [
-        f"Delete {plan.count:,} objects ({size_text(plan.total_bytes, True)}) "
+        f"Delete {plural(plan.count, 'object')} ({size_text(plan.total_bytes, True)}) "
         f"under {printable(where)}",
     ]
     if plan.oldest is not None:
@@ -161,18 +161,19 @@ def summary_lines(plan: DeletePlan, location: Location, under: str) -> list[str]
     names = [printable(p[len(under) :] or "(directly here)") for p in plan.prefixes]
     if names:
         more = len(names) - _SHOWN_PREFIXES
-        shown = ", ".join(names[:_SHOWN_PREFIXES]) + (f" and {more} more" if more > 0 else "")
-        lines.append(f"  prefixes ({len(names)}): {shown}")
+        shown = ", ".join(names[:_SHOWN_PREFIXES]) + (f" and {more:,} more" if more > 0 else "")
+        lines.append(f"  prefixes ({len(names):,}): {shown}")
     for prefix in plan.whole_prefixes:
         whole = format_uri(location.provider, plan.bucket, prefix, location.root)
         lines.append(f"  empties the whole prefix {printable(whole)}")
     if plan.kept_runs:
         kept = ", ".join(printable(r.prefix[len(under) :]) for r in plan.kept_runs)
-        lines.append(f"  kept (newest {len(plan.kept_runs)} runs): {kept}")
+        lines.append(f"  kept (newest {plural(len(plan.kept_runs), 'run')}): {kept}")
     if plan.outside_runs:
         lines.append(
-            f"  {plan.outside_runs:,} objects directly under it belong to no run: "
-            "--keep-last does not keep them"
+            f"  {plural(plan.outside_runs, 'object')} directly under it "
+            f"{'belongs' if plan.outside_runs == 1 else 'belong'} to no run: "
+            f"--keep-last does not keep {'it' if plan.outside_runs == 1 else 'them'}"
         )
     return lines
 
@@ -192,7 +193,7 @@ def _ask(plan: DeletePlan, location: Location, under: str) -> bool:
     size = size_text(plan.total_bytes, True)
     if plan.needs_typed_confirmation():
         answer = click.prompt(
-            f"Delete {plan.count:,} objects ({size}) under {where}? "
+            f"Delete {plural(plan.count, 'object')} ({size}) under {where}? "
             f"Type the bucket name ({printable(plan.bucket)}) to confirm",
             default="",
             show_default=False,
@@ -200,7 +201,7 @@ def _ask(plan: DeletePlan, location: Location, under: str) -> bool:
         )
         return answer.strip() == plan.bucket
     return click.confirm(
-        f"Delete {plan.count:,} objects ({size}) under {where}?", default=False, err=True
+        f"Delete {plural(plan.count, 'object')} ({size}) under {where}?", default=False, err=True
     )
 
 
@@ -268,7 +269,9 @@ def run_rm(
             raise CliError(
                 [f"pail: error: no such object: {printable(location.uri)}"], EXIT_NOT_FOUND
             )
-        click.echo(f"pail: nothing to delete ({plan.examined:,} objects examined)", err=True)
+        click.echo(
+            f"pail: nothing to delete ({plural(plan.examined, 'object')} examined)", err=True
+        )
         return
     for line in summary_lines(plan, location, under):
         click.echo(line, err=True)
@@ -277,8 +280,8 @@ def run_rm(
             click.echo(format_uri(location.provider, plan.bucket, item.key, location.root))
         report = Deleter(driver, plan, dry_run=True).run()
         click.echo(
-            f"pail: dry run: {report.deleted:,} objects ({size_text(plan.total_bytes, True)}) "
-            "would be deleted; nothing was deleted",
+            f"pail: dry run: {plural(report.deleted, 'object')} "
+            f"({size_text(plan.total_bytes, True)}) would be deleted; nothing was deleted",
             err=True,
         )
         if verify:
@@ -287,7 +290,7 @@ def run_rm(
     if not yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             raise _usage(
-                f"refusing to delete {plan.count:,} objects without confirmation: not a "
+                f"refusing to delete {plural(plan.count, 'object')} without confirmation: not a "
                 "terminal. Pass --yes to delete, or --dry-run to list them."
             )
         if not _confirm(plan, location, under):
@@ -330,7 +333,10 @@ def failure_lines(report: DeleteReport) -> list[str]:
     nothing failed)."""
     if not report.failed:
         return []
-    lines = [f"pail: error: {len(report.failed):,} objects were not deleted"]
+    failed = len(report.failed)
+    lines = [
+        f"pail: error: {plural(failed, 'object')} {'was' if failed == 1 else 'were'} not deleted"
+    ]
     lines += [
         f"  failed {printable(f.key)}"
         + (f" (version {printable(f.version_id)})" if f.version_id else "")
@@ -342,7 +348,9 @@ def failure_lines(report: DeleteReport) -> list[str]:
 
 def _outcome(report: DeleteReport) -> str:
     """``deleted N objects (SIZE), F failed (codes), U unconfirmed..., A not attempted``."""
-    parts = [f"deleted {report.deleted:,} objects ({size_text(report.deleted_bytes, True)})"]
+    parts = [
+        f"deleted {plural(report.deleted, 'object')} ({size_text(report.deleted_bytes, True)})"
+    ]
     if report.failed:
         codes = ", ".join(f"{n:,} {code}" for code, n in sorted(report.failure_codes().items()))
         parts.append(f"{len(report.failed):,} failed ({printable(codes)})")
@@ -381,15 +389,17 @@ def verify_lines(result: VerifyResult, plan: DeletePlan, location: Location) -> 
     method = how.get(result.method, "")
     if result.ok:
         click.echo(
-            f"pail: verified {method}: the {result.checked:,} objects reported deleted are gone",
+            f"pail: verified {method}: the {plural(result.checked, 'object')} reported deleted "
+            f"{'is' if result.checked == 1 else 'are'} gone",
             err=True,
         )
         return []
     lines: list[str] = []
     if result.present:
         lines.append(
-            f"pail: error: verify: {len(result.present):,} of {result.checked:,} objects "
-            "reported deleted are still present"
+            f"pail: error: verify: {len(result.present):,} of "
+            f"{plural(result.checked, 'object')} reported deleted "
+            f"{'is' if len(result.present) == 1 else 'are'} still present"
         )
         for item in result.present:
             uri = format_uri(location.provider, plan.bucket, item.key, location.root)
@@ -403,8 +413,8 @@ def verify_lines(result: VerifyResult, plan: DeletePlan, location: Location) -> 
             lines.append(f"  still present {printable(uri)} ({', '.join(detail)})")
     if result.errors:
         lines.append(
-            f"pail: error: verify: {result.unchecked:,} objects could not be checked; "
-            "they may still be present"
+            f"pail: error: verify: {plural(result.unchecked, 'object')} could not be checked; "
+            f"{'it' if result.unchecked == 1 else 'they'} may still be present"
         )
         lines += [f"  {printable(error)}" for error in result.errors]
     return lines

@@ -18,11 +18,11 @@ from typing import Any
 
 import click
 
-from pail.cli.common import confirm_or_refuse
+from pail.cli.common import confirm_or_refuse, human_option, yes_option
 from pail.cli.errors import EXIT_DENIED, EXIT_ERROR, EXIT_NOT_FOUND, CliError
 from pail.cli.output import iso_utc
 from pail.core.text import printable
-from pail.core.units import size_text
+from pail.core.units import plural, size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.versions import VersionEntry
 from pail.services import versions as svc
@@ -101,8 +101,8 @@ def run_purge(flags: Any, uri: str, dry_run: bool, yes: bool) -> None:
         click.echo(f"pail: no noncurrent versions under {where}", err=True)
         return
     summary = (
-        f"{plan.versions} noncurrent versions ({size_text(plan.bytes, True)}) and "
-        f"{plan.markers} old delete markers of {plan.keys} keys under {where}"
+        f"{plural(plan.versions, 'noncurrent version')} ({size_text(plan.bytes, True)}) and "
+        f"{plural(plan.markers, 'old delete marker')} of {plural(plan.keys, 'key')} under {where}"
     )
     for entry in plan.entries:
         click.echo(f"would delete {printable(entry.key)} version {printable(entry.version_id)}")
@@ -114,8 +114,9 @@ def run_purge(flags: Any, uri: str, dry_run: bool, yes: bool) -> None:
     )
     report = svc.delete_noncurrent(driver, plan)
     click.echo(
-        f"pail: deleted {len(report.deleted)} versions ({size_text(report.bytes_deleted, True)})"
-        + (f", {len(report.failed)} failed" if report.failed else ""),
+        f"pail: deleted {plural(len(report.deleted), 'version')} "
+        f"({size_text(report.bytes_deleted, True)})"
+        + (f", {len(report.failed):,} failed" if report.failed else ""),
         err=True,
     )
     if report.failed:
@@ -148,17 +149,21 @@ def run_restore(flags: Any, uri: str, recursive: bool, dry_run: bool, yes: bool)
             f"(version {printable(removal.restores)}, {size_text(removal.size, True)})"
         )
     copies = sum(1 for r in plan.removals if not r.marker_ids)  # GCS: no delete markers
-    how = [f"removing {plan.markers} delete markers"] if plan.markers or not copies else []
-    how += [f"copying {copies} noncurrent versions back"] if copies else []
-    summary = f"{plan.keys} objects ({size_text(plan.bytes, True)}) by {' and '.join(how)}"
+    how = (
+        [f"removing {plural(plan.markers, 'delete marker')}"] if plan.markers or not copies else []
+    )
+    how += [f"copying {plural(copies, 'noncurrent version')} back"] if copies else []
+    summary = (
+        f"{plural(plan.keys, 'object')} ({size_text(plan.bytes, True)}) by {' and '.join(how)}"
+    )
     if dry_run:
         click.echo(f"pail: dry run: would restore {summary}", err=True)
         return
     confirm_or_refuse(f"Restore {summary}?", yes, "restore")
     report = svc.restore(driver, plan)
     click.echo(
-        f"pail: restored {len(report.restored)} objects"
-        + (f", {len(report.failed)} failed" if report.failed else ""),
+        f"pail: restored {plural(len(report.restored), 'object')}"
+        + (f", {len(report.failed):,} failed" if report.failed else ""),
         err=True,
     )
     if report.failed:
@@ -181,14 +186,14 @@ def register(
     @click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
     @click.option("-r", "--recursive", is_flag=True, help="Every key under the prefix.")
     @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-    @click.option("-h", "--human", is_flag=True, help="Sizes as KiB/MiB/GiB.")
+    @human_option
     @click.option(
         "--delete-noncurrent",
         is_flag=True,
         help="Permanently delete noncurrent versions and old delete markers under the prefix.",
     )
     @click.option("--dry-run", is_flag=True, help="With --delete-noncurrent: only show the plan.")
-    @click.option("--yes", is_flag=True, help="With --delete-noncurrent: do not ask.")
+    @yes_option("With --delete-noncurrent: do not ask (needed without a terminal).")
     @click.pass_context
     def versions_command(
         ctx: click.Context,
@@ -218,7 +223,7 @@ def register(
     @click.argument("uri", metavar="URI|NAME[:BUCKET/KEY]")
     @click.option("-r", "--recursive", is_flag=True, help="Every deleted key under the prefix.")
     @click.option("--dry-run", is_flag=True, help="Only show what would be restored.")
-    @click.option("--yes", is_flag=True, help="Do not ask.")
+    @yes_option()
     @click.pass_context
     def restore_command(
         ctx: click.Context, uri: str, recursive: bool, dry_run: bool, yes: bool

@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pail.core.units import plural
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.drivers.versions import LifecycleRule, Versioned, lifecycle_of
@@ -136,7 +137,7 @@ class RuleExport:
 def _days(seconds: float, what: str, notes: list[str]) -> int:
     days = max(1, math.ceil(seconds / _DAY))
     if seconds != days * _DAY:
-        notes.append(f"{what} rounded up to {days} day(s): lifecycle ages are whole days")
+        notes.append(f"{what} rounded up to {plural(days, 'day')}: lifecycle ages are whole days")
     return days
 
 
@@ -313,6 +314,14 @@ def rule_prefix(rule: LifecycleRule) -> list[str]:
     return [str(prefix or "")]
 
 
+def _count(value: object, noun: str) -> str:
+    """A count from a rule (``plural`` for a whole number; a value of another type, from
+    a hand-written rule, as it is with the plural noun)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return plural(value, noun)
+    return f"{value} {noun}s"
+
+
 def rule_summary(rule: LifecycleRule) -> str:
     """One plain line describing a rule, e.g. ``pail-runs-30d: prefix 'runs/', expire
     after 30 days, noncurrent after 7 days``."""
@@ -325,16 +334,16 @@ def rule_summary(rule: LifecycleRule) -> str:
     flt = rule.get("Filter") or {}
     sizes = {**flt, **(flt.get("And") or {})}
     if "ObjectSizeGreaterThan" in sizes:
-        bits.append(f"larger than {sizes['ObjectSizeGreaterThan']} bytes")
+        bits.append(f"larger than {_count(sizes['ObjectSizeGreaterThan'], 'byte')}")
     if "ObjectSizeLessThan" in sizes:
-        bits.append(f"smaller than {sizes['ObjectSizeLessThan']} bytes")
+        bits.append(f"smaller than {_count(sizes['ObjectSizeLessThan'], 'byte')}")
     if "Days" in (rule.get("Expiration") or {}):
-        bits.append(f"expire after {rule['Expiration']['Days']} days")
+        bits.append(f"expire after {_count(rule['Expiration']['Days'], 'day')}")
     nc = rule.get("NoncurrentVersionExpiration") or {}
     if "NoncurrentDays" in nc:
         keep = nc.get("NewerNoncurrentVersions")
         bits.append(
-            f"noncurrent after {nc['NoncurrentDays']} days"
+            f"noncurrent after {_count(nc['NoncurrentDays'], 'day')}"
             + (f" (keeping {keep} newer)" if keep is not None else "")
         )
     status = rule.get("Status", "Enabled")

@@ -10,7 +10,11 @@ The only place, for the command line and the app, that reads the locations users
   (:func:`pail.config.store.resolve_target`): that connection, with the flags applied
   over its settings; no bucket typed means its default bucket and prefix, or, when it has
   none, its bucket list;
-* ``s3://`` or ``gs://`` alone: the provider's bucket list (what ``pail ls s3://`` prints).
+* ``s3://`` or ``gs://`` alone: the provider's bucket list (what ``pail ls s3://`` prints);
+* ``NAME:...`` where NAME is neither a saved connection nor a scheme (``nope:x/``):
+  :class:`UnknownConnection` ("no saved connection 'nope'", naming the saved ones), not
+  "unsupported scheme": that is what such text is meant to be. A one-letter NAME is a
+  Windows drive (``C:\\data``), a path.
 
 A saved name wins over a same-named folder in the current directory (``./name`` is the
 folder). :func:`read_target` reads the text (no I/O but the config file), :func:`open_spec`
@@ -23,6 +27,7 @@ call), :func:`open_location` does both for commands that need a bucket, and
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -35,7 +40,7 @@ from pail.config.env import (
 )
 from pail.config.flags import Flags
 from pail.config.store import ConnectionStore, resolve_target
-from pail.core.connection import ConnectionSpec
+from pail.core.connection import NAME_RE, ConnectionSpec
 from pail.core.uri import SCHEMES, InvalidURI, Location, parse_uri
 
 if TYPE_CHECKING:
@@ -54,6 +59,54 @@ class NoBucket(InvalidURI):
     without a default bucket given to a command that reads objects). An
     :class:`~pail.core.uri.InvalidURI`, so the command line exits 2 for it; ``str()`` is one
     line and holds the text as typed (the front-end makes it terminal-safe)."""
+
+
+class UnknownConnection(InvalidURI):
+    """The text names a saved connection that does not exist: ``nope:x/``, or (for the
+    app's arguments) a bare word that is no saved connection and no folder. An
+    :class:`~pail.core.uri.InvalidURI`, so the command line exits 2; ``str()`` is one line
+    that lists the saved names (or says there are none).
+
+    Attributes:
+        name: the name as typed.
+        names: the saved connections' names.
+    """
+
+    def __init__(self, name: str, names: list[str], *, folder: bool = False) -> None:
+        self.name = name
+        self.names = list(names)
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        saved = f"saved connections: {shown}" if names else "there are no saved connections"
+        also = " and no folder of that name here" if folder else ""
+        super().__init__(f"no saved connection {name!r}{also}; {saved}")
+
+
+class NoSuchFolder(FileNotFoundError):
+    """A local path given to the app that does not exist (the command line exits 3).
+
+    Attributes:
+        path: the absolute path.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no such folder: {path}")
+        self.path = path
+
+
+#: ``NAME:rest`` as typed: a saved connection's reference unless NAME is a scheme.
+_REFERENCE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):(?!//)")
+
+
+def _unknown_reference(text: str, store: ConnectionStore) -> UnknownConnection | None:
+    """The error for ``NAME:...`` when NAME is no saved connection and no scheme (``None``
+    when ``text`` is something else: a URI, a path, a drive letter ``C:...``)."""
+    match = _REFERENCE.match(text)
+    if match is None:
+        return None
+    name = match.group(1)
+    if len(name) == 1 or name.lower() in SCHEMES:
+        return None  # a drive letter, or s3:bucket (parse_uri says what is wrong)
+    return UnknownConnection(name, store.names())
 
 
 @dataclass(frozen=True)
@@ -129,6 +182,7 @@ def read_target(
         environ: variables for connections from the environment; ``None`` = ``os.environ``.
 
     Raises:
+        UnknownConnection: ``NAME:...`` names no saved connection (an InvalidURI).
         InvalidURI: ``text`` does not parse (one line naming the problem); also
             :class:`~pail.core.endpoint.BadEndpoint` (an endpoint with no scheme, a bucket
             in its path or host name... from ``--endpoint-url`` or the environment, the
@@ -138,7 +192,8 @@ def read_target(
             saved name), a saved endpoint included.
     """
     flags = flags or Flags()
-    saved = resolve_target(text, store if store is not None else ConnectionStore())
+    store = store if store is not None else ConnectionStore()
+    saved = resolve_target(text, store)
     if saved is not None:
         spec, bucket, key = saved
         spec = flags.apply(spec)
@@ -151,6 +206,9 @@ def read_target(
     if provider is not None:
         bare = spec_for_location(Location(provider, "-"), environ, flags)
         return Target(text, replace(bare, bucket=None, prefix=""), None, named=False)
+    unknown = _unknown_reference(text, store)
+    if unknown is not None:
+        raise unknown
     location = parse_uri(text)
     return Target(text, spec_for_location(location, environ, flags), location)
 
@@ -221,6 +279,9 @@ def connections_to_open(
     of those, the current folder.
 
     Raises:
+        UnknownConnection: a bare word (``lss``) that is no saved connection and no file
+            or folder here, or ``NAME:...`` with an unknown NAME.
+        NoSuchFolder: a local path that does not exist (``./nope``).
         InvalidURI: a text does not parse, or names no bucket and no saved connection
             (``gs://`` alone: the app opens locations, not a provider); a
             :class:`~pail.core.endpoint.BadEndpoint` or
@@ -236,7 +297,10 @@ def connections_to_open(
         for text in texts:
             target = read_target(text, flags, store=store, environ=env)
             if not target.saved:
-                locations.append(target.need_location())
+                location = target.need_location()
+                if location.provider == "local":
+                    _check_folder(text, location, store)
+                locations.append(location)
                 continue
             spec, where = target.spec, target.location
             current = saved.get(spec.name)
@@ -268,11 +332,24 @@ def connections_to_open(
     return specs
 
 
+def _check_folder(text: str, location: Location, store: ConnectionStore) -> None:
+    """A local location the app is to open must exist: a word that is not a path either
+    (``lss``) was meant as a saved name or a command; anything else is a missing folder."""
+    root = location.root or ""
+    if os.path.exists(os.path.join(root, location.key) if location.key else root):
+        return
+    if NAME_RE.match(text):
+        raise UnknownConnection(text, store.names(), folder=True)
+    raise NoSuchFolder(root)
+
+
 __all__ = [
     "BUCKET_LIST_URIS",
     "NoBucket",
+    "NoSuchFolder",
     "Opened",
     "Target",
+    "UnknownConnection",
     "connections_to_open",
     "location_in",
     "open_location",

@@ -57,7 +57,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from pail.core.connection import ConnectionSpec
-from pail.core.units import UnitError, parse_duration, parse_size
+from pail.core.units import UnitError, parse_duration, parse_size, plural
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, Page, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.jobs import Job
@@ -136,7 +136,7 @@ class SearchQuery:
             parts.append(f"{kind} {self.pattern!r}")
         for cond in self.conditions:
             value = cond.value
-            shown = f"{value:,} bytes" if isinstance(value, int) else f"{value}"
+            shown = plural(value, "byte") if isinstance(value, int) else f"{value}"
             parts.append(f"{cond.field} {cond.op} {shown}")
         return ", ".join(parts) or "every object"
 

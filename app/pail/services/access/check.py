@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
+from pail.core.units import plural
 from pail.drivers.base import HasIdentity, PermissionChecks, Probes
 from pail.drivers.errors import AccessDenied, NotFound, StorageError, WrongRegion
 from pail.drivers.identity import Identity
@@ -429,7 +430,7 @@ def _describe(name: str, key: str, info: dict[str, Any]) -> str:
         return f"versioning {info.get('status') or 'never enabled'}"
     if name == "GetLifecycleConfiguration":
         rules = info.get("rules", 0)
-        return f"{rules} lifecycle rule(s)" if rules else "no lifecycle configuration"
+        return plural(rules, "lifecycle rule") if rules else "no lifecycle configuration"
     if name == "ListAllMyBuckets":
-        return f"{info.get('count', 0)} bucket(s)"
+        return plural(info.get("count", 0), "bucket")
     return ""
