@@ -1,12 +1,15 @@
 """Versions, restore and lifecycle rules in the app, against moto server: a delete on a
 versioned bucket adds delete markers (the dialog says so and offers the permanent
 deletion separately), restore brings the objects back (read again), an object's old
-version previews, and applying a lifecycle rule merges with the bucket's existing rule."""
+version previews, and applying a lifecycle rule merges with the bucket's existing rule;
+criteria of the last stale filter a rule cannot express are shown on the lifecycle screen
+and can be cleared there."""
 
 from __future__ import annotations
 
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
+from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.versions import VersionsScreen
 from support.servers import s3_client
@@ -20,8 +23,10 @@ from support.ui import (
     run,
     s3_spec,
     screen_text,
+    seed_aged,
     select,
     settle,
+    stale_filter,
     until,
 )
 
@@ -146,5 +151,46 @@ def test_lifecycle_rule_merges_with_the_existing_rule(s3_endpoint):
         assert sorted(r["ID"] for r in rules)[0] == "logs-90d" and len(rules) == 2
         new = next(r for r in rules if r["ID"] != "logs-90d")
         assert new["Expiration"]["Days"] == 30 and new["Filter"]["Prefix"] == "runs/"
+
+    run(body())
+
+
+def test_lifecycle_shows_the_stale_filters_unexpressible_fields_and_they_can_be_cleared(
+    s3_endpoint,
+):
+    seed_aged(
+        "lcy", {"runs/r1/a.ckpt": (1, 30), "runs/r1/best/a.ckpt": (1, 30), "runs/r2/a": (1, 1)}
+    )
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "lcy"))
+            await select(pilot, find(app, "moto", "lcy", "runs/"))
+            await stale_filter(pilot, older_than="7d", exclude="*/best/*", keep_last="1")
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, DeleteReviewScreen), "back")
+            await pilot.press("L")
+            await until(pilot, lambda: isinstance(app.screen, LifecycleScreen), "lifecycle")
+            await settle(pilot)
+            screen = app.screen
+            # Carried over and on screen (a regex was not given: no field for it).
+            assert not screen.query("#lc-regex")
+            text = screen_text(app)
+            assert "Keep newest runs" in text and "*/best/*" in text
+            assert "Not expressible" in text and "keep-the-newest-N-runs" in text
+            assert screen.export is None
+            for name in ("keep_last", "exclude"):  # cleared key by key, as a user does
+                field = screen.query_one(f"#lc-{name}")
+                field.focus()
+                await pilot.pause()
+                await pilot.press("end", *["backspace"] * len(field.value))
+                assert field.value == ""
+            await until(pilot, lambda: screen.merged is not None, "merged")
+            assert screen.export is not None
+            text = screen_text(app)
+            assert "Not expressible" not in text and "New rule" in text
+            assert not screen.query_one("#lc-apply").disabled
 
     run(body())
