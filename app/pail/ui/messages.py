@@ -356,3 +356,9 @@ class VersionSaved(Message):
     """An old version was downloaded to ``path``."""
 
     path: str
+
+
+@dataclass(eq=False)
+class MarksChanged(Message):
+    """The bucket tree's marks changed (a node was marked or unmarked): the main screen's
+    status bar recounts them. A level list's marks travel as ``ListingChanged``."""

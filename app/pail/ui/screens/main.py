@@ -32,7 +32,13 @@ from pail.core.connection import ConnectionSpec
 from pail.core.text import one_line
 from pail.drivers.errors import StorageError
 from pail.ui.connection_ops import SaveOutcome, values_from_spec
-from pail.ui.messages import ConnectionResolved, FilterChanged, FilterClosed, LevelUpdated
+from pail.ui.messages import (
+    ConnectionResolved,
+    FilterChanged,
+    FilterClosed,
+    LevelUpdated,
+    MarksChanged,
+)
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.access_actions import ACCESS_ACTIONS, ACCESS_BINDINGS, AccessActions
 from pail.ui.screens.cleanup_actions import CLEANUP_ACTIONS, CLEANUP_BINDINGS, CleanupActions
@@ -234,6 +240,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
             panel.level_list.refresh()  # marks cleared from the tree (u) show at once
             panel.on_listing_changed(message)
         self.bucket_tree.listing_changed(message.listing)
+        self._show_marks()
         shown = self.detail.data
         level = message.listing.level
         if shown is not None and (
@@ -250,9 +257,35 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         )
         if panel.display and stale:
             self._close_level_list(focus_row=False)  # its level was listed again
+        self._show_marks()  # a level listed again drops its list's marks
         shown = self.detail.data
         if shown is not None and (shown is message.target or shown.parent is message.target):
             self.detail.redraw(preview=False)
+
+    # -- marks: their count and size in the status bar -----------------------------------
+
+    def on_marks_changed(self, message: MarksChanged) -> None:
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        """Count every mark (tree and level lists) into the status bar: objects' sizes
+        add up; a prefix's size is unknown until it is listed, so prefixes are counted."""
+        tree = self.bucket_tree
+        count = size = prefixes = 0
+        for data in tree.marks.values():
+            count += 1
+            if data.kind == "prefix":
+                prefixes += 1
+            elif data.entry is not None and data.entry.size:
+                size += data.entry.size
+        for listing in tree.listings.values():
+            marks = listing.marks
+            if marks.count:
+                count += marks.count
+                size += marks.total_bytes  # a prefix counts 0 bytes
+                delimiter = listing.pager.delimiter
+                prefixes += sum(1 for key in marks if key.endswith(delimiter))
+        self.status.set_marks(count, size, prefixes)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -356,6 +389,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         data = node.data if node is not None else None
         self.status.show(data.conn if data is not None else None)
         self.detail.show(data)
+        self._show_marks()  # a removed connection took its marks along
 
     def credentials_failed(self, conn: Connection, error: StorageError) -> None:
         """Show the credential-failure modal for ``conn`` (once until it is reopened)."""

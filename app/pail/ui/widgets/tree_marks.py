@@ -3,7 +3,8 @@ moves down a row), ``u`` clears every mark; ``d`` then downloads the marked item
 
 Marks live on the nodes' data (:attr:`pail.ui.nodes.NodeData.marked`), so they survive
 "load more" and filtering (which rebuild rows from the data), and are dropped when the
-level holding them is listed again (its data is replaced).
+level holding them is listed again (its data is replaced). Every change posts
+:class:`~pail.ui.messages.MarksChanged` (the status bar counts the marks).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets.tree import TreeNode, UnknownNodeID
 
+from pail.ui.messages import MarksChanged
 from pail.ui.nodes import NodeData
 from pail.ui.widgets.tree_labels import NodeLabels
 
@@ -74,6 +76,7 @@ class MarkedTree(NodeLabels):
         node = self.node_for(data)
         if node is not None:
             node.refresh()
+        self.post_message(MarksChanged())
         if self.is_attached:
             self.screen.refresh_bindings()
 
