@@ -59,11 +59,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pail import __version__
+from pail.cli.common import human_option
 from pail.cli.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_CREDENTIALS,
@@ -84,7 +85,13 @@ from pail.core.uri import InvalidURI
 from pail.credentials import KeyringUnavailable
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
-from pail.services.locations import connections_to_open, open_spec, read_target
+from pail.services.locations import (
+    NoSuchFolder,
+    UnknownConnection,
+    connections_to_open,
+    open_spec,
+    read_target,
+)
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -101,6 +108,10 @@ __all__ = [
     "exit_code_for",
     "main",
 ]
+
+if TYPE_CHECKING:
+    from pail.config.store import ConnectionStore
+    from pail.demo.server import DemoStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -352,14 +363,64 @@ def cli(ctx: click.Context) -> None:
 @click.pass_context
 def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
     """Open the app at URIs or saved connections (the default command: `pail URI` =
-    `pail open URI`; `pail lab:artifacts/runs/` opens the saved connection lab there)."""
-    specs = connections_to_open(list(uris), flags_of(ctx))  # pail.services.locations
+    `pail open URI`; `pail lab:artifacts/runs/` opens the saved connection lab there).
+
+    Every argument is checked before the app starts: a word that is no command, saved
+    connection or folder is a usage error (exit 2, with a "did you mean" for a mistyped
+    command), a path to a folder that does not exist exits 3, and without a terminal
+    (stdin or stdout redirected) the app does not start (exit 2)."""
+    try:
+        specs = connections_to_open(list(uris), flags_of(ctx))  # pail.services.locations
+    except UnknownConnection as exc:
+        raise _unknown_word(ctx, exc) from None
+    except NoSuchFolder as exc:
+        from pail.core.text import printable
+
+        message = f"pail: error: no such folder: {printable(exc.path)}"
+        raise CliError([message], EXIT_NOT_FOUND) from None
+    need_terminal("pail: the app needs a terminal; for scripts use `pail ls URI`")
     from pail.ui.app import PailApp  # Textual is imported only when the app runs
     from pail.ui.executor import exit_if_threads_linger
 
     app = PailApp(specs)
     app.run()
     exit_if_threads_linger(app.return_code or 0)  # a transfer thread hung in a request
+
+
+def need_terminal(hint: str) -> None:
+    """Refuse to start the app without a terminal (stdin and stdout both ttys): a
+    full-screen app writing into a pipe or a file only leaves escape codes there.
+
+    Raises:
+        CliError: exit 2 with ``hint``, one line on stderr.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise CliError([hint], EXIT_USAGE)
+
+
+#: How close a word must be to a command name to be offered as "did you mean"
+#: (difflib's ratio: "lss" -> "ls" is 0.8, "nope" -> "open" 0.75 is not offered).
+_SUGGEST_CUTOFF = 0.8
+
+
+def _unknown_word(ctx: click.Context, exc: UnknownConnection) -> click.UsageError:
+    """The usage error for a word that names nothing: click's "No such command" with a
+    "did you mean" when it is close to a command, else "no saved connection"."""
+    import difflib
+
+    from pail.core.text import printable
+
+    group = ctx.parent if ctx.parent is not None else ctx
+    commands = [c for c in cli.list_commands(group) if c != "open"]
+    close = difflib.get_close_matches(exc.name, commands, n=1, cutoff=_SUGGEST_CUTOFF)
+    if close:
+        message = (
+            f"No such command {printable(exc.name)!r} (and no saved connection or folder of "
+            f"that name). Did you mean {close[0]!r}?"
+        )
+    else:
+        message = printable(str(exc))
+    return click.UsageError(message, ctx=group)
 
 
 # --- ls -------------------------------------------------------------------------------
@@ -370,7 +431,7 @@ def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
 @click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("-r", "--recursive", is_flag=True, help="Every key under the prefix.")
-@click.option("-h", "--human", is_flag=True, help="Sizes as KiB/MiB/GiB.")
+@human_option
 @click.pass_context
 def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, human: bool) -> None:
     """List one level of URI (s3://bucket/prefix/, gs://..., a folder, or a saved
@@ -419,7 +480,6 @@ def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:
 
 
 @cli.command("demo", short_help="Run the embedded demo store and open it.")
-@connection_options
 @click.option("--serve", is_flag=True, help="Only run the store; print how to reach it.")
 @click.option(
     "--small",
@@ -428,8 +488,20 @@ def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:
     hidden=True,
     help="Small sizes (tests): 1,500-key prefix, 1 MiB large object.",
 )
-def demo_command(serve: bool, small: bool) -> None:
-    """Start the embedded demo store (S3 on 127.0.0.1, seeded ML artifacts) and open it."""
+@click.pass_context
+def demo_command(ctx: click.Context, serve: bool, small: bool) -> None:
+    """Start the embedded demo store (S3 on 127.0.0.1, seeded ML artifacts) and open it.
+
+    The demo makes its own connections (demo, demo-readonly, demo-local), so it takes no
+    connection flags. The app needs a terminal; --serve only runs the store."""
+    given = [name for name, value in ctx.meta.get(_FLAGS_KEY, {}).items() if value is not None]
+    if given:  # e.g. `pail --region x demo`: the group accepted it, the demo ignores it
+        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(given))
+        raise click.UsageError(
+            f"pail demo makes its own connections; {flags} does nothing here", ctx=ctx
+        )
+    if not serve:
+        need_terminal("pail: the app needs a terminal; `pail demo --serve` runs only the store")
     from pail.demo.server import start_demo
 
     sizes: dict[str, Any] = (
@@ -451,12 +523,85 @@ def demo_command(serve: bool, small: bool) -> None:
         else:
             from pail.ui.app import PailApp
 
-            PailApp(store.connections).run()
+            saved = demo_config(store, os.path.join(os.path.dirname(store.log_path), "demo-config"))
+            PailApp(store.connections, store=saved).run()
     finally:
         store.stop()
     from pail.ui.executor import exit_if_threads_linger  # only reached after the app
 
     exit_if_threads_linger(0)  # a transfer thread hung in a request
+
+
+#: AWS profile names of the demo's two S3 users in the demo's own credentials file.
+DEMO_PROFILES = {"demo": "pail-demo", "demo-readonly": "pail-demo-readonly"}
+
+
+def demo_config(store: DemoStore, folder: str, environ: Any = None) -> ConnectionStore:
+    """The demo's connections as saved connections of a demo-only config file.
+
+    The app's connections screen (``C``) lists the *saved* connections; the demo's three
+    live in memory, so ``pail demo`` also writes them to ``FOLDER/connections.toml``, a
+    file of its own in the cache folder, rewritten at every start. It is never the user's
+    config file: ``PAIL_CONFIG`` points at it for this process, so nothing the app does
+    (add, edit, remove on that screen) can reach the real one. The config file never
+    holds secrets and the OS keyring is the user's, so the demo users' throwaway keys go
+    to ``FOLDER/aws-credentials`` (mode 0600) as the profiles in :data:`DEMO_PROFILES`,
+    and the saved S3 connections name their profile; ``AWS_SHARED_CREDENTIALS_FILE`` and
+    ``AWS_CONFIG_FILE`` point at the demo's files for this process only (the demo talks to
+    nothing but its loopback store).
+
+    Args:
+        store: the running demo store.
+        folder: where the two files go (created).
+        environ: the variables to set (default ``os.environ``; tests pass a dict).
+
+    Returns:
+        the demo's :class:`~pail.config.store.ConnectionStore`, for ``PailApp(store=...)``.
+
+    Raises:
+        OSError: the folder or a file cannot be written.
+    """
+    from dataclasses import replace
+
+    from pail.config.store import ConnectionStore
+
+    env = os.environ if environ is None else environ
+    os.makedirs(folder, exist_ok=True)
+    credentials = os.path.join(folder, "aws-credentials")
+    aws_config = os.path.join(folder, "aws-config")
+    users = {"demo": store.admin, "demo-readonly": store.readonly}
+    lines = []
+    for name, profile in DEMO_PROFILES.items():
+        keys = users[name]
+        lines += [
+            f"[{profile}]",
+            f"aws_access_key_id = {keys.access_key_id}",
+            f"aws_secret_access_key = {keys.secret_access_key}",
+            "",
+        ]
+    fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
+    with open(aws_config, "w", encoding="utf-8") as fh:
+        fh.write("# pail demo: no settings; the demo's profiles are in aws-credentials\n")
+    path = os.path.join(folder, "connections.toml")
+    if os.path.exists(path):
+        os.remove(path)  # a fresh file each start: the endpoint's port changes
+    env["PAIL_CONFIG"] = path  # anything else opening "the" config file opens this one
+    env["AWS_SHARED_CREDENTIALS_FILE"] = credentials
+    env["AWS_CONFIG_FILE"] = aws_config
+    saved = ConnectionStore(path, environ=env)
+    for spec in store.connections:
+        saved.save(
+            replace(
+                spec,
+                secrets=None,
+                profile=DEMO_PROFILES.get(spec.name),
+                saved=True,
+                secrets_in="none",
+            )
+        )
+    return saved
 
 
 def _wait_forever() -> None:
