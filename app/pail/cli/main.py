@@ -7,7 +7,7 @@ Usage::
     pail ls [OPTIONS] URI             print one level (``-r`` everything below)
     pail get [OPTIONS] URI [DEST]     download an object, or a prefix with ``-r``
     pail url [--expires S] URI        print a presigned URL for an object
-    pail du [--json] URI              objects, bytes and ages under a prefix, per child
+    pail du [-h] [--json] URI         objects, bytes and ages under a prefix, per child
     pail rm [-r] [FILTERS] URI        delete an object, or stale objects under a prefix
     pail versions [-r] URI            an object's versions and delete markers
     pail restore [-r] URI             undo deletes on a versioned bucket
@@ -38,7 +38,8 @@ Exit status (one code per kind of failure, so scripts can branch on it):
 0     success
 1     any other storage error (HTTP 5xx, throttling, malformed request, ...)
 2     bad usage: unknown option, missing argument, malformed URI, unknown saved
-      connection, malformed config file (``FILE:LINE: message``)
+      connection, malformed config file (``FILE:LINE: message``), a word that is no
+      command, saved connection or folder, the app started without a terminal
 3     not found: no such bucket, key or folder (HTTP 404)
 4     access denied (HTTP 403 ``AccessDenied``)
 5     credentials rejected, missing or expired (``InvalidAccessKeyId``,
