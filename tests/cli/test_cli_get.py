@@ -135,3 +135,25 @@ def test_installed_pail_get_plain_lines(s3_endpoint, bucket_name, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"downloaded logs/a.log -> {tmp_path.resolve()}/a.log (5 bytes, md5)\n"
     assert (tmp_path / "a.log").read_bytes() == b"line\n"
+
+
+def test_the_live_figures_show_no_rate_before_bytes_move(tmp_path):
+    """`pail get`'s progress line: no "0 B/s" while nothing has arrived, a rate in
+    pail.core.units.size_text's words once bytes move, and counts in the right number."""
+    from pail.cli.get import _Display
+    from pail.drivers.local import LocalDriver
+    from pail.services.download import Downloader, plan_keys
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "one.bin").write_bytes(b"x" * 4096)
+    driver = LocalDriver(str(src), single_bucket=True)
+    plan = plan_keys(driver, "src", ["one.bin"], str(tmp_path / "dest"))
+    display = _Display(live=False)
+    display.download = Downloader(driver, plan)
+    before = display.figures()
+    assert before["rate"] == "" and before["files"] == "0/1 file"
+    display.download.run()
+    after = display.figures()
+    assert after["files"] == "1/1 file" and after["rate"].endswith("/s")
+    assert "Bytes" not in after["rate"]

@@ -237,6 +237,10 @@ def test_keep_last_names_the_loose_objects_it_does_not_keep(s3_endpoint, bucket_
     assert "1 object directly under it belongs to no run" in result.stderr
     assert "does not keep it" in result.stderr
     assert result.stdout.split() == [f"s3://{bucket_name}/runs/notes.txt"]
+    one = run([*args, "--keep-last", "1"])  # one run kept, one object of the other planned
+    assert one.exit_code == 0, one.stderr
+    assert "kept (newest 1 run): a/" in one.stderr or "kept (newest 1 run): b/" in one.stderr
+    assert "1 runs" not in one.stderr and "1 objects" not in one.stderr
 
 
 # -- only confirmed deletes count; --verify ------------------------------------------------
