@@ -210,7 +210,9 @@ def test_q_quits_within_seconds_while_a_download_hangs(faults, tmp_path):
         while hang.hits < 2:  # the preview's GET, then the download's
             assert time.monotonic() < deadline, "the download's GET never reached the proxy"
             time.sleep(0.1)
-        term.press("q")
+        term.press("q")  # the downloads screen: q goes back to the tree
+        term.wait_for("q Quit")
+        term.press("q")  # the main screen: q quits, asking first
         term.wait_for("1 transfer running: quit anyway?", "resume next time")
         term.press("y")
         term.wait_for("PAIL-EXITED 0", timeout=10)

@@ -323,7 +323,7 @@ async def open_connections(pilot: Pilot) -> ConnectionsScreen:
     return pilot.app.screen
 
 
-async def open_form(pilot: Pilot, key: str = "a") -> ConnectionForm:
+async def open_form(pilot: Pilot, key: str = "n") -> ConnectionForm:
     """Press ``key`` (a add / e edit) on the connections screen and wait for the form."""
     await pilot.press(key)
     await until(pilot, lambda: isinstance(pilot.app.screen, ConnectionForm), "the form")

@@ -106,7 +106,7 @@ def test_reader_identity_rows_policy_and_report(moto_iam_server, tmp_path, monke
             assert "ListAllMyBuckets" not in app.clipboard  # exactly the missing action
             await pilot.press("y")
             assert app.clipboard.startswith("pail access check: s3://pail-iam/data/")
-            await pilot.press("s")
+            await pilot.press("ctrl+s")
             assert screen.saved_path is not None
             assert os.path.dirname(screen.saved_path) == str(tmp_path)
             with open(screen.saved_path, encoding="utf-8") as fh:

@@ -56,7 +56,7 @@ def test_usage_screen_totals_sort_and_tree_sizes(s3_endpoint):
             assert [table.get_row_at(i)[0].plain for i in range(2)] == ["a/", "b/"]
             text = screen_text(app)
             assert "5 keys scanned" in text and "complete" in text
-            await pilot.press("c")  # by count: b/ (3 objects) first
+            await pilot.press("S")  # next sort, by count: b/ (3 objects) first
             assert table.get_row_at(0)[0].plain == "b/"
             await pilot.press("enter")  # opens b/ in the tree
             await until(pilot, lambda: app.screen is app.main_screen, "back to the tree")

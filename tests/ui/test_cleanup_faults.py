@@ -113,7 +113,7 @@ def test_verify_on_the_result_screen_finds_a_key_back(s3_endpoint):
             progress = await confirm(pilot)
             assert progress.report.deleted == 2
             seed_keys("art", ["runs/a/f2"])  # written again after the delete
-            await pilot.press("v")
+            await pilot.press("r")  # re-check
             await until(pilot, lambda: progress.verify_result is not None, "verified")
             await pilot.pause()
             result = progress.verify_result

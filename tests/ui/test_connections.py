@@ -181,7 +181,7 @@ def test_remove_asks_then_deletes_config_and_keyring(tmp_path, isolated_config):
             await settle(pilot)
             assert names(tree_of(app).root) == ["keep", "gone"]
             screen = await open_connections(pilot)
-            await pilot.press("down", "d")
+            await pilot.press("down", "X")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
             assert "Remove connection gone?" in screen_text(app)
             await pilot.press("n")  # no: nothing happens
@@ -189,7 +189,7 @@ def test_remove_asks_then_deletes_config_and_keyring(tmp_path, isolated_config):
             await settle(pilot)
             assert store.names() == ["keep", "gone"]
             assert keyring_entry(isolated_config, "gone") is not None
-            await pilot.press("d")
+            await pilot.press("X")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "confirm")
             await pilot.press("y")
             await settle(pilot)

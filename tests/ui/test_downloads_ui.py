@@ -188,7 +188,7 @@ def test_cancel_all_stops_every_file(s3_endpoint, dest):
             await pilot.press("enter")
             await until(pilot, held[0].started.is_set, "a transfer started")
             await until(pilot, lambda: app.screen.check_action("cancel_all", ()), "cancel key")
-            await pilot.press("X")
+            await pilot.press("ctrl+x")
             task = app.main_screen.downloads[-1]
             await until(pilot, lambda: task.report is not None, "download finished")
             assert len(task.report.cancelled) == 4 and not task.report.done

@@ -81,11 +81,12 @@ def test_main_screen_80x24_three_levels_deep(snap_compare, demo):
 @pytest.mark.parametrize(
     ("width", "tree", "detail"),
     [
-        (80, 48, 32),  # the tree's minimum: a run id three levels deep, whole
-        (100, 48, 52),
+        (80, 44, 36),  # "-narrow": 2-cell guides; a run id three levels deep, whole
+        (99, 44, 55),
+        (100, 48, 52),  # the tree's minimum with 3-cell guides
         (120, 48, 72),  # 40% is 48 again
         (160, 64, 96),  # 40%
-        (70, 42, 28),  # "-narrow": 60% / the rest, both still on screen
+        (70, 38, 32),  # "-tiny": 55% / the rest, both still on screen
     ],
 )
 def test_tree_pane_width_follows_the_terminal(demo, width, tree, detail):

@@ -244,20 +244,28 @@ def test_q_while_a_download_hangs_asks_n_stays_y_quits(faults, tmp_path, monkeyp
             task = app.main_screen.downloads[-1]
             assert task.running
 
-            await pilot.press("q")
+            await pilot.press("q")  # on a sub-screen q goes back, never quits
+            await until(pilot, lambda: app.screen is app.main_screen, "back to the tree")
+            assert app.return_code is None and task.running
+            await pilot.press("D")
+            await until(pilot, lambda: isinstance(app.screen, DownloadsScreen), "downloads again")
+
+            await pilot.press("ctrl+q")  # quits from any screen, asking first
             await until(pilot, lambda: isinstance(app.screen, QuitScreen), "quit question")
             text = screen_text(app)
             assert "1 transfer running: quit anyway?" in text
             assert "Download 1: s3://quitb/run/model.bin" in text
             assert "resume next time" in text
-            await pilot.press("q")  # q again does not stack a second question
+            await pilot.press("ctrl+q")  # asking again does not stack a second question
             assert len([s for s in app.screen_stack if isinstance(s, QuitScreen)]) == 1
 
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, DownloadsScreen), "stayed")
             assert app.return_code is None and task.running and not task.cancel_requested
 
-            await pilot.press("q")
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.main_screen, "back to the tree")
+            await pilot.press("q")  # q on the main screen quits, asking first
             await until(pilot, lambda: isinstance(app.screen, QuitScreen), "asked again")
             await pilot.press("y")
             await until(pilot, lambda: app.return_code == 0, "the app exits")
@@ -301,7 +309,7 @@ def test_q_while_a_delete_hangs_asks_and_enter_quits(faults):
             progress = app.screen
             assert not progress.finished
 
-            await pilot.press("q")
+            await pilot.press("ctrl+q")  # q here would only go back
             await until(pilot, lambda: isinstance(app.screen, QuitScreen), "quit question")
             assert "Delete of 1 object from s3://quitd/old/k.bin" in screen_text(app)
             await pilot.press("enter")  # the focus starts on Quit

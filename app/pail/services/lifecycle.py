@@ -170,7 +170,10 @@ def build_rules(
     if keep_noncurrent is not None and noncurrent_days is None:
         reasons.append("keeping newer noncurrent versions needs --noncurrent-days")
     if filters.older_than is None and noncurrent_days is None:
-        reasons.append("a lifecycle rule needs an age: give --older-than or --noncurrent-days")
+        reasons.append(
+            "a lifecycle rule needs an age: older than (--older-than) or noncurrent days "
+            "(--noncurrent-days)"
+        )
     if noncurrent_days is not None and noncurrent_days < 1:
         reasons.append(f"--noncurrent-days must be 1 or more, not {noncurrent_days}")
     if reasons:

@@ -10,26 +10,33 @@ connections of the config file not among them (opened when expanded). Opening a 
 resolves its credentials (:func:`pail.credentials.resolve`: keyring, profile, environment,
 default chain) in a worker, then builds its driver from the resolved spec.
 
-Quitting (``q``, ``ctrl+q``) never waits for I/O: while downloads or deletes run it asks
-first (:class:`~pail.ui.screens.quit_confirm.QuitScreen`), then cancels them and exits;
-the app's own requests run on daemon threads (:mod:`pail.ui.executor`), and the CLI ends
-the process if an engine's thread would still hold it
-(:func:`pail.ui.executor.exit_if_threads_linger`).
+Keys: the keymap is :mod:`pail.ui.keymap` (``?`` lists the current screen's keys, ``ctrl+p``
+finds its actions by name); a ``[keymap]`` table in the config file rebinds them by binding
+id and ``[ui] theme`` remembers the theme chosen with ``ctrl+p`` (:mod:`pail.config.ui_prefs`).
+
+Quitting (``ctrl+q`` anywhere, ``q`` on the main screen) never waits for I/O: while
+downloads or deletes run it asks first (:class:`~pail.ui.screens.quit_confirm.QuitScreen`),
+then cancels them and exits; the app's own requests run on daemon threads
+(:mod:`pail.ui.executor`), and the CLI ends the process if an engine's thread would still
+hold it (:func:`pail.ui.executor.exit_if_threads_linger`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.reactive import var
 from textual.screen import Screen
 
 from pail import credentials
+from pail.config import ui_prefs
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConfigError, ConnectionSpec
 from pail.core.text import one_line
@@ -38,6 +45,7 @@ from pail.drivers.base import StorageDriver
 from pail.drivers.errors import InvalidCredentials
 from pail.drivers.registry import open_driver
 from pail.services.search import ListingCache
+from pail.ui import keymap
 from pail.ui.executor import DaemonPool
 from pail.ui.formatting import plural
 from pail.ui.messages import DetailJob, KeyringChecked, WorkFailed
@@ -48,8 +56,7 @@ from pail.ui.screens.main import MainScreen
 from pail.ui.screens.quit_confirm import QuitScreen
 from pail.ui.settings import load_settings
 from pail.ui.viewer import ViewerOutcome, ViewerPlan, ViewerRunner, run_in_terminal, try_viewers
-from pail.ui.widgets.bucket_tree import BucketTree, Resolver
-from pail.ui.widgets.tree_marks import MarkedTree
+from pail.ui.widgets.bucket_tree import Resolver
 
 
 def _utc_now() -> datetime:
@@ -95,12 +102,25 @@ class PailApp(App[None]):
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "pail"
-    ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding(
-            "question_mark", "help", "Help", key_display="?", tooltip="Show the keys", id="app.help"
+            "question_mark",
+            "help",
+            "Help",
+            key_display="?",
+            tooltip="Show this screen's keys",
+            id="app.help",
         ),
-        Binding("q", "quit", "Quit", tooltip="Quit pail", id="app.quit"),
+        # Priority: quits from a text field too (q there types a q).
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            show=False,
+            priority=True,
+            tooltip="Quit pail (asks first while downloads or deletes run)",
+            id="app.quit",
+        ),
     ]
 
     #: The keyring's state, checked once at start in a worker (``None`` until then).
@@ -119,11 +139,17 @@ class PailApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = load_settings()
+        self.store = store if store is not None else ConnectionStore()
+        self._prefs_error = ""
+        try:
+            self.prefs = ui_prefs.read_prefs(self.store)
+        except ConfigError as exc:  # shown once mounted; the defaults are used
+            self.prefs, self._prefs_error = ui_prefs.UIPrefs(), str(exc)
+        self.set_keymap(dict(self.prefs.keymap))
         self._viewer = viewer or run_in_terminal
         self._connections = list(connections)
         self._driver_factory = driver_factory
         self._clock = clock
-        self.store = store if store is not None else ConnectionStore()
         self._resolver = resolver
         self._config_error = ""
         #: Complete walks of this session, reused by searches (``ctrl+f``); in memory,
@@ -156,6 +182,7 @@ class PailApp(App[None]):
     def on_mount(self) -> None:
         if self._config_error:
             self.notify(self._config_error, title="Config file", severity="error", markup=False)
+        self._apply_prefs()
         for name in self.settings.problems:
             self.notify(f"{name} is not a byte count: the default is used.", markup=False)
 
@@ -245,16 +272,77 @@ class PailApp(App[None]):
         self.exit()
 
     def action_help(self) -> None:
-        """Show the keys."""
+        """Show the current screen's keys (with the user's keymap applied)."""
         if isinstance(self.screen, HelpScreen):
             return
-        keys = []
-        for owner in (MarkedTree, BucketTree, MainScreen, PailApp):
-            for binding in owner.BINDINGS:
-                if isinstance(binding, Binding):
-                    description = binding.tooltip or binding.description
-                    keys.append((binding.key_display or binding.key, description))
-        self.push_screen(HelpScreen(keys, keyring=self.keyring))
+        title = keymap.SCREENS.get(type(self.screen), ("This screen", ()))[0]
+        sections = keymap.screen_keys(type(self.screen), self.prefs.keymap)
+        keyring = self.keyring if isinstance(self.screen, MainScreen) else None
+        self.push_screen(HelpScreen(sections, title=title, keyring=keyring))
+
+    # -- preferences: keymap and theme ---------------------------------------------------
+
+    def _apply_prefs(self) -> None:
+        """Theme and keymap from the config file; problems become notifications (the
+        defaults stay)."""
+        if self._prefs_error:
+            self.notify(self._prefs_error, title="Config file", severity="error", markup=False)
+        theme = self.prefs.theme
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme:
+            self.notify(f"[ui] theme {theme!r} is not a theme: the default is used.", markup=False)
+        unknown = sorted(set(self.prefs.keymap) - keymap.binding_ids())
+        if unknown:
+            names = ", ".join(unknown)
+            self.notify(f"[keymap] names no such binding: {names} (see ?)", markup=False)
+        for line in keymap.clashes(self.prefs.keymap):
+            self.notify(f"[keymap] {line}", severity="warning", markup=False)
+        self._theme_loaded = True
+
+    _theme_loaded = False
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember a theme chosen in the app (``ctrl+p`` → theme) in the config file, in
+        a worker (the file's lock may wait)."""
+        if not self._theme_loaded or theme == self.prefs.theme:
+            return
+        self.prefs = ui_prefs.UIPrefs(keymap=self.prefs.keymap, theme=theme)
+        store = self.store
+
+        def save() -> None:
+            try:
+                ui_prefs.save_theme(store, theme)
+            except (ConfigError, OSError) as exc:
+                self.call_from_thread(
+                    self.notify, f"Theme not saved: {one_line(exc)}", markup=False
+                )
+
+        self.run_worker(save, thread=True, exit_on_error=False, group="save-theme")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (``ctrl+p``): every action the current screen offers now
+        (pail's bindings, those with an id, from the focused widget up to the app; a key
+        a widget shadows is still offered), with its key; then the theme and quit."""
+        seen: set[str] = set()
+        for node, bindings in screen._modal_binding_chain:
+            for _key, binding in bindings:
+                if not binding.id or binding.id in seen:
+                    continue
+                seen.add(binding.id)
+                if not self._check_action_state(binding.action, node):
+                    continue  # hidden or disabled here: the palette lists what works
+                title = binding.description or binding.action
+                help_text = f"{self.get_key_display(binding)} · {binding.tooltip or title}"
+                yield SystemCommand(
+                    title, help_text, partial(self.run_action, binding.action, node)
+                )
+        yield SystemCommand("Theme", "Change the theme (remembered)", self.action_change_theme)
+        yield SystemCommand("Quit", "Quit pail (ctrl+q)", self.action_quit)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """Reported once at start (:func:`pail.ui.keymap.clashes`); Textual calls this on
+        every key press, so nothing is done here."""
 
 
 def _connection_of(message: WorkFailed) -> Connection | None:

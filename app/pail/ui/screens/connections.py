@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from pail import credentials
 from pail.config.store import ConnectionStore
@@ -32,6 +32,7 @@ from pail.ui.messages import ConnectionRemoved, ConnectionsLoaded, ConnectionTes
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.connection_form import ConnectionForm
 from pail.ui.text import literal, literal_block, tilde
+from pail.ui.widgets.footer import PailFooter
 
 if TYPE_CHECKING:
     from pail.credentials import KeyringStatus
@@ -56,18 +57,25 @@ class ConnectionsScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("a", "add", "Add", tooltip="Add a connection", id="connections.add"),
+        Binding("n", "add", "New", tooltip="Add a connection", id="connections.add"),
         Binding("e", "edit", "Edit", tooltip="Edit the connection", id="connections.edit"),
         Binding(
-            "d,delete",
+            "X,delete",
             "remove",
-            "Remove",
-            key_display="d",
+            "Remove…",
+            key_display="X",
             tooltip="Remove the connection and its keyring secrets",
             id="connections.remove",
         ),
         Binding("t", "test", "Test", tooltip="Make one request with it", id="connections.test"),
-        Binding("escape", "back", "Back", tooltip="Back to the tree", id="connections.back"),
+        Binding(
+            "escape,q",
+            "back",
+            "Back",
+            key_display="esc",
+            tooltip="Back to the tree",
+            id="connections.back",
+        ),
     ]
 
     def __init__(
@@ -86,7 +94,7 @@ class ConnectionsScreen(Screen[None]):
         yield ConnectionTable(id="connections-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="connections-result-pane"):
             yield Static(id="connections-result")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "connections"
@@ -100,7 +108,9 @@ class ConnectionsScreen(Screen[None]):
         ]:
             table.add_column(label, key=key)
         self.watch(self.app, "keyring", self._draw_info)
-        self.show_result(Text("a add · e edit · d remove · t test · enter open", style="dim"))
+        self.show_result(
+            Text("n new · e edit · X remove · t test · enter open · esc back", style="dim")
+        )
         self.reload()
         table.focus()
 

@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Static
 
 from pail.credentials import SecretsUnavailable
 from pail.drivers.errors import ExpiredCredentials, NoCredentials, StorageError
+from pail.ui.clipboard import copy_text
 from pail.ui.text import literal, literal_block
 
 
@@ -129,8 +130,7 @@ class CredentialFailureScreen(ModalScreen[CredentialChoice]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "credential-copy" and self.problem.command:
-            self.app.copy_to_clipboard(self.problem.command)
-            self.notify("Copied the command to the clipboard.", markup=False)
+            copy_text(self.app, self.problem.command, "the command")
         elif event.button.id == "credential-reenter":
             self.dismiss(CredentialChoice("reenter"))
         else:

@@ -1,6 +1,6 @@
 """The downloads screen (``D``): the panel of the latest download, with cancel keys.
 
-Closing it (escape or ``D``) does not stop anything: transfers run on the engine's own
+Closing it (escape, ``q`` or ``D``) does not stop anything: transfers run on the engine's own
 threads; opening it again shows where they are.
 """
 
@@ -10,10 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from pail.ui.download_ops import DownloadTask
 from pail.ui.widgets.downloads_panel import DownloadsPanel
+from pail.ui.widgets.footer import PailFooter
 
 
 class DownloadsScreen(Screen[None]):
@@ -24,7 +25,7 @@ class DownloadsScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("escape,D", "close", "Back", key_display="esc", id="downloads.close"),
+        Binding("escape,q,D", "close", "Back", key_display="esc", id="downloads.close"),
         Binding(
             "x",
             "cancel_file",
@@ -33,10 +34,9 @@ class DownloadsScreen(Screen[None]):
             id="downloads.cancel_file",
         ),
         Binding(
-            "X",
+            "ctrl+x",
             "cancel_all",
             "Cancel all",
-            key_display="X",
             tooltip="Cancel every file not finished yet",
             id="downloads.cancel_all",
         ),
@@ -52,7 +52,7 @@ class DownloadsScreen(Screen[None]):
             yield Static(Text("No downloads yet: press d on an object or prefix."), id="dl-none")
         else:
             yield DownloadsPanel(self.download, id="downloads")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Downloads"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -50,20 +51,22 @@ class HelpScreen(ModalScreen[None]):
         self._keyring = keyring
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 3))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
+        parts: list[RenderableType] = []
         for number, (section, rows) in enumerate(self._sections):
-            if number:
-                table.add_row("", "")
-            table.add_row(Text(section, style="bold underline"), "")
+            # One grid per section: a long key in one part does not widen the others.
+            title = Text(section, style="bold underline")
+            parts.append(Text.assemble("\n" if number else "", title))
+            table = Table.grid(padding=(0, 3))
+            table.add_column(style="bold", no_wrap=True, max_width=26)
+            table.add_column()
             for row in rows:
                 table.add_row(Text(row.key), Text(row.description))
+            parts.append(table)
         with Vertical(id="help-box"):
             yield Static(Text(f"pail — keys: {self._title}", style="bold"), id="help-title")
             # The keys may outgrow the screen: they scroll, the keyring note stays in view.
             with VerticalScroll(id="help-scroll"):
-                yield Static(table, id="help-keys")
+                yield Static(Group(*parts), id="help-keys")
             status = self._keyring
             if status is not None:
                 if status.usable:

@@ -10,7 +10,7 @@ overlapping prefixes are warned about). Criteria a rule cannot express (exclude 
 regexes, keep newest N runs; include globs on S3) are refused with the reason. The last
 stale filter's other criteria (include, exclude, regex, keep newest N runs) get a field
 of their own when they were given, so what the rule is built from is always on screen
-and can be cleared. ``w`` (or the button) writes the merged rules after a confirmation.
+and can be cleared. ``ctrl+w`` (or the button) writes the merged rules after a confirmation.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Header, Input, Label, Static
 
 from pail.core.text import one_line
 from pail.core.units import MAX_DURATION
@@ -32,6 +32,7 @@ from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.screens.stale_filter import FIELDS as STALE_FIELDS
 from pail.ui.screens.stale_filter import parse_fields
 from pail.ui.text import literal_block
+from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
 _FIELDS = [
@@ -60,7 +61,7 @@ class LifecycleScreen(Screen[None]):
     #: "-short" below 32 rows: the form drops its blank lines (see app.tcss).
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
-        Binding("escape", "close", "Back", key_display="esc", id="lifecycle.close"),
+        Binding("escape,q", "close", "Back", key_display="esc", id="lifecycle.close"),
         Binding(
             "ctrl+w", "apply", "Apply…", tooltip="Write the merged rules", id="lifecycle.apply"
         ),
@@ -101,7 +102,7 @@ class LifecycleScreen(Screen[None]):
             yield Static(id="lc-new")
         with Horizontal(classes="modal-buttons"):
             yield Button("Apply…", variant="warning", id="lc-apply", disabled=True)
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"Lifecycle rules of {one_line(self.bucket)}"

@@ -20,10 +20,11 @@ list has the focus the node commands act on its row at the cursor.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Tree
+from textual.widgets import Header, Tree
 from textual.widgets.tree import TreeNode
 
 from pail import credentials
@@ -31,6 +32,7 @@ from pail.config.store import ConnectionStore
 from pail.core.connection import ConnectionSpec
 from pail.core.text import one_line
 from pail.drivers.errors import StorageError
+from pail.ui.clipboard import copy_text
 from pail.ui.connection_ops import SaveOutcome, values_from_spec
 from pail.ui.messages import (
     ConnectionResolved,
@@ -56,6 +58,7 @@ from pail.ui.settings import UISettings, load_settings
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
 from pail.ui.widgets.filter_bar import FilterBar
+from pail.ui.widgets.footer import PailFooter
 from pail.ui.widgets.level_list import (
     LevelList,
     LevelListing,
@@ -64,6 +67,9 @@ from pail.ui.widgets.level_list import (
     OpenListing,
 )
 from pail.ui.widgets.status_bar import StatusBar
+
+#: Terminal columns below which the tree's guides narrow (see HORIZONTAL_BREAKPOINTS).
+NARROW = 100
 
 
 class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, MainHost):
@@ -80,6 +86,13 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
     """
 
     BINDINGS = [
+        Binding(
+            "q",
+            "app.quit",
+            "Quit",
+            tooltip="Quit pail (asks first while downloads or deletes run)",
+            id="main.quit",
+        ),
         Binding(
             "r",
             "refresh_node",
@@ -145,9 +158,9 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         self.store = store
         self._filter_level: TreeNode[NodeData] | None = None
 
-    #: Below 80 columns the screen has the class "-narrow": the tree pane then takes a
-    #: share of the width instead of its 48-column minimum (styles/app.tcss, #tree-pane).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (80, "-wide")]
+    #: Below 100 columns "-narrow" (a 44-column tree with 2-cell guides), below 80 "-tiny"
+    #: (the tree takes a share of the width): styles/app.tcss, #tree-pane.
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (80, "-narrow"), (NARROW, "-wide")]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -168,7 +181,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
                 yield LevelPanel(id="level-panel")
                 yield DetailPane(clock=self._clock, settings=self.settings, id="detail")
         yield StatusBar(id="status")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
@@ -338,6 +351,44 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
             return self.check_search_action(action)
         return self.check_main_action(action)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Narrow terminals: 2 cells of guide per level instead of 3, so run ids fit.
+        self.bucket_tree.guide_depth = 2 if event.size.width < NARROW else 3
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose command does not apply to the node at the cursor (hidden from the
+        footer by :meth:`check_action`) says why instead of doing nothing."""
+        if event.key in self.active_bindings:
+            return
+        for _node, bindings in self._modal_binding_chain:
+            for binding in bindings.key_to_bindings.get(event.key, []):
+                reason = self.why_not(binding.action)
+                if reason:
+                    key = self.app.get_key_display(binding)
+                    self.notify(f"{key} ({binding.description}): {reason}", markup=False)
+                    return
+
+    def why_not(self, action: str) -> str:
+        """Why ``action`` does nothing at the cursor now (``""``: it does something, or it
+        is not one of this screen's commands)."""
+        data = self.bucket_tree.cursor_node.data if self.bucket_tree.cursor_node else None
+        kind = getattr(data, "kind", "") or "nothing"
+        if self.check_action(action, ()) is not False:
+            return ""
+        if action == "more_preview":
+            if self.detail.data is None or self.detail.data.kind != "object":
+                return "reads more of an object's text preview; the cursor is not on an object"
+            return "the whole preview is shown (or it is not text)"
+        if action in ("open_object", "presign", "copy_command"):
+            return f"works on an object; the cursor is on a {kind}"
+        if action == "reopen_region":
+            return "only after a wrong-region error, or for a bucket located in another region"
+        if action == "downloads":
+            return "no downloads yet this session (d starts one)"
+        if action in ("sizes", "lifecycle", "search"):
+            return "move to an open bucket or prefix first"
+        return f"does not apply to a {kind}"
+
     def action_more_preview(self) -> None:
         """Extend the text preview in the detail pane by one window."""
         self.detail.load_more()
@@ -348,8 +399,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         if node is None or node.data is None:
             return
         uri = node.data.uri
-        self.app.copy_to_clipboard(uri)
-        self.notify(f"Copied {one_line(uri)}", markup=False)
+        copy_text(self.app, uri, f"the URI {one_line(uri)}")
 
     # -- connections -----------------------------------------------------------------------
 
