@@ -1,0 +1,97 @@
+"""Snapshots of the screens the other snapshot files leave out: versions (``v``) and the
+keys help (``?``) on the main screen at 80x24 and on a sub-screen. Deterministic: moto's
+random version ids and times are pinned on its in-process backend after seeding, and the
+app's clock is fixed (support.ui.NOW).
+
+Update with ``pytest tests/ui/test_screen_snapshots.py --snapshot-update`` and inspect.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+
+from pail.ui.screens.help import HelpScreen
+from pail.ui.screens.usage import UsageScreen
+from pail.ui.screens.versions import VersionsScreen
+from support.servers import moto_backend, s3_client
+from support.ui import SIZE, find, make_app, open_node, s3_spec, select, settle, until
+
+MODIFIED = [datetime(2025, 5, 20, 9, 30, 0), datetime(2025, 5, 21, 14, 5, 0)]
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _versioned(endpoint: str) -> None:
+    client = s3_client(endpoint)
+    client.create_bucket(Bucket="snapver")
+    client.put_bucket_versioning(Bucket="snapver", VersioningConfiguration={"Status": "Enabled"})
+    client.put_object(Bucket="snapver", Key="runs/r1/params.json", Body=b'{"lr": 0.1}\n')
+    client.put_object(Bucket="snapver", Key="runs/r1/params.json", Body=b'{"lr": 0.01}\n')
+    client.put_object(Bucket="snapver", Key="runs/r1/model.bin", Body=b"m" * 4096)
+    keys = moto_backend().buckets["snapver"].keys
+    for key in sorted(keys.keys()):
+        for number, version in enumerate(keys.getlist(key)):  # oldest first
+            version._version_id = f"{key.rsplit('/', 1)[-1].split('.')[0]}-v{number + 1}"
+            version.last_modified = MODIFIED[min(number, 1)]
+
+
+def test_versions_of_an_object(snap_compare, s3_endpoint, utc):
+    _versioned(s3_endpoint)
+
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot)
+        await open_node(pilot, find(app, "moto", "snapver"))
+        await open_node(pilot, find(app, "moto", "snapver", "runs/"))
+        await open_node(pilot, find(app, "moto", "snapver", "runs/", "r1/"))
+        await select(pilot, find(app, "moto", "snapver", "runs/", "r1/", "params.json"))
+        await settle(pilot)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, VersionsScreen), "versions")
+        await until(pilot, lambda: app.screen.loaded, "versions listed")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_keys_help_at_80x24(snap_compare, s3_endpoint, utc):
+    _versioned(s3_endpoint)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "help")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_keys_help_of_a_sub_screen(snap_compare, s3_endpoint, utc):
+    _versioned(s3_endpoint)
+
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot)
+        await open_node(pilot, find(app, "moto", "snapver"))
+        await select(pilot, find(app, "moto", "snapver", "runs/"))
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen), "sizes")
+        await until(pilot, lambda: app.screen.finished, "scanned")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
