@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,43 +18,12 @@ import pytest
 from support.cli import pail_exe
 from support.fault_proxy import Rule
 from support.servers import seed_keys
+from support.tmux import Terminal
 
 pytestmark = [
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]
-
-
-class Terminal:
-    """A detached 120x40 tmux session running one shell command."""
-
-    def __init__(self, command: str) -> None:
-        self.socket = f"pail-test-{uuid.uuid4().hex[:8]}"
-        self.tmux("new-session", "-d", "-s", "pail", "-x", "120", "-y", "40", command)
-
-    def tmux(self, *args: str) -> str:
-        cmd = ["tmux", "-L", self.socket, "-f", "/dev/null", *args]
-        return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=30).stdout
-
-    def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "pail")
-
-    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
-        """Poll the screen until every one of ``texts`` is on it; fail with the last screen."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if all(t in screen for t in texts):
-                return screen
-            if time.monotonic() > deadline:
-                pytest.fail(f"never saw {texts!r} on the screen:\n{screen}")
-            time.sleep(0.1)
-
-    def press(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", "pail", *keys)
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
 
 
 @pytest.fixture
