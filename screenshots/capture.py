@@ -14,15 +14,23 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
 * ``paging.svg``: a 20,000-key prefix in the tree: one "open list" row for its keys;
 * ``level-list.svg``: that prefix opened as one list, every page loaded (``G``), filtered;
 * ``search.svg``: ``ctrl+f`` on the bucket, every run's metrics.json found by walking it;
-* ``connections.svg``: the connections screen (``C``) with saved connections, one tested;
-* ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong;
+* ``connections.svg``: the connections screen (``C``): the demo's own three saved
+  connections, ``demo`` tested (``t``);
+* ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong
+  (one more saved connection, ``demo-old-key``, whose keyring entry holds a wrong secret);
 * ``cleanup-sizes.svg``, ``cleanup-review.svg``, ``cleanup-result.svg``: sizes of the
   bucket (``s``), then experiment 1's runs older than a week except the newest three
-  (``z``): the review, and the result after deleting them.
+  (``z``): the review, and the result after deleting them, re-checked with the store
+  (``r``).
 
-Saved connections go to a temporary ``PAIL_CONFIG`` file and their (throwaway demo)
-secrets to an in-memory keyring, so the user's own config and keyring are never read or
-touched, and no real secret can end up in a screenshot.
+It runs the app the way ``pail demo`` does, against a real Secret Service: a private
+D-Bus session bus with an unlocked GNOME Keyring (:mod:`secret_service`), so the status
+bar shows the keyring a desktop user sees. HOME, the XDG folders and the demo's own
+config file (``pail demo`` saves its three connections there: demo, demo-readonly,
+demo-local; see :func:`pail.cli.main.demo_config`) are in a throwaway folder, so the
+user's own config, AWS profiles and keyring are never read or touched. The only secrets
+stored are the demo's throwaway keys; after the capture every SVG's text is checked for
+them, for temporary paths and for test stand-ins (:mod:`svg_check`).
 """
 
 from __future__ import annotations
@@ -33,16 +41,19 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 
-import keyring
+import keyring.core
 from capture_access import capture_access
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from secret_service import SCRUBBED, SecretServiceUnavailable, private_secret_service
+from svg_check import check_svgs
+from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from pail import credentials
+from pail.cli.main import demo_config
 from pail.config.store import ConnectionStore
-from pail.core.connection import ConnectionSpec, Secrets
+from pail.core.connection import SECRETS_KEYRING, ConnectionSpec, Secrets
 from pail.demo.server import start_demo
 from pail.ui.app import PailApp
 from pail.ui.screens.connections import ConnectionsScreen
@@ -61,27 +72,8 @@ from pail.ui.widgets.level_list import LevelList
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = (130, 40)
-
-
-class InMemoryKeyring(KeyringBackend):
-    """A keyring that lives in this process only (the capture never touches the OS one)."""
-
-    __module__ = "screenshots"  # shown in the status bar as screenshots.InMemoryKeyring
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
+#: The secret of ``demo-old-key``: the admin's key id with a secret that no longer works.
+WRONG_SECRET = "not-the-secret-anymore"
 
 
 async def settle(pilot) -> None:
@@ -122,8 +114,8 @@ async def goto(pilot, *path: str, expand: bool = True):
     return node
 
 
-async def capture(store) -> None:
-    app = PailApp(store.connections)
+async def capture(store, saved: ConnectionStore) -> None:
+    app = PailApp(store.connections, store=saved)  # as `pail demo` opens it
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         tree = app.screen.query_one(BucketTree)
@@ -170,10 +162,10 @@ async def capture(store) -> None:
 
         path = ("demo", "ml-artifacts", "datasets/", "imagenet-mini/", "shards/")
         shards = await goto(pilot, *path)
-        # The end of the first page: the last keys and the "load more…" row.
+        # A big level: its keys are not drawn in the tree, one row opens them as a list.
         tree.move_cursor(shards.children[-1])
         await settle(pilot)
-        assert tree.cursor_node is shards.children[-1], "the cursor is not on load more"
+        assert tree.cursor_node is shards.children[-1], "the cursor is not on the list row"
         app.save_screenshot("paging.svg", HERE)
         await capture_level_list(pilot)
         await capture_search(pilot)
@@ -237,6 +229,8 @@ async def capture_cleanup(pilot) -> None:
     await pilot.press("z")
     await wait_for(pilot, lambda: isinstance(app.screen, StaleFilterScreen))
     await pilot.press(*"7d", *["tab"] * 6, "3")
+    keep = app.screen.query_one("#stale-keep_last", Input)
+    assert keep.value == "3", "the tabs did not reach the keep-newest-runs field"
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, DeleteReviewScreen))
     await wait_for(pilot, lambda: app.screen.ready, rounds=60000)
@@ -246,89 +240,117 @@ async def capture_cleanup(pilot) -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, DeleteConfirmScreen))
     await pilot.click("#delete-confirm-yes")
     await wait_for(pilot, lambda: isinstance(app.screen, DeleteProgressScreen))
-    await wait_for(pilot, lambda: app.screen.finished, rounds=60000)
+    progress = app.screen
+    await wait_for(pilot, lambda: progress.finished, rounds=60000)
     await settle(pilot)
+    await pilot.press("r")  # ask the store again whether the confirmed keys are gone
+    await wait_for(pilot, lambda: progress.verify_result is not None, rounds=60000)
+    await settle(pilot)
+    assert progress.verify_result.ok, "the store still has keys it confirmed deleted"
     app.save_screenshot("cleanup-result.svg", HERE)
     await pilot.press("escape")
     await settle(pilot)
     assert tree.cursor_node is not None
 
 
-def save_connections(store, config: ConnectionStore) -> ConnectionSpec:
-    """Save a few connections (secrets to the in-memory keyring); return one whose
-    secret is wrong, for the credential-failure modal."""
-    s3 = {"provider": "s3", "endpoint_url": store.endpoint, "region": "us-east-1"}
-    specs = [
-        (ConnectionSpec(name="lab", path_style=True, bucket="ml-artifacts", **s3), store.admin),
-        (
-            ConnectionSpec(name="lab-readonly", path_style=True, bucket="ml-artifacts", **s3),
-            store.readonly,
-        ),
-        (ConnectionSpec(name="aws-prod", provider="s3", region="eu-west-1", profile="prod"), None),
-        (ConnectionSpec(name="gcs-team", provider="gcs", project="ml-team"), None),
-        (ConnectionSpec(name="scratch", provider="local", root=store.local_root), None),
-    ]
-    for spec, secrets in specs:
-        config.save(spec)
-        if secrets is not None:
-            credentials.store_secrets(spec.name, secrets)
-    stale = ConnectionSpec(name="lab-old-key", path_style=True, **s3)
-    config.save(stale)
-    wrong = Secrets(store.admin.access_key_id, "not-the-secret-anymore")
-    credentials.store_secrets(stale.name, wrong)
-    return config.get(stale.name)
+def save_stale_connection(store, saved: ConnectionStore) -> ConnectionSpec:
+    """Save one more connection to the demo's config, ``demo-old-key``: the admin's key id
+    with a secret that is no longer valid, in the (real) keyring; return it as saved."""
+    demo = next(spec for spec in store.connections if spec.name == "demo")
+    stale = replace(
+        demo,
+        name="demo-old-key",
+        secrets=None,
+        profile=None,
+        saved=True,
+        secrets_in=SECRETS_KEYRING,
+    )
+    # Secrets first, then the settings, the order the app's own form saves them in.
+    credentials.store_secrets(stale.name, Secrets(store.admin.access_key_id, WRONG_SECRET))
+    saved.save(stale)
+    return saved.get(stale.name)
 
 
-async def capture_connections(store, config: ConnectionStore) -> None:
-    stale = save_connections(store, config)
-    app = PailApp([], store=config)
+async def capture_connections(store, saved: ConnectionStore) -> None:
+    """``pail demo`` then ``C``: the demo's own saved connections, the first tested; then
+    the credential-failure modal of a saved connection whose secret is wrong."""
+    app = PailApp(store.connections, store=saved)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("C")
         await settle(pilot)
         assert isinstance(app.screen, ConnectionsScreen), "the connections screen did not open"
-        await pilot.press("t")  # test "lab": the first page of its default bucket
+        await pilot.press("t")  # test "demo": one request (no default bucket: ListBuckets)
         await settle(pilot)
         app.save_screenshot("connections.svg", HERE)
 
-    app = PailApp([stale], store=config)  # as `pail lab-old-key` opens it
+    stale = save_stale_connection(store, saved)
+    app = PailApp([stale], store=saved)  # as `pail demo-old-key` opens it
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for _ in range(200):
-            if isinstance(app.screen, CredentialFailureScreen):
-                break
-            await pilot.pause(0.01)
-        assert isinstance(app.screen, CredentialFailureScreen), "no credential-failure modal"
+        await wait_for(pilot, lambda: isinstance(app.screen, CredentialFailureScreen))
         await settle(pilot)
         app.save_screenshot("credential-failure.svg", HERE)
 
 
+def use_secret_service(variables: dict[str, str]) -> None:
+    """Point this process at the private Secret Service and make the keyring library pick
+    its backend again (nothing else: no PYTHON_KEYRING_BACKEND, no keyringrc in the
+    throwaway XDG_CONFIG_HOME); exit with a message unless that is the SecretService
+    backend and it is usable."""
+    for var in SCRUBBED:
+        os.environ.pop(var, None)
+    os.environ.update(variables)
+    keyring.core.init_backend()
+    backend = keyring.core.get_keyring()
+    status = credentials.keyring_status()
+    if type(backend).__module__ != "keyring.backends.SecretService" or not status.usable:
+        sys.exit(
+            f"screenshots: the keyring library did not pick the private Secret Service "
+            f"({status.backend}: {status.message or 'usable'}); is secretstorage installed?"
+        )
+
+
 def main() -> int:
-    # Saved connections in a throwaway file, secrets in a throwaway keyring; the user's
-    # own environment credentials stay out of the pictures.
-    # A throwaway HOME too: no ~/.aws profile of the user's is read, and paths show as ~/….
+    # A throwaway HOME (and XDG folders): no ~/.aws profile or config of the user's is
+    # read, the demo's cache and config go there, and paths show as ~/….
     folder = tempfile.mkdtemp(prefix="pail-screenshots-")
-    os.environ["HOME"] = folder
-    os.environ["PAIL_CONFIG"] = os.path.join(folder, ".config", "pail", "connections.toml")
     os.environ["PAIL_DOWNLOAD_DIR"] = os.path.join(folder, "Downloads", "pail")
     for var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         os.environ.pop(var, None)
     os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
-    keyring.set_keyring(InMemoryKeyring())
-    store = start_demo()
     try:
-        asyncio.run(capture(store))
-        asyncio.run(capture_connections(store, ConnectionStore()))
-        asyncio.run(capture_access(store, SIZE))  # access-check.svg, explanation.svg
+        with private_secret_service(folder) as variables:
+            use_secret_service(variables)
+            store = start_demo()
+            try:
+                # What `pail demo` does: its connections saved to a config file of its own.
+                saved = demo_config(
+                    store, os.path.join(os.path.dirname(store.log_path), "demo-config")
+                )
+                asyncio.run(capture(store, saved))
+                # access-check.svg, explanation.svg; before demo-old-key is saved
+                asyncio.run(capture_access(store, SIZE, saved))
+                asyncio.run(capture_connections(store, saved))
+            finally:
+                store.stop()
+            secrets = [
+                store.admin.secret_access_key,
+                store.readonly.secret_access_key,
+                WRONG_SECRET,
+            ]
+    except SecretServiceUnavailable as exc:
+        sys.exit(f"screenshots: no Secret Service to run the app against: {exc}")
     finally:
-        store.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    names = (
-        "browse.svg, preview-{log,image,parquet,safetensors}.svg, downloads.svg, denied.svg, "
-        "paging.svg, connections.svg, credential-failure.svg, "
-        "cleanup-{sizes,review,result}.svg"
-    )
-    print("saved", names, "in", HERE)
+    problems = check_svgs(HERE, secrets=secrets, paths=[folder, tempfile.gettempdir()])
+    if problems:
+        print("screenshots: the captured SVGs show what they must not:", file=sys.stderr)
+        for problem in problems:
+            print("  " + problem, file=sys.stderr)
+        return 1
+    print("saved", ", ".join(sorted(n for n in os.listdir(HERE) if n.endswith(".svg"))))
+    print("in", HERE)
     return 0
 
 

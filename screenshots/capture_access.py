@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from pail.config.store import ConnectionStore
 from pail.ui.app import PailApp
 from pail.ui.screens.access_check import AccessCheckScreen
 from pail.ui.widgets.access_table import AccessTable
@@ -18,12 +19,12 @@ from pail.ui.widgets.access_table import AccessTable
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-async def capture_access(store, size: tuple[int, int]) -> None:
-    """Save ``access-check.svg`` and ``explanation.svg`` (see the module doc)."""
+async def capture_access(store, size: tuple[int, int], saved: ConnectionStore) -> None:
+    """Save ``access-check.svg`` and ``explanation.svg`` (see the module doc), with the
+    app opened as ``pail demo`` opens it (``saved``: the demo's config file)."""
     from capture import goto, settle, wait_for  # the script's own helpers
 
-    readonly = [spec for spec in store.connections if spec.name == "demo-readonly"]
-    app = PailApp(readonly)
+    app = PailApp(store.connections, store=saved)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await goto(pilot, "demo-readonly", "ml-artifacts", expand=False)
