@@ -1,5 +1,7 @@
-"""Snapshots of the screens the other snapshot files leave out: versions (``v``) and the
-keys help (``?``) on the main screen at 80x24 and on a sub-screen. Deterministic: moto's
+"""Snapshots of the screens the other snapshot files leave out: versions (``v``), the
+keys help (``?``) on the main screen at 80x24 and on a sub-screen, and the dialogs: the
+download folder (``d``), the presigned URL's lifetime (``p``) and the delete confirmation
+of a prefix (``X``, ``X``). Deterministic: moto's
 random version ids and times are pinned on its in-process backend after seeding, and the
 app's clock is fixed (support.ui.NOW).
 
@@ -13,7 +15,11 @@ from datetime import datetime
 
 import pytest
 
+from pail.ui.screens.delete_confirm import DeleteConfirmScreen
+from pail.ui.screens.delete_review import DeleteReviewScreen
+from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.help import HelpScreen
+from pail.ui.screens.presign import PresignScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.screens.versions import VersionsScreen
 from support.servers import moto_backend, s3_client
@@ -91,6 +97,65 @@ def test_keys_help_of_a_sub_screen(snap_compare, s3_endpoint, utc):
         await until(pilot, lambda: app.screen.finished, "scanned")
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def _at_params(pilot) -> None:
+    app = pilot.app
+    await settle(pilot)
+    await open_node(pilot, find(app, "moto", "snapver"))
+    await open_node(pilot, find(app, "moto", "snapver", "runs/"))
+    await open_node(pilot, find(app, "moto", "snapver", "runs/", "r1/"))
+    await select(pilot, find(app, "moto", "snapver", "runs/", "r1/", "params.json"))
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
+def test_download_dialog(snap_compare, s3_endpoint, utc, tmp_path, monkeypatch, size):
+    _versioned(s3_endpoint)
+    monkeypatch.setenv("HOME", str(tmp_path))  # shown as ~/…: no tmp path in the picture
+    monkeypatch.setenv("PAIL_DOWNLOAD_DIR", str(tmp_path / "Downloads" / "pail"))
+
+    async def run_before(pilot):
+        await _at_params(pilot)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DownloadTargetScreen), "dialog")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_presign_dialog(snap_compare, s3_endpoint, utc):
+    _versioned(s3_endpoint)
+
+    async def run_before(pilot):
+        await _at_params(pilot)
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PresignScreen), "dialog")
+        await settle(pilot)
+
+    app = make_app([s3_spec(s3_endpoint)])
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_delete_confirm_of_a_prefix(snap_compare, s3_endpoint, utc):
+    _versioned(s3_endpoint)
+
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot)
+        await open_node(pilot, find(app, "moto", "snapver"))
+        await open_node(pilot, find(app, "moto", "snapver", "runs/"))
+        await select(pilot, find(app, "moto", "snapver", "runs/", "r1/"))
+        await pilot.press("X")
+        await until(pilot, lambda: isinstance(app.screen, DeleteReviewScreen), "review")
+        await until(pilot, lambda: app.screen.plan is not None, "planned")
+        await pilot.press("X")
+        await until(pilot, lambda: isinstance(app.screen, DeleteConfirmScreen), "confirm")
         await settle(pilot)
 
     app = make_app([s3_spec(s3_endpoint)])
