@@ -186,7 +186,7 @@ def test_read_only_delete_is_reported_per_key_with_nothing_deleted(moto_iam_serv
             assert report.deleted == 0
             assert [(f.key, f.code) for f in report.failed] == [("data/a.txt", "AccessDenied")]
             text = screen_text(app)
-            assert "Deleted 0 of 1 objects" in text and "1 failed: 1 AccessDenied" in text
+            assert "Deleted 0 of 1 object " in text and "1 failed: 1 AccessDenied" in text
             assert "data/a.txt" in text
         admin = moto_iam_server.users["admin"]
         client = s3_client(

@@ -119,7 +119,7 @@ def test_verify_on_the_result_screen_finds_a_key_back(s3_endpoint):
             result = progress.verify_result
             assert [p.key for p in result.present] == ["runs/a/f2"]
             text = screen_text(app)
-            assert "1 of 2 keys reported deleted are still present" in text
+            assert "1 of 2 keys reported deleted is still present" in text
             assert "runs/a/f2" in text
 
     run(body())

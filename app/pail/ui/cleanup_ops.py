@@ -5,7 +5,8 @@
   the selection was made from (``base``), whole prefixes and single objects.
 * :func:`usage_label` is the short text the tree draws after a sized prefix.
 * :func:`when_text` words times against the app's clock, so screens draw the same on
-  every run of a test (sizes and ages: :mod:`pail.core.units`).
+  every run of a test (sizes and ages: :mod:`pail.core.units`); :func:`when_cell` is the
+  same time in a table column of :data:`WHEN_CELL_WIDTH` characters.
 
 Nothing here talks to a store; the screens call the services in workers.
 """
@@ -90,6 +91,21 @@ def when_text(when: datetime | None, now: datetime) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC ({ago(when, now)})"
 
 
+#: The widest :func:`when_cell`: "2025-05-20 09:30 (100y)" (short ages are at most 4
+#: characters: "59m", "364d", "100y").
+WHEN_CELL_WIDTH = 23
+
+
+def when_cell(when: datetime | None, now: datetime) -> str:
+    """``"2025-05-20 09:30 (12d)"`` (UTC; the column's header says so) for a table cell of
+    :data:`WHEN_CELL_WIDTH` characters: the age is :func:`~pail.core.units.short_age`, so
+    the cell is never cut mid-word the way ``"(2 months ago)"`` was. ``"-"`` without a
+    time."""
+    if when is None:
+        return "-"
+    return f"{when:%Y-%m-%d %H:%M} ({short_age(when, now)})"
+
+
 def usage_label(totals: Totals, now: datetime, *, exact: bool) -> str:
     """The tree's text after a sized prefix: ``"1.2 GiB · 40 obj · 3d"`` (newest change);
     a partial (cancelled or failed) scan says ``"≥"`` first."""
@@ -100,8 +116,10 @@ def usage_label(totals: Totals, now: datetime, *, exact: bool) -> str:
 
 
 __all__ = [
+    "WHEN_CELL_WIDTH",
     "DeleteTarget",
     "SelectionError",
     "usage_label",
+    "when_cell",
     "when_text",
 ]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pail.config.store import ConnectionStore
 from pail.core.connection import ConfigError, ConnectionSpec, Secrets
 from pail.core.endpoint import diagnose
+from pail.core.units import plural
 from pail.credentials import KeyringUnavailable
 from pail.drivers.errors import StorageError
 from pail.services import connections as service
@@ -296,12 +297,12 @@ def test_connection(
         where = f"{result.location.bucket}/{result.location.key}"
         count = result.objects + result.prefixes
         more = " (more pages follow)" if result.more else ""
-        summary = f"Listed {where}: {count} entries on the first page{more}."
+        summary = f"Listed {where}: {plural(count, 'entry', 'entries')} on the first page{more}."
     else:
         buckets = result.buckets
         shown = ", ".join(b.name for b in buckets[:5])
-        extra = f", … ({len(buckets) - 5} more)" if len(buckets) > 5 else ""
-        summary = f"ListBuckets answered: {len(buckets)} buckets" + (
+        extra = f", … ({len(buckets) - 5:,} more)" if len(buckets) > 5 else ""
+        summary = f"ListBuckets answered: {plural(len(buckets), 'bucket')}" + (
             f": {shown}{extra}." if buckets else "."
         )
     return TestOutcome(spec, summary=summary, source=source, identity=identity)

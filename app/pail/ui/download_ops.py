@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pail.core.text import one_line
+from pail.core.units import plural
 from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import StorageError
 from pail.services.download import (
@@ -86,11 +87,9 @@ class Selection:
         prefixes = len(self.items) - objects
         parts = []
         if objects:
-            parts.append(f"{objects:,} object" + ("s" if objects != 1 else ""))
+            parts.append(plural(objects, "object"))
         if prefixes:
-            parts.append(
-                f"{prefixes:,} prefix" + ("es" if prefixes != 1 else "") + " (recursively)"
-            )
+            parts.append(plural(prefixes, "prefix") + " (recursively)")
         return " and ".join(parts) + f" from {self.uri}"
 
     def default_folder(self, base: str) -> str:

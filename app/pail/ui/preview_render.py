@@ -167,7 +167,8 @@ def _parquet(preview: ParquetPreview, style: StyleFor) -> RenderableType:
     facts.add_column()
     facts.add_row("Rows", Text(f"{preview.num_rows:,}"))
     groups = plural(preview.num_row_groups, "row group")
-    facts.add_row("Row groups", Text(f"{groups} ({sizes} rows)" if sizes else groups))
+    rows = "row" if preview.row_group_sizes == (1,) else "rows"
+    facts.add_row("Row groups", Text(f"{groups} ({sizes} {rows})" if sizes else groups))
     facts.add_row("Columns", Text(f"{len(preview.schema):,}"))
     if preview.created_by:
         facts.add_row("Created by", Text(preview.created_by))

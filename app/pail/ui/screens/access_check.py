@@ -31,6 +31,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Static
 
 from pail.core.text import one_line
+from pail.core.units import plural
 from pail.credentials import Resolved
 from pail.drivers.base import StorageDriver
 from pail.services.access.check import (
@@ -329,7 +330,7 @@ class AccessCheckScreen(Screen[None]):
             what = selected.capability.action
         if text is None and self.report is not None:
             text = report_policy_text(self.report)
-            what = f"{len(self.report.denied)} missing action(s)"
+            what = plural(len(self.report.denied), "missing action")
         if not text:
             self.notify("Nothing is denied: no policy to copy.", markup=False)
             return

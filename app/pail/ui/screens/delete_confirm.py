@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Static
 
 from pail.core.text import one_line
-from pail.core.units import size_text
+from pail.core.units import plural, size_text
 from pail.services.delete.plan import DeletePlan
 from pail.services.versions import delete_explanation
 
@@ -65,7 +65,7 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
         plan = self.plan
         with Vertical(id="delete-confirm-box", classes="modal-box"):
             title = Text(
-                f"Delete {plan.count:,} objects ({size_text(plan.total_bytes)}, "
+                f"Delete {plural(plan.count, 'object')} ({size_text(plan.total_bytes)}, "
                 f"{plan.total_bytes:,} bytes)?",
                 style="bold",
             )

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from pail.core.text import one_line
-from pail.core.units import size_text
+from pail.core.units import plural, size_text
 from pail.services.delete.engine import Deleter, DeleteReport
 from pail.services.delete.verify import VerifyCancelled, VerifyResult, verify_deleted
 from pail.services.versions import delete_noncurrent, plan_noncurrent
@@ -88,7 +88,7 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         yield Static(id="del-verify")
         table: DataTable[Text | str] = DataTable(id="del-failures", cursor_type="row")
         table.add_column("failed key", key="key")
-        table.add_column("code", key="code", width=16)
+        table.add_column("code", key="code")  # as wide as the longest (SignatureDoesNotMatch)
         table.add_column("message", key="message")
         yield table
         yield Footer()
@@ -107,7 +107,10 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
     def _title(self, verb: str) -> None:
         plan = self.request.plan
         title = Text.assemble(
-            (f"{verb} {plan.count:,} objects ({size_text(plan.total_bytes)}) from ", "bold"),
+            (
+                f"{verb} {plural(plan.count, 'object')} ({size_text(plan.total_bytes)}) from ",
+                "bold",
+            ),
             one_line(self.request.where),
         )
         self.query_one("#del-title", Static).update(title)
@@ -132,7 +135,7 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
                 f"{p.rate:,.0f} keys/s · batch {p.batches_done:,}/{p.batches_total:,}"
             )
             if p.cancelled:
-                text += f" · cancelling: {p.in_flight:,} keys in flight…"
+                text += f" · cancelling: {plural(p.in_flight, 'key')} in flight…"
             self.query_one("#del-stats", Static).update(Text(text))
             return
         self.report = self.deleter.report()
@@ -148,13 +151,13 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         plan = self.request.plan
         if report.dry_run:
             head = Text(
-                f"Dry run: {report.deleted:,} objects ({size_text(report.deleted_bytes)}) would "
-                "be deleted. Nothing was deleted.",
+                f"Dry run: {plural(report.deleted, 'object')} "
+                f"({size_text(report.deleted_bytes)}) would be deleted. Nothing was deleted.",
                 style="bold",
             )
         else:
             head = Text(
-                f"Deleted {report.deleted:,} of {plan.count:,} objects "
+                f"Deleted {report.deleted:,} of {plural(plan.count, 'object')} "
                 f"({size_text(report.deleted_bytes)}).",
                 style="bold green" if report.ok else "bold",
             )
@@ -271,16 +274,18 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         self._verifying = False
         self.verify_result = result
         if result.ok:
+            verb = "is" if result.checked == 1 else "are"
             text = Text(
-                f"Verified: the {result.checked:,} keys reported deleted are gone.",
+                f"Verified: the {plural(result.checked, 'key')} reported deleted {verb} gone.",
                 style="bold green",
             )
         else:
             text = Text()
             if result.present:
+                verb = "is" if len(result.present) == 1 else "are"
                 text.append(
-                    f"{len(result.present):,} of {result.checked:,} keys reported deleted are "
-                    "still present:",
+                    f"{len(result.present):,} of {plural(result.checked, 'key')} reported "
+                    f"deleted {verb} still present:",
                     style="bold red",
                 )
                 for item in result.present[:20]:
@@ -293,7 +298,8 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
                 if text:
                     text.append("\n")
                 text.append(
-                    f"{result.unchecked:,} keys could not be checked: {one_line(result.errors[0])}",
+                    f"{plural(result.unchecked, 'key')} could not be checked: "
+                    f"{one_line(result.errors[0])}",
                     style="yellow",
                 )
         self.query_one("#del-verify", Static).update(text)

@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
 
 from pail.core.text import one_line
-from pail.core.units import duration_words, short_age, size_text
+from pail.core.units import duration_words, plural, short_age, size_text
 from pail.drivers.errors import StorageError
 from pail.services.delete.filters import StaleFilters
 from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan
@@ -59,7 +59,7 @@ def filters_text(filters: StaleFilters) -> str:
     if filters.regex:
         parts.append(f"regex {filters.regex}")
     if filters.keep_last:
-        parts.append(f"keep newest {filters.keep_last} runs")
+        parts.append(f"keep newest {plural(filters.keep_last, 'run')}")
     return ", ".join(parts) or "no filter: everything selected"
 
 
@@ -152,7 +152,7 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
 
     def _poll(self) -> None:
         if self.plan is None and self.error is None and self.refusal is None:
-            text = f"Listing… {self._examined:,} keys examined (esc cancels)"
+            text = f"Listing… {plural(self._examined, 'key')} examined (esc cancels)"
             self.query_one("#review-stats", Static).update(Text(text))
 
     @property
@@ -192,7 +192,7 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         now = self._clock()
         base = plan.base
         lines = Text()
-        lines.append(f"{plan.count:,} objects", style="bold")
+        lines.append(plural(plan.count, "object"), style="bold")
         lines.append(f" · {size_text(plan.total_bytes)} ({plan.total_bytes:,} bytes)")
         lines.append(f" · {plan.examined:,} examined\n")
         lines.append(f"oldest {when_text(plan.oldest, now)}   newest {when_text(plan.newest, now)}")
@@ -205,15 +205,18 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
             lines.append(f"\nempties the whole prefix {one_line(prefix) or '(bucket root)'}")
         if plan.kept_runs:
             kept = ", ".join(one_line(r.prefix[len(base) :]) for r in plan.kept_runs)
-            lines.append(f"\nkept (newest {len(plan.kept_runs)} runs): {kept}", style="green")
+            newest = plural(len(plan.kept_runs), "run")
+            lines.append(f"\nkept (newest {newest}): {kept}", style="green")
         if plan.outside_runs:
+            verb = "belongs" if plan.outside_runs == 1 else "belong"
             lines.append(
-                f"\n{plan.outside_runs:,} objects directly here belong to no run: "
+                f"\n{plural(plan.outside_runs, 'object')} directly here {verb} to no run: "
                 "keeping runs does not keep them",
                 style="yellow",
             )
         if plan.missing:
-            lines.append(f"\n{len(plan.missing):,} marked keys no longer exist")
+            verb = "exists" if len(plan.missing) == 1 else "exist"
+            lines.append(f"\n{plural(len(plan.missing), 'marked key')} no longer {verb}")
         if self.versioning in ("Enabled", "Suspended"):
             lines.append(f"\nversioning {self.versioning}: deleting adds delete markers")
         elif self.versioning_note:
@@ -230,9 +233,10 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
                 short_age(item.last_modified, now),
             )
         if plan.count > SHOWN_KEYS:
-            shown = f"showing the first {SHOWN_KEYS:,} of {plan.count:,} keys (all are deleted)"
+            every = plural(plan.count, "key")
+            shown = f"showing the first {SHOWN_KEYS:,} of {every} (all are deleted)"
         else:
-            shown = f"all {plan.count:,} keys shown"
+            shown = f"{plural(plan.count, 'key')}, all shown" if plan.count else ""
         self.query_one("#review-shown", Static).update(Text(shown, style="dim"))
         self.query_one("#review-delete", Button).disabled = not plan.count
         self.refresh_bindings()

@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
 from pail.core.text import one_line
+from pail.core.units import plural
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.download import Downloader, plan_keys
@@ -199,7 +200,7 @@ class MainActions(_Host):
         if isinstance(self.app.screen, DownloadsScreen):
             self.app.screen.download_finished()
         problems = len(report.failed) + len(report.refused)
-        text = f"Download {task.number}: {len(report.done):,} files to {tilde(task.dest)}"
+        text = f"Download {task.number}: {plural(len(report.done), 'file')} to {tilde(task.dest)}"
         if report.skipped:
             text += f", {len(report.skipped):,} skipped"
         if problems or report.cancelled:

@@ -55,7 +55,7 @@ QUERY_HELP = (
 
 
 def _matches(count: int) -> str:
-    return f"{count:,} match" if count == 1 else f"{count:,} matches"
+    return plural(count, "match")
 
 
 #: The query syntax as (term, meaning) rows for the help (``?``).

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from pail.core.text import one_line
-from pail.core.units import short_age, size_text
+from pail.core.units import plural, short_age, size_text
 from pail.services.du import SortKey, UsageScan, UsageSnapshot, sorted_children
 from pail.ui.cleanup_ops import Clock, usage_label, when_text
 from pail.ui.nodes import NodeData
@@ -113,13 +113,15 @@ class UsageScreen(Screen[str | None]):
                 else ("cancelled: partial" if snap.cancelled else "partial")
             )
         lines = [
-            f"{total.objects:,} keys scanned · {size_text(total.bytes)} ({total.bytes:,} bytes)"
-            f" · {len(snap.children):,} child prefixes · {state}",
+            f"{plural(total.objects, 'key')} scanned · {size_text(total.bytes)} "
+            f"({total.bytes:,} bytes)"
+            f" · {plural(len(snap.children), 'child prefix', 'child prefixes')} · {state}",
             f"oldest {when_text(total.oldest, now)}   newest {when_text(total.newest, now)}",
         ]
         if snap.direct.objects:
             lines.append(
-                f"{snap.direct.objects:,} objects directly here: {size_text(snap.direct.bytes)}"
+                f"{plural(snap.direct.objects, 'object')} directly here: "
+                f"{size_text(snap.direct.bytes)}"
             )
         stats = Text("\n".join(lines))
         for error in snap.errors[:3]:

@@ -36,7 +36,7 @@ from pail.services import versions as svc
 from pail.services.download import Downloader, plan_keys
 from pail.services.metadata import object_info
 from pail.services.previews import build_preview
-from pail.ui.cleanup_ops import Clock, when_text
+from pail.ui.cleanup_ops import WHEN_CELL_WIDTH, Clock, when_cell
 from pail.ui.formatting import plural
 from pail.ui.messages import (
     RestoreFinished,
@@ -65,6 +65,16 @@ def deleted_objects(driver, bucket: str, prefix: str) -> list[VersionEntry]:
             size = data[0].size if data else 0
             found.append(VersionEntry(top.key, top.version_id, True, True, size, top.last_modified))
     return found
+
+
+def listed_text(rows: list[VersionEntry]) -> str:
+    """What an object's versions table lists, counted from its rows: ``"2 versions and 1
+    delete marker"``, ``"1 version"``, ``"no versions or delete markers"``."""
+    markers = sum(1 for v in rows if v.is_delete_marker)
+    parts = [plural(len(rows) - markers, "version")] if len(rows) > markers else []
+    if markers:
+        parts.append(plural(markers, "delete marker"))
+    return " and ".join(parts) or "no versions or delete markers"
 
 
 class VersionsScreen(Screen[bool]):
@@ -101,13 +111,16 @@ class VersionsScreen(Screen[bool]):
         yield Static(id="ver-title")
         table: DataTable[Text | str] = DataTable(id="ver-table", cursor_type="row")
         if self.is_object:
-            for label, width in (("", 7), ("kind", 14), ("size", 11), ("modified (UTC)", 34)):
+            # Widths of the longest value: "latest", "delete marker", "1023.9 KiB", a
+            # when_cell; the version id (32+ characters) takes the rest.
+            columns = (("", 6), ("kind", 13), ("size", 10), ("modified (UTC)", WHEN_CELL_WIDTH))
+            for label, width in columns:
                 table.add_column(label, width=width)
             table.add_column("version id")
         else:
             table.add_column("deleted object")
-            table.add_column("size", width=11)
-            table.add_column("deleted (UTC)", width=34)
+            table.add_column("size", width=10)
+            table.add_column("deleted (UTC)", width=WHEN_CELL_WIDTH)
         yield table
         yield Static(id="ver-status")
         yield Static(id="ver-preview")
@@ -156,7 +169,7 @@ class VersionsScreen(Screen[bool]):
             size = Text(
                 "-" if v.is_delete_marker and self.is_object else size_text(v.size), justify="right"
             )
-            when = when_text(v.last_modified, now)
+            when = when_cell(v.last_modified, now)
             if self.is_object:
                 kind = Text("delete marker", style="red") if v.is_delete_marker else "version"
                 table.add_row(
@@ -165,7 +178,9 @@ class VersionsScreen(Screen[bool]):
             else:
                 table.add_row(Text(one_line(v.key[len(self.data.key) :])), size, when)
         if self.is_object:
-            note = f"{len(self.rows):,} versions and delete markers · enter previews, d downloads"
+            note = f"{listed_text(self.rows)} · enter previews, d downloads"
+            if not self.rows:
+                note = "No versions or delete markers: nothing by this name is stored."
         elif self.rows:
             note = f"{plural(len(self.rows), 'deleted object')} · R restores one, A all"
         else:

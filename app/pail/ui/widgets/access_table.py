@@ -12,12 +12,15 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from pail.core.text import one_line
-from pail.services.access.check import Capability, ProbeRow
+from pail.services.access.check import SYMBOLS, Capability, ProbeRow
 
 #: Mark of a row whose probe has not answered yet.
 PENDING = "…"
 
 _COLUMNS = (("mark", " "), ("name", "Capability"), ("state", "State"))
+#: The state column is as wide as its longest value ("not checked"; "checking…" while
+#: pending), set up front: a width grown from the first (shorter) values cut it.
+_STATE_WIDTH = max(len(s) for s in (*SYMBOLS, "checking…"))
 _COLUMNS_WIDE = (("action", "IAM action"), ("resource", "Resource"))
 
 
@@ -40,7 +43,7 @@ class AccessTable(DataTable):
 
     def on_mount(self) -> None:
         for key, label in (*_COLUMNS, *_COLUMNS_WIDE):
-            self.add_column(label, key=key)
+            self.add_column(label, key=key, width=_STATE_WIDTH if key == "state" else None)
 
     def _style(self, state: str):
         name = {"not checked": "unchecked"}.get(state, state)

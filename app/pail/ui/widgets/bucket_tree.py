@@ -37,6 +37,7 @@ from pail.drivers.base import StorageDriver
 from pail.services.listing import LevelPager, list_buckets
 from pail.ui.access_text import has_failure
 from pail.ui.failure import UnexpectedError
+from pail.ui.formatting import plural_so_far
 from pail.ui.messages import (
     BucketsListed,
     ConnectionResolved,
@@ -554,8 +555,7 @@ class BucketTree(MarkedTree):
 
 def _list_label(listing: LevelListing) -> str:
     """The "open list" row's text: keys listed so far ("+": more pages to come)."""
-    more = "+" if listing.has_more else ""
-    return f"▤ {len(listing.rows):,}{more} keys — open list"
+    return f"▤ {plural_so_far(len(listing.rows), 'key', listing.has_more)} — open list"
 
 
 def _group(data: NodeData) -> str:

@@ -127,7 +127,9 @@ class DownloadsPanel(Vertical):
         files = f"{p.files_finished:,} of {plural(p.files_total, 'file')}"
         parts = [files, f"{size_text(p.bytes_done)} of {size_text(p.bytes_total)}"]
         if not finished:
-            parts.append(f"{size_text(int(p.rate))}/s")
+            # No rate until bytes move ("0 B/s" read as a stalled transfer).
+            rate = int(p.rate) if p.bytes_done else 0
+            parts.append(f"{size_text(rate)}/s" if rate > 0 else "– B/s")
             if p.eta is not None:
                 parts.append(f"ETA {duration_words(p.eta)}")
         self.query_one("#dl-stats", Static).update(Text(" · ".join(parts)))

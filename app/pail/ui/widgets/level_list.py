@@ -47,13 +47,14 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from pail.core.text import one_line
-from pail.core.units import size_text
+from pail.core.units import plural, size_text
 from pail.drivers.base import Entry, Page
 from pail.drivers.errors import StorageError
 from pail.services.jobs import start_daemon
 from pail.services.level import LevelRows, LevelView, LoadAll, LoadProgress, Marks
 from pail.services.listing import LevelPager
 from pail.ui.failure import as_storage_error
+from pail.ui.formatting import plural_so_far
 from pail.ui.messages import WorkFailed
 from pail.ui.nodes import NodeData
 from pail.ui.workers import start_io
@@ -145,8 +146,8 @@ class LevelListing:
     def status_text(self) -> str:
         """The line under the list: rows shown of listed, marks, loading state."""
         shown, listed = len(self.view), len(self.rows)
-        more = "+" if self.has_more else ""
-        parts = [f"{shown:,} of {listed:,}{more} keys" if self.filter else f"{listed:,}{more} keys"]
+        keys = plural_so_far(listed, "key", self.has_more)
+        parts = [f"{shown:,} of {keys}" if self.filter else keys]
         order = "↓" if self.descending else "↑"
         parts.append(f"sort: {self.sort_by} {order}")
         if self.marks.count:
@@ -156,7 +157,7 @@ class LevelListing:
             rate = job.progress().keys_per_second if job is not None else 0.0
             cancelling = " cancelling…" if job is not None and job.cancelled else " (esc cancels)"
             parts.append(
-                f"loading all: {listed:,} keys, {self.pager.pages_loaded:,} pages, "
+                f"loading all: {plural(listed, 'key')}, {plural(self.pager.pages_loaded, 'page')}, "
                 f"{rate:,.0f} keys/s{cancelling}"
             )
         elif self.fetching:
