@@ -27,6 +27,7 @@ from pail.ui.widgets.downloads_panel import DownloadsPanel
 from support.servers import s3_client
 from support.ui import (
     confirm,
+    detail_text,
     find,
     make_app,
     open_node,
@@ -38,6 +39,7 @@ from support.ui import (
     select,
     settle,
     stale_filter,
+    tree_of,
     until,
 )
 
@@ -281,3 +283,25 @@ def test_connection_test_words_one_bucket(s3_endpoint):
     seed_aged("only", {"a.txt": (1, 1)})
     outcome = connection_test(s3_spec(s3_endpoint, bucket="only"))
     assert outcome.summary.startswith("Listed only/: 1 entry on the first page")
+
+
+def test_a_missing_local_folder_is_worded_as_a_folder(tmp_path):
+    """A saved local connection whose folder is gone: the tree and the detail pane say
+    "no such folder" and "Check the path", not S3's NoSuchBucket and bucket name."""
+    gone = tmp_path / "runs"
+    spec = ConnectionSpec(name="lab", provider="local", root=str(gone), single_bucket=True)
+
+    async def body():
+        app = make_app([spec])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            node = find(app, "lab")
+            await select(pilot, node)
+            line = tree_of(app).line_text(node)
+            text = " ".join(detail_text(app).split())
+            assert "ENOENT" in line and "NoSuchBucket" not in line
+            assert f"no such folder: {gone}" in text and "Check the path" in text
+            for word in ("NoSuchBucket", "bucket name", "path-style"):
+                assert word not in text
+
+    run(body())
