@@ -11,7 +11,7 @@ action and resource a policy must grant, what the failure usually means
 (:mod:`pail.services.explain`) and the policy statement that grants exactly that action
 on exactly this bucket/prefix (:mod:`pail.services.access.policy`). ``c`` copies that policy (on
 a row that is not denied: the policy for every missing action), ``y`` copies the whole
-plain-text report (:func:`pail.services.access.report.report_text`), ``s`` saves it.
+plain-text report (:func:`pail.services.access.report.report_text`), ``ctrl+s`` saves it.
 Neither the screen nor the report ever holds a secret.
 """
 
@@ -28,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, DataTable, Footer, Static
+from textual.widgets import Checkbox, DataTable, Static
 
 from pail.core.text import one_line
 from pail.core.units import plural
@@ -51,9 +51,11 @@ from pail.ui.access_text import (
     row_policy_text,
     save_report,
 )
+from pail.ui.clipboard import copy_text
 from pail.ui.messages import AccessChecked, ProbeAnswered, WorkFailed
 from pail.ui.text import literal, literal_block
 from pail.ui.widgets.access_table import AccessTable
+from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
 WRITE_NOTE = (
@@ -104,12 +106,12 @@ class AccessCheckScreen(Screen[None]):
     """See the module doc. ``report`` holds the last finished check."""
 
     BINDINGS = [
-        Binding("escape", "close", "Back", id="access.close"),
+        Binding("escape,q", "close", "Back", key_display="esc", id="access.close"),
         Binding("w", "toggle_writes", "Write probes", id="access.write_probes"),
         Binding("r", "rerun", "Re-run", id="access.rerun"),
         Binding("c", "copy_policy", "Copy policy", id="access.copy_policy"),
         Binding("y", "copy_report", "Copy report", id="access.copy_report"),
-        Binding("s", "save_report", "Save report", id="access.save_report"),
+        Binding("ctrl+s", "save_report", "Save report", id="access.save_report"),
     ]
 
     def __init__(self, target: AccessTarget) -> None:
@@ -136,7 +138,7 @@ class AccessCheckScreen(Screen[None]):
                 yield Static(id="access-row")
             with VerticalScroll(id="access-policy-pane"):
                 yield Static(id="access-policy")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         t = self.target
@@ -334,15 +336,13 @@ class AccessCheckScreen(Screen[None]):
         if not text:
             self.notify("Nothing is denied: no policy to copy.", markup=False)
             return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the policy for {what}.", markup=False)
+        copy_text(self.app, text, f"the policy for {what}")
 
     def action_copy_report(self) -> None:
         """Copy the plain-text report (no secrets in it)."""
         text = self._full_text()
         if text is not None:
-            self.app.copy_to_clipboard(text)
-            self.notify("Copied the access report.", markup=False)
+            copy_text(self.app, text, "the access report")
 
     def action_save_report(self) -> None:
         """Save the plain-text report in the current folder (or pail's data folder)."""

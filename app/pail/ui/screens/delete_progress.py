@@ -9,7 +9,7 @@ its error code (S3 answers DeleteObjects with 200 and per-key AccessDenied error
 keys are failures, never counted as deleted; a key the reply did not name is
 ``NotConfirmed``), keys not attempted after a cancel. A dry run says that nothing was
 deleted. When the permanent deletion of noncurrent versions was chosen it runs after the
-delete, in a worker, and its result is added. ``v`` then asks the store again whether
+delete, in a worker, and its result is added. ``r`` then asks the store again whether
 the keys reported deleted are gone (:func:`pail.services.delete.verify.verify_deleted`)
 and lists any still present.
 
@@ -24,7 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from pail.core.text import one_line
 from pail.core.units import plural, size_text
@@ -32,6 +32,7 @@ from pail.services.delete.engine import Deleter, DeleteReport
 from pail.services.delete.verify import VerifyCancelled, VerifyResult, verify_deleted
 from pail.services.versions import delete_noncurrent, plan_noncurrent
 from pail.ui.messages import DeleteRequest, PurgeFinished, WorkFailed
+from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
 #: Seconds between two reads of the progress snapshot.
@@ -50,7 +51,7 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Back", key_display="esc", id="delete_progress.close"),
+        Binding("escape,q", "close", "Back", key_display="esc", id="delete_progress.close"),
         Binding(
             "x",
             "cancel",
@@ -59,9 +60,9 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
             id="delete_progress.cancel",
         ),
         Binding(
-            "v",
+            "r",
             "verify",
-            "Verify",
+            "Re-check",
             tooltip="Ask the store again whether the deleted keys are gone",
             id="delete_progress.verify",
         ),
@@ -91,13 +92,13 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
         table.add_column("code", key="code")  # as wide as the longest (SignatureDoesNotMatch)
         table.add_column("message", key="message")
         yield table
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Dry run" if self.request.dry_run else "Deleting"
         self._title("Dry run of deleting" if self.request.dry_run else "Deleting")
         self.query_one(DataTable).display = False
-        self.query_one("#del-verify", Static).display = False  # shown once v is pressed
+        self.query_one("#del-verify", Static).display = False  # shown once r is pressed
         # The timer first: a dry run (or a fast store) may be finished by the first poll,
         # which stops it.
         self._timer = self.set_interval(POLL_SECONDS, self.poll)

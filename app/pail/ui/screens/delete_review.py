@@ -24,7 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Static
+from textual.widgets import Button, Checkbox, DataTable, Header, Static
 
 from pail.core.text import one_line
 from pail.core.units import duration_words, plural, short_age, size_text
@@ -35,6 +35,7 @@ from pail.services.versions import versioning_status
 from pail.ui.cleanup_ops import Clock, DeleteTarget, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen, DeleteDecision
+from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
 #: Keys listed in the table at most (a plan may hold 100,000 keys).
@@ -73,7 +74,7 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "back", "Back", key_display="esc", id="review.back"),
+        Binding("escape,q", "back", "Back", key_display="esc", id="review.back"),
         Binding("X", "delete", "Delete…", key_display="X", id="review.delete"),
         Binding("t", "toggle_dry_run", "Dry run", tooltip="Switch dry run", id="review.dry_run"),
     ]
@@ -105,7 +106,7 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
             yield Checkbox("Dry run: report what would go, delete nothing", id="review-dry")
             yield Button("Delete…", variant="error", id="review-delete", disabled=True)
             yield Button("Back", id="review-back")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Review delete"

@@ -29,6 +29,7 @@ from pail.drivers.errors import StorageError
 from pail.services.download import Downloader, plan_keys
 from pail.services.locations import location_in
 from pail.services.object_links import EXPIRY_CHOICES, copy_command, presigned_url
+from pail.ui.clipboard import copy_text
 from pail.ui.download_ops import (
     DownloadTask,
     Selection,
@@ -240,9 +241,7 @@ class MainActions(_Host):
         self.app.push_screen(PresignScreen(data.uri), callback=chosen)
 
     def on_presign_ready(self, message: PresignReady) -> None:
-        self.app.copy_to_clipboard(message.url)
-        text = f"Copied a presigned URL (works for {message.label})"
-        self.notify(text, markup=False)
+        copy_text(self.app, message.url, f"a presigned URL (works for {message.label})")
 
     def action_copy_command(self) -> None:
         """Copy a command that downloads the object with the provider's own CLI."""
@@ -258,8 +257,7 @@ class MainActions(_Host):
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.app.copy_to_clipboard(command)
-        self.notify(f"Copied: {one_line(command)}", markup=False)
+        copy_text(self.app, command, f"the command {one_line(command)}")
 
     def action_open_object(self) -> None:
         """Download the object to the cache (in a worker), then open it in a viewer."""

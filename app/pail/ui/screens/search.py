@@ -24,7 +24,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from pail.core.text import one_line
 from pail.core.units import short_age, size_text
@@ -41,7 +41,7 @@ from pail.services.search import (
 from pail.ui.cleanup_ops import Clock
 from pail.ui.formatting import plural
 from pail.ui.nodes import NodeData
-from pail.ui.screens.help import HelpScreen
+from pail.ui.widgets.footer import PailFooter
 
 #: Seconds between two reads of the search's progress and new matches.
 POLL_SECONDS = 0.1
@@ -100,15 +100,7 @@ class SearchScreen(Screen[SearchOutcome]):
 
     CSS_PATH = "../styles/search.tcss"
     BINDINGS = [
-        Binding("escape", "close", "Back", key_display="esc", id="search.close"),
-        Binding(
-            "question_mark",
-            "help",
-            "Help",
-            key_display="?",
-            tooltip="The keys and the query syntax",
-            id="search.help",
-        ),
+        Binding("escape,q", "close", "Back", key_display="esc", id="search.close"),
         Binding("enter", "jump", "Jump", tooltip="Show the match in the tree", id="search.jump"),
         Binding(
             "space", "toggle_mark", "Mark", tooltip="Mark / unmark the match", id="search.mark"
@@ -191,7 +183,7 @@ class SearchScreen(Screen[SearchOutcome]):
         table.add_column("size", key="size", width=10)
         table.add_column("age", key="age", width=5)
         yield table
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Search"
@@ -434,17 +426,6 @@ class SearchScreen(Screen[SearchOutcome]):
         """Stop the walk after the pages in flight; the matches so far stay."""
         if self.search is not None:
             self.search.cancel()
-
-    def action_help(self) -> None:
-        """Show this screen's keys and the query syntax."""
-        keys = [(f"query: {term}", meaning) for term, meaning in SYNTAX_HELP]
-        keys.append(("enter (in the query)", "Search; once listed, the list follows typing"))
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding):
-                keys.append(
-                    (binding.key_display or binding.key, binding.tooltip or binding.description)
-                )
-        self.app.push_screen(HelpScreen(keys))
 
     def action_edit_query(self) -> None:
         """Focus the query box."""

@@ -3,8 +3,9 @@
 A :class:`pail.services.du.UsageScan` lists the level and each child prefix concurrently
 on its own threads; this screen only reads its snapshot every :data:`POLL_SECONDS` (cheap,
 never blocks), so the table fills in while the scan goes, with a running count of keys
-scanned. ``x`` or escape cancels (pages in flight finish); ``n``/``c``/``t`` sort by size,
-count or newest change; enter opens the child prefix in the tree. When the scan stops,
+scanned. ``x`` stops the scan (pages in flight finish); ``S`` sorts by the next field (size,
+count, newest change, name) and ``R`` reverses, as in the level list; enter opens the child
+prefix in the tree; escape or ``q`` goes back. When the scan stops,
 each child's totals (exact, or "≥" when partial) are kept on the connection and drawn in
 the tree after the prefix's name.
 """
@@ -15,18 +16,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from pail.core.text import one_line
 from pail.core.units import plural, short_age, size_text
 from pail.services.du import SortKey, UsageScan, UsageSnapshot, sorted_children
 from pail.ui.cleanup_ops import Clock, usage_label, when_text
 from pail.ui.nodes import NodeData
+from pail.ui.widgets.footer import PailFooter
 
 #: Seconds between two reads of the scan's snapshot.
 POLL_SECONDS = 0.2
 
-_SORTS: dict[str, str] = {"size": "size", "count": "objects", "newest": "newest change"}
+_SORTS: dict[str, str] = {
+    "size": "size",
+    "count": "objects",
+    "newest": "newest change",
+    "name": "name",
+}
 
 
 class UsageScreen(Screen[str | None]):
@@ -42,12 +49,24 @@ class UsageScreen(Screen[str | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Back", key_display="esc", id="usage.close"),
+        Binding("escape,q", "close", "Back", key_display="esc", id="usage.close"),
         Binding("x", "cancel_scan", "Cancel scan", tooltip="Stop listing", id="usage.cancel"),
-        Binding("n", "sort('size')", "By size", tooltip="Sort by bytes", id="usage.by_size"),
-        Binding("c", "sort('count')", "By count", tooltip="Sort by objects", id="usage.by_count"),
         Binding(
-            "t", "sort('newest')", "By newest", tooltip="Sort by newest change", id="usage.by_time"
+            "S",
+            "next_sort",
+            "Sort",
+            key_display="S",
+            tooltip="Sort by the next field: size, count, newest change, name",
+            id="usage.sort",
+        ),
+        Binding(
+            "R",
+            "reverse",
+            "Reverse",
+            key_display="R",
+            show=False,
+            tooltip="Reverse the order",
+            id="usage.reverse",
         ),
         Binding("enter", "open_child", "Open", tooltip="Open it in the tree", id="usage.open"),
     ]
@@ -59,6 +78,7 @@ class UsageScreen(Screen[str | None]):
         self._clock = clock
         self.scan = scan or UsageScan(level.conn.driver, level.bucket, level.key)
         self.sort: SortKey = "size"
+        self.descending = True
         self._final = False
         self._shown: list[str] = []
 
@@ -75,7 +95,7 @@ class UsageScreen(Screen[str | None]):
         table.add_column("oldest", key="oldest", width=7)
         yield table
         yield Static(id="usage-foot")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Sizes"
@@ -131,12 +151,13 @@ class UsageScreen(Screen[str | None]):
             )
         self.query_one("#usage-stats", Static).update(stats)
         self._draw_table(snap, now)
-        foot = f"sorted by {_SORTS[self.sort]} · n size · c count · t newest · enter opens"
+        order = "" if self.descending == (self.sort != "name") else ", reversed"
+        foot = f"sorted by {_SORTS[self.sort]}{order} · S next sort · R reverse · enter opens"
         self.query_one("#usage-foot", Static).update(Text(foot, style="dim"))
 
     def _draw_table(self, snap: UsageSnapshot, now) -> None:
         table = self.query_one(DataTable)
-        children = sorted_children(snap.children, self.sort)
+        children = sorted_children(snap.children, self.sort, descending=self.descending)
         order = [c.prefix for c in children]
         grand = max(1, snap.total.bytes)
         if order != self._shown:
@@ -199,8 +220,21 @@ class UsageScreen(Screen[str | None]):
         self.scan.cancel()
 
     def action_sort(self, by: SortKey) -> None:
-        """Sort the table by ``by`` (size, count, newest)."""
+        """Sort the table by ``by`` (size, count, newest: largest or newest first; name:
+        A to Z)."""
         self.sort = by
+        self.descending = by != "name"
+        self._shown = []
+        self._draw(self.scan.progress())
+
+    def action_next_sort(self) -> None:
+        """Sort by the next field: size, count, newest change, name, size..."""
+        order: list[SortKey] = ["size", "count", "newest", "name"]
+        self.action_sort(order[(order.index(self.sort) + 1) % len(order)])
+
+    def action_reverse(self) -> None:
+        """Reverse the current order."""
+        self.descending = not self.descending
         self._shown = []
         self._draw(self.scan.progress())
 

@@ -8,7 +8,7 @@ a prefix, with preview and download of old versions and restore (undo of a delet
   it into the download folder (the download engine pins the version id).
 * On a prefix or bucket: delete markers hide keys from listings, so the screen lists
   the keys under it whose latest version is a delete marker ("deleted objects here").
-* ``R`` restores the object (or the deleted object under the cursor), ``A`` every deleted
+* ``U`` restores the object (or the deleted object under the cursor), ``A`` every deleted
   object under the prefix: the delete markers above the newest data are removed
   (:func:`pail.services.versions.restore`) after a confirmation showing the plan.
 
@@ -25,7 +25,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from pail.core.text import one_line
 from pail.core.units import size_text
@@ -51,6 +51,7 @@ from pail.ui.preview_render import preview_body, summary_line
 from pail.ui.screens.confirm import ConfirmScreen
 from pail.ui.settings import UISettings, load_settings
 from pail.ui.text import tilde
+from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
 
@@ -86,8 +87,15 @@ class VersionsScreen(Screen[bool]):
     """
 
     BINDINGS = [
-        Binding("escape", "close", "Back", key_display="esc", id="versions.close"),
-        Binding("R", "restore", "Restore", key_display="R", id="versions.restore"),
+        Binding("escape,q", "close", "Back", key_display="esc", id="versions.close"),
+        Binding(
+            "U",
+            "restore",
+            "Restore",
+            key_display="U",
+            tooltip="Restore (undelete) the version or object at the cursor",
+            id="versions.restore",
+        ),
         Binding("A", "restore_all", "Restore all", key_display="A", id="versions.restore_all"),
         Binding("d", "download", "Download version", id="versions.download"),
     ]
@@ -124,7 +132,7 @@ class VersionsScreen(Screen[bool]):
         yield table
         yield Static(id="ver-status")
         yield Static(id="ver-preview")
-        yield Footer()
+        yield PailFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Versions"
@@ -182,7 +190,7 @@ class VersionsScreen(Screen[bool]):
             if not self.rows:
                 note = "No versions or delete markers: nothing by this name is stored."
         elif self.rows:
-            note = f"{plural(len(self.rows), 'deleted object')} · R restores one, A all"
+            note = f"{plural(len(self.rows), 'deleted object')} · U restores one, A all"
         else:
             note = "No deleted objects here (none whose latest version is a delete marker)."
         self._status(self.result or Text(note))

@@ -78,8 +78,24 @@ class BucketTree(MarkedTree):
     # Like ranger/lf/mc's tree: right opens a level (or steps into it), left closes it
     # (or steps out to the parent).
     BINDINGS = [
-        Binding("right", "expand_or_enter", "Expand", show=False, id="tree.expand"),
-        Binding("left", "collapse_or_parent", "Collapse", show=False, id="tree.collapse"),
+        Binding(
+            "right",
+            "expand_or_enter",
+            "Expand",
+            key_display="→",
+            show=False,
+            tooltip="Expand, or step into an expanded node",
+            id="tree.expand",
+        ),
+        Binding(
+            "left",
+            "collapse_or_parent",
+            "Collapse",
+            key_display="←",
+            show=False,
+            tooltip="Collapse, or step out to the parent",
+            id="tree.collapse",
+        ),
     ]
 
     COMPONENT_CLASSES = {
