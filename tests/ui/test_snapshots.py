@@ -172,7 +172,7 @@ def test_connections_screen(snap_compare, tmp_path, monkeypatch, utc):
         await open_connections(pilot)
         await pilot.press("down", "down", "down", "t")  # "scratch": its folder is missing
         # The test runs in a worker: wait for its answer, not for a fixed number of frames.
-        await until(pilot, lambda: "NoSuchKey" in screen_text(pilot.app), "the test's answer")
+        await until(pilot, lambda: "no such folder" in screen_text(pilot.app), "the test's answer")
         await settle(pilot)
 
     app = make_app([], store=store)

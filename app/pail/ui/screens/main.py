@@ -97,6 +97,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
             "r",
             "refresh_node",
             "Refresh",
+            show=False,  # the footer keeps room for the commands; ? lists it
             tooltip="Re-list the level at the cursor from its first page",
             id="node.refresh",
         ),
@@ -112,6 +113,7 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
             "c",
             "copy_uri",
             "Copy URI",
+            show=False,
             tooltip="Copy the URI of the node at the cursor to the clipboard",
             id="node.copy_uri",
         ),

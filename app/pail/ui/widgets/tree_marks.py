@@ -26,6 +26,7 @@ class MarkedTree(NodeLabels):
             "space",
             "toggle_mark",
             "Mark",
+            show=False,  # the footer keeps room for the commands; ? lists it
             tooltip="Mark / unmark the object or prefix at the cursor (for d: download)",
             id="tree.mark",
         ),
