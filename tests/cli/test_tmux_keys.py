@@ -397,14 +397,16 @@ class Walk:
             return header(screen), (lines[-2][:24] if len(lines) > 2 else "")
 
         other = {"Down": "Up", "Up": "Down"}
-        give_up = time.monotonic() + 60
+        give_up = time.monotonic() + 150
         while time.monotonic() < give_up:
             screen = self.term.screen()
             uri_now, status = where(screen)
             if uri_now == uri and status.startswith(f" {conn}  "):
                 return screen
             self.press(key)
-            deadline = time.monotonic() + 2
+            # A loaded machine (the suite's other worker) can take seconds to redraw: only
+            # a cursor that has not moved for 5 s is at the end.
+            deadline = time.monotonic() + 5
             while where(self.term.screen()) == (uri_now, status):
                 if time.monotonic() > deadline:  # the cursor is at the end: turn round
                     key = other[key]

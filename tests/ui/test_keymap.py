@@ -209,3 +209,25 @@ def test_sub_screen_keys_palette_and_back(tmp_path):
             await until(pilot, lambda: app.return_code == 0, "quit from the main screen")
 
     run(body())
+
+
+def test_a_disabled_key_on_a_sub_screen_says_why(tmp_path):
+    spec = _store_folder(tmp_path)
+
+    async def body():
+        app = make_app([spec], store=store_at(tmp_path))
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "disk", "b"))
+            await select(pilot, find(app, "disk", "b", "runs/"))
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, UsageScreen), "sizes")
+            sizes = app.screen
+            await until(pilot, lambda: sizes.finished, "scanned")
+            app._notifications.clear()
+            await pilot.press("x")  # stop: the scan has already finished
+            await until(pilot, lambda: app._notifications, "a word on x")
+            message = [n.message for n in app._notifications][-1]
+            assert message == "x (Cancel scan): the scan has finished"
+
+    run(body())

@@ -56,7 +56,7 @@ TREE_KEYS = [
 ]
 
 #: Keys of the table screens, handled by Textual's DataTable.
-TABLE_KEYS = [("↑ ↓ pgup pgdn home end", "Move the cursor", "")]
+TABLE_KEYS = [("↑ ↓ pgup pgdn ctrl+home ctrl+end", "Move the cursor (home / end: sideways)", "")]
 
 
 @dataclass(frozen=True)

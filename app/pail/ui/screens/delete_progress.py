@@ -32,6 +32,7 @@ from pail.services.delete.engine import Deleter, DeleteReport
 from pail.services.delete.verify import VerifyCancelled, VerifyResult, verify_deleted
 from pail.services.versions import delete_noncurrent, plan_noncurrent
 from pail.ui.messages import DeleteRequest, PurgeFinished, WorkFailed
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
@@ -39,7 +40,7 @@ from pail.ui.workers import start_io
 POLL_SECONDS = 0.2
 
 
-class DeleteProgressScreen(Screen[DeleteReport | None]):
+class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
     """Runs and shows one delete.
 
     Args:
@@ -67,6 +68,11 @@ class DeleteProgressScreen(Screen[DeleteReport | None]):
             id="delete_progress.verify",
         ),
     ]
+
+    WHY_NOT = {
+        "cancel": "the delete has finished",
+        "verify": "once a delete (not a dry run) has confirmed keys, and not while re-checking",
+    }
 
     def __init__(self, request: DeleteRequest, *, deleter: Deleter | None = None) -> None:
         super().__init__()

@@ -35,6 +35,7 @@ from pail.services.versions import versioning_status
 from pail.ui.cleanup_ops import Clock, DeleteTarget, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen, DeleteDecision
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
@@ -64,7 +65,7 @@ def filters_text(filters: StaleFilters) -> str:
     return ", ".join(parts) or "no filter: everything selected"
 
 
-class DeleteReviewScreen(Screen[DeleteRequest | None]):
+class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
     """Plan and review a delete of ``target`` narrowed by ``filters``.
 
     Args:
@@ -78,6 +79,8 @@ class DeleteReviewScreen(Screen[DeleteRequest | None]):
         Binding("X", "delete", "Delete…", key_display="X", id="review.delete"),
         Binding("t", "toggle_dry_run", "Dry run", tooltip="Switch dry run", id="review.dry_run"),
     ]
+
+    WHY_NOT = {"delete": "the plan is still being made, or selects nothing"}
 
     def __init__(self, target: DeleteTarget, filters: StaleFilters | None, clock: Clock) -> None:
         super().__init__()

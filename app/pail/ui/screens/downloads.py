@@ -13,11 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from pail.ui.download_ops import DownloadTask
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.widgets.downloads_panel import DownloadsPanel
 from pail.ui.widgets.footer import PailFooter
 
 
-class DownloadsScreen(Screen[None]):
+class DownloadsScreen(KeysExplained, Screen[None]):
     """Shows ``task`` (``None``: no download yet).
 
     Args:
@@ -41,6 +42,11 @@ class DownloadsScreen(Screen[None]):
             id="downloads.cancel_all",
         ),
     ]
+
+    WHY_NOT = {
+        "cancel_file": "the download has finished (or not started)",
+        "cancel_all": "the download has finished (or not started)",
+    }
 
     def __init__(self, task: DownloadTask | None) -> None:
         super().__init__()

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Label, Static
 
 from pail.core.text import one_line
-from pail.core.units import MAX_DURATION
+from pail.core.units import MAX_DURATION, plural
 from pail.services import lifecycle as lc
 from pail.services.delete.filters import FilterError
 from pail.ui.messages import LifecycleApplied, LifecycleLoaded, WorkFailed
@@ -63,7 +63,12 @@ class LifecycleScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Back", key_display="esc", id="lifecycle.close"),
         Binding(
-            "ctrl+w", "apply", "Apply…", tooltip="Write the merged rules", id="lifecycle.apply"
+            "ctrl+w",
+            "apply",
+            "Apply…",
+            priority=True,  # the form's fields would take ctrl+w (delete a word)
+            tooltip="Write the merged rules",
+            id="lifecycle.apply",
         ),
     ]
 
@@ -213,7 +218,8 @@ class LifecycleScreen(Screen[None]):
             return
         rules, driver, bucket = self.export.rules, self.driver, self.bucket
         body = (
-            f"Write {len(self.merged.rules)} lifecycle rules to bucket {one_line(bucket)}: the "
+            f"Write {plural(len(self.merged.rules), 'lifecycle rule')} to bucket "
+            f"{one_line(bucket)}: the "
             "storage service will then delete what they select, on its own schedule."
         )
 
@@ -235,7 +241,7 @@ class LifecycleScreen(Screen[None]):
         self.applied = result = message.result
         self.existing = result.merge.rules
         text = Text(
-            f"Written: the bucket now has {len(result.merge.rules)} lifecycle rules.\n",
+            f"Written: the bucket now has {plural(len(result.merge.rules), 'lifecycle rule')}.\n",
             style="bold green",
         )
         for rule in result.merge.rules:

@@ -51,6 +51,7 @@ from pail.ui.screens.credential_failure import (
     CredentialFailureScreen,
     CredentialProblem,
 )
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.screens.main_actions import ACTION_BINDINGS, MainActions
 from pail.ui.screens.main_host import MainHost
 from pail.ui.screens.search_actions import SEARCH_ACTIONS, SEARCH_BINDINGS, SearchActions
@@ -72,7 +73,9 @@ from pail.ui.widgets.status_bar import StatusBar
 NARROW = 100
 
 
-class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, MainHost):
+class MainScreen(
+    KeysExplained, SearchActions, CleanupActions, AccessActions, MainActions, MainHost
+):
     """Tree | detail. See the module doc.
 
     Args:
@@ -357,22 +360,9 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         # Narrow terminals: 2 cells of guide per level instead of 3, so run ids fit.
         self.bucket_tree.guide_depth = 2 if event.size.width < NARROW else 3
 
-    def on_key(self, event: events.Key) -> None:
-        """A key whose command does not apply to the node at the cursor (hidden from the
-        footer by :meth:`check_action`) says why instead of doing nothing."""
-        if event.key in self.active_bindings:
-            return
-        for _node, bindings in self._modal_binding_chain:
-            for binding in bindings.key_to_bindings.get(event.key, []):
-                reason = self.why_not(binding.action)
-                if reason:
-                    key = self.app.get_key_display(binding)
-                    self.notify(f"{key} ({binding.description}): {reason}", markup=False)
-                    return
-
     def why_not(self, action: str) -> str:
         """Why ``action`` does nothing at the cursor now (``""``: it does something, or it
-        is not one of this screen's commands)."""
+        is not one of this screen's commands); :class:`KeysExplained` says it."""
         data = self.bucket_tree.cursor_node.data if self.bucket_tree.cursor_node else None
         kind = getattr(data, "kind", "") or "nothing"
         if self.check_action(action, ()) is not False:
@@ -380,6 +370,8 @@ class MainScreen(SearchActions, CleanupActions, AccessActions, MainActions, Main
         if action == "more_preview":
             if self.detail.data is None or self.detail.data.kind != "object":
                 return "reads more of an object's text preview; the cursor is not on an object"
+            if self.detail.loading_more:
+                return "the next window is being read"
             return "the whole preview is shown (or it is not text)"
         if action in ("open_object", "presign", "copy_command"):
             return f"works on an object; the cursor is on a {kind}"

@@ -41,6 +41,7 @@ from pail.services.search import (
 from pail.ui.cleanup_ops import Clock
 from pail.ui.formatting import plural
 from pail.ui.nodes import NodeData
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.widgets.footer import PailFooter
 
 #: Seconds between two reads of the search's progress and new matches.
@@ -88,7 +89,7 @@ class SearchOutcome:
     query: str = ""
 
 
-class SearchScreen(Screen[SearchOutcome]):
+class SearchScreen(KeysExplained, Screen[SearchOutcome]):
     """Search ``level`` (a bucket or prefix node whose connection is open).
 
     Args:
@@ -142,6 +143,13 @@ class SearchScreen(Screen[SearchOutcome]):
             id="search.query",
         ),
     ]
+
+    WHY_NOT = {
+        "cancel_search": "the search has finished",
+        "download": "mark matches first (space or +), in the list",
+        "delete": "mark matches first (space or +), in the list",
+        "clear_marks": "nothing is marked",
+    }
 
     def __init__(
         self, level: NodeData, clock: Clock, cache: ListingCache, *, query: str = ""

@@ -23,6 +23,7 @@ from pail.core.units import plural, short_age, size_text
 from pail.services.du import SortKey, UsageScan, UsageSnapshot, sorted_children
 from pail.ui.cleanup_ops import Clock, usage_label, when_text
 from pail.ui.nodes import NodeData
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.widgets.footer import PailFooter
 
 #: Seconds between two reads of the scan's snapshot.
@@ -36,7 +37,7 @@ _SORTS: dict[str, str] = {
 }
 
 
-class UsageScreen(Screen[str | None]):
+class UsageScreen(KeysExplained, Screen[str | None]):
     """Sizes of ``level`` (a bucket or prefix node) and of its child prefixes.
 
     Args:
@@ -70,6 +71,8 @@ class UsageScreen(Screen[str | None]):
         ),
         Binding("enter", "open_child", "Open", tooltip="Open it in the tree", id="usage.open"),
     ]
+
+    WHY_NOT = {"cancel_scan": "the scan has finished"}
 
     def __init__(self, level: NodeData, clock: Clock, *, scan: UsageScan | None = None) -> None:
         super().__init__()

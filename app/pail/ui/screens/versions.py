@@ -49,6 +49,7 @@ from pail.ui.messages import (
 from pail.ui.nodes import NodeData
 from pail.ui.preview_render import preview_body, summary_line
 from pail.ui.screens.confirm import ConfirmScreen
+from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.settings import UISettings, load_settings
 from pail.ui.text import tilde
 from pail.ui.widgets.footer import PailFooter
@@ -78,7 +79,7 @@ def listed_text(rows: list[VersionEntry]) -> str:
     return " and ".join(parts) or "no versions or delete markers"
 
 
-class VersionsScreen(Screen[bool]):
+class VersionsScreen(KeysExplained, Screen[bool]):
     """See the module doc.
 
     Args:
@@ -99,6 +100,11 @@ class VersionsScreen(Screen[bool]):
         Binding("A", "restore_all", "Restore all", key_display="A", id="versions.restore_all"),
         Binding("d", "download", "Download version", id="versions.download"),
     ]
+
+    WHY_NOT = {
+        "download": "downloads a version of an object (once listed)",
+        "restore_all": "restores the deleted objects under a prefix",
+    }
 
     def __init__(self, data: NodeData, clock: Clock) -> None:
         super().__init__()

@@ -126,6 +126,11 @@ class DetailPane(VerticalScroll):
         return isinstance(preview, TextPreview) and preview.can_load_more and not self._loading_more
 
     @property
+    def loading_more(self) -> bool:
+        """A "load more" of the text preview is in flight."""
+        return self._loading_more
+
+    @property
     def data(self) -> NodeData | None:
         """The node data on show."""
         return self._data
