@@ -104,6 +104,7 @@ class VersionsScreen(KeysExplained, Screen[bool]):
     WHY_NOT = {
         "download": "downloads a version of an object (once listed)",
         "restore_all": "restores the deleted objects under a prefix",
+        "restore": "the versions are not listed (yet, or this store keeps none)",
     }
 
     def __init__(self, data: NodeData, clock: Clock) -> None:
@@ -210,7 +211,10 @@ class VersionsScreen(KeysExplained, Screen[bool]):
         return self.rows[min(table.cursor_row, len(self.rows) - 1)]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Download only on an object's data version; restore-all only on a prefix."""
+        """Download only on an object's data version; restore-all only on a prefix; no
+        restore until the versions were listed (a store without versions never lists)."""
+        if action == "restore":
+            return self.loaded
         if action == "download":
             return self.is_object and self.loaded
         if action == "restore_all":
@@ -328,6 +332,8 @@ class VersionsScreen(KeysExplained, Screen[bool]):
         def answered(yes: bool | None) -> None:
             if yes:
                 self._run_restore(plan)
+            else:
+                self._status("Not restored.")
 
         title = f"Restore {plural(plan.keys, 'object')}?"
         self.app.push_screen(ConfirmScreen(title, body, confirm="Restore"), callback=answered)
