@@ -149,8 +149,13 @@ def test_lifecycle_form(snap_compare, s3_endpoint, size, typed):
             await _lifecycle(pilot, {"older_than": "7d", "exclude": "*/best/*", "keep_last": "1"})
             await _type_fields(pilot, {"noncurrent_days": "7"}, "lc")
         else:
-            await _lifecycle(pilot)
+            screen = await _lifecycle(pilot)
+            # The focus lands on the first field a moment after the screen mounts (the
+            # rules are read in a worker meanwhile): put it there, so the tint is not a race.
+            await until(pilot, lambda: screen.focused is not None, "a focused field")
+            screen.query_one("#lc-prefix").focus()
         await settle(pilot)
+        await pilot.pause()
 
     app = make_app([s3_spec(s3_endpoint)])
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
