@@ -108,6 +108,10 @@ def _preview_of(name: str):
         await open_node(pilot, find(app, "moto", "artifacts", "run/"))
         await select(pilot, find(app, "moto", "artifacts", "run/", name))
         await settle(pilot)
+        # A log's tail scrolls to its end after a refresh: on a loaded machine that came
+        # after the capture. Give the scroll its frames before the picture.
+        await pilot.pause(0.3)
+        await settle(pilot)
 
     return run_before
 
