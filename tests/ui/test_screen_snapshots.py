@@ -51,17 +51,22 @@ def _versioned(endpoint: str) -> None:
             version.last_modified = MODIFIED[min(number, 1)]
 
 
+async def _at_params(pilot) -> None:
+    app = pilot.app
+    await settle(pilot)
+    await open_node(pilot, find(app, "moto", "snapver"))
+    await open_node(pilot, find(app, "moto", "snapver", "runs/"))
+    await open_node(pilot, find(app, "moto", "snapver", "runs/", "r1/"))
+    await select(pilot, find(app, "moto", "snapver", "runs/", "r1/", "params.json"))
+    await settle(pilot)
+
+
 def test_versions_of_an_object(snap_compare, s3_endpoint, utc):
     _versioned(s3_endpoint)
 
     async def run_before(pilot):
         app = pilot.app
-        await settle(pilot)
-        await open_node(pilot, find(app, "moto", "snapver"))
-        await open_node(pilot, find(app, "moto", "snapver", "runs/"))
-        await open_node(pilot, find(app, "moto", "snapver", "runs/", "r1/"))
-        await select(pilot, find(app, "moto", "snapver", "runs/", "r1/", "params.json"))
-        await settle(pilot)
+        await _at_params(pilot)
         await pilot.press("v")
         await until(pilot, lambda: isinstance(app.screen, VersionsScreen), "versions")
         await until(pilot, lambda: app.screen.loaded, "versions listed")
@@ -101,16 +106,6 @@ def test_keys_help_of_a_sub_screen(snap_compare, s3_endpoint, utc):
 
     app = make_app([s3_spec(s3_endpoint)])
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-
-
-async def _at_params(pilot) -> None:
-    app = pilot.app
-    await settle(pilot)
-    await open_node(pilot, find(app, "moto", "snapver"))
-    await open_node(pilot, find(app, "moto", "snapver", "runs/"))
-    await open_node(pilot, find(app, "moto", "snapver", "runs/", "r1/"))
-    await select(pilot, find(app, "moto", "snapver", "runs/", "r1/", "params.json"))
-    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x40"])
