@@ -16,6 +16,7 @@ $(VENV)/.installed-demo: pyproject.toml | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) install -e ".[dev]"
+	$(PIP) install --no-deps FastTrackML==0.6.0
 	touch $@
 
 demo: $(VENV)/.installed-demo

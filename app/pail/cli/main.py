@@ -15,6 +15,8 @@ Usage::
                                       a stale filter as the store's lifecycle rules
     pail connection add|list|show|test|remove|import-env
                                       saved connections, secrets in the OS keyring
+    pail runs [--json] [--sort F] URI the runs under a location: params, metrics, sizes
+    pail diff RUN_A RUN_B             what differs between two runs (params, metrics, files)
     pail doctor [--write-probes] URI  who am I, what may I do here, and why not
     pail demo [--serve]               embedded demo store (``make demo``)
 
@@ -251,12 +253,14 @@ def flags_of(ctx: click.Context) -> Flags:
 #: are defined below.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "connection": ("pail.cli.connection", "connection_group"),
+    "diff": ("pail.cli.diff", "register"),
     "doctor": ("pail.cli.doctor", "register"),
     "du": ("pail.cli.du", "register"),
     "get": ("pail.cli.get", "register"),
     "lifecycle": ("pail.cli.lifecycle", "register"),
     "restore": ("pail.cli.versions", "register"),
     "rm": ("pail.cli.rm", "register"),
+    "runs": ("pail.cli.runs", "register"),
     "url": ("pail.cli.get", "register"),
     "versions": ("pail.cli.versions", "register"),
 }

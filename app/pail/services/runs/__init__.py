@@ -1,0 +1,1 @@
+"""Runs as first-class: layout detection, tracking servers, diff and retention by run."""
