@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from pail.core.uri import Location, format_uri
+from pail.core.uri import format_uri
 from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.jobs import DaemonPool
@@ -95,7 +95,7 @@ def detect_runs(
         TooManyObjects, DetectCancelled.
     """
     prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-    where = format_uri(Location(driver.provider, bucket, prefix))
+    where = format_uri(driver.provider, bucket, prefix)
     listed = 0
     stop = threading.Event()
 
@@ -164,7 +164,7 @@ def require_runs(result: RunSet) -> RunSet:
     """``result`` when it has runs, else raise :class:`NoRunsFound` (every run-based
     action calls this: nothing is guessed)."""
     if not result.runs:
-        where = format_uri(Location(result.provider, result.bucket, result.prefix))
+        where = format_uri(result.provider, result.bucket, result.prefix)
         raise NoRunsFound(where, result.evidence)
     return result
 
