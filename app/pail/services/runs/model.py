@@ -81,6 +81,8 @@ class Run:
             ``"metrics.csv"``, ``"trainer_state.json"``, ``"tracking server"``).
         protected: why this run must never be in a delete plan, or ``None`` (a registered
             model version backs it; the tool marks it as its best checkpoint).
+        meta_keys: keys of the run's metadata files that ``load`` reads (params, metrics,
+            tags files), found by the listing.
     """
 
     id: str
@@ -99,6 +101,7 @@ class Run:
     groups: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     protected: str | None = None
+    meta_keys: tuple[str, ...] = ()
 
     @property
     def duration(self) -> float | None:
