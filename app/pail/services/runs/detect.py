@@ -21,6 +21,7 @@ Nothing here imports the UI; the app and ``pail runs`` call :func:`detect_runs`.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -95,7 +96,7 @@ def detect_runs(
         TooManyObjects, DetectCancelled.
     """
     prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-    where = format_uri(driver.provider, bucket, prefix)
+    where = location_uri(driver, bucket, prefix)
     listed = 0
     stop = threading.Event()
 
@@ -118,6 +119,7 @@ def detect_runs(
         watch.set()  # ends the watcher thread
     objects = [e for e in objects if not e.is_prefix and e.key.startswith(prefix)]
     result = runs_from_objects(driver.provider, bucket, prefix, objects)
+    result.where = where
     if details and result.runs:
         _load_details(driver, bucket, result, max_metadata_bytes, readers, cancel)
     if tracking is not None and result.runs:
@@ -164,9 +166,20 @@ def require_runs(result: RunSet) -> RunSet:
     """``result`` when it has runs, else raise :class:`NoRunsFound` (every run-based
     action calls this: nothing is guessed)."""
     if not result.runs:
-        where = format_uri(result.provider, result.bucket, result.prefix)
+        where = result.where or format_uri(result.provider, result.bucket, result.prefix)
         raise NoRunsFound(where, result.evidence)
     return result
+
+
+def location_uri(driver: StorageDriver, bucket: str, prefix: str) -> str:
+    """``bucket``/``prefix`` of ``driver`` as a URI for messages; a local folder is named by
+    its path (``file:///data/logs/lightning_logs/``)."""
+    root = None
+    if driver.provider == "local":
+        base = getattr(driver, "root", None)
+        if isinstance(base, str):
+            root = base if getattr(driver, "single_bucket", False) else os.path.join(base, bucket)
+    return format_uri(driver.provider, bucket, prefix, root)
 
 
 def layout_title(result: RunSet) -> str:

@@ -156,6 +156,8 @@ class RunSet:
             large, a malformed meta.yaml); the run is still listed.
         tracking: the tracking server's URI when one added names, statuses, params or
             metrics, else ``None``.
+        where: the location as a URI for messages (``s3://b/mlflow/``,
+            ``file:///data/logs/``).
     """
 
     provider: str
@@ -168,6 +170,7 @@ class RunSet:
     loose: int = 0
     warnings: list[str] = field(default_factory=list)
     tracking: str | None = None
+    where: str = ""
 
     def by_id(self, run_id: str) -> Run | None:
         """The run whose ``id`` (or ``name``, when unique) is ``run_id``."""
