@@ -41,9 +41,10 @@ def _shape(value: object, where: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def safetensors_preview(job: Job) -> TensorHeaderPreview:
+def safetensors_preview(job: Job, *, max_tensors: int = MAX_TENSORS) -> TensorHeaderPreview:
     """Tensor names, dtypes, shapes, parameter count and ``__metadata__`` of a safetensors
-    file, from its header alone."""
+    file, from its header alone (the first ``max_tensors`` tensors listed; run diffs
+    list more than the preview)."""
     prefix = job.head(8)
     if len(prefix) < 8:
         raise NotThisFormat("too short for a safetensors header length")
@@ -79,7 +80,7 @@ def safetensors_preview(job: Job) -> TensorHeaderPreview:
         shape = _shape(entry.get("shape"), f"tensor {clip(name)}")
         count = math.prod(shape)
         total += count
-        if len(tensors) < MAX_TENSORS:
+        if len(tensors) < max_tensors:
             tensors.append(TensorInfo(clip(name, 300), clip(entry["dtype"], 20), shape, count))
     metadata = {clip(k, 100): clip(v, 500) for k, v in list(meta.items())[:MAX_METADATA]}
     return job.done(
@@ -90,7 +91,7 @@ def safetensors_preview(job: Job) -> TensorHeaderPreview:
         total_parameters=total,
         metadata=metadata,
         header_bytes=8 + length,
-        note=None if len(header) <= MAX_TENSORS else f"the first {MAX_TENSORS:,} tensors shown",
+        note=None if len(header) <= max_tensors else f"the first {max_tensors:,} tensors shown",
     )
 
 

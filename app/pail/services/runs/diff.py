@@ -22,12 +22,38 @@ Nothing here imports the UI; call it from a worker thread (it lists and reads).
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import re
 import threading
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from concurrent.futures import Future, wait
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
 
-from pail.drivers.base import StorageDriver
-from pail.services.runs.model import MetricMode, Run
+import yaml
+
+from pail.core.units import plural, size_text
+from pail.core.uri import format_uri
+from pail.drivers.base import Entry, ObjectChecksums, ObjectInfo, StorageDriver, iter_pages
+from pail.drivers.errors import StorageError
+from pail.services.jobs import DaemonPool
+from pail.services.previews.common import Job, NotThisFormat
+from pail.services.previews.ranged import PreviewBudgetExceeded, RangedReader
+from pail.services.previews.results import TensorHeaderPreview
+from pail.services.previews.tensors import npy_preview, safetensors_preview
+from pail.services.runs.detect import (
+    DEFAULT_MAX_METADATA_BYTES,
+    DEFAULT_MAX_OBJECTS,
+    TooManyObjects,
+    detect_runs,
+    require_runs,
+)
+from pail.services.runs.layouts import LAYOUTS
+from pail.services.runs.layouts.base import MetadataTooLarge
+from pail.services.runs.model import MetricMode, NoRunsFound, Run, RunSet, default_mode
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -120,6 +146,17 @@ FileState = Literal[
     "not_comparable",  # same size, no checksum both sides share: not proven identical
     "identical",  # same size and a shared checksum (MD5 ETag or store checksum) matches
 ]
+
+
+#: Every FileState, in the order sections show them.
+FILE_STATES: tuple[FileState, ...] = (
+    "only_a",
+    "only_b",
+    "size_differs",
+    "checksum_differs",
+    "not_comparable",
+    "identical",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +285,10 @@ class DiffLimits:
 
     Attributes:
         max_objects: objects listed per run; past it the file comparison is partial.
-        max_checksums: checksum lookups (one HEAD-like request each) per run, for files
-            of the same size whose ETags do not settle it.
+        max_checksums: checksum lookups (one HeadObject-like request each) per run, for
+            files of the same size whose ETags do not settle it.
+        max_hash_bytes: bytes a local folder may hash in all for those lookups (its
+            "checksum" is a SHA-256 of the whole file, read then).
         max_tensor_files: ``.safetensors``/``.npy`` pairs whose headers are read.
         max_header_bytes: bytes read at most from one tensor header.
         max_config_files: config file pairs read.
@@ -259,6 +298,7 @@ class DiffLimits:
 
     max_objects: int = 100_000
     max_checksums: int = 200
+    max_hash_bytes: int = 1024**3
     max_tensor_files: int = 20
     max_header_bytes: int = 16 * 1024 * 1024
     max_config_files: int = 50
@@ -279,6 +319,8 @@ class RunDiff:
         tensors: tensor header comparisons, for ``.safetensors``/``.npy`` files in both.
         configs: key-by-key comparisons of config files in both.
         notes: plain lines about limits reached and what was not compared.
+        bytes_read: bytes read from both stores (tensor headers, config files; listings
+            and checksum lookups not counted).
     """
 
     a: Run
@@ -291,6 +333,7 @@ class RunDiff:
     tensors: list[TensorFileDiff] = field(default_factory=list)
     configs: list[ConfigFileDiff] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    bytes_read: int = 0
 
 
 def diff_runs(
@@ -306,23 +349,658 @@ def diff_runs(
 ) -> RunDiff:
     """Compare ``run_a`` (in ``bucket_a`` through ``driver_a``) with ``run_b``.
 
-    Lists both runs' objects, looks up checksums where sizes match, reads tensor headers
-    and config files in both runs, all within ``limits``.
+    Lists both runs' objects (at most ``limits.max_objects`` each), looks up checksums
+    where sizes match and the listed ETags do not settle it, reads the tensor headers and
+    config files of both runs where they are not proven identical, all within ``limits``
+    and ``limits.workers`` requests at once.
 
     Returns:
-        A :class:`RunDiff`; a storage error on one file is a note on that item, a listing
-        that fails makes ``files.complete`` false with a note.
+        A :class:`RunDiff`. A storage error on one file is a note on that item; a listing
+        that fails or stops at the limit makes ``files.complete`` false with a note, and
+        the files of the other run are then not called "only in" it.
 
     Raises:
         DiffCancelled: ``cancel`` was set.
     """
-    raise NotImplementedError  # being written
+    a = _Side(driver_a, bucket_a, run_a, "a")
+    b = _Side(driver_b, bucket_b, run_b, "b")
+    diff = RunDiff(run_a, run_b, a.uri(run_a.prefixes[0] if run_a.prefixes else ""), "")
+    diff.uri_b = b.uri(run_b.prefixes[0] if run_b.prefixes else "")
+    diff.params = diff_values(run_a.params, run_b.params)
+    diff.metrics = compare_metrics(run_a, run_b)
+    with DaemonPool(max(1, limits.workers), name="pail-diff") as pool:
+        listed = _gather(
+            [pool.submit(_list_run, s, limits.max_objects, cancel) for s in (a, b)], cancel
+        )
+        diff.files = _compare_files(a, b, listed[0], listed[1], limits, pool, cancel)
+        both = [e for e in diff.files.entries if e.key_a and e.key_b and e.state != "identical"]
+        diff.tensors = _compare_tensors(a, b, both, limits, pool, cancel, diff.notes)
+        diff.configs = _compare_configs(a, b, both, limits, pool, cancel, diff.notes)
+    diff.bytes_read = a.bytes_read + b.bytes_read
+    return diff
 
 
-def diff_json(diff: RunDiff) -> dict[str, object]:
-    """The whole RunDiff as JSON-ready values (``pail diff --json``): runs summarised
-    (id, name, layout, uri, prefixes, objects, bytes, start/end ISO 8601 UTC)."""
-    raise NotImplementedError  # being written
+# --- params and metrics -------------------------------------------------------------------
+
+
+def diff_values(a: Mapping[str, str], b: Mapping[str, str]) -> KeyedDiff:
+    """``a`` and ``b`` compared name by name (values compared as they are)."""
+    out = KeyedDiff()
+    for name in sorted(set(a) | set(b)):
+        if name not in a:
+            out.added.append(ValueChange(name, None, b[name]))
+        elif name not in b:
+            out.removed.append(ValueChange(name, a[name], None))
+        elif a[name] != b[name]:
+            out.changed.append(ValueChange(name, a[name], b[name]))
+        else:
+            out.same += 1
+    return out
+
+
+def compare_metrics(a: Run, b: Run) -> list[MetricComparison]:
+    """Every metric either run logged (sorted by name), final and best side by side."""
+    out = []
+    for name in sorted(set(a.metrics) | set(b.metrics)):
+        mode = default_mode(name)
+        final_a, final_b = a.final(name), b.final(name)
+        best_a, best_b = a.best(name, mode), b.best(name, mode)
+        better = None
+        if best_a is not None and best_b is not None:
+            better = best_b < best_a if mode == "min" else best_b > best_a
+        out.append(
+            MetricComparison(
+                name,
+                mode,
+                final_a,
+                final_b,
+                best_a,
+                best_b,
+                _delta(final_a, final_b),
+                _delta(best_a, best_b),
+                better,
+            )
+        )
+    return out
+
+
+def _delta(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else b - a
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+class _Side:
+    """One run with where it lives, and the bytes read and lookups made for it."""
+
+    def __init__(self, driver: StorageDriver, bucket: str, run: Run, name: str) -> None:
+        self.driver, self.bucket, self.run, self.name = driver, bucket, run, name
+        self.bytes_read = 0
+        self.lookups = 0
+        self.hashed = 0
+        self._lock = threading.Lock()
+
+    def uri(self, key: str) -> str:
+        root = None
+        if self.driver.provider == "local":
+            base = getattr(self.driver, "root", None)
+            if isinstance(base, str):
+                single = getattr(self.driver, "single_bucket", False)
+                root = base if single else os.path.join(base, self.bucket)
+        return format_uri(self.driver.provider, self.bucket, key, root)
+
+    def read(self, key: str, start: int, length: int) -> bytes:
+        data = self.driver.read_range(self.bucket, key, start, length)
+        self.count(len(data))
+        return data
+
+    def count(self, n: int) -> None:
+        with self._lock:
+            self.bytes_read += n
+
+
+@dataclass
+class _Listing:
+    objects: dict[str, Entry] = field(default_factory=dict)  # path -> entry
+    bytes: int = 0
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def path_labels(run: Run) -> dict[str, str]:
+    """Each of ``run``'s prefixes -> what leads its objects' paths: ``""`` for a run with
+    one prefix; else the artifact group named for the prefix (``run.groups``, e.g.
+    ``"trainer/model/"``, so the step outputs of two pipeline runs line up), or the prefix
+    relative to the prefixes' common parent when groups do not name them all apart."""
+    prefixes = run.prefixes
+    if len(prefixes) <= 1:
+        return dict.fromkeys(prefixes, "")
+    common = os.path.commonprefix(list(prefixes))  # noqa: RUF071 - keys, not OS paths
+    parent = common[: common.rfind("/") + 1]
+    relative = {p: p[len(parent) :] for p in prefixes}
+    named: dict[str, str] = {}
+    for group, where in run.groups.items():
+        if where in relative and where not in named and group.strip("/"):
+            named[where] = group.strip("/") + "/"
+    labels = {p: named.get(p, relative[p]) for p in prefixes}
+    if len(set(labels.values())) < len(labels):
+        labels = relative
+    return labels
+
+
+def _list_run(side: _Side, limit: int, cancel: threading.Event | None) -> _Listing:
+    """Every object under the run's prefixes by path, at most ``limit`` (key order per
+    prefix); a failed listing is a note and makes the listing incomplete."""
+    out = _Listing()
+    labels = path_labels(side.run)
+    seen: set[str] = set()
+    for prefix in side.run.prefixes:
+        try:
+            for page in iter_pages(side.driver, side.bucket, prefix, delimiter=""):
+                _check(cancel)
+                for entry in page.entries:
+                    key = entry.key
+                    if entry.is_prefix or not key.startswith(prefix) or key == prefix:
+                        continue  # a folder marker or a key outside the prefix
+                    if key in seen:
+                        continue  # under two nested prefixes of the run
+                    if len(seen) >= limit:
+                        out.complete = False
+                        out.notes.append(
+                            f"run {side.name}: only the first {plural(limit, 'object')} were listed"
+                        )
+                        return out
+                    seen.add(key)
+                    out.objects[labels[prefix] + key[len(prefix) :]] = entry
+                    out.bytes += entry.size or 0
+        except StorageError as exc:
+            out.complete = False
+            out.notes.append(f"run {side.name}: listing {side.uri(prefix)} failed: {exc}")
+    return out
+
+
+#: A plain (single-part) S3 ETag: the MD5 of the bytes as 32 hex digits.
+_MD5_ETAG = re.compile(r"[0-9a-f]{32}")
+
+#: Store checksums, strongest first (``ObjectChecksums.checksums`` keys).
+_ALGORITHMS = ("SHA256", "SHA1", "CRC64NVME", "CRC32C", "CRC32", "MD5")
+
+
+def _listed_md5(side: _Side, entry: Entry) -> str | None:
+    """The listed ETag when it is a plain MD5 (S3 only: a multipart ``HEX-N`` ETag, a GCS
+    or local one is not)."""
+    etag = (entry.etag or "").strip('"').lower()
+    return etag if side.driver.provider == "s3" and _MD5_ETAG.fullmatch(etag) else None
+
+
+def _compare_files(
+    a: _Side,
+    b: _Side,
+    la: _Listing,
+    lb: _Listing,
+    limits: DiffLimits,
+    pool: DaemonPool,
+    cancel: threading.Event | None,
+) -> FilesDiff:
+    out = FilesDiff(
+        objects_a=len(la.objects),
+        objects_b=len(lb.objects),
+        bytes_a=la.bytes,
+        bytes_b=lb.bytes,
+        complete=la.complete and lb.complete,
+        notes=la.notes + lb.notes,
+    )
+    hidden = {"a": 0, "b": 0}
+    entries: dict[str, FileComparison] = {}
+    lookups: list[tuple[str, Entry, Entry]] = []
+    for path in sorted(set(la.objects) | set(lb.objects)):
+        ea, eb = la.objects.get(path), lb.objects.get(path)
+        if ea is None or eb is None:
+            # Fail closed: a file is "only in" one run only when the other was fully listed.
+            one = ea or eb
+            assert one is not None
+            if (eb is None and not lb.complete) or (ea is None and not la.complete):
+                hidden["a" if ea else "b"] += 1
+                continue
+            entries[path] = FileComparison(
+                path,
+                "only_a" if ea else "only_b",
+                key_a=ea.key if ea else None,
+                key_b=eb.key if eb else None,
+                size_a=ea.size if ea else None,
+                size_b=eb.size if eb else None,
+            )
+            continue
+        same = FileComparison(path, "not_comparable", ea.key, eb.key, ea.size, eb.size)
+        if ea.size != eb.size:
+            entries[path] = replace(same, state="size_differs")
+            continue
+        md5_a, md5_b = _listed_md5(a, ea), _listed_md5(b, eb)
+        if md5_a and md5_b and md5_a == md5_b:
+            entries[path] = replace(same, state="identical", checksum="ETag (MD5)")
+            continue
+        # Differing MD5-looking ETags may still be the same bytes (SSE-KMS and SSE-C
+        # objects have ETags that are not MD5s): the store's own answer decides.
+        entries[path] = same
+        lookups.append((path, ea, eb))
+    for side, n in hidden.items():
+        if n:
+            other = "b" if side == "a" else "a"
+            out.notes.append(
+                f"{plural(n, 'file')} of run {side} not compared: run {other}'s listing is "
+                "incomplete"
+            )
+    _look_up(a, b, lookups, entries, limits, pool, cancel)
+    out.entries = [entries[p] for p in sorted(entries)]
+    return out
+
+
+def _look_up(
+    a: _Side,
+    b: _Side,
+    pairs: list[tuple[str, Entry, Entry]],
+    entries: dict[str, FileComparison],
+    limits: DiffLimits,
+    pool: DaemonPool,
+    cancel: threading.Event | None,
+) -> None:
+    """Settle same-size pairs with the stores' checksums, within the lookup budgets."""
+    jobs: list[tuple[str, Future[FileComparison]]] = []
+    for path, ea, eb in pairs:
+        size = ea.size or 0
+        reason = _over_budget(a, size, limits) or _over_budget(b, size, limits)
+        if reason is not None:
+            entries[path] = replace(entries[path], note=reason)
+            continue
+        for side in (a, b):
+            side.lookups += 1
+            if side.driver.provider == "local":
+                side.hashed += size
+        jobs.append((path, pool.submit(_judge_pair, a, b, entries[path], ea, eb, cancel)))
+    for (path, _), result in zip(jobs, _gather([f for _, f in jobs], cancel), strict=True):
+        entries[path] = result
+
+
+def _over_budget(side: _Side, size: int, limits: DiffLimits) -> str | None:
+    if side.lookups >= limits.max_checksums:
+        return (
+            f"same size; checksum not looked up (at most {plural(limits.max_checksums, 'lookup')}"
+            " per run)"
+        )
+    if side.driver.provider == "local" and side.hashed + size > limits.max_hash_bytes:
+        return (
+            "same size; checksum not computed (local files are hashed up to "
+            f"{size_text(limits.max_hash_bytes)} per run)"
+        )
+    return None
+
+
+def _judge_pair(
+    a: _Side,
+    b: _Side,
+    item: FileComparison,
+    ea: Entry,
+    eb: Entry,
+    cancel: threading.Event | None,
+) -> FileComparison:
+    if cancel is not None and cancel.is_set():
+        return replace(item, note="not checked: cancelled")
+    try:
+        ca = a.driver.object_checksums(a.bucket, ea.key, version_id=ea.version_id)
+        cb = b.driver.object_checksums(b.bucket, eb.key, version_id=eb.version_id)
+    except StorageError as exc:
+        return replace(item, note=f"same size; checksum lookup failed: {exc}")
+    if ca.size != cb.size:  # rewritten since the listing
+        return replace(item, state="size_differs", size_a=ca.size, size_b=cb.size)
+    state, checksum, note = judge_checksums(ca, cb)
+    return replace(item, state=state, checksum=checksum, note=note)
+
+
+def judge_checksums(
+    ca: ObjectChecksums, cb: ObjectChecksums
+) -> tuple[FileState, str | None, str | None]:
+    """Whether two same-size objects are the same bytes, from what their stores vouch for:
+    ``(state, checksum used, note)`` with state ``"identical"``, ``"checksum_differs"`` or
+    ``"not_comparable"``.
+
+    Equal values of one algorithm prove identity (a composite ``-N`` value too: the same
+    parts). Different values prove a difference only for full-object values: composite
+    values and multipart ETags also depend on the part sizes. ETags count only when both
+    stores say they are MD5s and neither is multipart.
+    """
+    for alg in _ALGORITHMS:
+        va, vb = ca.checksums.get(alg), cb.checksums.get(alg)
+        if va is None or vb is None:
+            continue
+        if va == vb:
+            return "identical", alg, None
+        if _full_object(ca, va) and _full_object(cb, vb):
+            return "checksum_differs", alg, None
+    etag_a = (ca.etag or "").strip('"').lower()
+    etag_b = (cb.etag or "").strip('"').lower()
+    if (
+        ca.etag_is_md5
+        and cb.etag_is_md5
+        and _MD5_ETAG.fullmatch(etag_a)
+        and _MD5_ETAG.fullmatch(etag_b)
+    ):
+        state: FileState = "identical" if etag_a == etag_b else "checksum_differs"
+        return state, "ETag (MD5)", None
+    return "not_comparable", None, f"same size; checksum not comparable ({_offers(ca, cb)})"
+
+
+def _full_object(checks: ObjectChecksums, value: str) -> bool:
+    return checks.checksum_type != "COMPOSITE" and not re.search(r"-\d+$", value)
+
+
+def _offers(ca: ObjectChecksums, cb: ObjectChecksums) -> str:
+    def one(c: ObjectChecksums) -> str:
+        names = [alg for alg in _ALGORITHMS if alg in c.checksums]
+        if c.etag_is_md5 and c.etag:
+            names.append("multipart ETag" if "-" in c.etag else "ETag (MD5)")
+        return ", ".join(names) or "none"
+
+    return f"a: {one(ca)}; b: {one(cb)}"
+
+
+# --- tensors ------------------------------------------------------------------------------
+
+#: Tensors compared at most per header (a header is also bounded in bytes).
+MAX_DIFF_TENSORS = 100_000
+
+
+def _tensor_format(path: str) -> str | None:
+    lowered = path.lower()
+    if lowered.endswith(".safetensors"):
+        return "safetensors"
+    if lowered.endswith(".npy"):
+        return "npy"
+    return None
+
+
+def _compare_tensors(
+    a: _Side,
+    b: _Side,
+    both: list[FileComparison],
+    limits: DiffLimits,
+    pool: DaemonPool,
+    cancel: threading.Event | None,
+    notes: list[str],
+) -> list[TensorFileDiff]:
+    files = [item for item in both if _tensor_format(item.path)]
+    if len(files) > limits.max_tensor_files:
+        notes.append(
+            f"tensor headers compared for the first {plural(limits.max_tensor_files, 'file')}"
+            f" of {len(files):,}"
+        )
+        files = files[: limits.max_tensor_files]
+    _check(cancel)
+    futures = [pool.submit(_tensor_pair, a, b, item, limits.max_header_bytes) for item in files]
+    return _gather(futures, cancel)
+
+
+def _tensor_pair(a: _Side, b: _Side, item: FileComparison, budget: int) -> TensorFileDiff:
+    fmt = _tensor_format(item.path) or ""
+    out = TensorFileDiff(item.path, fmt)
+    headers = []
+    for side, key, size in ((a, item.key_a, item.size_a), (b, item.key_b, item.size_b)):
+        assert key is not None
+        try:
+            header = read_tensor_header(side.driver, side.bucket, key, size or 0, fmt, budget)
+        except (StorageError, NotThisFormat, PreviewBudgetExceeded) as exc:
+            out.note = f"run {side.name}: header not read: {exc}"
+            return out
+        side.count(header.bytes_read)
+        headers.append(header)
+    ha, hb = headers
+    out.header_bytes = ha.bytes_read + hb.bytes_read
+    out.tensors_a, out.tensors_b = ha.total_tensors, hb.total_tensors
+    ta = {t.name: t for t in ha.tensors}
+    tb = {t.name: t for t in hb.tensors}
+    capped = len(ta) < ha.total_tensors or len(tb) < hb.total_tensors
+    for name in sorted(set(ta) | set(tb)):
+        x, y = ta.get(name), tb.get(name)
+        change = TensorChange(
+            name,
+            x.dtype if x else None,
+            y.dtype if y else None,
+            x.shape if x else None,
+            y.shape if y else None,
+        )
+        if x is None or y is None:
+            if not capped:  # past the cap a tensor may be in the part not compared
+                (out.only_b if x is None else out.only_a).append(change)
+        elif (x.dtype, x.shape) != (y.dtype, y.shape):
+            out.changed.append(change)
+        else:
+            out.same += 1
+    if capped:
+        out.note = (
+            f"the first {MAX_DIFF_TENSORS:,} tensors of each header compared; tensors in one "
+            "file only are not listed"
+        )
+    return out
+
+
+def read_tensor_header(
+    driver: StorageDriver, bucket: str, key: str, size: int, fmt: str, budget: int
+) -> TensorHeaderPreview:
+    """The header of a ``"safetensors"`` or ``"npy"`` object of ``size`` bytes, read by
+    range with at most ``budget`` bytes (the previews' parsers,
+    :mod:`pail.services.previews.tensors`).
+
+    Raises:
+        NotThisFormat: not a valid header of that format, or larger than ``budget``.
+        PreviewBudgetExceeded: the header needs more than ``budget`` bytes.
+        StorageError: the read failed.
+    """
+    reader = RangedReader(driver, bucket, key, size, budget=budget, readahead=4096)
+    job = Job(ObjectInfo(bucket, key, size), reader, budget, image_limit=0, window=0)
+    if fmt == "safetensors":
+        return safetensors_preview(job, max_tensors=MAX_DIFF_TENSORS)
+    return npy_preview(job)
+
+
+# --- config files -------------------------------------------------------------------------
+
+#: Config file names diffed key by key (besides ``*.json``, ``*.yaml``, ``*.yml``).
+_CONFIG_NAMES = {"MLmodel"}
+#: Flattened keys kept at most per file.
+MAX_CONFIG_KEYS = 20_000
+#: Nesting followed at most; deeper values are compared as one JSON text.
+MAX_CONFIG_DEPTH = 64
+#: Characters of a value kept in a ValueChange (values are compared whole).
+MAX_VALUE_CHARS = 2000
+
+
+def config_kind(path: str) -> str | None:
+    """``"json"`` or ``"yaml"`` for a config file diffed key by key, else ``None``."""
+    name = path.rsplit("/", 1)[-1]
+    lowered = name.lower()
+    if lowered.endswith(".json"):
+        return "json"
+    if lowered.endswith((".yaml", ".yml")) or name in _CONFIG_NAMES:
+        return "yaml"
+    return None
+
+
+def _compare_configs(
+    a: _Side,
+    b: _Side,
+    both: list[FileComparison],
+    limits: DiffLimits,
+    pool: DaemonPool,
+    cancel: threading.Event | None,
+    notes: list[str],
+) -> list[ConfigFileDiff]:
+    files = [item for item in both if config_kind(item.path)]
+    if len(files) > limits.max_config_files:
+        notes.append(
+            f"config files compared: the first {plural(limits.max_config_files, 'file')} of "
+            f"{len(files):,}"
+        )
+        files = files[: limits.max_config_files]
+    _check(cancel)
+    futures = [pool.submit(_config_pair, a, b, item, limits.max_config_bytes) for item in files]
+    return _gather(futures, cancel)
+
+
+def _config_pair(a: _Side, b: _Side, item: FileComparison, limit: int) -> ConfigFileDiff:
+    out = ConfigFileDiff(item.path)
+    kind = config_kind(item.path) or "json"
+    flat = []
+    for side, key, size in ((a, item.key_a, item.size_a), (b, item.key_b, item.size_b)):
+        assert key is not None
+        if (size or 0) > limit:
+            out.note = (
+                f"run {side.name}: {size_text(size)}, larger than the {size_text(limit)} read"
+            )
+            return out
+        try:
+            data = side.read(key, 0, limit + 1)
+        except StorageError as exc:
+            out.note = f"run {side.name}: not read: {exc}"
+            return out
+        if len(data) > limit:  # grew since the listing
+            out.note = f"run {side.name}: larger than the {size_text(limit)} read"
+            return out
+        try:
+            flat.append(flatten(parse_config(data, kind)))
+        except ConfigUnreadable as exc:
+            out.note = f"run {side.name}: {exc}"
+            return out
+    keys = diff_values(flat[0], flat[1])
+    keys.added = [_clipped(c) for c in keys.added]
+    keys.removed = [_clipped(c) for c in keys.removed]
+    keys.changed = [_clipped(c) for c in keys.changed]
+    out.keys = keys
+    return out
+
+
+class ConfigUnreadable(ValueError):
+    """A config file that is not valid JSON/YAML, or has too many keys to compare."""
+
+
+def parse_config(data: bytes, kind: str) -> object:
+    """``data`` (UTF-8) parsed as ``"json"`` or ``"yaml"``. YAML is read with the safe
+    loader; a tag it does not know (``!!python/object``, ``!custom``) is read as the plain
+    mapping, list or text under it, never constructed.
+
+    Raises:
+        ConfigUnreadable: not valid UTF-8 JSON / YAML.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigUnreadable("not UTF-8 text") from None
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ConfigUnreadable(f"not valid JSON ({_first_line(exc)})") from None
+    try:
+        return yaml.load(text, Loader=_PlainLoader)  # SafeLoader, unknown tags plain
+    except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
+        raise ConfigUnreadable(f"not valid YAML ({_first_line(exc)})") from None
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that reads unknown tags as their plain node (never constructs objects)."""
+
+
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_PlainLoader.add_multi_constructor("", _untagged)
+
+
+def flatten(document: object) -> dict[str, str]:
+    """``{"optimizer": {"lr": 0.001}, "layers": [64, 32]}`` -> ``{"optimizer.lr":
+    "0.001", "layers[0]": "64", "layers[1]": "32"}``: dotted paths to leaf values as JSON
+    text (empty mappings and lists are leaves ``"{}"`` / ``"[]"``; a document that is one
+    value has the path ``""``).
+
+    Raises:
+        ConfigUnreadable: more than :data:`MAX_CONFIG_KEYS` leaves.
+    """
+    out: dict[str, str] = {}
+
+    def walk(value: object, path: str, depth: int) -> None:
+        if len(out) >= MAX_CONFIG_KEYS:
+            raise ConfigUnreadable(f"more than {MAX_CONFIG_KEYS:,} keys; not compared")
+        if depth < MAX_CONFIG_DEPTH and isinstance(value, dict) and value:
+            for name, item in value.items():
+                walk(item, f"{path}.{name}" if path else str(name), depth + 1)
+        elif depth < MAX_CONFIG_DEPTH and isinstance(value, list) and value:
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]", depth + 1)
+        else:
+            out[path] = _json_text(value)
+
+    walk(document, "", 0)
+    return out
+
+
+def _json_text(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (ValueError, TypeError, RecursionError):  # a self-referencing YAML anchor
+        return f"<{type(value).__name__} nested too deep>"
+
+
+def _clipped(change: ValueChange) -> ValueChange:
+    def cut(text: str | None) -> str | None:
+        if text is None or len(text) <= MAX_VALUE_CHARS:
+            return text
+        return text[: MAX_VALUE_CHARS - 1] + "…"
+
+    return ValueChange(change.name, cut(change.a), cut(change.b))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise DiffCancelled("diff cancelled")
+
+
+def _gather(futures: list[Future[T]], cancel: threading.Event | None) -> list[T]:
+    """Every future's result in order; short waits so a cancel is seen at once."""
+    pending = set(futures)
+    while pending:
+        _check(cancel)
+        _, pending = wait(pending, timeout=0.1)
+    _check(cancel)
+    return [f.result() for f in futures]
+
+
+# --- which runs ---------------------------------------------------------------------------
+
+#: Levels above a run's folder where :func:`resolve_run` looks for the layout (a Lightning
+#: version's parent is the logger folder; an MLflow run's grandparent the artifact root).
+RESOLVE_LEVELS = 3
+
+
+class UnknownRun(LookupError):
+    """No run with this id or name at the location (``where`` a URI, ``wanted`` the id)."""
+
+    def __init__(self, where: str, wanted: str, known: list[str]) -> None:
+        self.where, self.wanted = where, wanted
+        shown = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+        super().__init__(f"no run {wanted!r} under {where} (runs there: {shown})")
 
 
 def resolve_run(
@@ -331,12 +1009,176 @@ def resolve_run(
     prefix: str,
     *,
     cancel: threading.Event | None = None,
+    warnings: list[str] | None = None,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
 ) -> Run:
-    """The run whose folder is ``prefix``: runs are detected at the parent location and
-    the one whose prefixes include ``prefix`` is returned (details read).
+    """The run whose folder is ``prefix``, its params and metrics read.
+
+    Runs are detected at the parent location (then up to :data:`RESOLVE_LEVELS` levels
+    up, for layouts recognised from higher up); the run returned is the one with
+    ``prefix`` among its prefixes, or the one ``prefix`` is inside (``artifacts/`` of an
+    MLflow run). A folder that holds several runs is not one run.
+
+    Args:
+        warnings: receives plain lines about metadata that could not be read.
 
     Raises:
-        NoRunsFound: ``prefix`` is not a run's folder.
+        NoRunsFound: ``prefix`` is not (inside) a run's folder.
         StorageError, TooManyObjects, DetectCancelled: from detection.
     """
-    raise NotImplementedError  # being written
+    prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    where = format_uri(driver.provider, bucket, prefix)
+    evidence = "not a run's folder"
+    level = prefix
+    for depth in range(RESOLVE_LEVELS):
+        if not level:
+            break
+        level = _parent(level)
+        try:
+            found = detect_runs(
+                driver, bucket, level, details=False, cancel=cancel, max_objects=max_objects
+            )
+        except TooManyObjects:
+            if depth == 0:
+                raise
+            break  # the location above is too large to look at for a layout
+        run = _run_at(found, prefix)
+        if run is not None:
+            _load_details(driver, bucket, [run], warnings)
+            return run
+        if found.runs:
+            evidence = f"not a run's folder; {found.evidence}"
+            break
+        if depth == 0:
+            evidence = found.evidence
+    raise NoRunsFound(where, evidence)
+
+
+def runs_by_id(
+    driver: StorageDriver,
+    bucket: str,
+    prefix: str,
+    wanted: list[str],
+    *,
+    cancel: threading.Event | None = None,
+    warnings: list[str] | None = None,
+) -> list[Run]:
+    """The runs named by ``wanted`` (ids, or names when unique: :meth:`RunSet.by_id`)
+    among the runs detected at ``prefix``, in that order, their params and metrics read.
+
+    Raises:
+        NoRunsFound: no runs at ``prefix``.
+        UnknownRun: one of ``wanted`` is not there.
+        StorageError, TooManyObjects, DetectCancelled: from detection.
+    """
+    found = require_runs(detect_runs(driver, bucket, prefix, details=False, cancel=cancel))
+    runs = []
+    for name in wanted:
+        run = found.by_id(name)
+        if run is None:
+            where = format_uri(found.provider, found.bucket, found.prefix)
+            raise UnknownRun(where, name, [r.id for r in found.runs])
+        runs.append(run)
+    _load_details(driver, bucket, list({id(r): r for r in runs}.values()), warnings)
+    return runs
+
+
+def _parent(prefix: str) -> str:
+    """``"a/b/c/"`` -> ``"a/b/"``; ``"a/"`` -> ``""``."""
+    trimmed = prefix[:-1] if prefix.endswith("/") else prefix
+    cut = trimmed.rfind("/")
+    return trimmed[: cut + 1] if cut >= 0 else ""
+
+
+def _run_at(found: RunSet, prefix: str) -> Run | None:
+    exact = [run for run in found.runs if prefix in run.prefixes]
+    if len(exact) == 1:
+        return exact[0]
+    inside = [run for run in found.runs if any(prefix.startswith(p) for p in run.prefixes)]
+    return inside[0] if len(inside) == 1 and not exact else None
+
+
+def _load_details(
+    driver: StorageDriver, bucket: str, runs: list[Run], warnings: list[str] | None
+) -> None:
+    """Read the metadata of ``runs`` only (detection reads every run's; a diff needs two)."""
+    limit = DEFAULT_MAX_METADATA_BYTES
+    layouts = {layout.name: layout for layout in LAYOUTS}
+
+    def read(key: str) -> str:
+        data = driver.read_range(bucket, key, 0, limit + 1)
+        if len(data) > limit:
+            raise MetadataTooLarge(key, len(data), limit)
+        return data.decode("utf-8", "replace")
+
+    for run in runs:
+        layout = layouts.get(run.layout)
+        if layout is None:
+            continue
+        try:
+            lines = layout.load(run, read)
+        except (StorageError, MetadataTooLarge) as exc:
+            lines = [f"{run.name}: metadata not read: {exc}"]
+        if warnings is not None:
+            warnings.extend(lines)
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def diff_json(diff: RunDiff) -> dict[str, object]:
+    """The whole RunDiff as JSON-ready values (``pail diff --json``): each run summarised
+    (id, name, layout, experiment, uri, prefixes, objects, bytes, status, start/end as
+    ISO 8601 UTC), then params, metrics, files, tensors, configs, notes, bytes_read.
+    Sizes are bytes; shapes lists of ints; floats that are not finite are the strings
+    ``"inf"``, ``"-inf"``, ``"nan"`` (JSON has no such numbers)."""
+    doc = {
+        "a": _run_json(diff.a, diff.uri_a),
+        "b": _run_json(diff.b, diff.uri_b),
+        "params": _plain(diff.params),
+        "metrics": _plain(diff.metrics),
+        "files": {**_plain(diff.files), "counts": _file_counts(diff.files)},
+        "tensors": _plain(diff.tensors),
+        "configs": _plain(diff.configs),
+        "notes": list(diff.notes),
+        "bytes_read": diff.bytes_read,
+    }
+    return doc
+
+
+def _file_counts(files: FilesDiff) -> dict[str, int]:
+    return {state: files.count(state) for state in FILE_STATES}
+
+
+def _run_json(run: Run, uri: str) -> dict[str, object]:
+    def when(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return {
+        "id": run.id,
+        "name": run.name,
+        "layout": run.layout,
+        "experiment": run.experiment,
+        "uri": uri,
+        "prefixes": list(run.prefixes),
+        "objects": run.objects,
+        "bytes": run.bytes,
+        "status": run.status,
+        "start": when(run.start),
+        "end": when(run.end),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, lists and tuples as dicts and lists; non-finite floats as text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
