@@ -49,6 +49,7 @@ from pail.services.runs.detect import (
     DEFAULT_MAX_OBJECTS,
     TooManyObjects,
     detect_runs,
+    location_uri,
     require_runs,
 )
 from pail.services.runs.layouts import LAYOUTS
@@ -195,8 +196,9 @@ class FilesDiff:
         objects_a / objects_b: objects listed in each run.
         bytes_a / bytes_b: their total size in bytes.
         complete: ``False`` when a listing failed or stopped at the limit (then
-            ``entries`` covers only what was listed and ``notes`` says why).
-        notes: plain lines about listings and limits.
+            ``entries`` covers only what was listed and ``notes`` or ``errors`` say why).
+        notes: plain lines about limits reached and files not compared.
+        errors: plain lines about listings that failed (storage errors).
     """
 
     entries: list[FileComparison] = field(default_factory=list)
@@ -206,6 +208,7 @@ class FilesDiff:
     bytes_b: int = 0
     complete: bool = True
     notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def count(self, state: FileState) -> int:
         """How many paths are in ``state``."""
@@ -442,13 +445,7 @@ class _Side:
         self._lock = threading.Lock()
 
     def uri(self, key: str) -> str:
-        root = None
-        if self.driver.provider == "local":
-            base = getattr(self.driver, "root", None)
-            if isinstance(base, str):
-                single = getattr(self.driver, "single_bucket", False)
-                root = base if single else os.path.join(base, self.bucket)
-        return format_uri(self.driver.provider, self.bucket, key, root)
+        return location_uri(self.driver, self.bucket, key)
 
     def read(self, key: str, start: int, length: int) -> bytes:
         data = self.driver.read_range(self.bucket, key, start, length)
@@ -466,6 +463,7 @@ class _Listing:
     bytes: int = 0
     complete: bool = True
     notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 def path_labels(run: Run) -> dict[str, str]:
@@ -516,7 +514,7 @@ def _list_run(side: _Side, limit: int, cancel: threading.Event | None) -> _Listi
                     out.bytes += entry.size or 0
         except StorageError as exc:
             out.complete = False
-            out.notes.append(f"run {side.name}: listing {side.uri(prefix)} failed: {exc}")
+            out.errors.append(f"run {side.name}: listing {side.uri(prefix)} failed: {exc}")
     return out
 
 
@@ -550,6 +548,7 @@ def _compare_files(
         bytes_b=lb.bytes,
         complete=la.complete and lb.complete,
         notes=la.notes + lb.notes,
+        errors=la.errors + lb.errors,
     )
     hidden = {"a": 0, "b": 0}
     entries: dict[str, FileComparison] = {}
@@ -1003,6 +1002,16 @@ class UnknownRun(LookupError):
         super().__init__(f"no run {wanted!r} under {where} (runs there: {shown})")
 
 
+class NotARunFolder(NoRunsFound):
+    """The folder given is no run's folder (a :class:`NoRunsFound`): ``where`` the folder
+    as a URI, ``evidence`` what was seen around it."""
+
+    def __init__(self, where: str, evidence: str = "") -> None:
+        super().__init__(where, evidence)
+        detail = f" ({evidence})" if evidence else ""
+        self.args = (f"{where} is not a run's folder{detail}",)
+
+
 def resolve_run(
     driver: StorageDriver,
     bucket: str,
@@ -1023,12 +1032,14 @@ def resolve_run(
         warnings: receives plain lines about metadata that could not be read.
 
     Raises:
-        NoRunsFound: ``prefix`` is not (inside) a run's folder.
+        NotARunFolder: runs were found around ``prefix`` but it is not (inside) one's
+            folder (a NoRunsFound).
+        NoRunsFound: no layout was recognised around ``prefix``.
         StorageError, TooManyObjects, DetectCancelled: from detection.
     """
     prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
-    where = format_uri(driver.provider, bucket, prefix)
-    evidence = "not a run's folder"
+    where = location_uri(driver, bucket, prefix)
+    evidence = ""
     level = prefix
     for depth in range(RESOLVE_LEVELS):
         if not level:
@@ -1047,8 +1058,7 @@ def resolve_run(
             _load_details(driver, bucket, [run], warnings)
             return run
         if found.runs:
-            evidence = f"not a run's folder; {found.evidence}"
-            break
+            raise NotARunFolder(where, f"runs found above it: {found.evidence}")
         if depth == 0:
             evidence = found.evidence
     raise NoRunsFound(where, evidence)
@@ -1076,7 +1086,7 @@ def runs_by_id(
     for name in wanted:
         run = found.by_id(name)
         if run is None:
-            where = format_uri(found.provider, found.bucket, found.prefix)
+            where = found.where or format_uri(found.provider, found.bucket, found.prefix)
             raise UnknownRun(where, name, [r.id for r in found.runs])
         runs.append(run)
     _load_details(driver, bucket, list({id(r): r for r in runs}.values()), warnings)
