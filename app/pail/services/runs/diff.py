@@ -1058,9 +1058,12 @@ def resolve_run(
             _load_details(driver, bucket, [run], warnings)
             return run
         if found.runs:
-            raise NotARunFolder(where, f"runs found above it: {found.evidence}")
+            inside = [r for r in found.runs if all(p.startswith(prefix) for p in r.prefixes)]
+            if len(inside) > 1:
+                raise NotARunFolder(where, f"it holds {len(inside):,} runs: {found.evidence}")
+            raise NotARunFolder(where, f"runs at {found.where}: {found.evidence}")
         if depth == 0:
-            evidence = found.evidence
+            evidence = f"looked at {found.where}: {found.evidence}"
     raise NoRunsFound(where, evidence)
 
 
