@@ -47,6 +47,7 @@ from pail.services.previews.tensors import npy_preview, safetensors_preview
 from pail.services.runs.detect import (
     DEFAULT_MAX_METADATA_BYTES,
     DEFAULT_MAX_OBJECTS,
+    DEFAULT_READERS,
     TooManyObjects,
     detect_runs,
     location_uri,
@@ -884,7 +885,8 @@ class ConfigUnreadable(ValueError):
 def parse_config(data: bytes, kind: str) -> object:
     """``data`` (UTF-8) parsed as ``"json"`` or ``"yaml"``. YAML is read with the safe
     loader; a tag it does not know (``!!python/object``, ``!custom``) is read as the plain
-    mapping, list or text under it, never constructed.
+    mapping, list or text under it with the tag's name (:func:`_untagged`), never
+    constructed.
 
     Raises:
         ConfigUnreadable: not valid UTF-8 JSON / YAML.
@@ -909,11 +911,17 @@ class _PlainLoader(yaml.SafeLoader):
 
 
 def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
+    """The node under an unknown tag, the tag kept where it carries meaning: a scalar as
+    ``"!!python/name:torch.optim.Adam"`` (plus its text, if any), a mapping with a
+    ``"!tag"`` key (``!!python/object:argparse.Namespace``); a sequence (``python/tuple``)
+    as a plain list."""
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
     if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
+        return {"!tag": tag, **loader.construct_mapping(node, deep=True)}
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
+    text = loader.construct_scalar(node)  # type: ignore[arg-type]
+    return f"{tag} {text}" if text else tag
 
 
 _PlainLoader.add_multi_constructor("", _untagged)
@@ -1055,7 +1063,9 @@ def resolve_run(
             break  # the location above is too large to look at for a layout
         run = _run_at(found, prefix)
         if run is not None:
-            _load_details(driver, bucket, [run], warnings)
+            lines = _load_details(driver, bucket, [run])[id(run)]
+            if warnings is not None:
+                warnings.extend(lines)
             return run
         if found.runs:
             inside = [r for r in found.runs if all(p.startswith(prefix) for p in r.prefixes)]
@@ -1085,14 +1095,23 @@ def runs_by_id(
         StorageError, TooManyObjects, DetectCancelled: from detection.
     """
     found = require_runs(detect_runs(driver, bucket, prefix, details=False, cancel=cancel))
+    where = found.where or format_uri(found.provider, found.bucket, found.prefix)
+    chosen = [found.by_id(name) for name in wanted]
+    loaded: dict[int, list[str]] = {}
+    if any(run is None for run in chosen):
+        # Names (an MLflow run name, ...) come from the metadata: read every run's.
+        loaded = _load_details(driver, bucket, found.runs)
+        chosen = [found.by_id(name) for name in wanted]
     runs = []
-    for name in wanted:
-        run = found.by_id(name)
+    for name, run in zip(wanted, chosen, strict=True):
         if run is None:
-            where = found.where or format_uri(found.provider, found.bucket, found.prefix)
             raise UnknownRun(where, name, [r.id for r in found.runs])
         runs.append(run)
-    _load_details(driver, bucket, list({id(r): r for r in runs}.values()), warnings)
+    if not loaded:
+        loaded = _load_details(driver, bucket, list({id(r): r for r in runs}.values()))
+    if warnings is not None:
+        for key in dict.fromkeys(id(r) for r in runs):
+            warnings.extend(loaded.get(key, []))
     return runs
 
 
@@ -1111,10 +1130,10 @@ def _run_at(found: RunSet, prefix: str) -> Run | None:
     return inside[0] if len(inside) == 1 and not exact else None
 
 
-def _load_details(
-    driver: StorageDriver, bucket: str, runs: list[Run], warnings: list[str] | None
-) -> None:
-    """Read the metadata of ``runs`` only (detection reads every run's; a diff needs two)."""
+def _load_details(driver: StorageDriver, bucket: str, runs: list[Run]) -> dict[int, list[str]]:
+    """Read the metadata of ``runs`` only (detection reads every run's; a diff needs two),
+    :data:`~pail.services.runs.detect.DEFAULT_READERS` at once. Returns ``id(run)`` ->
+    plain warning lines."""
     limit = DEFAULT_MAX_METADATA_BYTES
     layouts = {layout.name: layout for layout in LAYOUTS}
 
@@ -1124,16 +1143,18 @@ def _load_details(
             raise MetadataTooLarge(key, len(data), limit)
         return data.decode("utf-8", "replace")
 
-    for run in runs:
+    def load(run: Run) -> list[str]:
         layout = layouts.get(run.layout)
         if layout is None:
-            continue
+            return []
         try:
-            lines = layout.load(run, read)
+            return layout.load(run, read)
         except (StorageError, MetadataTooLarge) as exc:
-            lines = [f"{run.name}: metadata not read: {exc}"]
-        if warnings is not None:
-            warnings.extend(lines)
+            return [f"{run.name}: metadata not read: {exc}"]
+
+    with DaemonPool(DEFAULT_READERS, name="pail-diff-meta") as pool:
+        futures = [(id(run), pool.submit(load, run)) for run in runs]
+        return {key: future.result() for key, future in futures}
 
 
 # --- JSON ---------------------------------------------------------------------------------
