@@ -999,6 +999,8 @@ def _gather(futures: list[Future[T]], cancel: threading.Event | None) -> list[T]
 #: Levels above a run's folder where :func:`resolve_run` looks for the layout (a Lightning
 #: version's parent is the logger folder; an MLflow run's grandparent the artifact root).
 RESOLVE_LEVELS = 3
+#: Objects listed at most at the levels above the parent.
+RESOLVE_ABOVE_OBJECTS = 50_000
 
 
 class UnknownRun(LookupError):
@@ -1032,7 +1034,8 @@ def resolve_run(
     """The run whose folder is ``prefix``, its params and metrics read.
 
     Runs are detected at the parent location (then up to :data:`RESOLVE_LEVELS` levels
-    up, for layouts recognised from higher up); the run returned is the one with
+    up while they hold at most :data:`RESOLVE_ABOVE_OBJECTS` objects, for layouts
+    recognised from higher up); the run returned is the one with
     ``prefix`` among its prefixes, or the one ``prefix`` is inside (``artifacts/`` of an
     MLflow run). A folder that holds several runs is not one run.
 
@@ -1054,8 +1057,10 @@ def resolve_run(
             break
         level = _parent(level)
         try:
+            # Higher levels are looked at only while they are small.
+            limit = max_objects if depth == 0 else min(max_objects, RESOLVE_ABOVE_OBJECTS)
             found = detect_runs(
-                driver, bucket, level, details=False, cancel=cancel, max_objects=max_objects
+                driver, bucket, level, details=False, cancel=cancel, max_objects=limit
             )
         except TooManyObjects:
             if depth == 0:
