@@ -7,8 +7,8 @@ Steps (call from a worker thread; it lists and reads):
    :class:`TooManyObjects` rather than return a partial set of runs that retention would
    then count wrongly.
 2. Offer the objects to each layout in :data:`LAYOUTS` order (keys only, no reads). A layout
-   claims its runs' prefixes; keys it claimed are not offered to the next one. Objects no
-   layout claimed are ``RunSet.loose``.
+   claims its runs' prefixes (and exact keys, ``Run.keys``); keys it claimed are not
+   offered to the next one. Objects no layout claimed are ``RunSet.loose``.
 3. Count each run's objects, bytes, oldest and newest object (its start/end unless the
    tool's metadata says better).
 4. Read each run's metadata files concurrently (``load``), each at most
@@ -133,6 +133,7 @@ def runs_from_objects(provider: str, bucket: str, prefix: str, objects: Sequence
     each layout recognises, with counts, sizes and times; params and metrics empty."""
     result = RunSet(provider, bucket, prefix, examined=len(objects))
     claimed: set[str] = set()
+    claimed_keys: set[str] = set()
     remaining: list[Entry] = list(objects)
     evidence: list[str] = []
     counts: dict[str, int] = {}
@@ -148,8 +149,11 @@ def runs_from_objects(provider: str, bucket: str, prefix: str, objects: Sequence
             _count(run, remaining)
             result.runs.append(run)
             claimed.update(run.prefixes)
+            claimed_keys.update(run.keys)
         counts[layout.name] = counts.get(layout.name, 0) + len(found.runs)
-        remaining = [e for e in remaining if not _under_any(e.key, claimed)]
+        remaining = [
+            e for e in remaining if e.key not in claimed_keys and not _under_any(e.key, claimed)
+        ]
     result.loose = len(remaining)
     if counts:
         result.layout = max(counts, key=lambda name: counts[name])
@@ -193,7 +197,7 @@ def _count(run: Run, objects: Sequence[Entry]) -> None:
     oldest: datetime | None = None
     newest: datetime | None = None
     for entry in objects:
-        if not _under_any(entry.key, run.prefixes):
+        if not run.owns(entry.key):
             continue
         n += 1
         size += entry.size or 0

@@ -3,8 +3,10 @@
 A *run* is one unit of training output as its tool defines it: an MLflow/FastTrackML run
 (``<experiment_id>/<run_id>/``), a Lightning logger version (``version_N/``), a Hugging Face
 Trainer checkpoint (``checkpoint-<step>/``), a ZenML pipeline run (the step outputs written
-together), a modelkit asset version. Every run owns one or more key prefixes; every object
-under them belongs to the run, and nothing else does. Retention, diff and the runs view
+together), a modelkit asset version. Every run owns one or more key prefixes, and a few
+exact keys where the tool stores a run as single objects (a modelkit version's data object
+and its ``.meta``); every object under those prefixes and those keys belongs to the run
+(:meth:`Run.owns`), and nothing else does. Retention, diff and the runs view
 work on these records only; a location whose layout is not recognised has no runs, and
 every run-based action says so (:class:`NoRunsFound`) instead of guessing.
 
@@ -83,6 +85,10 @@ class Run:
             model version backs it; the tool marks it as its best checkpoint).
         meta_keys: keys of the run's metadata files that ``load`` reads (params, metrics,
             tags files), found by the listing.
+        keys: single objects the run owns besides everything under ``prefixes`` (a
+            modelkit version stored as one object ``<asset>/<version>`` and its
+            ``<version>.meta``, which no ``/``-ended prefix can cover without also taking
+            ``<version>0``); deleting the run deletes them too. Ask :meth:`owns`.
     """
 
     id: str
@@ -102,6 +108,12 @@ class Run:
     sources: list[str] = field(default_factory=list)
     protected: str | None = None
     meta_keys: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+    def owns(self, key: str) -> bool:
+        """True when ``key`` is one of :attr:`keys` or lies under one of :attr:`prefixes`
+        (the test every consumer uses to tell which objects are the run's)."""
+        return key in self.keys or any(key.startswith(p) for p in self.prefixes)
 
     @property
     def duration(self) -> float | None:
