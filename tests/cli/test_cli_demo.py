@@ -96,7 +96,10 @@ def test_demo_layout_has_runs_artifacts_and_a_paged_prefix(demo):
             ["ls", "-r", "--json", "s3://ml-artifacts/mlflow/"], env=env
         ).stdout.splitlines()
     ]
-    names = {r["key"].split("/artifacts/", 1)[1] for r in rows}
+    names = {r["key"].split("/artifacts/", 1)[1] for r in rows if "/artifacts/" in r["key"]}
+    # Each run is also an MLflow file store run (synced mlruns/): meta.yaml, params, metrics.
+    store = {r["key"].split("/", 3)[3] for r in rows if r["key"].count("/") >= 3}
+    assert {"meta.yaml", "params/learning_rate", "metrics/val_loss", "tags/mlflow.runName"} <= store
     assert {
         "params.json",
         "metrics.json",

@@ -103,7 +103,7 @@ def parquet_table(columns: dict[str, list[Any]]) -> bytes:
 # --- checkpoints, logs, tables ----------------------------------------------------------
 
 
-def torch_like_checkpoint(state: dict[str, object]) -> bytes:
+def torch_like_checkpoint(state: dict[str, Any]) -> bytes:
     """A zip laid out like ``torch.save`` output, holding a plain pickle of ``state``."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
@@ -123,9 +123,16 @@ def loss_curve(rng: random.Random, steps: int, start: float = 2.4, floor: float 
 
 
 def train_log(
-    rng: random.Random, run_name: str, started: datetime, losses: list[float], lr: float
+    rng: random.Random,
+    run_name: str,
+    started: datetime,
+    losses: list[float],
+    lr: float,
+    *,
+    failure: str | None = None,
 ) -> bytes:
-    """A training log: a banner, one line per step with loss/lr/throughput, evals, a summary."""
+    """A training log: a banner, one line per step with loss/lr/throughput, evals, a summary
+    (or, with ``failure``, an error line and a traceback ending in it)."""
     lines = [
         f"{started:%Y-%m-%d %H:%M:%S} INFO  run {run_name}: starting training",
         f"{started:%Y-%m-%d %H:%M:%S} INFO  world_size=4 precision=bf16-mixed seed=42",
@@ -147,7 +154,18 @@ def train_log(
             lines.append(
                 f"{when:%Y-%m-%d %H:%M:%S} WARN  grad norm {rng.uniform(8, 12):.1f} clipped to 1.0"
             )
-    lines.append(f"{when:%Y-%m-%d %H:%M:%S} INFO  finished: final loss {losses[-1]:.4f}")
+    if failure is not None:
+        lines += [
+            f"{when:%Y-%m-%d %H:%M:%S} ERROR {failure}",
+            "Traceback (most recent call last):",
+            '  File "train.py", line 212, in <module>',
+            "    trainer.fit(model, datamodule)",
+            '  File "train.py", line 148, in training_step',
+            '    raise FloatingPointError(f"loss is {loss.item()} at step {step}")',
+            f"FloatingPointError: {failure}",
+        ]
+    else:
+        lines.append(f"{when:%Y-%m-%d %H:%M:%S} INFO  finished: final loss {losses[-1]:.4f}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -168,3 +186,53 @@ def csv_table(columns: dict[str, list[Any]]) -> bytes:
     rows = zip(*(columns[n] for n in names), strict=True)
     lines = [",".join(names)] + [",".join(str(v) for v in row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
+
+
+# --- run metadata as each tool writes it ----------------------------------------------
+
+
+def float32(value: float) -> float:
+    """``value`` through a 32-bit float, as a tensor's ``.item()`` hands it to a logger
+    (``0.4123`` -> ``0.41229999065399170``)."""
+    return float(struct.unpack("<f", struct.pack("<f", value))[0])
+
+
+def mlflow_metric_file(points: list[tuple[int, float, int]]) -> bytes:
+    """An MLflow file store metric file: one ``<timestamp ms> <value> <step>`` line per point
+    (``FileStore._log_run_metric`` appends ``f"{timestamp} {value} {step}\\n"``)."""
+    return "".join(f"{ts} {value} {step}\n" for ts, value, step in points).encode()
+
+
+def mlflow_yaml(record: dict[str, Any]) -> bytes:
+    """A ``meta.yaml`` as MLflow's FileStore writes it (``yaml.safe_dump`` with its defaults:
+    keys sorted, block style)."""
+    import yaml
+
+    return yaml.safe_dump(record, default_flow_style=False).encode()
+
+
+def lightning_metrics_csv(rows: list[dict[str, Any]]) -> bytes:
+    """Lightning ``CSVLogger``'s ``metrics.csv``: ``csv.DictWriter`` over the sorted names of
+    every logged key (``epoch``, ``step`` and the metrics), empty cells where a row did not
+    log a key, ``\\r\\n`` line ends (the csv module's default)."""
+    import csv
+
+    names = sorted({name for row in rows for name in row})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=names)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode()
+
+
+def lightning_hparams_yaml(hparams: dict[str, Any]) -> bytes:
+    """Lightning's ``hparams.yaml`` (``save_hparams_to_yaml``: ``yaml.dump`` of the dict)."""
+    import yaml
+
+    return yaml.dump(hparams).encode()
+
+
+def trainer_state_json(state: dict[str, Any]) -> bytes:
+    """Hugging Face ``TrainerState.save_to_json``: ``json.dumps(asdict(state), indent=2,
+    sort_keys=True) + "\\n"``."""
+    return (json.dumps(state, indent=2, sort_keys=True) + "\n").encode()
