@@ -12,14 +12,13 @@ from pail.drivers.base import Entry
 from pail.drivers.s3 import S3Driver
 from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
 from pail.services.delete.plan import (
-    NoRunsToKeep,
     PlanCancelled,
     build_plan,
     first_level,
     normalize_prefix,
 )
 from support.servers import s3_client, seed_keys
-from support.stores import NOW, runs, seed_aged
+from support.stores import NOW, seed_aged
 
 
 @pytest.fixture
@@ -79,6 +78,33 @@ def test_bad_regex_and_negative_keep_last_are_filter_errors():
         StaleFilters(regex="(unclosed")
     with pytest.raises(FilterError, match="keep-last"):
         StaleFilters(keep_last=-1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"keep_best": 3}, "keep best needs the metric"),
+        ({"metric": "val_loss"}, "only used to keep the best"),
+        ({"keep_best": 3, "metric": "val_loss", "mode": "lowest"}, "mode: min or max"),
+        ({"keep_best": 3, "metric": "val_loss", "metric_value": "last"}, "best or final"),
+        ({"keep_tags": ["=true"]}, "a tag name or name=value"),
+    ],
+)
+def test_run_rules_that_cannot_apply_are_filter_errors(kwargs, message):
+    with pytest.raises(FilterError, match=message):
+        StaleFilters.parse(**kwargs)
+
+
+def test_run_rules_make_the_retention_rules():
+    assert StaleFilters.parse(older_than="7d").retention is None
+    filters = StaleFilters.parse(
+        keep_last=2, keep_best=3, metric=" val_loss ", mode="min", keep_tags=["pail.keep"]
+    )
+    rules = filters.retention
+    assert rules is not None and filters.active
+    assert (rules.keep_last, rules.keep_best, rules.metric, rules.mode) == (2, 3, "val_loss", "min")
+    assert rules.keep_tags == ("pail.keep",) and rules.value == "best"
+    assert StaleFilters(keep_names=("base*",)).active
 
 
 def test_prefix_helpers():
@@ -217,118 +243,7 @@ def test_filters_combine(mixed):
     assert _keys(plan) == ["runs/r1/model.ckpt", "runs/r2/model.ckpt"]
 
 
-# -- keep the newest N runs -------------------------------------------------------------
-
-
-def test_keep_last_keeps_the_newest_runs_whole(s3):
-    driver, bucket = s3
-    runs(bucket, {"a": 50, "b": 3, "c": 20, "d": 9})
-    filters = StaleFilters.parse(keep_last=2, now=NOW)
-    plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"], filters=filters)
-    assert [r.prefix for r in plan.kept_runs] == ["runs/b/", "runs/d/"]
-    assert plan.prefixes == ["runs/a/", "runs/c/"]
-    assert plan.whole_prefixes == []
-
-
-def test_keep_last_with_age_select_old_runs_except_the_newest(s3):
-    driver, bucket = s3
-    runs(bucket, {"a": 50, "b": 30, "c": 20, "d": 12, "e": 2})
-    filters = StaleFilters.parse(older_than="7d", keep_last=3, now=NOW)
-    plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"], filters=filters)
-    assert plan.prefixes == ["runs/a/", "runs/b/"]
-
-
-def test_keep_last_orders_runs_by_their_newest_object(s3):
-    driver, bucket = s3
-    # Run "old" has an old first file but a brand-new second one: it is the newest run.
-    seed_aged(bucket, {"runs/old/a": (1, 100), "runs/old/b": (1, 0.1), "runs/mid/a": (1, 5)})
-    plan = build_plan(
-        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=1)
-    )
-    assert [r.prefix for r in plan.kept_runs] == ["runs/old/"]
-    assert _keys(plan) == ["runs/mid/a"]
-
-
-def test_keep_last_zero_or_more_than_runs(s3):
-    driver, bucket = s3
-    runs(bucket, {"a": 5, "b": 6})
-    all_plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"])
-    plan = build_plan(
-        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=0)
-    )
-    assert _keys(plan) == _keys(all_plan)
-    plan = build_plan(
-        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=5)
-    )
-    assert plan.count == 0
-    assert sorted(r.prefix for r in plan.kept_runs) == ["runs/a/", "runs/b/"]
-
-
-def test_fewer_runs_than_kept_with_an_age_filter_deletes_nothing_of_them(s3):
-    driver, bucket = s3
-    runs(bucket, {"a": 400, "b": 300})  # both runs old enough to match the age filter
-    filters = StaleFilters.parse(older_than="30d", keep_last=3, now=NOW)
-    plan = build_plan(driver, bucket, base="runs/", prefixes=["runs/"], filters=filters)
-    assert plan.count == 0 and len(plan.kept_runs) == 2
-
-
-def test_keep_last_on_a_prefix_without_runs_is_refused(s3):
-    # ZenML's logs/: loose .log files, no run folders. Keeping "the newest 3 runs" would
-    # keep nothing and plan to empty the prefix.
-    driver, bucket = s3
-    seed_aged(bucket, {f"logs/step-{i:02d}.log": (10, 100 + i) for i in range(13)})
-    for keep in (1, 3):
-        with pytest.raises(NoRunsToKeep) as info:
-            build_plan(
-                driver,
-                bucket,
-                base="logs/",
-                prefixes=["logs/"],
-                filters=StaleFilters.parse(older_than="7d", keep_last=keep, now=NOW),
-            )
-        message = str(info.value)
-        assert message == (
-            "--keep-last counts runs, the child prefixes of logs/; logs/ has none, so "
-            "nothing would be kept: refusing"
-        )
-        assert info.value.base == "logs/" and info.value.keep_last == keep
-    # Without --keep-last (or with 0, "keep none") the same selection plans as before.
-    for filters in (StaleFilters(), StaleFilters(keep_last=0)):
-        plan = build_plan(driver, bucket, base="logs/", prefixes=["logs/"], filters=filters)
-        assert plan.count == 13
-
-
-def test_keep_last_on_marked_loose_objects_is_refused_too(s3):
-    driver, bucket = s3
-    seed_aged(bucket, {"logs/a.log": (1, 50), "logs/b.log": (1, 60)})
-    with pytest.raises(NoRunsToKeep, match="logs/"):
-        build_plan(
-            driver,
-            bucket,
-            base="logs/",
-            keys=["logs/a.log", "logs/b.log"],
-            filters=StaleFilters(keep_last=1),
-        )
-
-
-def test_keep_last_with_an_empty_selection_is_nothing_to_delete(s3):
-    driver, bucket = s3
-    seed_keys(bucket, ["elsewhere/x"])
-    plan = build_plan(
-        driver, bucket, base="logs/", prefixes=["logs/"], filters=StaleFilters(keep_last=2)
-    )
-    assert plan.count == 0
-
-
-def test_objects_outside_runs_are_counted_when_runs_are_kept(s3):
-    driver, bucket = s3
-    runs(bucket, {"a": 50, "b": 40})
-    seed_aged(bucket, {"runs/loose.txt": (1, 90)})
-    plan = build_plan(
-        driver, bucket, base="runs/", prefixes=["runs/"], filters=StaleFilters(keep_last=5)
-    )
-    assert _keys(plan) == ["runs/loose.txt"]
-    assert plan.outside_runs == 1 and len(plan.kept_runs) == 2
+# -- retention by runs: tests/services/delete/test_delete_plan_runs.py ------------------
 
 
 # -- progress and cancel ----------------------------------------------------------------

@@ -201,6 +201,16 @@ def test_keep_tags_by_name_or_name_and_value():
     assert _why(decision, "c") == ("no keep tag (pail.keep, keep=true)",)
 
 
+def test_a_run_whose_metadata_was_not_read_is_kept_by_a_tag_rule():
+    runs = _set(_run("a", 0), _run("b", 1))
+    runs.warnings.append("a: metadata not read: AccessDenied")
+    decision = plan_retention(runs, RetentionRules(keep_tags=("pail.keep",)))
+    assert _fate(decision) == {"a": True, "b": False}
+    assert _why(decision, "a")[0] == "metadata not read: kept (cannot check its tags)"
+    # without a tag rule the warning changes nothing
+    assert _fate(plan_retention(runs, RetentionRules(keep_last=0))) == {"a": False, "b": False}
+
+
 def test_keep_names_match_the_run_name_or_its_id():
     runs = _set(
         _run("0f" * 16, 0, name="baseline-lr3"),

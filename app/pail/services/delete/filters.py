@@ -7,6 +7,10 @@ Ages and sizes are read by :func:`pail.core.units.parse_duration` and
 bytes (a signed 64-bit count); a run count at most :data:`MAX_KEEP_LAST`. Bad input and
 values out of range raise :class:`FilterError` with a one-line message.
 
+The run rules (keep the last N runs, the best N by a metric, runs tagged or named as kept)
+are not per object: they make :attr:`StaleFilters.retention`, which the planner applies
+to the runs detected under the selection (:mod:`pail.services.runs.retention`).
+
 Globs and regexes are matched against the key *relative to the selected prefix*
 (``runs/run-1/model.ckpt`` selected from ``runs/`` is matched as ``run-1/model.ckpt``).
 Globs use :func:`fnmatch.fnmatchcase`, where ``*`` also matches ``/``, so ``*.ckpt``
@@ -23,14 +27,21 @@ from datetime import datetime, timedelta, timezone
 
 from pail.core.units import MAX_DURATION, MAX_SIZE, UnitError, parse_duration, parse_size
 from pail.drivers.base import Entry
+from pail.services.runs.model import MetricMode
+from pail.services.runs.retention import (
+    MAX_KEEP_RUNS,
+    MetricValue,
+    RetentionError,
+    RetentionRules,
+)
 
 
 class FilterError(ValueError):
     """A filter value that does not parse; the message is one plain line."""
 
 
-#: Most runs "keep the newest N runs" takes.
-MAX_KEEP_LAST = 1_000_000
+#: Most runs "keep the last N runs" (or the best N) takes.
+MAX_KEEP_LAST = MAX_KEEP_RUNS
 
 
 @dataclass(frozen=True)
@@ -44,9 +55,16 @@ class StaleFilters:
         include: globs; when any are given, the relative key must match one.
         exclude: globs; a relative key matching any is never selected.
         regex: searched in the relative key.
-        keep_last: keep the N newest runs (child prefixes of the selection, ordered by
-            their newest object); applied by the planner, not per object.
+        keep_last: keep each experiment's N newest runs (by start time).
+        keep_best: keep each experiment's N best runs by ``metric`` (``mode`` min/max,
+            default from the metric's name; ``metric_value`` ``"best"``: the best value
+            the run ever logged, ``"final"``: its last).
+        keep_tags: tag names or ``name=value`` pairs that keep a run.
+        keep_names: globs on a run's name or id that keep it.
         now: the reference time (UTC) for ``older_than``; default: the time of planning.
+
+    The run rules (``keep_*``, ``metric``, ``mode``, ``metric_value``) are applied by the
+    planner to detected runs, not per object (:attr:`retention`).
     """
 
     older_than: timedelta | None = None
@@ -56,8 +74,15 @@ class StaleFilters:
     exclude: tuple[str, ...] = ()
     regex: str | None = None
     keep_last: int | None = None
+    keep_best: int | None = None
+    metric: str | None = None
+    mode: MetricMode | None = None
+    metric_value: MetricValue = "best"
+    keep_tags: tuple[str, ...] = ()
+    keep_names: tuple[str, ...] = ()
     now: datetime | None = None
     _compiled: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
+    _rules: RetentionRules | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.regex is not None:
@@ -79,6 +104,19 @@ class StaleFilters:
                 raise FilterError(f"{name.replace('_', ' ')} must be at most {MAX_SIZE:,} bytes")
         if self.older_than is not None and not timedelta(0) < self.older_than <= MAX_DURATION:
             raise FilterError("older than must be more than zero and at most 100 years")
+        try:
+            rules = RetentionRules(
+                keep_last=self.keep_last,
+                keep_best=self.keep_best,
+                metric=self.metric,
+                mode=self.mode,
+                keep_tags=tuple(self.keep_tags),
+                keep_names=tuple(self.keep_names),
+                value=self.metric_value,
+            )
+        except RetentionError as exc:
+            raise FilterError(str(exc)) from None
+        object.__setattr__(self, "_rules", rules if rules.active else None)
 
     @classmethod
     def parse(
@@ -91,9 +129,17 @@ class StaleFilters:
         exclude: tuple[str, ...] | list[str] = (),
         regex: str | None = None,
         keep_last: int | None = None,
+        keep_best: int | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        metric_value: str = "best",
+        keep_tags: tuple[str, ...] | list[str] = (),
+        keep_names: tuple[str, ...] | list[str] = (),
         now: datetime | None = None,
     ) -> StaleFilters:
-        """Filters from text as typed (``"30d"``, ``"100MB"``). Raises FilterError."""
+        """Filters from text as typed (``"30d"``, ``"100MB"``; ``mode`` ``"min"``,
+        ``"max"`` or ``None``; ``metric_value`` ``"best"`` or ``"final"``). Raises
+        FilterError."""
         try:
             older = parse_duration(older_than) if older_than is not None else None
             larger = parse_size(larger_than) if larger_than is not None else None
@@ -108,24 +154,38 @@ class StaleFilters:
             exclude=tuple(exclude),
             regex=regex,
             keep_last=keep_last,
+            keep_best=keep_best,
+            metric=metric.strip() if metric is not None else None,
+            mode=_mode(mode),
+            metric_value=_metric_value(metric_value),
+            keep_tags=tuple(keep_tags),
+            keep_names=tuple(keep_names),
             now=now,
         )
 
     @property
     def active(self) -> bool:
         """True when any criterion narrows the selection."""
-        return any(
-            v not in (None, ())
-            for v in (
-                self.older_than,
-                self.larger_than,
-                self.smaller_than,
-                self.include,
-                self.exclude,
-                self.regex,
-                self.keep_last,
+        return (
+            any(
+                v not in (None, ())
+                for v in (
+                    self.older_than,
+                    self.larger_than,
+                    self.smaller_than,
+                    self.include,
+                    self.exclude,
+                    self.regex,
+                )
             )
+            or self.retention is not None
         )
+
+    @property
+    def retention(self) -> RetentionRules | None:
+        """The run rules, or ``None`` when none is given (then nothing is counted in runs
+        and the planner works on objects only)."""
+        return self._rules
 
     def cutoff(self, now: datetime | None = None) -> datetime | None:
         """The UTC time before which objects are "older than", or ``None``."""
@@ -149,3 +209,17 @@ class StaleFilters:
         if any(fnmatch.fnmatchcase(rel, g) for g in self.exclude):
             return False
         return not (self._compiled is not None and not self._compiled.search(rel))
+
+
+def _mode(text: str | None) -> MetricMode | None:
+    if text is None:
+        return None
+    if text not in ("min", "max"):
+        raise FilterError(f"mode: min or max, not {text!r}")
+    return "min" if text == "min" else "max"
+
+
+def _metric_value(text: str) -> MetricValue:
+    if text not in ("best", "final"):
+        raise FilterError(f"metric value: best or final, not {text!r}")
+    return "best" if text == "best" else "final"

@@ -11,13 +11,16 @@ Safety rules, enforced here:
   ``runs/run-1``; every listed key is checked to start with the prefix.
 * The prefix ``""`` means every object in the bucket, never the bucket itself (nothing in
   pail calls DeleteBucket).
-* "Keep the newest N runs": a run is a child prefix of the selection's ``base``; runs are
-  ordered by their newest object's ``last_modified`` (ties: by name); the N newest runs
-  *among those in the selection* are kept whole (with fewer than N runs, every run is
-  kept). Objects directly at ``base`` belong to no run and are not protected by it (the
-  plan counts them in :attr:`DeletePlan.outside_runs`). When the selection has objects but
-  no run at all (ZenML's ``logs/`` holds only loose ``.log`` files), keeping N runs would
-  keep nothing: planning refuses with :class:`NoRunsToKeep` rather than plan to empty it.
+* Retention by runs (:attr:`StaleFilters.retention`: keep the last N, the best N by a
+  metric, runs tagged or named as kept): the runs are *detected* under ``base``
+  (:func:`pail.services.runs.detect.detect_runs`, or the RunSet / callable the caller
+  passes), never guessed from folder names. Only objects of the runs the rules delete
+  are planned (still narrowed by the per-object filters); objects of kept runs and
+  objects in no run ("loose": ZenML's ``logs/``, a README beside the runs) are never
+  planned, only counted (:attr:`DeletePlan.outside_runs`). The runs counted are those the
+  selection reaches (a marked key or prefix holds some of their objects). When nothing
+  under ``base`` is recognised as runs, planning refuses with
+  :class:`~pail.services.runs.model.NoRunsFound` rather than plan by guesswork.
 * Version ids are carried only when the caller gives them (an Entry from a versions
   listing): a key planned from a plain listing deletes the current version (on a
   versioned S3 bucket that adds a delete marker; nothing is permanently removed).
@@ -29,12 +32,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import NotFound
 from pail.services.delete.filters import StaleFilters
+from pail.services.runs.detect import DetectCancelled, detect_runs, location_uri
+from pail.services.runs.model import NoRunsFound, Run, RunSet
+from pail.services.runs.retention import RetentionDecision, RunVerdict, plan_retention
 from pail.services.walk import DEFAULT_WORKERS, WalkCancelled, walk_objects
 
 #: Above this many objects the confirmation asks for the bucket name to be typed.
@@ -46,25 +52,10 @@ class PlanCancelled(Exception):
     partial listing can never be executed as if it were complete)."""
 
 
-class NoRunsToKeep(ValueError):
-    """ "Keep the newest N runs" was asked where there are no runs: the selection under
-    ``base`` has objects but no child prefix, so nothing would be kept. No plan is
-    returned. ``base`` is the prefix (``""``: the bucket root), ``keep_last`` the N asked.
-    """
-
-    def __init__(self, base: str, keep_last: int, where: str | None = None) -> None:
-        self.base = base
-        self.keep_last = keep_last
-        super().__init__(self.explain(where))
-
-    def explain(self, where: str | None = None, option: str = "--keep-last") -> str:
-        """One plain line; ``where`` names the base (default: the prefix itself or "the
-        bucket root"), ``option`` names the setting (the app says "keep newest runs")."""
-        name = where or (self.base or "the bucket root")
-        return (
-            f"{option} counts runs, the child prefixes of {name}; {name} has none, so "
-            "nothing would be kept: refusing"
-        )
+#: Where the planner gets the runs under ``base``: a RunSet already detected, or a
+#: callable that detects them (called from the planner's thread; it may raise
+#: :class:`~pail.services.runs.detect.DetectCancelled`, TooManyObjects, StorageError).
+RunsSource = RunSet | Callable[[], RunSet]
 
 
 @dataclass(frozen=True)
@@ -79,13 +70,12 @@ class PlannedKey:
 
 
 @dataclass(frozen=True)
-class RunInfo:
-    """A run (child prefix of the base) seen while planning: ``prefix``, its ``newest``
-    object time (UTC) and ``objects`` count."""
+class RunPlanned:
+    """What the plan deletes of one run: ``objects`` and ``bytes`` planned (fewer than the
+    run holds when per-object filters narrow it)."""
 
-    prefix: str
-    newest: datetime | None
-    objects: int
+    objects: int = 0
+    bytes: int = 0
 
 
 @dataclass
@@ -94,13 +84,20 @@ class DeletePlan:
 
     Attributes:
         provider, bucket: the store. base: the prefix the selection was made from (filters
-            match keys relative to it; runs are its child prefixes).
+            match keys relative to it; runs are detected under it).
         items: the objects to delete, in listing order, each once.
         whole_prefixes: selected prefixes that the plan empties completely.
-        kept_runs: runs kept by ``keep_last`` (newest first).
-        outside_runs: planned objects directly at ``base`` when ``keep_last`` is given
-            (they belong to no run, so keeping runs does not protect them).
-        examined: objects listed or looked up while planning.
+        retention: with run rules, the verdict on every run the selection reaches (kept
+            or deleted, and why); ``None`` without run rules.
+        runs: with run rules, the runs detected under ``base`` (layout, evidence,
+            warnings); ``None`` without.
+        run_items: with run rules, what is planned of each deleted run (run id ->
+            :class:`RunPlanned`).
+        outside_runs: with run rules, objects of the selection that belong to no run
+            (never planned by a run rule).
+        kept_objects: with run rules, objects of the selection in kept runs (not planned).
+        examined: objects listed or looked up while planning (detection's listing is
+            not counted).
         missing: marked keys that no longer exist (nothing to delete).
         filters: the filters applied.
     """
@@ -110,8 +107,11 @@ class DeletePlan:
     base: str = ""
     items: list[PlannedKey] = field(default_factory=list)
     whole_prefixes: list[str] = field(default_factory=list)
-    kept_runs: list[RunInfo] = field(default_factory=list)
+    retention: RetentionDecision | None = None
+    runs: RunSet | None = None
+    run_items: dict[str, RunPlanned] = field(default_factory=dict)
     outside_runs: int = 0
+    kept_objects: int = 0
     examined: int = 0
     missing: list[str] = field(default_factory=list)
     filters: StaleFilters = field(default_factory=StaleFilters)
@@ -144,6 +144,16 @@ class DeletePlan:
         (``base`` itself stands for objects directly at it)."""
         found = {first_level(self.base, item.key) for item in self.items}
         return sorted(found)
+
+    @property
+    def kept_runs(self) -> list[RunVerdict]:
+        """Verdicts of the runs kept by the run rules (newest first); empty without."""
+        return self.retention.kept if self.retention is not None else []
+
+    @property
+    def deleted_runs(self) -> list[RunVerdict]:
+        """Verdicts of the runs the run rules delete (newest first); empty without."""
+        return self.retention.deleted if self.retention is not None else []
 
     @property
     def includes_whole_prefix(self) -> bool:
@@ -179,6 +189,7 @@ def build_plan(
     prefixes: Iterable[str] = (),
     keys: Iterable[Entry | str] = (),
     filters: StaleFilters | None = None,
+    runs: RunsSource | None = None,
     cancel: threading.Event | None = None,
     on_listed: Callable[[int], None] | None = None,
     workers: int = DEFAULT_WORKERS,
@@ -192,24 +203,35 @@ def build_plan(
         prefixes: prefixes selected whole (see :func:`normalize_prefix`).
         keys: marked objects: listing entries (size and time known) or bare keys (looked
             up with ``head``; a missing one goes to :attr:`DeletePlan.missing`).
-        filters: stale filters; ``None`` selects everything given.
+        filters: stale filters; ``None`` selects everything given. With run rules
+            (:attr:`StaleFilters.retention`) only objects of the runs they delete are
+            planned.
+        runs: the runs under ``base`` for the run rules (:data:`RunsSource`); default:
+            detected with :func:`~pail.services.runs.detect.detect_runs` (metadata read,
+            no tracking server). Not used without run rules, nor when the selection is
+            empty.
         cancel: set it to stop; :class:`PlanCancelled` is raised.
         on_listed: called with the running count of objects examined, per page (from
-            a worker thread).
+            a worker thread); with run rules, detection's listing adds to the count.
         workers: child prefixes of each prefix listed at once (:mod:`pail.services.walk`).
 
     Raises:
         StorageError: a listing or lookup failed (NotFound for a missing bucket...).
         PlanCancelled: ``cancel`` was set.
-        NoRunsToKeep: ``filters.keep_last`` is 1 or more and the selection has objects but
-            no run (child prefix of ``base``) to keep.
+        NoRunsFound: run rules are given, the selection has objects, and nothing under
+            ``base`` is recognised as runs.
+        RetentionError: the run rules cannot be applied to these runs
+            (:class:`~pail.services.runs.retention.MetricNotLogged`).
+        TooManyObjects: detection gave up (see :mod:`pail.services.runs.detect`).
     """
     filters = filters or StaleFilters()
+    rules = filters.retention
     plan = DeletePlan(driver.provider, bucket, base=base, filters=filters)
     cutoff = filters.cutoff(datetime.now(timezone.utc))
     seen: set[tuple[str, str | None]] = set()
     candidates: list[tuple[Entry, str | None]] = []  # (entry, selected prefix or None)
     listed_per_prefix: dict[str, int] = {}
+    detected = 0  # objects detection listed, reported before the plan's own count
 
     def check_cancel() -> None:
         if cancel is not None and cancel.is_set():
@@ -218,7 +240,7 @@ def build_plan(
     def listed(n: int) -> None:
         plan.examined += n
         if on_listed is not None:
-            on_listed(plan.examined)
+            on_listed(detected + plan.examined)
 
     for raw in dict.fromkeys(prefixes):
         prefix = normalize_prefix(raw)
@@ -240,19 +262,49 @@ def build_plan(
         if looked_up is not None:
             plan.examined += 1
             candidates.append((looked_up, None))
-    kept = _kept_runs(base, [entry for entry, _ in candidates], filters.keep_last)
-    if filters.keep_last and candidates and not kept:
-        # No run at all: "keep the newest N" would keep nothing and delete everything.
-        raise NoRunsToKeep(base, filters.keep_last)
-    plan.kept_runs = kept
-    kept_prefixes = {run.prefix for run in kept}
+    owners: dict[str, Run] = {}
+    if rules is not None and candidates:
+        if runs is None:
+
+            def counted(n: int) -> None:
+                nonlocal detected
+                detected = n
+                if on_listed is not None:
+                    on_listed(detected + plan.examined)
+
+            def detect() -> RunSet:
+                return detect_runs(driver, bucket, base, cancel=cancel, on_listed=counted)
+
+            runs = detect
+        try:
+            runset = runs if isinstance(runs, RunSet) else runs()
+        except DetectCancelled:
+            raise PlanCancelled("planning cancelled") from None
+        check_cancel()
+        if not runset.runs:
+            where = runset.where or location_uri(driver, bucket, normalize_prefix(base))
+            raise NoRunsFound(where, runset.evidence)
+        owners = {prefix: run for run in runset.runs for prefix in run.prefixes}
+        reached = {id(run): run for entry, _ in candidates if (run := _owner(owners, entry.key))}
+        selected = [run for run in runset.runs if id(run) in reached]
+        plan.runs = runset
+        plan.retention = plan_retention(replace(runset, runs=selected), rules)
+    deleted_runs = {v.run.id for v in plan.deleted_runs}
     planned_per_prefix: dict[str, int] = dict.fromkeys(listed_per_prefix, 0)
-    for entry, selected in candidates:
+    for entry, selected_prefix in candidates:
         ident = (entry.key, entry.version_id)
         if ident in seen:
             continue
-        if first_level(base, entry.key) in kept_prefixes and entry.key.startswith(base):
-            continue
+        owner: Run | None = None
+        if rules is not None:
+            owner = _owner(owners, entry.key)
+            if owner is None or owner.id not in deleted_runs:
+                seen.add(ident)  # counted once, never planned
+                if owner is None:
+                    plan.outside_runs += 1
+                else:
+                    plan.kept_objects += 1
+                continue
         rel = entry.key[len(base) :] if entry.key.startswith(base) else entry.key
         if not filters.matches(entry, rel, cutoff):
             continue
@@ -260,14 +312,26 @@ def build_plan(
         plan.items.append(
             PlannedKey(entry.key, entry.size or 0, entry.last_modified, entry.version_id)
         )
-        if selected is not None:
-            planned_per_prefix[selected] += 1
-        if filters.keep_last and first_level(base, entry.key) == base:
-            plan.outside_runs += 1
+        if owner is not None:
+            done = plan.run_items.get(owner.id, RunPlanned())
+            plan.run_items[owner.id] = RunPlanned(done.objects + 1, done.bytes + (entry.size or 0))
+        if selected_prefix is not None:
+            planned_per_prefix[selected_prefix] += 1
     plan.whole_prefixes = [
         p for p, n in listed_per_prefix.items() if n and planned_per_prefix.get(p) == n
     ]
     return plan
+
+
+def _owner(owners: dict[str, Run], key: str) -> Run | None:
+    """The run one of whose prefixes ``key`` is under (``owners``: prefix -> run)."""
+    slash = key.find("/")
+    while slash != -1:
+        run = owners.get(key[: slash + 1])
+        if run is not None:
+            return run
+        slash = key.find("/", slash + 1)
+    return None
 
 
 def _entry_for(
@@ -282,23 +346,3 @@ def _entry_for(
         return None
     # No version id from HEAD: a plain delete removes the current version only.
     return Entry(info.key, "object", info.size, info.last_modified, info.etag)
-
-
-def _kept_runs(base: str, entries: list[Entry], keep_last: int | None) -> list[RunInfo]:
-    """The ``keep_last`` newest runs among the child prefixes of ``base`` seen in
-    ``entries`` (newest first)."""
-    if not keep_last:
-        return []
-    runs: dict[str, list[datetime | None]] = {}
-    for entry in entries:
-        run = first_level(base, entry.key)
-        if run == base or not entry.key.startswith(base):
-            continue  # objects directly at base belong to no run
-        runs.setdefault(run, []).append(entry.last_modified)
-    infos = []
-    for prefix, times in runs.items():
-        dated = [t for t in times if t is not None]
-        infos.append(RunInfo(prefix, max(dated) if dated else None, len(times)))
-    epoch = datetime.min.replace(tzinfo=timezone.utc)
-    infos.sort(key=lambda r: (r.newest or epoch, r.prefix), reverse=True)
-    return infos[:keep_last]

@@ -20,7 +20,9 @@ when no rule keeps it:
 * **keep named** (``keep_names``): :func:`fnmatch.fnmatchcase` globs on the run's name or
   id (``baseline*``).
 
-And always, whatever the rules: a run with ``Run.protected`` (it backs a registered model
+A run a detection warning names (its metadata could not be read) is kept when keep-tag
+rules are given: its tags are unknown. And always, whatever the rules: a run with
+``Run.protected`` (it backs a registered model
 version; the tool marks it as its best checkpoint) is kept, and so is a run whose status
 says it is still being written (``RUNNING``, ``SCHEDULED``).
 
@@ -266,7 +268,11 @@ def plan_retention(runset: RunSet, rules: RetentionRules) -> RetentionDecision:
     if rules.keep_best is not None and rules.metric is not None and mode is not None:
         for experiment, members in groups.items():
             _keep_best(members, experiment, rules, mode, keeps, misses)
+    unread = _unread(runset) if rules.keep_tags else set()
     for run in runs:
+        if run.id in unread:
+            # Its tags may hold a keep tag that was not read: keep it rather than guess.
+            keeps[run.id].append("metadata not read: kept (cannot check its tags)")
         _keep_marked(run, rules, keeps, misses)
     decision = RetentionDecision(rules, mode=mode)
     for run in runs:
@@ -368,6 +374,20 @@ def _keep_marked(
                 + ", ".join(repr(p) for p in rules.keep_names)
                 + ")"
             )
+
+
+def _unread(runset: RunSet) -> set[str]:
+    """Ids of runs a detection warning names (``"NAME: metadata not read: ..."``; the name
+    may be the one the run had before its metadata renamed it, such as the first eight
+    digits of an MLflow run id)."""
+    heads = {w.partition(": ")[0] for w in runset.warnings if ": " in w}
+    return {
+        run.id
+        for run in runset.runs
+        if run.name in heads
+        or run.id in heads
+        or any(len(head) >= 8 and run.id.startswith(head) for head in heads)
+    }
 
 
 def _repeats(phrase: str, run: Run) -> bool:
