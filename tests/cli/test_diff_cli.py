@@ -42,6 +42,11 @@ def _store() -> dict[str, bytes]:
     }
 
 
+def _squeezed(text: str) -> str:
+    """Each line's words joined by one space (columns are padded to their widest cell)."""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines())
+
+
 @pytest.fixture
 def folder(tmp_path, monkeypatch) -> Path:
     """The store as a local folder, the current directory."""
@@ -81,9 +86,9 @@ def test_json_human_and_all(folder):
     assert doc["tensors"][0]["changed"][0]["shape_b"] == [4, 8]
     human = run(["diff", "-h", "--all", f"mlruns/1/{RUN_A}/", f"mlruns/1/{RUN_B}/"])
     assert human.exit_code == 0, human.stderr
-    assert "  = artifacts/tokenizer.txt  12 B, identical by SHA256" in human.stdout
+    assert "= artifacts/tokenizer.txt 12 B, identical by SHA256" in _squeezed(human.stdout)
     plain = run(["diff", f"mlruns/1/{RUN_A}/", f"mlruns/1/{RUN_B}/", "--all"])
-    assert "  = artifacts/tokenizer.txt  12 bytes, identical by SHA256" in plain.stdout
+    assert "= artifacts/tokenizer.txt 12 bytes, identical by SHA256" in _squeezed(plain.stdout)
 
 
 def test_usage_errors_exit_2(folder):
@@ -113,7 +118,7 @@ def test_location_and_two_names_in_s3(s3_endpoint, bucket_name):
     # Identical by the plain MD5 ETags S3 lists.
     base = f"s3://{bucket_name}/mlruns/1/"
     both = run(["diff", "--all", base + RUN_A, base + RUN_B, *s3_args(s3_endpoint)])
-    assert "  = artifacts/tokenizer.txt  12 bytes, identical by ETag (MD5)" in both.stdout
+    assert "= artifacts/tokenizer.txt 12 bytes, identical by ETag (MD5)" in _squeezed(both.stdout)
 
 
 def test_storage_errors(s3_endpoint, bucket_name, faults):
@@ -133,3 +138,48 @@ def test_storage_errors(s3_endpoint, bucket_name, faults):
         "pail: error: some objects could not be listed; the Files section is partial\n"
         "  run a: listing s3://"
     )
+
+
+def test_lightning_versions_end_to_end(tmp_path, monkeypatch):
+    """Two Lightning logger versions written as CSVLogger and ModelCheckpoint write them."""
+    from support.run_layouts import lightning_rows, lightning_version, write_folder
+
+    files = {
+        **lightning_version(
+            "logs/lightning_logs/version_0/",
+            hparams={"lr": 0.001, "betas": (0.9, 0.999), "layers": 4},
+            rows=lightning_rows(seed=0.0),
+            checkpoints=[(1, 7)],
+        ),
+        **lightning_version(
+            "logs/lightning_logs/version_1/",
+            hparams={"lr": 0.01, "betas": (0.9, 0.99), "layers": 4},
+            rows=lightning_rows(seed=0.05),
+            checkpoints=[(1, 7)],
+            last=True,
+        ),
+    }
+    write_folder(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    result = run(
+        ["diff", "logs/lightning_logs/version_0/", "./logs/lightning_logs/version_1", "--all"]
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "(version_0, PyTorch Lightning," in out and "(version_1, PyTorch Lightning," in out
+    rows = [line.split() for line in out.splitlines()]
+    assert ["~", "lr", "0.001", "->", "0.01"] in rows
+    assert ["~", "betas", "[0.9,", "0.999]", "->", "[0.9,", "0.99]"] in rows
+    (loss,) = [row for row in rows if row[:1] == ["val_loss"]]
+    assert loss[:2] == ["val_loss", "min"] and loss[-1] == "no"  # version_1 logged higher
+    assert ["+", "checkpoints/last.ckpt", "244", "bytes"] in rows
+    assert [
+        "=",
+        "checkpoints/epoch=1-step=7.ckpt",
+        "244",
+        "bytes,",
+        "identical",
+        "by",
+        "SHA256",
+    ] in rows
+    assert "  hparams.yaml (2 changed" in out and ["~", "betas[1]", "0.999", "->", "0.99"] in rows

@@ -226,9 +226,11 @@ def _files_section(diff: RunDiff, human: bool, show_all: bool) -> list[str]:
     lines = [f"Files ({', '.join(counts)}; {totals}{partial})"]
     shown = [e for e in files.entries if show_all or e.state != "identical"]
     shown.sort(key=lambda e: (FILE_STATES.index(e.state), e.path))
-    for item in shown:
-        mark = _STATE_MARKS[item.state]
-        lines.append(f"  {mark} {printable(item.path)}  {printable(_file_detail(item, human))}")
+    paths = [printable(item.path) for item in shown]
+    width = min(60, max((len(p) for p in paths), default=0))
+    for path, item in zip(paths, shown, strict=True):
+        detail = printable(_file_detail(item, human))
+        lines.append(f"  {_STATE_MARKS[item.state]} {path:<{width}}  {detail}")
     identical = files.count("identical")
     if identical and not show_all:
         lines.append(f"  ({plural(identical, 'identical file')} not listed; --all lists them)")
