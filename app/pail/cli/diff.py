@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -335,7 +334,6 @@ def run_diff(
         lines = ["pail: error: some objects could not be listed; the Files section is partial"]
         lines += [f"  {printable(e)}" for e in diff.files.errors]
         raise CliError(lines, EXIT_ERROR)
-    sys.stdout.flush()
 
 
 __all__ = ["print_diff", "register", "run_diff"]

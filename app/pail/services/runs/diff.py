@@ -358,6 +358,8 @@ def diff_runs(
     config files of both runs where they are not proven identical, all within ``limits``
     and ``limits.workers`` requests at once.
 
+    Both runs must own at least one prefix (as detection returns them).
+
     Returns:
         A :class:`RunDiff`. A storage error on one file is a note on that item; a listing
         that fails or stops at the limit makes ``files.complete`` false with a note, and
@@ -368,8 +370,7 @@ def diff_runs(
     """
     a = _Side(driver_a, bucket_a, run_a, "a")
     b = _Side(driver_b, bucket_b, run_b, "b")
-    diff = RunDiff(run_a, run_b, a.uri(run_a.prefixes[0] if run_a.prefixes else ""), "")
-    diff.uri_b = b.uri(run_b.prefixes[0] if run_b.prefixes else "")
+    diff = RunDiff(run_a, run_b, a.uri(run_a.prefixes[0]), b.uri(run_b.prefixes[0]))
     diff.params = diff_values(run_a.params, run_b.params)
     diff.metrics = compare_metrics(run_a, run_b)
     with DaemonPool(max(1, limits.workers), name="pail-diff") as pool:
