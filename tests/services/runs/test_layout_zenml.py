@@ -115,7 +115,6 @@ def test_runs_from_objects_leaves_logs_and_manual_artifacts_loose():
 @pytest.mark.parametrize("base", ["", "team/"])
 def test_a_location_above_the_artifact_store_finds_it(base):
     files, times = store(f"team/{ROOT}")
-    times = {k: v for k, v in times.items()}
     found = ZENML.find(base, entries(files, times))
     assert found is not None
     assert len(found.runs) == 3
