@@ -470,9 +470,12 @@ def _zenml(s: _Seeder, now: datetime) -> None:
     """A ZenML artifact store at ``zenml/``, laid out as ``generate_artifact_uri`` (ZenML's
     ``orchestrators/output_utils.py``) makes it: ``<step name>/<output name>/<step run
     id>/<first 8 characters of a uuid4>/``, holding what the output's materializer writes
-    (pandas: ``df.parquet``, built-in types: ``data.json``, PyTorch modules:
-    ``entire_model.pt`` and ``checkpoint.pt``). Step logs go to ``logs/<log id>/`` as
-    ``<ms>_<n>.jsonl`` files (the artifact log store on an immutable filesystem)."""
+    (pandas with pyarrow: ``metadata.txt`` with the row count, ``df.parquet_0`` and the
+    ``describe.csv`` visualization; built-in types: ``data.json``; PyTorch modules:
+    ``entire_model.pt`` and ``checkpoint.pt``). Each step's log is where
+    ``step_logging.prepare_logs_uri`` puts it on an object store,
+    ``<step name>/logs/<uuid4>/``, merged at the step's end into one
+    ``<time.time()>_merged.log`` of ``[YYYY-MM-DD HH:MM:SS UTC] message`` lines."""
     rng = s.rng
     root = "zenml/"
 
@@ -481,19 +484,16 @@ def _zenml(s: _Seeder, now: datetime) -> None:
         for rel, body in files.items():
             s.put(BUCKET, folder + rel, body, t)
 
-    def logs(t: datetime, messages: list[str]) -> None:
-        stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        lines = [json.dumps({"message": m, "name": "unknown", "level": 20, "timestamp": stamp},
-                            separators=(",", ":")) for m in messages]  # fmt: skip
-        key = f"{root}logs/{_uuid4(rng)}/{_ms(t)}_1.jsonl"
+    def logs(step: str, began: datetime, t: datetime, messages: list[str]) -> None:
+        span = (t - began) / max(1, len(messages) - 1)
+        lines = [f"[{began + span * i:%Y-%m-%d %H:%M:%S} UTC] {m}" for i, m in enumerate(messages)]
+        key = f"{root}{step}/logs/{_uuid4(rng)}/{t.timestamp():.6f}_merged.log"
         s.put(BUCKET, key, ("\n".join(lines) + "\n").encode(), t)
 
     for days, rows, lr, epochs in _ZENML_RUNS:
         t = now - timedelta(days=days, hours=rng.uniform(0, 6))
-        logs(t, ["Initiating a new run for the pipeline: training_pipeline.",
-                 "Using user: ben", "Using stack: aws-stack"])  # fmt: skip
         step_run = _uuid4(rng)
-        t += timedelta(seconds=rng.uniform(20, 60))
+        began, t = t, t + timedelta(seconds=rng.uniform(20, 60))
         split = int(rows * 0.8)
         for name, n in (("dataset_trn", split), ("dataset_tst", rows - split)):
             table: dict[str, list[Any]] = {
@@ -501,11 +501,16 @@ def _zenml(s: _Seeder, now: datetime) -> None:
                 "feature_b": [round(rng.gauss(5, 2), 4) for _ in range(n)],
                 "target": [rng.randint(0, 1) for _ in range(n)],
             }
-            output("make_data", name, step_run, {"df.parquet": art.parquet_table(table)}, t)
-        logs(t, ["Step make_data has started.", f"Loaded {rows} rows.",
-                 "Step make_data has finished in 21.417s."])  # fmt: skip
+            frame = {
+                "describe.csv": _describe_csv(table),
+                "df.parquet_0": art.parquet_table(table),
+                "metadata.txt": str(n).encode(),
+            }
+            output("make_data", name, step_run, frame, t)
+        logs("make_data", began, t, ["Step make_data has started.", f"Loaded {rows} rows.",
+                                     "Step make_data has finished."])  # fmt: skip
         step_run = _uuid4(rng)
-        t += timedelta(minutes=rng.uniform(6, 20))
+        began, t = t, t + timedelta(minutes=rng.uniform(6, 20))
         weights = {"linear.weight": [round(rng.gauss(0, 0.1), 4) for _ in range(64)]}
         state = {"epoch": epochs, "lr": lr, "state_dict": weights}
         model = {
@@ -514,11 +519,11 @@ def _zenml(s: _Seeder, now: datetime) -> None:
         }
         output("train_model", "model", step_run, model, t)
         losses = art.loss_curve(rng, epochs, start=0.69, floor=0.2 + lr * 80)
-        logs(t, ["Step train_model has started."]
+        logs("train_model", began, t, ["Step train_model has started.", f"lr={lr}"]
              + [f"epoch {e + 1}/{epochs} loss={v:.4f}" for e, v in enumerate(losses)]
-             + ["Step train_model has finished in 9m 12s."])  # fmt: skip
+             + ["Step train_model has finished."])  # fmt: skip
         step_run = _uuid4(rng)
-        t += timedelta(seconds=rng.uniform(30, 90))
+        began, t = t, t + timedelta(seconds=rng.uniform(30, 90))
         accuracy = round(0.96 - losses[-1] * 0.25 + rng.gauss(0, 0.004), 4)
         report = {"accuracy": accuracy, "f1": round(accuracy - 0.015, 4),
                   "val_loss": round(losses[-1] + 0.03, 4)}  # fmt: skip
@@ -526,8 +531,39 @@ def _zenml(s: _Seeder, now: datetime) -> None:
         output(
             "evaluate_model", "test_acc", step_run, {"data.json": json.dumps(accuracy).encode()}, t
         )
-        logs(t, ["Step evaluate_model has started.", f"Test accuracy: {accuracy}",
-                 "Step evaluate_model has finished in 48.020s."])  # fmt: skip
+        logs("evaluate_model", began, t, ["Step evaluate_model has started.",
+             f"Test accuracy: {accuracy}", "Step evaluate_model has finished."])  # fmt: skip
+
+
+def _describe_csv(table: dict[str, list[Any]]) -> bytes:
+    """``df.describe().to_csv()`` of a frame of numeric columns: count, mean, std (n - 1),
+    min, the quartiles (linear interpolation) and max per column."""
+    import statistics
+
+    def quantile(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        pos = (len(ordered) - 1) * q
+        low = int(pos)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+    stats: dict[str, list[float]] = {}
+    for name, column in table.items():
+        values = [float(v) for v in column]
+        stats[name] = [
+            float(len(values)),
+            statistics.fmean(values),
+            statistics.stdev(values),
+            min(values),
+            quantile(values, 0.25),
+            quantile(values, 0.5),
+            quantile(values, 0.75),
+            max(values),
+        ]
+    lines = ["," + ",".join(table)]
+    for i, label in enumerate(("count", "mean", "std", "min", "25%", "50%", "75%", "max")):
+        lines.append(label + "," + ",".join(repr(stats[name][i]) for name in table))
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _dataset(s: _Seeder, when: datetime, shards: int) -> None:
