@@ -33,6 +33,8 @@ from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.main import MainScreen
+from pail.ui.screens.run_diff import RunDiffScreen
+from pail.ui.screens.runs import RunsScreen
 from pail.ui.screens.search import SYNTAX_HELP, SearchScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.screens.versions import VersionsScreen
@@ -128,6 +130,11 @@ SCREENS: dict[type, tuple[str, tuple[Section, ...]]] = {
     ConnectionsScreen: (
         "Connections (C)",
         (Section("Connections", (ConnectionsScreen, ConnectionTable)),),
+    ),
+    RunsScreen: ("Runs (e)", (Section("Runs", (RunsScreen,), tuple(TABLE_KEYS)),)),
+    RunDiffScreen: (
+        "Run diff (= in the runs view)",
+        (Section("Run diff", (RunDiffScreen,), (("↑ ↓ pgup pgdn", "Scroll", ""),)),),
     ),
 }
 

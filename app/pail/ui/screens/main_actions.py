@@ -11,6 +11,7 @@
   ``$PAGER``, ``$EDITOR``, ``less``, the system opener (:mod:`pail.ui.viewer`); each one
   that fails is reported, and when none works the detail pane's built-in preview gets the
   focus instead.
+* ``e``: the runs view of the bucket/prefix at the cursor (:mod:`pail.ui.screens.runs`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.presign import PresignScreen
+from pail.ui.screens.runs import open_runs_view
 from pail.ui.screens.unverified import UnverifiedScreen
 from pail.ui.text import tilde
 from pail.ui.viewer import plan_viewers
@@ -102,6 +104,14 @@ ACTION_BINDINGS = [
         tooltip="Download the object to the cache and open it ($PAGER, $EDITOR or the system)",
         id="object.open",
     ),
+    Binding(
+        "e",
+        "runs",
+        "Runs",
+        show=False,  # the footer keeps room for the commands; ? lists it
+        tooltip="Runs in the bucket/prefix: table, params, metric curves, compare two",
+        id="node.runs",
+    ),
 ]
 
 _OBJECT_ACTIONS = ("presign", "copy_command", "open_object")
@@ -140,7 +150,23 @@ class MainActions(_Host):
             )
         if action == "downloads":
             return bool(self.downloads)
+        if action == "runs":
+            return self._runs_level() is not None
         return True
+
+    def _runs_level(self) -> NodeData | None:
+        """The bucket/prefix at the cursor, or the one holding the object at the cursor
+        (its connection open), for ``e``."""
+        data = self._cursor()
+        if data is not None and data.kind == "object":
+            data = data.parent
+        if data is None or data.kind not in ("bucket", "prefix") or data.conn.driver is None:
+            return None
+        return data
+
+    def action_runs(self) -> None:
+        """Open the runs view of the bucket/prefix at the cursor (pail.ui.screens.runs)."""
+        open_runs_view(self, self._runs_level())
 
     # -- downloads ---------------------------------------------------------------------
 
