@@ -147,6 +147,26 @@ def test_files_in_a_local_folder(tmp_path):
     assert diff.uri_a == f"file://{tmp_path}/store/b/r/a/"
 
 
+def test_modelkit_versions_stored_as_single_objects_line_up(tmp_path):
+    """A modelkit version is one data object and its .meta (Run.keys, no prefix): both
+    are listed, under the same paths for two versions."""
+    from datetime import datetime, timezone
+
+    from pail.services.runs.detect import detect_runs
+    from support.run_layouts import modelkit_asset, write_folder
+
+    when = {v: datetime(2026, 11, d, tzinfo=timezone.utc) for v, d in (("0.1", 1), ("0.2", 2))}
+    files = modelkit_asset("assets", "vocab", {"0.1": b"a b c", "0.2": b"a b c d"}, when)
+    write_folder(tmp_path / "store" / "b", files)
+    driver = LocalDriver(str(tmp_path / "store"))
+    found = detect_runs(driver, "b", "assets/")
+    v1, v2 = (found.by_id("vocab/0.1"), found.by_id("vocab/0.2"))
+    assert v1 is not None and v2 is not None and v1.keys and not v1.prefixes
+    diff = diff_runs(driver, "b", v1, driver, "b", v2)
+    states = {e.path: e.state for e in diff.files.entries}
+    assert states == {"version": "size_differs", "version.meta": "checksum_differs"}
+
+
 def test_plain_md5_etags_settle_identity_without_lookups(s3_endpoint, bucket_name):
     seed_keys(
         bucket_name,

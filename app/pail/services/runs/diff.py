@@ -370,7 +370,7 @@ def diff_runs(
     """
     a = _Side(driver_a, bucket_a, run_a, "a")
     b = _Side(driver_b, bucket_b, run_b, "b")
-    diff = RunDiff(run_a, run_b, a.uri(run_a.prefixes[0]), b.uri(run_b.prefixes[0]))
+    diff = RunDiff(run_a, run_b, a.uri(run_a.home), b.uri(run_b.home))
     diff.params = diff_values(run_a.params, run_b.params)
     diff.metrics = compare_metrics(run_a, run_b)
     with DaemonPool(max(1, limits.workers), name="pail-diff") as pool:
@@ -517,7 +517,32 @@ def _list_run(side: _Side, limit: int, cancel: threading.Event | None) -> _Listi
         except StorageError as exc:
             out.complete = False
             out.errors.append(f"run {side.name}: listing {side.uri(prefix)} failed: {exc}")
+    _add_single_keys(side, out, seen)
     return out
+
+
+def _add_single_keys(side: _Side, out: _Listing, seen: set[str]) -> None:
+    """The run's single objects (``Run.keys``: a modelkit version stored as one object and
+    its ``.meta``), looked up with HEAD. Their paths are led by ``version`` in place of the
+    shortest key (``asset/0.1`` -> ``version``, ``asset/0.1.meta`` -> ``version.meta``), so
+    two versions of an asset line up."""
+    keys = [k for k in side.run.keys if k not in seen]
+    if not keys:
+        return
+    stem = min(side.run.keys, key=len)
+    for key in keys:
+        try:
+            info = side.driver.head(side.bucket, key)
+        except StorageError as exc:
+            out.complete = False
+            out.errors.append(f"run {side.name}: {side.uri(key)}: {exc}")
+            continue
+        label = "version" + key[len(stem) :] if key.startswith(stem) else key.rsplit("/", 1)[-1]
+        seen.add(key)
+        out.objects[label] = Entry(
+            key, "object", info.size, info.last_modified, info.etag, info.storage_class
+        )
+        out.bytes += info.size
 
 
 #: A plain (single-part) S3 ETag: the MD5 of the bytes as 32 hex digits.

@@ -110,6 +110,13 @@ class Run:
     meta_keys: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
 
+    @property
+    def home(self) -> str:
+        """Where the run is, for a URI or a jump in the tree: its first prefix, or its
+        first single object when it owns no prefix (a modelkit version stored as one
+        object)."""
+        return self.prefixes[0] if self.prefixes else (self.keys[0] if self.keys else "")
+
     def owns(self, key: str) -> bool:
         """True when ``key`` is one of :attr:`keys` or lies under one of :attr:`prefixes`
         (the test every consumer uses to tell which objects are the run's)."""
