@@ -14,14 +14,19 @@
   logged to it, artifacts in ``s3://`` :data:`BUCKET` ``/mlflow-server``, and one model
   version registered for the run named :data:`REGISTERED_RUN`.
 
-Import the fixtures into a test module: ``from support.fasttrackml import fasttrackml  #
-noqa: F401``. Each server starts once per test session (per xdist worker) whichever module
-asks first, and stops at the session's end.
+Import the fixtures into a test module: ``from support.fasttrackml import
+fasttrackml_fixture  # noqa: F401`` gives the fixture ``fasttrackml`` (importing the name
+``fasttrackml`` works too, but ruff then reports F811 on every test taking it). Import
+through ``support.`` (the tests folder is on the path), not ``tests.support.``: another
+module object would start its own servers. Each server starts once per test session (per
+xdist worker) whichever module asks first, and stops at the session's end;
+:func:`start_fasttrackml` starts one more of your own (basic auth, a clean database).
 
-The MLflow client runs in a child process (this file run as a script, the environment
-given to it alone: tracking URI, ``MLFLOW_S3_ENDPOINT_URL``, moto's testing keys), so the
-test process never imports mlflow and never gets its global tracking URI or environment
-variables. Importing mlflow takes ~3.5 s; starting FastTrackML ~0.1 s.
+MLflow's client runs in one child process for the session (this file with the argument
+``child``; commands and answers as JSON lines), in an environment of its own: the test
+process never imports mlflow, never gets its global tracking URI or its
+``MLFLOW_*``/``AWS_*`` variables. The child imports mlflow once (~3.5 s on an idle
+machine); FastTrackML starts in ~0.1 s; each plan is logged in ~1 s.
 
 moto's ``reset`` (the ``s3_endpoint`` fixture) empties every bucket of the session's moto
 server; :attr:`TrackedStore.bucket` puts the tool's objects back (the same keys and bytes,
@@ -225,8 +230,13 @@ def mlflow_server_fixture(request: pytest.FixtureRequest, moto_server: str) -> T
 fasttrackml = fasttrackml_fixture
 mlflow_server = mlflow_server_fixture
 
-_STARTED: dict[str, TrackedStore] = {}
 _LOCK = threading.RLock()
+
+
+def _started(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What this session started (servers by name, ``"child"``), kept on the session's
+    config: shared even by a second copy of this module (imported under another name)."""
+    return request.config.__dict__.setdefault("_pail_tracking_servers", {})
 
 
 def _shared(request: pytest.FixtureRequest, name: str, start: Any) -> TrackedStore:
@@ -234,14 +244,15 @@ def _shared(request: pytest.FixtureRequest, name: str, start: Any) -> TrackedSto
     each importing module its own fixture definition): kept here, stopped by the
     session's config cleanup."""
     with _LOCK:
-        found = _STARTED.get(name)
+        started = _started(request)
+        found = started.get(name)
         if found is None:
             folder = request.getfixturevalue("tmp_path_factory").mktemp(name)
             found, stop = start(folder)
-            _STARTED[name] = found
+            started[name] = found
 
             def cleanup() -> None:
-                _STARTED.pop(name, None)
+                started.pop(name, None)
                 stop()
 
             request.config.add_cleanup(cleanup)
@@ -391,23 +402,21 @@ class _MlflowChild:
 
 def _client(request: pytest.FixtureRequest, endpoint: str) -> _MlflowChild:
     with _LOCK:
-        child = _CHILD.get("child")
+        started = _started(request)
+        child = started.get("child")
         if child is None:
             folder = request.getfixturevalue("tmp_path_factory").mktemp("mlflow-client")
             child = _MlflowChild(endpoint, folder)
-            _CHILD["child"] = child
+            started["child"] = child
 
             def cleanup() -> None:
-                _CHILD.pop("child", None)
+                started.pop("child", None)
                 child.close()
 
             # Cleanups run last-registered first: registered before any server's, so the
             # child (holding MLflow's server) ends after the servers.
             request.config.add_cleanup(cleanup)
         return child
-
-
-_CHILD: dict[str, _MlflowChild] = {}
 
 
 def _ensure_bucket() -> None:

@@ -33,7 +33,7 @@ from support.fasttrackml import (
     start_fasttrackml,
     stop,
 )
-from support.servers import free_port, s3_client
+from support.servers import free_port, moto_api, s3_client
 
 USER, PASSWORD, TOKEN = "alice", "pw-Zq81-never-shown", "tok-Hx42-never-shown"
 UNKNOWN_RUN = "0123456789abcdef0123456789abcdef"
@@ -267,6 +267,23 @@ def test_detect_runs_with_the_tracking_server(fasttrackml: TrackedStore, moto_se
     assert newest_first == sorted(newest_first, reverse=True)
 
 
+def test_the_bucket_comes_back_after_a_moto_reset(fasttrackml: TrackedStore, moto_server) -> None:
+    """Another module's ``s3_endpoint`` resets moto; the fixture's bucket then puts the
+    objects MLflow's client wrote back, byte for byte."""
+    moto_api(moto_server, "reset")
+    s3 = s3_client(moto_server)
+    listed = s3.list_objects_v2(Bucket=fasttrackml.bucket, Prefix=fasttrackml.root)["Contents"]
+    assert sorted(o["Key"] for o in listed) == fasttrackml.keys
+    key = fasttrackml.keys[0]
+    body = s3.get_object(Bucket=fasttrackml.bucket, Key=key)["Body"].read()
+    assert body == fasttrackml.objects[key]
+    assert fasttrackml.keys == sorted(
+        f"{fasttrackml.root}{r.experiment_id}/{r.id}/artifacts/{path}"
+        for r in fasttrackml.runs
+        for path in r.artifacts
+    )
+
+
 # -- MLflow's own server: the model registry -------------------------------------------
 
 
@@ -358,6 +375,16 @@ def test_basic_auth_and_delete_run(auth_server: AuthServer, caplog) -> None:
     assert server.runs([auth_server.experiment_id]) == []  # ACTIVE_ONLY
     assert [r.id for r in server.runs([auth_server.experiment_id], view="DELETED_ONLY")] == [run_id]
     server.delete_run(run_id)  # already deleted: still 200
+    # Its artifacts would still be in the bucket: merged, it says it is deleted.
+    prefix = f"auth/{auth_server.experiment_id}/{run_id}/"
+    run = Run(run_id, run_id[:8], "mlflow", (prefix,), auth_server.experiment_id)
+    result = RunSet("s3", "mlflow-artifacts", "auth/", "mlflow", runs=[run])
+    server.merge(result)
+    assert run.tags["mlflow.lifecycle_stage"] == "deleted" and run.sources == ["tracking server"]
+    assert result.warnings == [
+        f"tracking server {auth_server.uri}: 1 run deleted in the tracker; the artifacts are "
+        "still here"
+    ]
     with pytest.raises(TrackingError) as caught:
         server.delete_run(UNKNOWN_RUN)
     assert (caught.value.status, caught.value.code) == (404, "RESOURCE_DOES_NOT_EXIST")

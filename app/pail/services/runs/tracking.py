@@ -390,7 +390,8 @@ class TrackingServer:
         32-hex ids): name, status, start/end, params, tags, metrics (whole histories, at
         most :data:`MAX_HISTORIES_PER_RUN` per run; the others their last value),
         ``protected`` for runs behind a registered model version, ``"tracking server"``
-        appended to ``sources``; ``result.tracking`` = :attr:`uri` once a run was merged.
+        appended to ``sources``, the tag ``mlflow.lifecycle_stage`` = ``deleted`` for a run
+        deleted in the tracker; ``result.tracking`` = :attr:`uri` once a run was merged.
 
         A run whose id the server knows but whose ``artifact_uri`` names another bucket or
         prefix is not merged (a copy of the run, not the run). Never raises for the server's
@@ -844,6 +845,8 @@ def _apply(run: Run, tracked: TrackedRun, histories: Mapping[str, list[MetricPoi
     run.end = tracked.end or run.end
     run.params.update(tracked.params)
     run.tags.update(tracked.tags)
+    if tracked.lifecycle_stage == "deleted":  # as the MLflow layout marks a deleted file-store run
+        run.tags["mlflow.lifecycle_stage"] = "deleted"
     for name, last in tracked.metrics.items():
         run.metrics[name] = list(histories.get(name) or [last])
     if "tracking server" not in run.sources:
