@@ -77,21 +77,20 @@ def test_dry_run_lists_and_deletes_nothing(s3_endpoint, bucket_name):
     assert _keys(s3_endpoint, bucket_name) == sorted(BOUNDARY)
 
 
-def test_filters_and_keep_last(s3_endpoint, bucket_name):
+def test_filters(s3_endpoint, bucket_name):
+    # Retention by runs (--keep-last, --keep-best, ...): tests/cli/test_rm_runs.py.
     runs(bucket_name, {"a": 400, "b": 300, "c": 200, "d": 2})
     seed_aged(bucket_name, {"runs/c/big.ckpt": (5000, 200)})
     base = ["rm", *s3_args(s3_endpoint), "-r", "--yes", f"s3://{bucket_name}/runs/"]
     result = run([*base, "--older-than", "30d", "--larger-than", "1KB", "--include", "*.ckpt"])
     assert result.exit_code == 0, result.stderr
     assert "runs/c/big.ckpt" not in _keys(s3_endpoint, bucket_name)
-    result = run([*base, "--older-than", "30d", "--keep-last", "2", "--exclude", "*f0.bin"])
+    result = run([*base, "--older-than", "30d", "--exclude", "*f0.bin", "--exclude", "d/*"])
     assert result.exit_code == 0, result.stderr
-    assert "kept (newest 2 runs): d/, c/" in result.stderr
     assert _keys(s3_endpoint, bucket_name) == [
         "runs/a/f0.bin",
         "runs/b/f0.bin",
         "runs/c/f0.bin",
-        "runs/c/f1.bin",
         "runs/d/f0.bin",
         "runs/d/f1.bin",
     ]
@@ -206,41 +205,7 @@ def test_a_small_selection_asks_y_or_n(s3_endpoint, bucket_name):
     assert _keys(s3_endpoint, bucket_name) == ["runs/a/new"]
 
 
-# -- retention: --keep-last where there are no runs ---------------------------------------
-
-
-def test_keep_last_on_a_prefix_without_runs_is_refused(s3_endpoint, bucket_name):
-    logs = {f"logs/step-{i:02d}.log": (10, 100 + i) for i in range(13)}  # ZenML's logs/
-    seed_aged(bucket_name, logs)
-    args = ["rm", *s3_args(s3_endpoint), "-r", "--yes", f"s3://{bucket_name}/logs/"]
-    result = run([*args, "--older-than", "7d", "--keep-last", "3"])
-    assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == [
-        f"pail: error: --keep-last counts runs, the child prefixes of s3://{bucket_name}/logs/; "
-        f"s3://{bucket_name}/logs/ has none, so nothing would be kept: refusing"
-    ]
-    assert "empties the whole prefix" not in result.stderr
-    assert _keys(s3_endpoint, bucket_name) == sorted(logs)
-    # Without the prefix's slash (-r names the prefix logs/ too): the same refusal.
-    result = run([*args[:-1], f"s3://{bucket_name}/logs", "--keep-last", "1"])
-    assert result.exit_code == 2 and "nothing would be kept: refusing" in result.stderr
-    assert _keys(s3_endpoint, bucket_name) == sorted(logs)
-
-
-def test_keep_last_names_the_loose_objects_it_does_not_keep(s3_endpoint, bucket_name):
-    runs(bucket_name, {"a": 50, "b": 40})
-    seed_aged(bucket_name, {"runs/notes.txt": (1, 90)})
-    args = ["rm", *s3_args(s3_endpoint), "-r", "--dry-run", f"s3://{bucket_name}/runs/"]
-    result = run([*args, "--keep-last", "5"])
-    assert result.exit_code == 0, result.stderr
-    assert "kept (newest 2 runs)" in result.stderr
-    assert "1 object directly under it belongs to no run" in result.stderr
-    assert "does not keep it" in result.stderr
-    assert result.stdout.split() == [f"s3://{bucket_name}/runs/notes.txt"]
-    one = run([*args, "--keep-last", "1"])  # one run kept, one object of the other planned
-    assert one.exit_code == 0, one.stderr
-    assert "kept (newest 1 run): a/" in one.stderr or "kept (newest 1 run): b/" in one.stderr
-    assert "1 runs" not in one.stderr and "1 objects" not in one.stderr
+# -- retention by runs: tests/cli/test_rm_runs.py -----------------------------------------
 
 
 # -- only confirmed deletes count; --verify ------------------------------------------------

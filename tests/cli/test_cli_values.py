@@ -60,7 +60,8 @@ def test_rm_refuses_out_of_range_values(s3_endpoint, bucket_name, options, words
 
 
 def test_rm_accepts_the_limits(s3_endpoint, bucket_name):
-    seed_keys(bucket_name, ["runs/a/x"])
+    # --keep-last counts runs pail recognises: a Lightning logger version is one
+    seed_keys(bucket_name, ["runs/lightning_logs/version_0/hparams.yaml"])
     args = ["rm", *s3_args(s3_endpoint), "-r", "--dry-run", f"s3://{bucket_name}/runs/"]
     result = run([*args, "--older-than", "36525d", "--keep-last", "1000000", "-j", "64"])
     assert result.exit_code == 0, result.stderr

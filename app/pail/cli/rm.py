@@ -17,18 +17,28 @@ again afterwards (a HEAD per key when few, else a listing of their folders:
 :mod:`pail.services.delete.verify`) and lists every key reported deleted that is still
 there.
 
-``--keep-last N`` keeps the N newest runs (child prefixes of the URI's prefix); on a prefix
-with objects but no child prefix it would keep nothing, and pail refuses (exit 2).
+Retention by runs (:mod:`pail.services.runs.retention`): ``--keep-last N`` (each
+experiment's N newest runs), ``--keep-best N --metric NAME [--mode min|max]
+[--metric-value best|final]`` (each experiment's N best; a run that did not log the metric
+is kept), ``--keep-tag TAG`` (``pail.keep``, ``keep=true``) and ``--keep-name GLOB``
+(repeatable). The runs are those detected under the URI's prefix
+(:func:`pail.services.runs.detect.detect_runs`; with ``MLFLOW_TRACKING_URI`` the tracking
+server's registered model versions protect their runs). Only objects of the runs no rule
+keeps are deleted, never objects outside any run; the summary lists every run kept and
+why, and every run deleted and why. Where no runs are recognised pail refuses (exit 2).
+``--tracking-delete`` also marks each deleted MLflow run as deleted on the tracking
+server (MLflow's ``runs/delete``), once the store confirmed every object of the run
+deleted; the same confirmation covers it, and a run the server refuses is listed.
 
 Exit status: 0 when everything planned was deleted (or nothing matched); 1 when any key
 failed (each failed key is listed on stderr with its error code), ``--verify`` found a key
 still present or could not check it, or the user declined; 2 for bad usage (a prefix
-without ``-r``, a filter that does not parse or is out of range, ``--keep-last`` where
-there are no runs, no confirmation possible); 130 on Ctrl-C: no new batch starts, pail
-waits at most :data:`INTERRUPT_GRACE` seconds for the batches in flight, then says how
-many keys were confirmed deleted, failed, unconfirmed (their request had no answer yet:
-they may or may not be gone) and not attempted, and exits without waiting for a hung
-request.
+without ``-r``, a filter that does not parse or is out of range, a run rule where there
+are no runs or by a metric no run logged, no confirmation possible); 130 on Ctrl-C: no
+new batch starts, pail waits at most :data:`INTERRUPT_GRACE` seconds for the batches in
+flight, then says how many keys were confirmed deleted, failed, unconfirmed (their
+request had no answer yet: they may or may not be gone) and not attempted, and exits
+without waiting for a hung request.
 """
 
 from __future__ import annotations
@@ -51,15 +61,20 @@ from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
 from pail.services.delete.engine import DEFAULT_JOBS, Deleter, DeleteReport
 from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
-from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan, normalize_prefix
+from pail.services.delete.plan import DeletePlan, RunsSource, build_plan, normalize_prefix
 from pail.services.delete.verify import VerifyResult, verify_deleted
 from pail.services.locations import open_location
+from pail.services.runs.detect import TooManyObjects
+from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound
+from pail.services.runs.retention import RetentionError, RunVerdict
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
 
 #: Prefixes named in the summary before "and N more".
 _SHOWN_PREFIXES = 10
+#: Runs listed in the summary, kept and deleted each, before "and N more".
+SHOWN_RUNS = 100
 #: Seconds pail waits after Ctrl-C for the batches in flight to answer before it reports
 #: and exits (a hung request is abandoned, never waited for).
 INTERRUPT_GRACE = 1.0
@@ -83,7 +98,43 @@ def rm_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 "--keep-last",
                 type=Count(0, MAX_KEEP_LAST, "runs"),
                 metavar="N",
-                help="Keep the N newest runs (child prefixes, by newest object).",
+                help="Keep each experiment's N newest runs (detected runs, by start time).",
+            ),
+            click.option(
+                "--keep-best",
+                type=Count(0, MAX_KEEP_LAST, "runs"),
+                metavar="N",
+                help="Keep each experiment's N best runs by --metric.",
+            ),
+            click.option("--metric", metavar="NAME", help="The metric --keep-best ranks by."),
+            click.option(
+                "--mode",
+                type=click.Choice(["min", "max"]),
+                help="Lower (min) or higher (max) is better; default from the metric's name.",
+            ),
+            click.option(
+                "--metric-value",
+                type=click.Choice(["best", "final"]),
+                default="best",
+                show_default=True,
+                help="Rank by the run's best logged value or its last one.",
+            ),
+            click.option(
+                "--keep-tag",
+                multiple=True,
+                metavar="TAG",
+                help="Keep runs with this tag (NAME or NAME=VALUE).",
+            ),
+            click.option(
+                "--keep-name",
+                multiple=True,
+                metavar="GLOB",
+                help="Keep runs whose name or id matches.",
+            ),
+            click.option(
+                "--tracking-delete",
+                is_flag=True,
+                help="Also mark the deleted MLflow runs deleted on MLFLOW_TRACKING_URI.",
             ),
             click.option("--dry-run", is_flag=True, help="List what would go; delete nothing."),
             click.option(
@@ -111,42 +162,103 @@ def _usage(message: str) -> CliError:
 
 
 def make_plan(
-    driver: StorageDriver, location: Location, recursive: bool, filters: StaleFilters
+    driver: StorageDriver,
+    location: Location,
+    recursive: bool,
+    filters: StaleFilters,
+    runs: RunsSource | None = None,
 ) -> tuple[DeletePlan, str]:
     """The plan for ``pail rm`` and the prefix it is "under" (for messages).
 
     A URI ending in ``/`` (or a bucket) is a prefix and needs ``-r``. With ``-r`` a URI
     without the slash names the prefix ``KEY/`` (never ``KEY*``: ``runs/run-1`` does not
     reach ``runs/run-10/``); if nothing is under it, the object ``KEY`` itself.
+    ``runs``: where run rules get the runs (default: detected under the prefix).
 
     Raises:
-        CliError: exit 2 for a prefix without ``-r``, and for ``--keep-last`` where the
-            prefix has objects but no runs (:class:`NoRunsToKeep`).
+        CliError: exit 2 for a prefix without ``-r``; for run rules where no runs are
+            found (:class:`NoRunsFound`), that cannot apply (a metric no run logged), or
+            where detection gave up (too many objects).
     """
     try:
-        return _make_plan(driver, location, recursive, filters)
-    except NoRunsToKeep as exc:
-        where = format_uri(location.provider, location.bucket, exc.base, location.root)
-        raise _usage(exc.explain(printable(where))) from None
+        return _make_plan(driver, location, recursive, filters, runs)
+    except NoRunsFound as exc:
+        raise _usage(str(exc)) from None
+    except (RetentionError, TooManyObjects) as exc:
+        raise _usage(f"refusing to plan by runs: {exc}") from None
 
 
 def _make_plan(
-    driver: StorageDriver, location: Location, recursive: bool, filters: StaleFilters
+    driver: StorageDriver,
+    location: Location,
+    recursive: bool,
+    filters: StaleFilters,
+    runs: RunsSource | None,
 ) -> tuple[DeletePlan, str]:
     key, bucket = location.key, location.bucket
+
+    def plan(base: str, **what: Any) -> DeletePlan:
+        return build_plan(driver, bucket, base=base, filters=filters, runs=runs, **what)
+
     if not key or key.endswith("/"):
         if not recursive:
             raise _usage(
                 f"{printable(location.uri)} is a prefix; use -r to delete what is under it"
             )
-        return build_plan(driver, bucket, base=key, prefixes=[key], filters=filters), key
+        return plan(key, prefixes=[key]), key
     if recursive:
         prefix = normalize_prefix(key)
-        plan = build_plan(driver, bucket, base=prefix, prefixes=[prefix], filters=filters)
-        if plan.examined:
-            return plan, prefix
+        found = plan(prefix, prefixes=[prefix])
+        if found.examined:
+            return found, prefix
     folder = key.rpartition("/")[0] + "/" if "/" in key else ""
-    return build_plan(driver, bucket, base=folder, keys=[key], filters=filters), folder
+    return plan(folder, keys=[key]), folder
+
+
+def _run_label(verdict: RunVerdict) -> str:
+    run = verdict.run
+    label = run.name if run.name == run.id else f"{run.name} ({run.id})"
+    return printable(label)
+
+
+def run_lines(plan: DeletePlan) -> list[str]:
+    """The runs part of the summary (empty without run rules): the layout, the rules,
+    every run kept and why, every run deleted with what goes of it and why, objects in no
+    run. At most :data:`SHOWN_RUNS` runs of each kind are named."""
+    decision, runset = plan.retention, plan.runs
+    if decision is None or runset is None:
+        return []
+    layouts = dict.fromkeys(v.run.layout for v in decision.verdicts)
+    title = " + ".join(LAYOUT_NAMES.get(n, n) for n in layouts) or "none in the selection"
+    kept, deleted = decision.kept, decision.deleted
+    lines = [
+        f"  runs ({printable(title)}): {len(kept):,} kept, {len(deleted):,} to delete; "
+        f"{printable(decision.rules.describe() or 'no rule: every run goes')}"
+    ]
+    for verdict in kept[:SHOWN_RUNS]:
+        lines.append(f"    keep   {_run_label(verdict)}: {printable('; '.join(verdict.reasons))}")
+    if len(kept) > SHOWN_RUNS:
+        lines.append(f"    and {len(kept) - SHOWN_RUNS:,} more runs kept")
+    for verdict in deleted[:SHOWN_RUNS]:
+        planned = plan.run_items.get(verdict.run.id)
+        what = (
+            f"{plural(planned.objects, 'object')}, {size_text(planned.bytes, True)}"
+            if planned is not None
+            else "nothing of it matches the filters"
+        )
+        lines.append(
+            f"    delete {_run_label(verdict)} ({what}): {printable('; '.join(verdict.reasons))}"
+        )
+    if len(deleted) > SHOWN_RUNS:
+        lines.append(f"    and {len(deleted) - SHOWN_RUNS:,} more runs to delete")
+    if plan.outside_runs:
+        verb = "belongs" if plan.outside_runs == 1 else "belong"
+        lines.append(
+            f"  {plural(plan.outside_runs, 'object')} {verb} to no run: never deleted by run rules"
+        )
+    for warning in runset.warnings[:SHOWN_RUNS]:
+        lines.append(f"  warning: {printable(warning)}")
+    return lines
 
 
 def summary_lines(plan: DeletePlan, location: Location, under: str) -> list[str]:
@@ -166,15 +278,7 @@ def summary_lines(plan: DeletePlan, location: Location, under: str) -> list[str]
     for prefix in plan.whole_prefixes:
         whole = format_uri(location.provider, plan.bucket, prefix, location.root)
         lines.append(f"  empties the whole prefix {printable(whole)}")
-    if plan.kept_runs:
-        kept = ", ".join(printable(r.prefix[len(under) :]) for r in plan.kept_runs)
-        lines.append(f"  kept (newest {plural(len(plan.kept_runs), 'run')}): {kept}")
-    if plan.outside_runs:
-        lines.append(
-            f"  {plural(plan.outside_runs, 'object')} directly under it "
-            f"{'belongs' if plan.outside_runs == 1 else 'belong'} to no run: "
-            f"--keep-last does not keep {'it' if plan.outside_runs == 1 else 'them'}"
-        )
+    lines += run_lines(plan)
     return lines
 
 
@@ -245,6 +349,13 @@ def run_rm(
     yes: bool,
     jobs: int,
     verify: bool = False,
+    keep_best: int | None = None,
+    metric: str | None = None,
+    mode: str | None = None,
+    metric_value: str = "best",
+    keep_tag: tuple[str, ...] = (),
+    keep_name: tuple[str, ...] = (),
+    tracking_delete: bool = False,
 ) -> None:
     """``pail rm``: plan, summarise, confirm, delete, report (see the module doc)."""
     try:
@@ -256,9 +367,20 @@ def run_rm(
             exclude=exclude,
             regex=regex,
             keep_last=keep_last,
+            keep_best=keep_best,
+            metric=metric,
+            mode=mode,
+            metric_value=metric_value,
+            keep_tags=keep_tag,
+            keep_names=keep_name,
         )
     except FilterError as exc:
-        raise _usage(str(exc)) from None
+        raise _usage(_option_words(str(exc))) from None
+    if tracking_delete and filters.retention is None:
+        raise _usage(
+            "--tracking-delete marks the runs a run rule deletes: give --keep-last, "
+            "--keep-best, --keep-tag or --keep-name"
+        )
     driver, location = open_location(uri, flags)
     try:
         plan, under = make_plan(driver, location, recursive, filters)
@@ -269,6 +391,8 @@ def run_rm(
             raise CliError(
                 [f"pail: error: no such object: {printable(location.uri)}"], EXIT_NOT_FOUND
             )
+        for line in run_lines(plan):
+            click.echo(line, err=True)
         click.echo(
             f"pail: nothing to delete ({plural(plan.examined, 'object')} examined)", err=True
         )
@@ -296,6 +420,21 @@ def run_rm(
         if not _confirm(plan, location, under):
             raise CliError(["pail: aborted; nothing was deleted"], EXIT_ERROR)
     _execute(driver, plan, jobs, location, verify)
+
+
+#: The run rules' words in the services' messages -> the options that set them.
+_OPTION_WORDS = (
+    ("keep best needs the metric", "--keep-best needs --metric"),
+    ("a metric is only used to keep the best N runs: give keep best", "--metric needs --keep-best"),
+    ("a mode is only used to keep the best N runs: give keep best", "--mode needs --keep-best"),
+)
+
+
+def _option_words(message: str) -> str:
+    for words, option in _OPTION_WORDS:
+        if message.startswith(words):
+            return option + message[len(words) :]
+    return message
 
 
 def _execute(
