@@ -501,6 +501,16 @@ def test_registry_404_means_no_registry_and_sources_name_runs() -> None:
         server = TrackingServer(canned.url)
         assert server.registered_runs() == {}
         assert server.notes == [f"tracking server {canned.url} has no model registry (HTTP 404)"]
+    # A bare 404 is "no registry" only where the tracking API answers; else an error.
+    html_404 = Reply(404, b"<html>Not Found</html>", content_type="text/html")
+    with canned_server([html_404, _json(200, {"experiments": []})]) as canned:
+        assert TrackingServer(canned.url).registered_runs() == {}
+        assert canned.count == 2
+    with canned_server([html_404]) as canned:
+        server = TrackingServer(canned.url)
+        with pytest.raises(TrackingError, match="experiments/search failed: HTTP 404"):
+            server.registered_runs()
+        assert server.notes == []
     run_a, run_b = "a" * 32, "b" * 32
     versions = [
         {"name": "m", "version": "1", "run_id": run_a, "source": f"runs:/{run_a}/model"},

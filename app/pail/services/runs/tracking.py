@@ -336,7 +336,8 @@ class TrackingServer:
         A version's run is its ``run_id``, else the run id in its ``source``
         (``runs:/<id>/model``, ``.../<id>/artifacts/model``). A server without a model
         registry (FastTrackML 0.6: ``model-versions/search`` answers an empty list; others
-        404) gives ``{}`` and a line in :attr:`notes`: no model version can exist there.
+        404 while ``experiments/search`` answers) gives ``{}`` and a line in :attr:`notes`:
+        no model version can exist there.
 
         Raises:
             TrackingError: the server is unreachable or failed otherwise. Retention must
@@ -350,10 +351,14 @@ class TrackingServer:
                 )
             )
         except TrackingError as exc:
-            if exc.status == 404:
-                self._note(f"tracking server {self.uri} has no model registry (HTTP 404)")
-                return {}
-            raise
+            if exc.status != 404:
+                raise
+            if exc.code != "ENDPOINT_NOT_FOUND":
+                # A bare 404 may be a proxy's answer for a wrong URI, not a server without a
+                # registry: believe "no registry" only once the tracking API answers there.
+                self._call("POST", "experiments/search", {"max_results": 1})
+            self._note(f"tracking server {self.uri} has no model registry (HTTP 404)")
+            return {}
         if self.server.lower().startswith("fasttrackml"):
             self._note(
                 f"tracking server {self.uri} is {self.server}, which has no model registry: "
@@ -607,7 +612,7 @@ class TrackingServer:
             )
         except ux.MaxRetryError as exc:
             raise self._error(f"unreachable ({self._why(exc.reason)})") from None
-        except ux.HTTPError as exc:
+        except (ux.HTTPError, OSError) as exc:
             raise self._error(f"unreachable ({self._why(exc)})") from None
         try:
             data = self._read(response, endpoint)
