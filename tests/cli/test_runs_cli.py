@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from pail.core.units import size_text
-from pail.demo.seed import seed_store
+from pail.demo.seed import seed_local_folder, seed_store
 from support.cli import run, s3_args
 from support.pty import run_on_pty
 from support.run_layouts import T0, lightning_rows, lightning_version, write_folder
@@ -237,3 +237,35 @@ def test_on_a_terminal_the_listing_count_is_drawn_then_erased(logs):
     assert "finding runs: " in out and " listed" in out
     left = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out[out.rfind("\x1b[2K") :])
     assert "finding runs" not in left and "version_2" in left and "3 runs" in left
+
+
+def test_every_layout_of_the_demo_has_runs(s3_endpoint, tmp_path):
+    rng = random.Random(7)
+    seed_store(moto_backend(), rng, T0, large_prefix_keys=10, large_object_bytes=1 << 10)
+    seed_local_folder(str(tmp_path), rng, T0)
+
+    def runs(uri: str, *flags: str) -> dict:
+        result = run(["runs", "--json", *flags, uri])
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    zenml = runs("s3://ml-artifacts/zenml/", *s3_args(s3_endpoint))
+    assert zenml["layout"] == "zenml" and len(zenml["runs"]) == 4  # pipeline runs days apart
+    modelkit = runs("s3://team-models/modelkit/assets/", *s3_args(s3_endpoint))
+    assert modelkit["layout"] == "modelkit"
+    assert sorted(r["name"] for r in modelkit["runs"]) == [
+        "sentiment-classifier 0.0", "sentiment-classifier 0.1", "sentiment-classifier 0.2",
+        "sentiment-classifier 0.3", "tokenizer 0.0", "tokenizer 1.0", "tokenizer 1.1",
+    ]  # fmt: skip
+    lightning = runs(str(tmp_path / "lightning-logs"))
+    assert lightning["layout"] == "lightning" and len(lightning["runs"]) == 5
+    assert len({(r["params"]["lr"], r["params"]["batch_size"]) for r in lightning["runs"]}) == 4
+    for r in lightning["runs"]:
+        assert {"train_loss", "val_loss", "val_acc"} <= set(r["metrics"])
+        assert r["metrics"]["train_loss"]["points"] >= 8  # every 50 steps
+    hf = runs(str(tmp_path / "hf-trainer"), "--sort", "eval_loss")
+    assert hf["layout"] == "hf-trainer"
+    # the lowest eval_loss is the checkpoint the Trainer kept as its best: protected
+    best = hf["runs"][0]
+    assert best["protected"] and best["name"] == "checkpoint-750"
+    assert all(r["metrics"]["loss"]["points"] >= 10 for r in hf["runs"])

@@ -292,10 +292,11 @@ def _point(point: MetricPoint) -> dict[str, Any]:
 
 
 def run_json(run: Run, uri: str, history: bool = False) -> dict[str, Any]:
-    """One run for ``--json``: id, name, layout, experiment, uri (of its first prefix),
-    prefixes, start/end (ISO 8601 UTC), duration (seconds), objects, bytes, status,
-    params, tags, groups, sources, protected, and per metric its final and best value,
-    mode, points logged and last step; ``history`` adds every point (step, value, time)."""
+    """One run for ``--json``: id, name, layout, experiment, uri (of its first prefix, or
+    its first single object: :attr:`Run.home`), prefixes and single-object keys,
+    start/end (ISO 8601 UTC), duration (seconds), objects, bytes, status, params, tags,
+    groups, sources, protected, and per metric its final and best value, mode, points
+    logged and last step; ``history`` adds every point (step, value, time)."""
     metrics: dict[str, Any] = {}
     for name, points in sorted(run.metrics.items()):
         steps = [p.step for p in points if p.step is not None]
@@ -316,6 +317,7 @@ def run_json(run: Run, uri: str, history: bool = False) -> dict[str, Any]:
         "experiment": run.experiment,
         "uri": uri,
         "prefixes": list(run.prefixes),
+        "keys": list(run.keys),
         "start": iso_utc(run.start),
         "end": iso_utc(run.end),
         "duration": run.duration,
@@ -340,7 +342,7 @@ def runs_json(
 ) -> dict[str, Any]:
     """The ``--json`` document: the location (uri, provider, bucket, prefix), layout and
     evidence, objects examined and loose, warnings, tracking server, the sort, and the
-    runs in the sort's order (:func:`run_json`; ``uri_of(prefix)`` names a run's folder)."""
+    runs in the sort's order (:func:`run_json`; ``uri_of(key)`` names where a run is)."""
     return {
         "uri": result.where or uri_of(result.prefix),
         "provider": result.provider,
@@ -354,7 +356,7 @@ def runs_json(
         "warnings": list(result.warnings),
         "tracking": result.tracking,
         "sort": {"field": field.label, "descending": field.descending() != reverse},
-        "runs": [run_json(run, uri_of(run.prefixes[0]), history) for run in result.runs],
+        "runs": [run_json(run, uri_of(run.home), history) for run in result.runs],
     }
 
 

@@ -639,8 +639,8 @@ def _modelkit(s: _Seeder, now: datetime) -> None:
                     ).encode(),
                 }
                 meta["contents"] = sorted(files)
-                for rel, body in files.items():
-                    s.put(SECOND_BUCKET, f"{obj}/{rel}", body, when)
+                for n, (rel, body) in enumerate(files.items()):  # uploaded after push_date
+                    s.put(SECOND_BUCKET, f"{obj}/{rel}", body, when + timedelta(seconds=1 + n))
             else:
                 hidden = 64 + 32 * len(pushed)
                 weights = {
@@ -651,11 +651,13 @@ def _modelkit(s: _Seeder, now: datetime) -> None:
                 body = art.safetensors_file(
                     weights, rng, metadata={"format": "pt", "version": version}
                 )
-                s.put(SECOND_BUCKET, obj, body, when)
-            s.put(SECOND_BUCKET, f"{obj}.meta", json.dumps(meta).encode(), when)
+                s.put(SECOND_BUCKET, obj, body, when + timedelta(seconds=1))
+            s.put(
+                SECOND_BUCKET, f"{obj}.meta", json.dumps(meta).encode(), when + timedelta(seconds=3)
+            )
             pushed.insert(0, version)
             listing = json.dumps({"versions": pushed}).encode()
-            s.put(SECOND_BUCKET, f"{prefix}{name}.versions", listing, when + timedelta(seconds=2))
+            s.put(SECOND_BUCKET, f"{prefix}{name}.versions", listing, when + timedelta(seconds=4))
 
 
 #: Lightning logger versions: (learning rate, batch size, hidden units, dropout, epochs run,
