@@ -198,6 +198,8 @@ def test_marks_the_plot_overlay_and_the_metric_key(tmp_path):
             assert table.cursor_run().name == "version_0"
             plotted = [s.label for s in screen.plot.series]
             assert plotted == ["version_0", "version_2"]
+            legend = str(screen.query_one("#runs-legend").render())
+            assert legend == "━━ version_0  ━━ version_2"
             runs = {r.name: r for r in screen.runset.runs}
             xs, ys = curve_points(runs["version_0"], "val_loss")
             assert screen.plot.series[0].xs == tuple(xs) and screen.plot.series[0].ys == tuple(ys)

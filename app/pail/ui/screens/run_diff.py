@@ -245,7 +245,7 @@ def diff_renderables(diff: RunDiff) -> list[RenderableType]:
     summary = (
         f"{plural(len(diff.tensors), 'file')} compared, {len(differ):,} with differences"
         if diff.tensors
-        else "no checkpoint files in both"
+        else "no .safetensors or .npy file in both runs differs"
     )
     out.append(_section("Tensors", summary))
     for tensors in differ:
@@ -275,7 +275,7 @@ def diff_renderables(diff: RunDiff) -> list[RenderableType]:
     summary = (
         f"{plural(len(diff.configs), 'file')} compared, {len(differ_configs):,} with differences"
         if diff.configs
-        else "no config files in both"
+        else "no JSON or YAML file in both runs differs"
     )
     out.append(_section("Config keys", summary))
     for config in differ_configs:

@@ -148,10 +148,18 @@ def run_detail(run: Run, uri_of: Callable[[str], str], warnings: Sequence[str] =
         out.append("tags\n", style="bold")
         for name in sorted(run.tags):
             out.append(f"  {one_line(name)} = {clip(run.tags[name], 200)}\n")
-    if run.groups:
+    home = run.prefixes[0] if run.prefixes else ""
+    groups = []
+    for name in sorted(run.groups):
+        where = run.groups[name]
+        if home and where.startswith(home) and where != home:
+            where = where[len(home) :]  # relative to the run's folder: shorter
+        if where.rstrip("/") != name:  # "metrics.csv: metrics.csv" says nothing
+            groups.append(f"  {one_line(name)}: {one_line(where)}\n")
+    if groups:
         out.append("artifacts\n", style="bold")
-        for name in sorted(run.groups):
-            out.append(f"  {one_line(name)}: {one_line(run.groups[name])}\n")
+        for group in groups:
+            out.append(group)
     mine = [w for w in warnings if w.startswith(f"{run.name}:") or run.id in w]
     if mine:
         out.append("warnings\n", style="bold yellow")
@@ -347,7 +355,9 @@ class RunsScreen(KeysExplained, Screen[str | None]):
             with Horizontal(id="runs-bottom"):
                 with VerticalScroll(id="runs-detail-box"):
                     yield Static(id="runs-detail")
-                yield MetricPlot(id="runs-plot")
+                with Vertical(id="runs-plot-box"):
+                    yield Static(id="runs-legend")
+                    yield MetricPlot(id="runs-plot")
         yield Static(id="runs-foot")
         yield PailFooter()
 
@@ -571,6 +581,7 @@ class RunsScreen(KeysExplained, Screen[str | None]):
             return
         detail.update(run_detail(run, self.uri, runset.warnings))
         self.plot.show(self.metric, self.plotted_runs())
+        self.query_one("#runs-legend", Static).update(self.plot.legend())
         self._draw_foot()
 
     def _draw_foot(self) -> None:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from pail.core.text import clip
@@ -25,6 +26,9 @@ from pail.services.runs.model import Run
 MAX_POINTS = 400
 #: Characters of a run name kept in the legend.
 LABEL_CHARS = 24
+#: Each curve's colour: plotext's name and the same ANSI colour as a Rich style (plotext's
+#: "orange" is ANSI 3, which Rich calls yellow), for the legend drawn beside the plot.
+COLORS = (("cyan", "cyan"), ("orange", "yellow"))
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,19 @@ class MetricPlot(PlotextPlot):
             self.empty_reason = ""
         self._draw()
 
+    def legend(self) -> Text:
+        """``━━ run  ━━ other run`` in the curves' colours (plain text names), or why
+        nothing is drawn."""
+        if not self.series:
+            return Text(self.empty_reason, style="dim")
+        out = Text()
+        for number, series in enumerate(self.series):
+            if number:
+                out.append("  ")
+            out.append("━━ ", style=COLORS[number % len(COLORS)][1])
+            out.append(series.label)
+        return out
+
     def _draw(self) -> None:
         plt = self.plt
         plt.clear_data()
@@ -138,13 +155,14 @@ class MetricPlot(PlotextPlot):
             plt.title(self.empty_reason)
             self.refresh()
             return
+        # No plotext labels: its legend sits over the curves' start (a loss's highest
+        # part); :meth:`legend` is drawn outside the plot instead.
         for number, series in enumerate(self.series):
             plt.plot(
                 list(series.xs),
                 list(series.ys),
                 marker="braille",
-                label=series.label,
-                color=("cyan", "orange")[number % 2],
+                color=COLORS[number % len(COLORS)][0],
             )
         plt.title(clip(self.metric, 60))
         plt.xlabel("step" if all(s.stepped for s in self.series) else "logged #")
