@@ -25,6 +25,7 @@ from pail.ui.widgets.run_table import (
     varying_metrics,
     varying_params,
 )
+from support.fasttrackml import REGISTERED_RUN, mlflow_server_fixture  # noqa: F401
 from support.run_layouts import T0, lightning_rows, lightning_version, write_folder
 from support.stores import safetensors
 from support.ui import (
@@ -34,6 +35,7 @@ from support.ui import (
     make_app,
     open_node,
     run,
+    s3_spec,
     screen_text,
     select,
     settle,
@@ -351,6 +353,46 @@ def test_the_diff_of_two_marked_runs(tmp_path):
     run(body())
 
 
+def test_runs_with_a_tracking_server(mlflow_server, s3_endpoint, monkeypatch):
+    """MLflow's own server (runs logged by MLflow's client, artifacts in moto): names,
+    statuses and metrics come from the server, the run behind a registered model version
+    says why it is kept, and the title names the server."""
+    bucket = mlflow_server.bucket
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_runs(pilot, "moto", bucket, mlflow_server.root)
+            runset = screen.runset
+            assert runset is not None and runset.tracking == mlflow_server.uri
+            text = screen_text(app)
+            assert "Runs · MLflow / FastTrackML in s3://mlflow-artifacts/mlflow-server/" in text
+            assert f"tracking server {mlflow_server.uri}" in text
+            table = screen.table
+            assert sorted(r.name for r in table.order) == sorted(r.name for r in mlflow_server.runs)
+            assert "experiment" in [c.key for c in table.columns_shown]  # two experiments
+            statuses = {r.name: table.get_cell(r.id, "status").plain for r in table.order}
+            assert statuses["lr-0.1"] == "FAILED" and statuses["bert-large"] == "RUNNING"
+            baseline = next(r for r in table.order if r.name == REGISTERED_RUN)
+            assert table.get_cell(baseline.id, "name").plain == "baseline ⚑"
+            table.move_cursor(row=table.order.index(baseline))
+            await settle(pilot)
+            detail = str(screen.query_one("#runs-detail").render())
+            assert "kept     backs registered model mnist-classifier version 1" in detail
+            assert "tracking server" in detail  # among the sources
+            # Each run plots a metric it logged: the chosen one, else its own loss.
+            assert screen.plotted_metric() == "val_loss"
+            assert [s.label for s in screen.plot.series] == ["baseline"]
+            bert = next(r for r in table.order if r.name == "bert-base")
+            table.move_cursor(row=table.order.index(bert))
+            await settle(pilot)
+            assert screen.plotted_metric() == "eval/loss"
+            assert len(screen.plot.series[0].xs) == 120
+
+    run(body())
+
+
 # -- the pure parts ----------------------------------------------------------------------------
 
 
@@ -430,6 +472,8 @@ def test_labels_and_details_are_plain_text():
 
 def test_the_metric_plotted_first_and_the_diff_command():
     assert default_metric(["acc", "train_loss", "val_loss"]) == "val_loss"
+    assert default_metric(["retrieval_loss", "eval/loss"]) == "eval/loss"
+    assert default_metric(["retrieval_loss", "x"]) == "retrieval_loss"  # "retrieval" is no val
     assert default_metric(["acc", "train_loss"]) == "train_loss"
     assert default_metric(["acc", "f1"]) == "acc"
     assert default_metric([]) is None

@@ -11,7 +11,8 @@ shows "listing… N objects" while it walks (``x`` stops it, ``r`` starts it aga
   it too); ``space`` marks a run (``A`` then ``B``; two at most), ``u`` clears the marks,
   ``=`` compares the two marked runs (or the marked one and the run at the cursor) in the
   diff screen (:class:`~pail.ui.screens.run_diff.RunDiffScreen`); enter goes back to the
-  tree with its cursor on the run's first prefix, ``c`` copies that prefix's URI;
+  tree with its cursor on the run's first prefix (or its one object: a modelkit version),
+  ``c`` copies its URI;
 * beside it, the detail of the run at the cursor (id, prefixes as URIs, times, status,
   sources, why it is protected, params, final and best metrics, tags, warnings) and the
   curve of one metric (``M`` cycles) for that run, with the other marked run overlaid
@@ -24,10 +25,11 @@ table. Everything from the store or the tracking server is shown as plain text.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -79,22 +81,31 @@ class RunsDetected(Message):
     problem: str = ""
 
 
-def default_metric(names: list[str]) -> str | None:
-    """The metric plotted first: a validation loss, else any loss, else the first name."""
-    for test in (lambda n: "val" in n and "loss" in n, lambda n: "loss" in n):
+_VALIDATION = ("val", "valid", "validation", "eval", "test")
+
+
+def default_metric(names: Sequence[str]) -> str | None:
+    """The metric plotted first: a validation loss (``val_loss``, ``eval/loss``,
+    ``validation.loss``), else any loss, else the first name; ``None`` for no names."""
+
+    def words(name: str) -> list[str]:
+        return re.split(r"[/_.\- ]+", name.lower())
+
+    for test in (
+        lambda n: "loss" in words(n) and any(w in _VALIDATION for w in words(n)),
+        lambda n: "loss" in n.lower(),
+    ):
         for name in names:
-            if test(name.lower()):
+            if test(name):
                 return name
     return names[0] if names else None
 
 
 def tracking_server() -> TrackingServer | None:
-    """The tracking server the environment names (``MLFLOW_TRACKING_URI``), or ``None``
-    (no server configured, or the client is not available)."""
-    from_env = getattr(TrackingServer, "from_env", None)
-    if from_env is None:
-        return None
-    return cast("TrackingServer | None", from_env())
+    """The tracking server the environment names (``MLFLOW_TRACKING_URI``, http(s)), or
+    ``None``. No request is made here; detection merges what the server knows and turns
+    a server that fails into a warning line."""
+    return TrackingServer.from_env()
 
 
 def run_detail(run: Run, uri_of: Callable[[str], str], warnings: Sequence[str] = ()) -> Text:
@@ -126,9 +137,14 @@ def run_detail(run: Run, uri_of: Callable[[str], str], warnings: Sequence[str] =
         line("kept", run.protected, style="bold yellow")
     if run.sources:
         line("sources", ", ".join(run.sources))
-    out.append("prefixes\n", style="bold")
-    for prefix in run.prefixes:
-        out.append(f"  {one_line(uri_of(prefix))}\n")
+    if run.prefixes:
+        out.append("prefixes\n", style="bold")
+        for prefix in run.prefixes:
+            out.append(f"  {one_line(uri_of(prefix))}\n")
+    if run.keys:
+        out.append("objects\n", style="bold")
+        for key in run.keys:
+            out.append(f"  {one_line(uri_of(key))}\n")
     if run.params:
         out.append(f"params ({len(run.params):,})\n", style="bold")
         for name in sorted(run.params):
@@ -149,7 +165,7 @@ def run_detail(run: Run, uri_of: Callable[[str], str], warnings: Sequence[str] =
         for name in sorted(run.tags):
             out.append(f"  {one_line(name)} = {clip(run.tags[name], 200)}\n")
     home = run.prefixes[0] if run.prefixes else ""
-    groups = []
+    groups: list[str] = []
     for name in sorted(run.groups):
         where = run.groups[name]
         if home and where.startswith(home) and where != home:
@@ -223,7 +239,8 @@ class RunsScreen(KeysExplained, Screen[str | None]):
         runset: the detection's result, once it finished (``None`` before, or when it
             stopped without one).
         detecting: detection is running.
-        metric: the metric plotted, or ``None``.
+        metric: the metric chosen for the plot (``M``), or ``None``; a run that did not
+            log it plots its own (:meth:`plotted_metric`).
     """
 
     CSS_PATH = "../styles/runs.tcss"
@@ -307,7 +324,7 @@ class RunsScreen(KeysExplained, Screen[str | None]):
             "enter",
             "open_run",
             "Show in tree",
-            tooltip="Back to the tree, at the run's first prefix",
+            tooltip="Back to the tree, at the run (its first prefix, or its object)",
             id="runs.open",
         ),
         Binding(
@@ -315,7 +332,7 @@ class RunsScreen(KeysExplained, Screen[str | None]):
             "copy_uri",
             "Copy URI",
             show=False,
-            tooltip="Copy the URI of the run's first prefix",
+            tooltip="Copy the URI of the run (its first prefix, or its object)",
             id="runs.copy_uri",
         ),
     ]
@@ -580,9 +597,22 @@ class RunsScreen(KeysExplained, Screen[str | None]):
             detail.update("")
             return
         detail.update(run_detail(run, self.uri, runset.warnings))
-        self.plot.show(self.metric, self.plotted_runs())
-        self.query_one("#runs-legend", Static).update(self.plot.legend())
+        plot = self.plot
+        plot.show(self.plotted_metric(), self.plotted_runs())
+        if not run.metrics:
+            plot.empty_reason = f"{clip(run.name, 30)} logged no metrics"
+        plot.display = bool(plot.series)  # an empty frame says nothing: the reason does
+        self.query_one("#runs-legend", Static).update(plot.legend())
         self._draw_foot()
+
+    def plotted_metric(self) -> str | None:
+        """The metric on the plot: the one chosen (``M``) when the run at the cursor
+        logged it, else that run's own :func:`default_metric` (a run of another tool or
+        experiment logs other names)."""
+        run = self.table.cursor_run()
+        if run is None or self.metric in run.metrics or not run.metrics:
+            return self.metric
+        return default_metric(sorted(run.metrics))
 
     def _draw_foot(self) -> None:
         table = self.table
@@ -590,9 +620,10 @@ class RunsScreen(KeysExplained, Screen[str | None]):
         for run in table.marked_runs():
             foot.append(f" · {table.mark_of(run)}: ", style="dim")
             foot.append(clip(run.name, 30), style="bold")
-        if self.metric is not None:
+        metric = self.plotted_metric()
+        if metric is not None:
             foot.append(" · plot: ", style="dim")
-            foot.append(clip(self.metric, 30))
+            foot.append(clip(metric, 30))
             runset = self.runset
             if runset is not None and len(runset.metric_names()) > 1:
                 foot.append(" (M next)", style="dim")
@@ -720,7 +751,8 @@ class RunsScreen(KeysExplained, Screen[str | None]):
         names = self._metric_names()
         if not names:
             return
-        index = names.index(self.metric) if self.metric in names else -1
+        shown = self.plotted_metric()
+        index = names.index(shown) if shown in names else -1
         self.metric = names[(index + 1) % len(names)]
         self._follow_cursor()
 
@@ -734,23 +766,24 @@ class RunsScreen(KeysExplained, Screen[str | None]):
         a, b = pair
         self.app.push_screen(RunDiffScreen(self.level.conn, self._bucket, self.level.key, a, b))
 
-    def _first_prefix(self) -> str | None:
+    def _home(self) -> str | None:
+        """Where the run at the cursor is: its first prefix, or its one object."""
         run = self.table.cursor_run()
-        if run is None or not run.prefixes:
+        if run is None or not run.home:
             return None
-        return run.prefixes[0]
+        return run.home
 
     def action_open_run(self) -> None:
-        """Back to the tree, its cursor on the run's first prefix."""
-        prefix = self._first_prefix()
+        """Back to the tree, its cursor on the run's first prefix (or its object)."""
+        prefix = self._home()
         if prefix is None:
             return
         self._cancel.set()
         self.dismiss(prefix)
 
     def action_copy_uri(self) -> None:
-        """Copy the URI of the run's first prefix."""
-        prefix = self._first_prefix()
+        """Copy the URI of the run's first prefix (or its object)."""
+        prefix = self._home()
         if prefix is None:
             return
         uri = self.uri(prefix)
