@@ -170,7 +170,7 @@ def steps(tmp: Path) -> dict[str, Step]:
             (Matches(demo_line + r"├─ ▼ ml-artifacts .*\n│  ├─ ▶ archive/"),),
         ),
         "node.refresh": Step(  # r on a closed prefix lists it from its first page
-            ("r",), (in_tree("importer/"),), ("Left",), (Gone("importer/"),)
+            ("r",), (in_tree("make_data/"),), ("Left",), (Gone("make_data/"),)
         ),
         "node.filter": Step(
             ("/",),
