@@ -1,16 +1,22 @@
 """Sizes, stale filter, review, confirmation and delete in the app, against moto server:
-the usage screen's totals and sort, older-than + keep newest N selecting exactly the right
-runs, the typed bucket name above the threshold, the delete really deleting (listed
-again) and the tree following, prefix boundaries, dry run, and a read-only identity's
-per-key AccessDenied reported with nothing counted as deleted."""
+the usage screen's totals and sort, older-than + keep the last N runs (Lightning
+versions) selecting exactly the right runs, the typed bucket name above the threshold,
+the delete really deleting (listed again) and the tree following, prefix boundaries, dry
+run, and a read-only identity's per-key AccessDenied reported with nothing counted as
+deleted."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pail.core.connection import Secrets
+from pail.core.units import plural
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
 from pail.ui.screens.usage import UsageScreen
+from support.run_stores import lightning_version, seed_dated
 from support.servers import s3_client, seed_keys
 from support.ui import (
+    NOW,
     SIZE,
     confirm,
     find,
@@ -23,7 +29,6 @@ from support.ui import (
     run,
     s3_spec,
     screen_text,
-    seed_runs,
     select,
     settle,
     stale_filter,
@@ -71,10 +76,11 @@ def test_usage_screen_totals_sort_and_tree_sizes(s3_endpoint):
 
 
 def test_older_than_keep_last_review_confirm_delete_and_refresh(s3_endpoint):
-    # run-1..run-6: 30, 25, 20, 10, 2, 1 days old: older than 7 days are run-1..4, and
-    # keeping the newest three (run-4..6) leaves run-1..3 to delete.
-    ages = {"run-1": 30, "run-2": 25, "run-3": 20, "run-4": 10, "run-5": 2, "run-6": 1}
-    seed_runs("art", ages)
+    # Lightning versions 1..6: 30, 25, 20, 10, 2, 1 days old: older than 7 days are
+    # version_1..4, and keeping the last three runs (4..6) leaves version_1..3 to delete.
+    ages = {1: 30, 2: 25, 3: 20, 4: 10, 5: 2, 6: 1}
+    for n, age in ages.items():
+        seed_dated("art", lightning_version("runs/", n), NOW - timedelta(days=age))
 
     async def body():
         app = make_app([s3_spec(s3_endpoint)])
@@ -86,23 +92,29 @@ def test_older_than_keep_last_review_confirm_delete_and_refresh(s3_endpoint):
             review = await stale_filter(pilot, older_than="7d", keep_last="3")
             plan = review.plan
             assert plan is not None
-            assert sorted({k.key.split("/")[1] for k in plan.items}) == ["run-1", "run-2", "run-3"]
-            assert plan.count == 6 and plan.total_bytes == 60
+            assert sorted({k.key.split("/")[2] for k in plan.items}) == [
+                "version_1",
+                "version_2",
+                "version_3",
+            ]
+            assert plan.count == 9
             text = screen_text(app)
-            assert "6 objects · 60 B (60 bytes)" in text
-            assert "kept (newest 3 runs)" in text
-            progress = await confirm(pilot)  # 6 objects, no whole prefix: no typing
-            assert progress.report.deleted == 6 and not progress.report.failed
-            assert "Deleted 6 of 6 objects" in screen_text(app)
+            assert f"{plural(9, 'object')} · " in text
+            assert "Runs (PyTorch Lightning): 3 kept, 3 to delete" in text
+            assert "keep   version_6 · among the last 3 runs of experiment lightning_logs" in text
+            progress = await confirm(pilot)  # 9 objects, no whole prefix: no typing
+            assert progress.report.deleted == 9 and not progress.report.failed
+            assert "Deleted 9 of 9 objects" in screen_text(app)
             await pilot.press("escape")
             await settle(pilot)
             left = _keys(s3_endpoint, "art", "runs/")
-            assert not [
-                k for k in left if k.startswith(("runs/run-1/", "runs/run-2/", "runs/run-3/"))
+            assert sorted({k.split("/")[2] for k in left}) == [
+                "version_4",
+                "version_5",
+                "version_6",
             ]
-            assert len(left) == 6
-            runs = find(app, "moto", "art", "runs/")
-            assert names(runs) == ["run-4/", "run-5/", "run-6/"]
+            logs = await open_node(pilot, find(app, "moto", "art", "runs/", "lightning_logs/"))
+            assert names(logs) == ["version_4/", "version_5/", "version_6/"]
 
     run(body())
 

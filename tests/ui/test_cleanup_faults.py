@@ -1,6 +1,5 @@
 """Cleanup in the app when it must refuse or cannot be sure, against moto server: "keep
-newest N runs" on a prefix without runs refused in the review (nothing offered to
-delete), out-of-range filter values refused as typed, and the result screen's verify (v)
+last N runs" on a prefix without runs refused in the review (nothing offered to delete), out-of-range filter values refused as typed, and the result screen's verify (v)
 finding a key that is back after the delete."""
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ def _keys(endpoint: str, bucket: str) -> list[str]:
     return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
-def test_keep_newest_runs_on_a_prefix_without_runs_is_refused(s3_endpoint):
+def test_keep_last_runs_on_a_prefix_without_runs_is_refused(s3_endpoint):
     logs = {f"logs/step-{i:02d}.log": (10, 30 + i) for i in range(13)}  # ZenML's logs/
     seed_aged("art", logs)
 
@@ -42,11 +41,13 @@ def test_keep_newest_runs_on_a_prefix_without_runs_is_refused(s3_endpoint):
             review = await stale_filter(pilot, older_than="7d", keep_last="3")
             assert review.plan is None and review.error is None
             assert review.refusal == (
-                '"keep newest runs" counts runs, the child prefixes of art/logs/; art/logs/ '
-                "has none, so nothing would be kept: refusing"
+                "no runs found under s3://art/logs/ (13 objects, none in a layout pail knows): "
+                "pail recognises MLflow/FastTrackML, ZenML, modelkit, PyTorch Lightning and "
+                "Hugging Face Trainer layouts"
             )
             text = screen_text(app)
-            assert "Nothing will be deleted" in text and "refusing" in text
+            assert "Nothing will be deleted" in text and "no runs found" in text
+            assert "clear the run rules" in text
             assert "empties the whole prefix" not in text
             assert review.query_one("#review-delete").disabled
             await pilot.press("X")  # nothing to delete: no confirmation opens

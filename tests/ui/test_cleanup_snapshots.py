@@ -1,5 +1,6 @@
-"""Snapshots of the cleanup screens: the usage summary, the review and the result of a
-delete refused per key (pytest-textual-snapshot; SVGs in ``__snapshots__/``).
+"""Snapshots of the cleanup screens: the usage summary, the review (keeping runs by
+rules, with the runs kept and why) and the result of a delete refused per key
+(pytest-textual-snapshot; SVGs in ``__snapshots__/``).
 
 Deterministic: last-modified times are set on moto's backend relative to the app's fixed
 clock, ages are counted from that clock, and finished screens show no rate or duration.
@@ -7,9 +8,13 @@ clock, ages are counted from that clock, and finished screens show no rate or du
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pail.core.connection import Secrets
 from pail.ui.screens.usage import UsageScreen
+from support.run_stores import seed_resnet
 from support.ui import (
+    NOW,
     SIZE,
     confirm,
     find,
@@ -58,15 +63,18 @@ def test_usage_screen(snap_compare, s3_endpoint):
 
 
 def test_review_screen(snap_compare, s3_endpoint):
-    seed_aged("art", RUNS)
+    """Issue 14's "done when": keep the best 3 by val_loss and the last 2 on six MLflow
+    runs; the runs section says which are kept and why, and what goes of the one deleted."""
+    seed_resnet("art", NOW - timedelta(days=30), root="exp/")
 
     async def run_before(pilot):
         await _to_exp(pilot)
         await pilot.press("z")
         await settle(pilot)
         screen = pilot.app.screen
-        screen.query_one("#stale-older_than").value = "7d"
-        screen.query_one("#stale-keep_last").value = "1"
+        screen.query_one("#stale-keep_last").value = "2"
+        screen.query_one("#stale-keep_best").value = "3"
+        screen.query_one("#stale-metric").value = "val_loss"
         await pilot.pause()
         await pilot.click("#stale-ok")
         await review_ready(pilot)

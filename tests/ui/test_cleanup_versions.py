@@ -178,7 +178,7 @@ def test_lifecycle_shows_the_stale_filters_unexpressible_fields_and_they_can_be_
             # Carried over and on screen (a regex was not given: no field for it).
             assert not screen.query("#lc-regex")
             text = screen_text(app)
-            assert "Keep newest runs" in text and "*/best/*" in text
+            assert "Keep last runs" in text and "*/best/*" in text
             assert "Not expressible" in text and "keep-the-newest-N-runs" in text
             assert screen.export is None
             for name in ("keep_last", "exclude"):  # cleared key by key, as a user does

@@ -47,6 +47,11 @@ TYPED = {
     "exclude": "*/best/*",
     "regex": r"run-\d+",
     "keep_last": "2",
+    "keep_best": "3",
+    "metric": "val_loss",
+    "mode": "min",
+    "keep_tags": "pail.keep",
+    "keep_names": "baseline*",
 }
 
 
@@ -130,7 +135,8 @@ def test_stale_filter_form(snap_compare, s3_endpoint, size, typed):
         await _stale_form(pilot)
         if typed:
             await _type_fields(pilot, {"older_than": "7d", "include": "*.ckpt"}, "stale")
-            await _type_fields(pilot, {"keep_last": "1"}, "stale")
+            runs = {"keep_last": "2", "keep_best": "3", "metric": "val_loss"}
+            await _type_fields(pilot, runs, "stale")
         await settle(pilot)
 
     app = make_app([s3_spec(s3_endpoint)])

@@ -1,5 +1,5 @@
 """The app's wording against moto over HTTP, at 80 and 120 columns: counts meet their noun
-in the right number ("1 object", "1 child prefix", "kept (newest 1 run)", "1 file"), the
+in the right number ("1 object", "1 child prefix", "the last 1 run", "1 file"), the
 versions screen counts what it lists ("2 versions and 1 delete marker", "1 version", none),
 no table cell is wider than its column (nothing cut mid-word: ages are short, the access
 check's "not checked" fits), and a download's rate is "– B/s" until bytes move, never
@@ -8,6 +8,7 @@ check's "not checked" fits), and a download's rate is "– B/s" until bytes move
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,8 +25,10 @@ from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.screens.versions import VersionsScreen, listed_text
 from pail.ui.widgets.downloads_panel import DownloadsPanel
+from support.run_stores import seed_dated
 from support.servers import s3_client
 from support.ui import (
+    NOW,
     confirm,
     detail_text,
     find,
@@ -35,7 +38,6 @@ from support.ui import (
     s3_spec,
     screen_text,
     seed_aged,
-    seed_runs,
     select,
     settle,
     stale_filter,
@@ -167,7 +169,10 @@ def test_usage_words_one_of_each_and_fits(s3_endpoint, size):
 
 
 def test_review_and_delete_word_one_run_and_one_object(s3_endpoint):
-    seed_runs("art", {"r1": 40, "r2": 30}, files=1)
+    # Two Lightning versions of one object each (hparams.yaml, 10 bytes)
+    for n, age in ((1, 40), (2, 30)):
+        key = f"runs/lightning_logs/version_{n}/hparams.yaml"
+        seed_dated("art", {key: b"lr: 0.001\n"}, NOW - timedelta(days=age))
 
     async def body():
         app = make_app([s3_spec(s3_endpoint)])
@@ -178,7 +183,9 @@ def test_review_and_delete_word_one_run_and_one_object(s3_endpoint):
             review = await stale_filter(pilot, keep_last="1")
             assert review.plan is not None and review.plan.count == 1
             text = screen_text(app)
-            assert "kept (newest 1 run): r2/" in text
+            assert "1 kept, 1 to delete" in text
+            assert "keep   version_2 · among the last 1 run of experiment lightning_logs" in text
+            assert "delete version_1 · 1 object, 10 B · not among the last 1 run" in text
             assert "1 object · 10 B (10 bytes)" in text and "1 key, all shown" in text
             assert_nothing_cut(app)
             progress = await confirm(pilot)

@@ -67,7 +67,7 @@ CLEANUP_BINDINGS = [
         "z",
         "stale_filter",
         "Stale…",
-        tooltip="Select stale objects by age, size, glob, regex, keep newest N runs; review",
+        tooltip="Select stale objects by age, size, glob, regex; keep runs by last/best N; review",
         id="cleanup.stale",
     ),
     Binding(

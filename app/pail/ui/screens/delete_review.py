@@ -3,12 +3,15 @@
 It builds the plan in a worker (:func:`pail.services.delete.plan.build_plan`: every object
 under the selected prefixes is listed, child prefixes concurrently, then filtered), with a
 running count of keys examined (escape cancels the listing). Then it shows the exact
-count, total bytes, oldest and newest, the distinct prefixes affected, the runs kept by
-"keep newest N", and the keys themselves in a table (the first :data:`SHOWN_KEYS`; the
-screen says so when there are more). "Keep newest N runs" on a prefix with objects but no
-runs is refused by the planner (:class:`~pail.services.delete.plan.NoRunsToKeep`): the
-screen says why and offers nothing to delete. The dry-run switch (``t``) makes the delete report
-what would go and delete nothing.
+count, total bytes, oldest and newest, the distinct prefixes affected, and the keys
+themselves in a table (the first :data:`SHOWN_KEYS`; the screen says so when there are
+more). With run rules (keep the last N runs, the best N by a metric, tagged or named
+runs: :mod:`pail.services.runs.retention`) a section above the keys lists every run the
+selection reaches: the runs kept and why, the runs to delete with what goes of them and
+why, and the objects that belong to no run (never deleted by a run rule). Where no runs
+are recognised (:class:`~pail.services.runs.model.NoRunsFound`), the metric was never
+logged, or detection gave up, the screen says why and offers nothing to delete. The
+dry-run switch (``t``) makes the delete report what would go and delete nothing.
 
 ``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`), then the
 screen dismisses with a :class:`~pail.ui.messages.DeleteRequest`; a dry run needs
@@ -22,7 +25,7 @@ import threading
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Header, Static
 
@@ -30,7 +33,10 @@ from pail.core.text import one_line
 from pail.core.units import duration_words, plural, short_age, size_text
 from pail.drivers.errors import StorageError
 from pail.services.delete.filters import StaleFilters
-from pail.services.delete.plan import DeletePlan, NoRunsToKeep, build_plan
+from pail.services.delete.plan import DeletePlan, build_plan
+from pail.services.runs.detect import TooManyObjects
+from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound
+from pail.services.runs.retention import RetentionError, RunVerdict
 from pail.services.versions import versioning_status
 from pail.ui.cleanup_ops import Clock, DeleteTarget, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
@@ -43,10 +49,15 @@ from pail.ui.workers import start_io
 SHOWN_KEYS = 2000
 #: Distinct prefixes named in the summary before "and N more".
 SHOWN_PREFIXES = 8
+#: Runs listed in the runs section, kept and deleted each, before "and N more".
+SHOWN_RUNS = 500
+#: Characters of a run id shown after its name (an MLflow run id has 32).
+SHOWN_ID = 8
 
 
 def filters_text(filters: StaleFilters) -> str:
-    """The filter in one plain line: ``"older than 7 days, keep newest 3 runs"``."""
+    """The filter in one plain line: ``"older than 7 days; keep the last 3 runs of each
+    experiment"``."""
     parts = []
     if filters.older_than is not None:
         parts.append(f"older than {duration_words(filters.older_than)}")
@@ -60,9 +71,70 @@ def filters_text(filters: StaleFilters) -> str:
         parts.append("exclude " + ", ".join(filters.exclude))
     if filters.regex:
         parts.append(f"regex {filters.regex}")
-    if filters.keep_last:
-        parts.append(f"keep newest {plural(filters.keep_last, 'run')}")
+    rules = filters.retention
+    if rules is not None:
+        return "; ".join([", ".join(parts), rules.describe()] if parts else [rules.describe()])
     return ", ".join(parts) or "no filter: everything selected"
+
+
+def verdict_line(verdict: RunVerdict, plan: DeletePlan) -> Text:
+    """One run of the runs section: ``keep r5 a5a5a5a5… · among the last 2 runs ...``
+    (green) or ``delete r2 a2a2a2a2… · 5 objects, 5.1 kB · not among ...`` (red); the name,
+    then the id's first :data:`SHOWN_ID` characters when it differs; plain text from the
+    store."""
+    run = verdict.run
+    line = Text()
+    if verdict.keep:
+        line.append("keep   ", style="bold green")
+    else:
+        line.append("delete ", style="bold red")
+    line.append(one_line(run.name), style="bold")
+    if run.id != run.name:  # the id's start tells runs of one name apart; pail rm shows it all
+        short = run.id if len(run.id) <= SHOWN_ID else run.id[:SHOWN_ID] + "…"
+        line.append(f" {one_line(short)}", style="dim")
+    if not verdict.keep:
+        planned = plan.run_items.get(run.id)
+        if planned is None:
+            line.append(" · nothing of it matches the filters", style="dim")
+        else:
+            line.append(f" · {plural(planned.objects, 'object')}, {size_text(planned.bytes)}")
+    line.append(" · ")
+    line.append(one_line("; ".join(verdict.reasons)), style="green" if verdict.keep else "")
+    return line
+
+
+def runs_text(plan: DeletePlan) -> Text | None:
+    """The runs section: a heading (layouts, counts, objects in no run), the runs kept and
+    why, the runs to delete and why; ``None`` without run rules."""
+    decision, runset = plan.retention, plan.runs
+    if decision is None or runset is None:
+        return None
+    layouts = dict.fromkeys(v.run.layout for v in decision.verdicts)
+    title = " + ".join(LAYOUT_NAMES.get(n, n) for n in layouts) or "none in the selection"
+    kept, deleted = decision.kept, decision.deleted
+    text = Text()
+    text.append("Runs", style="bold")
+    text.append(f" ({one_line(title)}): ")
+    text.append(f"{len(kept):,} kept", style="bold green")
+    text.append(", ")
+    text.append(f"{len(deleted):,} to delete", style="bold red")
+    if plan.outside_runs:
+        verb = "belongs" if plan.outside_runs == 1 else "belong"
+        text.append(
+            f" · {plural(plan.outside_runs, 'object')} {verb} to no run: never deleted by run "
+            "rules",
+            style="yellow",
+        )
+    for group in (kept, deleted):
+        for verdict in group[:SHOWN_RUNS]:
+            text.append("\n")
+            text.append_text(verdict_line(verdict, plan))
+        if len(group) > SHOWN_RUNS:
+            more = len(group) - SHOWN_RUNS
+            text.append(f"\nand {more:,} more runs {'kept' if group is kept else 'to delete'}")
+    for warning in runset.warnings[:SHOWN_RUNS]:
+        text.append(f"\nwarning: {one_line(warning)}", style="yellow")
+    return text
 
 
 class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
@@ -82,6 +154,18 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
 
     WHY_NOT = {"delete": "the plan is still being made, or selects nothing"}
 
+    DEFAULT_CSS = """
+    #review-runs {
+        height: auto;
+        max-height: 45%;
+        margin: 0 2 1 2;
+        display: none;
+    }
+    #review-runs.-shown {
+        display: block;
+    }
+    """
+
     def __init__(self, target: DeleteTarget, filters: StaleFilters | None, clock: Clock) -> None:
         super().__init__()
         self.target = target
@@ -99,6 +183,8 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
         yield Header(icon="◆")
         yield Static(id="review-title")
         yield Static(id="review-stats")
+        with VerticalScroll(id="review-runs"):
+            yield Static(id="review-runs-text")
         table: DataTable[Text | str] = DataTable(id="review-keys", cursor_type="row")
         table.add_column("key", key="key")
         table.add_column("size", key="size", width=11)
@@ -138,11 +224,9 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
                     cancel=cancel,
                     on_listed=counted,
                 )
-            except NoRunsToKeep as exc:  # not a failure of the store: say why, plan nothing
-                where = f"{target.bucket}/{exc.base}"
-                self.app.call_from_thread(
-                    self.show_refusal, exc.explain(where, '"keep newest runs"')
-                )
+            except (NoRunsFound, RetentionError, TooManyObjects) as exc:
+                # not a failure of the store: say why, plan nothing
+                self.app.call_from_thread(self.show_refusal, str(exc))
                 return None
             status, note = None, ""
             if plan.count:
@@ -172,7 +256,9 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
         self.refusal = reason
         text = Text("Nothing will be deleted: ", style="bold red")
         text.append(one_line(reason))
-        text.append('\nGo back (esc) and clear "Keep newest runs", or select the runs\' parent.')
+        text.append(
+            "\nGo back (esc) and clear the run rules, or select the folder that holds the runs."
+        )
         self.query_one("#review-stats", Static).update(text)
         self.query_one("#review-shown", Static).update("")
 
@@ -207,17 +293,10 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
             lines.append(f"\nprefixes affected ({len(names):,}): {shown}")
         for prefix in plan.whole_prefixes:
             lines.append(f"\nempties the whole prefix {one_line(prefix) or '(bucket root)'}")
-        if plan.kept_runs:
-            kept = ", ".join(one_line(r.prefix[len(base) :]) for r in plan.kept_runs)
-            newest = plural(len(plan.kept_runs), "run")
-            lines.append(f"\nkept (newest {newest}): {kept}", style="green")
-        if plan.outside_runs:
-            verb = "belongs" if plan.outside_runs == 1 else "belong"
-            lines.append(
-                f"\n{plural(plan.outside_runs, 'object')} directly here {verb} to no run: "
-                "keeping runs does not keep them",
-                style="yellow",
-            )
+        runs = runs_text(plan)
+        if runs is not None:
+            self.query_one("#review-runs-text", Static).update(runs)
+            self.query_one("#review-runs", VerticalScroll).add_class("-shown")
         if plan.missing:
             verb = "exists" if len(plan.missing) == 1 else "exist"
             lines.append(f"\n{plural(len(plan.missing), 'marked key')} no longer {verb}")

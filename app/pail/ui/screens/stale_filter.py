@@ -2,13 +2,17 @@
 
 Fields, all optional and combined (every given one must hold): older than a duration
 (``30d``, ``12h``), larger / smaller than a size (``100MB``, ``1GiB``), include and exclude
-globs, a regex (matched against the key relative to the selection), and "keep the newest
-N runs" (a run is a child prefix, ordered by its newest object). Each field is checked as
-it is typed with the services' own parsers (:mod:`pail.services.delete.filters`), ranges
-included (a duration up to 100 years, a size up to 8 EiB); the button stays disabled while
-any field is wrong, and the message says why. Whether there are runs to keep is known only
-once the prefix is listed: the review screen refuses "keep newest N runs" on a prefix
-without runs (:class:`pail.services.delete.plan.NoRunsToKeep`).
+globs, a regex (matched against the key relative to the selection), and the run rules
+(:mod:`pail.services.runs.retention`): keep the last N runs, keep the best N by a metric
+(mode min or max; blank: from the metric's name), keep runs tagged (``pail.keep``,
+``keep=true``) or named (globs on the run's name or id). With a run rule only the runs
+detected under the selection that no rule keeps are deleted, never objects outside runs.
+Each field is checked as it is typed with the services' own parsers
+(:mod:`pail.services.delete.filters`), ranges included (a duration up to 100 years, a
+size up to 8 EiB); the button stays disabled while any field is wrong, and the message
+says why. Whether there are runs, and whether they logged the metric, is known only once
+the selection is listed: the review screen says so
+(:class:`pail.services.runs.model.NoRunsFound`).
 
 Dismisses with a :class:`FilterChoice` (the parsed filters and the text as typed, which
 the lifecycle screen reuses), or ``None``.
@@ -36,8 +40,17 @@ FIELDS = [
     ("include", "Include glob", "*.ckpt (comma-separated)"),
     ("exclude", "Exclude glob", "*/best/* (comma-separated)"),
     ("regex", "Regex", r"epoch-\d+"),
-    ("keep_last", "Keep newest runs", "3"),
+    ("keep_last", "Keep last runs", "2 (of each experiment)"),
+    ("keep_best", "Keep best runs", "3"),
+    ("metric", "by metric", "val_loss"),
+    ("mode", "mode", "min/max"),
+    ("keep_tags", "Keep tagged", "pail.keep, keep=true (comma-separated)"),
+    ("keep_names", "Keep named", "baseline*, *-final (comma-separated)"),
 ]
+#: Fields drawn after the row's first field, on its line: "Keep best runs [3] by metric
+#: [val_loss] mode [min/max]".
+_SAME_ROW = {"keep_best": ("metric", "mode")}
+_INLINE = {name for names in _SAME_ROW.values() for name in names}
 
 
 @dataclass(frozen=True)
@@ -62,14 +75,9 @@ def parse_fields(texts: dict[str, str]) -> StaleFilters:
     def globs(name: str) -> tuple[str, ...]:
         return tuple(g.strip() for g in texts.get(name, "").split(",") if g.strip())
 
-    keep = value("keep_last")
-    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
-    if keep is not None and not re.fullmatch(r"[0-9]+", keep):
-        raise FilterError(f"keep newest runs: a whole number, not {keep!r}")
-    if keep is not None:
-        keep = keep.lstrip("0") or "0"  # int() refuses more than 4,300 digits, zeros too
-        if len(keep) > 30 or int(keep) > MAX_KEEP_LAST:
-            raise FilterError(f"keep newest runs: at most {MAX_KEEP_LAST:,}, not {keep[:20]!r}")
+    mode = (value("mode") or "").lower() or None
+    if mode is not None and mode not in ("min", "max"):
+        raise FilterError(f"mode: min or max (blank: from the metric's name), not {mode!r}")
     return StaleFilters.parse(
         older_than=value("older_than"),
         larger_than=value("larger_than"),
@@ -77,8 +85,26 @@ def parse_fields(texts: dict[str, str]) -> StaleFilters:
         include=globs("include"),
         exclude=globs("exclude"),
         regex=value("regex"),
-        keep_last=int(keep) if keep is not None else None,
+        keep_last=_count(value("keep_last"), "keep last runs"),
+        keep_best=_count(value("keep_best"), "keep best runs"),
+        metric=value("metric"),
+        mode=mode,
+        keep_tags=globs("keep_tags"),
+        keep_names=globs("keep_names"),
     )
+
+
+def _count(text: str | None, label: str) -> int | None:
+    """A number of runs as typed, or ``None`` for a blank field. Raises FilterError."""
+    if text is None:
+        return None
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if not re.fullmatch(r"[0-9]+", text):
+        raise FilterError(f"{label}: a whole number, not {text!r}")
+    digits = text.lstrip("0") or "0"  # int() refuses more than 4,300 digits, zeros too
+    if len(digits) > 30 or int(digits) > MAX_KEEP_LAST:
+        raise FilterError(f"{label}: at most {MAX_KEEP_LAST:,}, not {digits[:20]!r}")
+    return int(digits)
 
 
 class StaleFilterScreen(ModalScreen[FilterChoice | None]):
@@ -93,6 +119,22 @@ class StaleFilterScreen(ModalScreen[FilterChoice | None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="stale.cancel")]
 
+    DEFAULT_CSS = """
+    StaleFilterScreen .form-row {
+        & #stale-keep_best {
+            width: 8;
+        }
+        & #stale-mode {
+            width: 11;
+        }
+        & .form-inline-label {
+            width: auto;
+            padding: 0 1;
+            color: $text-secondary;
+        }
+    }
+    """
+
     def __init__(self, where: str, texts: dict[str, str] | None = None) -> None:
         super().__init__()
         self._where = where
@@ -104,21 +146,26 @@ class StaleFilterScreen(ModalScreen[FilterChoice | None]):
                 Text.assemble(("Select stale objects under ", "bold"), self._where),
                 id="stale-title",
             )
+            fields = {name: (label, hint) for name, label, hint in FIELDS}
             for name, label, hint in FIELDS:
+                if name in _INLINE:
+                    continue
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
-                    # compact: one line, no border (a bordered Input needs 3 rows)
-                    yield Input(
-                        self._texts.get(name, ""),
-                        placeholder=hint,
-                        id=f"stale-{name}",
-                        compact=True,
-                    )
+                    yield self._input(name, hint)
+                    for other in _SAME_ROW.get(name, ()):
+                        other_label, other_hint = fields[other]
+                        yield Label(other_label, classes="form-inline-label")
+                        yield self._input(other, other_hint)
             yield Static(id="stale-message")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Review…", variant="warning", id="stale-ok")
                 yield Button("Cancel", id="stale-cancel")
         yield Footer()
+
+    def _input(self, name: str, hint: str) -> Input:
+        # compact: one line, no border (a bordered Input needs 3 rows)
+        return Input(self._texts.get(name, ""), placeholder=hint, id=f"stale-{name}", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#stale-older_than", Input).focus()
@@ -136,7 +183,12 @@ class StaleFilterScreen(ModalScreen[FilterChoice | None]):
             message.update(Text(str(exc), style="bold red"))
             self.query_one("#stale-ok", Button).disabled = True
             return None
-        note = "" if filters.active else "No criterion: every object under it is selected."
+        if filters.retention is not None:
+            note = "Deletes only runs no rule keeps; never objects outside runs."
+        elif not filters.active:
+            note = "No criterion: every object under it is selected."
+        else:
+            note = ""
         message.update(Text(note, style="dim"))
         self.query_one("#stale-ok", Button).disabled = False
         return filters
