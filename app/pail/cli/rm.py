@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -65,8 +66,10 @@ from pail.services.delete.plan import DeletePlan, RunsSource, build_plan, normal
 from pail.services.delete.verify import VerifyResult, verify_deleted
 from pail.services.locations import open_location
 from pail.services.runs.detect import TooManyObjects
+from pail.services.runs.layouts.base import RUN_ID
 from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound
 from pail.services.runs.retention import RetentionError, RunVerdict
+from pail.services.runs.tracking import TrackingError, TrackingServer
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -167,13 +170,15 @@ def make_plan(
     recursive: bool,
     filters: StaleFilters,
     runs: RunsSource | None = None,
+    tracking: TrackingServer | None = None,
 ) -> tuple[DeletePlan, str]:
     """The plan for ``pail rm`` and the prefix it is "under" (for messages).
 
     A URI ending in ``/`` (or a bucket) is a prefix and needs ``-r``. With ``-r`` a URI
     without the slash names the prefix ``KEY/`` (never ``KEY*``: ``runs/run-1`` does not
     reach ``runs/run-10/``); if nothing is under it, the object ``KEY`` itself.
-    ``runs``: where run rules get the runs (default: detected under the prefix).
+    ``runs``: where run rules get the runs (default: detected under the prefix, with
+    ``tracking``'s names, metrics and registered model versions).
 
     Raises:
         CliError: exit 2 for a prefix without ``-r``; for run rules where no runs are
@@ -181,7 +186,7 @@ def make_plan(
             where detection gave up (too many objects).
     """
     try:
-        return _make_plan(driver, location, recursive, filters, runs)
+        return _make_plan(driver, location, recursive, filters, runs, tracking)
     except NoRunsFound as exc:
         raise _usage(str(exc)) from None
     except (RetentionError, TooManyObjects) as exc:
@@ -194,11 +199,14 @@ def _make_plan(
     recursive: bool,
     filters: StaleFilters,
     runs: RunsSource | None,
+    tracking: TrackingServer | None,
 ) -> tuple[DeletePlan, str]:
     key, bucket = location.key, location.bucket
 
     def plan(base: str, **what: Any) -> DeletePlan:
-        return build_plan(driver, bucket, base=base, filters=filters, runs=runs, **what)
+        return build_plan(
+            driver, bucket, base=base, filters=filters, runs=runs, tracking=tracking, **what
+        )
 
     if not key or key.endswith("/"):
         if not recursive:
@@ -282,22 +290,23 @@ def summary_lines(plan: DeletePlan, location: Location, under: str) -> list[str]
     return lines
 
 
-def _confirm(plan: DeletePlan, location: Location, under: str) -> bool:
-    """Ask on the terminal: y/N, or the bucket name typed for big or whole-prefix deletes.
+def _confirm(plan: DeletePlan, location: Location, under: str, also: str = "") -> bool:
+    """Ask on the terminal: y/N, or the bucket name typed for big or whole-prefix deletes
+    (``also``: what else the answer allows, ``" and mark 2 runs deleted on URI"``).
     Ctrl-C at the question exits 130 with nothing deleted."""
     try:
-        return _ask(plan, location, under)
+        return _ask(plan, location, under, also)
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("", err=True)
         raise CliError(["pail: interrupted; nothing was deleted"], EXIT_INTERRUPTED) from None
 
 
-def _ask(plan: DeletePlan, location: Location, under: str) -> bool:
+def _ask(plan: DeletePlan, location: Location, under: str, also: str) -> bool:
     where = printable(format_uri(location.provider, plan.bucket, under, location.root))
     size = size_text(plan.total_bytes, True)
     if plan.needs_typed_confirmation():
         answer = click.prompt(
-            f"Delete {plural(plan.count, 'object')} ({size}) under {where}? "
+            f"Delete {plural(plan.count, 'object')} ({size}) under {where}{also}? "
             f"Type the bucket name ({printable(plan.bucket)}) to confirm",
             default="",
             show_default=False,
@@ -305,7 +314,9 @@ def _ask(plan: DeletePlan, location: Location, under: str) -> bool:
         )
         return answer.strip() == plan.bucket
     return click.confirm(
-        f"Delete {plural(plan.count, 'object')} ({size}) under {where}?", default=False, err=True
+        f"Delete {plural(plan.count, 'object')} ({size}) under {where}{also}?",
+        default=False,
+        err=True,
     )
 
 
@@ -381,9 +392,17 @@ def run_rm(
             "--tracking-delete marks the runs a run rule deletes: give --keep-last, "
             "--keep-best, --keep-tag or --keep-name"
         )
+    # With run rules and MLFLOW_TRACKING_URI, the server's registered model versions protect
+    # their runs (and name them); --tracking-delete needs it.
+    tracking = TrackingServer.from_env() if filters.retention is not None else None
+    if tracking_delete and tracking is None:
+        raise _usage(
+            "--tracking-delete needs MLFLOW_TRACKING_URI: the http(s) URI of an MLflow or "
+            "FastTrackML tracking server"
+        )
     driver, location = open_location(uri, flags)
     try:
-        plan, under = make_plan(driver, location, recursive, filters)
+        plan, under = make_plan(driver, location, recursive, filters, tracking=tracking)
     except KeyboardInterrupt:
         raise CliError(["pail: interrupted; nothing was deleted"], EXIT_INTERRUPTED) from None
     if not plan.count:
@@ -399,6 +418,19 @@ def run_rm(
         return
     for line in summary_lines(plan, location, under):
         click.echo(line, err=True)
+    if tracking is not None:
+        click.echo(
+            f"  tracking server {printable(tracking.uri)}: runs behind a registered model "
+            "version are kept",
+            err=True,
+        )
+    marking = tracker_runs(plan) if tracking_delete else []
+    if marking and tracking is not None:
+        click.echo(
+            f"  then marks {plural(len(marking), 'MLflow run')} deleted on "
+            f"{printable(tracking.uri)}, each once the store confirmed all its objects deleted",
+            err=True,
+        )
     if dry_run:
         for item in plan.items:
             click.echo(format_uri(location.provider, plan.bucket, item.key, location.root))
@@ -410,6 +442,8 @@ def run_rm(
         )
         if verify:
             click.echo("pail: --verify: nothing to check in a dry run", err=True)
+        if marking:
+            click.echo("pail: dry run: no run was marked deleted on the tracking server", err=True)
         return
     if not yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
@@ -417,9 +451,17 @@ def run_rm(
                 f"refusing to delete {plural(plan.count, 'object')} without confirmation: not a "
                 "terminal. Pass --yes to delete, or --dry-run to list them."
             )
-        if not _confirm(plan, location, under):
+        also = ""
+        if marking and tracking is not None:
+            also = f" and mark {plural(len(marking), 'run')} deleted on {printable(tracking.uri)}"
+        if not _confirm(plan, location, under, also):
             raise CliError(["pail: aborted; nothing was deleted"], EXIT_ERROR)
-    _execute(driver, plan, jobs, location, verify)
+    done = _execute(driver, plan, jobs, location, verify)
+    lines = done.lines
+    if marking and tracking is not None:
+        lines += mark_deleted_in_tracker(tracking, plan, done.report, marking)
+    if lines:
+        raise CliError(lines, EXIT_ERROR)
 
 
 #: The run rules' words in the services' messages -> the options that set them.
@@ -437,9 +479,19 @@ def _option_words(message: str) -> str:
     return message
 
 
+@dataclass
+class _Executed:
+    """A delete that ran to its end: the ``report`` and the error ``lines`` so far (failed
+    keys, --verify's findings); empty when all went well."""
+
+    report: DeleteReport
+    lines: list[str]
+
+
 def _execute(
     driver: StorageDriver, plan: DeletePlan, jobs: int, location: Location, verify: bool
-) -> None:
+) -> _Executed:
+    """Run the delete with the live display; Ctrl-C exits 130 (:data:`INTERRUPT_GRACE`)."""
     deleter = Deleter(driver, plan, jobs=jobs)
     deleter.start()
     interrupted = False
@@ -463,8 +515,77 @@ def _execute(
     click.echo("pail: " + _outcome(report), err=True)
     if verify:
         lines += _verify(driver, plan, report, location)
-    if lines:
-        raise CliError(lines, EXIT_ERROR)
+    return _Executed(report, lines)
+
+
+def tracker_runs(plan: DeletePlan) -> list[RunVerdict]:
+    """The deleted runs ``--tracking-delete`` may mark deleted on the tracking server:
+    MLflow runs (32-hex ids) whose every object is planned (per-object filters that keep
+    some of a run's objects keep it active in the tracker)."""
+    found = []
+    for verdict in plan.deleted_runs:
+        run = verdict.run
+        planned = plan.run_items.get(run.id)
+        if run.layout != "mlflow" or not RUN_ID.fullmatch(run.id) or planned is None:
+            continue
+        if planned.objects >= run.objects:
+            found.append(verdict)
+    return found
+
+
+def mark_deleted_in_tracker(
+    tracking: TrackingServer, plan: DeletePlan, report: DeleteReport, runs: list[RunVerdict]
+) -> list[str]:
+    """Mark each of ``runs`` deleted on ``tracking`` (MLflow's ``runs/delete``) once the
+    store confirmed every one of its planned objects deleted; print what was marked and
+    which runs were not (their objects not all confirmed deleted, unknown to the server).
+    Returns error lines for the runs the server refused or could not be asked about."""
+    confirmed = {item.key for item in report.confirmed}
+    marked: list[str] = []
+    unknown: list[str] = []
+    waiting: list[str] = []
+    errors: list[str] = []
+    for verdict in runs:
+        run = verdict.run
+        keys = [i.key for i in plan.items if i.key.startswith(run.prefixes)]
+        left = sum(1 for key in keys if key not in confirmed)
+        label = _run_label(verdict)
+        if left:
+            waiting.append(f"{label} ({plural(left, 'object')} not confirmed deleted)")
+            continue
+        try:
+            tracking.delete_run(run.id)
+        except TrackingError as exc:
+            if exc.code == "RESOURCE_DOES_NOT_EXIST":
+                unknown.append(label)
+            else:
+                errors.append(f"  {label}: {printable(str(exc))}")
+            continue
+        marked.append(label)
+    where = printable(tracking.uri)
+    if marked:
+        click.echo(
+            f"pail: marked {plural(len(marked), 'run')} deleted on {where}: {', '.join(marked)}",
+            err=True,
+        )
+    if unknown:
+        click.echo(
+            f"pail: {plural(len(unknown), 'run')} unknown to {where}, nothing to mark: "
+            + ", ".join(unknown),
+            err=True,
+        )
+    if waiting:
+        click.echo(
+            f"pail: not marked deleted on {where}, their objects are not all gone: "
+            + "; ".join(waiting),
+            err=True,
+        )
+    if errors:
+        verb = "was" if len(errors) == 1 else "were"
+        errors.insert(
+            0, f"pail: error: {plural(len(errors), 'run')} {verb} not marked deleted on {where}"
+        )
+    return errors
 
 
 def failure_lines(report: DeleteReport) -> list[str]:
@@ -563,10 +684,13 @@ __all__ = [
     "INTERRUPT_GRACE",
     "failure_lines",
     "make_plan",
+    "mark_deleted_in_tracker",
     "register",
     "rm_options",
+    "run_lines",
     "run_rm",
     "summary_lines",
+    "tracker_runs",
     "verify_lines",
 ]
 

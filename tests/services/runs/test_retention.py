@@ -94,7 +94,9 @@ def test_keep_last_keeps_each_experiments_newest_runs_by_start_time():
 
 def test_keep_last_zero_keeps_none_and_runs_tied_at_the_boundary_are_all_kept():
     runs = _set(_run("a", 0), _run("b", 3), _run("c", 3), _run("d", 1))
-    assert not any(_fate(plan_retention(runs, RetentionRules(keep_last=0))).values())
+    none = plan_retention(runs, RetentionRules(keep_last=0))
+    assert not any(_fate(none).values())
+    assert _why(none, "a") == ("keep last 0: no run is kept for being recent",)
     # b and c started at the same time: both are "the last 1" (rank 1), d is 3rd.
     decision = plan_retention(runs, RetentionRules(keep_last=1))
     assert _fate(decision) == {"a": False, "b": True, "c": True, "d": False}

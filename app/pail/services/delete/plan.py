@@ -20,7 +20,10 @@ Safety rules, enforced here:
   planned, only counted (:attr:`DeletePlan.outside_runs`). The runs counted are those the
   selection reaches (a marked key or prefix holds some of their objects). When nothing
   under ``base`` is recognised as runs, planning refuses with
-  :class:`~pail.services.runs.model.NoRunsFound` rather than plan by guesswork.
+  :class:`~pail.services.runs.model.NoRunsFound` rather than plan by guesswork. With a
+  tracking server, runs behind a registered model version are kept (``Run.protected``);
+  when its registry cannot be read, planning refuses
+  (:class:`~pail.services.runs.retention.RegistryUnread`).
 * Version ids are carried only when the caller gives them (an Entry from a versions
   listing): a key planned from a plain listing deletes the current version (on a
   versioned S3 bucket that adds a delete marker; nothing is permanently removed).
@@ -34,14 +37,25 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import NotFound
 from pail.services.delete.filters import StaleFilters
 from pail.services.runs.detect import DetectCancelled, detect_runs, location_uri
+from pail.services.runs.layouts.base import RUN_ID
 from pail.services.runs.model import NoRunsFound, Run, RunSet
-from pail.services.runs.retention import RetentionDecision, RunVerdict, plan_retention
+from pail.services.runs.retention import (
+    RegistryUnread,
+    RetentionDecision,
+    RunVerdict,
+    plan_retention,
+)
+from pail.services.runs.tracking import TrackingError
 from pail.services.walk import DEFAULT_WORKERS, WalkCancelled, walk_objects
+
+if TYPE_CHECKING:
+    from pail.services.runs.tracking import TrackingServer
 
 #: Above this many objects the confirmation asks for the bucket name to be typed.
 DEFAULT_CONFIRM_THRESHOLD = 1000
@@ -190,6 +204,7 @@ def build_plan(
     keys: Iterable[Entry | str] = (),
     filters: StaleFilters | None = None,
     runs: RunsSource | None = None,
+    tracking: TrackingServer | None = None,
     cancel: threading.Event | None = None,
     on_listed: Callable[[int], None] | None = None,
     workers: int = DEFAULT_WORKERS,
@@ -207,9 +222,10 @@ def build_plan(
             (:attr:`StaleFilters.retention`) only objects of the runs they delete are
             planned.
         runs: the runs under ``base`` for the run rules (:data:`RunsSource`); default:
-            detected with :func:`~pail.services.runs.detect.detect_runs` (metadata read,
-            no tracking server). Not used without run rules, nor when the selection is
-            empty.
+            detected with :func:`detect_for_retention` (metadata read, ``tracking``
+            merged). Not used without run rules, nor when the selection is empty.
+        tracking: the tracking server for the default detection (names, statuses,
+            metrics, and the registered model versions that protect their runs).
         cancel: set it to stop; :class:`PlanCancelled` is raised.
         on_listed: called with the running count of objects examined, per page (from
             a worker thread); with run rules, detection's listing adds to the count.
@@ -221,7 +237,8 @@ def build_plan(
         NoRunsFound: run rules are given, the selection has objects, and nothing under
             ``base`` is recognised as runs.
         RetentionError: the run rules cannot be applied to these runs
-            (:class:`~pail.services.runs.retention.MetricNotLogged`).
+            (:class:`~pail.services.runs.retention.MetricNotLogged`; RegistryUnread: the
+            tracking server's registered model versions could not be read).
         TooManyObjects: detection gave up (see :mod:`pail.services.runs.detect`).
     """
     filters = filters or StaleFilters()
@@ -273,7 +290,9 @@ def build_plan(
                     on_listed(detected + plan.examined)
 
             def detect() -> RunSet:
-                return detect_runs(driver, bucket, base, cancel=cancel, on_listed=counted)
+                return detect_for_retention(
+                    driver, bucket, base, tracking=tracking, cancel=cancel, on_listed=counted
+                )
 
             runs = detect
         try:
@@ -321,6 +340,43 @@ def build_plan(
         p for p, n in listed_per_prefix.items() if n and planned_per_prefix.get(p) == n
     ]
     return plan
+
+
+def detect_for_retention(
+    driver: StorageDriver,
+    bucket: str,
+    base: str,
+    *,
+    tracking: TrackingServer | None = None,
+    cancel: threading.Event | None = None,
+    on_listed: Callable[[int], None] | None = None,
+) -> RunSet:
+    """The runs under ``base`` as retention needs them: :func:`detect_runs` with the
+    metadata read and ``tracking`` merged; then, with a tracking server and MLflow runs,
+    the server's registered model versions read once more and every run behind one
+    ``protected`` ("backs registered model NAME version N"). Detection merely warns when
+    the server fails; retention refuses, since an unread registry protects nothing.
+
+    Raises:
+        RegistryUnread: the registry could not be read.
+        StorageError, TooManyObjects, DetectCancelled: from detection.
+    """
+    found = detect_runs(driver, bucket, base, tracking=tracking, cancel=cancel, on_listed=on_listed)
+    mlflow = [r for r in found.runs if r.layout == "mlflow" and RUN_ID.fullmatch(r.id)]
+    if tracking is None or not mlflow:
+        return found
+    try:
+        registered = tracking.registered_runs()
+    except TrackingError as exc:
+        raise RegistryUnread(str(exc)) from None
+    for run in mlflow:
+        label = registered.get(run.id)
+        if label is None:
+            continue
+        reason = f"backs registered {label}"
+        if reason not in (run.protected or ""):
+            run.protected = f"{run.protected}; {reason}" if run.protected else reason
+    return found
 
 
 def _owner(owners: dict[str, Run], key: str) -> Run | None:

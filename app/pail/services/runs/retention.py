@@ -57,6 +57,19 @@ class RetentionError(ValueError):
     """Rules that cannot be applied (a usage error); the message is one plain line."""
 
 
+class RegistryUnread(RetentionError):
+    """A tracking server is configured but its registered model versions could not be
+    read: a run behind one must never be deleted, and none can be told apart, so retention
+    refuses. ``reason`` is the server's error (one plain line, no credentials)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"{reason}; its registered model versions were not read, and a run behind one "
+            "is never deleted: refusing (unset MLFLOW_TRACKING_URI to plan without it)"
+        )
+
+
 class MetricNotLogged(RetentionError):
     """``keep_best`` ranks by a metric that no run logged. ``metric`` is the name asked,
     ``available`` every metric some run logged (sorted; maybe empty)."""
@@ -300,6 +313,9 @@ def _keep_last(
     dated = [run.start for run in members if run.start is not None]
     last = f"the last {plural(n, 'run')} {_of(experiment)}"
     for run in members:
+        if not n:
+            misses[run.id].append("keep last 0: no run is kept for being recent")
+            continue
         if run.start is None:
             # Cannot be ordered: keeping it is the side that loses no data.
             keeps[run.id].append("no start time: kept (cannot tell how recent it is)")
@@ -412,6 +428,7 @@ __all__ = [
     "LIVE_STATUSES",
     "MAX_KEEP_RUNS",
     "MetricNotLogged",
+    "RegistryUnread",
     "RetentionDecision",
     "RetentionError",
     "RetentionRules",
