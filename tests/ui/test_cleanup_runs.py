@@ -12,7 +12,7 @@ from textual.widgets import Button, Static
 from pail.core.units import size_text
 from pail.ui.screens.stale_filter import StaleFilterScreen
 from support.run_stores import seed_resnet
-from support.servers import s3_client
+from support.servers import free_port, s3_client
 from support.ui import (
     NOW,
     SIZE,
@@ -125,3 +125,21 @@ def test_a_metric_no_run_logged_is_refused_in_the_review(s3_endpoint):
 
     run(body())
     assert _keys(s3_endpoint, "art") == before
+
+
+def test_an_unreadable_tracking_registry_is_refused_in_the_review(s3_endpoint, monkeypatch):
+    seed_resnet("art", NOW - timedelta(days=30))
+    nobody = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", nobody)
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await _to_mlruns(pilot)
+            review = await stale_filter(pilot, keep_last="1")
+            assert review.plan is None and review.refusal is not None
+            assert review.refusal.startswith(f"tracking server {nobody}")
+            assert "registered model versions were not read" in review.refusal
+            assert review.query_one("#review-delete").disabled
+
+    run(body())

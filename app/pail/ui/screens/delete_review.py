@@ -8,10 +8,12 @@ themselves in a table (the first :data:`SHOWN_KEYS`; the screen says so when the
 more). With run rules (keep the last N runs, the best N by a metric, tagged or named
 runs: :mod:`pail.services.runs.retention`) a section above the keys lists every run the
 selection reaches: the runs kept and why, the runs to delete with what goes of them and
-why, and the objects that belong to no run (never deleted by a run rule). Where no runs
-are recognised (:class:`~pail.services.runs.model.NoRunsFound`), the metric was never
-logged, or detection gave up, the screen says why and offers nothing to delete. The
-dry-run switch (``t``) makes the delete report what would go and delete nothing.
+why, and the objects that belong to no run (never deleted by a run rule); with
+``MLFLOW_TRACKING_URI`` the tracking server's registered model versions keep their runs.
+Where no runs are recognised (:class:`~pail.services.runs.model.NoRunsFound`), the metric
+was never logged, the tracking server's registry cannot be read, or detection gave up,
+the screen says why and offers nothing to delete. The dry-run switch (``t``) makes the
+delete report what would go and delete nothing.
 
 ``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`), then the
 screen dismisses with a :class:`~pail.ui.messages.DeleteRequest`; a dry run needs
@@ -21,6 +23,7 @@ no confirmation. Nothing here deletes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -37,6 +40,7 @@ from pail.services.delete.plan import DeletePlan, build_plan
 from pail.services.runs.detect import TooManyObjects
 from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound
 from pail.services.runs.retention import RetentionError, RunVerdict
+from pail.services.runs.tracking import TrackingServer
 from pail.services.versions import versioning_status
 from pail.ui.cleanup_ops import Clock, DeleteTarget, when_text
 from pail.ui.messages import DeleteRequest, PlanReady, WorkFailed
@@ -125,6 +129,8 @@ def runs_text(plan: DeletePlan) -> Text | None:
             "rules",
             style="yellow",
         )
+    if runset.tracking:
+        text.append(f" · tracking server {one_line(runset.tracking)}", style="dim")
     for group in (kept, deleted):
         for verdict in group[:SHOWN_RUNS]:
             text.append("\n")
@@ -144,6 +150,8 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
         target: the selection (see :class:`~pail.ui.cleanup_ops.DeleteTarget`).
         filters: the stale filter (``None``: everything selected).
         clock: "now" (UTC) for ages.
+        tracking: with run rules, the tracking server whose names, metrics and registered
+            model versions count (called in the worker; default: ``MLFLOW_TRACKING_URI``).
     """
 
     BINDINGS = [
@@ -166,9 +174,16 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
     }
     """
 
-    def __init__(self, target: DeleteTarget, filters: StaleFilters | None, clock: Clock) -> None:
+    def __init__(
+        self,
+        target: DeleteTarget,
+        filters: StaleFilters | None,
+        clock: Clock,
+        tracking: Callable[[], TrackingServer | None] = TrackingServer.from_env,
+    ) -> None:
         super().__init__()
         self.target = target
+        self._tracking = tracking
         self.filters = filters or StaleFilters()
         self._clock = clock
         self.plan: DeletePlan | None = None
@@ -212,7 +227,10 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
         def counted(n: int) -> None:
             self._examined = n
 
+        make_tracking = self._tracking
+
         def work() -> PlanReady | None:
+            tracking = make_tracking() if filters.retention is not None else None
             try:
                 plan = build_plan(
                     driver,
@@ -221,6 +239,7 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
                     prefixes=target.prefixes,
                     keys=target.objects,
                     filters=filters,
+                    tracking=tracking,
                     cancel=cancel,
                     on_listed=counted,
                 )
