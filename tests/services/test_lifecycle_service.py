@@ -104,6 +104,7 @@ def test_gcs_rules():
         ("s3", StaleFilters.parse(older_than="1d", exclude=["*.json"]), {}, "exclude"),
         ("s3", StaleFilters.parse(older_than="1d", regex="x$"), {}, "regular expressions"),
         ("s3", StaleFilters.parse(older_than="1d", keep_last=3), {}, "newest-N-runs"),
+        ("s3", StaleFilters.parse(older_than="1d", keep_tags=["pail.keep"]), {}, "tagged or named"),
         ("gcs", StaleFilters.parse(older_than="1d", larger_than="1MB"), {}, "no size"),
         ("s3", StaleFilters.parse(larger_than="1MB"), {}, "needs an age"),
         ("s3", None, {"noncurrent_days": 0}, "1 or more"),

@@ -10,6 +10,8 @@ from datetime import timedelta
 from textual.widgets import Button, Static
 
 from pail.core.units import size_text
+from pail.ui.screens.delete_review import DeleteReviewScreen
+from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.stale_filter import StaleFilterScreen
 from support.run_stores import seed_resnet
 from support.servers import free_port, s3_client
@@ -141,5 +143,30 @@ def test_an_unreadable_tracking_registry_is_refused_in_the_review(s3_endpoint, m
             assert review.refusal.startswith(f"tracking server {nobody}")
             assert "registered model versions were not read" in review.refusal
             assert review.query_one("#review-delete").disabled
+
+    run(body())
+
+
+def test_the_lifecycle_screen_carries_the_run_rules_and_refuses_them(s3_endpoint):
+    # A lifecycle rule cannot keep runs: carried over from the stale filter, on screen and
+    # refused, never silently dropped (the rule would expire the runs the filter kept).
+    seed_resnet("art", NOW - timedelta(days=30))
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await _to_mlruns(pilot)
+            await stale_filter(pilot, older_than="7d", keep_best="3", metric="val_loss")
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, DeleteReviewScreen), "back")
+            await pilot.press("L")
+            await until(pilot, lambda: isinstance(app.screen, LifecycleScreen), "lifecycle")
+            await settle(pilot)
+            screen = app.screen
+            assert screen.query_one("#lc-keep_best").value == "3"
+            assert screen.query_one("#lc-metric").value == "val_loss"
+            text = screen_text(app)
+            assert "Not expressible" in text and "keeping the best N runs by a metric" in text
+            assert screen.export is None
 
     run(body())

@@ -204,6 +204,11 @@ def _unexpressible(provider: str, filters: StaleFilters) -> list[str]:
             "keep-the-newest-N-runs cannot be expressed in a lifecycle rule "
             "(only noncurrent versions can be kept by count)"
         )
+    if filters.keep_best is not None or filters.keep_tags or filters.keep_names:
+        reasons.append(
+            "keeping the best N runs by a metric, or runs tagged or named, cannot be "
+            "expressed in a lifecycle rule"
+        )
     if filters.include:
         if provider != "gcs":
             reasons.append("include globs cannot be expressed in an S3 lifecycle rule")

@@ -44,7 +44,8 @@ _FIELDS = [
 ]
 #: Stale filter fields the rule is also built from, shown only when the last filter gave
 #: them (most of them a rule cannot express: the user clears them here).
-_CARRIED = [f for f in STALE_FIELDS if f[0] in ("include", "exclude", "regex", "keep_last")]
+_CARRIED_IDS = ("include", "exclude", "regex", "keep_last", "keep_best", "metric", "mode")
+_CARRIED = [f for f in STALE_FIELDS if f[0] in (*_CARRIED_IDS, "keep_tags", "keep_names")]
 #: The stale filter fields read from this form (the others are not shown: blank).
 _FILTER_FIELDS = ("older_than", "larger_than", "smaller_than", *(f[0] for f in _CARRIED))
 
