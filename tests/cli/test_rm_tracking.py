@@ -159,3 +159,22 @@ def test_without_tracking_delete_the_tracker_is_left_alone(
     assert "deleted 2 objects" in result.stderr and "marked" not in result.stderr
     info = _api(uri, "runs/get", query=f"?run_id={ids['old']}")["run"]["info"]
     assert info["lifecycle_stage"] == "active"
+
+
+def test_runs_the_filters_keep_objects_of_are_not_marked_deleted(
+    s3_endpoint, bucket_name, own_fasttrackml
+):
+    uri, ids = own_fasttrackml
+    args = ["rm", *s3_args(s3_endpoint), "-r", "--yes", f"s3://{bucket_name}/ft/"]
+    options = ["--keep-last", "1", "--include", "*.bin", "--tracking-delete"]
+    result = run([*args, *options], env={"MLFLOW_TRACKING_URI": uri})
+    assert result.exit_code == 0, result.stderr
+    assert "deleted 2 objects" in result.stderr  # old's and mid's model.bin
+    assert (
+        "not marked deleted in the tracker (the filters keep some of their objects): "
+        f"mid ({ids['mid']}), old ({ids['old']})"
+    ) in result.stderr
+    assert "marked 0" not in result.stderr and "pail: marked" not in result.stderr
+    for name in ("old", "mid", "new"):
+        info = _api(uri, "runs/get", query=f"?run_id={ids[name]}")["run"]["info"]
+        assert info["lifecycle_stage"] == "active"

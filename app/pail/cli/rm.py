@@ -431,6 +431,19 @@ def run_rm(
             f"{printable(tracking.uri)}, each once the store confirmed all its objects deleted",
             err=True,
         )
+    marked_ids = {v.run.id for v in marking}
+    partial = (
+        [v for v in plan.deleted_runs if v.run.layout == "mlflow" and v.run.id not in marked_ids]
+        if tracking_delete
+        else []
+    )
+    if partial:
+        names = ", ".join(_run_label(v) for v in partial[:SHOWN_RUNS])
+        click.echo(
+            f"  not marked deleted in the tracker (the filters keep some of their objects): "
+            f"{names}",
+            err=True,
+        )
     if dry_run:
         for item in plan.items:
             click.echo(format_uri(location.provider, plan.bucket, item.key, location.root))
@@ -533,6 +546,17 @@ def tracker_runs(plan: DeletePlan) -> list[RunVerdict]:
     return found
 
 
+def _owner_id(owners: dict[str, str], key: str) -> str | None:
+    """The value of the one prefix of ``owners`` that ``key`` is under (by its folders)."""
+    slash = key.find("/")
+    while slash != -1:
+        found = owners.get(key[: slash + 1])
+        if found is not None:
+            return found
+        slash = key.find("/", slash + 1)
+    return None
+
+
 def mark_deleted_in_tracker(
     tracking: TrackingServer, plan: DeletePlan, report: DeleteReport, runs: list[RunVerdict]
 ) -> list[str]:
@@ -541,14 +565,19 @@ def mark_deleted_in_tracker(
     which runs were not (their objects not all confirmed deleted, unknown to the server).
     Returns error lines for the runs the server refused or could not be asked about."""
     confirmed = {item.key for item in report.confirmed}
+    owners = {prefix: v.run.id for v in runs for prefix in v.run.prefixes}
+    left_of: dict[str, int] = {}  # run id -> its planned keys not confirmed deleted
+    for item in plan.items:
+        owner = _owner_id(owners, item.key)
+        if owner is not None and item.key not in confirmed:
+            left_of[owner] = left_of.get(owner, 0) + 1
     marked: list[str] = []
     unknown: list[str] = []
     waiting: list[str] = []
     errors: list[str] = []
     for verdict in runs:
         run = verdict.run
-        keys = [i.key for i in plan.items if i.key.startswith(run.prefixes)]
-        left = sum(1 for key in keys if key not in confirmed)
+        left = left_of.get(run.id, 0)
         label = _run_label(verdict)
         if left:
             waiting.append(f"{label} ({plural(left, 'object')} not confirmed deleted)")
