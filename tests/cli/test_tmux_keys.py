@@ -118,6 +118,7 @@ SHARDS = "s3://ml-artifacts/datasets/imagenet-mini/shards/"
 RESNET = "s3://team-models/registry/resnet50/"
 LATEST = "s3://team-models/registry/resnet50/latest.json"
 SIZES_LINE = "S next sort · R reverse · enter opens"
+EXP1 = "s3://ml-artifacts/mlflow/1/"  # an MLflow experiment folder: 4 runs
 MARKED = Matches(r"\d[\d,]* marked")
 
 
@@ -257,6 +258,31 @@ def steps(tmp: Path) -> dict[str, Step]:
         "search.refresh": Step(("r",), (Gone("cached; r re-lists"), "examined")),
         "search.cancel": Step(("x",), ("stopped: partial",)),
         "search.close": Step(("q",), (Gone("pail — Search"),)),
+        # -- runs view and run diff ---------------------------------------------------
+        "node.runs": Step(("e",), ("pail — Runs", f"Runs · MLflow / FastTrackML in {EXP1}")),
+        "runs.cancel": Step(("x",), ("x (Stop): detection has finished",)),
+        "runs.refresh": Step(("r",), ("Detected again: 4 runs.",)),
+        "runs.sort": Step(("S",), ("sorted by duration ·",)),
+        "runs.reverse": Step(("R",), ("sorted by duration, reversed",)),
+        "runs.sort_by": Step(
+            ("O",), ("Sort the runs by",), ("Escape",), (Gone("Sort the runs by"),)
+        ),
+        "runs.mark": Step(("Space",), (Matches(r"· A: [a-z]+-[a-z]+-\d+"),)),
+        "runs.clear_marks": Step(("u",), (Gone("· A: "),)),
+        "runs.metric": Step(("M",), ("plot: accuracy (M next)",)),
+        "runs.compare": Step(("=",), ("pail — Run diff", "Params", "Metrics", "Files")),
+        "diff.cancel": Step(("x",), ("x (Stop): the comparison has finished",)),
+        "diff.copy_command": Step(("y",), (f"Sent the command pail diff {EXP1}",)),
+        "diff.close": Step(("q",), (Gone("pail — Run diff"),)),
+        # A run's URI is longer than a notification's line: it starts the next one.
+        "runs.copy_uri": Step(
+            ("c",), (Matches(r"Sent the URI *\n.*▌ " + re.escape(EXP1) + r"[0-9a-f]{20}"),)
+        ),
+        "runs.open": Step(
+            ("Enter",),
+            (Gone("pail — Runs"), Matches(r"pail — " + re.escape(EXP1) + r"[0-9a-f]{32}/$")),
+        ),
+        "runs.close": Step(("q",), (Gone("pail — Runs"),)),
         # -- sizes --------------------------------------------------------------------
         "usage.cancel": Step(("x",), ("cancelled: partial",)),
         "usage.sort": Step(("S",), (f"sorted by objects · {SIZES_LINE}",)),
@@ -584,6 +610,33 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.wait("read 4,096 of 2")
     w.key("preview.more")
     w.press("BTab")  # back to the tree
+
+    # The runs of experiment 1: sort, mark, plot, compare two, back to the tree at one.
+    w.goto(EXP1, key="Up")
+    w.key("node.runs")
+    w.wait("runs of experiment", "M Metric")
+    w.help("Runs (e)")
+    w.key("runs.cancel")
+    w.key("runs.refresh")
+    w.key("runs.sort")
+    w.key("runs.reverse")
+    w.key("runs.sort_by")
+    w.key("runs.mark")
+    w.key("runs.clear_marks")
+    w.key("runs.metric")
+    w.press("C-Home", "Space", "Space")  # the first two runs: A and B
+    w.wait("· B: ")
+    w.key("runs.compare")
+    w.help("Run diff (= in the runs view)")
+    w.key("diff.cancel")
+    w.key("diff.copy_command")
+    w.key("diff.close")
+    w.key("runs.copy_uri")
+    w.key("runs.close")
+    w.press("e")
+    w.wait("pail — Runs", "M Metric")
+    w.key("runs.open")
+    w.settle()
 
     # Search the shard prefix (20,000 keys): x stops it.
     w.expand("s3://ml-artifacts/datasets/", "imagenet-mini/", key="Up")  # above mlflow/

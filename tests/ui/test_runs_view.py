@@ -302,9 +302,12 @@ def test_detection_shows_its_progress_and_stops_with_x(tmp_path):
                 assert "Detection stopped after 1 object listed." in text
                 assert screen.runset is None
                 gated[-1].gate.set()
+                app._notifications.clear()
                 await pilot.press("r")  # again, with the listing free
                 await until(pilot, lambda: screen.runset is not None, "detected")
                 assert len(screen.runset.runs) == 3
+                await until(pilot, lambda: app._notifications, "a word on r")
+                assert [n.message for n in app._notifications][-1] == "Detected again: 3 runs."
         finally:
             for driver in gated:
                 driver.gate.set()
@@ -349,6 +352,9 @@ def test_the_diff_of_two_marked_runs(tmp_path):
             )
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is screen, "back to the runs")
+            await pilot.press("c")  # the URI of the run at the cursor (version_2)
+            uri = f"file://{tmp_path}/data/b/logs/lightning_logs/version_2/"
+            await until(pilot, lambda: app.clipboard == uri, "the run's URI copied")
 
     run(body())
 

@@ -463,6 +463,9 @@ class RunsScreen(KeysExplained, Screen[str | None]):
                 )
         else:
             self._show_runset(message.runset)
+            if message.generation > 1:  # r: say it happened (the table may look the same)
+                found = plural(len(message.runset.runs), "run")
+                self.notify(f"Detected again: {found}.", markup=False)
         self.refresh_bindings()
 
     def show_failure(self, message: WorkFailed) -> None:
