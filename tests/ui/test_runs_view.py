@@ -20,6 +20,7 @@ from pail.ui.screens.run_diff import RunDiffScreen, diff_command
 from pail.ui.screens.runs import RunsScreen, SortPicker, default_metric, run_detail
 from pail.ui.widgets.metric_plot import MAX_POINTS, MetricPlot, curve_points, plot_series
 from pail.ui.widgets.run_table import (
+    RunTable,
     sorted_runs,
     table_columns,
     varying_metrics,
@@ -172,6 +173,17 @@ def test_sorting_by_columns(tmp_path):
             # A param sorts as numbers when every value is one (0.001 < 0.01 < 0.1).
             table.sort_by("param:lr")
             assert names_in_order(screen) == ["version_2", "version_1", "version_0"]
+            # A click on a header sorts by that column; a second click reverses.
+            x = 0
+            for key, column in table.columns.items():
+                if key.value == "size":
+                    break
+                x += column.get_render_width(table)
+            await pilot.click(RunTable, offset=(x + 2, 0))
+            assert (table.sort_key, table.descending) == ("size", True)
+            await pilot.click(RunTable, offset=(x + 2, 0))
+            assert (table.sort_key, table.descending) == ("size", False)
+            assert "sorted by size, reversed" in screen_text(app)
 
     run(body())
 
