@@ -132,12 +132,15 @@ def test_stale_filter_form(snap_compare, s3_endpoint, size, typed):
     seed_aged("art", RUNS)
 
     async def run_before(pilot):
-        await _stale_form(pilot)
+        form = await _stale_form(pilot)
+        # The first field's focus (its row tinted) is part of the image: wait for it.
+        await until(pilot, lambda: form.focused is form.query_one("#stale-older_than"), "focus")
         if typed:
             await _type_fields(pilot, {"older_than": "7d", "include": "*.ckpt"}, "stale")
             runs = {"keep_last": "2", "keep_best": "3", "metric": "val_loss"}
             await _type_fields(pilot, runs, "stale")
         await settle(pilot)
+        await pilot.pause()
 
     app = make_app([s3_spec(s3_endpoint)])
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
