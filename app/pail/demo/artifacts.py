@@ -127,28 +127,49 @@ def train_log(
     run_name: str,
     started: datetime,
     losses: list[float],
-    lr: float,
+    lr: float | list[float],
     *,
+    times: list[datetime] | None = None,
+    evals: dict[int, tuple[float, float]] | None = None,
     failure: str | None = None,
 ) -> bytes:
     """A training log: a banner, one line per step with loss/lr/throughput, evals, a summary
-    (or, with ``failure``, an error line and a traceback ending in it)."""
+    (or, with ``failure``, an error line and a traceback ending in it).
+
+    Args:
+        losses: the loss of each step (step 1 first).
+        lr: the peak learning rate (warmed up over 50 steps, then constant), or the
+            learning rate of each step.
+        times: each step's time (default: 2.5 to 4 s apart from ``started``).
+        evals: step -> (val_loss, val_acc) of the validations (default: every 100 steps,
+            derived from the loss).
+    """
     lines = [
         f"{started:%Y-%m-%d %H:%M:%S} INFO  run {run_name}: starting training",
         f"{started:%Y-%m-%d %H:%M:%S} INFO  world_size=4 precision=bf16-mixed seed=42",
     ]
     when = started
     for step, loss in enumerate(losses, 1):
-        when += timedelta(seconds=rng.uniform(2.5, 4.0))
+        if times is not None:
+            when = times[step - 1]
+        else:
+            when += timedelta(seconds=rng.uniform(2.5, 4.0))
         its = rng.uniform(11.0, 13.5)
+        rate = lr[step - 1] if isinstance(lr, list) else lr * min(1.0, step / 50)
         lines.append(
             f"{when:%Y-%m-%d %H:%M:%S} INFO  step={step:>4} loss={loss:.4f} "
-            f"lr={lr * min(1.0, step / 50):.2e} it/s={its:.2f}"
+            f"lr={rate:.2e} it/s={its:.2f}"
         )
-        if step % 100 == 0:
+        if evals is not None:
+            checked = evals.get(step)
+        elif step % 100 == 0:
+            checked = (loss + 0.05, min(0.99, 1.05 - loss / 2.5))
+        else:
+            checked = None
+        if checked is not None:
             lines.append(
-                f"{when:%Y-%m-%d %H:%M:%S} INFO  eval step={step} val_loss={loss + 0.05:.4f} "
-                f"val_acc={min(0.99, 1.05 - loss / 2.5):.4f}"
+                f"{when:%Y-%m-%d %H:%M:%S} INFO  eval step={step} val_loss={checked[0]:.4f} "
+                f"val_acc={checked[1]:.4f}"
             )
         if step == len(losses) // 3:
             lines.append(
@@ -169,13 +190,18 @@ def train_log(
     return ("\n".join(lines) + "\n").encode()
 
 
-def history_columns(losses: list[float]) -> dict[str, list[Any]]:
-    """Per-step metrics as columns (step, epoch, loss, accuracy, split) for CSV/Parquet."""
+def history_columns(
+    losses: list[float], accuracy: list[float] | None = None
+) -> dict[str, list[Any]]:
+    """Per-step metrics as columns (step, epoch, loss, accuracy, split) for CSV/Parquet;
+    ``accuracy`` per step (default: derived from a loss that starts near 2.4)."""
+    if accuracy is None:
+        accuracy = [min(0.99, max(0.0, 1.05 - v / 2.5)) for v in losses]
     return {
         "step": list(range(1, len(losses) + 1)),
         "epoch": [i * 10 // len(losses) for i in range(len(losses))],
         "loss": losses,
-        "accuracy": [round(min(0.99, 1.05 - v / 2.5), 4) for v in losses],
+        "accuracy": [round(a, 4) for a in accuracy],
         "split": ["train"] * len(losses),
     }
 

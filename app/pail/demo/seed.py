@@ -330,8 +330,17 @@ def _mlflow_run(
     losses = [round(v, 4) for v in h.loss]
     put("params.json", json.dumps(params, indent=2).encode())
     failure = f"loss is nan at step {len(losses) + 1}" if failed else None
-    put("train.log", art.train_log(rng, run_name, started, losses, plan.learning_rate,
-                                   failure=failure))  # fmt: skip
+    log = art.train_log(
+        rng,
+        run_name,
+        started,
+        losses,
+        h.lr,
+        times=[_from_ms(t) for t in h.times],
+        evals={k: (val, acc) for k, val, acc in h.evals},
+        failure=failure,
+    )
+    put("train.log", log)
     last_epoch = len(h.evals) - 1
     if failed:  # the last epoch checkpoint before the loss blew up; no model
         state = {"epoch": last_epoch, "global_step": h.evals[-1][0], "state_dict": {}}
@@ -348,7 +357,9 @@ def _mlflow_run(
         }
         put("metrics.json", json.dumps(metrics, indent=2).encode())
         put("plots/loss_curve.png", art.line_chart_png([losses, [v for _, v, _ in h.evals]]), 0.5)
-        history = art.history_columns(losses)
+        # training accuracy: the validation mapping, a little above it (no label smoothing)
+        train_acc = [min(0.999, max(0.0, exp.acc_top + 0.02 - exp.acc_slope * v)) for v in losses]
+        history = art.history_columns(losses, train_acc)
         put("metrics/history.csv", art.csv_table(history))
         put("metrics/history.parquet", art.parquet_table(history))
         put("model/MLmodel", _mlmodel(run_id, finished).encode(), 1)
