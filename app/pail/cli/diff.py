@@ -188,7 +188,7 @@ def _metrics_section(diff: RunDiff) -> list[str]:
     for name, m in zip(names, diff.metrics, strict=True):
         better = "-" if m.b_better is None else ("yes" if m.b_better else "no")
         lines.append(
-            f"  {name:<{width}} {m.mode:4} {_number(m.final_a):>11} {_number(m.final_b):>11}"
+            f"  {name:<{width}} {m.mode or '-':4} {_number(m.final_a):>11} {_number(m.final_b):>11}"
             f" {_number(m.delta_final, True):>11} {_number(m.best_a):>11}"
             f" {_number(m.best_b):>11} {_number(m.delta_best, True):>11}  {better}"
         )

@@ -4,7 +4,7 @@
 be in different buckets or stores) and returns a :class:`RunDiff`:
 
 * **params**: added / removed / changed (:class:`KeyedDiff`);
-* **metrics** side by side: final and best values (best by :func:`default_mode`), the
+* **metrics** side by side: final and best values (best by :func:`known_mode`), the
   deltas ``b - a``, and whether b is better (:class:`MetricComparison`);
 * **files**: each run's objects by their path relative to the run's prefix, as only in a,
   only in b, sizes differ, checksums differ, same size but checksum not comparable, or
@@ -55,7 +55,7 @@ from pail.services.runs.detect import (
 )
 from pail.services.runs.layouts import LAYOUTS
 from pail.services.runs.layouts.base import MetadataTooLarge
-from pail.services.runs.model import MetricMode, NoRunsFound, Run, RunSet, default_mode
+from pail.services.runs.model import MetricMode, NoRunsFound, Run, RunSet, known_mode
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -118,7 +118,10 @@ class MetricComparison:
 
     Attributes:
         name: the metric name.
-        mode: ``"min"`` (lower is better) or ``"max"``, from :func:`default_mode`.
+        mode: ``"min"`` (lower is better), ``"max"``, or ``None`` for a metric with no
+            better direction (a learning rate, an epoch count, a timing:
+            :func:`known_mode`); then ``best_*`` use :func:`default_mode` and ``b_better``
+            is ``None``.
         final_a / final_b: the last logged value (:meth:`Run.final`), ``None`` when that
             run did not log it (or only NaN).
         best_a / best_b: the best logged value by ``mode`` (:meth:`Run.best`).
@@ -129,7 +132,7 @@ class MetricComparison:
     """
 
     name: str
-    mode: MetricMode
+    mode: MetricMode | None
     final_a: float | None
     final_b: float | None
     best_a: float | None
@@ -407,11 +410,11 @@ def compare_metrics(a: Run, b: Run) -> list[MetricComparison]:
     """Every metric either run logged (sorted by name), final and best side by side."""
     out = []
     for name in sorted(set(a.metrics) | set(b.metrics)):
-        mode = default_mode(name)
+        mode = known_mode(name)
         final_a, final_b = a.final(name), b.final(name)
         best_a, best_b = a.best(name, mode), b.best(name, mode)
         better = None
-        if best_a is not None and best_b is not None:
+        if mode is not None and best_a is not None and best_b is not None:
             better = best_b < best_a if mode == "min" else best_b > best_a
         out.append(
             MetricComparison(

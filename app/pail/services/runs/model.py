@@ -16,6 +16,7 @@ Times are timezone-aware UTC; sizes are bytes; metric values are floats as logge
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -37,6 +38,40 @@ MetricMode = Literal["min", "max"]
 #: Metric name fragments that mean "lower is better" (loss, error rates, perplexity,
 #: distances); every other metric is "higher is better" unless the user says ``--mode``.
 _LOWER_IS_BETTER = ("loss", "error", "err", "perplexity", "ppl", "mae", "mse", "rmse", "wer", "cer")
+
+
+#: Name fragments of what a run logs that has no better direction: schedules, counters,
+#: timings and throughput (``learning_rate``, ``epoch``, ``grad_norm``,
+#: ``train_samples_per_second``). A diff judges none of them better; ranking by one needs
+#: the user's ``--mode``.
+_NO_DIRECTION = (
+    "learning_rate",
+    "lr",
+    "epoch",
+    "step",
+    "grad_norm",
+    "runtime",
+    "per_second",
+    "flos",
+    "momentum",
+    "weight_decay",
+    "num_tokens",
+    "time",
+)
+
+
+def known_mode(metric: str) -> MetricMode | None:
+    """The metric's better direction when its name says one (:func:`default_mode`), or
+    ``None`` for a schedule, counter or timing (:data:`_NO_DIRECTION`, matched on the
+    name's segments split at ``/ . _ -``: ``lr`` matches ``train/lr`` but not ``clr_acc``)."""
+    lowered = metric.lower()
+    parts = set(re.split(r"[/._\-]", lowered))
+    for fragment in _NO_DIRECTION:
+        if "_" in fragment and fragment in lowered:
+            return None
+        if "_" not in fragment and fragment in parts:
+            return None
+    return default_mode(metric)
 
 
 def default_mode(metric: str) -> MetricMode:

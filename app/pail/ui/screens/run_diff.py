@@ -194,7 +194,8 @@ def diff_renderables(diff: RunDiff) -> list[RenderableType]:
         )
         for metric in metrics:
             name = Text(one_line(metric.name))
-            name.append(" ↓" if metric.mode == "min" else " ↑", style="dim")
+            if metric.mode is not None:  # a learning rate or a timing has no better way
+                name.append(" ↓" if metric.mode == "min" else " ↑", style="dim")
             table.add_row(
                 name,
                 number_text(metric.final_a),
