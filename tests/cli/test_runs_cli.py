@@ -16,6 +16,10 @@ import yaml
 from pail.core.units import size_text
 from pail.demo.seed import seed_local_folder, seed_store
 from support.cli import run, s3_args
+from support.fasttrackml import (
+    TrackedStore,
+    fasttrackml_fixture,  # noqa: F401  (the fixture "fasttrackml")
+)
 from support.pty import run_on_pty
 from support.run_layouts import T0, lightning_rows, lightning_version, write_folder
 from support.servers import moto_backend, seed_keys
@@ -154,6 +158,7 @@ def test_a_folder_without_runs_exits_2_and_a_missing_one_3(tmp_path):
 
 # --- S3 -----------------------------------------------------------------------------------
 
+STATUSES = {"FINISHED", "FAILED", "KILLED", "RUNNING", "SCHEDULED"}
 RUN_A = "0123456789abcdef0123456789abcdef"
 RUN_B = "fedcba9876543210fedcba9876543210"
 
@@ -269,3 +274,26 @@ def test_every_layout_of_the_demo_has_runs(s3_endpoint, tmp_path):
     best = hf["runs"][0]
     assert best["protected"] and best["name"] == "checkpoint-750"
     assert all(r["metrics"]["loss"]["points"] >= 10 for r in hf["runs"])
+
+
+def test_a_tracking_server_names_the_runs_and_gives_their_status(fasttrackml: TrackedStore):
+    """MLFLOW_TRACKING_URI set: the artifact folders in S3 (which hold no params, metrics
+    or statuses) get the server's run names, statuses, params and metrics."""
+    uri = f"s3://{fasttrackml.bucket}/{fasttrackml.root}"
+    env = {"MLFLOW_TRACKING_URI": fasttrackml.uri}
+    args = ["runs", "--sort", "name", *s3_args(fasttrackml.endpoint), uri]
+    result = run(args, env=env)
+    assert result.exit_code == 0, result.stderr
+    rows = {r[0]: r for r in _rows(result.stdout)[1:]}
+    assert set(rows) == {r.name for r in fasttrackml.runs}
+    statuses = {name: next(c for c in row if c in STATUSES) for name, row in rows.items()}
+    assert statuses == {r.name: r.status for r in fasttrackml.runs}
+    assert f"tracking server: {fasttrackml.uri}" in result.stdout
+    doc = json.loads(run([*args[:-1], "--json", uri], env=env).stdout)
+    baseline = next(r for r in doc["runs"] if r["name"] == "baseline")
+    assert baseline["params"]["lr"] == "0.01" and baseline["tags"]["pail.keep"] == "true"
+    assert baseline["metrics"]["val_accuracy"]["points"] == 5
+    alone = run(args, env={"MLFLOW_TRACKING_URI": None})
+    assert alone.exit_code == 0, alone.stderr
+    assert "tracking server: " not in alone.stdout  # run ids only, no statuses
+    assert not {"FINISHED", "FAILED", "KILLED", "RUNNING"} & set(alone.stdout.split())
