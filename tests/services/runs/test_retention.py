@@ -281,11 +281,18 @@ def test_no_rule_deletes_every_unprotected_run():
         ({"keep_best": 1_000_001, "metric": "m"}, "from 0 to 1,000,000"),
         ({"keep_tags": ("=x",)}, "a tag name or name=value"),
         ({"keep_names": ("",)}, "empty pattern"),
+        ({"keep_best": 1, "metric": "learning_rate"}, "learning_rate has no better direction"),
+        ({"keep_best": 1, "metric": "train/epoch"}, "give the mode"),
     ],
 )
 def test_rules_that_cannot_be_applied_are_refused(kwargs, message):
     with pytest.raises(RetentionError, match=message):
         RetentionRules(**kwargs)
+
+
+def test_a_metric_with_no_direction_is_ranked_with_the_users_mode():
+    rules = RetentionRules(keep_best=1, metric="learning_rate", mode="max")
+    assert rules.resolved_mode == "max"
 
 
 def test_rules_describe_themselves_and_say_when_they_are_active():

@@ -41,7 +41,7 @@ from datetime import datetime
 from typing import Literal
 
 from pail.core.units import plural
-from pail.services.runs.model import MetricMode, Run, RunSet, default_mode
+from pail.services.runs.model import MetricMode, Run, RunSet, default_mode, known_mode
 
 #: Most runs a keep-last or keep-best rule takes.
 MAX_KEEP_RUNS = 1_000_000
@@ -134,6 +134,13 @@ class RetentionRules:
             raise RetentionError("a mode is only used to keep the best N runs: give keep best")
         if self.value not in ("best", "final"):
             raise RetentionError(f"metric value: best or final, not {self.value!r}")
+        if self.keep_best is not None and self.mode is None and known_mode(metric) is None:
+            # A learning rate or an epoch count has no better way: guessing one would
+            # rank runs at random.
+            raise RetentionError(
+                f"{metric} has no better direction pail can tell from its name: give the "
+                "mode, min (lower is better) or max"
+            )
         for tag in self.keep_tags:
             if not tag.partition("=")[0].strip():
                 raise RetentionError(f"keep tag: a tag name or name=value, not {tag!r}")
