@@ -171,10 +171,20 @@ def test_detect_runs_on_a_folder_reads_metrics_params_and_the_best_checkpoint(tm
     assert not any(name.startswith(("id2label", "label2id", "log_history")) for name in run.params)
     assert "classifier_dropout" not in run.params  # null is not a scalar param
     assert run.status is None
-    # The best checkpoint is protected; so is checkpoint-100, the best when it was written.
+    # Only the checkpoint the newest state names is protected: checkpoint-100 was the best
+    # when it was written, and the Trainer's rotation no longer keeps it for that.
+    assert by_id["checkpoint-200"].protected == "the Trainer's best_model_checkpoint"
+    assert by_id["checkpoint-100"].protected is None
+    assert run.protected is None
+
+
+def test_without_the_newest_state_every_self_named_best_stays_protected(tmp_path):
+    files = dict(output_dir())
+    files[OUT + "checkpoint-300/trainer_state.json"] = b"{not json"
+    write_folder(tmp_path / "bucket", files, times())
+    by_id = {r.id: r for r in detect_runs(LocalDriver(str(tmp_path)), "bucket", OUT).runs}
     assert by_id["checkpoint-200"].protected == "the Trainer's best_model_checkpoint"
     assert by_id["checkpoint-100"].protected == "the Trainer's best_model_checkpoint"
-    assert run.protected is None
 
 
 def test_protection_follows_best_model_checkpoint_whatever_path_the_trainer_wrote():
@@ -245,5 +255,5 @@ def test_detect_runs_on_a_moto_bucket(s3_endpoint, bucket_name):
     ]
     assert {run.experiment for run in result.runs} == {"bert-imdb"}
     protected = sorted(run.id for run in result.runs if run.protected)
-    assert protected == ["checkpoint-100", "checkpoint-200"]
+    assert protected == ["checkpoint-200"]  # the one the newest state names
     assert result.loose == 4 and result.warnings == []

@@ -33,7 +33,7 @@ from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.jobs import DaemonPool
 from pail.services.runs.layouts import LAYOUTS
-from pail.services.runs.layouts.base import LayoutReader, MetadataTooLarge
+from pail.services.runs.layouts.base import LayoutReader, MetadataTooLarge, Settles
 from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound, Run, RunSet
 from pail.services.walk import WalkCancelled, walk_objects
 
@@ -257,6 +257,9 @@ def _load_details(
                 result.warnings.extend(future.result())
             except (StorageError, MetadataTooLarge) as exc:
                 result.warnings.append(f"{run.name}: metadata not read: {exc}")
+    for name, layout in layouts.items():
+        if isinstance(layout, Settles):
+            layout.settle([run for run in result.runs if run.layout == name])
 
 
 def _either(cancel: threading.Event | None, stop: threading.Event) -> threading.Event:

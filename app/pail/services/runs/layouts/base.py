@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pail.drivers.base import Entry
 from pail.services.runs.model import Run
@@ -59,6 +59,17 @@ class LayoutReader(Protocol):
         """Fill ``run``'s params, metrics, status, tags, name and start/end from its
         metadata files (``run.groups`` says where they are). Returns plain warning lines
         for metadata that could not be used; raises nothing but StorageError."""
+        ...
+
+
+@runtime_checkable
+class Settles(Protocol):
+    """A layout whose runs' metadata decide something across runs (the Hugging Face
+    Trainer's best checkpoint is named by the newest one): detection calls ``settle`` with
+    the layout's runs after every ``load``."""
+
+    def settle(self, runs: list[Run]) -> None:
+        """Adjust ``runs`` in place (no I/O)."""
         ...
 
 

@@ -28,12 +28,14 @@ Trainer's scalar fields (``global_step``, ``epoch``, ``max_steps``, ``num_train_
 nested ones flattened with dots; ``id2label``/``label2id`` left out). The Trainer records
 no status; start and end are the checkpoint's oldest and newest object times.
 
-Protection: when ``trainer_state.json`` names this checkpoint as ``best_model_checkpoint``
-(or its ``best_global_step`` is this checkpoint's step), the run is protected: the
-Trainer's rotation never deletes the best checkpoint, and neither does pail's retention.
-Each checkpoint's own state is read, so one that was the best when it was written stays
-protected even after a later one beat it: pail cannot prove from the listing which
-checkpoint the Trainer now considers best, and it errs on the side of keeping.
+Protection: the checkpoint the Trainer considers best is protected: its rotation
+(``Trainer._sorted_checkpoints`` with ``save_total_limit``) never deletes it, and neither
+does pail's retention. Which one that is comes from the **newest** checkpoint's
+``trainer_state.json`` of each output folder (``best_model_checkpoint``, or
+``best_global_step``), since each state records the best as of its own step; when the
+newest state could not be read, every checkpoint whose own state named itself the best
+stays protected (pail cannot prove which one the Trainer now prefers, and errs on the side
+of keeping).
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ STATE_PARAMS = (
 _NOT_METRICS = frozenset({"epoch", "step", "total_flos", "num_input_tokens_seen"})
 _TIMING_SUFFIXES = ("_runtime", "_per_second")
 PROTECTED = "the Trainer's best_model_checkpoint"
+#: The tag that records which checkpoint a state names as the best ("" for none).
+BEST_TAG = "hf.best_model_checkpoint"
 
 
 class _Layout:
@@ -148,6 +152,10 @@ class _Layout:
             where = f" in the {noun} {', '.join(outputs)}"
         folders = plural(len(runs), "checkpoint-<step> folder")
         return Found(runs, f"{folders} with trainer_state.json{where}")
+
+    def settle(self, runs: list[Run]) -> None:
+        """Protection by the newest state (:func:`settle`)."""
+        settle(runs)
 
     def load(self, run: Run, read: ReadText) -> list[str]:
         """Metrics and params from ``trainer_state.json``, more params from
@@ -222,6 +230,18 @@ def _read_state(run: Run, state: dict[str, Any], warnings: list[str]) -> None:
         warnings.append(f"{run.id}: {STATE}: log_history is not a list")
     if _names_this_checkpoint(run, state):
         run.protected = PROTECTED
+    run.tags[BEST_TAG] = _best_named(state) or ""
+
+
+def _best_named(state: dict[str, Any]) -> str | None:
+    """The checkpoint folder ``state`` names as the best (``checkpoint-N``), or ``None``."""
+    best = state.get("best_model_checkpoint")
+    if isinstance(best, str) and best.strip():
+        return best.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    step = state.get("best_global_step")
+    if isinstance(step, int) and not isinstance(step, bool):
+        return f"checkpoint-{step}"
+    return None
 
 
 def _names_this_checkpoint(run: Run, state: dict[str, Any]) -> bool:
@@ -234,6 +254,30 @@ def _names_this_checkpoint(run: Run, state: dict[str, Any]) -> bool:
     step = state.get("best_global_step")
     match = CHECKPOINT.fullmatch(folder)
     return isinstance(step, int) and match is not None and int(match.group(1)) == step
+
+
+def settle(runs: list[Run]) -> None:
+    """After every checkpoint's state was read: per output folder, only the checkpoint the
+    newest state names as the best stays protected (see the module's docstring); when the
+    newest state was not read, nothing changes."""
+    by_folder: dict[str | None, list[Run]] = {}
+    for run in runs:
+        by_folder.setdefault(run.experiment, []).append(run)
+    for checkpoints in by_folder.values():
+        newest = max(checkpoints, key=lambda r: _step_of(r.home))
+        named = newest.tags.get(BEST_TAG)
+        if named is None:
+            continue  # its state was not read: keep every self-named best
+        for run in checkpoints:
+            if run.protected == PROTECTED and folder_name(run.home) != named:
+                run.protected = None
+            elif named and folder_name(run.home) == named:
+                run.protected = PROTECTED
+
+
+def _step_of(prefix: str) -> int:
+    match = CHECKPOINT.fullmatch(folder_name(prefix))
+    return int(match.group(1)) if match else -1
 
 
 #: The Hugging Face Trainer layout.
