@@ -246,13 +246,15 @@ def test_detect_runs_with_the_tracking_server(fasttrackml: TrackedStore, moto_se
     result = detect_runs(driver, fasttrackml.bucket, fasttrackml.root, tracking=server)
     assert result.layout == "mlflow" and result.tracking == fasttrackml.uri
     assert sorted(r.id for r in result.runs) == sorted(r.id for r in fasttrackml.runs)
+    names = {experiment_id: name for name, experiment_id in fasttrackml.experiments.items()}
     for written in fasttrackml.runs:
         run = result.by_id(written.id)
         assert run is not None
+        # the experiment's name from the server, not its id folder
         assert (run.name, run.status, run.experiment) == (
             written.name,
             written.status,
-            written.experiment_id,
+            names[written.experiment_id],
         )
         assert run.params == written.params
         assert {

@@ -408,7 +408,7 @@ class TrackingServer:
         if not candidates:
             return
         try:
-            tracked = self._tracked_for(candidates)
+            tracked, names = self._tracked_for(candidates)
         except TrackingError as exc:
             result.warnings.append(str(exc))
             return
@@ -436,6 +436,8 @@ class TrackingServer:
             match = known.get(run.id)
             if match is not None:
                 _apply(run, match, histories.get(run.id, {}))
+                # an artifact root's folder is the experiment's id; the server has its name
+                run.experiment = names.get(match.experiment_id) or run.experiment
             label = registered.get(run.id)
             if label is not None:
                 reason = f"backs registered {label}"
@@ -444,10 +446,12 @@ class TrackingServer:
             result.tracking = self.uri
         result.warnings.extend(self._remarks(candidates, known, elsewhere, remarks))
 
-    def _tracked_for(self, candidates: Sequence[Run]) -> dict[str, TrackedRun]:
-        """The server's runs among ``candidates``, searched in their experiments (the
+    def _tracked_for(
+        self, candidates: Sequence[Run]
+    ) -> tuple[dict[str, TrackedRun], dict[str, str]]:
+        """The server's runs among ``candidates`` by id, searched in their experiments (the
         run's ``experiment`` as an id or a name), or in every experiment when one is not
-        the server's."""
+        the server's; and experiment id -> name."""
         experiments = self.experiments()
         by_id = {e.id: e.id for e in experiments}
         by_name = {e.name: e.id for e in experiments}
@@ -460,7 +464,8 @@ class TrackingServer:
                 break
             wanted.append(found)
         ids = {run.id for run in candidates}
-        return {r.id: r for r in self.runs(wanted, view="ALL") if r.id in ids}
+        names = {e.id: e.name for e in experiments if e.name}
+        return {r.id: r for r in self.runs(wanted, view="ALL") if r.id in ids}, names
 
     def _histories(
         self, runs: Sequence[Run], known: Mapping[str, TrackedRun]
