@@ -10,6 +10,7 @@ from datetime import timedelta
 from textual.widgets import Button, Static
 
 from pail.core.units import size_text
+from pail.ui.screens.delete_confirm import DeleteConfirmScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.stale_filter import StaleFilterScreen
@@ -168,5 +169,29 @@ def test_the_lifecycle_screen_carries_the_run_rules_and_refuses_them(s3_endpoint
             text = screen_text(app)
             assert "Not expressible" in text and "keeping the best N runs by a metric" in text
             assert screen.export is None
+
+    run(body())
+
+
+def test_with_run_rules_no_permanent_purge_is_offered_on_a_versioned_bucket(s3_endpoint):
+    """The purge of noncurrent versions works on the whole prefix: with run rules it would
+    take the kept runs' older versions too, so the confirmation withholds it."""
+    seed_resnet("art", NOW - timedelta(days=30))
+    s3_client(s3_endpoint).put_bucket_versioning(
+        Bucket="art", VersioningConfiguration={"Status": "Enabled"}
+    )
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await _to_mlruns(pilot)
+            review = await stale_filter(pilot, keep_last="2")
+            assert review.plan is not None and review.plan.retention is not None
+            await pilot.press("X")
+            await until(pilot, lambda: isinstance(app.screen, DeleteConfirmScreen), "confirm")
+            dialog = app.screen
+            assert not dialog.query("#delete-confirm-purge")
+            withheld = str(dialog.query_one("#delete-confirm-purge-withheld", Static).render())
+            assert "would take the kept runs' older versions too" in " ".join(withheld.split())
 
     run(body())

@@ -59,7 +59,10 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
         self._where = where
         self._versioning = versioning
         self.typed_needed = plan.needs_typed_confirmation()
-        self.versioned = versioning in ("Enabled", "Suspended")
+        # The permanent purge works on the whole prefix: with run rules it would also take
+        # the older versions of the runs the rules keep, so it is not offered then.
+        self.versioned = versioning in ("Enabled", "Suspended") and plan.retention is None
+        self.purge_withheld = versioning in ("Enabled", "Suspended") and not self.versioned
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -85,6 +88,15 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
                     id="delete-confirm-ask",
                 )
                 yield Input(placeholder=plan.bucket, id="delete-confirm-bucket")
+            if self.purge_withheld:
+                yield Static(
+                    Text(
+                        "Noncurrent versions are not offered for deletion for good here: it "
+                        "works on the whole prefix and would take the kept runs' older "
+                        "versions too."
+                    ),
+                    id="delete-confirm-purge-withheld",
+                )
             if self.versioned:
                 yield Checkbox(
                     "Also delete the noncurrent versions under it for good (cannot be undone)",
