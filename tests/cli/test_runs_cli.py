@@ -218,7 +218,7 @@ def test_the_demo_stores_mlflow_runs(s3_endpoint):
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     runs = doc["runs"]
-    assert doc["layout"] == "mlflow" and len(runs) == 10 and doc["warnings"] == []
+    assert doc["layout"] == "mlflow" and len(runs) == 11 and doc["warnings"] == []
     assert doc["loose"] == 4  # the experiments' meta.yaml, Default's among them
     experiments = {r["experiment"] for r in runs}
     assert experiments == {"resnet50-imagenet", "vit-small-cifar100", "llama3-8b-lora-support"}
@@ -234,6 +234,12 @@ def test_the_demo_stores_mlflow_runs(s3_endpoint):
     assert any(
         r["metrics"]["val_loss"]["best"] < r["metrics"]["val_loss"]["final"] for r in finished
     )
+    # "keep the best 3 by val_loss and the last 2" has a run to delete in experiments 1 and 2:
+    # the worst is neither among the best 3 nor among the 2 newest (runs are newest first)
+    for name in ("resnet50-imagenet", "vit-small-cifar100"):
+        members = [r for r in runs if r["experiment"] == name]
+        worst = max(members, key=lambda r: r["metrics"]["val_loss"]["best"])
+        assert len(members) == 4 and worst not in members[:2], name
 
 
 def test_on_a_terminal_the_listing_count_is_drawn_then_erased(logs):
