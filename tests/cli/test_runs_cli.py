@@ -227,6 +227,8 @@ def test_the_demo_stores_mlflow_runs(s3_endpoint):
     for r in runs:
         assert {"loss", "val_loss", "accuracy", "learning_rate"} <= set(r["metrics"])
         assert r["metrics"]["loss"]["points"] > 100  # a value every step
+        schedule = r["metrics"]["learning_rate"]  # no better direction: no best value
+        assert schedule["mode"] is None and schedule["best"] is None
         assert {"learning_rate", "batch_size", "model"} <= set(r["params"])
     assert len({(r["params"]["learning_rate"], r["params"]["batch_size"]) for r in runs}) > 5
     finished = [r for r in runs if r["status"] == "FINISHED"]

@@ -17,9 +17,10 @@ every logged point).
 
 ``--sort`` orders the rows: ``start`` (default, newest first), ``duration``, ``size``,
 ``objects`` (largest first), ``name``, ``experiment``, ``status`` (A to Z), a metric
-(best first: lower first for a loss or error, higher first else, see
-:func:`pail.services.runs.model.default_mode`) or a param (as numbers when every value
-is one); ``metric:NAME`` / ``param:NAME`` when a name is ambiguous. ``-r`` reverses. Runs
+(best first: lower first for a loss or error, higher first else; low to high for one
+with no better direction, a learning rate or an epoch: see
+:func:`pail.services.runs.model.known_mode`) or a param (as numbers when every value is
+one); ``metric:NAME`` / ``param:NAME`` when a name is ambiguous. ``-r`` reverses. Runs
 without the value come last either way.
 
 On a terminal, stderr shows a transient count of the objects listed while detection runs
@@ -54,7 +55,7 @@ from pail.core.text import printable
 from pail.core.units import plural, size_text
 from pail.drivers.base import StorageDriver
 from pail.services.locations import open_location
-from pail.services.runs.model import LAYOUT_NAMES, MetricPoint, Run, RunSet, default_mode
+from pail.services.runs.model import LAYOUT_NAMES, MetricPoint, Run, RunSet, known_mode
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -94,10 +95,10 @@ class SortField:
 
     def descending(self) -> bool:
         """The order this field sorts in without ``-r``: newest, longest, largest first;
-        text and params A to Z / low to high; a metric best first (lower first when
-        :func:`default_mode` says ``min``)."""
+        text and params A to Z / low to high; a metric best first (higher first when
+        :func:`known_mode` says ``max``), low to high when it has no better direction."""
         if self.kind == "metric":
-            return default_mode(self.name) == "max"
+            return known_mode(self.name) == "max"
         return self.kind == "fixed" and SORT_FIELDS[self.name]
 
 
@@ -295,15 +296,18 @@ def run_json(run: Run, uri: str, history: bool = False) -> dict[str, Any]:
     """One run for ``--json``: id, name, layout, experiment, uri (of its first prefix, or
     its first single object: :attr:`Run.home`), prefixes and single-object keys,
     start/end (ISO 8601 UTC), duration (seconds), objects, bytes, status, params, tags,
-    groups, sources, protected, and per metric its final and best value, mode, points
-    logged and last step; ``history`` adds every point (step, value, time)."""
+    groups, sources, protected, and per metric its final value, its mode
+    (:func:`known_mode`: ``"min"``, ``"max"``, or ``None`` for a learning rate, an epoch,
+    a timing) and best value by it (``None`` without a mode), points logged and last
+    step; ``history`` adds every point (step, value, time)."""
     metrics: dict[str, Any] = {}
     for name, points in sorted(run.metrics.items()):
         steps = [p.step for p in points if p.step is not None]
+        mode = known_mode(name)
         item: dict[str, Any] = {
             "final": run.final(name),
-            "best": run.best(name),
-            "mode": default_mode(name),
+            "best": run.best(name, mode) if mode else None,
+            "mode": mode,
             "points": len(points),
             "last_step": max(steps) if steps else None,
         }
@@ -500,7 +504,8 @@ def register(group: click.Group, connection_options: Callable, flags_of: Callabl
         show_default=True,
         metavar="FIELD",
         help="start, duration, size, objects, name, experiment, status, a metric (best "
-        "first) or a param; metric:NAME / param:NAME when ambiguous.",
+        "first; low to high without a better direction) or a param; metric:NAME / "
+        "param:NAME when ambiguous.",
     )
     @click.option("-r", "--reverse", is_flag=True, help="Reverse the order.")
     @click.option(
