@@ -28,6 +28,7 @@ from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from pail.core.units import plural
 from pail.core.uri import format_uri
 from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import StorageError
@@ -160,7 +161,9 @@ def runs_from_objects(provider: str, bucket: str, prefix: str, objects: Sequence
         result.evidence = "; ".join(e for e in evidence if e)
     else:
         result.evidence = (
-            f"{len(objects):,} objects, none in a layout pail knows" if objects else "no objects"
+            f"{plural(len(objects), 'object')}, none in a layout pail knows"
+            if objects
+            else "no objects"
         )
     result.runs.sort(key=_newest_first)
     return result
