@@ -45,7 +45,7 @@ from pail.core.units import plural, size_text
 from pail.drivers.base import StorageDriver
 from pail.services.locations import location_in
 from pail.services.runs.detect import DetectCancelled, TooManyObjects, detect_runs, layout_title
-from pail.services.runs.model import NoRunsFound, Run, RunSet, default_mode
+from pail.services.runs.model import NoRunsFound, Run, RunSet, known_mode
 from pail.services.runs.tracking import TrackingServer
 from pail.ui.clipboard import copy_text
 from pail.ui.messages import WorkFailed
@@ -154,10 +154,11 @@ def run_detail(run: Run, uri_of: Callable[[str], str], warnings: Sequence[str] =
         out.append("metrics (final · best; ↓ lower is better, ↑ higher)\n", style="bold")
         for name in sorted(run.metrics):
             final = number_text(run.final(name))
-            best = number_text(run.best(name))
-            arrow = "↓" if default_mode(name) == "min" else "↑"
+            best = number_text(run.best(name, known_mode(name)))
+            mode = known_mode(name)
+            arrow = "" if mode is None else " ↓" if mode == "min" else " ↑"
             count = len(run.metrics[name])
-            out.append(f"  {one_line(name)} {arrow}  ")
+            out.append(f"  {one_line(name)}{arrow}  ")
             out.append(f"{final or '–'} · {best or '–'}")
             out.append(f"  ({plural(count, 'point')})\n", style="dim")
     if run.tags:

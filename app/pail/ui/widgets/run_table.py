@@ -1,7 +1,8 @@
 """The runs table: one row per run of a :class:`~pail.services.runs.model.RunSet`, sortable by
 any column, with up to two marked runs (``A`` and ``B``, for compare).
 
-Columns: the mark, name, experiment (when the runs are in several), start (UTC), duration, objects, size, status, then
+Columns: the mark, name, experiment (when the runs are in several), start (UTC), duration,
+objects, size, status, then
 each param and each metric (final value) that *varies* between the runs (a column where
 every run says the same tells nothing; with a single run every param and metric is shown),
 at most :data:`MAX_VARYING` of each. The pure parts (:func:`table_columns`,
@@ -24,7 +25,7 @@ from textual.widgets import DataTable
 
 from pail.core.text import clip, one_line
 from pail.core.units import size_text
-from pail.services.runs.model import Run, RunSet, default_mode
+from pail.services.runs.model import Run, RunSet, known_mode
 
 ColumnKind = Literal["mark", "fixed", "param", "metric"]
 
@@ -130,9 +131,10 @@ def table_columns(runs: Sequence[Run], max_varying: int = MAX_VARYING) -> list[C
 
 def default_descending(column: Column) -> bool:
     """The order a column sorts in first: newest, longest, largest first; names and
-    params A to Z; metrics best first (:func:`default_mode`: a loss ascending)."""
+    params A to Z; metrics best first (:func:`known_mode`: a loss ascending), a metric with
+    no direction ascending."""
     if column.kind == "metric":
-        return default_mode(column.name) == "max"
+        return known_mode(column.name) == "max"  # no direction (a learning rate): ascending
     return column.key in ("start", "duration", "objects", "size")
 
 
@@ -351,7 +353,10 @@ class RunTable(DataTable[Text]):
         column = self.column(self.sort_key)
         natural = self.descending == default_descending(column)
         if column.kind == "metric":
-            mode = default_mode(column.name)
+            mode = known_mode(column.name)
+            if mode is None:  # a learning rate or a timing: no best
+                how = "high to low" if self.descending else "low to high"
+                return f"sorted by {one_line(column.name)} (final), {how}"
             best = (mode == "max") == self.descending
             how = "best first" if best else "worst first"
             return f"sorted by {one_line(column.name)} (final), {how}"
