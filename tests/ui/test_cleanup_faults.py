@@ -1,6 +1,7 @@
 """Cleanup in the app when it must refuse or cannot be sure, against moto server: "keep
-last N runs" on a prefix without runs refused in the review (nothing offered to delete), out-of-range filter values refused as typed, and the result screen's verify (v)
-finding a key that is back after the delete."""
+last N runs" on a prefix without runs refused in the review (nothing offered to delete),
+out-of-range filter values refused as typed, and the result screen's verify (v) finding a
+key that is back after the delete."""
 
 from __future__ import annotations
 
