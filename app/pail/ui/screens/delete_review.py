@@ -108,8 +108,9 @@ def verdict_line(verdict: RunVerdict, plan: DeletePlan) -> Text:
 
 
 def runs_text(plan: DeletePlan) -> Text | None:
-    """The runs section: a heading (layouts, counts, objects in no run), the runs kept and
-    why, the runs to delete and why; ``None`` without run rules."""
+    """The runs section: a heading (layouts, counts, objects in no run), the runs to delete
+    and why (first: what goes matters most), then the runs kept and why; ``None`` without
+    run rules."""
     decision, runset = plan.retention, plan.runs
     if decision is None or runset is None:
         return None
@@ -131,7 +132,7 @@ def runs_text(plan: DeletePlan) -> Text | None:
         )
     if runset.tracking:
         text.append(f" · tracking server {one_line(runset.tracking)}", style="dim")
-    for group in (kept, deleted):
+    for group in (deleted, kept):
         for verdict in group[:SHOWN_RUNS]:
             text.append("\n")
             text.append_text(verdict_line(verdict, plan))
