@@ -18,10 +18,12 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
   connections, ``demo`` tested (``t``);
 * ``credential-failure.svg``: the modal shown when a saved connection's secret is wrong
   (one more saved connection, ``demo-old-key``, whose keyring entry holds a wrong secret);
+* ``runs.svg``, ``run-diff.svg``: ``e`` on experiment 1: its runs with params, metrics and
+  the val_loss curves of two marked runs; ``=``: what differs between them;
 * ``cleanup-sizes.svg``, ``cleanup-review.svg``, ``cleanup-result.svg``: sizes of the
-  bucket (``s``), then experiment 1's runs older than a week except the newest three
-  (``z``): the review, and the result after deleting them, re-checked with the store
-  (``r``).
+  bucket (``s``), then the MLflow runs with ``z``: keep the best 3 by val_loss and the last
+  2 of each experiment: the review (every run kept and why, the runs to delete), and the
+  result after deleting them, re-checked with the store (``r``).
 
 It runs the app the way ``pail demo`` does, against a real Secret Service: a private
 D-Bus session bus with an unlocked GNOME Keyring (:mod:`secret_service`), so the status
@@ -63,6 +65,8 @@ from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.run_diff import RunDiffScreen
+from pail.ui.screens.runs import RunsScreen
 from pail.ui.screens.search import SearchScreen
 from pail.ui.screens.stale_filter import StaleFilterScreen
 from pail.ui.screens.usage import UsageScreen
@@ -169,6 +173,7 @@ async def capture(store, saved: ConnectionStore) -> None:
         app.save_screenshot("paging.svg", HERE)
         await capture_level_list(pilot)
         await capture_search(pilot)
+        await capture_runs(pilot)
         await capture_cleanup(pilot)
 
 
@@ -209,9 +214,42 @@ async def capture_search(pilot) -> None:
     await settle(pilot)
 
 
+async def capture_runs(pilot) -> None:
+    """``e`` on experiment 1: its runs, two marked (curves overlaid), then ``=``: the diff."""
+    app = pilot.app
+    await goto(pilot, "demo", "ml-artifacts", "mlflow/")
+    await goto(pilot, "demo", "ml-artifacts", "mlflow/", "1/", expand=False)
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+    runs = app.screen
+    await wait_for(pilot, lambda: runs.runset is not None, rounds=60000)
+    await settle(pilot)
+    await pilot.press("space", "down", "space")
+    await settle(pilot)
+    app.save_screenshot("runs.svg", HERE)
+    await pilot.press("equals_sign")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunDiffScreen))
+    diff = app.screen
+    await wait_for(pilot, lambda: diff.diff is not None, rounds=60000)
+    await settle(pilot)
+    app.save_screenshot("run-diff.svg", HERE)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: app.screen is runs)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
+    await settle(pilot)
+
+
+async def type_into(pilot, field: str, text: str) -> None:
+    """Focus the form field ``#field`` and type ``text`` into it, as a user would."""
+    pilot.app.screen.query_one(f"#{field}", Input).focus()
+    await pilot.pause()
+    await pilot.press(*text)
+
+
 async def capture_cleanup(pilot) -> None:
-    """Sizes of the bucket, then runs of experiment 1 older than a week except the newest
-    three: review, delete (the demo store is this process's own), result."""
+    """Sizes of the bucket, then the MLflow runs: keep the best 3 by val_loss and the last
+    2 of each experiment: review, delete (the demo store is this process's own), result."""
     app = pilot.app
     tree = app.screen.query_one(BucketTree)
     await goto(pilot, "demo", "ml-artifacts", "datasets/", expand=False)
@@ -224,13 +262,12 @@ async def capture_cleanup(pilot) -> None:
     app.save_screenshot("cleanup-sizes.svg", HERE)
     await pilot.press("escape")
     await settle(pilot)
-    await goto(pilot, "demo", "ml-artifacts", "mlflow/")
-    await goto(pilot, "demo", "ml-artifacts", "mlflow/", "1/", expand=False)
+    await goto(pilot, "demo", "ml-artifacts", "mlflow/", expand=False)
     await pilot.press("z")
     await wait_for(pilot, lambda: isinstance(app.screen, StaleFilterScreen))
-    await pilot.press(*"7d", *["tab"] * 6, "3")
-    keep = app.screen.query_one("#stale-keep_last", Input)
-    assert keep.value == "3", "the tabs did not reach the keep-newest-runs field"
+    await type_into(pilot, "stale-keep_best", "3")
+    await type_into(pilot, "stale-metric", "val_loss")
+    await type_into(pilot, "stale-keep_last", "2")
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, DeleteReviewScreen))
     await wait_for(pilot, lambda: app.screen.ready, rounds=60000)
