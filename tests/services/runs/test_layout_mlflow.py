@@ -154,3 +154,28 @@ def test_artifact_root_runs_without_metadata() -> None:
 def test_not_mlflow(keys: tuple[str, ...]) -> None:
     result = runs_from_objects("s3", "b", "", _objects(*keys))
     assert [run for run in result.runs if run.layout == "mlflow"] == []
+
+
+class _RecordingFolder(LocalDriver):
+    """pail's local-folder driver, recording the key of every ranged read."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(root)
+        self.read_keys: list[str] = []
+
+    def read_range(self, bucket, key, start=0, length=None, *, suffix=None, version_id=None):
+        self.read_keys.append(key)
+        return super().read_range(bucket, key, start, length, suffix=suffix, version_id=version_id)
+
+
+def test_metadata_reads_are_bounded_and_shared_files_read_once(file_store: Path) -> None:
+    driver = _RecordingFolder(str(file_store))
+    result = detect_runs(driver, "bkt", "mlruns/", max_metadata_bytes=300)
+    # the experiment's meta.yaml serves both runs: fetched once
+    experiment_meta = [k for k in driver.read_keys if k.count("/") == 2]
+    assert len(experiment_meta) == 1 and experiment_meta[0].endswith("/meta.yaml")
+    # the runs' meta.yaml files (over 300 bytes in the listing) are not read at all; their
+    # params and metrics are
+    assert not [k for k in driver.read_keys if k.count("/") == 3 and k.endswith("meta.yaml")]
+    assert len(result.runs) == 2 and all(run.params and run.metrics for run in result.runs)
+    assert sum("metadata not read" in w and "meta.yaml" in w for w in result.warnings) == 2

@@ -48,6 +48,8 @@ DEFAULT_MAX_OBJECTS = 500_000
 DEFAULT_MAX_METADATA_BYTES = 16 * 1024 * 1024
 #: Metadata files read at once.
 DEFAULT_READERS = 8
+#: Metadata files up to this many bytes are kept for the rest of a detection.
+_CACHED_BYTES = 4096
 
 
 class TooManyObjects(Exception):
@@ -122,7 +124,8 @@ def detect_runs(
     result = runs_from_objects(driver.provider, bucket, prefix, objects)
     result.where = where
     if details and result.runs:
-        _load_details(driver, bucket, result, max_metadata_bytes, readers, cancel)
+        sizes = {e.key: e.size or 0 for e in objects}  # a file too large is not even read
+        _load_details(driver, bucket, result, max_metadata_bytes, readers, cancel, sizes)
     if tracking is not None and result.runs:
         tracking.merge(result)
     result.runs.sort(key=_newest_first)
@@ -236,17 +239,25 @@ def _load_details(
     limit: int,
     readers: int,
     cancel: threading.Event | None,
+    sizes: dict[str, int],
 ) -> None:
-    sizes: dict[str, int] = {}
+    # Small files several runs read (an MLflow experiment's meta.yaml) are fetched once.
+    small: dict[str, str] = {}
 
     def read(key: str) -> str:
+        cached = small.get(key)
+        if cached is not None:
+            return cached
         known = sizes.get(key)
         if known is not None and known > limit:
             raise MetadataTooLarge(key, known, limit)
         data = driver.read_range(bucket, key, 0, limit + 1)
         if len(data) > limit:
             raise MetadataTooLarge(key, len(data), limit)
-        return data.decode("utf-8", "replace")
+        text = data.decode("utf-8", "replace")
+        if len(data) <= _CACHED_BYTES:
+            small[key] = text
+        return text
 
     layouts: dict[str, LayoutReader] = {layout.name: layout for layout in LAYOUTS}
     futures: list[tuple[Run, Future[list[str]]]] = []

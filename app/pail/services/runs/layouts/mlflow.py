@@ -105,17 +105,22 @@ class _MLflow:
         for key in keys:
             rel = key[len(prefix) :]
             folder, _, name = rel.partition("/")
-            if rel == "meta.yaml":
-                _apply_meta(run, read(key), warnings)
-            elif folder == "params" and name:
-                run.params[name] = read(key)
-            elif folder == "tags" and name:
-                run.tags[name] = read(key)
-            elif folder == "metrics" and name:
-                points, bad = _metric_lines(read(key))
-                run.metrics[name] = points
-                if bad:
-                    warnings.append(f"{run.name}: metrics/{name}: {bad} malformed line(s) skipped")
+            try:
+                if rel == "meta.yaml":
+                    _apply_meta(run, read(key), warnings)
+                elif folder == "params" and name:
+                    run.params[name] = read(key)
+                elif folder == "tags" and name:
+                    run.tags[name] = read(key)
+                elif folder == "metrics" and name:
+                    points, bad = _metric_lines(read(key))
+                    run.metrics[name] = points
+                    if bad:
+                        warnings.append(
+                            f"{run.name}: metrics/{name}: {bad} malformed line(s) skipped"
+                        )
+            except MetadataTooLarge as exc:  # the run keeps what else could be read
+                warnings.append(f"{run.name}: metadata not read: {exc}")
         experiment_meta = run.groups.get("experiment meta.yaml")
         if experiment_meta is not None and "meta.yaml" in run.groups:
             try:
