@@ -27,8 +27,9 @@ server's registered model versions protect their runs). Only objects of the runs
 keeps are deleted, never objects outside any run; the summary lists every run kept and
 why, and every run deleted and why. Where no runs are recognised pail refuses (exit 2).
 ``--tracking-delete`` also marks each deleted MLflow run as deleted on the tracking
-server (MLflow's ``runs/delete``), once the store confirmed every object of the run
-deleted; the same confirmation covers it, and a run the server refuses is listed.
+server (MLflow's ``runs/delete``: :mod:`pail.services.runs.tracker_sync`), once the store
+confirmed every object of the run deleted; the same confirmation covers it, and a run the
+server refuses is listed.
 
 Exit status: 0 when everything planned was deleted (or nothing matched); 1 when any key
 failed (each failed key is listed on stderr with its error code), ``--verify`` found a key
@@ -66,10 +67,15 @@ from pail.services.delete.plan import DeletePlan, RunsSource, build_plan, normal
 from pail.services.delete.verify import VerifyResult, verify_deleted
 from pail.services.locations import open_location
 from pail.services.runs.detect import TooManyObjects
-from pail.services.runs.layouts.base import RUN_ID
 from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound
 from pail.services.runs.retention import RetentionError, RunVerdict
-from pail.services.runs.tracking import TrackingError, TrackingServer
+from pail.services.runs.tracker_sync import (
+    TrackerMarks,
+    mark_deleted,
+    partially_planned,
+    tracker_runs,
+)
+from pail.services.runs.tracking import TrackingServer
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -431,12 +437,7 @@ def run_rm(
             f"{printable(tracking.uri)}, each once the store confirmed all its objects deleted",
             err=True,
         )
-    marked_ids = {v.run.id for v in marking}
-    partial = (
-        [v for v in plan.deleted_runs if v.run.layout == "mlflow" and v.run.id not in marked_ids]
-        if tracking_delete
-        else []
-    )
+    partial = partially_planned(plan, marking) if tracking_delete else []
     if partial:
         names = ", ".join(_run_label(v) for v in partial[:SHOWN_RUNS])
         click.echo(
@@ -472,7 +473,7 @@ def run_rm(
     done = _execute(driver, plan, jobs, location, verify)
     lines = done.lines
     if marking and tracking is not None:
-        lines += mark_deleted_in_tracker(tracking, plan, done.report, marking)
+        lines += tracker_lines(mark_deleted(tracking, plan, done.report, marking))
     if lines:
         raise CliError(lines, EXIT_ERROR)
 
@@ -531,84 +532,34 @@ def _execute(
     return _Executed(report, lines)
 
 
-def tracker_runs(plan: DeletePlan) -> list[RunVerdict]:
-    """The deleted runs ``--tracking-delete`` may mark deleted on the tracking server:
-    MLflow runs (32-hex ids) whose every object is planned (per-object filters that keep
-    some of a run's objects keep it active in the tracker)."""
-    found = []
-    for verdict in plan.deleted_runs:
-        run = verdict.run
-        planned = plan.run_items.get(run.id)
-        if run.layout != "mlflow" or not RUN_ID.fullmatch(run.id) or planned is None:
-            continue
-        if planned.objects >= run.objects:
-            found.append(verdict)
-    return found
-
-
-def _owner_id(owners: dict[str, str], key: str) -> str | None:
-    """The value of the one prefix of ``owners`` that ``key`` is under (by its folders)."""
-    slash = key.find("/")
-    while slash != -1:
-        found = owners.get(key[: slash + 1])
-        if found is not None:
-            return found
-        slash = key.find("/", slash + 1)
-    return None
-
-
-def mark_deleted_in_tracker(
-    tracking: TrackingServer, plan: DeletePlan, report: DeleteReport, runs: list[RunVerdict]
-) -> list[str]:
-    """Mark each of ``runs`` deleted on ``tracking`` (MLflow's ``runs/delete``) once the
-    store confirmed every one of its planned objects deleted; print what was marked and
-    which runs were not (their objects not all confirmed deleted, unknown to the server).
-    Returns error lines for the runs the server refused or could not be asked about."""
-    confirmed = {item.key for item in report.confirmed}
-    owners = {prefix: v.run.id for v in runs for prefix in v.run.prefixes}
-    left_of: dict[str, int] = {}  # run id -> its planned keys not confirmed deleted
-    for item in plan.items:
-        owner = _owner_id(owners, item.key)
-        if owner is not None and item.key not in confirmed:
-            left_of[owner] = left_of.get(owner, 0) + 1
-    marked: list[str] = []
-    unknown: list[str] = []
-    waiting: list[str] = []
-    errors: list[str] = []
-    for verdict in runs:
-        run = verdict.run
-        left = left_of.get(run.id, 0)
-        label = _run_label(verdict)
-        if left:
-            waiting.append(f"{label} ({plural(left, 'object')} not confirmed deleted)")
-            continue
-        try:
-            tracking.delete_run(run.id)
-        except TrackingError as exc:
-            if exc.code == "RESOURCE_DOES_NOT_EXIST":
-                unknown.append(label)
-            else:
-                errors.append(f"  {label}: {printable(str(exc))}")
-            continue
-        marked.append(label)
-    where = printable(tracking.uri)
-    if marked:
+def tracker_lines(marks: TrackerMarks) -> list[str]:
+    """Print what :func:`pail.services.runs.tracker_sync.mark_deleted` did (the runs marked,
+    unknown to the server, not marked because their objects are not all gone); return the
+    error lines for the runs the server refused or could not be asked about."""
+    where = printable(marks.server)
+    if marks.marked:
+        names = ", ".join(_run_label(v) for v in marks.marked)
         click.echo(
-            f"pail: marked {plural(len(marked), 'run')} deleted on {where}: {', '.join(marked)}",
+            f"pail: marked {plural(len(marks.marked), 'run')} deleted on {where}: {names}",
             err=True,
         )
-    if unknown:
+    if marks.unknown:
         click.echo(
-            f"pail: {plural(len(unknown), 'run')} unknown to {where}, nothing to mark: "
-            + ", ".join(unknown),
+            f"pail: {plural(len(marks.unknown), 'run')} unknown to {where}, nothing to mark: "
+            + ", ".join(_run_label(v) for v in marks.unknown),
             err=True,
         )
+    waiting = [
+        f"{_run_label(w.verdict)} ({plural(w.left, 'object')} not confirmed deleted)"
+        for w in marks.waiting
+    ]
     if waiting:
         click.echo(
             f"pail: not marked deleted on {where}, their objects are not all gone: "
             + "; ".join(waiting),
             err=True,
         )
+    errors = [f"  {_run_label(e.verdict)}: {printable(e.message)}" for e in marks.errors]
     if errors:
         verb = "was" if len(errors) == 1 else "were"
         errors.insert(
@@ -713,13 +664,12 @@ __all__ = [
     "INTERRUPT_GRACE",
     "failure_lines",
     "make_plan",
-    "mark_deleted_in_tracker",
     "register",
     "rm_options",
     "run_lines",
     "run_rm",
     "summary_lines",
-    "tracker_runs",
+    "tracker_lines",
     "verify_lines",
 ]
 
