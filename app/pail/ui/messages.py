@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from pail.services.access.check import AccessReport, ProbeRow
     from pail.services.delete.plan import DeletePlan
     from pail.services.download import Downloader, DownloadReport
+    from pail.services.runs.tracker_sync import TrackerMarks
+    from pail.services.runs.tracking import TrackingServer
     from pail.ui.connection_ops import SaveOutcome, TestOutcome
     from pail.ui.download_ops import DownloadTask
     from pail.ui.nodes import Connection, NodeData
@@ -279,24 +281,30 @@ class RegionReopened(Message):
 class PlanReady(Message):
     """A delete plan was built; ``versioning`` is the bucket's versioning status
     (``"Enabled"``, ``"Suspended"``, ``None``) and ``versioning_note`` says why it is
-    unknown ("" when it was read)."""
+    unknown ("" when it was read); ``tracking`` is the tracking server the run rules
+    consulted (``None`` without run rules or without ``MLFLOW_TRACKING_URI``)."""
 
     plan: DeletePlan
     versioning: str | None
     versioning_note: str
+    tracking: TrackingServer | None = None
 
 
 @dataclass(frozen=True)
 class DeleteRequest:
     """What the review screen asks for: run ``plan`` on ``driver`` (``dry_run``: report
     only), then, when ``purge_noncurrent``, permanently delete the noncurrent versions
-    under ``plan.base``. ``where`` is the location shown (a URI)."""
+    under ``plan.base``. ``where`` is the location shown (a URI). ``mark_tracker``: the
+    tracking server on which to mark the plan's deleted MLflow runs deleted once the delete
+    is over (:mod:`pail.services.runs.tracker_sync`); ``None`` when the user did not choose
+    it."""
 
     driver: StorageDriver
     plan: DeletePlan
     where: str
     dry_run: bool = False
     purge_noncurrent: bool = False
+    mark_tracker: TrackingServer | None = None
 
 
 @dataclass(eq=False)
@@ -305,6 +313,14 @@ class PurgeFinished(Message):
     :class:`pail.services.versions.PurgeReport`)."""
 
     report: Any
+
+
+@dataclass(eq=False)
+class TrackerMarked(Message):
+    """The deleted runs were marked deleted on the tracking server (``marks``: what was
+    marked, unknown, waiting, refused)."""
+
+    marks: TrackerMarks
 
 
 @dataclass(eq=False)

@@ -8,6 +8,11 @@ dialog explains that a delete adds delete markers
 (:func:`pail.services.versions.delete_explanation`) and offers the permanent deletion of
 noncurrent versions under the same prefix as a separate choice: its own checkbox and its
 own typed confirmation (``permanently``), never implied by the first.
+
+With run rules and a tracking server (``MLFLOW_TRACKING_URI``) that knows the runs, it also
+offers to mark the deleted MLflow runs deleted on the server (MLflow's ``runs/delete``,
+:mod:`pail.services.runs.tracker_sync`), unticked by default: each run only once the store
+confirmed all its objects deleted, so the tracker and the store agree.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from textual.widgets import Button, Checkbox, Footer, Input, Static
 from pail.core.text import one_line
 from pail.core.units import plural, size_text
 from pail.services.delete.plan import DeletePlan
+from pail.services.runs.tracker_sync import partially_planned, tracker_runs
+from pail.services.runs.tracking import TrackingServer
 from pail.services.versions import delete_explanation
 
 #: What must be typed to also delete noncurrent versions for good.
@@ -33,9 +40,12 @@ PURGE_WORD = "permanently"
 @dataclass(frozen=True)
 class DeleteDecision:
     """The user confirmed the delete; ``purge_noncurrent`` when they also chose (and
-    typed the confirmation for) the permanent deletion of noncurrent versions."""
+    typed the confirmation for) the permanent deletion of noncurrent versions;
+    ``mark_tracker`` when they chose to mark the deleted MLflow runs deleted on the
+    tracking server."""
 
     purge_noncurrent: bool = False
+    mark_tracker: bool = False
 
 
 class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
@@ -46,6 +56,9 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
         where: the location shown (a URI; plain text).
         versioning: the bucket's versioning status (``"Enabled"``, ``"Suspended"``,
             ``None``).
+        tracking: the tracking server the run rules consulted; with it, run rules and
+            runs the server knows (``plan.runs.tracking``), marking the deleted MLflow runs
+            deleted on it is offered (:func:`~pail.services.runs.tracker_sync.tracker_runs`).
 
     Dismisses with a :class:`DeleteDecision`, or ``None`` (escape, Cancel). The focus
     starts on the bucket-name field when one is needed, else on Cancel.
@@ -53,9 +66,26 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete_confirm.cancel")]
 
-    def __init__(self, plan: DeletePlan, where: str, versioning: str | None) -> None:
+    def __init__(
+        self,
+        plan: DeletePlan,
+        where: str,
+        versioning: str | None,
+        tracking: TrackingServer | None = None,
+    ) -> None:
         super().__init__()
         self.plan = plan
+        self.tracking = tracking
+        tracked = (
+            tracking is not None
+            and plan.retention is not None
+            and plan.runs is not None
+            and bool(plan.runs.tracking)
+        )
+        #: The deleted MLflow runs that may be marked deleted on the tracking server
+        #: (empty: nothing offered), and those the filters keep objects of (stay active).
+        self.marking = tracker_runs(plan) if tracked else []
+        self.partial = partially_planned(plan, self.marking) if tracked else []
         self._where = where
         self._versioning = versioning
         self.typed_needed = plan.needs_typed_confirmation()
@@ -97,6 +127,31 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
                     ),
                     id="delete-confirm-purge-withheld",
                 )
+            if self.marking and self.tracking is not None:
+                # A checkbox label is one line: the server's URI and the rule go below it.
+                label = Text(
+                    f"Also mark the {plural(len(self.marking), 'MLflow run')} deleted on the "
+                    "tracking server"
+                )
+                yield Checkbox(label, id="delete-confirm-tracker")
+                yield Static(
+                    Text(
+                        f"{one_line(self.tracking.uri)} (runs/delete): each run once the store "
+                        "confirmed all its objects deleted",
+                        style="dim",
+                    ),
+                    id="delete-confirm-tracker-note",
+                )
+            if self.partial:
+                verb = "stays" if len(self.partial) == 1 else "stay"
+                yield Static(
+                    Text(
+                        f"{plural(len(self.partial), 'MLflow run')} {verb} active in the "
+                        "tracker: the filters keep some of their objects.",
+                        style="dim",
+                    ),
+                    id="delete-confirm-tracker-partial",
+                )
             if self.versioned:
                 yield Checkbox(
                     "Also delete the noncurrent versions under it for good (cannot be undone)",
@@ -124,6 +179,13 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
         """The permanent-deletion checkbox is ticked."""
         return self.versioned and self.query_one("#delete-confirm-purge", Checkbox).value
 
+    @property
+    def mark_chosen(self) -> bool:
+        """The box to mark the deleted runs deleted on the tracking server is ticked."""
+        if not self.marking or self.tracking is None:
+            return False
+        return self.query_one("#delete-confirm-tracker", Checkbox).value
+
     def _allowed(self) -> bool:
         typed = self.query_one("#delete-confirm-bucket", Input).value if self.typed_needed else ""
         if self.typed_needed and typed != self.plan.bucket:
@@ -147,6 +209,9 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
+        if event.checkbox.id != "delete-confirm-purge":
+            self._update()
+            return
         word = self.query_one("#delete-confirm-purge-word", Input)
         word.disabled = not event.value
         if event.value:
@@ -162,7 +227,9 @@ class DeleteConfirmScreen(ModalScreen[DeleteDecision | None]):
 
     def _confirm(self) -> None:
         if self._allowed():  # a disabled button cannot be pressed; enter is checked here
-            self.dismiss(DeleteDecision(purge_noncurrent=self.purge_chosen))
+            self.dismiss(
+                DeleteDecision(purge_noncurrent=self.purge_chosen, mark_tracker=self.mark_chosen)
+            )
 
     def action_cancel(self) -> None:
         """Close without deleting."""

@@ -9,7 +9,11 @@ its error code (S3 answers DeleteObjects with 200 and per-key AccessDenied error
 keys are failures, never counted as deleted; a key the reply did not name is
 ``NotConfirmed``), keys not attempted after a cancel. A dry run says that nothing was
 deleted. When the permanent deletion of noncurrent versions was chosen it runs after the
-delete, in a worker, and its result is added. ``r`` then asks the store again whether
+delete, in a worker, and its result is added. When marking the deleted MLflow runs
+deleted on the tracking server was chosen (:mod:`pail.services.runs.tracker_sync`), it runs
+after a delete that was not cancelled, in a worker: each run once the store confirmed all
+its objects deleted; the runs marked, unknown to the server, not marked and why, and those
+the server refused are added. ``r`` then asks the store again whether
 the keys reported deleted are gone (:func:`pail.services.delete.verify.verify_deleted`)
 and lists any still present.
 
@@ -30,14 +34,18 @@ from pail.core.text import one_line
 from pail.core.units import plural, size_text
 from pail.services.delete.engine import Deleter, DeleteReport
 from pail.services.delete.verify import VerifyCancelled, VerifyResult, verify_deleted
+from pail.services.runs.retention import RunVerdict
+from pail.services.runs.tracker_sync import TrackerMarks, mark_deleted, tracker_runs
 from pail.services.versions import delete_noncurrent, plan_noncurrent
-from pail.ui.messages import DeleteRequest, PurgeFinished, WorkFailed
+from pail.ui.messages import DeleteRequest, PurgeFinished, TrackerMarked, WorkFailed
 from pail.ui.screens.keys_explained import KeysExplained
 from pail.ui.widgets.footer import PailFooter
 from pail.ui.workers import start_io
 
 #: Seconds between two reads of the progress snapshot.
 POLL_SECONDS = 0.2
+#: Runs named in each line of the tracker's result before "and N more".
+SHOWN_MARKED = 20
 
 
 class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
@@ -69,6 +77,14 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         ),
     ]
 
+    DEFAULT_CSS = """
+    #del-tracker {
+        padding: 0 2;
+        height: auto;
+        margin-bottom: 1;
+    }
+    """
+
     WHY_NOT = {
         "cancel": "the delete has finished",
         "verify": "once a delete (not a dry run) has confirmed keys, and not while re-checking",
@@ -82,6 +98,10 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         self.purge = None
         self.purge_error = ""
         self._purge_cancel = threading.Event()
+        self.marks: TrackerMarks | None = None
+        self.mark_error = ""
+        self._marking = False
+        self._mark_cancel = threading.Event()
         self.verify_result: VerifyResult | None = None
         self._verifying = False
         self._verify_cancel = threading.Event()
@@ -92,6 +112,7 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         yield ProgressBar(show_eta=False, id="del-bar")
         yield Static(id="del-stats")
         yield Static(id="del-summary")
+        yield Static(id="del-tracker")
         yield Static(id="del-verify")
         table: DataTable[Text | str] = DataTable(id="del-failures", cursor_type="row")
         table.add_column("failed key", key="key")
@@ -105,6 +126,7 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         self._title("Dry run of deleting" if self.request.dry_run else "Deleting")
         self.query_one(DataTable).display = False
         self.query_one("#del-verify", Static).display = False  # shown once r is pressed
+        self.query_one("#del-tracker", Static).display = False  # shown once runs are marked
         # The timer first: a dry run (or a fast store) may be finished by the first poll,
         # which stops it.
         self._timer = self.set_interval(POLL_SECONDS, self.poll)
@@ -124,10 +146,13 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
 
     @property
     def finished(self) -> bool:
-        """Everything (delete, and the purge if chosen) is over and drawn."""
+        """Everything (delete, and the purge or the tracker's marking if chosen) is over
+        and drawn."""
         purging = self.request.purge_noncurrent and not self.request.dry_run
         done_purge = self.purge is not None or bool(self.purge_error)
-        return self.report is not None and (not purging or done_purge)
+        if self.report is None or (purging and not done_purge):
+            return False
+        return not self._marking
 
     def poll(self) -> None:
         """Redraw from the deleter's snapshot (called by the timer)."""
@@ -153,6 +178,8 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         self.refresh_bindings()
         if self.request.purge_noncurrent and not self.request.dry_run and not p.cancelled:
             self._start_purge()
+        if self.request.mark_tracker is not None and not self.request.dry_run:
+            self._start_marking(cancelled=p.cancelled)
 
     def _draw_report(self, report: DeleteReport) -> None:
         plan = self.request.plan
@@ -227,9 +254,46 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         self.query_one("#del-summary", Static).update(text)
         self.refresh_bindings()
 
+    def _start_marking(self, *, cancelled: bool) -> None:
+        """Mark the plan's deleted MLflow runs deleted on the tracking server (in a worker);
+        after a cancelled delete, say that none was marked."""
+        request, cancel = self.request, self._mark_cancel
+        tracking, report = request.mark_tracker, self.report
+        runs = tracker_runs(request.plan)
+        shown = self.query_one("#del-tracker", Static)
+        if tracking is None or report is None or not runs:
+            return
+        shown.display = True
+        where = one_line(tracking.uri)
+        if cancelled:
+            shown.update(Text(f"No run was marked deleted on {where}: the delete was cancelled."))
+            return
+        self._marking = True
+        shown.update(Text(f"Marking {plural(len(runs), 'MLflow run')} deleted on {where}…"))
+
+        def work() -> TrackerMarked:
+            return TrackerMarked(mark_deleted(tracking, request.plan, report, runs, cancel=cancel))
+
+        start_io(self, work, target=request, generation=0, group="delete-tracker")
+
+    def on_tracker_marked(self, message: TrackerMarked) -> None:
+        message.stop()
+        self._marking = False
+        self.marks = message.marks
+        self.query_one("#del-tracker", Static).update(marks_text(message.marks))
+        self.refresh_bindings()
+
     def show_failure(self, message: WorkFailed) -> None:
-        """The noncurrent-version listing failed (called by the app's error route)."""
+        """The noncurrent-version listing, or the tracker's marking, failed (called by
+        the app's error route)."""
         error = message.error
+        if self._marking:  # mark_deleted never raises for the server: a bug, still shown
+            self._marking = False
+            self.mark_error = f"{error.badge} {error.operation}: {error.message}"
+            text = Text(f"Runs not marked deleted: {one_line(self.mark_error)}", style="red")
+            self.query_one("#del-tracker", Static).update(text)
+            self.refresh_bindings()
+            return
         self.purge_error = f"{error.badge} {error.operation}: {error.message}"
         text = Text(f"Noncurrent versions not deleted: {one_line(self.purge_error)}", style="red")
         self.query_one("#del-summary", Static).update(text)
@@ -316,6 +380,7 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
         """Start no further batch; those in flight finish and are reported."""
         self.deleter.cancel()
         self._purge_cancel.set()
+        self._mark_cancel.set()
 
     def action_close(self) -> None:
         """Back to the tree (a running delete is cancelled first)."""
@@ -323,4 +388,78 @@ class DeleteProgressScreen(KeysExplained, Screen[DeleteReport | None]):
             self.deleter.cancel()
         self._purge_cancel.set()
         self._verify_cancel.set()
+        self._mark_cancel.set()
         self.dismiss(self.report)
+
+
+def _names(verdicts: list[RunVerdict]) -> str:
+    """``"old (a1b2…), mid"``: the runs' names, each with its id's start when it differs;
+    at most :data:`SHOWN_MARKED`, then "and N more"."""
+    names = []
+    for verdict in verdicts[:SHOWN_MARKED]:
+        run = verdict.run
+        short = run.id if len(run.id) <= 8 else run.id[:8] + "…"
+        names.append(
+            one_line(run.name) if run.id == run.name else f"{one_line(run.name)} ({short})"
+        )
+    if len(verdicts) > SHOWN_MARKED:
+        names.append(f"and {len(verdicts) - SHOWN_MARKED:,} more")
+    return ", ".join(names)
+
+
+def marks_text(marks: TrackerMarks) -> Text:
+    """The tracker's part of the result (plain text from the store and the server): runs
+    marked deleted, unknown to the server, not marked because their objects are not all
+    gone (with how many), not asked (cancelled), and refused (with the server's words)."""
+    where = one_line(marks.server)
+    lines: list[Text] = []
+    if marks.marked:
+        lines.append(
+            Text(
+                f"Marked {plural(len(marks.marked), 'run')} deleted on {where}: "
+                + _names(marks.marked),
+                style="bold green",
+            )
+        )
+    if marks.unknown:
+        lines.append(
+            Text(
+                f"{plural(len(marks.unknown), 'run')} unknown to {where}, nothing to mark: "
+                + _names(marks.unknown)
+            )
+        )
+    if marks.waiting:
+        waiting = "; ".join(
+            f"{_names([w.verdict])} ({plural(w.left, 'object')} not confirmed deleted)"
+            for w in marks.waiting[:SHOWN_MARKED]
+        )
+        if len(marks.waiting) > SHOWN_MARKED:
+            waiting += f"; and {len(marks.waiting) - SHOWN_MARKED:,} more"
+        lines.append(
+            Text(
+                f"Not marked deleted on {where}, their objects are not all gone: {waiting}",
+                style="yellow",
+            )
+        )
+    if marks.not_asked:
+        lines.append(
+            Text(
+                f"Not marked deleted on {where} (cancelled): " + _names(marks.not_asked),
+                style="yellow",
+            )
+        )
+    if marks.errors:
+        verb = "was" if len(marks.errors) == 1 else "were"
+        lines.append(
+            Text(
+                f"{plural(len(marks.errors), 'run')} {verb} not marked deleted on {where}:",
+                style="bold red",
+            )
+        )
+        for error in marks.errors[:SHOWN_MARKED]:
+            lines.append(
+                Text(f"  {_names([error.verdict])}: {one_line(error.message)}", style="red")
+            )
+    if not lines:
+        lines.append(Text(f"No run to mark deleted on {where}."))
+    return Text("\n").join(lines)

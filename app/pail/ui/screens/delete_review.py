@@ -15,7 +15,8 @@ was never logged, the tracking server's registry cannot be read, or detection ga
 the screen says why and offers nothing to delete. The dry-run switch (``t``) makes the
 delete report what would go and delete nothing.
 
-``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`), then the
+``X`` (or the button) asks for confirmation (:class:`DeleteConfirmScreen`, which with a
+tracking server also offers to mark the deleted MLflow runs deleted on it), then the
 screen dismisses with a :class:`~pail.ui.messages.DeleteRequest`; a dry run needs
 no confirmation. Nothing here deletes.
 """
@@ -188,6 +189,8 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
         self.filters = filters or StaleFilters()
         self._clock = clock
         self.plan: DeletePlan | None = None
+        #: The tracking server the plan consulted (run rules with MLFLOW_TRACKING_URI).
+        self.tracking: TrackingServer | None = None
         self.versioning: str | None = None
         self.versioning_note = ""
         self.error: StorageError | None = None
@@ -254,7 +257,7 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
                     status = versioning_status(driver, target.bucket)
                 except StorageError as exc:  # the delete still works; say it is unknown
                     note = f"versioning unknown ({exc.badge})"
-            return PlanReady(plan, status, note)
+            return PlanReady(plan, status, note, tracking)
 
         start_io(self, work, target=target, generation=0, group="delete-plan")
 
@@ -287,6 +290,7 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
         self._poll_timer.stop()
         self.plan, self.versioning = message.plan, message.versioning
         self.versioning_note = message.versioning_note
+        self.tracking = message.tracking
         self._draw_plan(message.plan)
 
     def show_failure(self, message: WorkFailed) -> None:
@@ -385,13 +389,20 @@ class DeleteReviewScreen(KeysExplained, Screen[DeleteRequest | None]):
             self.dismiss(DeleteRequest(driver, plan, where, dry_run=True))
             return
 
+        tracking = self.tracking
+
         def decided(decision: DeleteDecision | None) -> None:
             if decision is not None:
-                self.dismiss(
-                    DeleteRequest(driver, plan, where, purge_noncurrent=decision.purge_noncurrent)
+                request = DeleteRequest(
+                    driver,
+                    plan,
+                    where,
+                    purge_noncurrent=decision.purge_noncurrent,
+                    mark_tracker=tracking if decision.mark_tracker else None,
                 )
+                self.dismiss(request)
 
-        screen = DeleteConfirmScreen(plan, where, self.versioning)
+        screen = DeleteConfirmScreen(plan, where, self.versioning, tracking)
         self.app.push_screen(screen, callback=decided)
 
     def action_back(self) -> None:
