@@ -71,6 +71,8 @@ RESERVED_NAMES = frozenset(
         "lifecycle",
         "connection",
         "doctor",
+        "runs",
+        "diff",
         "demo",
         "help",
     }
