@@ -98,6 +98,13 @@ async def _stale_form(pilot) -> StaleFilterScreen:
     return pilot.app.screen
 
 
+def steady_cursors(screen) -> None:
+    """Stop every field's cursor blinking (it is then always drawn): a capture on a loaded
+    machine otherwise lands in either half of the 0.5 s blink."""
+    for field in screen.query(Input):
+        field.cursor_blink = False
+
+
 async def _type_fields(pilot, values: dict[str, str], prefix: str) -> None:
     """Focus each field in turn and type its value key by key (as a user does)."""
     for name, text in values.items():
@@ -139,6 +146,7 @@ def test_stale_filter_form(snap_compare, s3_endpoint, size, typed):
             await _type_fields(pilot, {"older_than": "7d", "include": "*.ckpt"}, "stale")
             runs = {"keep_last": "2", "keep_best": "3", "metric": "val_loss"}
             await _type_fields(pilot, runs, "stale")
+        steady_cursors(pilot.app.screen)
         await settle(pilot)
         await pilot.pause()
 
@@ -163,6 +171,7 @@ def test_lifecycle_form(snap_compare, s3_endpoint, size, typed):
             # rules are read in a worker meanwhile): put it there, so the tint is not a race.
             await until(pilot, lambda: screen.focused is not None, "a focused field")
             screen.query_one("#lc-prefix").focus()
+        steady_cursors(pilot.app.screen)
         await settle(pilot)
         await pilot.pause()
 
