@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pail.core.units import plural
 from pail.core.uri import format_uri
@@ -150,10 +150,10 @@ def runs_from_objects(provider: str, bucket: str, prefix: str, objects: Sequence
         evidence.append(found.evidence)
         for run in found.runs:
             run.layout = layout.name
-            _count(run, remaining)
             result.runs.append(run)
             claimed.update(run.prefixes)
             claimed_keys.update(run.keys)
+        _count(found.runs, remaining)
         counts[layout.name] = counts.get(layout.name, 0) + len(found.runs)
         remaining = [
             e for e in remaining if e.key not in claimed_keys and not _under_any(e.key, claimed)
@@ -198,26 +198,50 @@ def layout_title(result: RunSet) -> str:
     return " + ".join(LAYOUT_NAMES.get(n, n) for n in names) or "no runs"
 
 
-def _count(run: Run, objects: Sequence[Entry]) -> None:
-    n = size = 0
-    oldest: datetime | None = None
-    newest: datetime | None = None
+def _count(runs: Sequence[Run], objects: Sequence[Entry]) -> None:
+    """Each run's objects, bytes, oldest and newest object among ``objects``; an object
+    counts for every run owning it (:meth:`Run.owns`). Owners are found by the key's
+    folders (``a/``, ``a/b/``, ...), so the cost is objects x depth, not objects x runs."""
+    by_prefix: dict[str, list[Run]] = {}
+    by_key: dict[str, list[Run]] = {}
+    for run in runs:
+        for prefix in run.prefixes:
+            by_prefix.setdefault(prefix, []).append(run)
+        for key in run.keys:
+            by_key.setdefault(key, []).append(run)
+    tally: dict[int, list[Any]] = {id(run): [0, 0, None, None] for run in runs}
     for entry in objects:
-        if not run.owns(entry.key):
-            continue
-        n += 1
-        size += entry.size or 0
-        when = entry.last_modified
-        if when is not None:
-            oldest = when if oldest is None or when < oldest else oldest
-            newest = when if newest is None or when > newest else newest
-    run.objects, run.bytes = n, size
-    run.start = run.start or oldest
-    run.end = run.end or newest
+        key = entry.key
+        owners = list(by_key.get(key, ()))
+        for prefix in _folders(key):
+            owners.extend(by_prefix.get(prefix, ()))
+        for ident in dict.fromkeys(id(run) for run in owners):  # each owning run once
+            counts = tally[ident]
+            counts[0] += 1
+            counts[1] += entry.size or 0
+            when = entry.last_modified
+            if when is not None:
+                counts[2] = when if counts[2] is None or when < counts[2] else counts[2]
+                counts[3] = when if counts[3] is None or when > counts[3] else counts[3]
+    for run in runs:
+        n, size, oldest, newest = tally[id(run)]
+        run.objects, run.bytes = n, size
+        run.start = run.start or oldest
+        run.end = run.end or newest
 
 
-def _under_any(key: str, prefixes: Sequence[str] | set[str]) -> bool:
-    return any(key.startswith(p) for p in prefixes)
+def _folders(key: str) -> list[str]:
+    """``"a/b/c"`` -> ``["", "a/", "a/b/"]``: every prefix ending in ``/`` that holds it."""
+    out = [""]
+    slash = key.find("/")
+    while slash != -1:
+        out.append(key[: slash + 1])
+        slash = key.find("/", slash + 1)
+    return out
+
+
+def _under_any(key: str, prefixes: set[str]) -> bool:
+    return any(folder in prefixes for folder in _folders(key))
 
 
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
