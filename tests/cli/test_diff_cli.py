@@ -10,6 +10,10 @@ import pytest
 import yaml
 
 from support.cli import run, s3_args
+from support.fasttrackml import (
+    TrackedStore,
+    fasttrackml_fixture,  # noqa: F401  (the fixture "fasttrackml")
+)
 from support.servers import seed_keys
 from support.stores import safetensors
 
@@ -183,3 +187,27 @@ def test_lightning_versions_end_to_end(tmp_path, monkeypatch):
         "SHA256",
     ] in rows
     assert "  hparams.yaml (2 changed" in out and ["~", "betas[1]", "0.999", "->", "0.99"] in rows
+
+
+def test_artifact_root_runs_get_params_and_metrics_from_the_tracking_server(
+    fasttrackml: TrackedStore,
+):
+    """Two runs FastTrackML's client wrote (artifact folders only in S3): with
+    MLFLOW_TRACKING_URI the diff has their params and metrics; without it, none."""
+    by_experiment: dict[str, list] = {}
+    for written in fasttrackml.runs:
+        by_experiment.setdefault(written.experiment_id, []).append(written)
+    a, b = next(runs for runs in by_experiment.values() if len(runs) >= 2)[:2]
+    changed = {k for k in a.params if a.params.get(k) != b.params.get(k)}
+    assert changed, "the fixture's runs differ in a param"
+    where = f"s3://{fasttrackml.bucket}/{fasttrackml.root}{a.experiment_id}/"
+    args = ["diff", "--json", *s3_args(fasttrackml.endpoint), where, a.id, b.id]
+    tracked = run(args, env={"MLFLOW_TRACKING_URI": fasttrackml.uri})
+    assert tracked.exit_code == 0, tracked.stderr
+    doc = json.loads(tracked.stdout)
+    assert {c["name"] for c in doc["params"]["changed"]} >= changed
+    assert {m["name"] for m in doc["metrics"]} >= set(a.metrics) | set(b.metrics)
+    alone = run(args, env={"MLFLOW_TRACKING_URI": None})
+    assert alone.exit_code == 0, alone.stderr
+    bare = json.loads(alone.stdout)
+    assert bare["params"]["changed"] == [] and bare["metrics"] == []

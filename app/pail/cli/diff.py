@@ -58,6 +58,7 @@ from pail.services.runs.diff import (
     runs_by_id,
 )
 from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound, Run
+from pail.services.runs.tracking import TrackingServer
 
 #: Headings of the file states, in the order the Files section lists them.
 _STATE_WORDS = {
@@ -120,16 +121,23 @@ def _folder(location: Location) -> str:
 
 def _runs(args: tuple[str, ...], flags: Flags, warnings: list[str]) -> tuple[Any, ...]:
     """``(driver_a, bucket_a, run_a, driver_b, bucket_b, run_b)`` for the arguments."""
+    # MLFLOW_TRACKING_URI: names, params and metrics of artifact-root runs from the server
+    tracking = TrackingServer.from_env()
     try:
         if len(args) == 2:
             driver_a, bucket_a, prefix_a = _open_folder(args[0], flags)
             driver_b, bucket_b, prefix_b = _open_folder(args[1], flags)
-            run_a = resolve_run(driver_a, bucket_a, prefix_a, warnings=warnings)
-            run_b = resolve_run(driver_b, bucket_b, prefix_b, warnings=warnings)
+            run_a = resolve_run(driver_a, bucket_a, prefix_a, warnings=warnings, tracking=tracking)
+            run_b = resolve_run(driver_b, bucket_b, prefix_b, warnings=warnings, tracking=tracking)
             return driver_a, bucket_a, run_a, driver_b, bucket_b, run_b
         driver, location = open_location(args[0], flags)
         run_a, run_b = runs_by_id(
-            driver, location.bucket, _folder(location), [args[1], args[2]], warnings=warnings
+            driver,
+            location.bucket,
+            _folder(location),
+            [args[1], args[2]],
+            warnings=warnings,
+            tracking=tracking,
         )
         return driver, location.bucket, run_a, driver, location.bucket, run_b
     except (NoRunsFound, UnknownRun, TooManyObjects) as exc:

@@ -56,6 +56,7 @@ from pail.services.runs.detect import (
 from pail.services.runs.layouts import LAYOUTS
 from pail.services.runs.layouts.base import MetadataTooLarge
 from pail.services.runs.model import MetricMode, NoRunsFound, Run, RunSet, known_mode
+from pail.services.runs.tracking import TrackingServer
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -1059,8 +1060,10 @@ def resolve_run(
     cancel: threading.Event | None = None,
     warnings: list[str] | None = None,
     max_objects: int = DEFAULT_MAX_OBJECTS,
+    tracking: TrackingServer | None = None,
 ) -> Run:
-    """The run whose folder is ``prefix``, its params and metrics read.
+    """The run whose folder is ``prefix``, its params and metrics read (and, with
+    ``tracking``, merged with what the tracking server knows of it).
 
     Runs are detected at the parent location (then up to :data:`RESOLVE_LEVELS` levels
     up while they hold at most :data:`RESOLVE_ABOVE_OBJECTS` objects, for layouts
@@ -1098,6 +1101,7 @@ def resolve_run(
         run = _run_at(found, prefix)
         if run is not None:
             lines = _load_details(driver, bucket, [run])[id(run)]
+            lines += _merge_tracked(found, [run], tracking)
             if warnings is not None:
                 warnings.extend(lines)
             return run
@@ -1119,9 +1123,11 @@ def runs_by_id(
     *,
     cancel: threading.Event | None = None,
     warnings: list[str] | None = None,
+    tracking: TrackingServer | None = None,
 ) -> list[Run]:
     """The runs named by ``wanted`` (ids, or names when unique: :meth:`RunSet.by_id`)
-    among the runs detected at ``prefix``, in that order, their params and metrics read.
+    among the runs detected at ``prefix``, in that order, their params and metrics read
+    (and, with ``tracking``, merged with the server's: names from it count too).
 
     Raises:
         NoRunsFound: no runs at ``prefix``.
@@ -1132,9 +1138,11 @@ def runs_by_id(
     where = found.where or format_uri(found.provider, found.bucket, found.prefix)
     chosen = [found.by_id(name) for name in wanted]
     loaded: dict[int, list[str]] = {}
+    merged: list[str] = []
     if any(run is None for run in chosen):
         # Names (an MLflow run name, ...) come from the metadata: read every run's.
         loaded = _load_details(driver, bucket, found.runs)
+        merged = _merge_tracked(found, found.runs, tracking)
         chosen = [found.by_id(name) for name in wanted]
     runs = []
     for name, run in zip(wanted, chosen, strict=True):
@@ -1142,11 +1150,23 @@ def runs_by_id(
             raise UnknownRun(where, name, [r.id for r in found.runs])
         runs.append(run)
     if not loaded:
-        loaded = _load_details(driver, bucket, list({id(r): r for r in runs}.values()))
+        distinct = list({id(r): r for r in runs}.values())
+        loaded = _load_details(driver, bucket, distinct)
+        merged = _merge_tracked(found, distinct, tracking)
     if warnings is not None:
         for key in dict.fromkeys(id(r) for r in runs):
             warnings.extend(loaded.get(key, []))
+        warnings.extend(merged)
     return runs
+
+
+def _merge_tracked(found: RunSet, runs: list[Run], tracking: TrackingServer | None) -> list[str]:
+    """Merge what ``tracking`` knows into ``runs`` (of ``found``); its warning lines."""
+    if tracking is None:
+        return []
+    part = RunSet(found.provider, found.bucket, found.prefix, found.layout, runs=list(runs))
+    tracking.merge(part)
+    return part.warnings
 
 
 def _parent(prefix: str) -> str:
