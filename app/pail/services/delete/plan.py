@@ -44,7 +44,7 @@ from pail.drivers.errors import NotFound
 from pail.services.delete.filters import StaleFilters
 from pail.services.runs.detect import DetectCancelled, detect_runs, location_uri
 from pail.services.runs.layouts.base import RUN_ID
-from pail.services.runs.model import NoRunsFound, Run, RunSet
+from pail.services.runs.model import NoRunsFound, Run, RunIndex, RunSet
 from pail.services.runs.retention import (
     RegistryUnread,
     RetentionDecision,
@@ -279,7 +279,7 @@ def build_plan(
         if looked_up is not None:
             plan.examined += 1
             candidates.append((looked_up, None))
-    owners: dict[str, Run] = {}
+    owners = RunIndex(())
     if rules is not None and candidates:
         if runs is None:
 
@@ -303,8 +303,10 @@ def build_plan(
         if not runset.runs:
             where = runset.where or location_uri(driver, bucket, normalize_prefix(base))
             raise NoRunsFound(where, runset.evidence)
-        owners = {prefix: run for run in runset.runs for prefix in run.prefixes}
-        reached = {id(run): run for entry, _ in candidates if (run := _owner(owners, entry.key))}
+        owners = RunIndex(runset.runs)
+        reached = {
+            id(run): run for entry, _ in candidates if (run := owners.prefix_owner(entry.key))
+        }
         selected = [run for run in runset.runs if id(run) in reached]
         plan.runs = runset
         plan.retention = plan_retention(replace(runset, runs=selected), rules)
@@ -316,7 +318,7 @@ def build_plan(
             continue
         owner: Run | None = None
         if rules is not None:
-            owner = _owner(owners, entry.key)
+            owner = owners.prefix_owner(entry.key)
             if owner is None or owner.id not in deleted_runs:
                 seen.add(ident)  # counted once, never planned
                 if owner is None:
@@ -377,17 +379,6 @@ def detect_for_retention(
         if reason not in (run.protected or ""):
             run.protected = f"{run.protected}; {reason}" if run.protected else reason
     return found
-
-
-def _owner(owners: dict[str, Run], key: str) -> Run | None:
-    """The run one of whose prefixes ``key`` is under (``owners``: prefix -> run)."""
-    slash = key.find("/")
-    while slash != -1:
-        run = owners.get(key[: slash + 1])
-        if run is not None:
-            return run
-        slash = key.find("/", slash + 1)
-    return None
 
 
 def _entry_for(

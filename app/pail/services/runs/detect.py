@@ -35,7 +35,7 @@ from pail.drivers.errors import StorageError
 from pail.services.jobs import DaemonPool
 from pail.services.runs.layouts import LAYOUTS
 from pail.services.runs.layouts.base import LayoutReader, MetadataTooLarge, Settles
-from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound, Run, RunSet
+from pail.services.runs.model import LAYOUT_NAMES, NoRunsFound, Run, RunIndex, RunSet, key_folders
 from pail.services.walk import WalkCancelled, walk_objects
 
 if TYPE_CHECKING:
@@ -200,23 +200,12 @@ def layout_title(result: RunSet) -> str:
 
 def _count(runs: Sequence[Run], objects: Sequence[Entry]) -> None:
     """Each run's objects, bytes, oldest and newest object among ``objects``; an object
-    counts for every run owning it (:meth:`Run.owns`). Owners are found by the key's
-    folders (``a/``, ``a/b/``, ...), so the cost is objects x depth, not objects x runs."""
-    by_prefix: dict[str, list[Run]] = {}
-    by_key: dict[str, list[Run]] = {}
-    for run in runs:
-        for prefix in run.prefixes:
-            by_prefix.setdefault(prefix, []).append(run)
-        for key in run.keys:
-            by_key.setdefault(key, []).append(run)
+    counts for every run owning it (:class:`RunIndex`)."""
+    index = RunIndex(runs)
     tally: dict[int, list[Any]] = {id(run): [0, 0, None, None] for run in runs}
     for entry in objects:
-        key = entry.key
-        owners = list(by_key.get(key, ()))
-        for prefix in _folders(key):
-            owners.extend(by_prefix.get(prefix, ()))
-        for ident in dict.fromkeys(id(run) for run in owners):  # each owning run once
-            counts = tally[ident]
+        for run in index.owners(entry.key):
+            counts = tally[id(run)]
             counts[0] += 1
             counts[1] += entry.size or 0
             when = entry.last_modified
@@ -230,18 +219,8 @@ def _count(runs: Sequence[Run], objects: Sequence[Entry]) -> None:
         run.end = run.end or newest
 
 
-def _folders(key: str) -> list[str]:
-    """``"a/b/c"`` -> ``["", "a/", "a/b/"]``: every prefix ending in ``/`` that holds it."""
-    out = [""]
-    slash = key.find("/")
-    while slash != -1:
-        out.append(key[: slash + 1])
-        slash = key.find("/", slash + 1)
-    return out
-
-
 def _under_any(key: str, prefixes: set[str]) -> bool:
-    return any(folder in prefixes for folder in _folders(key))
+    return any(folder in prefixes for folder in key_folders(key))
 
 
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)

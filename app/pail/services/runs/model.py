@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -241,6 +242,47 @@ class RunSet:
     def param_names(self) -> list[str]:
         """Every param any run logged, sorted."""
         return sorted({name for run in self.runs for name in run.params})
+
+
+def key_folders(key: str) -> list[str]:
+    """Every prefix ending in ``/`` that holds ``key``, shortest first:
+    ``"a/b/c"`` -> ``["", "a/", "a/b/"]``."""
+    out = [""]
+    slash = key.find("/")
+    while slash != -1:
+        out.append(key[: slash + 1])
+        slash = key.find("/", slash + 1)
+    return out
+
+
+class RunIndex:
+    """``runs`` by the prefixes and single keys they own, so a key's runs are found by its
+    folders (objects x depth, not objects x runs)."""
+
+    def __init__(self, runs: Sequence[Run]) -> None:
+        self._by_prefix: dict[str, list[Run]] = {}
+        self._by_key: dict[str, list[Run]] = {}
+        for run in runs:
+            for prefix in run.prefixes:
+                self._by_prefix.setdefault(prefix, []).append(run)
+            for key in run.keys:
+                self._by_key.setdefault(key, []).append(run)
+
+    def owners(self, key: str) -> list[Run]:
+        """Every run owning ``key`` (:meth:`Run.owns`), each once."""
+        found = list(self._by_key.get(key, ()))
+        for folder in key_folders(key):
+            found.extend(self._by_prefix.get(folder, ()))
+        return list({id(run): run for run in found}.values())
+
+    def prefix_owner(self, key: str) -> Run | None:
+        """The run whose prefix (the shortest, never ``""``) holds ``key``, or ``None``;
+        single keys (:attr:`Run.keys`) are not looked at."""
+        for folder in key_folders(key)[1:]:
+            runs = self._by_prefix.get(folder)
+            if runs:
+                return runs[0]
+        return None
 
 
 class NoRunsFound(ValueError):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pail.services.delete.engine import DeleteReport
 from pail.services.delete.plan import DeletePlan
 from pail.services.runs.layouts.base import RUN_ID
+from pail.services.runs.model import RunIndex
 from pail.services.runs.retention import RunVerdict
 from pail.services.runs.tracking import TrackingError, TrackingServer
 
@@ -109,29 +110,18 @@ def partially_planned(
     return [v for v in plan.deleted_runs if v.run.layout == "mlflow" and v.run.id not in marked_ids]
 
 
-def _owner_id(owners: dict[str, str], key: str) -> str | None:
-    """The value of the one prefix of ``owners`` that ``key`` is under (by its folders)."""
-    slash = key.find("/")
-    while slash != -1:
-        found = owners.get(key[: slash + 1])
-        if found is not None:
-            return found
-        slash = key.find("/", slash + 1)
-    return None
-
-
 def unconfirmed_per_run(
     plan: DeletePlan, report: DeleteReport, runs: list[RunVerdict]
 ) -> dict[str, int]:
     """Run id -> how many of its planned objects the store did not confirm deleted (runs
     with none left are absent). A key counts by its run's prefixes."""
     confirmed = {item.key for item in report.confirmed}
-    owners = {prefix: v.run.id for v in runs for prefix in v.run.prefixes}
+    owners = RunIndex([v.run for v in runs])
     left_of: dict[str, int] = {}
     for item in plan.items:
-        owner = _owner_id(owners, item.key)
+        owner = owners.prefix_owner(item.key)
         if owner is not None and item.key not in confirmed:
-            left_of[owner] = left_of.get(owner, 0) + 1
+            left_of[owner.id] = left_of.get(owner.id, 0) + 1
     return left_of
 
 
