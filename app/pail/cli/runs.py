@@ -56,21 +56,20 @@ from pail.core.units import plural, size_text
 from pail.drivers.base import StorageDriver
 from pail.services.locations import open_location
 from pail.services.runs.model import LAYOUT_NAMES, MetricPoint, Run, RunSet, known_mode
+from pail.services.runs.table import (
+    FIXED_FIELDS,
+    FieldKind,
+    natural_descending,
+    sorted_runs,
+    varying_params,
+)
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
 
 #: Fields ``--sort`` takes besides metrics and params, and whether each sorts descending
 #: first (newest, longest, largest first; text A to Z).
-SORT_FIELDS: dict[str, bool] = {
-    "start": True,
-    "duration": True,
-    "size": True,
-    "objects": True,
-    "name": False,
-    "experiment": False,
-    "status": False,
-}
+SORT_FIELDS = FIXED_FIELDS
 
 
 class RunsError(ValueError):
@@ -85,7 +84,7 @@ class SortField:
     """What ``--sort`` named: ``kind`` ``"fixed"`` (``name`` one of :data:`SORT_FIELDS`),
     ``"metric"`` or ``"param"`` (``name`` the metric's or param's)."""
 
-    kind: str
+    kind: FieldKind
     name: str
 
     @property
@@ -97,9 +96,7 @@ class SortField:
         """The order this field sorts in without ``-r``: newest, longest, largest first;
         text and params A to Z / low to high; a metric best first (higher first when
         :func:`known_mode` says ``max``), low to high when it has no better direction."""
-        if self.kind == "metric":
-            return known_mode(self.name) == "max"
-        return self.kind == "fixed" and SORT_FIELDS[self.name]
+        return natural_descending(self.kind, self.name)
 
 
 def sort_field(text: str, runs: RunSet) -> SortField:
@@ -112,8 +109,10 @@ def sort_field(text: str, runs: RunSet) -> SortField:
     metrics, params = runs.metric_names(), runs.param_names()
     kind, _, rest = text.partition(":")
     if rest and kind in ("metric", "param"):
-        if rest in (metrics if kind == "metric" else params):
-            return SortField(kind, rest)
+        if kind == "metric" and rest in metrics:
+            return SortField("metric", rest)
+        if kind == "param" and rest in params:
+            return SortField("param", rest)
     elif text in SORT_FIELDS:
         return SortField("fixed", text)
     elif text in metrics:
@@ -128,50 +127,11 @@ def sort_field(text: str, runs: RunSet) -> SortField:
     raise RunsError(f"--sort {text!r}: no such field; fields: {'; '.join(known)}")
 
 
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _value(run: Run, field: SortField) -> Any:
-    if field.kind == "metric":
-        return run.final(field.name)
-    if field.kind == "param":
-        return run.params.get(field.name)
-    name = field.name
-    if name in ("name", "experiment", "status"):
-        text = getattr(run, name)
-        return text.lower() if text else None
-    if name == "start":
-        return run.start
-    if name == "duration":
-        return run.duration
-    return run.objects if name == "objects" else run.bytes
-
-
 def sort_runs(runs: Sequence[Run], field: SortField, reverse: bool = False) -> list[Run]:
     """``runs`` in ``field``'s order (:meth:`SortField.descending`, flipped by
-    ``reverse``); ties by name, then id; runs without a value last either way. A param
-    sorts as numbers when every value present reads as one, else as text."""
-    values = {run.id: _value(run, field) for run in runs}
-    if field.kind == "param":
-        present = [v for v in values.values() if v is not None]
-        if present and all(_number(v) is not None for v in present):
-            values = {k: (None if v is None else _number(v)) for k, v in values.items()}
-    known = sorted(
-        (run for run in runs if values[run.id] is not None),
-        key=lambda run: (run.name.lower(), run.id),
-    )
-    unknown = sorted(
-        (run for run in runs if values[run.id] is None),
-        key=lambda run: (run.name.lower(), run.id),
-    )
+    ``reverse``), by :func:`pail.services.runs.table.sorted_runs`'s rules."""
     descending = field.descending() != reverse
-    known.sort(key=lambda run: values[run.id], reverse=descending)
-    return known + unknown
+    return sorted_runs(runs, field.kind, field.name, descending)
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -198,15 +158,6 @@ def number_text(value: float | None) -> str:
     """A metric value in at most 6 significant digits (``"0.1234"``, ``"1.5e-05"``);
     ``"-"`` when the run did not log it."""
     return "-" if value is None else f"{value:.6g}"
-
-
-def varying_params(runs: Sequence[Run]) -> list[str]:
-    """Param names whose value is not the same in every run (absent counts), sorted;
-    every param name when there is one run."""
-    names = sorted({name for run in runs for name in run.params})
-    if len(runs) <= 1:
-        return names
-    return [n for n in names if len({run.params.get(n) for run in runs}) > 1]
 
 
 def _columns(

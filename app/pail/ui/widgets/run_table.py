@@ -15,7 +15,7 @@ Every value from the store (names, params, statuses) is shown as plain text
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
@@ -26,6 +26,8 @@ from textual.widgets import DataTable
 from pail.core.text import clip, one_line
 from pail.core.units import size_text
 from pail.services.runs.model import Run, RunSet, known_mode
+from pail.services.runs.table import FieldKind, natural_descending, varying_metrics, varying_params
+from pail.services.runs.table import sorted_runs as ordered_runs
 
 ColumnKind = Literal["mark", "fixed", "param", "metric"]
 
@@ -81,40 +83,6 @@ FIXED_COLUMNS = (
 )
 
 
-def _varying(
-    runs: Sequence[Run], names: Sequence[str], value: Callable[[Run, str], object]
-) -> list[str]:
-    if len(runs) <= 1:
-        return list(names)
-    out = []
-    for name in names:
-        seen = {_same_key(value(run, name)) for run in runs}
-        if len(seen) > 1:
-            out.append(name)
-    return out
-
-
-def _same_key(value: object) -> object:
-    # NaN != NaN: every run without a finite value compares as "absent".
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def varying_params(runs: Sequence[Run]) -> list[str]:
-    """Param names whose value differs between ``runs`` (absent counts as a value),
-    sorted; every param name when there is at most one run."""
-    names = sorted({name for run in runs for name in run.params})
-    return _varying(runs, names, lambda run, name: run.params.get(name))
-
-
-def varying_metrics(runs: Sequence[Run]) -> list[str]:
-    """Metric names whose final value differs between ``runs`` (absent counts), sorted;
-    every metric name when there is at most one run."""
-    names = sorted({name for run in runs for name in run.metrics})
-    return _varying(runs, names, lambda run, name: run.final(name))
-
-
 def table_columns(runs: Sequence[Run], max_varying: int = MAX_VARYING) -> list[Column]:
     """The table's columns for ``runs``: the fixed ones (experiment only when the runs
     are in more than one: the runs view names a single one above the table), then up to
@@ -130,62 +98,17 @@ def table_columns(runs: Sequence[Run], max_varying: int = MAX_VARYING) -> list[C
 
 
 def default_descending(column: Column) -> bool:
-    """The order a column sorts in first: newest, longest, largest first; names and
-    params A to Z; metrics best first (:func:`known_mode`: a loss ascending), a metric with
-    no direction ascending."""
-    if column.kind == "metric":
-        return known_mode(column.name) == "max"  # no direction (a learning rate): ascending
-    return column.key in ("start", "duration", "objects", "size")
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
-def sort_value(run: Run, column: Column) -> object:
-    """What ``run`` sorts by in ``column`` (``None``: unknown, sorted last)."""
-    key = column.key
-    if column.kind == "param":
-        return run.params.get(column.name)
-    if column.kind == "metric":
-        return run.final(column.name)
-    if key == "name":
-        return run.name.lower()
-    if key == "experiment":
-        return run.experiment.lower() if run.experiment else None
-    if key == "start":
-        return run.start
-    if key == "duration":
-        return run.duration
-    if key == "objects":
-        return run.objects
-    if key == "size":
-        return run.bytes
-    if key == "status":
-        return run.status
-    return None
+    """The order a column sorts in first (:func:`pail.services.runs.table.natural_descending`)."""
+    return natural_descending(_field_kind(column), column.name or column.key)
 
 
 def sorted_runs(runs: Sequence[Run], column: Column, descending: bool) -> list[Run]:
-    """``runs`` sorted by ``column`` (ties by name, then id); runs without a value in
-    that column come last in either direction. A param column sorts as numbers when
-    every value present reads as one, else as text."""
-    values = {run.id: sort_value(run, column) for run in runs}
-    if column.kind == "param":
-        texts = [v for v in values.values() if isinstance(v, str)]
-        numbers = [_number(t) for t in texts]
-        if texts and all(n is not None for n in numbers):
-            values = {k: (_number(v) if isinstance(v, str) else None) for k, v in values.items()}
-    known = [run for run in runs if values[run.id] is not None]
-    unknown = [run for run in runs if values[run.id] is None]
-    ties = sorted(known, key=lambda run: (run.name.lower(), run.id))
-    ordered = sorted(ties, key=lambda run: values[run.id], reverse=descending)  # type: ignore[arg-type,return-value]
-    unknown.sort(key=lambda run: (run.name.lower(), run.id))
-    return ordered + unknown
+    """``runs`` ordered by ``column`` (:func:`pail.services.runs.table.sorted_runs`)."""
+    return ordered_runs(runs, _field_kind(column), column.name or column.key, descending)
+
+
+def _field_kind(column: Column) -> FieldKind:
+    return "metric" if column.kind == "metric" else "param" if column.kind == "param" else "fixed"
 
 
 def start_text(when: datetime | None) -> str:
