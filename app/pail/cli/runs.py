@@ -52,7 +52,7 @@ from pail.cli.output import iso_utc
 from pail.cli.progress import LiveProgress, text_column
 from pail.config.flags import Flags
 from pail.core.text import printable
-from pail.core.units import plural, size_text
+from pail.core.units import clock_span, metric_text, plural, size_text
 from pail.drivers.base import StorageDriver
 from pail.services.locations import open_location
 from pail.services.runs.model import LAYOUT_NAMES, MetricPoint, Run, RunSet, known_mode
@@ -137,29 +137,6 @@ def sort_runs(runs: Sequence[Run], field: SortField, reverse: bool = False) -> l
 # --- text ---------------------------------------------------------------------------------
 
 
-def duration_text(seconds: float | None) -> str:
-    """A run's length in two units at most: ``"45s"``, ``"12m 05s"``, ``"3h 02m"``,
-    ``"2d 04h"``; ``"-"`` when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "-"
-    days, rest = divmod(round(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def number_text(value: float | None) -> str:
-    """A metric value in at most 6 significant digits (``"0.1234"``, ``"1.5e-05"``);
-    ``"-"`` when the run did not log it."""
-    return "-" if value is None else f"{value:.6g}"
-
-
 def _columns(
     result: RunSet, metrics: list[str], params: list[str], human: bool
 ) -> tuple[list[str], list[bool], list[list[str]]]:
@@ -173,10 +150,10 @@ def _columns(
     rows = []
     for run in runs:
         cells = [run.name, *([run.experiment or "-"] if experiment else [])]
-        cells += [iso_utc(run.start) or "-", duration_text(run.duration), f"{run.objects:,}"]
+        cells += [iso_utc(run.start) or "-", clock_span(run.duration) or "-", f"{run.objects:,}"]
         cells += [size_text(run.bytes, human), run.status or "-"]
         cells += [run.params.get(name, "-") for name in params]
-        cells += [number_text(run.final(name)) for name in metrics]
+        cells += [metric_text(run.final(name)) or "-" for name in metrics]
         rows.append([printable(c) for c in cells])
     return [printable(h) for h in heads], right, rows
 

@@ -36,6 +36,7 @@ and durations in words); it is imported on first use, so ``import pail.cli`` sta
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -219,12 +220,41 @@ def duration_words(value: timedelta | float) -> str:
     return humanize.precisedelta(value, minimum_unit="seconds", format="%0.0f")
 
 
+def clock_span(seconds: float | None) -> str:
+    """A run's length, two units at most: ``"45s"``, ``"12m 05s"``, ``"3h 02m"``,
+    ``"2d 04h"``; ``""`` when unknown (``None``, negative or not finite)."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    days, rest = divmod(round(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def metric_text(value: float | None) -> str:
+    """A logged value in at most 6 significant digits (``"0.1234"``, ``"1.5e-05"``);
+    ``"NaN"`` for NaN, ``""`` when there is none."""
+    if value is None:
+        return ""
+    if math.isnan(value):
+        return "NaN"
+    return f"{value:.6g}"
+
+
 __all__ = [
     "MAX_DURATION",
     "MAX_SIZE",
     "UnitError",
     "ago",
+    "clock_span",
     "duration_words",
+    "metric_text",
     "parse_duration",
     "parse_size",
     "short_age",

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pail.core.units import plural
+from pail.core.units import metric_text, plural
 from pail.services.runs.model import MetricMode, Run, RunSet, default_mode, known_mode
 
 #: Most runs a keep-last or keep-best rule takes.
@@ -237,11 +237,6 @@ def when_utc(when: datetime | None) -> str:
     return f"{when:%Y-%m-%d %H:%M} UTC" if when is not None else "unknown"
 
 
-def number_text(value: float) -> str:
-    """A metric value as shown in a reason: six significant digits (``0.412``, ``1e-05``)."""
-    return f"{value:.6g}"
-
-
 def ordinal(n: int) -> str:
     """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``22nd``."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
@@ -359,7 +354,7 @@ def _keep_best(
             continue
         better = sum(1 for other in ranked if (other < value if mode == "min" else other > value))
         rank = better + 1
-        shown = f"{number_text(value)}, rank {rank:,}"
+        shown = f"{metric_text(value)}, rank {rank:,}"
         if rank <= n:
             keeps[run.id].append(f"{best}: {shown}")
         else:
@@ -440,7 +435,6 @@ __all__ = [
     "RetentionError",
     "RetentionRules",
     "RunVerdict",
-    "number_text",
     "ordinal",
     "plan_retention",
     "when_utc",

@@ -14,7 +14,6 @@ Every value from the store (names, params, statuses) is shown as plain text
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,7 +23,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from pail.core.text import clip, one_line
-from pail.core.units import size_text
+from pail.core.units import clock_span, metric_text, size_text
 from pail.services.runs.model import Run, RunSet, known_mode
 from pail.services.runs.table import FieldKind, natural_descending, varying_metrics, varying_params
 from pail.services.runs.table import sorted_runs as ordered_runs
@@ -118,32 +117,9 @@ def start_text(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-def duration_text(seconds: float | None) -> str:
-    """A run's length, two units at most: ``"45s"``, ``"12m 05s"``, ``"3h 02m"``,
-    ``"2d 04h"``; ``""`` when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return ""
-    whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def number_text(value: float | None) -> str:
-    """A metric value in at most 6 significant digits (``"0.1234"``, ``"1.5e-05"``);
-    ``""`` when unknown."""
-    if value is None:
-        return ""
-    if math.isnan(value):
-        return "NaN"
-    return f"{value:.6g}"
+#: A run's length (``""`` when unknown) and a metric value, as every runs screen draws them.
+duration_text = clock_span
+number_text = metric_text
 
 
 def status_text(status: str | None) -> Text:
