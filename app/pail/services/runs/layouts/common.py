@@ -69,6 +69,34 @@ def _below(base: str, prefix: str) -> str:
     return trimmed
 
 
+def folder_runs(
+    layout: str, base: str, prefixes: list[str], groups: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Run], list[str]]:
+    """One run per folder of ``prefixes`` (a Lightning ``version_N/``, a Trainer
+    ``checkpoint-<step>/``): id and name the folder's name, made unique with its parents
+    where two share it (:func:`unique_ids`), the experiment its parent folder
+    (:func:`experiment_of`), ``groups[prefix]`` its artifact groups sorted by name. Returns
+    the runs and the experiments in first-seen order."""
+    ids = unique_ids(base, [folder_name(p) for p in prefixes], prefixes)
+    runs = []
+    experiments: dict[str, None] = {}
+    for prefix, run_id in zip(prefixes, ids, strict=True):
+        experiment = experiment_of(base, parent(prefix))
+        if experiment is not None:
+            experiments[experiment] = None
+        runs.append(
+            Run(
+                id=run_id,
+                name=run_id,
+                layout=layout,
+                prefixes=(prefix,),
+                experiment=experiment,
+                groups=dict(sorted(groups[prefix].items())),
+            )
+        )
+    return runs, list(experiments)
+
+
 def without_nested(prefixes: Iterable[str]) -> list[str]:
     """``prefixes`` sorted, minus any that lie under another one (a run never owns part
     of another run)."""

@@ -49,14 +49,13 @@ from pail.core.units import plural
 from pail.drivers.base import Entry
 from pail.services.runs.layouts.base import Found, ReadText
 from pail.services.runs.layouts.common import (
-    experiment_of,
     flatten,
     folder_name,
+    folder_runs,
     number,
     parent,
     read_text,
     text,
-    unique_ids,
 )
 from pail.services.runs.model import MetricPoint, Run
 
@@ -129,23 +128,7 @@ class _Layout:
             elif leaf == "optimizer.pt":
                 found["optimizer"] = entry.key
         prefixes = sorted(states, key=_step_order)
-        ids = unique_ids(base, [folder_name(p) for p in prefixes], prefixes)
-        runs = []
-        outputs: dict[str, None] = {}
-        for prefix, run_id in zip(prefixes, ids, strict=True):
-            experiment = experiment_of(base, parent(prefix))
-            if experiment is not None:
-                outputs[experiment] = None
-            runs.append(
-                Run(
-                    id=run_id,
-                    name=run_id,
-                    layout=self.name,
-                    prefixes=(prefix,),
-                    experiment=experiment,
-                    groups=dict(sorted(groups[prefix].items())),
-                )
-            )
+        runs, outputs = folder_runs(self.name, base, prefixes, groups)
         where = ""
         if outputs:
             noun = "output folder" if len(outputs) == 1 else "output folders"

@@ -42,11 +42,9 @@ from pail.core.units import plural
 from pail.drivers.base import Entry
 from pail.services.runs.layouts.base import Found, ReadText
 from pail.services.runs.layouts.common import (
-    experiment_of,
     flatten,
-    parent,
+    folder_runs,
     read_text,
-    unique_ids,
     without_nested,
 )
 from pail.services.runs.model import MetricPoint, Run
@@ -101,23 +99,7 @@ class _Layout:
         if not seen:
             return None
         prefixes = without_nested(seen)
-        ids = unique_ids(base, [p.rstrip("/").rsplit("/", 1)[-1] for p in prefixes], prefixes)
-        runs = []
-        loggers: dict[str, None] = {}  # logger names in first-seen order
-        for prefix, run_id in zip(prefixes, ids, strict=True):
-            experiment = experiment_of(base, parent(prefix))
-            if experiment is not None:
-                loggers[experiment] = None
-            runs.append(
-                Run(
-                    id=run_id,
-                    name=run_id,
-                    layout=self.name,
-                    prefixes=(prefix,),
-                    experiment=experiment,
-                    groups=dict(sorted(seen[prefix].items())),
-                )
-            )
+        runs, loggers = folder_runs(self.name, base, prefixes, seen)
         owner = ""
         if loggers:
             noun = "Lightning logger" if len(loggers) == 1 else "Lightning loggers"
