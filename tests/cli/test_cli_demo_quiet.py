@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 SCRIPT = """
-import json, sys, urllib.error, urllib.request
+import json, sys, time, urllib.error, urllib.request
 from pail.demo.server import start_demo
 
 store = start_demo(large_prefix_keys=10, large_object_bytes=1024, local_root=sys.argv[1])
@@ -35,6 +35,14 @@ for request in requests:
         codes.append(200)
     except urllib.error.HTTPError as exc:
         codes.append(exc.code)
+# werkzeug logs a failed request's traceback after it sent the 500, from the request's own
+# (daemon) thread: give it a moment to land before the process ends.
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    with open(store.log_path) as fh:
+        if "Traceback" in fh.read():
+            break
+    time.sleep(0.05)
 store.stop()
 with open(sys.argv[2], "w") as fh:
     json.dump({"codes": codes, "log": store.log_path}, fh)
