@@ -767,7 +767,10 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.press("C-Home")
     w.key("connections.back")
     w.press("C")
-    w.wait("pail — connections")
+    # The rows come from a worker (credentials resolved per connection): wait for them,
+    # then put the cursor on the first row (demo) before enter opens it.
+    w.wait("pail — connections", Matches(r"demo-readonly +s3"))
+    w.press("C-Home")
     w.settle()  # the table takes the focus after the screen shows: enter goes to it
     w.key("connections.open")
 

@@ -257,6 +257,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("pail.cli.doctor", "register"),
     "du": ("pail.cli.du", "register"),
     "get": ("pail.cli.get", "register"),
+    "inventory": ("pail.cli.inventory", "register"),
     "lifecycle": ("pail.cli.lifecycle", "register"),
     "restore": ("pail.cli.versions", "register"),
     "rm": ("pail.cli.rm", "register"),

@@ -73,6 +73,7 @@ RESERVED_NAMES = frozenset(
         "doctor",
         "runs",
         "diff",
+        "inventory",
         "demo",
         "help",
     }

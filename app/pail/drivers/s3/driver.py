@@ -266,18 +266,51 @@ class S3Driver:
                     self._client_obj = self._build_client()
         return self._client_obj
 
-    def _build_client(self, signature_version: str | None = None) -> Any:
-        import boto3
-        from botocore import UNSIGNED
+    def service_client(self, service: str, *, endpoint_url: str | None = None) -> Any:
+        """A boto3 client for another AWS service (``"athena"``...) with this connection's
+        credentials, region and TLS setting; ``endpoint_url`` for a non-AWS endpoint (a test
+        server). Built per call; pail's retry policy is not installed on it.
+
+        Raises:
+            InvalidRequest: botocore refuses the options (service name, endpoint).
+        """
         from botocore.config import Config
 
-        session = boto3.Session(
+        with self._call("CreateClient"):
+            try:
+                return self._session().client(
+                    service,
+                    endpoint_url=endpoint_url,
+                    verify=None if self._verify_tls else False,
+                    config=Config(
+                        connect_timeout=self._timeouts[0], read_timeout=self._timeouts[1]
+                    ),
+                )
+            except ValueError as exc:  # unknown service, endpoint without a scheme
+                raise InvalidRequest(
+                    f"cannot build a {service} client: {exc}",
+                    operation="CreateClient",
+                    provider=self.provider,
+                    code="InvalidClientOption",
+                    endpoint=endpoint_url,
+                ) from exc
+
+    def _session(self) -> Any:
+        import boto3
+
+        return boto3.Session(
             profile_name=self._profile,
             aws_access_key_id=self._access_key_id,
             aws_secret_access_key=self._secret_access_key,
             aws_session_token=self._session_token,
             region_name=self._region,
         )
+
+    def _build_client(self, signature_version: str | None = None) -> Any:
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        session = self._session()
         style = "path" if self._path_style else self.quirks.get("addressing_style")
         options: dict[str, Any] = {
             "s3": {"addressing_style": style},
