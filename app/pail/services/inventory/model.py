@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Literal
 
 from pail.drivers.base import Entry
+from pail.services.search import parse_query
 
 __all__ = [
     "FIELD_NAMES",
@@ -43,6 +44,7 @@ __all__ = [
     "SearchResult",
     "Usage",
     "report_label",
+    "search_query",
 ]
 
 #: The data files' format, as S3's manifest ``fileFormat`` spells it (GCS: CSV, Parquet).
@@ -312,3 +314,48 @@ class SearchResult:
     def truncated(self) -> bool:
         """More matches than ``rows`` holds."""
         return self.matched > len(self.rows)
+
+
+def search_query(
+    text: str, *, prefix: str = "", storage_class: str | None = None, limit: int = 1000
+) -> SearchQuery:
+    """A :class:`SearchQuery` from the live search's syntax (:func:`pail.services.search.
+    parse_query`: ``"*.ckpt size>1GB age>90d"``), so the app's and the CLI's searches read
+    one language whether they list the store or query a report. A glob goes to ``glob``,
+    other words to ``text``; ``size>N`` is ``min_size=N+1`` (bounds here are inclusive),
+    ``age>D`` is ``older_than`` (seconds).
+
+    Raises:
+        pail.services.search.QueryError: a ``size``/``age`` term that does not parse.
+    """
+    parsed = parse_query(text)
+    min_size: int | None = None
+    max_size: int | None = None
+    older: float | None = None
+    newer: float | None = None
+    for cond in parsed.conditions:
+        value = cond.value
+        if isinstance(value, int):  # size, bytes
+            if cond.op in (">", ">="):
+                low = value + 1 if cond.op == ">" else value
+                min_size = low if min_size is None else max(min_size, low)
+            else:
+                high = value - 1 if cond.op == "<" else value
+                max_size = high if max_size is None else min(max_size, high)
+        else:  # age: a timedelta
+            seconds = value.total_seconds()
+            if cond.op in (">", ">="):
+                older = seconds if older is None else max(older, seconds)
+            else:
+                newer = seconds if newer is None else min(newer, seconds)
+    return SearchQuery(
+        prefix=prefix,
+        text="" if parsed.is_glob else parsed.pattern,
+        glob=parsed.pattern if parsed.is_glob else None,
+        min_size=min_size,
+        max_size=max_size,
+        older_than=older,
+        newer_than=newer,
+        storage_class=storage_class,
+        limit=limit,
+    )
