@@ -923,6 +923,22 @@ class S3Driver:
             self._remember_failure(exc, "lifecycle", operation)
             raise
 
+    # -- inventory configurations (pail.drivers.inventory.HasInventory) ---------------
+
+    def list_inventory_configurations(self, bucket: str) -> list[dict[str, Any]]:
+        """Every inventory configuration of ``bucket`` in S3's shape (S3
+        ListBucketInventoryConfigurations, all pages; :mod:`pail.drivers.s3.inventory`);
+        ``[]`` when it has none.
+
+        Raises:
+            StorageError: as every call (AccessDenied without
+                ``s3:GetInventoryConfiguration``, NotFound for a missing bucket).
+        """
+        from pail.drivers.s3 import inventory
+
+        with self._call("ListBucketInventoryConfigurations", bucket):
+            return inventory.list_configurations(self._client(), bucket)
+
     def delete_objects(self, bucket: str, keys: Sequence[DeleteTarget]) -> DeleteResult:
         """Delete up to 1,000 keys (or ``(key, version_id)`` pairs) with one DeleteObjects
         request (``Quiet=false``). Only keys named in the reply's ``Deleted`` list are in
