@@ -26,7 +26,7 @@ from pail.services.delete.filters import StaleFilters
 from pail.services.delete.plan import PlanCancelled
 from pail.services.inventory.model import InventoryError, Report, ReportFile
 from pail.services.inventory.plan import InventoryPlan, plan_from_inventory
-from support.inventory_reports import S3_FIELDS, InvRow, write_s3_parquet
+from support.inventory_reports import S3_FIELDS, S3_VERSIONED_FIELDS, InvRow, write_s3_parquet
 from support.run_stores import seed_resnet
 from support.servers import moto_backend, s3_client, seed_keys
 
@@ -308,3 +308,38 @@ def test_run_rules_keep_last_plan_only_deleted_runs_and_hold_a_changed_run(store
     assert "mlruns/README.md" not in _keys(result) and plan.outside_runs == 2
     assert result.lifecycle is None
     assert any("keep-the-newest-N-runs" in r for r in result.lifecycle_refused)
+
+
+def test_a_versioned_bucket_loses_current_versions_only(store: Scene, tmp_path):
+    client, bucket = store.client, store.bucket
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):
+        client.put_object(Bucket=bucket, Key="data/model.bin", Body=body)
+    versions = client.list_object_versions(Bucket=bucket)["Versions"]
+    current = next(v for v in versions if v["IsLatest"])
+    rows = [
+        InvRow(
+            "data/model.bin",
+            v["Size"],
+            v["LastModified"].astimezone(timezone.utc),
+            v["ETag"].strip('"'),
+            version_id=v["VersionId"],
+            is_latest=v["IsLatest"],
+            bucket=bucket,
+        )
+        for v in versions
+    ]
+    written = write_s3_parquet(rows, tmp_path / "report", fields=S3_VERSIONED_FIELDS)
+    report = Report(
+        "s3", bucket, "inventory-dest", "inv/manifest.json", NOW, "Parquet",
+        written.fields, written.source_fields, (), versions=True,
+    )  # fmt: skip
+    store.inventory = ReportRows(report, rows)
+    result = _plan(store, filters=StaleFilters.parse(larger_than="0B"))
+    assert [(i.key, i.version_id) for i in result.plan.items] == [("data/model.bin", None)]
+    assert Deleter(store.driver, result.plan).run().deleted == 1
+    after = client.list_object_versions(Bucket=bucket)
+    assert [m["IsLatest"] for m in after["DeleteMarkers"]] == [True]
+    assert {v["VersionId"] for v in after["Versions"]} == {v["VersionId"] for v in versions}
+    assert current["VersionId"] in {v["VersionId"] for v in after["Versions"]}
