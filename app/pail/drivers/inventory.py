@@ -55,8 +55,7 @@ def inventory_of(driver: StorageDriver, operation: str, bucket: str | None) -> H
     if isinstance(driver, HasInventory):
         return driver
     why = {
-        "gcs": "GCS inventory report configurations are not on the storage API (Storage "
-        "Insights); give the manifest's gs:// URI or a prefix holding manifests",
+        "gcs": "GCS inventory report configurations live in Storage Insights, not the storage API",
         "local": "local folders have no inventory reports",
     }.get(driver.provider, f"{driver.provider} connections have no inventory configurations")
     raise NotSupported(
