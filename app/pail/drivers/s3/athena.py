@@ -242,10 +242,13 @@ def _call(operation: str, endpoint: str | None) -> Iterator[None]:
 
 
 def _translate(exc: BaseException, operation: str, endpoint: str | None) -> StorageError | None:
+    _read_xml_error(exc)
     error = translate(exc, operation=operation, bucket=None, key=None, endpoint=endpoint)
     if error is None:
         return None
     cls = _ATHENA_CODES.get(error.code or "")
+    if cls is None and isinstance(error, AccessDenied):
+        cls = AccessDenied
     if cls is AccessDenied:
         cls = AthenaAccessDenied
     if cls is None or type(error) is cls:
@@ -264,6 +267,30 @@ def _translate(exc: BaseException, operation: str, endpoint: str | None) -> Stor
     better.server_time = error.server_time
     better.received_at = error.received_at
     return better
+
+
+def _read_xml_error(exc: BaseException) -> None:
+    """An error answered as an AWS query-protocol XML document (``<ErrorResponse>``: IAM
+    enforcement in front of the service, moto's among them) where the JSON protocol was
+    expected: botocore then keeps the bare status as the code and the whole body as the
+    message. Put the document's ``Code`` and ``Message`` in their place."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    if not isinstance(error, dict) or not str(error.get("Code") or "").isdigit():
+        return
+    body = str(error.get("Message") or "").strip()
+    if not body.startswith("<"):
+        return
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return
+    code = root.findtext(".//Error/Code")
+    if code:
+        error["Code"] = code.strip()
+        error["Message"] = (root.findtext(".//Error/Message") or "").strip()
 
 
 def _wait(

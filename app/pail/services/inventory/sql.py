@@ -756,7 +756,8 @@ def _portable_regex(regex: str) -> str:
     """``regex`` (Python :mod:`re` syntax, used with :func:`re.search`) rewritten so that
     Athena's (Java syntax) and BigQuery's (RE2) engines match exactly the same keys.
 
-    Accepted: literal characters, ``\\`` + punctuation, ``\\n \\t \\r \\f``, ``.`` (as
+    Accepted: literal characters, ``\\`` + punctuation, ``\\n \\t \\r \\f``,
+    ``\\xhh \\uhhhh \\Uhhhhhhhh``, ``\\A`` and ``\\Z``, ``.`` (as
     ``[^\\n]``, Python's meaning: Java's ``.`` also stops at ``\\r`` and U+2028),
     ``* + ? {m} {m,} {m,n}`` and their lazy forms, ``|``, ``( )``, ``(?: )``, classes of
     characters and ranges (``[^...]`` too), ``^`` at the start, ``$`` where a branch ends
@@ -786,7 +787,11 @@ def _portable_regex(regex: str) -> str:
                 raise refuse("a trailing backslash")
             e = regex[i + 1]
             i += 2
-            if e in _RE_SIMPLE_ESCAPES:
+            code = _hex_escape(regex, i - 2)
+            if code is not None:
+                char, i = code
+                out.append(_re_char(char))
+            elif e in _RE_SIMPLE_ESCAPES:
                 out.append(_RE_SIMPLE_ESCAPES[e])
             elif e in "AZ":  # Python's absolute start and end
                 out.append("^" if e == "A" else "\\z")
@@ -904,6 +909,24 @@ def _regex_class(regex: str, start: int, refuse: Callable[[str], SqlRefused]) ->
     return i, "[" + ("^" if negated else "") + "".join(items) + "]"
 
 
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _hex_escape(regex: str, i: int) -> tuple[str, int] | None:
+    """``\\xhh``, ``\\uhhhh``, ``\\Uhhhhhhhh`` at ``i`` (Python's): (the character,
+    index after it); ``None`` for anything else."""
+    digits = _HEX_ESCAPES.get(regex[i + 1 : i + 2])
+    if digits is None:
+        return None
+    text = regex[i + 2 : i + 2 + digits]
+    if len(text) != digits or not all(c in "0123456789abcdefABCDEF" for c in text):
+        return None
+    code = int(text, 16)
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return None
+    return chr(code), i + 2 + digits
+
+
 def _class_atom(regex: str, i: int, refuse: Callable[[str], SqlRefused]) -> tuple[str, int]:
     c = regex[i]
     if c != "\\":
@@ -911,6 +934,9 @@ def _class_atom(regex: str, i: int, refuse: Callable[[str], SqlRefused]) -> tupl
     if i + 1 >= len(regex):
         raise refuse("a trailing backslash")
     e = regex[i + 1]
+    code = _hex_escape(regex, i)
+    if code is not None:
+        return code
     if e in _RE_SIMPLE_ESCAPES:
         return _RE_SIMPLE_ESCAPES[e], i + 2
     if e.isascii() and not e.isalnum() and e.isprintable():
