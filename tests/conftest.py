@@ -46,6 +46,9 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
+# Every demo a test starts (``pail demo`` in a subprocess or tmux, start_demo) generates a
+# small inventory report instead of the 10-million-row one (pail.demo.inventory).
+os.environ.setdefault("PAIL_DEMO_INVENTORY_ROWS", "20000")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,6 +12,9 @@ connection gets real 403 AccessDenied answers from the server:
 * bucket ``team-models``: a model registry, Llama Stack files and modelkit assets.
 * a local folder (``user_cache_dir("pail")/demo-local``) of two "buckets": Lightning logs
   and a Hugging Face trainer output.
+* bucket ``ml-archive`` with an S3 Inventory configuration and its newest report in bucket
+  ``inventory-reports``: 10 million generated rows (cached after the first start) plus a
+  few dozen live objects (:mod:`pail.demo.inventory`).
 
 Connections: ``demo`` (admin user, s3:* ), ``demo-readonly`` (s3:ListBucket on
 ml-artifacts, s3:GetObject on ``mlflow/1/*`` only; ListBuckets and team-models are denied)
@@ -39,6 +42,7 @@ import os
 import random
 import threading
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -48,6 +52,8 @@ from pail.demo.seed import BUCKET, REGION, SECOND_BUCKET, seed_local_folder, see
 
 if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
+
+    from pail.demo.inventory import InventoryDemo
 
 #: The only prefix the read-only user may read objects under.
 READABLE_PREFIX = "mlflow/1/"
@@ -70,6 +76,7 @@ class DemoStore:
     admin: Secrets = field(repr=False)
     readonly: Secrets = field(repr=False)
     log_path: str = ""
+    inventory: InventoryDemo | None = None
     _server: DemoServer | None = field(default=None, repr=False)
 
     def stop(self) -> None:
@@ -88,6 +95,14 @@ class DemoStore:
             f"pail demo store: {self.endpoint}  (loopback only; Ctrl-C stops it)",
             f"local folder: {self.local_root}",
             f"server log: {self.log_path}",
+            *(
+                [
+                    f"inventory: {self.inventory.manifest_uri}"
+                    f" ({self.inventory.rows:,} rows of s3://{self.inventory.source_bucket}/)"
+                ]
+                if self.inventory
+                else []
+            ),
             "",
             "# admin (s3:*) -- throwaway keys generated for this run",
             f"export AWS_ENDPOINT_URL={self.endpoint}",
@@ -110,6 +125,8 @@ def start_demo(
     large_object_bytes: int = 64 << 20,
     local_root: str | None = None,
     seed: int = 7,
+    inventory_rows: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> DemoStore:
     """Start the demo S3 server on 127.0.0.1, seed it, and turn IAM enforcement on.
 
@@ -119,17 +136,31 @@ def start_demo(
         local_root: folder for the local connection; default
             ``platformdirs.user_cache_dir("pail")/demo-local`` (re-seeded each start).
         seed: random seed, so the layout and contents are the same every run.
+        inventory_rows: synthetic rows of the ``ml-archive`` inventory report; ``None``:
+            ``PAIL_DEMO_INVENTORY_ROWS`` or 10 million; ``0``: no inventory buckets. The
+            report is generated on the first start with that count (tens of seconds for
+            10 million rows) and cached (:func:`pail.demo.inventory.cached_report`).
+        progress: called with a plain line while the report is generated.
 
     Returns:
         the running :class:`DemoStore`; call ``.stop()`` when done.
 
     Raises:
         ImportError: moto is not installed (``pip install 'pail[demo]'``).
-        OSError: the server could not start or the local folder could not be written.
+        OSError: the server could not start, or the local folder or the inventory cache
+            could not be written.
+        ValueError: ``PAIL_DEMO_INVENTORY_ROWS`` is not a whole number of at least 1,000.
     """
     import moto.server  # noqa: F401  (ImportError here: moto is not installed)
 
+    from pail.demo import inventory as demo_inventory
+
     _bypass_proxies_for_loopback()
+    if inventory_rows is None:
+        inventory_rows = demo_inventory.report_rows()
+    report = (
+        demo_inventory.cached_report(inventory_rows, progress=progress) if inventory_rows else None
+    )
     log_path = quiet_server_logs()
     secrets: dict[str, str] = {}  # filled once the IAM users exist
     server = DemoServer(secrets)
@@ -147,6 +178,11 @@ def start_demo(
             large_prefix_keys=large_prefix_keys,
             large_object_bytes=large_object_bytes,
         )
+        inventory = (
+            demo_inventory.seed_inventory(_backend(), endpoint, now, report, region=REGION)
+            if report
+            else None
+        )
         admin, readonly = _create_users(endpoint)
         for user in (admin, readonly):  # _create_users fills both fields
             secrets[user.access_key_id or ""] = user.secret_access_key or ""
@@ -163,6 +199,7 @@ def start_demo(
         admin=admin,
         readonly=readonly,
         log_path=log_path,
+        inventory=inventory,
         _server=server,
     )
 
