@@ -387,7 +387,7 @@ def ref_du(rows: list[InvRow], prefix: str) -> Usage:
         classes.setdefault(r.storage_class, []).append(r)
     shares = sorted(
         (ClassShare(c, len(m), sum(x.size for x in m)) for c, m in classes.items()),
-        key=lambda s: (-s.bytes, s.storage_class),
+        key=lambda s: (-s.bytes, -s.objects, s.storage_class),
     )
     times = [_ms(r.last_modified) for r in under]
     return Usage(
@@ -446,7 +446,7 @@ def ref_search(rows: list[InvRow], q: SearchQuery, versioned: bool) -> SearchRes
         rel = r.key[len(q.prefix) :]
         return (
             r.key.startswith(q.prefix)
-            and q.text in r.key
+            and q.text in rel
             and (q.glob is None or fnmatch.fnmatchcase(rel, q.glob))
             and (q.min_size is None or r.size >= q.min_size)
             and (q.max_size is None or r.size <= q.max_size)
@@ -563,6 +563,8 @@ def test_bigquery_external_table_over_the_shards(tmp_path):
     assert "STARTS_WITH(obj_key, 'it\\'s/')" in text
     assert "`storageClass` AS obj_class" in text
     assert "CAST(`generation` AS STRING) AS obj_version" in text
+    unknown = sql.search_sql(parquet.table, SearchQuery(storage_class=sql.UNKNOWN_CLASS)).sql
+    assert "obj_class IS NULL" in unknown
 
 
 def test_wrong_provider_and_bad_names_are_refused(tmp_path):
@@ -673,6 +675,7 @@ SEARCHES = [
     SearchQuery(prefix="edge/", older_than=30 * 86400),
     SearchQuery(prefix="edge/", newer_than=7 * 86400),
     SearchQuery(prefix="runs/", limit=3),
+    SearchQuery(prefix="it's/", text="it's"),  # the text is looked for after the prefix
     SearchQuery(limit=0, text="ckpt"),
 ]
 

@@ -76,10 +76,12 @@ from pail.services.inventory.model import (
 __all__ = [
     "DEFAULT_AGE_EDGES",
     "DEFAULT_DATABASE",
+    "UNKNOWN_CLASS",
     "Dialect",
     "InventoryTable",
     "SqlQuery",
     "SqlRefused",
+    "age_label",
     "ages_sql",
     "athena_table",
     "bigquery_table",
@@ -97,6 +99,9 @@ T = TypeVar("T")
 
 #: Age histogram edges in days, as the in-process queries draw them.
 DEFAULT_AGE_EDGES: tuple[int, ...] = (1, 7, 30, 90, 180, 365, 730)
+#: The class of an object whose row has none (a report without the field), as the
+#: in-process queries name it.
+UNKNOWN_CLASS = "unknown"
 #: The Athena database (BigQuery dataset) pail's tables go in unless told otherwise.
 DEFAULT_DATABASE = "pail_inventory"
 
@@ -1046,7 +1051,7 @@ def level_sql(
                     newest=_time(r.get("newest")),
                     oldest=_time(r.get("oldest")),
                     storage_class=None if is_prefix else r.get("storage_class"),
-                    etag=None if is_prefix else r.get("etag"),
+                    etag=None if is_prefix else _etag(r.get("etag")),
                 )
             )
         return Level(
@@ -1066,20 +1071,23 @@ def _classes_statement(d: _Dialect, prefix: str) -> str:
     return (
         _with(d) + "\nSELECT obj_class AS storage_class, count(*) AS objects,"
         " coalesce(sum(obj_size), 0) AS bytes,\n  min(obj_time) AS oldest, max(obj_time) AS newest"
-        f"\nFROM objects{where}\nGROUP BY obj_class\nORDER BY bytes DESC, storage_class"
+        f"\nFROM objects{where}\nGROUP BY obj_class"
+        "\nORDER BY bytes DESC, objects DESC, storage_class"
     )
 
 
 def _shares(rows: list[dict[str, str | None]]) -> list[ClassShare]:
     shares = [
-        ClassShare(r.get("storage_class") or "", _int(r["objects"]), _int(r["bytes"])) for r in rows
+        ClassShare(r.get("storage_class") or UNKNOWN_CLASS, _int(r["objects"]), _int(r["bytes"]))
+        for r in rows
     ]
-    return sorted(shares, key=lambda s: (-s.bytes, s.storage_class))
+    return sorted(shares, key=lambda s: (-s.bytes, -s.objects, s.storage_class))
 
 
 def du_sql(table: InventoryTable, prefix: str = "") -> SqlQuery[Usage]:
     """``du`` of ``prefix``: objects and bytes under it, their time range and the split
-    by storage class (largest first). A class the report leaves empty is ``""``."""
+    by storage class (largest first: bytes, then objects). A class the report leaves empty
+    is :data:`UNKNOWN_CLASS`."""
     d = _Dialect(table)
 
     def read(rows: list[dict[str, str | None]]) -> Usage:
@@ -1099,13 +1107,15 @@ def du_sql(table: InventoryTable, prefix: str = "") -> SqlQuery[Usage]:
 
 
 def classes_sql(table: InventoryTable, prefix: str = "") -> SqlQuery[list[ClassShare]]:
-    """Objects and bytes per storage class under ``prefix``, largest first."""
+    """Objects and bytes per storage class under ``prefix``, largest first (bytes, then
+    objects); a class the report leaves empty is :data:`UNKNOWN_CLASS`."""
     return SqlQuery("classes", _classes_statement(_Dialect(table), prefix), table, _shares)
 
 
 def age_label(lower: int, upper: int | None) -> str:
-    """``"30–90 d"``; ``"≥ 730 d"`` for the open-ended last bucket."""
-    return f"≥ {lower} d" if upper is None else f"{lower}–{upper} d"
+    """``"30–90 d"``; ``"730+ d"`` for the open-ended last bucket (as the in-process
+    queries label them)."""
+    return f"{lower}+ d" if upper is None else f"{lower}–{upper} d"
 
 
 def ages_sql(
@@ -1181,7 +1191,7 @@ def _listing(
                 type="object",
                 size=_int(r["obj_size"]) if r.get("obj_size") is not None else None,
                 last_modified=_time(r.get("obj_time")),
-                etag=r.get("obj_etag"),
+                etag=_etag(r.get("obj_etag")),
                 storage_class=r.get("obj_class"),
                 version_id=r.get("obj_version"),
             )
@@ -1196,11 +1206,11 @@ def _listing(
 
 
 def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResult]:
-    """A :class:`~.model.SearchQuery`: keys under ``prefix`` containing ``text``,
-    matching ``glob`` (relative to the prefix), sizes within ``min_size``..``max_size``
-    (inclusive), older than ``older_than`` / newer than ``newer_than`` seconds at the
-    report's time, of ``storage_class``; by key, ``limit`` rows, the count and bytes of
-    all matches.
+    """A :class:`~.model.SearchQuery`: keys under ``prefix`` whose part after it contains
+    ``text`` and matches ``glob`` (as the in-process search reads them), sizes within
+    ``min_size``..``max_size`` (inclusive), older than ``older_than`` / newer than
+    ``newer_than`` seconds at the report's time, of ``storage_class`` (:data:`UNKNOWN_CLASS`:
+    none); by key, ``limit`` rows, the count and bytes of all matches.
 
     Raises:
         SqlRefused: a glob fnmatch reads in a surprising way (see :func:`_glob_tokens`).
@@ -1214,7 +1224,7 @@ def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResu
     if query.prefix:
         conditions.append(d.starts_with("obj_key", query.prefix))
     if query.text:
-        conditions.append(d.contains("obj_key", query.text))
+        conditions.append(d.contains(_relative(query.prefix), query.text))
     if query.glob is not None:
         conditions.append(_glob_condition(d, _relative(query.prefix), query.glob))
     if query.min_size is not None:
@@ -1225,7 +1235,9 @@ def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResu
         conditions.append(_before(d, created - _seconds(query.older_than)))
     if query.newer_than is not None:
         conditions.append(_after(d, created - _seconds(query.newer_than)))
-    if query.storage_class is not None:
+    if query.storage_class == UNKNOWN_CLASS:
+        conditions.append("obj_class IS NULL")
+    elif query.storage_class is not None:
         conditions.append(f"obj_class = {d.literal(query.storage_class)}")
     sql, read = _listing(d, conditions, query.limit)
     return SqlQuery("search", sql, table, read)
@@ -1298,6 +1310,10 @@ def _seconds(value: float) -> timedelta:
 _TIME = re.compile(
     r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,9})?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?"
 )
+
+
+def _etag(value: str | None) -> str | None:
+    return None if value is None else value.strip('"')
 
 
 def _int(value: str | None) -> int:
