@@ -291,8 +291,12 @@ def bigquery_table(
 ) -> InventoryTable:
     """The BigQuery external table over one GCS inventory report's shards.
 
-    Printed only: running it needs a BigQuery client, which pail does not carry (no
-    BigQuery emulator that pail's tests could run this against reads Cloud Storage data).
+    Printed only: running it needs a BigQuery client, which pail does not carry for code
+    no test can run. Of the BigQuery emulators on PyPI, ``bqemulator`` downloads a DuckDB
+    extension when it starts (no start offline), ``local-bigquery`` needs Python 3.13, and
+    ``crucible-emulator`` starts on loopback in seconds but takes ``CREATE EXTERNAL TABLE``
+    as an empty table (it reads no Cloud Storage data), so an inventory query could not be
+    run end to end against any of them.
 
     Args:
         report: a GCS report (``provider == "gcs"``), CSV or Parquet.
