@@ -11,6 +11,7 @@ the Deleter then deletes exactly the unchanged keys.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -19,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from pail.drivers.base import Entry
 from pail.drivers.s3 import S3Driver
 from pail.services.delete.engine import Deleter
 from pail.services.delete.filters import StaleFilters
 from pail.services.delete.plan import PlanCancelled
 from pail.services.inventory.model import InventoryError, Report, ReportFile
 from pail.services.inventory.plan import InventoryPlan, plan_from_inventory
+from pail.services.inventory.query import Inventory
 from support.inventory_reports import S3_FIELDS, S3_VERSIONED_FIELDS, InvRow, write_s3_parquet
 from support.run_stores import seed_resnet
 from support.servers import moto_backend, s3_client, seed_keys
@@ -43,13 +44,25 @@ class Scene:
     driver: S3Driver
     client: Any
     bucket: str
-    inventory: ReportRows | None = None
+    inventory: Inventory | None = None
+    work: Path | None = None
+
+    def open(self, report: Report, paths: list[Path]) -> Inventory:
+        """Open ``report`` (its data files at ``paths``) as the planner gets it."""
+        if self.inventory is not None:
+            self.inventory.close()
+        assert self.work is not None
+        self.inventory = Inventory(report, paths, work_dir=self.work / uuid.uuid4().hex)
+        return self.inventory
 
 
 @pytest.fixture
-def store(s3_endpoint, bucket_name) -> Scene:
+def store(s3_endpoint, bucket_name, tmp_path) -> Iterator[Scene]:
     client = s3_client(s3_endpoint)
-    return Scene(S3Driver(client=client), client, bucket_name)
+    scene = Scene(S3Driver(client=client), client, bucket_name, work=tmp_path / "work")
+    yield scene
+    if scene.inventory is not None:
+        scene.inventory.close()
 
 
 def seed(bucket: str, objects: dict[str, tuple[bytes, datetime]]) -> None:
@@ -60,38 +73,7 @@ def seed(bucket: str, objects: dict[str, tuple[bytes, datetime]]) -> None:
         keys[key].last_modified = when.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-class ReportRows:
-    """Stand-in for pail.services.inventory.query.Inventory (same ``report`` and
-    ``objects()``) until it is committed: current rows under a prefix, by key, in batches;
-    ages at the report's time, sizes inclusive."""
-
-    def __init__(self, report: Report, rows: list[InvRow]) -> None:
-        self.report = report
-        self.rows = sorted(rows, key=lambda r: r.key.encode())
-        self.calls: list[dict] = []
-
-    def objects(
-        self, prefix="", *, older_than=None, min_size=None, max_size=None, batch=10_000
-    ) -> Iterator[list[Entry]]:
-        self.calls.append(dict(older_than=older_than, min_size=min_size, max_size=max_size))
-        out = []
-        for r in self.rows:
-            if not r.key.startswith(prefix) or not r.is_latest or r.is_delete_marker:
-                continue
-            age = (self.report.created - r.last_modified).total_seconds()
-            if older_than is not None and not age > older_than:
-                continue
-            if min_size is not None and r.size < min_size:
-                continue
-            if max_size is not None and r.size > max_size:
-                continue
-            when, etag, cls = r.last_modified, r.etag, r.storage_class
-            out.append(Entry(r.key, "object", r.size, when, etag, cls, r.version_id))
-        for i in range(0, len(out), batch):
-            yield out[i : i + batch]
-
-
-def snapshot(scene: Scene, tmp_path: Path, *, fields=S3_FIELDS, created=CREATED) -> ReportRows:
+def snapshot(scene: Scene, tmp_path: Path, *, fields=S3_FIELDS, created=CREATED) -> Inventory:
     """A Parquet S3 Inventory report of the bucket as it is now, opened."""
     rows = []
     pages = scene.client.get_paginator("list_objects_v2").paginate(Bucket=scene.bucket)
@@ -113,7 +95,7 @@ def snapshot(scene: Scene, tmp_path: Path, *, fields=S3_FIELDS, created=CREATED)
         files=tuple(ReportFile(p.name, p.stat().st_size) for p in written.paths),
         config_id="daily",
     )
-    return ReportRows(report, rows)
+    return scene.open(report, written.paths)
 
 
 @pytest.fixture
@@ -136,7 +118,7 @@ def changed(store: Scene, tmp_path) -> Scene:
             "other/old.bin": (b"o" * 10, OLD),
         },
     )
-    store.inventory = snapshot(store, tmp_path)
+    snapshot(store, tmp_path)
     store.client.put_object(Bucket=store.bucket, Key="data/a/2.bin", Body=b"changed, longer")
     store.client.delete_object(Bucket=store.bucket, Key="data/a/3.bin")
     seed(store.bucket, {"data/a/9.bin": (b"9" * 10, OLD), "data/b/2.bin": (b"z" * 20, OLD)})
@@ -200,14 +182,19 @@ def test_the_plan_executed_deletes_exactly_the_unchanged_keys(changed: Scene):
 
 
 def test_ages_are_judged_against_now_not_the_report(store: Scene, tmp_path):
-    # 29.5 days old at the report's time (10 days ago), 39.5 days old now
-    seed(store.bucket, {"data/x.bin": (b"x", NOW - timedelta(days=39.5))})
-    store.inventory = snapshot(store, tmp_path, created=NOW - timedelta(days=10))
+    # x: 29.5 days old at the report's time (10 days ago), 39.5 days old now; y: 12 days
+    seed(
+        store.bucket,
+        {
+            "data/x.bin": (b"x", NOW - timedelta(days=39.5)),
+            "data/y.bin": (b"y", NOW - timedelta(days=12)),
+        },
+    )
+    snapshot(store, tmp_path, created=NOW - timedelta(days=10))
     result = _plan(store)
     assert _keys(result) == ["data/x.bin"]
-    # the query was narrowed by age at the report's time, never more than the filter
-    narrowed = store.inventory.calls[0]["older_than"]
-    assert 20 * 86400 - 120 < narrowed <= 20 * 86400
+    # the report's query was narrowed by age at the report's time: y was never read
+    assert result.plan.examined == 1
 
 
 def test_glob_and_regex_match_keys_relative_to_base(changed: Scene):
@@ -242,7 +229,7 @@ def test_lifecycle_is_offered_for_age_and_prefix_and_refused_for_a_glob(changed:
 def test_a_report_without_last_modified_times_is_refused(store: Scene, tmp_path):
     seed(store.bucket, {"data/x.bin": (b"x", OLD)})
     fields = tuple(f for f in S3_FIELDS if f != "last_modified")
-    store.inventory = snapshot(store, tmp_path, fields=fields)
+    snapshot(store, tmp_path, fields=fields)
     with pytest.raises(InventoryError, match="no last-modified times: no key can be proven"):
         _plan(store, filters=StaleFilters.parse(larger_than="0B"))
 
@@ -250,7 +237,7 @@ def test_a_report_without_last_modified_times_is_refused(store: Scene, tmp_path)
 def test_a_report_without_etags_relies_on_size_and_time(changed: Scene, tmp_path):
     # a fresh report without ETags of the bucket as it is, then one key rewritten
     fields = tuple(f for f in S3_FIELDS if f != "etag")
-    changed.inventory = snapshot(changed, tmp_path / "noetag", fields=fields)
+    snapshot(changed, tmp_path / "noetag", fields=fields)
     changed.client.put_object(Bucket=changed.bucket, Key="data/a/1.bin", Body=b"new")
     result = _plan(changed)
     assert "data/a/1.bin" in {c.key for c in result.changed}
@@ -290,7 +277,7 @@ def test_cancel_stops_planning_at_the_next_batch(changed: Scene, stage):
 def test_run_rules_keep_last_plan_only_deleted_runs_and_hold_a_changed_run(store: Scene, tmp_path):
     ids = seed_resnet(store.bucket, NOW - timedelta(days=30))  # r0..r5, a day apart
     seed(store.bucket, {"mlruns/README.md": (b"readme", OLD)})
-    store.inventory = snapshot(store, tmp_path)
+    snapshot(store, tmp_path)
     # r1 gets a file rewritten after the report: the whole run is left alone
     log = f"mlruns/1/{ids['r1']}/artifacts/logs/train.log"
     store.client.put_object(Bucket=store.bucket, Key=log, Body=b"more")
@@ -331,11 +318,12 @@ def test_a_versioned_bucket_loses_current_versions_only(store: Scene, tmp_path):
         for v in versions
     ]
     written = write_s3_parquet(rows, tmp_path / "report", fields=S3_VERSIONED_FIELDS)
+    files = tuple(ReportFile(p.name) for p in written.paths)
     report = Report(
         "s3", bucket, "inventory-dest", "inv/manifest.json", NOW, "Parquet",
-        written.fields, written.source_fields, (), versions=True,
+        written.fields, written.source_fields, files, versions=True,
     )  # fmt: skip
-    store.inventory = ReportRows(report, rows)
+    store.open(report, written.paths)
     result = _plan(store, filters=StaleFilters.parse(larger_than="0B"))
     assert [(i.key, i.version_id) for i in result.plan.items] == [("data/model.bin", None)]
     assert Deleter(store.driver, result.plan).run().deleted == 1
