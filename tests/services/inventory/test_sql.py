@@ -742,7 +742,7 @@ def test_globs_match_as_fnmatch_does():
     ]
     keys += ["a", "ab", "a/b", "[a]", "a-b", "!", "]", "%", "_", "\\", "é", "\n"]
     globs = [
-        "".join(rng.choice(GLOB_ALPHABET) for _ in range(rng.randint(1, 6))) for _ in range(400)
+        "".join(rng.choice(GLOB_ALPHABET) for _ in range(rng.randint(1, 6))) for _ in range(300)
     ]
     globs += ["[a-b]*", "[!a]", "[]a]", "[!]a]", "[a-]", "[-a]", "[--a]", "*[\\]", "a[", "[!]"]
     con = _connect()
@@ -762,7 +762,7 @@ def test_globs_match_as_fnmatch_does():
         want = {k for k in keys if fnmatch.fnmatchcase(k, glob)}
         assert got == want, (glob, cond)
         checked += 1
-    assert checked > 350 and refused < 40
+    assert checked > 250 and refused < 40
 
 
 def test_regexes_match_as_re_search_does():
@@ -914,25 +914,44 @@ def _state_manager(endpoint: str, path: str, body: dict[str, Any]) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
-def _executions():
+def _backend():
     from moto.athena.models import athena_backends
     from moto.core import DEFAULT_ACCOUNT_ID
 
-    return athena_backends[DEFAULT_ACCOUNT_ID][REGION].executions
+    return athena_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def _executions():
+    return _backend().executions
 
 
 @pytest.fixture
-def athena(s3_endpoint) -> Iterator[Any]:
-    """A boto3 Athena client from pail's own S3 driver, on the reset moto server."""
-    driver = S3Driver(client=s3_client(s3_endpoint))
-    yield driver.service_client("athena", endpoint_url=s3_endpoint)
+def athena_endpoint(moto_server) -> str:
+    """The session's moto server with no Athena results queued (cleared in-process:
+    cheaper than resetting every service)."""
+    _backend().query_results_queue.clear()
+    return moto_server
+
+
+@pytest.fixture(scope="module")
+def athena_client(moto_server) -> Any:
+    """A boto3 Athena client from pail's own S3 driver, on moto (made once: a client
+    loads botocore's service model)."""
+    driver = S3Driver(client=s3_client(moto_server))
+    return driver.service_client("athena", endpoint_url=moto_server)
 
 
 @pytest.fixture
-def held(s3_endpoint) -> Iterator[None]:
+def athena(athena_endpoint, athena_client) -> Any:
+    """:func:`athena_client` with no results queued."""
+    return athena_client
+
+
+@pytest.fixture
+def held(athena_endpoint) -> Iterator[None]:
     """Queries stay QUEUED (moto's state manager) until the test is over."""
     _state_manager(
-        s3_endpoint,
+        athena_endpoint,
         "set-transition",
         {
             "model_name": "athena::execution",
@@ -940,10 +959,10 @@ def held(s3_endpoint) -> Iterator[None]:
         },
     )
     yield
-    _state_manager(s3_endpoint, "unset-transition", {"model_name": "athena::execution"})
+    _state_manager(athena_endpoint, "unset-transition", {"model_name": "athena::execution"})
 
 
-def test_run_athena_end_to_end(s3_endpoint, tmp_path):
+def test_run_athena_end_to_end(athena_endpoint, tmp_path):
     """The table's statements, then the question, through pail's driver; the answer is
     read from Athena's rows (moto returns what DuckDB computed for the same statement)."""
     scene = Scene(tmp_path, "athena", "CSV", _rows(), versioned=False)
@@ -951,19 +970,19 @@ def test_run_athena_end_to_end(s3_endpoint, tmp_path):
     computed = _duckdb_rows(scene.con, scene.table, query.sql)
     labels = list(computed[0])
     _queue_results(
-        s3_endpoint,
+        athena_endpoint,
         [],
         [],
         [["partitions added"]],
         [labels] + [[r[k] for k in labels] for r in computed],
     )
-    driver = S3Driver(client=s3_client(s3_endpoint))
+    driver = S3Driver(client=s3_client(athena_endpoint))
     started: list[str] = []
     level = sql.run_athena(
         driver,
         query,
         output_location=OUTPUT,
-        endpoint_url=s3_endpoint,
+        endpoint_url=athena_endpoint,
         on_start=started.append,
         poll_interval=0.01,
     )
@@ -973,12 +992,12 @@ def test_run_athena_end_to_end(s3_endpoint, tmp_path):
     assert [e.context["Database"] for e in sent] == ["default"] + ["pail_inventory"] * 3
     assert all(e.config["OutputLocation"].startswith(OUTPUT) for e in sent)
     # Without setup only the question runs.
-    _queue_results(s3_endpoint, [labels] + [[r[k] for k in labels] for r in computed])
+    _queue_results(athena_endpoint, [labels] + [[r[k] for k in labels] for r in computed])
     again = sql.run_athena(
         driver,
         query,
         output_location=OUTPUT,
-        endpoint_url=s3_endpoint,
+        endpoint_url=athena_endpoint,
         setup=False,
         on_start=started.append,
         poll_interval=0.01,
@@ -986,17 +1005,16 @@ def test_run_athena_end_to_end(s3_endpoint, tmp_path):
     assert again == level and len(started) == 5
 
 
-def test_run_query_rows_and_nulls(athena, s3_endpoint):
-    _queue_results(s3_endpoint, [["k", "n"], ["a'b", "1"], ["x\ny", None]])
+def test_run_query_rows_and_nulls(athena, athena_endpoint):
+    _queue_results(athena_endpoint, [["k", "n"], ["a'b", "1"], ["x\ny", None]])
     rows = run_query(athena, "SELECT 1", database="db", output_location=OUTPUT, poll_interval=0.01)
     assert rows == [{"k": "a'b", "n": "1"}, {"k": "x\ny", "n": None}]
 
 
 def test_a_select_whose_first_row_is_not_its_header_is_refused(athena):
-    from moto.athena.models import QueryResults, athena_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.athena.models import QueryResults
 
-    athena_backends[DEFAULT_ACCOUNT_ID][REGION].query_results_queue.append(
+    _backend().query_results_queue.append(
         QueryResults(
             rows=[{"Data": [{"VarCharValue": "a"}]}], column_info=[{"Name": "k", "Label": "k"}]
         )
