@@ -34,7 +34,7 @@ Sizes are bytes, times UTC.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -42,7 +42,12 @@ from typing import TYPE_CHECKING
 from pail.drivers.base import Entry, StorageDriver
 from pail.drivers.errors import NotFound
 from pail.services.delete.filters import StaleFilters
-from pail.services.runs.detect import DetectCancelled, detect_runs, location_uri
+from pail.services.runs.detect import (
+    DetectCancelled,
+    detect_runs,
+    location_uri,
+    runs_with_details,
+)
 from pail.services.runs.layouts.base import RUN_ID
 from pail.services.runs.model import NoRunsFound, Run, RunIndex, RunSet
 from pail.services.runs.retention import (
@@ -352,9 +357,12 @@ def detect_for_retention(
     tracking: TrackingServer | None = None,
     cancel: threading.Event | None = None,
     on_listed: Callable[[int], None] | None = None,
+    objects: Sequence[Entry] | None = None,
 ) -> RunSet:
     """The runs under ``base`` as retention needs them: :func:`detect_runs` with the
-    metadata read and ``tracking`` merged; then, with a tracking server and MLflow runs,
+    metadata read and ``tracking`` merged (on ``objects`` when given, e.g. an inventory
+    report's rows, instead of listing ``base``: :func:`runs_with_details`); then, with a
+    tracking server and MLflow runs,
     the server's registered model versions read once more and every run behind one
     ``protected`` ("backs registered model NAME version N"). Detection merely warns when
     the server fails; retention refuses, since an unread registry protects nothing.
@@ -363,7 +371,12 @@ def detect_for_retention(
         RegistryUnread: the registry could not be read.
         StorageError, TooManyObjects, DetectCancelled: from detection.
     """
-    found = detect_runs(driver, bucket, base, tracking=tracking, cancel=cancel, on_listed=on_listed)
+    if objects is None:
+        found = detect_runs(
+            driver, bucket, base, tracking=tracking, cancel=cancel, on_listed=on_listed
+        )
+    else:
+        found = runs_with_details(driver, bucket, base, objects, tracking=tracking, cancel=cancel)
     mlflow = [r for r in found.runs if r.layout == "mlflow" and RUN_ID.fullmatch(r.id)]
     if tracking is None or not mlflow:
         return found

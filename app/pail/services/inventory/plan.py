@@ -61,23 +61,20 @@ from pail.services.delete.plan import (
     PlannedKey,
     RunPlanned,
     build_plan,
+    detect_for_retention,
     normalize_prefix,
 )
 from pail.services.inventory.model import InventoryError, Report
 from pail.services.jobs import DaemonPool
 from pail.services.lifecycle import NotExpressible, build_rules
 from pail.services.runs.detect import (
-    DEFAULT_MAX_METADATA_BYTES,
     DEFAULT_MAX_OBJECTS,
-    DEFAULT_READERS,
     DetectCancelled,
     TooManyObjects,
-    _load_details,
-    _newest_first,
     location_uri,
-    runs_from_objects,
 )
 from pail.services.runs.model import RunIndex, RunSet
+from pail.services.runs.tracking import TrackingServer
 
 __all__ = [
     "DEFAULT_HEAD_THRESHOLD",
@@ -188,6 +185,7 @@ def plan_from_inventory(
     head_threshold: int = DEFAULT_HEAD_THRESHOLD,
     workers: int = DEFAULT_RECHECK_WORKERS,
     max_run_objects: int = DEFAULT_MAX_OBJECTS,
+    tracking: TrackingServer | None = None,
 ) -> InventoryPlan:
     """Plan deleting what ``filters`` select under ``base`` from ``inventory``'s report,
     each key re-checked live against ``driver`` (see the module's steps). Call it from a
@@ -209,6 +207,8 @@ def plan_from_inventory(
             their folders are listed again.
         workers: lookups or listings in flight at once.
         max_run_objects: with run rules, most objects under ``base`` (as detection).
+        tracking: with run rules, the tracking server merged into detection; runs behind
+            one of its registered model versions are protected (as the live planner does).
 
     Raises:
         InventoryError: ``bucket`` is not the report's source bucket; the report has no
@@ -241,7 +241,16 @@ def plan_from_inventory(
         )
     else:
         planned, by_key, read = _select_runs(
-            inventory, driver, bucket, base, filters, max_run_objects, cancel, stopped, progress
+            inventory,
+            driver,
+            bucket,
+            base,
+            filters,
+            max_run_objects,
+            tracking,
+            cancel,
+            stopped,
+            progress,
         )
         if planned.count > max_keys:
             raise _too_big(planned.count, max_keys)
@@ -364,6 +373,7 @@ def _select_runs(
     base: str,
     filters: StaleFilters,
     limit: int,
+    tracking: TrackingServer | None,
     cancel: threading.Event | None,
     stopped: Callable[[], bool],
     progress: Progress,
@@ -381,7 +391,9 @@ def _select_runs(
     finally:
         _close(batches)
     try:
-        runs = _detect(driver, bucket, base, every, cancel)
+        runs = detect_for_retention(
+            driver, bucket, base, tracking=tracking, cancel=cancel, objects=every
+        )
         plan = build_plan(
             driver, bucket, base=base, keys=every, filters=filters, runs=runs, cancel=cancel
         )
@@ -411,26 +423,6 @@ def _close(batches: Iterator[list[Entry]]) -> None:
     close = getattr(batches, "close", None)
     if close is not None:
         close()
-
-
-def _detect(
-    driver: StorageDriver,
-    bucket: str,
-    base: str,
-    objects: list[Entry],
-    cancel: threading.Event | None,
-) -> RunSet:
-    """Detection's steps 2-4 (:func:`pail.services.runs.detect.detect_runs`) on the
-    report's objects: layouts matched, runs counted, metadata files read live."""
-    found = runs_from_objects(driver.provider, bucket, base, objects)
-    found.where = location_uri(driver, bucket, base)
-    if found.runs:
-        sizes = {e.key: e.size or 0 for e in objects}
-        _load_details(
-            driver, bucket, found, DEFAULT_MAX_METADATA_BYTES, DEFAULT_READERS, cancel, sizes
-        )
-    found.runs.sort(key=_newest_first)
-    return found
 
 
 # -- step 3: the live re-check ---------------------------------------------------------------

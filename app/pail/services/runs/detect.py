@@ -120,9 +120,43 @@ def detect_runs(
         raise DetectCancelled("detection cancelled") from None
     finally:
         watch.set()  # ends the watcher thread
+    return runs_with_details(
+        driver,
+        bucket,
+        prefix,
+        objects,
+        details=details,
+        tracking=tracking,
+        cancel=cancel,
+        max_metadata_bytes=max_metadata_bytes,
+        readers=readers,
+    )
+
+
+def runs_with_details(
+    driver: StorageDriver,
+    bucket: str,
+    prefix: str,
+    objects: Sequence[Entry],
+    *,
+    details: bool = True,
+    tracking: TrackingServer | None = None,
+    cancel: threading.Event | None = None,
+    max_metadata_bytes: int = DEFAULT_MAX_METADATA_BYTES,
+    readers: int = DEFAULT_READERS,
+) -> RunSet:
+    """Detection's steps after the listing, on ``objects`` however they were listed (a
+    live walk, or an inventory report's rows): layouts matched, runs counted, each run's
+    metadata files read live by range (``details``), the tracking server merged, runs
+    newest first. Arguments and the returned RunSet as :func:`detect_runs`; entries that
+    are prefixes or outside ``prefix`` are ignored.
+
+    Raises:
+        DetectCancelled: ``cancel`` was set while metadata was read.
+    """
     objects = [e for e in objects if not e.is_prefix and e.key.startswith(prefix)]
     result = runs_from_objects(driver.provider, bucket, prefix, objects)
-    result.where = where
+    result.where = location_uri(driver, bucket, prefix)
     if details and result.runs:
         sizes = {e.key: e.size or 0 for e in objects}  # a file too large is not even read
         _load_details(driver, bucket, result, max_metadata_bytes, readers, cancel, sizes)
