@@ -579,6 +579,8 @@ def test_no_extension_is_installed_or_loaded(tmp_path, monkeypatch):
         assert cur.execute("SELECT current_setting('autoload_known_extensions')").fetchone() == (
             False,
         )
+        # Nothing is drawn on the terminal (the app owns it).
+        assert cur.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
         with pytest.raises(duckdb.Error):  # the configuration is locked
             cur.execute("SET autoinstall_known_extensions = true")
         with pytest.raises(duckdb.Error):  # httpfs is not built in and is never fetched

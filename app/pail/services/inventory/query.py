@@ -355,6 +355,9 @@ class Inventory:
         try:
             # Naive timestamps (ORC's) are UTC wall times: casts to TIMESTAMPTZ take them so.
             self._db.execute("SET TimeZone = 'UTC'")
+            # DuckDB draws a progress bar on the terminal for long queries: never here
+            # (a session setting: the cursors made from this connection inherit it).
+            self._db.execute("SET enable_progress_bar = false")
             paths, columns = self._prepare(list(files), on_progress, cancel)
             self._create_view(paths, columns)
             self._db.execute("SET lock_configuration = true")
