@@ -144,9 +144,10 @@ def glob_regex(pattern: str) -> str:
     matches nothing, an unclosed ``[`` is a literal), everything else literal. Characters
     are written as ``\\x{...}`` so nothing in the pattern is read as regex syntax.
 
-    DuckDB's own ``GLOB`` also lets ``*`` cross ``/``, but its sets and ranges are not
-    CPython's, hence this translation (the class rules are those of CPython's
-    ``fnmatch.translate``).
+    DuckDB's own ``GLOB`` also lets ``*`` cross ``/``, but it is not fnmatch: a backslash
+    escapes the next character there (``'\\' GLOB '\\'`` is false) and an unclosed ``[``
+    never matches (``'[' GLOB '['`` is false), hence this translation (the set rules are
+    those of CPython's ``fnmatch.translate``; tests compare the two on random patterns).
     """
     out: list[str] = []
     i, n = 0, len(pattern)
