@@ -72,6 +72,7 @@ from pail.services.inventory.model import (
     SearchResult,
     Usage,
 )
+from pail.services.inventory.query import DEFAULT_AGE_EDGES, UNKNOWN_CLASS
 
 __all__ = [
     "DEFAULT_AGE_EDGES",
@@ -97,11 +98,6 @@ __all__ = [
 Dialect = Literal["athena", "bigquery"]
 T = TypeVar("T")
 
-#: Age histogram edges in days, as the in-process queries draw them.
-DEFAULT_AGE_EDGES: tuple[int, ...] = (1, 7, 30, 90, 180, 365, 730)
-#: The class of an object whose row has none (a report without the field), as the
-#: in-process queries name it.
-UNKNOWN_CLASS = "unknown"
 #: The Athena database (BigQuery dataset) pail's tables go in unless told otherwise.
 DEFAULT_DATABASE = "pail_inventory"
 
@@ -572,6 +568,12 @@ class _Dialect:
         if self.athena:
             return f"regexp_like({column}, {self.literal(pattern)})"
         return f"REGEXP_CONTAINS({column}, {self.literal(pattern)})"
+
+    def not_folder_marker(self, column: str) -> str:
+        """``column`` does not end in ``/`` (Trino has no ``ends_with``)."""
+        if self.athena:
+            return f"{column} NOT LIKE '%/'"
+        return f"NOT ENDS_WITH({column}, '/')"
 
     def contains(self, column: str, text: str) -> str:
         return f"strpos({column}, {self.literal(text)}) > 0"
@@ -1214,7 +1216,8 @@ def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResu
     ``text`` and matches ``glob`` (as the in-process search reads them), sizes within
     ``min_size``..``max_size`` (inclusive), older than ``older_than`` / newer than
     ``newer_than`` seconds at the report's time, of ``storage_class`` (:data:`UNKNOWN_CLASS`:
-    none); by key, ``limit`` rows, the count and bytes of all matches.
+    none); folder markers (keys ending in ``/``) never match, as in the live search; by
+    key, ``limit`` rows, the count and bytes of all matches.
 
     Raises:
         SqlRefused: a glob fnmatch reads in a surprising way (see :func:`_glob_tokens`).
@@ -1227,6 +1230,7 @@ def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResu
     conditions: list[str] = []
     if query.prefix:
         conditions.append(d.starts_with("obj_key", query.prefix))
+    conditions.append(d.not_folder_marker("obj_key"))  # as the live search: objects only
     if query.text:
         conditions.append(d.contains(_relative(query.prefix), query.text))
     if query.glob is not None:
