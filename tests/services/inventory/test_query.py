@@ -344,9 +344,9 @@ def _search_expected(q: SearchQuery) -> list[InvRow]:
             continue
         rel = r.key[len(q.prefix) :]
         age = (CREATED - r.last_modified).total_seconds()
-        if q.text and q.text not in rel:
+        if q.text and q.text.lower() not in rel.lower():  # case-insensitive, as live
             continue
-        if q.glob is not None and not fnmatch.fnmatchcase(rel, q.glob):
+        if q.glob is not None and not fnmatch.fnmatchcase(rel.lower(), q.glob.lower()):
             continue
         if q.min_size is not None and r.size < q.min_size:
             continue
@@ -368,7 +368,8 @@ SEARCHES = [
     SearchQuery(text="_"),
     SearchQuery(text="+"),
     SearchQuery(text="'"),
-    SearchQuery(text="D3"),  # case-sensitive: nothing
+    SearchQuery(text="D3"),  # case-insensitive: as d3
+    SearchQuery(glob="*.CKPT"),
     SearchQuery(prefix="data/", text="d1"),
     SearchQuery(prefix="data/", text="data"),  # relative to the prefix: nothing
     SearchQuery(glob="*.ckpt"),

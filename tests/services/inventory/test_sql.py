@@ -449,8 +449,8 @@ def ref_search(rows: list[InvRow], q: SearchQuery, versioned: bool) -> SearchRes
         return (
             r.key.startswith(q.prefix)
             and not r.key.endswith("/")
-            and q.text in rel
-            and (q.glob is None or fnmatch.fnmatchcase(rel, q.glob))
+            and q.text.lower() in rel.lower()  # case-insensitive, as the live search
+            and (q.glob is None or fnmatch.fnmatchcase(rel.lower(), q.glob.lower()))
             and (q.min_size is None or r.size >= q.min_size)
             and (q.max_size is None or r.size <= q.max_size)
             and (q.older_than is None or age > q.older_than)
@@ -680,6 +680,8 @@ SEARCHES = [
     SearchQuery(prefix="runs/", limit=3),
     SearchQuery(prefix="it's/", text="it's"),  # the text is looked for after the prefix
     SearchQuery(limit=0, text="ckpt"),
+    SearchQuery(text="CKPT"),  # case-insensitive
+    SearchQuery(glob="*.CKPT"),
 ]
 
 

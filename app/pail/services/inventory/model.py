@@ -281,9 +281,10 @@ class SearchQuery:
 
     Attributes:
         prefix: only keys under it.
-        text: a substring of the key (case-sensitive, as keys are); ``""`` = any.
+        text: a substring of the key relative to ``prefix``, case-insensitive (as the
+            live search, :mod:`pail.services.search`); ``""`` = any.
         glob: a glob on the key relative to ``prefix`` (:func:`fnmatch.fnmatchcase`
-            rules: ``*`` also matches ``/``).
+            rules: ``*`` also matches ``/``), case-insensitive too.
         min_size / max_size: bytes, inclusive.
         older_than / newer_than: age in seconds at the report's time.
         storage_class: exactly this class.

@@ -1012,8 +1012,9 @@ class Inventory:
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Every current object matching ``query`` (all criteria hold): ``text`` a
-        substring of the key relative to ``prefix`` (case-sensitive), ``glob`` on that
-        relative key (:func:`fnmatch.fnmatchcase`), sizes inclusive, ages strictly older /
+        substring of the key relative to ``prefix``, ``glob`` on that relative key
+        (:func:`fnmatch.fnmatchcase` rules), both case-insensitive as the live search
+        (:mod:`pail.services.search`) is, sizes inclusive, ages strictly older /
         newer at the report's time, an exact storage class. Folder markers (keys ending in
         ``/``) never match, as in the live search. Returns the first ``limit`` by key with
         the exact count and total bytes of all matches (one scan).
@@ -1042,12 +1043,17 @@ class Inventory:
         if query.text:
             if query.prefix:
                 params.append(_prefix_end(query.prefix))
-            where.append(f"contains({rel}, ?)")
-            params.append(query.text)
+            needle = query.text
+            if needle.lower() != needle.upper():  # cased letters: compare lower-cased
+                where.append(f"contains(lower({rel}), ?)")
+                needle = needle.lower()
+            else:  # nothing to fold: the plain scan (about half the time) finds the same
+                where.append(f"contains({rel}, ?)")
+            params.append(needle)
         if query.glob is not None:
             if query.prefix:
                 params.append(_prefix_end(query.prefix))
-            where.append(f"regexp_full_match({rel}, ?)")
+            where.append(f"regexp_full_match({rel}, ?, 'i')")
             params.append(glob_regex(query.glob))
         rows = self._query(
             f"SELECT count(*), coalesce(sum(size), 0), {top} FROM inv WHERE {' AND '.join(where)}",

@@ -1213,7 +1213,8 @@ def _listing(
 
 def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResult]:
     """A :class:`~.model.SearchQuery`: keys under ``prefix`` whose part after it contains
-    ``text`` and matches ``glob`` (as the in-process search reads them), sizes within
+    ``text`` and matches ``glob`` (as the in-process search reads them: case-insensitive,
+    both lower-cased), sizes within
     ``min_size``..``max_size`` (inclusive), older than ``older_than`` / newer than
     ``newer_than`` seconds at the report's time, of ``storage_class`` (:data:`UNKNOWN_CLASS`:
     none); folder markers (keys ending in ``/``) never match, as in the live search; by
@@ -1231,10 +1232,12 @@ def search_sql(table: InventoryTable, query: SearchQuery) -> SqlQuery[SearchResu
     if query.prefix:
         conditions.append(d.starts_with("obj_key", query.prefix))
     conditions.append(d.not_folder_marker("obj_key"))  # as the live search: objects only
+    # Case-insensitive, as the in-process and the live search: both sides lower-cased.
     if query.text:
-        conditions.append(d.contains(_relative(query.prefix), query.text))
+        conditions.append(d.contains(f"lower({_relative(query.prefix)})", query.text.lower()))
     if query.glob is not None:
-        conditions.append(_glob_condition(d, _relative(query.prefix), query.glob))
+        relative = f"lower({_relative(query.prefix)})"
+        conditions.append(_glob_condition(d, relative, query.glob.lower()))
     if query.min_size is not None:
         conditions.append(f"obj_size >= {int(query.min_size)}")
     if query.max_size is not None:
