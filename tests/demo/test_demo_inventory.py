@@ -222,6 +222,46 @@ def test_live_rows_match_the_bucket_and_synthetic_ones_are_not_there(seeded, tmp
         assert s3.list_objects_v2(Bucket=inv.SOURCE_BUCKET, Prefix=prefix)["KeyCount"] == 0
 
 
+def test_a_stale_plan_from_the_demo_report_is_rechecked_live(seeded, tmp_path):
+    """What the demo is for: pail opens the report through the bucket's configuration, and
+    a plan made from it keeps only keys unchanged live (the overwritten pointer is left
+    alone, the synthetic keys are gone)."""
+    from pail.core.connection import ConnectionSpec, Secrets
+    from pail.drivers.registry import open_driver
+    from pail.services.delete.filters import StaleFilters
+    from pail.services.inventory.open import open_inventory
+    from pail.services.inventory.plan import plan_from_inventory
+
+    endpoint, demo, _ = seeded
+    spec = ConnectionSpec(
+        name="demo",
+        provider="s3",
+        endpoint_url=endpoint,
+        region="us-east-1",
+        path_style=True,
+        secrets=Secrets("testing", "testing"),
+    )
+    driver = open_driver(spec)
+    with open_inventory(driver, inv.SOURCE_BUCKET, cache_dir=tmp_path) as inventory:
+        assert inventory.report.manifest_key == demo.manifest_key
+        top = inventory.level("")
+        assert top.objects == demo.rows
+        assert {row.key for row in top.rows} == {*KINDS, "eval/", "registry/"}
+        stale = StaleFilters(older_than=timedelta(days=30))
+        registry = plan_from_inventory(inventory, driver, inv.SOURCE_BUCKET, base="registry/",
+                                       filters=stale)  # fmt: skip
+        live = [k for k in demo.live_keys if k.startswith("registry/")]
+        assert registry.candidates == len(live)
+        assert [c.key for c in registry.changed] == [demo.changed_key]
+        assert sorted(item.key for item in registry.plan.items) == sorted(
+            k for k in live if k != demo.changed_key
+        )
+        gone = plan_from_inventory(inventory, driver, inv.SOURCE_BUCKET, base="tmp/",
+                                   filters=stale)  # fmt: skip
+        assert gone.candidates > 0 and not gone.plan.items
+        assert {c.why for c in gone.changed} == {"gone"}
+
+
 @pytest.mark.timeout(300)
 def test_pail_demo_serves_the_inventory(tmp_path):
     """``pail demo --serve`` with a small report: the configuration and the manifest are
