@@ -25,13 +25,19 @@ from typing import Any
 
 import click
 
-from pail.cli.common import confirm_or_refuse, yes_option
-from pail.cli.errors import EXIT_ERROR, EXIT_USAGE, CliError
+from pail.cli.cleanup import (
+    apply_rules,
+    filters_of,
+    lifecycle_rules,
+    rule_notes,
+    rules_text,
+    stale_filter_options,
+)
+from pail.cli.common import yes_option
 from pail.cli.values import Count
 from pail.core.text import printable
-from pail.core.units import MAX_DURATION, plural
+from pail.core.units import MAX_DURATION
 from pail.services import lifecycle as lc
-from pail.services.delete.filters import MAX_KEEP_LAST, FilterError, StaleFilters
 from pail.services.locations import open_location
 
 #: Most days ``--noncurrent-days`` takes: 100 years, as for every duration
@@ -43,20 +49,10 @@ MAX_NEWER_NONCURRENT = 100
 
 
 def rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Filter options shared by ``export`` and ``apply``."""
+    """Options shared by ``export`` and ``apply``: ``pail rm``'s stale filter
+    (:func:`pail.cli.cleanup.stale_filter_options`; what a rule cannot express is refused
+    with the reason) and the noncurrent versions' options."""
     options = [
-        click.option("--older-than", metavar="AGE", help="Expire objects older than AGE (30d)."),
-        click.option("--larger-than", metavar="SIZE", help="Only objects larger than SIZE."),
-        click.option("--smaller-than", metavar="SIZE", help="Only objects smaller than SIZE."),
-        click.option("--include", multiple=True, metavar="GLOB", help="GCS: only *SUFFIX."),
-        click.option("--exclude", multiple=True, metavar="GLOB", help="(not expressible)"),
-        click.option("--regex", metavar="RE", help="(not expressible)"),
-        click.option(
-            "--keep-last",
-            type=Count(0, MAX_KEEP_LAST, "runs"),
-            metavar="N",
-            help="(not expressible)",
-        ),
         click.option(
             "--noncurrent-days",
             type=Count(1, MAX_DAYS, "days (100 years)"),
@@ -72,48 +68,19 @@ def rule_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return stale_filter_options(func)
 
 
 def build(provider: str, prefix: str, opts: dict[str, Any]) -> lc.RuleExport:
     """Rules for the filter options. Raises CliError (exit 2) when they do not parse or
     cannot be expressed."""
-    try:
-        filters = StaleFilters.parse(
-            older_than=opts.get("older_than"),
-            larger_than=opts.get("larger_than"),
-            smaller_than=opts.get("smaller_than"),
-            include=opts.get("include") or (),
-            exclude=opts.get("exclude") or (),
-            regex=opts.get("regex"),
-            keep_last=opts.get("keep_last"),
-        )
-        return lc.build_rules(
-            provider,
-            prefix,
-            filters,
-            noncurrent_days=opts.get("noncurrent_days"),
-            keep_noncurrent=opts.get("keep_noncurrent"),
-        )
-    except lc.NotExpressible as exc:
-        lines = ["pail: error: this filter cannot be exported as a lifecycle rule"]
-        lines += [f"  {printable(r)}" for r in exc.reasons]
-        lines.append("  Hint: use `pail rm` with this filter instead, or drop those options.")
-        raise CliError(lines, EXIT_USAGE) from None
-    except FilterError as exc:
-        raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_USAGE) from None
-
-
-def _notes(prefix: str, export: lc.RuleExport) -> None:
-    notes = list(export.notes)
-    if prefix and not prefix.endswith("/"):
-        notes.append(f"the prefix {prefix!r} also matches keys like {prefix + '-old/'!r}")
-    for note in notes:
-        click.echo(f"pail: note: {printable(note)}", err=True)
-
-
-def _rules_text(rules: list[dict[str, Any]]) -> list[str]:
-    return [f"  {printable(lc.rule_summary(r))}" for r in rules] or ["  (none)"]
+    return lifecycle_rules(
+        provider,
+        prefix,
+        filters_of(opts),
+        noncurrent_days=opts.get("noncurrent_days"),
+        keep_noncurrent=opts.get("keep_noncurrent"),
+    )
 
 
 def run_export(flags: Any, uri: str, as_json: bool, opts: dict[str, Any]) -> None:
@@ -132,7 +99,7 @@ def run_export(flags: Any, uri: str, as_json: bool, opts: dict[str, Any]) -> Non
         click.echo(json.dumps(doc, indent=2, default=str))
     else:
         click.echo(lc.export_json(export.provider, export.rules))
-    _notes(location.key, export)
+    rule_notes(location.key, export)
 
 
 def run_show(flags: Any, uri: str, as_json: bool) -> None:
@@ -144,43 +111,14 @@ def run_show(flags: Any, uri: str, as_json: bool) -> None:
         click.echo(lc.export_json(driver.provider, rules))
         return
     click.echo(f"Lifecycle rules of {printable(location.uri)}:")
-    click.echo("\n".join(_rules_text(rules)))
+    click.echo("\n".join(rules_text(rules)))
 
 
 def run_apply(flags: Any, uri: str, replace: bool, yes: bool, opts: dict[str, Any]) -> None:
     """``pail lifecycle apply``: show existing + new + merged, confirm, write."""
     driver, location = open_location(uri, flags)
     export = build(driver.provider, location.key, opts)
-    existing = lc.current_rules(driver, location.bucket)
-    click.echo(f"Existing rules of {printable(location.bucket)}:")
-    click.echo("\n".join(_rules_text(existing)))
-    click.echo("New rules:")
-    click.echo(lc.export_json(export.provider, export.rules))
-    _notes(location.key, export)
-    try:
-        merged = lc.merge(existing, export.rules, replace=replace)
-    except lc.LifecycleConflict as exc:
-        raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_ERROR) from None
-    click.echo("After merging:")
-    for change in merged.changes:
-        click.echo(f"  {change.kind}: {printable(lc.rule_summary(change.rule))}")
-    for warning in merged.warnings:
-        click.echo(f"pail: warning: {printable(warning)}", err=True)
-    if not merged.changed:
-        click.echo("pail: the bucket already has these rules; nothing to write", err=True)
-        return
-    confirm_or_refuse(
-        f"Write {plural(len(merged.rules), 'lifecycle rule')} to {printable(location.bucket)}?",
-        yes,
-        "change lifecycle rules",
-    )
-    result = lc.apply(driver, location.bucket, export.rules, replace=replace)
-    kinds = [c.kind for c in result.merge.changes if c.kind != "unchanged"]
-    click.echo(
-        f"pail: lifecycle rules written ({', '.join(kinds) or 'no change'}); "
-        f"the bucket now has {plural(len(result.merge.rules), 'rule')}",
-        err=True,
-    )
+    apply_rules(driver, location.bucket, location.key, export, replace, yes)
 
 
 def register(
