@@ -16,17 +16,23 @@ it. A question asked meanwhile pauses the display (:meth:`LiveProgress.paused`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, TaskID
+
+T = TypeVar("T")
 
 #: Redraws per second on a terminal.
 REFRESH_PER_SECOND = 5
@@ -170,6 +176,51 @@ class LiveProgress:
         )
 
 
+def wait_for(
+    call: Callable[[], T],
+    *,
+    stop: Callable[[], None],
+    columns: Callable[[], Sequence[ProgressColumn]],
+    poll: Poll,
+    interrupted: str | Callable[[], str] | None = None,
+    grace: float = 0.0,
+    name: str = "pail-cli-job",
+) -> T:
+    """``call()`` on a daemon thread while a :class:`LiveProgress` shows ``poll``'s
+    figures; its result, or the exception it raised.
+
+    Ctrl-C calls ``stop()`` (the job's cancel), waits at most ``grace`` seconds for the
+    call to end (for a job whose stopping is itself a request: an Athena query stopped),
+    and exits 130 without waiting longer (a request the thread waits on is never waited
+    for); with ``interrupted``, that line on stderr (a callable: the line, asked after the
+    grace period).
+
+    Raises:
+        click.exceptions.Exit / CliError: exit 130 on Ctrl-C.
+    """
+    from pail.cli.errors import EXIT_INTERRUPTED, CliError
+    from pail.services.jobs import DaemonPool
+
+    with DaemonPool(1, name=name) as pool:
+        future: Future[T] = pool.submit(call)
+        try:
+            with LiveProgress(columns, poll):
+                while True:  # short waits keep Ctrl-C responsive
+                    try:
+                        return future.result(timeout=0.1)
+                    except FutureTimeout:
+                        continue
+        except KeyboardInterrupt:
+            stop()
+            if grace > 0:
+                with contextlib.suppress(KeyboardInterrupt):
+                    futures_wait([future], timeout=grace)
+            if interrupted is None:
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            line = interrupted() if callable(interrupted) else interrupted
+            raise CliError([line], EXIT_INTERRUPTED) from None
+
+
 def clock(seconds: float | None) -> str:
     """``seconds`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
     if seconds is None:
@@ -187,4 +238,5 @@ __all__ = [
     "clock",
     "stderr_is_live",
     "text_column",
+    "wait_for",
 ]

@@ -39,8 +39,6 @@ import math
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +47,7 @@ import click
 from pail.cli.common import human_option
 from pail.cli.errors import EXIT_INTERRUPTED, EXIT_USAGE, CliError
 from pail.cli.output import iso_utc
-from pail.cli.progress import LiveProgress, text_column
+from pail.cli.progress import text_column, wait_for
 from pail.config.flags import Flags
 from pail.core.text import printable
 from pail.core.units import clock_span, metric_text, plural, size_text
@@ -320,7 +318,6 @@ def _listing_columns() -> list[ProgressColumn]:
 def _detect(driver: StorageDriver, bucket: str, prefix: str) -> RunSet:
     """Detection in a worker thread, with the objects listed counted on stderr (on a
     terminal); Ctrl-C cancels it and exits 130."""
-    from pail.services.jobs import DaemonPool
     from pail.services.runs.detect import DetectCancelled, detect_runs
     from pail.services.runs.tracking import TrackingServer
 
@@ -334,24 +331,18 @@ def _detect(driver: StorageDriver, bucket: str, prefix: str) -> RunSet:
     def figures() -> dict[str, Any]:
         return {"listed": f"finding runs: {plural(listed[0], 'object')} listed"}
 
-    with DaemonPool(1, name="pail-runs-cli") as pool:
-        future: Future[RunSet] = pool.submit(
+    try:
+        return wait_for(
             lambda: detect_runs(
                 driver, bucket, prefix, tracking=tracking, cancel=cancel, on_listed=counted
-            )
+            ),
+            stop=cancel.set,
+            columns=_listing_columns,
+            poll=figures,
+            name="pail-runs-cli",
         )
-        try:
-            with LiveProgress(_listing_columns, figures):
-                while True:  # short waits keep Ctrl-C responsive
-                    try:
-                        return future.result(timeout=0.1)
-                    except FutureTimeout:
-                        continue
-        except KeyboardInterrupt:
-            cancel.set()
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        except DetectCancelled:
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except DetectCancelled:
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
 
 
 def run_runs(
