@@ -17,6 +17,8 @@ Usage::
                                       saved connections, secrets in the OS keyring
     pail runs [--json] [--sort F] URI the runs under a location: params, metrics, sizes
     pail diff RUN_A RUN_B             what differs between two runs (params, metrics, files)
+    pail inventory [--du|--search Q|--stale FILTERS|--sql E] URI
+                                      a bucket of any size from its inventory report
     pail doctor [--write-probes] URI  who am I, what may I do here, and why not
     pail demo [--serve]               embedded demo store (``make demo``)
 
