@@ -66,7 +66,7 @@ DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensio
 # -- child processes -----------------------------------------------------------------------
 
 
-def _serve_demo() -> None:
+def _serve_demo(local_root: str) -> None:
     """Child mode: the demo store. Prints one JSON line (endpoint, the admin's throwaway
     keys, the report's rows and manifest, the start time) to the parent's pipe, then serves
     until killed."""
@@ -79,7 +79,7 @@ def _serve_demo() -> None:
     )
     generated = time.perf_counter() - started
     started = time.perf_counter()
-    store = start_demo(large_object_bytes=1 << 20, local_root=tempfile.mkdtemp())
+    store = start_demo(large_object_bytes=1 << 20, local_root=local_root)
     inventory = store.inventory
     assert inventory is not None
     line = {
@@ -316,10 +316,10 @@ def run_child(task: str, params: dict[str, Any], env: dict[str, str]) -> dict[st
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def start_demo() -> tuple[dict[str, Any], subprocess.Popen[str], float]:
+def start_demo(local_root: Path) -> tuple[dict[str, Any], subprocess.Popen[str], float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve-demo"],
+        [sys.executable, str(Path(__file__).resolve()), "--serve-demo", str(local_root)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -380,8 +380,8 @@ def _median(runs: list[dict[str, Any]], field: str = "seconds") -> float:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] == "--serve-demo":
-        _serve_demo()
+    if len(sys.argv) > 2 and sys.argv[1] == "--serve-demo":
+        _serve_demo(sys.argv[2])
         return 0
     if len(sys.argv) > 2 and sys.argv[1] == "--measure":
         _measure(sys.argv[2])
@@ -397,8 +397,21 @@ def main() -> int:
 
     out_path = args.json or platformdirs.user_cache_path("pail") / "bench" / "inventory_bench.json"
     work = Path(tempfile.mkdtemp(prefix="pail-inventory-bench-"))
+    try:
+        result = run_all(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the downloaded copies of the report
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print_table(result)
+    print(f"\nJSON: {out_path}")
+    return 0
+
+
+def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Start the demo, run every measurement, time the list pages; the summary."""
     print("starting the demo store (the first start generates the report) ...", file=sys.stderr)
-    demo, demo_proc, demo_seconds = start_demo()
+    demo, demo_proc, demo_seconds = start_demo(work / "demo-local")
     env = {"AWS_ACCESS_KEY_ID": demo["key_id"], "AWS_SECRET_ACCESS_KEY": demo["secret"]}
     base = {
         "endpoint": demo["endpoint"],
@@ -451,14 +464,7 @@ def main() -> int:
         demo_proc.kill()
         demo_proc.wait(timeout=10)
     weed_page = seaweedfs_page(work / "seaweedfs", args.pages)
-    shutil.rmtree(work, ignore_errors=True)
-
-    result = summarise(args, demo, demo_seconds, results, moto_page, weed_page)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print_table(result)
-    print(f"\nJSON: {out_path}")
-    return 0
+    return summarise(args, demo, demo_seconds, results, moto_page, weed_page)
 
 
 COMPARISONS = (
