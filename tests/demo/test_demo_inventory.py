@@ -121,7 +121,8 @@ def test_the_cache_is_reused_and_regenerated_only_when_incomplete(tmp_path):
     assert all(f.path.exists() for f in redone.files)
     (redone.folder / "report.json").unlink()  # not known complete: generated again
     assert inv.cached_report(1_000, root=tmp_path).files != redone.files
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["v1-1000", "v1-2000"]  # no leftovers
+    tag = inv.FORMAT_TAG
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{tag}-1000", f"{tag}-2000"]
 
 
 def test_rows_come_from_the_environment():
@@ -305,7 +306,8 @@ def test_pail_demo_serves_the_inventory(tmp_path):
         bucket, key = uri.group(1).removeprefix("s3://").split("/", 1)
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         assert manifest["sourceBucket"] == inv.SOURCE_BUCKET
-        assert (tmp_path / "cache" / "pail" / "demo-inventory" / "v1-2000" / "report.json").exists()
+        cache = tmp_path / "cache" / "pail" / "demo-inventory" / f"{inv.FORMAT_TAG}-2000"
+        assert (cache / "report.json").exists()
     finally:
         proc.kill()
         proc.wait(timeout=10)

@@ -67,7 +67,7 @@ DEFAULT_ROWS = 10_000_000
 #: Fewest synthetic rows accepted (every kind of key gets at least one folder).
 MIN_ROWS = 1_000
 #: Bumped whenever the generator's output changes: part of the cache folder's name.
-FORMAT_TAG = "v1"
+FORMAT_TAG = "v2"
 #: Rows per data file (S3 splits a report into files of its own choosing).
 ROWS_PER_FILE = 1_000_000
 #: Rows per Parquet row group: min/max statistics per group let a prefix query skip groups.
@@ -105,8 +105,9 @@ _MULTIPART_THRESHOLD = 8 * _MiB
 _EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 #: Three years of history.
 _SPAN_DAYS = 1095
-#: Chunks of at most this many rows are built, sorted and written at a time.
-_CHUNK_ROWS = 1_000_000
+#: Chunks of about this many rows are built, sorted and written at a time (two are alive
+#: at once, ~150 MB each).
+_CHUNK_ROWS = 250_000
 
 Progress = Callable[[str], None]
 
@@ -682,7 +683,6 @@ class _Chunk:
 def _finish(chunk: _Chunk, rng: np.random.Generator) -> pa.Table:
     """The chunk as a report table: ETags (``<md5>-<parts>`` above the multipart threshold,
     the empty MD5 for empty objects), sorted by key."""
-
     n = len(chunk.sizes)
     sizes = np.maximum(chunk.sizes.astype(np.int64), 0)
     etag = _hex(rng, n, 16)
@@ -718,7 +718,6 @@ def _finish(chunk: _Chunk, rng: np.random.Generator) -> pa.Table:
 
 def _hex(rng: np.random.Generator, n: int, nbytes: int) -> pa.Array:
     """``n`` random lower-case hex strings of ``2 * nbytes`` digits."""
-
     if nbytes <= 0:
         return pa.repeat("", n).cast(pa.string())
     digits = np.frombuffer(b"0123456789abcdef", np.uint8)
@@ -732,26 +731,22 @@ def _hex(rng: np.random.Generator, n: int, nbytes: int) -> pa.Array:
 
 def _text(values: np.ndarray, width: int = 0) -> pa.Array:
     """Whole numbers as decimal strings, zero-padded to ``width``."""
-
     out = pc.cast(pa.array(values), pa.string())
     return pc.utf8_lpad(out, width=width, padding="0") if width else out
 
 
 def _pick(names: list[str] | tuple[str, ...], index: np.ndarray) -> pa.Array:
     """``names[index[i]]`` for each i."""
-
     return pa.array(list(names), pa.string()).take(pa.array(index))
 
 
 def _join(*parts: Any) -> pa.Array:
     """Element-wise concatenation of string arrays and ``str`` constants."""
-
     return pc.binary_join_element_wise(*parts, "")
 
 
 def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
     """``total`` split into whole counts in proportion to ``weights`` (sums to ``total``)."""
-
     share = weights / weights.sum() * total
     counts = np.floor(share).astype(np.int64)
     left = total - int(counts.sum())
@@ -762,15 +757,15 @@ def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
 
 def _spread(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For units holding ``counts`` rows each: each row's unit and its index within it."""
-
     unit = np.repeat(np.arange(len(counts)), counts)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     return unit, np.arange(int(counts.sum())) - starts[unit]
 
 
-def _batches(counts: np.ndarray, limit: int = _CHUNK_ROWS) -> Iterator[slice]:
-    """Consecutive unit ranges of about ``limit`` rows each (a unit is never split)."""
-
+def _batches(counts: np.ndarray, limit: int | None = None) -> Iterator[slice]:
+    """Consecutive unit ranges of about ``limit`` rows (:data:`_CHUNK_ROWS`) each (a unit is
+    never split)."""
+    limit = limit or _CHUNK_ROWS
     ends = np.cumsum(counts)
     start = 0
     while start < len(counts):
@@ -783,13 +778,11 @@ def _batches(counts: np.ndarray, limit: int = _CHUNK_ROWS) -> Iterator[slice]:
 
 def _recent_ages(rng: np.random.Generator, n: int, span: float = _SPAN_DAYS) -> np.ndarray:
     """Ages in days within ``span``, more of them recent (activity growing linearly)."""
-
     return span * (1.0 - np.sqrt(rng.random(n)))
 
 
 def _dates(anchor_ms: int, ages: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     """``YYYY-MM-DD`` of each whole age in days, and that day's midnight in ms."""
-
     days = np.asarray(ages, np.int64)
     anchor_day = anchor_ms // _DAY_MS
     uniq, inverse = np.unique(days, return_inverse=True)
@@ -810,7 +803,6 @@ def _by_age(
     """Storage classes as a lifecycle rule leaves them: the class of the last step whose age
     (days) the object has reached, STANDARD before the first; a share ``keep`` of objects the
     rule does not match stays STANDARD."""
-
     out = np.full(len(ages), _STD, np.uint8)
     for days, cls in steps:
         out[ages >= days] = cls
@@ -821,7 +813,6 @@ def _by_age(
 def _times(anchor_ms: int, ages: np.ndarray, offset_ms: Any = 0) -> np.ndarray:
     """ms since the epoch of objects ``ages`` days old plus ``offset_ms``, never after the
     anchor."""
-
     ms = anchor_ms - np.asarray(ages * _DAY_MS, np.int64) + np.asarray(offset_ms, np.int64)
     return np.minimum(ms, anchor_ms)
 
@@ -864,25 +855,22 @@ _DATASET_FILES = ("README.md", "dataset_info.json", "index.json")
 def _datasets(n: int, rng: np.random.Generator, anchor_ms: int) -> Iterator[_Chunk]:
     """``datasets/<name>/shards/shard-NNNNNN.tar`` (webdataset shards, uploaded over a few
     hours) and each dataset's README.md, dataset_info.json, index.json."""
-
     shards = _allocate(n - len(_DATASETS) * len(_DATASET_FILES),
                        np.array([d[1] for d in _DATASETS]))  # fmt: skip
-    keys, sizes, times, classes = [], [], [], []
     for (name, _share, age, median, cls), count in zip(_DATASETS, shards, strict=True):
         j = np.arange(count)
         upload = 6 * 3_600_000 * (j + rng.random(count)) / max(count, 1)  # over six hours
-        keys.append(_join(f"datasets/{name}/shards/shard-", _text(j, 6), ".tar"))
-        sizes.append(_lognormal(rng, median, 0.08, count))
-        times.append(_times(anchor_ms, np.full(count, age), upload))
-        classes.append(np.full(count, cls, np.uint8))
-        keys.append(pa.array([f"datasets/{name}/{f}" for f in _DATASET_FILES]))
-        sizes.append(np.array([4_000 + int(rng.integers(4_000)), 2_000, 80 * (count + 1)]))
-        times.append(_times(anchor_ms, np.full(3, age), 6 * 3_600_000 + 60_000))
-        classes.append(np.full(3, _STD, np.uint8))
-    yield _Chunk(
-        pa.concat_arrays(keys), np.concatenate(sizes), np.concatenate(times),
-        np.concatenate(classes),
-    )  # fmt: skip
+        meta = np.array([4_000 + int(rng.integers(4_000)), 2_000, 80 * (count + 1)])
+        yield _Chunk(  # one dataset a chunk (datasets in name order)
+            pa.concat_arrays([
+                _join(f"datasets/{name}/shards/shard-", _text(j, 6), ".tar"),
+                pa.array([f"datasets/{name}/{f}" for f in _DATASET_FILES]),
+            ]),
+            np.concatenate([_lognormal(rng, median, 0.08, count), meta]),
+            np.concatenate([_times(anchor_ms, np.full(count, age), upload),
+                            _times(anchor_ms, np.full(3, age), 6 * 3_600_000 + 60_000)]),
+            np.concatenate([np.full(count, cls, np.uint8), np.full(3, _STD, np.uint8)]),
+        )  # fmt: skip
 
 
 _FEATURE_TABLES = (  # (name, days of daily partitions)
@@ -896,7 +884,6 @@ _FEATURE_TABLES = (  # (name, days of daily partitions)
 def _features(n: int, rng: np.random.Generator, anchor_ms: int) -> Iterator[_Chunk]:
     """Spark output: ``features/<table>/dt=YYYY-MM-DD/part-NNNNN-<job uuid>-c000.zstd.parquet``
     and ``_SUCCESS`` (empty) per daily partition; more parts per day as data grows."""
-
     units_table, units_age = [], []
     for t, (_name, days) in enumerate(_FEATURE_TABLES):
         units_table.append(np.full(days, t))
