@@ -107,6 +107,7 @@ def test_report_json_lists_each_file_with_its_size_and_md5(report):
 
 
 def test_the_cache_is_reused_and_regenerated_only_when_incomplete(tmp_path):
+    (tmp_path / "v0-1000").mkdir()  # an older format's report: never read again, removed
     first = inv.cached_report(1_000, root=tmp_path)
     names = [f.path.name for f in first.files]
     assert first.folder == tmp_path / f"{inv.FORMAT_TAG}-1000"

@@ -45,6 +45,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -110,6 +111,7 @@ _SPAN_DAYS = 1095
 _CHUNK_ROWS = 250_000
 
 Progress = Callable[[str], None]
+_REPORT_FOLDER = re.compile(r"v\d+-\d+")
 
 
 def _schema() -> pa.Schema:
@@ -257,12 +259,17 @@ def cached_report(
 
 
 def _remove_abandoned(root: Path, age: float = 3_600.0) -> None:
-    """Remove work folders of generations killed midway (older than ``age`` seconds; a
-    younger one may belong to a process still writing it)."""
-    for work in root.glob(".*.tmp-*"):
+    """Remove what no start will use again: work folders of generations killed midway
+    (older than ``age`` seconds; a younger one may belong to a process still writing it)
+    and reports of an older :data:`FORMAT_TAG` (``v<N>-<rows>``)."""
+    for entry in root.iterdir():
+        name = entry.name
         try:
-            if time.time() - work.stat().st_mtime > age:
-                shutil.rmtree(work, ignore_errors=True)
+            if name.startswith(".") and ".tmp-" in name:
+                if time.time() - entry.stat().st_mtime > age:
+                    shutil.rmtree(entry, ignore_errors=True)
+            elif _REPORT_FOLDER.fullmatch(name) and not name.startswith(f"{FORMAT_TAG}-"):
+                shutil.rmtree(entry, ignore_errors=True)
         except OSError:
             pass
 
