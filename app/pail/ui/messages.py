@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from pail.services.access.check import AccessReport, ProbeRow
     from pail.services.delete.plan import DeletePlan
     from pail.services.download import Downloader, DownloadReport
+    from pail.services.inventory.model import AgeBucket, ClassShare, Level, SearchResult, Usage
+    from pail.services.inventory.plan import InventoryPlan
+    from pail.services.inventory.query import Inventory
     from pail.services.runs.tracker_sync import TrackerMarks
     from pail.services.runs.tracking import TrackingServer
     from pail.ui.connection_ops import SaveOutcome, TestOutcome
@@ -378,3 +381,66 @@ class VersionSaved(Message):
 class MarksChanged(Message):
     """The bucket tree's marks changed (a node was marked or unmarked): the main screen's
     status bar recounts them. A level list's marks travel as ``ListingChanged``."""
+
+
+# -- inventory mode (pail.ui.screens.inventory*) ------------------------------------------
+
+
+@dataclass(eq=False)
+class InventoryOpened(Message):
+    """Opening a bucket's inventory finished: ``inventory`` is the opened report, or
+    ``None`` with ``problem`` (one plain line) and ``kind``: ``"none"`` (no inventory:
+    the line says what was looked at), ``"refused"`` (a manifest that cannot be trusted),
+    ``"cancelled"`` (``x``) or ``"error"``."""
+
+    inventory: Inventory | None
+    generation: int
+    problem: str = ""
+    kind: str = ""
+
+
+@dataclass(eq=False)
+class InventoryLevelLoaded(Message):
+    """A page of a level of the report arrived (``level.offset`` 0: the first page), or
+    ``level`` is ``None``: ``stopped`` (interrupted, ``x``) or ``problem`` (the query
+    failed: one plain line). ``first``: the level's first page was asked for."""
+
+    prefix: str
+    level: Level | None
+    generation: int
+    first: bool = True
+    stopped: bool = False
+    problem: str = ""
+
+
+@dataclass(eq=False)
+class InventoryDetailLoaded(Message):
+    """``du``, the age histogram and the storage-class breakdown of ``prefix`` in the
+    report; all ``None`` when the query was interrupted (``stopped``) or failed
+    (``problem``: one plain line)."""
+
+    prefix: str
+    usage: Usage | None
+    ages: list[AgeBucket] | None
+    classes: list[ClassShare] | None
+    stopped: bool = False
+    problem: str = ""
+
+
+@dataclass(eq=False)
+class InventorySearched(Message):
+    """A search of the report finished: ``result``, or ``None`` with ``problem`` (one
+    plain line; ``"stopped"`` after ``x``)."""
+
+    result: SearchResult | None
+    generation: int
+    problem: str = ""
+
+
+@dataclass(eq=False)
+class InventoryPlanned(Message):
+    """A stale plan from the report, re-checked live: ``outcome``, or ``None`` with
+    ``problem`` (one plain line: refused, or stopped)."""
+
+    outcome: InventoryPlan | None
+    problem: str = ""

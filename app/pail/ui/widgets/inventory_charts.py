@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from pail.core.text import clip
+from pail.core.units import size_text
 from pail.services.inventory.model import AgeBucket, ClassShare
 
 #: Characters of a bar's label kept (a storage class such as ``INTELLIGENT_TIERING`` fits).
@@ -66,7 +68,8 @@ def scale_for(largest: int) -> tuple[int, str]:
 
 
 class BarChart(PlotextPlot):
-    """Horizontal bars of bytes, first bar at the top.
+    """Horizontal bars of bytes, first bar at the top, under a title in the top border
+    (:attr:`heading`).
 
     Attributes:
         bars: what is drawn (:class:`Bar`), for tests and the screen's text.
@@ -75,7 +78,10 @@ class BarChart(PlotextPlot):
     """
 
     DEFAULT_CSS = """
-    BarChart { width: 1fr; height: 1fr; min-height: 5; }
+    BarChart {
+        width: 1fr; height: 1fr; min-height: 5;
+        border-top: solid $primary 50%; border-title-align: center;
+    }
     """
 
     def __init__(self, what: str, *, id: str | None = None, classes: str | None = None) -> None:
@@ -96,19 +102,36 @@ class BarChart(PlotextPlot):
         self.show([], empty_reason=reason)
 
     @property
+    def compact(self) -> bool:
+        """Too few rows for every bar and the frame and scale (frame top and bottom, the
+        scale's line): the frame and scale are left out, the title names the largest
+        bar's size instead, so no bar is dropped."""
+        height = self.content_size.height
+        return 0 < height < len(self.bars) + 3
+
+    @property
     def heading(self) -> str:
-        """``"age · GiB"``, or the subject and why nothing is drawn."""
-        if not any(bar.bytes for bar in self.bars):
+        """``"age · GiB"`` (compact: ``"age · largest 7.8 KiB"``), or the subject and why
+        nothing is drawn."""
+        largest = max((bar.bytes for bar in self.bars), default=0)
+        if not largest:
             return f"{self.what}: {self.empty_reason}"
+        if self.compact:
+            return f"{self.what} · largest {size_text(largest)}"
         return f"{self.what} · {self.unit}"
+
+    def on_resize(self) -> None:
+        self._draw()  # compact or not follows the height
 
     def _draw(self) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         largest = max((bar.bytes for bar in self.bars), default=0)
+        # The title is the border's (drawn by Textual: cut, never dropped, when narrow;
+        # never markup), not plotext's (dropped when wider than the plot).
         if not largest:
-            plt.title(self.heading)
+            self.border_title = Text(self.heading)
             self.refresh()
             return
         scale, self.unit = scale_for(largest)
@@ -122,7 +145,10 @@ class BarChart(PlotextPlot):
             marker="sd",
             color="cyan",
         )
-        plt.title(self.heading)
+        if self.compact:
+            plt.xticks([])
+            plt.xaxes(lower=False, upper=False)
+        self.border_title = Text(self.heading)
         self.refresh()
 
 
