@@ -120,6 +120,11 @@ LATEST = "s3://team-models/registry/resnet50/latest.json"
 SIZES_LINE = "S next sort · R reverse · enter opens"
 EXP1 = "s3://ml-artifacts/mlflow/1/"  # an MLflow experiment folder: 4 runs
 MARKED = Matches(r"\d[\d,]* marked")
+ARCHIVE = "s3://ml-archive/"  # the demo's inventoried bucket (pail.demo.inventory)
+ARCHIVE_TITLE = (
+    r"s3://ml-archive/ · inventory of \d{4}-\d\d-\d\d \d\d:\d\d UTC · snapshot · [\d,]+ objects"
+)
+RESNET_INV = "s3://ml-archive/registry/resnet50/"
 
 
 #: Keys whose effect the walk cannot see on the demo, and why (the walk still presses them).
@@ -350,6 +355,49 @@ def steps(tmp: Path) -> dict[str, Step]:
         ),
         "connections.open": Step(("Enter",), (at("s3://"), "▼ demo  s3")),
         "connections.back": Step(("q",), (Gone("pail — connections"),)),
+        # -- inventory mode (the demo's report of ml-archive) --------------------------
+        "node.inventory": Step(("i",), ("pail — Inventory (a snapshot)", Matches(ARCHIVE_TITLE))),
+        "inventory.cancel": Step(("x",), ("x (Stop): nothing is running",)),
+        "inventory.reopen": Step(("r",), ("Opened again: the inventory of",)),
+        "inventory.open": Step(("Enter",), (f"{ARCHIVE}datasets/ · inventory of",)),
+        "inventory.up": Step(("BSpace",), (f"{ARCHIVE} · inventory of",)),
+        "inventory.copy_uri": Step(("c",), (f"Sent the URI {ARCHIVE}datasets/",)),
+        "inventory.sql": Step(("y",), ("Athena for this level of the inventory of",)),
+        "inventory_sql.copy": Step(("y",), ("Sent the Athena SQL",)),
+        "inventory_sql.close": Step(("Escape",), (Gone("Athena for this level"),)),
+        "inventory.search": Step(("/",), ("pail — Search the inventory (a snapshot)",)),
+        # The URI is longer than a notification's line: it starts the next one.
+        "inventory_search.copy_uri": Step(
+            ("c",), (Matches(r"Sent the URI *\n.*▌ " + re.escape(f"{RESNET_INV}latest.json")),)
+        ),
+        "inventory_search.query": Step(("/",), (Gone("c Copy URI"),)),  # the box has the focus
+        "inventory_search.cancel": Step(("x",), ("x (Stop): no search is running",)),
+        "inventory_search.sql": Step(
+            ("y",), ("Athena for the search of the inventory of",), ("Escape",), (Gone("Athena"),)
+        ),
+        "inventory_search.open": Step(("Enter",), (f"{RESNET_INV} · inventory of",)),
+        "inventory_search.close": Step(("q",), (Gone("pail — Search the inventory"),)),
+        # z, 30d, enter: the registry's versions are planned; latest.json changed since
+        "inventory.stale": Step(
+            ("z",),
+            (f"Select stale objects under {RESNET_INV} (from",),
+            then=("3", "0", "d", "Enter"),
+            then_expect=("pail — Plan from the inventory", "Planned: ", "changed since the report"),
+        ),
+        "inventory_plan.cancel": Step(("x",), ("x (Stop): planning has finished",)),
+        "inventory_plan.lifecycle": Step(
+            ("L",), ("Lifecycle rules of ml-archive",), ("Escape",), (Gone("Lifecycle rules of"),)
+        ),
+        "inventory_plan.delete": Step(
+            ("X",),
+            ("pail — Review delete", "planned from the inventory of"),
+            ("Escape",),
+            (Gone("pail — Review delete"),),
+        ),
+        "inventory_plan.close": Step(("q",), (Gone("pail — Plan from the inventory"),)),
+        "inventory.sort": Step(("S",), ("sorted by size · a snapshot",)),
+        "inventory.reverse": Step(("R",), ("sorted by size, reversed · a snapshot",)),
+        "inventory.close": Step(("q",), (Gone("pail — Inventory"),)),
     }
 
 
@@ -773,6 +821,46 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.press("C-Home")
     w.settle()  # the table takes the focus after the screen shows: enter goes to it
     w.key("connections.open")
+
+    # Inventory mode on the demo's report of ml-archive: the level, up and down, the SQL,
+    # a search whose match opens its level, a plan from the report re-checked live (one
+    # key changed since the report), its lifecycle rule and its review, sorting.
+    w.goto(ARCHIVE)
+    w.key("node.inventory")
+    w.wait("datasets/", "z Stale…")  # the level's rows: the table has the focus
+    w.help("Inventory (i)")
+    w.key("inventory.cancel")
+    w.key("inventory.reopen")
+    w.key("inventory.open")
+    w.key("inventory.up")
+    w.key("inventory.copy_uri")
+    w.key("inventory.sql")
+    w.key("inventory_sql.copy")
+    w.key("inventory_sql.close")
+    w.key("inventory.search")
+    w.term.type("registry/resnet50/latest")
+    w.press("Enter")
+    w.wait("1 match ·", "c Copy URI")  # the list has the focus
+    w.help("Inventory search (/ in the inventory)")
+    w.key("inventory_search.copy_uri")
+    w.key("inventory_search.query")
+    w.press("Enter")
+    w.wait("1 match ·", "c Copy URI")
+    w.key("inventory_search.cancel")
+    w.key("inventory_search.sql")
+    w.key("inventory_search.open")
+    w.press("/")  # the last query again, now below registry/resnet50/ (keys relative to it)
+    w.wait("pail — Search the inventory", Matches(r"[\d,]+ match"))
+    w.key("inventory_search.close")
+    w.key("inventory.stale")
+    w.help("Plan from an inventory (z in the inventory)")
+    w.key("inventory_plan.cancel")
+    w.key("inventory_plan.lifecycle")
+    w.key("inventory_plan.delete")
+    w.key("inventory_plan.close")
+    w.key("inventory.sort")
+    w.key("inventory.reverse")
+    w.key("inventory.close")
 
     # Every sub-screen went back with q or escape; q on the main screen quits.
     w.key("main.quit")

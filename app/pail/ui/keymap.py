@@ -31,6 +31,10 @@ from pail.ui.screens.connections import ConnectionsScreen, ConnectionTable
 from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.inventory import InventoryScreen
+from pail.ui.screens.inventory_plan import InventoryPlanScreen, InventoryReviewScreen
+from pail.ui.screens.inventory_search import INVENTORY_SYNTAX, InventorySearchScreen
+from pail.ui.screens.inventory_sql import InventorySqlScreen
 from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.main import MainScreen
 from pail.ui.screens.run_diff import RunDiffScreen
@@ -135,6 +139,37 @@ SCREENS: dict[type, tuple[str, tuple[Section, ...]]] = {
     RunDiffScreen: (
         "Run diff (= in the runs view)",
         (Section("Run diff", (RunDiffScreen,), (("↑ ↓ pgup pgdn", "Scroll", ""),)),),
+    ),
+    InventoryScreen: (
+        "Inventory (i)",
+        (Section("Inventory", (InventoryScreen,), tuple(TABLE_KEYS)),),
+    ),
+    InventorySearchScreen: (
+        "Inventory search (/ in the inventory)",
+        (
+            Section("Search", (InventorySearchScreen,), tuple(TABLE_KEYS)),
+            Section(
+                "Query",
+                fixed=(
+                    *((term, meaning, "") for term, meaning in INVENTORY_SYNTAX),
+                    ("enter (in the query)", "Search the report", ""),
+                ),
+            ),
+        ),
+    ),
+    InventoryPlanScreen: (
+        "Plan from an inventory (z in the inventory)",
+        (Section("Plan", (InventoryPlanScreen,), tuple(TABLE_KEYS)),),
+    ),
+    InventorySqlScreen: (
+        "Inventory SQL (y in the inventory)",
+        (Section("SQL", (InventorySqlScreen,)),),
+    ),
+    # The review of a plan from an inventory is the delete review (its keys are listed
+    # there; markdown_table skips a screen built on another listed one).
+    InventoryReviewScreen: (
+        "Delete review (X in a plan from an inventory)",
+        (Section("Review", (DeleteReviewScreen,)),),
     ),
 }
 
@@ -248,6 +283,8 @@ def markdown_table() -> str:
     screen, under a ``####`` heading each."""
     out: list[str] = []
     for screen_class, (title, _sections) in SCREENS.items():
+        if any(base in SCREENS for base in screen_class.__mro__[1:]):
+            continue  # built on a listed screen, with its keys: listed once, there
         out.append(f"#### {title}\n")
         out.append("| key | what it does | binding id |")
         out.append("|---|---|---|")

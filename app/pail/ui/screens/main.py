@@ -381,6 +381,10 @@ class MainScreen(
             return "no downloads yet this session (d starts one)"
         if action in ("sizes", "lifecycle", "search"):
             return "move to an open bucket or prefix first"
+        if action == "inventory":
+            if data is not None and data.conn.spec.provider == "local":
+                return "local folders have no inventory reports"
+            return "move to an open bucket or prefix first"
         return f"does not apply to a {kind}"
 
     def action_more_preview(self) -> None:

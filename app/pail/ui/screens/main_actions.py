@@ -12,6 +12,8 @@
   that fails is reported, and when none works the detail pane's built-in preview gets the
   focus instead.
 * ``e``: the runs view of the bucket/prefix at the cursor (:mod:`pail.ui.screens.runs`).
+* ``i``: the inventory view of the bucket/prefix at the cursor, from the bucket's inventory
+  report (:mod:`pail.ui.screens.inventory`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from pail.ui.nodes import NodeData
 from pail.ui.screens.conflict import ConflictScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.inventory import open_inventory_view
 from pail.ui.screens.presign import PresignScreen
 from pail.ui.screens.runs import open_runs_view
 from pail.ui.screens.unverified import UnverifiedScreen
@@ -112,6 +115,14 @@ ACTION_BINDINGS = [
         tooltip="Runs in the bucket/prefix: table, params, metric curves, compare two",
         id="node.runs",
     ),
+    Binding(
+        "i",
+        "inventory",
+        "Inventory",
+        show=False,  # the footer keeps room for the commands; ? lists it
+        tooltip="The bucket from its inventory report (a snapshot): browse, du, search, plan",
+        id="node.inventory",
+    ),
 ]
 
 _OBJECT_ACTIONS = ("presign", "copy_command", "open_object")
@@ -152,6 +163,9 @@ class MainActions(_Host):
             return bool(self.downloads)
         if action == "runs":
             return self._runs_level() is not None
+        if action == "inventory":
+            level = self._runs_level()
+            return level is not None and level.conn.spec.provider != "local"
         return True
 
     def _runs_level(self) -> NodeData | None:
@@ -167,6 +181,11 @@ class MainActions(_Host):
     def action_runs(self) -> None:
         """Open the runs view of the bucket/prefix at the cursor (pail.ui.screens.runs)."""
         open_runs_view(self, self._runs_level())
+
+    def action_inventory(self) -> None:
+        """Open the inventory view of the bucket/prefix at the cursor
+        (pail.ui.screens.inventory)."""
+        open_inventory_view(self, self._runs_level())
 
     # -- downloads ---------------------------------------------------------------------
 
