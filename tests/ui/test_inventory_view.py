@@ -443,7 +443,11 @@ def test_a_manifest_typed_after_no_inventory_opens_and_y_shows_its_sql(
             await until(pilot, lambda: isinstance(app.screen, InventoryScreen), "view")
             screen = app.screen
             await until(pilot, lambda: bool(screen.problem), "no inventory")
-            await pilot.press("tab", *manifest, "enter")
+            await pilot.press("tab")  # to the manifest field (the walk types into it)
+            field = screen.query_one("#inv-manifest", Input)
+            assert field.has_focus
+            field.value = manifest
+            await pilot.press("enter")
             await until(pilot, lambda: screen.inventory is not None, "opened", rounds=6000)
             await shown(pilot, screen)
             assert screen.manifest == manifest
