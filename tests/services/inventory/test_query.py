@@ -369,6 +369,8 @@ SEARCHES = [
     SearchQuery(text="+"),
     SearchQuery(text="'"),
     SearchQuery(text="D3"),  # case-insensitive: as d3
+    SearchQuery(text="D3/F1"),  # "3/" is looked for as is first, then the whole lower-cased
+    SearchQuery(prefix="data/", text="D3/F1"),
     SearchQuery(glob="*.CKPT"),
     SearchQuery(prefix="data/", text="d1"),
     SearchQuery(prefix="data/", text="data"),  # relative to the prefix: nothing

@@ -137,6 +137,21 @@ def _message(exc: BaseException) -> str:
     return one_line(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
 
 
+def _uncased_run(text: str) -> str:
+    """The longest run of ``text`` without cased characters (``"step-2000"`` ->
+    ``"-2000"``): lower-casing a key leaves such characters where they were, so a key whose
+    lower-cased form contains ``text`` contains the run unchanged."""
+    best = run = ""
+    for ch in text:
+        if ch.lower() == ch.upper():
+            run += ch
+            if len(run) > len(best):
+                best = run
+        else:
+            run = ""
+    return best
+
+
 def glob_regex(pattern: str) -> str:
     """An RE2 regular expression (DuckDB ``regexp_full_match``) matching exactly what
     :func:`fnmatch.fnmatchcase` matches: ``*`` any run of characters, ``/`` included,
@@ -1041,15 +1056,20 @@ class Inventory:
         where.append("NOT ends_with(key, '/')")
         rel = "key" if not query.prefix else "substr(key, ?)"
         if query.text:
-            if query.prefix:
-                params.append(_prefix_end(query.prefix))
+            cut = [_prefix_end(query.prefix)] if query.prefix else []  # rel's parameter
             needle = query.text
             if needle.lower() != needle.upper():  # cased letters: compare lower-cased
+                # Its longest run without cased letters (digits, "-", "/"...) must be in
+                # the key as is: a plain scan rules most keys out before any lower().
+                run = _uncased_run(needle)
+                if len(run) >= 2:
+                    where.append(f"contains({rel}, ?)")
+                    params.extend([*cut, run])
                 where.append(f"contains(lower({rel}), ?)")
-                needle = needle.lower()
+                params.extend([*cut, needle.lower()])
             else:  # nothing to fold: the plain scan (about half the time) finds the same
                 where.append(f"contains({rel}, ?)")
-            params.append(needle)
+                params.extend([*cut, needle])
         if query.glob is not None:
             if query.prefix:
                 params.append(_prefix_end(query.prefix))
