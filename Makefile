@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/level_screen_bench.py
 	$(PY) benchmarks/search_bench.py
 	$(PY) benchmarks/runs_bench.py
+	$(PY) benchmarks/inventory_bench.py
 
 # Rewrite the README's key tables from the app's bindings (tests/ui/test_keymap.py checks).
 keys: $(VENV)/.installed-test

@@ -74,13 +74,15 @@ def _env(demo: Demo, keys: dict[str, str]) -> dict[str, str]:
     }
 
 
-def test_demo_serves_on_loopback_with_both_buckets(demo):
+def test_demo_serves_on_loopback_with_its_buckets(demo):
     assert demo.endpoint.startswith("http://127.0.0.1:")
     result = run(["ls", "s3://"], env=_env(demo, demo.admin))
     assert result.exit_code == 0, result.stderr
     assert [line.split()[-1] for line in result.stdout.splitlines()] == [
         "ml-artifacts/",
         "team-models/",
+        "ml-archive/",  # the source of the inventory report
+        "inventory-reports/",  # its destination
     ]
 
 
@@ -221,6 +223,9 @@ def test_presigned_urls_keep_the_read_only_users_limits(demo):
 def test_ctrl_c_stops_the_demo_quietly(demo):
     demo.proc.send_signal(signal.SIGINT)
     assert demo.proc.wait(timeout=30) == EXIT_INTERRUPTED
-    # Only pail's own line: the server's request lines and the tracebacks of the requests
-    # refused above (403s, a tampered URL) went to its log file, not to the terminal.
-    assert demo.proc.stderr.read().splitlines() == ["Starting the demo store on 127.0.0.1 …"]
+    # Only pail's own lines (the first start also generates the inventory report, and says
+    # so): the server's request lines and the tracebacks of the requests refused above
+    # (403s, a tampered URL) went to its log file, not to the terminal.
+    lines = demo.proc.stderr.read().splitlines()
+    assert lines[0] == "Starting the demo store on 127.0.0.1 …"
+    assert all(line.startswith("demo inventory: ") for line in lines[1:]), lines

@@ -517,7 +517,11 @@ def demo_command(ctx: click.Context, serve: bool, small: bool) -> None:
     )
     click.echo("Starting the demo store on 127.0.0.1 …", err=True)
     try:
-        store = start_demo(**sizes)
+        store = start_demo(**sizes, progress=lambda line: click.echo(line, err=True))
+    except ValueError as exc:  # PAIL_DEMO_INVENTORY_ROWS is not a count
+        from pail.core.text import printable
+
+        raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_USAGE) from None
     except ImportError as exc:  # moto is an extra: pip install 'pail[demo]'
         hint = "pail demo needs moto: pip install 'pail[demo]' (make demo does this)"
         raise CliError([f"pail: error: {exc}", f"  Hint: {hint}"], EXIT_ERROR) from None
