@@ -19,7 +19,7 @@ import pytest
 
 from pail.drivers.base import Entry
 from pail.services.inventory import query as query_module
-from pail.services.inventory.model import Report, ReportFile, SearchQuery, Usage
+from pail.services.inventory.model import InventoryError, Report, ReportFile, SearchQuery, Usage
 from pail.services.inventory.query import (
     UNKNOWN_CLASS,
     Inventory,
@@ -706,3 +706,44 @@ def test_glob_regex_matches_fnmatchcase_in_duckdb():
     wrong = con.execute("SELECT p, s, e FROM cases WHERE regexp_full_match(s, r) != e").fetchall()
     assert wrong == []
     assert con.execute("SELECT '\\' GLOB '\\', '[' GLOB '['").fetchone() == (False, False)
+
+
+def test_close_waits_for_a_running_query_then_closes(tmp_path):
+    """close() while a query runs on another thread (DuckDB refuses to close a busy
+    connection) and while a stream is parked between batches: the query raises
+    QueryCancelled, close returns once it has, and nothing runs afterwards."""
+    path = tmp_path / "big.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT 'b' AS bucket, printf('p%02d/q%03d/obj-%07d.bin', i % 50, i % 997, i) "
+        "AS key, i AS size, make_timestamptz(1_700_000_000_000_000 + i * 1000) AS "
+        "last_modified_date, printf('%032x', i) AS e_tag, 'STANDARD' AS storage_class "
+        f"FROM range(200000) t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 20000)"
+    )
+    con.close()
+    columns = ("bucket", "key", "size", "last_modified_date", "e_tag", "storage_class")
+    written = Written([path], S3_FIELDS, columns, "")
+    inv = Inventory(_report("s3", "Parquet", written), [path], work_dir=tmp_path / "w", threads=1)
+    parked = inv.objects("", batch=100)
+    assert len(next(parked)) == 100
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(1000):
+                inv.search(SearchQuery(glob="*[!0-9]?[0-9]*x*[a-z]??*.bin*"))
+        except Exception as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while worker.is_alive() and len(inv._calls) < 2:  # until the search is running
+        threading.Event().wait(0.001)
+    inv.close()
+    assert not any(not c.parked for c in inv._calls)  # close returned after the search
+    worker.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled | InventoryError)
+    with pytest.raises((QueryCancelled, InventoryError)):
+        next(parked)
+    with pytest.raises(InventoryError):
+        inv.du("")

@@ -287,6 +287,7 @@ class _LevelData:
 class _Call:
     cursor: duckdb.DuckDBPyConnection
     cancelled: bool = False
+    parked: bool = False  # a stream handed out a batch: nothing runs on its cursor
 
 
 @dataclass
@@ -348,6 +349,7 @@ class Inventory:
             )
         self._created_us = _us(report.created)
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when a call ends
         self._calls: set[_Call] = set()  # hashed by identity (eq=False)
         self._closed = False
         self._levels: OrderedDict[str, _LevelData] = OrderedDict()
@@ -394,14 +396,22 @@ class Inventory:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Cancel running queries and close the database (converted files stay)."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel running queries, wait up to ``timeout`` seconds for their calls to return
+        (DuckDB refuses to close a connection a cursor is still busy on), and close the
+        database (converted files stay). Past the timeout the database is left to be
+        freed with the process."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
         self.interrupt()
-        self._db.close()
+        with self._idle:
+            self._idle.wait_for(lambda: all(c.parked for c in self._calls), timeout=timeout)
+            busy = not all(c.parked for c in self._calls)
+        if not busy:
+            with contextlib.suppress(duckdb.Error):
+                self._db.close()
 
     def interrupt(self) -> None:
         """Cancel every call running now (from any thread): each raises
@@ -710,10 +720,11 @@ class Inventory:
         return call
 
     def _end(self, call: _Call) -> None:
-        with self._lock:
-            self._calls.discard(call)
         with contextlib.suppress(duckdb.Error):
             call.cursor.close()
+        with self._idle:
+            self._calls.discard(call)
+            self._idle.notify_all()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         call = self._begin()
@@ -1134,7 +1145,7 @@ class Inventory:
                     rows = call.cursor.fetchmany(batch)
                     if not rows:
                         break
-                    yield [
+                    entries = [
                         Entry(
                             key=key,
                             type="object",
@@ -1146,6 +1157,13 @@ class Inventory:
                         )
                         for key, size, lm, etag, sc, version in rows
                     ]
+                    with self._idle:
+                        call.parked = True
+                        self._idle.notify_all()
+                    try:
+                        yield entries
+                    finally:
+                        call.parked = False
             except duckdb.InterruptException:
                 raise QueryCancelled("query cancelled") from None
             except duckdb.Error as exc:
