@@ -20,6 +20,9 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
   (one more saved connection, ``demo-old-key``, whose keyring entry holds a wrong secret);
 * ``runs.svg``, ``run-diff.svg``: ``e`` on experiment 1: its runs with params, metrics and
   the val_loss curves of two marked runs; ``=``: what differs between them;
+* ``inventory.svg``: ``i`` on ``ml-archive``: its inventory report (a 200,000-key one here:
+  the capture's throwaway cache generates it), the first level with recursive totals, the
+  row's du, ages and storage classes drawn;
 * ``cleanup-sizes.svg``, ``cleanup-review.svg``, ``cleanup-result.svg``: sizes of the
   bucket (``s``), then the MLflow runs with ``z``: keep the best 3 by val_loss and the last
   2 of each experiment: the review (every run kept and why, the runs to delete), and the
@@ -65,6 +68,7 @@ from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen
 from pail.ui.screens.download_target import DownloadTargetScreen
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.inventory import InventoryScreen
 from pail.ui.screens.run_diff import RunDiffScreen
 from pail.ui.screens.runs import RunsScreen
 from pail.ui.screens.search import SearchScreen
@@ -174,6 +178,7 @@ async def capture(store, saved: ConnectionStore) -> None:
         await capture_level_list(pilot)
         await capture_search(pilot)
         await capture_runs(pilot)
+        await capture_inventory(pilot)
         await capture_cleanup(pilot)
 
 
@@ -237,6 +242,22 @@ async def capture_runs(pilot) -> None:
     await wait_for(pilot, lambda: app.screen is runs)
     await pilot.press("escape")
     await wait_for(pilot, lambda: not isinstance(app.screen, RunsScreen))
+    await settle(pilot)
+
+
+async def capture_inventory(pilot) -> None:
+    """``i`` on ``ml-archive``: its inventory report's first level (recursive totals), the
+    row's du, ages and storage classes drawn."""
+    app = pilot.app
+    await goto(pilot, "demo", "ml-archive", expand=False)
+    await pilot.press("i")
+    await wait_for(pilot, lambda: isinstance(app.screen, InventoryScreen))
+    view = app.screen
+    await wait_for(pilot, lambda: view.table.level is not None, rounds=60000)
+    await settle(pilot)  # the cursor on datasets/: its du, ages and five storage classes
+    app.save_screenshot("inventory.svg", HERE)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, InventoryScreen))
     await settle(pilot)
 
 

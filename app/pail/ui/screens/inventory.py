@@ -707,7 +707,9 @@ class InventoryScreen(KeysExplained, Screen[None]):
                 Text(f"Not shown: {one_line(why)}. r opens the report again.", style="bold")
             )
         if why != "stopped":
-            self.notify(f"The report's query failed: {one_line(why)}", severity="error")
+            self.notify(
+                f"The report's query failed: {one_line(why)}", severity="error", markup=False
+            )
 
     def _draw_title(self) -> None:
         title = Text(one_line(self.uri(self.prefix)), style="bold")
