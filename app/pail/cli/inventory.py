@@ -103,6 +103,7 @@ from pail.services.inventory.model import (
     SearchResult,
     Usage,
 )
+from pail.services.runs.tracking import TrackingServer
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -845,6 +846,8 @@ def _plan(
                 filters=filters,
                 cancel=cancel,
                 on_progress=on_progress,
+                # As pail rm: runs behind a registered model version are kept.
+                tracking=TrackingServer.from_env() if filters.retention is not None else None,
             ),
             stop=stop,
             columns=_bar_columns,

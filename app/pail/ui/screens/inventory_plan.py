@@ -41,6 +41,7 @@ from pail.services.locations import location_in
 from pail.services.runs.detect import TooManyObjects
 from pail.services.runs.model import NoRunsFound
 from pail.services.runs.retention import RetentionError
+from pail.services.runs.tracking import TrackingServer
 from pail.services.versions import versioning_status
 from pail.ui.cleanup_ops import Clock, DeleteTarget
 from pail.ui.messages import DeleteRequest, InventoryPlanned, PlanReady, WorkFailed
@@ -231,6 +232,8 @@ class InventoryPlanScreen(KeysExplained, Screen[None]):
 
         def work() -> InventoryPlanned:
             try:
+                # As the live plan: runs behind a registered model version are kept.
+                tracking = TrackingServer.from_env() if filters.retention is not None else None
                 outcome = plan_from_inventory(
                     inventory,
                     driver,
@@ -239,6 +242,7 @@ class InventoryPlanScreen(KeysExplained, Screen[None]):
                     filters=filters,
                     cancel=cancel,
                     on_progress=progress,
+                    tracking=tracking,
                 )
             except PlanCancelled:
                 return InventoryPlanned(None, "stopped")
