@@ -23,7 +23,7 @@ from support.cli import run
 
 CLI = Path(__file__).resolve().parents[2] / "app" / "pail" / "cli"
 #: Modules of pail.cli that are not commands: what commands may share.
-HELPERS = {"__init__", "common", "errors", "output", "progress", "secrets", "values"}
+HELPERS = {"__init__", "cleanup", "common", "errors", "output", "progress", "secrets", "values"}
 
 
 @pytest.mark.parametrize(
