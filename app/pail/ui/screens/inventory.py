@@ -50,7 +50,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from pail.core.text import clip, one_line
@@ -76,6 +75,7 @@ from pail.ui.messages import (
 )
 from pail.ui.nodes import NodeData
 from pail.ui.screens.keys_explained import KeysExplained
+from pail.ui.screens.quiet_footer import QuietFooterScreen
 from pail.ui.screens.stale_filter import FilterChoice, StaleFilterScreen
 from pail.ui.widgets.footer import PailFooter
 from pail.ui.widgets.inventory_charts import BarChart, age_bars, class_bars
@@ -187,7 +187,7 @@ def object_text(row: LevelRow, created: datetime) -> Text:
     return out
 
 
-class InventoryScreen(KeysExplained, Screen[None]):
+class InventoryScreen(KeysExplained, QuietFooterScreen):
     """The report of ``level``'s bucket, browsed from ``level`` (see the module doc).
 
     Args:
@@ -395,22 +395,6 @@ class InventoryScreen(KeysExplained, Screen[None]):
         self.watch(self.table, "scroll_y", self._scrolled, init=False)
         self._draw_title()
         self.action_reopen()
-
-    _shown_bindings: tuple[object, ...] | None = None
-
-    def refresh_bindings(self) -> None:
-        """Tell the footer the keys changed only when the keys it shows did: every query
-        started and answered asks, and Textual's footer restyles every key on each
-        request (as :meth:`pail.ui.screens.main_host.MainHost.refresh_bindings`)."""
-        keys = [
-            (key, b.binding.action, b.binding.description, b.enabled, b.tooltip)
-            for key, b in self.active_bindings.items()
-        ]
-        shown = (self.app.app_focus, *keys)
-        if shown == self._shown_bindings:
-            return
-        self._shown_bindings = shown
-        super().refresh_bindings()
 
     @property
     def table(self) -> InventoryTable:

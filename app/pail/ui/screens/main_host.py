@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from textual.screen import Screen
-
+from pail.ui.screens.quiet_footer import QuietFooterScreen
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
 from pail.ui.widgets.level_list import LevelList
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from pail.ui.settings import UISettings
 
 
-class MainHost(Screen[None]):
+class MainHost(QuietFooterScreen):
     """The widgets and state the main screen's mixins use (set by MainScreen's
     ``__init__`` and ``compose``).
 
@@ -47,27 +46,6 @@ class MainHost(Screen[None]):
     _clock: Clock
     _resolver: Resolver | None
     _driver_factory: DriverFactory
-
-    _shown_bindings: tuple[object, ...] | None = None
-
-    def refresh_bindings(self) -> None:
-        """Tell the footer (and ``?``) the keys changed, only when the keys it would show
-        did: each page of a big level, each mark and each cursor move asks, and Textual's
-        footer rebuilds every key widget on each request (about 0.3 s of restyling per
-        page while a 100,000-key level loads). The comparison is the screen's active
-        bindings (key, action, description, enabled, tooltip), which is what the footer
-        draws; the focused widget's ``check_action`` decides them as before."""
-        # The footer ignores requests while the terminal has no focus: asking again once
-        # it has must not be skipped.
-        keys = [
-            (key, b.binding.action, b.binding.description, b.enabled, b.tooltip)
-            for key, b in self.active_bindings.items()
-        ]
-        shown = (self.app.app_focus, *keys)
-        if shown == self._shown_bindings:
-            return
-        self._shown_bindings = shown
-        super().refresh_bindings()
 
     @property
     def bucket_tree(self) -> BucketTree:
