@@ -7,6 +7,10 @@ Usage::
     pail ls [OPTIONS] URI             print one level (``-r`` everything below)
     pail get [OPTIONS] URI [DEST]     download an object, or a prefix with ``-r``
     pail url [--expires S] URI        print a presigned URL for an object
+    pail put [OPTIONS] PATH... URI    upload files (folders with ``-r``), verified
+    pail cp [OPTIONS] SRC DEST        copy objects within or across stores, verified
+    pail mv [OPTIONS] SRC DEST        move or rename (copy, verify, then delete the source)
+    pail check [--one-way] A B        compare a folder with a prefix, or two prefixes
     pail du [-h] [--json] URI         objects, bytes and ages under a prefix, per child
     pail rm [-r] [FILTERS] URI        delete an object, or stale objects under a prefix
     pail versions [-r] URI            an object's versions and delete markers
@@ -254,13 +258,17 @@ def flags_of(ctx: click.Context) -> Flags:
 #: connection_options, flags_of)`` function that adds it. ``open``, ``ls`` and ``demo``
 #: are defined below.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("pail.cli.check", "register"),
     "connection": ("pail.cli.connection", "connection_group"),
+    "cp": ("pail.cli.transfer", "register"),
     "diff": ("pail.cli.diff", "register"),
     "doctor": ("pail.cli.doctor", "register"),
     "du": ("pail.cli.du", "register"),
     "get": ("pail.cli.get", "register"),
     "inventory": ("pail.cli.inventory", "register"),
     "lifecycle": ("pail.cli.lifecycle", "register"),
+    "mv": ("pail.cli.transfer", "register"),
+    "put": ("pail.cli.transfer", "register"),
     "restore": ("pail.cli.versions", "register"),
     "rm": ("pail.cli.rm", "register"),
     "runs": ("pail.cli.runs", "register"),

@@ -416,6 +416,226 @@ class PartSizes(Protocol):
         ...
 
 
+# --- writes -------------------------------------------------------------------------------
+#
+# Uploads, server-side copies and their parts (issue 16). The transfer engine
+# (:mod:`pail.services.transfer`) plans, reads the source, computes the checksums, runs
+# parts in parallel and proves the result; a driver only speaks its store's requests.
+
+#: Smallest part of a multipart upload but the last: 5 MiB (S3 API reference,
+#: "Amazon S3 multipart upload limits").
+MIN_PART_SIZE = 5 * 1024 * 1024
+#: Most parts in one multipart upload (same page).
+MAX_PARTS = 10_000
+#: Largest object one CopyObject copies (5 GiB); above it, UploadPartCopy in parts.
+MAX_COPY_OBJECT_SIZE = 5 * 1024**3
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """How an object is written, beyond its bytes.
+
+    Attributes:
+        content_type: MIME type stored with the object (``None``: the store's default).
+        metadata: user metadata (S3 ``x-amz-meta-*``, GCS custom metadata), plain strings.
+        storage_class: e.g. ``"STANDARD_IA"``, ``"NEARLINE"`` (``None``: the bucket's).
+        checksum_algorithm: the additional checksum the store is asked to keep and check
+            (S3 ``CRC64NVME``, ``CRC32C``, ``CRC32``, ``SHA1``, ``SHA256``); GCS always
+            checks CRC32C (and MD5 for single requests) and ignores this; local ignores it.
+        if_none_match: create only: the write fails with
+            :class:`~pail.drivers.errors.PreconditionFailed` when the key exists (S3
+            ``If-None-Match: *``, GCS ``ifGenerationMatch=0``, local exclusive create).
+        extra: per-write store arguments over the connection's ``write_args``
+            (``ServerSideEncryption``, ``SSEKMSKeyId``, ``ACL``; S3 parameter names).
+
+    The connection's ``write_args`` (ZenML's ``s3_additional_kwargs``) are applied by the
+    driver to every write; ``extra`` overrides them key by key.
+    """
+
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    storage_class: str | None = None
+    checksum_algorithm: str | None = None
+    if_none_match: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WrittenObject:
+    """What the store answered for a finished write (PutObject, CompleteMultipartUpload,
+    CopyObject, GCS ``objects.insert``/``rewrite``, a local rename).
+
+    Attributes:
+        bucket, key: where the object now lives.
+        size: bytes (as sent, or as the store reported).
+        etag: entity tag without quotes (``None`` when the reply had none).
+        version_id: S3 version id / GCS generation of the new object, if any.
+        checksums: algorithm -> base64 value the store reported back (S3 ``ChecksumCRC64NVME``
+            ...; GCS ``CRC32C``/``MD5``); may be empty: then the engine asks
+            :meth:`StorageDriver.object_checksums`.
+        checksum_type: ``FULL_OBJECT``, ``COMPOSITE`` or ``None``.
+        encryption: server-side encryption applied (``AES256``, ``aws:kms``), if reported.
+    """
+
+    bucket: str
+    key: str
+    size: int
+    etag: str | None = None
+    version_id: str | None = None
+    checksums: dict[str, str] = field(default_factory=dict)
+    checksum_type: str | None = None
+    encryption: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    """One part the store accepted: ``number`` (1-based), ``size`` bytes, its ``etag``
+    (unquoted; S3 part ETags are the part's MD5 unless encrypted) and the ``checksums``
+    (algorithm -> base64) the store confirmed for it."""
+
+    number: int
+    size: int
+    etag: str | None = None
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class MultipartUpload(Protocol):
+    """An object being written in parts (S3 CreateMultipartUpload ... Complete; a GCS
+    resumable upload session; a local temporary file renamed at the end).
+
+    Attributes:
+        bucket, key, size: the object and its total size in bytes.
+        token: a handle a later process can resume with (S3 ``UploadId``), or ``None``
+            when the upload cannot outlive the process (a GCS session URI is a bearer
+            capability: pail never writes it to a file).
+        parallel: parts may be sent concurrently and in any order (S3, local); ``False``
+            means in order, one at a time (GCS resumable uploads).
+        part_alignment: every part but the last must be a multiple of this many bytes
+            (GCS: 256 KiB; S3 and local: 1).
+    """
+
+    bucket: str
+    key: str
+    size: int
+    token: str | None
+    parallel: bool
+    part_alignment: int
+
+    def upload_part(
+        self, number: int, data: bytes, *, checksums: dict[str, str] | None = None
+    ) -> UploadedPart:
+        """Send part ``number`` (1-based; offset = the sizes of the parts before it).
+        ``checksums`` (algorithm -> base64 of ``data``: ``MD5`` becomes Content-MD5, the
+        others ``x-amz-checksum-*``) are sent so the store checks what it received.
+
+        Raises:
+            ChecksumMismatch: the store refused the bytes. StorageError: the request failed.
+        """
+        ...
+
+    def parts(self) -> list[UploadedPart]:
+        """The parts the store already holds (S3 ListParts, every page), for a resume.
+
+        Raises:
+            NotFound: the upload is gone (completed, aborted, expired).
+        """
+        ...
+
+    def complete(
+        self, parts: Sequence[UploadedPart], *, checksums: dict[str, str] | None = None
+    ) -> WrittenObject:
+        """Join ``parts`` (in number order) into the object. ``checksums`` holds the
+        whole object's checksum (S3 ``FULL_OBJECT`` CRC64NVME/CRC32C/CRC32), sent so
+        the store checks the whole.
+
+        Raises:
+            ChecksumMismatch: the store's whole-object checksum differs.
+            PreconditionFailed: a create-only upload whose key appeared meanwhile.
+            StorageError: the request failed.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Throw the parts away (S3 AbortMultipartUpload; GCS cancels the session; local
+        removes the temporary file). Never raises for an upload already gone."""
+        ...
+
+
+@runtime_checkable
+class Writable(Protocol):
+    """Writes objects: every driver (S3, GCS, local folder)."""
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        options: WriteOptions | None = None,
+        checksums: dict[str, str] | None = None,
+    ) -> WrittenObject:
+        """Write ``data`` as one object in one request (S3 PutObject, GCS
+        ``objects.insert``, a local file written aside and renamed into place).
+        ``checksums`` (algorithm -> base64 of ``data``, computed by the caller) travel
+        with the request so the store checks what it received.
+
+        Raises:
+            ChecksumMismatch: the store refused the bytes.
+            PreconditionFailed: ``options.if_none_match`` and the key exists.
+            AccessDenied, StorageError: the request failed.
+        """
+        ...
+
+    def start_upload(
+        self, bucket: str, key: str, size: int, *, options: WriteOptions | None = None
+    ) -> MultipartUpload:
+        """Begin writing ``size`` bytes in parts (see :class:`MultipartUpload`).
+
+        Raises:
+            StorageError: the request failed (AccessDenied when writes are denied).
+        """
+        ...
+
+    def resume_upload(
+        self, bucket: str, key: str, size: int, token: str, *, options: WriteOptions | None = None
+    ) -> MultipartUpload:
+        """The upload ``token`` names (an S3 UploadId from an earlier process).
+
+        Raises:
+            NotFound: the upload no longer exists. NotSupported: the driver cannot resume.
+        """
+        ...
+
+    def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        size: int,
+        source_version_id: str | None = None,
+        source_etag: str | None = None,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
+    ) -> WrittenObject:
+        """Copy an object inside this store without the bytes leaving it: S3 CopyObject
+        up to :data:`MAX_COPY_OBJECT_SIZE` (or ``part_size`` when given, for tests), else
+        CreateMultipartUpload + UploadPartCopy ranges of ``part_size`` bytes; GCS
+        ``objects.rewrite``, repeated with its rewrite token until done; local: a file
+        copy written aside and renamed. Metadata, content type and storage class are kept
+        unless ``options`` sets them; the connection's ``write_args`` apply; with
+        ``options.checksum_algorithm`` the store computes that checksum for the copy.
+        ``source_etag`` pins the source (S3 ``x-amz-copy-source-if-match``).
+
+        Raises:
+            PreconditionFailed: the source changed, or ``if_none_match`` and the key exists.
+            NotFound: the source is gone. StorageError: the request failed.
+        """
+        ...
+
+
 def iter_pages(
     driver: StorageDriver,
     bucket: str,

@@ -516,6 +516,41 @@ class NotSupported(InvalidRequest):
         )
 
 
+class PreconditionFailed(StorageError):
+    """HTTP 412: a write's condition did not hold (code ``PreconditionFailed``): the key
+    already exists for a create-only write (S3 ``If-None-Match: *``, GCS
+    ``ifGenerationMatch=0``, a local file created exclusively), or a copy's source is no
+    longer the version planned (S3 ``x-amz-copy-source-if-match``, GCS
+    ``ifSourceGenerationMatch``). Nothing was written."""
+
+    kind = "precondition"
+
+    @property
+    def hint(self) -> str:
+        return (
+            "The object changed since pail looked (another writer created the key, or the "
+            "source was replaced): list it again and decide whether to overwrite."
+        )
+
+
+class ChecksumMismatch(StorageError):
+    """The store refused the bytes it received because they do not match the checksum
+    sent with them (S3 ``BadDigest``, ``InvalidDigest``, ``XAmzContentChecksumMismatch``;
+    GCS 400 on an MD5/CRC32C mismatch), or a written object's stored checksum differs
+    from the source's (code ``ChecksumMismatch``). What was sent was corrupted on the way
+    (or the source changed while it was read); the object is not accepted as written."""
+
+    kind = "checksum"
+
+    @property
+    def hint(self) -> str:
+        return (
+            "The bytes the store received differ from the bytes pail read: something "
+            "between them (a proxy, the network, a changing source file) altered them. "
+            "Run it again; if it repeats, check the source and the path to the store."
+        )
+
+
 class TransferCancelled(StorageError):
     """A transfer stopped because the caller set its cancel event (not a store error).
 
