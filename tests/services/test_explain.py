@@ -5,6 +5,7 @@ an https:// endpoint, and a TLS server with a self-signed certificate."""
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
 from datetime import timedelta
@@ -307,3 +308,47 @@ def test_no_such_bucket_on_a_custom_endpoint(s3_endpoint: str) -> None:
     assert isinstance(error, NotFound)
     result = explain(error)
     assert result.title == "No such bucket"
+
+
+@pytest.mark.parametrize(
+    "operation", ["PutObject", "CreateMultipartUpload", "UploadPart", "CopyObject"]
+)
+def test_a_denied_write_names_s3_put_object_and_gives_a_policy_for_the_keys_folder(operation):
+    error = AccessDenied(
+        "Access Denied",
+        operation=operation,
+        provider="s3",
+        bucket="models",
+        key="runs/7/model.pt",
+        status=403,
+        code="AccessDenied",
+    )
+    found = explain(error)
+    assert found.title == "Access denied: the identity lacks s3:PutObject"
+    policy = json.loads(found.policy or "")
+    assert policy["Statement"] == [
+        {
+            "Sid": "WriteObjects",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::models/runs/7/*",
+        }
+    ]
+    lines = found.lines()
+    assert "  Grant:" in lines and any('"s3:PutObject"' in line for line in lines)
+    if operation == "CopyObject":
+        assert "A copy also needs s3:GetObject on the source key." in found.details
+
+
+def test_a_denied_read_has_no_policy_snippet():
+    error = AccessDenied("Access Denied", operation="GetObject", provider="s3", bucket="b", key="k")
+    assert explain(error).policy is None
+
+
+def test_a_denied_gcs_write_names_the_smallest_role_and_the_gcloud_command():
+    error = AccessDenied(
+        "denied", operation="storage.objects.insert", provider="gcs", bucket="b", key="x"
+    )
+    policy = explain(error).policy or ""
+    assert "roles/storage.objectCreator" in policy
+    assert "gcloud storage buckets add-iam-policy-binding gs://b" in policy

@@ -22,6 +22,7 @@ Pure functions: no network call, nothing printed; the text is plain (no markup).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -62,10 +63,25 @@ S3_ACTIONS = {
     "GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
     "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
     "DeleteObjectVersion": "s3:DeleteObjectVersion",
+    # Writes (issue 16): a multipart upload's calls and copies need s3:PutObject on the
+    # destination key; listing an upload's parts and aborting it have their own actions.
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "CopyObject": "s3:PutObject",
+    "UploadPartCopy": "s3:PutObject",
+    "ListParts": "s3:ListMultipartUploadParts",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
 }
+#: Operations that write an object: their 403 gets a policy snippet for the key's prefix.
+S3_WRITES = frozenset(
+    {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "CopyObject"}
+    | {"UploadPartCopy"}
+)
 #: GCS JSON API method -> IAM permission (IAM permissions for Cloud Storage).
 GCS_PERMISSIONS = {
     "storage.objects.insert": "storage.objects.create",
+    "storage.objects.rewrite": "storage.objects.create",
     "storage.buckets.testIamPermissions": "storage.buckets.get",
 }
 
@@ -96,6 +112,9 @@ class Explanation:
         region: for wrong-region errors, the bucket's region (offer to reopen there).
         refresh_command: the command that refreshes expired credentials, when known.
         subject: what failed, e.g. ``"GetObject pail-iam/data/a.txt"``.
+        policy: for a denied write, the smallest grant as text to paste (an IAM policy
+            document for S3, roles and ``gcloud`` commands for GCS), as ``pail doctor``
+            prints them; ``None`` otherwise.
     """
 
     title: str
@@ -104,11 +123,17 @@ class Explanation:
     region: str | None = None
     refresh_command: str | None = None
     subject: str = ""
+    policy: str | None = None
 
     def lines(self) -> list[str]:
-        """The explanation as plain-text lines (title, details, ``-> `` actions)."""
+        """The explanation as plain-text lines (title, details, ``-> `` actions, then the
+        policy snippet indented under ``  Grant:``)."""
         head = f"{self.subject}: {self.title}" if self.subject else self.title
-        return [head, *(f"  {d}" for d in self.details), *(f"  -> {a}" for a in self.actions)]
+        out = [head, *(f"  {d}" for d in self.details), *(f"  -> {a}" for a in self.actions)]
+        if self.policy:
+            out.append("  Grant:")
+            out.extend(f"    {line}" for line in self.policy.splitlines())
+        return out
 
 
 def required_action(error: StorageError) -> str | None:
@@ -291,13 +316,16 @@ def _denied(error: AccessDenied, list_allowed: bool | None, resource: str | None
     where = _subject(error)
     if error.provider == "gcs":
         title = "The identity lacks a Cloud Storage permission"
+        policy = None
         if action:
             details.append(f"The call needs {action} on bucket {error.bucket}.")
+            if action == "storage.objects.create" and resource is None:
+                policy = _gcs_grant_text(action, error.bucket or "BUCKET")
         if "requester pays" in message or error.code == "userProjectMissing":
             actions.append("The bucket is Requester Pays: give a billing project.")
         actions.append("Grant a role holding it (`pail doctor` names the smallest).")
         actions.append("Uniform bucket-level access off? Object ACLs may also deny reads.")
-        return Explanation(title, details, actions, subject=where)
+        return Explanation(title, details, actions, subject=where, policy=policy)
     if error.provider == "local":
         return Explanation("The operating system refused access", [], [error.hint], subject=where)
     if "kms" in message or (error.code or "").startswith("KMS"):
@@ -331,16 +359,50 @@ def _denied(error: AccessDenied, list_allowed: bool | None, resource: str | None
         )
     if error.operation == "ListBuckets":
         actions.append("A bucket named on the command line still opens without it.")
+    policy = None
+    # An access check (``resource`` given) prints its own policy for every denied row.
+    if error.operation in S3_WRITES and action and resource is None:
+        if error.operation in ("CopyObject", "UploadPartCopy"):
+            details.append("A copy also needs s3:GetObject on the source key.")
+        if "acl" in message:
+            details.append("Writing with an ACL also needs s3:PutObjectAcl.")
+        policy = _write_policy_text(action, error.bucket or "BUCKET", error.key or "")
     actions.append(
         "If the bucket belongs to another AWS account, the bucket policy must also allow it."
     )
-    return Explanation(title, details, actions, subject=where)
+    return Explanation(title, details, actions, subject=where, policy=policy)
+
+
+def _write_policy_text(action: str, bucket: str, key: str) -> str:
+    """An IAM policy allowing ``action`` under the key's folder (``arn:aws:s3:::B/dir/*``),
+    as indented JSON: the statement shape ``pail doctor`` prints."""
+    folder = key.rpartition("/")[0]
+    resource = f"arn:aws:s3:::{bucket}/{folder + '/' if folder else ''}*"
+    statement = {"Sid": "WriteObjects", "Effect": "Allow", "Action": action, "Resource": resource}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)
+
+
+def _gcs_grant_text(permission: str, bucket: str) -> str:
+    """The smallest predefined role holding ``permission`` and its ``gcloud`` command
+    (Cloud Storage, "IAM roles for Cloud Storage")."""
+    from pail.services.access.policy import gcs_roles
+
+    roles = gcs_roles([permission])
+    lines = [f"permission: {permission}", f"roles: {', '.join(roles)}"]
+    lines += [
+        f"gcloud storage buckets add-iam-policy-binding gs://{bucket} --member=MEMBER --role={r}"
+        for r in roles
+    ]
+    return "\n".join(lines)
 
 
 def _resource(error: StorageError) -> str:
     if error.operation == "ListBuckets":
         return "*"
-    if error.operation in ("GetObject", "HeadObject", "PutObject", "DeleteObject"):
+    if (
+        error.operation in ("GetObject", "HeadObject", "DeleteObject")
+        or error.operation in S3_WRITES
+    ):
         return f"arn:aws:s3:::{error.bucket}/{error.key or ''}"
     return f"arn:aws:s3:::{error.bucket}"
 
