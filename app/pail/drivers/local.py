@@ -9,6 +9,7 @@ key below, and paging with an opaque token (the last key returned, like ``StartA
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import mimetypes
 import os
@@ -27,12 +28,17 @@ from pail.drivers.base import (
     ObjectChecksums,
     ObjectInfo,
     Page,
+    UploadedPart,
+    WriteOptions,
+    WrittenObject,
     check_expiry,
 )
 from pail.drivers.errors import (
     AccessDenied,
+    ChecksumMismatch,
     InvalidRequest,
     NotFound,
+    PreconditionFailed,
     StorageError,
     StreamInterrupted,
 )
@@ -496,3 +502,650 @@ class LocalDriver:
         if not os.path.isdir(base):
             raise self._no_folder("os.remove", bucket, None)
         return local_delete(base, lambda key: self._path(bucket, key), pairs)
+
+    # -- writes (pail.drivers.base.Writable) ------------------------------------------------
+
+    def _write_target(self, bucket: str, key: str, operation: str) -> tuple[int, str]:
+        """``(folder fd, file name)`` for writing ``key``: the key is checked by
+        :meth:`_path`'s rules (no ``..``/``.`` segment, not absolute, no NUL) and must name a
+        file (not empty, no empty segment, not ending ``/``); the bucket folder must exist;
+        folders below it are opened, and created when missing, without following a link.
+        The caller closes the fd.
+
+        Raises:
+            InvalidRequest: the key cannot name a file here, or a folder on the way is a
+                symbolic link or a file (code ``UnsafePath``).
+            NotFound: the bucket folder does not exist. AccessDenied / StorageError: the OS
+                refused.
+        """
+        try:
+            self._path(bucket, key)
+        except NotFound as exc:
+            raise _invalid_key(bucket, key, operation, "the key leaves the folder") from exc
+        segments = key.split("/")
+        if not key or any(not s for s in segments):
+            raise _invalid_key(
+                bucket, key, operation, "the key has an empty path segment (or ends with '/')"
+            )
+        base = self._bucket_path(bucket)
+        try:
+            fd = os.open(base, _DIR_OPEN)
+        except OSError as exc:
+            if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                raise self._no_folder(operation, bucket, key) from exc
+            raise self._error(exc, operation, bucket, key) from exc
+        try:
+            for folder in segments[:-1]:
+                child = _open_dir_nofollow(fd, folder)
+                os.close(fd)
+                fd = child
+        except _UnsafePath as exc:
+            os.close(fd)
+            raise InvalidRequest(
+                f"refusing to write through {exc.args[0]}",
+                operation=operation,
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="UnsafePath",
+            ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise self._error(exc, operation, bucket, key) from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, segments[-1]
+
+    def _publish(
+        self, fd: int, temp: str, name: str, bucket: str, key: str, *, exclusive: bool
+    ) -> os.stat_result:
+        """Move the finished temporary file ``temp`` (already fsynced) to ``name`` in the
+        folder ``fd``, never following a link at ``name``: ``os.rename`` replaces whatever
+        entry is there (a planted symbolic link is replaced as a link); ``exclusive`` hard
+        links instead, which fails with ``EEXIST`` atomically when ``name`` exists (POSIX
+        link(2)). The temporary name is removed in every case. Returns the new file's stat.
+
+        Raises:
+            PreconditionFailed: ``exclusive`` and ``name`` exists.
+            StorageError: the OS refused (operation ``os.rename`` / ``os.link``).
+        """
+        operation = "os.link" if exclusive else "os.rename"
+        try:
+            if exclusive:
+                try:
+                    os.link(temp, name, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False)
+                except FileExistsError as exc:
+                    raise PreconditionFailed(
+                        "the file already exists (create-only write)",
+                        operation=operation,
+                        provider="local",
+                        bucket=bucket,
+                        key=key,
+                        code="PreconditionFailed",
+                        status=412,
+                    ) from exc
+                _unlink_quiet(fd, temp)
+            else:
+                os.rename(temp, name, src_dir_fd=fd, dst_dir_fd=fd)
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            os.fsync(fd)  # the rename itself survives a crash (the folder's entry)
+        except StorageError:
+            _unlink_quiet(fd, temp)
+            raise
+        except OSError as exc:
+            _unlink_quiet(fd, temp)
+            raise self._error(exc, operation, bucket, key) from exc
+        return st
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        options: WriteOptions | None = None,
+        checksums: dict[str, str] | None = None,
+    ) -> WrittenObject:
+        """Write ``data`` to the file for ``key``: a temporary file created exclusively
+        beside it (mode 0666 less the umask, like any new file), written, fsynced, then
+        renamed into place (see :meth:`_publish`); folders on the way are created without
+        following links. ``checksums`` (``MD5``, ``SHA1``, ``SHA256``, ``CRC32``,
+        ``CRC32C``, ``CRC64NVME``; base64) are computed on ``data`` before anything is
+        written, as a store would check them. ``options`` other than ``if_none_match``
+        (content type, metadata, storage class, ``extra``) have no meaning for a file and
+        are ignored.
+
+        Returns:
+            WrittenObject: size, the listing's ETag (mtime-size), ``checksums`` with the
+            SHA-256 when it was given (and so computed).
+
+        Raises:
+            ChecksumMismatch: ``data`` does not match ``checksums``.
+            PreconditionFailed: ``options.if_none_match`` and the file exists.
+            InvalidRequest: a bad key, a symbolic link or file as a folder on the way, an
+                unknown checksum algorithm. NotFound: the bucket folder is missing.
+            AccessDenied / StorageError: the OS refused.
+        """
+        computed = _check_checksums(data, checksums, bucket, key, "put_object")
+        fd, name = self._write_target(bucket, key, "open")
+        try:
+            temp = self._temp_file(fd, bucket, key)
+            try:
+                out = os.open(temp, os.O_WRONLY | _CLOEXEC | _NOFOLLOW, dir_fd=fd)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(out, view) :]
+                    os.fsync(out)
+                finally:
+                    os.close(out)
+            except OSError as exc:
+                _unlink_quiet(fd, temp)
+                raise self._error(exc, "write", bucket, key) from exc
+            exclusive = bool(options and options.if_none_match)
+            st = self._publish(fd, temp, name, bucket, key, exclusive=exclusive)
+        finally:
+            os.close(fd)
+        return _written(bucket, key, st, computed)
+
+    def _temp_file(self, fd: int, bucket: str, key: str) -> str:
+        """Create (exclusively, no link followed) an empty temporary file in the folder
+        ``fd`` and return its name (``.pail-<random>.tmp``: short, whatever the key)."""
+        import secrets
+
+        for _ in range(5):
+            temp = f".pail-{secrets.token_hex(8)}.tmp"
+            try:
+                handle = os.open(
+                    temp,
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW,
+                    0o666,
+                    dir_fd=fd,
+                )
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise self._error(exc, "open", bucket, key) from exc
+            os.close(handle)
+            return temp
+        raise StorageError(  # pragma: no cover - 64 random bits collided five times
+            "could not create a temporary file",
+            operation="open",
+            provider="local",
+            bucket=bucket,
+            key=key,
+        )
+
+    def start_upload(
+        self,
+        bucket: str,
+        key: str,
+        size: int,
+        *,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
+    ) -> LocalUpload:
+        """Begin writing ``size`` bytes in parts into a temporary file beside the final
+        name (see :class:`LocalUpload`; ``part_size`` may also be learnt from part 1).
+
+        Raises:
+            InvalidRequest / NotFound / AccessDenied as :meth:`put_object`.
+        """
+        fd, name = self._write_target(bucket, key, "open")
+        try:
+            temp = self._temp_file(fd, bucket, key)
+        except BaseException:
+            os.close(fd)
+            raise
+        return LocalUpload(self, bucket, key, size, fd, name, temp, options, part_size)
+
+    def resume_upload(
+        self, bucket: str, key: str, size: int, token: str, *, options: WriteOptions | None = None
+    ) -> LocalUpload:
+        """Raises NotSupported: a local upload's temporary file does not outlive it
+        (``token`` is always ``None``)."""
+        raise not_supported(self.provider, "resume_upload", bucket)
+
+    def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        size: int,
+        source_version_id: str | None = None,
+        source_etag: str | None = None,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
+    ) -> WrittenObject:
+        """Copy the file for ``source_key`` to ``key`` (``os.copy_file_range`` where the
+        OS has it, else read/write), through a temporary file and :meth:`_publish` as
+        :meth:`put_object`. ``source_etag`` (the listing's mtime-size ETag) and ``size``
+        pin the source: a different one fails before anything is written.
+
+        Raises:
+            PreconditionFailed: the source's ETag or size differs from the one given, or
+                ``if_none_match`` and the destination exists.
+            NotSupported: ``source_version_id`` (folders keep no versions).
+            NotFound: the source is gone. StorageError: the OS refused.
+        """
+        if source_version_id is not None:
+            raise not_supported(self.provider, "CopyObject", source_bucket)
+        with self._open_source(source_bucket, source_key) as src:
+            st_src = os.fstat(src.fileno())
+            if st_src.st_size != size or (source_etag is not None and _etag(st_src) != source_etag):
+                raise PreconditionFailed(
+                    "the source file changed since it was listed",
+                    operation="copy_object",
+                    provider="local",
+                    bucket=source_bucket,
+                    key=source_key,
+                    code="PreconditionFailed",
+                    status=412,
+                )
+            fd, name = self._write_target(bucket, key, "open")
+            try:
+                temp = self._temp_file(fd, bucket, key)
+                try:
+                    out = os.open(temp, os.O_WRONLY | _CLOEXEC | _NOFOLLOW, dir_fd=fd)
+                    try:
+                        copied = _copy_fd(src.fileno(), out, size)
+                        os.fsync(out)
+                    finally:
+                        os.close(out)
+                except OSError as exc:
+                    _unlink_quiet(fd, temp)
+                    raise self._error(exc, "copy", bucket, key) from exc
+                if copied != size:
+                    _unlink_quiet(fd, temp)
+                    raise PreconditionFailed(
+                        f"the source file ended at {copied} bytes, not {size}",
+                        operation="copy_object",
+                        provider="local",
+                        bucket=source_bucket,
+                        key=source_key,
+                        code="PreconditionFailed",
+                        status=412,
+                    )
+                exclusive = bool(options and options.if_none_match)
+                st = self._publish(fd, temp, name, bucket, key, exclusive=exclusive)
+            finally:
+                os.close(fd)
+        return _written(bucket, key, st, {})
+
+
+class LocalUpload:
+    """A local file written in parts (:class:`pail.drivers.base.MultipartUpload`): parts go
+    with ``os.pwrite`` into a temporary file beside the final name, in any order and from
+    several threads at once; :meth:`complete` fsyncs it and renames it into place as
+    :meth:`LocalDriver.put_object` does.
+
+    Part offsets: every part but the last has the same size, ``part_size``. It is given to
+    :meth:`LocalDriver.start_upload` (or set on the attribute before the first part), or
+    learnt from part 1 (its length, unless it is the whole object). A part whose offset
+    cannot be known yet (a part other than 1 arriving first, with no ``part_size`` given)
+    is refused with InvalidRequest; so is a part of the wrong size.
+
+    Attributes: ``bucket``, ``key``, ``size`` (bytes), ``token`` (always ``None``: no
+    resume), ``parallel`` (``True``), ``part_alignment`` (1), ``part_size``.
+    """
+
+    token: str | None = None
+    parallel = True
+    part_alignment = 1
+
+    def __init__(
+        self,
+        driver: LocalDriver,
+        bucket: str,
+        key: str,
+        size: int,
+        fd: int,
+        name: str,
+        temp: str,
+        options: WriteOptions | None,
+        part_size: int | None,
+    ) -> None:
+        import threading
+
+        self.bucket = bucket
+        self.key = key
+        self.size = size
+        self.part_size = part_size
+        self._driver = driver
+        self._dir_fd: int | None = fd
+        self._name = name
+        self._temp = temp
+        self._options = options
+        self._lock = threading.Lock()
+        self._parts: dict[int, UploadedPart] = {}
+        try:
+            # Read and write: complete() reads the file back to check whole-object checksums.
+            self._out = os.open(temp, os.O_RDWR | _CLOEXEC | _NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            _unlink_quiet(fd, temp)
+            os.close(fd)
+            self._dir_fd = None
+            raise driver._error(exc, "open", bucket, key) from exc
+
+    def _invalid(self, message: str) -> InvalidRequest:
+        return InvalidRequest(
+            message,
+            operation="upload_part",
+            provider="local",
+            bucket=self.bucket,
+            key=self.key,
+            code="InvalidPart",
+        )
+
+    def _offset(self, number: int, length: int) -> int:
+        """Where part ``number`` of ``length`` bytes goes (checks its size)."""
+        with self._lock:
+            if self.part_size is None and number == 1:
+                self.part_size = length if length < self.size else max(self.size, 1)
+            part_size = self.part_size
+        if part_size is None or part_size < 1:
+            raise self._invalid(
+                f"part {number} arrived before part 1 and the part size is unknown: "
+                "give part_size to start_upload"
+            )
+        count = max(1, -(-self.size // part_size))
+        if number > count:
+            raise self._invalid(f"part {number} is past the end ({count} parts of {part_size})")
+        offset = (number - 1) * part_size
+        expected = part_size if number < count else self.size - offset
+        if length != expected:
+            raise self._invalid(f"part {number} has {length} bytes, expected {expected}")
+        return offset
+
+    def upload_part(
+        self, number: int, data: bytes, *, checksums: dict[str, str] | None = None
+    ) -> UploadedPart:
+        """Write part ``number`` at its offset (``os.pwrite``), after checking ``data``
+        against ``checksums`` (algorithm -> base64).
+
+        Raises:
+            ChecksumMismatch: ``data`` does not match. InvalidRequest: wrong size or number,
+                or the upload is finished. StorageError: the OS refused the write.
+        """
+        if number < 1:
+            raise self._invalid(f"part numbers start at 1, not {number}")
+        computed = _check_checksums(data, checksums, self.bucket, self.key, "upload_part")
+        offset = self._offset(number, len(data))
+        if self._dir_fd is None:
+            raise self._invalid("the upload is already completed or aborted")
+        try:
+            view = memoryview(data)
+            pos = offset
+            while view:
+                n = os.pwrite(self._out, view, pos)
+                view = view[n:]
+                pos += n
+        except OSError as exc:
+            raise self._driver._error(exc, "os.pwrite", self.bucket, self.key) from exc
+        part = UploadedPart(number, len(data), None, computed)
+        with self._lock:
+            self._parts[number] = part
+        return part
+
+    def parts(self) -> list[UploadedPart]:
+        """The parts written so far (this process's record), by number."""
+        with self._lock:
+            return [self._parts[n] for n in sorted(self._parts)]
+
+    def complete(
+        self, parts: Sequence[UploadedPart], *, checksums: dict[str, str] | None = None
+    ) -> WrittenObject:
+        """Check that ``parts`` are exactly the parts written and cover ``size`` bytes,
+        check the whole file against ``checksums`` (read back from the disk), fsync and
+        rename into place (exclusively when ``if_none_match``).
+
+        Raises:
+            InvalidRequest: missing or unknown parts. ChecksumMismatch: the file read back
+                differs. PreconditionFailed: create-only and the file exists.
+                StorageError: the OS refused.
+        """
+        if self._dir_fd is None:
+            raise self._invalid("the upload is already completed or aborted")
+        with self._lock:
+            written = dict(self._parts)
+        numbers = sorted(p.number for p in parts)
+        if numbers != sorted(written) or numbers != list(range(1, len(numbers) + 1)):
+            raise self._invalid("the parts given are not the parts written (1..N, each once)")
+        total = sum(written[n].size for n in numbers)
+        if total != self.size:
+            raise self._invalid(f"the parts hold {total} bytes, not {self.size}")
+        fd = self._dir_fd
+        try:
+            try:
+                os.ftruncate(self._out, self.size)
+                os.fsync(self._out)
+                computed: dict[str, str] = {}
+                if checksums:
+                    computed = _check_file_checksums(
+                        self._out, self.size, checksums, self.bucket, self.key
+                    )
+            except OSError as exc:
+                raise self._driver._error(exc, "write", self.bucket, self.key) from exc
+            finally:
+                os.close(self._out)
+            exclusive = bool(self._options and self._options.if_none_match)
+            st = self._driver._publish(
+                fd, self._temp, self._name, self.bucket, self.key, exclusive=exclusive
+            )
+        except BaseException:
+            _unlink_quiet(fd, self._temp)
+            raise
+        finally:
+            self._dir_fd = None
+            os.close(fd)
+        return _written(self.bucket, self.key, st, computed)
+
+    def abort(self) -> None:
+        """Remove the temporary file. Never raises for an upload already finished."""
+        fd = self._dir_fd
+        if fd is None:
+            return
+        self._dir_fd = None
+        with contextlib.suppress(OSError):
+            os.close(self._out)
+        _unlink_quiet(fd, self._temp)
+        os.close(fd)
+
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_OPEN = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
+
+
+class _UnsafePath(Exception):
+    """A folder on the way of a write is a symbolic link or not a folder (args[0]: why)."""
+
+
+def _open_dir_nofollow(parent_fd: int, name: str) -> int:
+    """Open (creating when missing, mode 0777 less the umask) the folder ``name`` in
+    ``parent_fd`` without following a link, as
+    ``pail.services.download.state.open_parent`` does for downloads.
+
+    Raises:
+        _UnsafePath: ``name`` is a symbolic link or not a folder. OSError: the OS refused.
+    """
+    import stat
+
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o777, dir_fd=parent_fd)
+    try:
+        return os.open(name, _DIR_OPEN | _NOFOLLOW, dir_fd=parent_fd)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+            raise
+        try:
+            link = stat.S_ISLNK(os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode)
+        except OSError:
+            link = False
+        if link:
+            raise _UnsafePath(f"the symbolic link {name!r} (a folder on the way)") from None
+        raise _UnsafePath(f"{name!r}, which is a file, not a folder") from None
+
+
+def _unlink_quiet(fd: int, name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name, dir_fd=fd)
+
+
+def _invalid_key(bucket: str, key: str, operation: str, why: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"cannot write this key as a file: {why}",
+        operation=operation,
+        provider="local",
+        bucket=bucket,
+        key=key,
+        code="InvalidKey",
+    )
+
+
+def _written(bucket: str, key: str, st: os.stat_result, computed: dict[str, str]) -> WrittenObject:
+    sums = {"SHA256": computed["SHA256"]} if "SHA256" in computed else {}
+    return WrittenObject(
+        bucket=bucket,
+        key=key,
+        size=st.st_size,
+        etag=_etag(st),
+        checksums=sums,
+        checksum_type="FULL_OBJECT" if sums else None,
+    )
+
+
+def _copy_fd(src: int, dst: int, size: int) -> int:
+    """Copy up to ``size`` bytes from ``src`` (at its offset 0) to ``dst``; returns the
+    bytes copied (fewer when the source is shorter)."""
+    copied = 0
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is not None:
+        try:
+            while copied < size:
+                n = copy_range(src, dst, size - copied, copied, copied)
+                if n == 0:
+                    return copied
+                copied += n
+            return copied
+        except OSError as exc:
+            if copied or exc.errno not in (
+                errno.EXDEV,
+                errno.ENOSYS,
+                errno.EINVAL,
+                errno.EOPNOTSUPP,
+            ):
+                raise
+    while copied < size:
+        chunk = os.pread(src, min(_COPY_CHUNK, size - copied), copied)
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        while view:
+            n = os.pwrite(dst, view, copied)
+            view = view[n:]
+            copied += n
+    return copied
+
+
+class _Hasher:
+    """One running checksum (``update(bytes)``, ``value() -> base64``)."""
+
+    def __init__(self, algorithm: str) -> None:
+        import hashlib
+
+        self.algorithm = algorithm
+        self._crc = 0
+        self._hash: Any = None
+        if algorithm in ("MD5", "SHA1", "SHA256"):
+            self._hash = hashlib.new(algorithm.lower())
+        elif algorithm not in ("CRC32", "CRC32C", "CRC64NVME"):
+            raise KeyError(algorithm)
+
+    def update(self, data: bytes | memoryview) -> None:
+        if self._hash is not None:
+            self._hash.update(data)
+            return
+        from awscrt import checksums as crt
+
+        fn = {"CRC32": crt.crc32, "CRC32C": crt.crc32c, "CRC64NVME": crt.crc64nvme}[self.algorithm]
+        self._crc = fn(bytes(data), self._crc)
+
+    def value(self) -> str:
+        import base64
+
+        if self._hash is not None:
+            raw = self._hash.digest()
+        else:
+            raw = self._crc.to_bytes(8 if self.algorithm == "CRC64NVME" else 4, "big")
+        return base64.b64encode(raw).decode()
+
+
+def _hashers(checksums: dict[str, str], bucket: str, key: str, operation: str) -> list[_Hasher]:
+    out = []
+    for algorithm in checksums:
+        try:
+            out.append(_Hasher(algorithm.upper()))
+        except KeyError:
+            raise InvalidRequest(
+                f"unknown checksum algorithm {algorithm!r}: cannot check it",
+                operation=operation,
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="InvalidChecksum",
+            ) from None
+    return out
+
+
+def _compare(
+    hashers: list[_Hasher], checksums: dict[str, str], bucket: str, key: str, operation: str
+) -> dict[str, str]:
+    computed = {h.algorithm: h.value() for h in hashers}
+    for algorithm, expected in checksums.items():
+        if computed[algorithm.upper()] != expected:
+            raise ChecksumMismatch(
+                f"the bytes written do not match the {algorithm.upper()} sent with them",
+                operation=operation,
+                provider="local",
+                bucket=bucket,
+                key=key,
+                code="ChecksumMismatch",
+            )
+    return computed
+
+
+def _check_checksums(
+    data: bytes, checksums: dict[str, str] | None, bucket: str, key: str, operation: str
+) -> dict[str, str]:
+    """Compute every algorithm of ``checksums`` on ``data``; the computed values.
+
+    Raises:
+        ChecksumMismatch: a value differs. InvalidRequest: an unknown algorithm.
+    """
+    if not checksums:
+        return {}
+    hashers = _hashers(checksums, bucket, key, operation)
+    for h in hashers:
+        h.update(data)
+    return _compare(hashers, checksums, bucket, key, operation)
+
+
+def _check_file_checksums(
+    fd: int, size: int, checksums: dict[str, str], bucket: str, key: str
+) -> dict[str, str]:
+    """As :func:`_check_checksums`, on the first ``size`` bytes of the file ``fd`` read
+    back with ``os.pread`` (the temporary file of a multipart upload)."""
+    hashers = _hashers(checksums, bucket, key, "complete")
+    pos = 0
+    while pos < size:
+        chunk = os.pread(fd, min(_COPY_CHUNK, size - pos), pos)
+        if not chunk:
+            break
+        for h in hashers:
+            h.update(chunk)
+        pos += len(chunk)
+    return _compare(hashers, checksums, bucket, key, "complete")
