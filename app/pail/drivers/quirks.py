@@ -45,6 +45,7 @@ CAPABILITIES = (
     "lifecycle",
     "head_part_number",
     "object_attributes",
+    "conditional_writes",
 )
 #: Settings a connection may give (config keys and flags): the capabilities and ``flavour``.
 SETTINGS = ("flavour", *CAPABILITIES)
@@ -67,6 +68,11 @@ class Quirks:
         lifecycle: lifecycle rules (Get/PutBucketLifecycleConfiguration).
         head_part_number: HeadObject ``partNumber`` gives a part's size.
         object_attributes: GetObjectAttributes lists an object's parts.
+        conditional_writes: create-only writes (``If-None-Match: *`` on PutObject,
+            CompleteMultipartUpload and CopyObject; S3 User Guide, "Conditional writes").
+            Off (a setting, or a 501 answer remembered): the S3 driver refuses such a write
+            with NotSupported code ``ConditionalWriteUnsupported`` before sending it, and
+            the transfer engine checks with HeadObject instead.
     """
 
     list_version: int = 2
@@ -77,6 +83,7 @@ class Quirks:
     lifecycle: bool = True
     head_part_number: bool = True
     object_attributes: bool = True
+    conditional_writes: bool = True
 
 
 #: Each flavour's capabilities (see the module doc for the sources).

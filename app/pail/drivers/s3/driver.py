@@ -37,13 +37,17 @@ from typing import Any
 
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
+    MAX_COPY_OBJECT_SIZE,
     Bucket,
     DeleteResult,
     DeleteTarget,
     Entry,
+    MultipartUpload,
     ObjectChecksums,
     ObjectInfo,
     Page,
+    WriteOptions,
+    WrittenObject,
     check_expiry,
 )
 from pail.drivers.errors import InvalidRequest, StorageError, StreamInterrupted
@@ -1002,3 +1006,162 @@ class S3Driver:
                 else:
                     result.errors.append(outcome)
         return result
+
+    # -- writes (pail.drivers.base.Writable; pail.drivers.s3.write) --------------------
+
+    def _write_call(self, operation: str, bucket: str, key: str) -> Any:
+        """The translation context of one write request (``_call``), for
+        :mod:`pail.drivers.s3.write`."""
+        return self._call(operation, bucket, key)
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        options: WriteOptions | None = None,
+        checksums: dict[str, str] | None = None,
+    ) -> WrittenObject:
+        """PutObject of ``data`` with the connection's ``write_args``, the options and
+        ``checksums`` (MD5 as Content-MD5, the others as ``x-amz-checksum-*``); see
+        :func:`pail.drivers.s3.write.put_object`.
+
+        Raises:
+            ChecksumMismatch: the store refused the bytes (BadDigest...).
+            PreconditionFailed: ``options.if_none_match`` and the key exists.
+            NotSupported: (code ``ConditionalWriteUnsupported``) the store does not do
+                ``If-None-Match`` (501), now or earlier in this process.
+            AccessDenied, StorageError: the request failed (operation ``PutObject``).
+        """
+        from pail.drivers.s3 import write
+
+        opts = options or WriteOptions()
+        with self._conditional(opts, "PutObject", bucket, key):
+            return write.put_object(
+                self._client(), self._write_call, bucket, key, data, opts, checksums,
+                self.write_args,
+            )  # fmt: skip
+
+    def start_upload(
+        self, bucket: str, key: str, size: int, *, options: WriteOptions | None = None
+    ) -> MultipartUpload:
+        """CreateMultipartUpload: an :class:`pail.drivers.s3.write.S3Upload` whose token is
+        the UploadId (``ChecksumAlgorithm`` + ``ChecksumType`` FULL_OBJECT for CRC64NVME,
+        CRC32C, CRC32; COMPOSITE for SHA1, SHA256).
+
+        Raises:
+            NotSupported: (code ``ConditionalWriteUnsupported``) a create-only upload on a
+                store found not to do ``If-None-Match``.
+            AccessDenied, StorageError: the request failed (operation
+                ``CreateMultipartUpload``).
+        """
+        from pail.drivers.s3 import write
+
+        opts = options or WriteOptions()
+        if opts.if_none_match:
+            self._check_conditional("CreateMultipartUpload", bucket, key)
+        return write.start_upload(
+            self._client, self._write_call, bucket, key, size, opts, self.write_args,
+            guard=self._if_none_match_guard,
+        )  # fmt: skip
+
+    def resume_upload(
+        self, bucket: str, key: str, size: int, token: str, *, options: WriteOptions | None = None
+    ) -> MultipartUpload:
+        """The multipart upload whose UploadId is ``token``, checked with one ListParts page.
+
+        Raises:
+            NotFound: (code ``NoSuchUpload``) it was completed, aborted or has expired.
+            StorageError: the request failed (operation ``ListParts``).
+        """
+        from pail.drivers.s3 import write
+
+        opts = options or WriteOptions()
+        return write.resume_upload(
+            self._client, self._write_call, bucket, key, size, token, opts,
+            guard=self._if_none_match_guard,
+        )  # fmt: skip
+
+    def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        size: int,
+        source_version_id: str | None = None,
+        source_etag: str | None = None,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
+    ) -> WrittenObject:
+        """A server-side copy: CopyObject (``CopySourceIfMatch`` from ``source_etag``), or
+        UploadPartCopy ranges above :data:`~pail.drivers.base.MAX_COPY_OBJECT_SIZE` (or
+        ``part_size``); see :func:`pail.drivers.s3.write.copy_object`.
+
+        Raises:
+            PreconditionFailed: the source changed, or ``if_none_match`` and the key exists.
+            NotSupported: (code ``ConditionalWriteUnsupported``) as :meth:`put_object`.
+            NotFound, AccessDenied, StorageError: operation ``CopyObject`` /
+                ``UploadPartCopy``.
+        """
+        from pail.drivers.s3 import write
+
+        opts = options or WriteOptions()
+        operation = (
+            "CopyObject"
+            if size <= (part_size or MAX_COPY_OBJECT_SIZE)
+            else ("CompleteMultipartUpload")
+        )
+        with self._conditional(opts, operation, bucket, key):
+            return write.copy_object(
+                self._client, self._write_call, source_bucket, source_key, bucket, key,
+                size=size, source_version_id=source_version_id, source_etag=source_etag,
+                options=opts, write_args=self.write_args, part_size=part_size,
+            )  # fmt: skip
+
+    def _check_conditional(self, operation: str, bucket: str, key: str) -> None:
+        """Raise NotSupported (``ConditionalWriteUnsupported``) when this store was found
+        not to do ``If-None-Match`` (:mod:`pail.drivers.quirks` ``conditional_writes``)."""
+        if not self.quirks.get("conditional_writes"):
+            raise self._conditional_unsupported(operation, bucket, key)
+
+    def _conditional_unsupported(self, operation: str, bucket: str, key: str) -> StorageError:
+        from pail.drivers.errors import NotSupported
+
+        error = NotSupported(
+            f"{operation}: this store does not do create-only writes (If-None-Match: *); "
+            f"{self.quirks.source('conditional_writes')}",
+            operation=operation,
+            provider=self.provider,
+            bucket=bucket,
+            key=key,
+            code="ConditionalWriteUnsupported",
+            endpoint=self._error_endpoint(),
+        )
+        error.endpoint_source = self._endpoint_source
+        return error
+
+    @contextmanager
+    def _conditional(self, options: WriteOptions, operation: str, bucket: str, key: str):
+        """Around a write that may send ``If-None-Match``: refuse at once when the store is
+        known not to do it; a 501 NotImplemented answer to it is remembered and becomes
+        NotSupported (``ConditionalWriteUnsupported``)."""
+        if not options.if_none_match:
+            yield
+            return
+        self._check_conditional(operation, bucket, key)
+        try:
+            yield
+        except StorageError as exc:
+            if unsupported_reason(exc, parse_errors=False) is None:
+                raise
+            self.quirks.remember("conditional_writes", False, exc.operation or operation,
+                                 "answered 501 NotImplemented to If-None-Match")  # fmt: skip
+            raise self._conditional_unsupported(exc.operation or operation, bucket, key) from exc
+
+    def _if_none_match_guard(self, operation: str, bucket: str, key: str) -> Any:
+        """The :meth:`_conditional` context of a create-only request (a multipart upload's
+        CompleteMultipartUpload)."""
+        return self._conditional(WriteOptions(if_none_match=True), operation, bucket, key)

@@ -42,6 +42,7 @@ from typing import Any
 from pail.drivers.errors import (
     AccessDenied,
     BadResponse,
+    ChecksumMismatch,
     EndpointUnreachable,
     ExpiredCredentials,
     InvalidCredentials,
@@ -49,6 +50,7 @@ from pail.drivers.errors import (
     NoCredentials,
     NotFound,
     NotStorageEndpoint,
+    PreconditionFailed,
     ServerError,
     StorageError,
     StreamInterrupted,
@@ -75,7 +77,14 @@ _CODES: dict[type[StorageError], str] = {
     "ThrottledException RequestThrottledException TooManyRequestsException RequestThrottled "
     "BandwidthLimitExceeded ProvisionedThroughputExceededException",
     Transient: "RequestTimeout RequestTimeoutException PriorRequestNotComplete InternalError",
-    NotFound: "NoSuchBucket NoSuchKey NoSuchVersion NotFound",
+    NotFound: "NoSuchBucket NoSuchKey NoSuchVersion NotFound NoSuchUpload",
+    # Writes: the bytes received differ from the checksum sent with them (BadDigest:
+    # Content-MD5; XAmzContentChecksumMismatch: x-amz-checksum-*; XAmzContentSHA256Mismatch:
+    # the signed payload hash), or a condition did not hold (412; 409
+    # ConditionalRequestConflict: a concurrent write of the key won).
+    ChecksumMismatch: "BadDigest InvalidDigest XAmzContentChecksumMismatch "
+    "XAmzContentSHA256Mismatch",
+    PreconditionFailed: "PreconditionFailed ConditionalRequestConflict",
     InvalidRequest: "InvalidBucketName InvalidArgument InvalidRange InvalidRequest",
     # 501 NotImplemented: a feature the store lacks; asking again cannot change that.
     ServerError: "NotImplemented",
@@ -91,6 +100,7 @@ _STATUS_CLASS: dict[int, type[StorageError]] = {
     403: AccessDenied,
     404: NotFound,
     408: Transient,  # RFC 9110 15.5.9: the server timed out waiting for the request
+    412: PreconditionFailed,  # RFC 9110 15.5.13 (HEAD answers have no error code)
     416: InvalidRequest,
     429: Throttled,
     501: ServerError,
