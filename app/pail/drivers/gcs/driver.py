@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
@@ -33,6 +33,8 @@ from pail.drivers.base import (
     ObjectChecksums,
     ObjectInfo,
     Page,
+    WriteOptions,
+    WrittenObject,
     check_expiry,
 )
 from pail.drivers.errors import (
@@ -50,6 +52,9 @@ from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
 from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 from pail.drivers.versions import LifecycleRule, VersionPage
+
+if TYPE_CHECKING:
+    from pail.drivers.gcs import write as write_module
 
 T = TypeVar("T")
 
@@ -728,6 +733,87 @@ class GcsDriver:
             call,
             batch=self.batch_delete,
             on_batch_refused=refused,
+        )
+
+    # -- writes (pail.drivers.base.Writable; pail.drivers.gcs.write) ------------------
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        options: WriteOptions | None = None,
+        checksums: dict[str, str] | None = None,
+    ) -> WrittenObject:
+        """Write ``data`` in one ``storage.objects.insert`` (multipart upload) with its
+        CRC32C and MD5 for the store to check (:func:`pail.drivers.gcs.write.put_object`).
+
+        Raises:
+            ChecksumMismatch: the store refused the bytes (400) or stored other checksums.
+            PreconditionFailed: ``options.if_none_match`` and the key exists (412).
+            AccessDenied, StorageError: operation ``storage.objects.insert``.
+        """
+        from pail.drivers.gcs import write
+
+        return write.put_object(self, bucket, key, data, options, checksums)
+
+    def start_upload(
+        self, bucket: str, key: str, size: int, *, options: WriteOptions | None = None
+    ) -> write_module.GcsUpload:
+        """A resumable upload session for ``size`` bytes
+        (:class:`pail.drivers.gcs.write.GcsUpload`: parts in order, 256 KiB aligned, the
+        last one finalizes; ``token`` is ``None``).
+
+        Raises:
+            AccessDenied, StorageError: operation ``storage.objects.insert``.
+        """
+        from pail.drivers.gcs import write
+
+        return write.start_upload(self, bucket, key, size, options)
+
+    def resume_upload(
+        self, bucket: str, key: str, size: int, token: str, *, options: WriteOptions | None = None
+    ) -> write_module.GcsUpload:
+        """Raises NotSupported: a session URI is never written down, so there is no token
+        to resume with."""
+        from pail.drivers.gcs import write
+
+        raise write.resume_upload(bucket)
+
+    def copy_object(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        size: int,
+        source_version_id: str | None = None,
+        source_etag: str | None = None,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
+    ) -> WrittenObject:
+        """Copy inside GCS with ``storage.objects.rewrite`` until done, the source pinned to
+        its generation (:func:`pail.drivers.gcs.write.copy_object`; ``part_size`` has no
+        meaning here: the store chooses how much each call copies).
+
+        Raises:
+            PreconditionFailed: the source changed, or ``if_none_match`` and the key exists.
+            NotFound: the source is gone. StorageError: operation ``storage.objects.rewrite``.
+        """
+        from pail.drivers.gcs import write
+
+        return write.copy_object(
+            self,
+            source_bucket,
+            source_key,
+            bucket,
+            key,
+            size=size,
+            source_version_id=source_version_id,
+            source_etag=source_etag,
+            options=options,
         )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from pail.drivers.errors import (
     AccessDenied,
     BadResponse,
+    ChecksumMismatch,
     EndpointUnreachable,
     ExpiredCredentials,
     InvalidCredentials,
@@ -38,6 +39,7 @@ from pail.drivers.errors import (
     NoCredentials,
     NotFound,
     NotStorageEndpoint,
+    PreconditionFailed,
     ServerError,
     StorageError,
     StreamInterrupted,
@@ -51,6 +53,13 @@ from pail.drivers.retry import RETRYABLE_STATUSES
 # api_core prefixes messages with "GET https://...: "; the endpoint is a separate field.
 _METHOD_URL = re.compile(r"^[A-Z]+ \S+: ")
 
+#: A 400's message when an upload's bytes do not match the MD5 / CRC32C sent with them
+#: (Cloud Storage: "Provided MD5 hash ... doesn't match calculated MD5 hash ...";
+#: gcp-storage-emulator words it the same way).
+_CHECKSUM_REFUSED = re.compile(
+    r"(md5|crc32c)[^.]*(doesn't|does not|didn't|did not) match", re.IGNORECASE
+)
+
 
 def _class_for_status(status: int | None) -> type[StorageError]:
     if status == 401:
@@ -59,6 +68,8 @@ def _class_for_status(status: int | None) -> type[StorageError]:
         return AccessDenied
     if status == 404:
         return NotFound
+    if status == 412:  # ifGenerationMatch / ifSourceGenerationMatch not met
+        return PreconditionFailed
     if status == 429:
         return Throttled
     if status in RETRYABLE_STATUSES:  # 408, 500, 502, 503, 504 (429 above)
@@ -113,6 +124,10 @@ def translate(
             message = message.splitlines()[0].strip() if message.strip() else "Not Found"
             if operation in ("storage.objects.list", "storage.buckets.get"):
                 message = "The specified bucket does not exist."
+        if status == 400 and _CHECKSUM_REFUSED.search(message):
+            # "Provided CRC32C \"...\" doesn't match calculated CRC32C \"...\"." (reason
+            # "invalid"): the bytes did not match the hashes sent with them.
+            return ChecksumMismatch(message, status=status, code="ChecksumMismatch", **fields)
         headers = getattr(getattr(exc, "response", None), "headers", None) or {}
         request_id = headers.get("x-guploader-uploadid") or headers.get("x-goog-request-id")
         return _class_for_status(status)(
