@@ -312,3 +312,39 @@ def test_resumable_part_retried_from_the_session_offset(
     written = upload.complete(parts, checksums={"CRC32C": _crc32c(data)})
     assert written.size == size
     assert raw.get_blob("retried").download_as_bytes() == data
+
+
+def test_refusals_name_the_json_api_method_and_never_the_session(
+    gcs_emulator, make_fault_proxy, bucket_name
+) -> None:
+    """403s (injected by the proxy in front of gcp-storage-emulator) leave as AccessDenied
+    naming ``storage.objects.insert`` / ``storage.objects.rewrite``; an error of a
+    resumable session shows neither its URI nor a request id (GCS's upload id header)."""
+    from pail.drivers.errors import AccessDenied
+    from support.fault_proxy import Rule
+
+    gcs_client(gcs_emulator).create_bucket(bucket_name)
+    proxy = make_fault_proxy(gcs_emulator)
+    driver = open_driver(
+        ConnectionSpec(
+            name="p", provider="gcs", endpoint_url=proxy.url, client_options={"max_attempts": 1}
+        )
+    )
+    driver.put_object(bucket_name, "src", b"abc")
+    proxy.add(Rule(method="POST", query="uploadType=multipart", times=1, status=403))
+    with pytest.raises(AccessDenied) as err:
+        driver.put_object(bucket_name, "k", b"abc")
+    assert err.value.operation == "storage.objects.insert"
+    proxy.add(Rule(method="POST", path=r"/rewriteTo/", times=1, status=403))
+    with pytest.raises(AccessDenied) as err:
+        driver.copy_object(bucket_name, "src", bucket_name, "dst", size=3)
+    assert err.value.operation == "storage.objects.rewrite"
+    upload = driver.start_upload(bucket_name, "up", 3)
+    proxy.add(Rule(method="PUT", times=1, status=403))
+    with pytest.raises(AccessDenied) as err:
+        upload.upload_part(1, b"abc")
+    error = err.value
+    assert error.operation == "storage.objects.insert" and error.request_id is None
+    shown = f"{error}\n{error.hint}\n" + "\n".join(f"{f.label}: {f.value}" for f in error.fields())
+    assert "upload_id" not in shown
+    upload.abort()

@@ -34,7 +34,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from pail.drivers.base import UploadedPart, WriteOptions, WrittenObject
@@ -48,6 +48,8 @@ from pail.drivers.errors import (
 
 if TYPE_CHECKING:
     from pail.drivers.gcs.driver import GcsDriver
+
+T = TypeVar("T")
 
 #: Every part of a resumable upload but the last is a multiple of 256 KiB (Cloud Storage
 #: docs, "Perform resumable uploads": chunk sizes).
@@ -391,7 +393,7 @@ class GcsUpload:
                     return None
                 pos = persisted  # the server may keep fewer bytes than sent: send the rest
 
-        final = self._driver._run(INSERT, self.bucket, self.key, call)
+        final = _session_run(self._driver, self.bucket, self.key, call)
         if last and final is None:
             raise self._invalid("the session did not finalize the object after its last part")
         self._crc, self._md5, self._offset = crc, md5, end
@@ -512,8 +514,19 @@ def start_upload(
             )
         return str(location)
 
-    session = driver._run(INSERT, bucket, key, call)
+    session = _session_run(driver, bucket, key, call)
     return GcsUpload(driver, bucket, key, size, session)
+
+
+def _session_run(driver: GcsDriver, bucket: str, key: str, fn: Callable[[], T]) -> T:
+    """``driver._run`` for a request of a resumable session, whose errors keep no request
+    id: GCS's ``X-GUploader-UploadID`` answer header is the session's ``upload_id``, the
+    bearer capability itself, which must not reach a message."""
+    try:
+        return driver._run(INSERT, bucket, key, fn)
+    except StorageError as exc:
+        exc.request_id = None
+        raise
 
 
 def resume_upload(bucket: str) -> NotSupported:
