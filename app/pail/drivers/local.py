@@ -25,6 +25,7 @@ from pail.drivers.base import (
     DeleteResult,
     DeleteTarget,
     Entry,
+    MultipartUpload,
     ObjectChecksums,
     ObjectInfo,
     Page,
@@ -685,9 +686,11 @@ class LocalDriver:
         *,
         options: WriteOptions | None = None,
         part_size: int | None = None,
-    ) -> LocalUpload:
+    ) -> MultipartUpload:
         """Begin writing ``size`` bytes in parts into a temporary file beside the final
-        name (see :class:`LocalUpload`; ``part_size`` may also be learnt from part 1).
+        name (a :class:`LocalUpload`). ``part_size`` (bytes, every part but the last) places
+        parts sent in any order; without it, it is learnt from part 1 and a later part
+        arriving first is refused (InvalidRequest).
 
         Raises:
             InvalidRequest / NotFound / AccessDenied as :meth:`put_object`.
@@ -702,7 +705,7 @@ class LocalDriver:
 
     def resume_upload(
         self, bucket: str, key: str, size: int, token: str, *, options: WriteOptions | None = None
-    ) -> LocalUpload:
+    ) -> MultipartUpload:
         """Raises NotSupported: a local upload's temporary file does not outlive it
         (``token`` is always ``None``)."""
         raise not_supported(self.provider, "resume_upload", bucket)

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pail.drivers.base import (
     DEFAULT_PAGE_SIZE,
@@ -30,6 +30,7 @@ from pail.drivers.base import (
     DeleteResult,
     DeleteTarget,
     Entry,
+    MultipartUpload,
     ObjectChecksums,
     ObjectInfo,
     Page,
@@ -52,9 +53,6 @@ from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry, check_setting
 from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
 from pail.drivers.versions import LifecycleRule, VersionPage
-
-if TYPE_CHECKING:
-    from pail.drivers.gcs import write as write_module
 
 T = TypeVar("T")
 
@@ -759,11 +757,18 @@ class GcsDriver:
         return write.put_object(self, bucket, key, data, options, checksums)
 
     def start_upload(
-        self, bucket: str, key: str, size: int, *, options: WriteOptions | None = None
-    ) -> write_module.GcsUpload:
+        self,
+        bucket: str,
+        key: str,
+        size: int,
+        *,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
+    ) -> MultipartUpload:
         """A resumable upload session for ``size`` bytes
         (:class:`pail.drivers.gcs.write.GcsUpload`: parts in order, 256 KiB aligned, the
-        last one finalizes; ``token`` is ``None``).
+        last one finalizes; ``token`` is ``None``). ``part_size`` is not needed (parts go
+        in order, each at the end of the previous one) and is ignored.
 
         Raises:
             AccessDenied, StorageError: operation ``storage.objects.insert``.
@@ -774,7 +779,7 @@ class GcsDriver:
 
     def resume_upload(
         self, bucket: str, key: str, size: int, token: str, *, options: WriteOptions | None = None
-    ) -> write_module.GcsUpload:
+    ) -> MultipartUpload:
         """Raises NotSupported: a session URI is never written down, so there is no token
         to resume with."""
         from pail.drivers.gcs import write
