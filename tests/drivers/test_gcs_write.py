@@ -113,6 +113,17 @@ def test_put_object_with_a_wrong_crc32c_is_refused(store: Store) -> None:
         store.driver.put_object(store.bucket, "m", data, checksums={"MD5": _md5(b"x")})
 
 
+def test_s3_write_arguments_are_refused_not_dropped(store: Store) -> None:
+    sse = WriteOptions(extra={"ServerSideEncryption": "aws:kms"})
+    with pytest.raises(NotSupported):
+        store.driver.put_object(store.bucket, "k", b"x", options=sse)
+    with pytest.raises(NotSupported):
+        store.driver.start_upload(store.bucket, "k", 1, options=sse)
+    with pytest.raises(NotSupported):
+        store.driver.copy_object(store.bucket, "k", store.bucket, "c", size=1, options=sse)
+    assert store.raw.get_blob("k") is None
+
+
 def test_put_object_create_only(store: Store) -> None:
     if store.name == EMULATOR:
         pytest.skip(EMULATOR_IGNORES_IF_GENERATION_MATCH)

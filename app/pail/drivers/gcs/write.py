@@ -94,6 +94,28 @@ def _resource(key: str, options: WriteOptions | None) -> dict[str, Any]:
     return resource
 
 
+def _refuse_extra(options: WriteOptions | None, operation: str, bucket: str, key: str) -> None:
+    """Fail closed on S3 write arguments (``options.extra``: ``ServerSideEncryption``,
+    ``ACL``...): GCS has no such request fields, and silently writing without the
+    encryption or ACL asked for is worse than not writing.
+
+    Raises:
+        NotSupported: ``options.extra`` is not empty.
+    """
+    if options is not None and options.extra:
+        from pail.core.text import one_line
+
+        names = one_line(", ".join(sorted(options.extra)))
+        raise NotSupported(
+            f"GCS takes no S3 write arguments ({names}): nothing was written",
+            operation=operation,
+            provider="gcs",
+            bucket=bucket,
+            key=key,
+            code="NotSupported",
+        )
+
+
 def _upload_url(client: Any, bucket: str, upload_type: str, options: WriteOptions | None) -> str:
     base = str(client._connection.API_BASE_URL).rstrip("/")
     params = {"uploadType": upload_type}
@@ -188,9 +210,11 @@ def put_object(
     Raises:
         ChecksumMismatch: the store refused the bytes (400), or reports other checksums.
         PreconditionFailed: ``options.if_none_match`` and the key exists (412).
+        NotSupported: ``options.extra`` (S3 write arguments) is not empty.
         AccessDenied / StorageError: translated by the driver (operation
             ``storage.objects.insert``).
     """
+    _refuse_extra(options, INSERT, bucket, key)
     given = {k.upper(): v for k, v in (checksums or {}).items()}
     expected = {
         "CRC32C": given.get("CRC32C") or crc32c_b64(data)[1],
@@ -476,7 +500,8 @@ def start_upload(
     (``ifGenerationMatch=0``) go with this first request.
 
     Raises:
-        InvalidRequest: a negative size. AccessDenied / StorageError: translated (operation
+        InvalidRequest: a negative size. NotSupported: ``options.extra`` is not empty.
+        AccessDenied / StorageError: translated (operation
             ``storage.objects.insert``).
     """
     if size < 0:
@@ -487,6 +512,7 @@ def start_upload(
             bucket=bucket,
             key=key,
         )
+    _refuse_extra(options, INSERT, bucket, key)
     resource = _resource(key, options)
     headers = {
         "Content-Type": "application/json; charset=UTF-8",
@@ -578,8 +604,10 @@ def copy_object(
     Raises:
         PreconditionFailed: the source's size or ETag differs from the one given, it
             changed during the copy, or ``if_none_match`` and the key exists.
-        NotFound: the source is gone. StorageError: translated (``storage.objects.rewrite``).
+        NotFound: the source is gone. NotSupported: ``options.extra`` is not empty.
+        StorageError: translated (``storage.objects.rewrite``).
     """
+    _refuse_extra(options, REWRITE, bucket, key)
     source = driver._reload(source_bucket, source_key, source_version_id)
     if int(source.size or 0) != size or (source_etag is not None and source.etag != source_etag):
         raise PreconditionFailed(
