@@ -262,3 +262,23 @@ def test_single_bucket_and_missing_bucket(tmp_path: Path) -> None:
         multi.put_object("nobucket", "f.txt", b"1")
     assert err.value.bucket_missing
     assert not (tmp_path / "nobucket").exists()
+
+
+def test_create_only_without_hard_links(
+    driver: LocalDriver, bucket: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filesystem that refuses link(2) (FAT answers EPERM): renameat2 with
+    RENAME_NOREPLACE refuses an existing name just as atomically."""
+    import errno
+
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    create = WriteOptions(if_none_match=True)
+    driver.put_object("bkt", "n", b"first", options=create)
+    with pytest.raises(PreconditionFailed) as err:
+        driver.put_object("bkt", "n", b"second", options=create)
+    assert err.value.operation == "renameat2"
+    assert (bucket / "n").read_bytes() == b"first"
+    assert _leftovers(bucket) == []

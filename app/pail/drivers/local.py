@@ -39,6 +39,7 @@ from pail.drivers.errors import (
     ChecksumMismatch,
     InvalidRequest,
     NotFound,
+    NotSupported,
     PreconditionFailed,
     StorageError,
     StreamInterrupted,
@@ -565,17 +566,28 @@ class LocalDriver:
         folder ``fd``, never following a link at ``name``: ``os.rename`` replaces whatever
         entry is there (a planted symbolic link is replaced as a link); ``exclusive`` hard
         links instead, which fails with ``EEXIST`` atomically when ``name`` exists (POSIX
-        link(2)). The temporary name is removed in every case. Returns the new file's stat.
+        link(2)); on a filesystem without hard links, Linux ``renameat2`` with
+        ``RENAME_NOREPLACE`` does the same. The temporary name is removed in every case.
+        Returns the new file's stat.
 
         Raises:
             PreconditionFailed: ``exclusive`` and ``name`` exists.
+            NotSupported: ``exclusive`` on a filesystem with neither (nothing written).
             StorageError: the OS refused (operation ``os.rename`` / ``os.link``).
         """
         operation = "os.link" if exclusive else "os.rename"
         try:
             if exclusive:
                 try:
-                    os.link(temp, name, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False)
+                    try:
+                        os.link(temp, name, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False)
+                    except OSError as exc:
+                        if isinstance(exc, FileExistsError) or exc.errno not in _NO_HARD_LINKS:
+                            raise
+                        # A filesystem without hard links (FAT, some FUSE and SMB mounts):
+                        # the same atomic refusal from rename(2) with RENAME_NOREPLACE.
+                        operation = "renameat2"
+                        _rename_noreplace(fd, temp, name, bucket, key)
                 except FileExistsError as exc:
                     raise PreconditionFailed(
                         "the file already exists (create-only write)",
@@ -991,6 +1003,48 @@ def _open_dir_nofollow(parent_fd: int, name: str) -> int:
         if link:
             raise _UnsafePath(f"the symbolic link {name!r} (a folder on the way)") from None
         raise _UnsafePath(f"{name!r}, which is a file, not a folder") from None
+
+
+#: errno values of link(2) on a filesystem that has no hard links.
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
+
+
+def _rename_noreplace(fd: int, src: str, dst: str, bucket: str, key: str) -> None:
+    """``renameat2(fd, src, fd, dst, RENAME_NOREPLACE)`` (Linux 3.15+, glibc 2.28+):
+    rename unless ``dst`` exists, atomically.
+
+    Raises:
+        FileExistsError: ``dst`` exists. NotSupported: no such call, or the filesystem
+            refuses the flag (a create-only write cannot be made atomic here).
+        OSError: another refusal.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    call = getattr(libc, "renameat2", None)
+    code = errno.ENOSYS
+    if call is not None:
+        call.argtypes = [
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_uint,
+        ]
+        if call(fd, os.fsencode(src), fd, os.fsencode(dst), 1) == 0:  # RENAME_NOREPLACE
+            return
+        code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        raise NotSupported(
+            "this filesystem has neither hard links nor rename without replace: a "
+            "create-only write cannot be made atomic here, so nothing was written",
+            operation="renameat2",
+            provider="local",
+            bucket=bucket,
+            key=key,
+            code="NotSupported",
+        )
+    raise OSError(code, os.strerror(code), dst)
 
 
 def _unlink_quiet(fd: int, name: str) -> None:
