@@ -122,6 +122,10 @@ def test_s3_write_arguments_are_refused_not_dropped(store: Store) -> None:
     with pytest.raises(NotSupported):
         store.driver.copy_object(store.bucket, "k", store.bucket, "c", size=1, options=sse)
     assert store.raw.get_blob("k") is None
+    bad = WriteOptions(content_type="text/plain\r\nX-Injected: 1")
+    with pytest.raises(InvalidRequest):
+        store.driver.put_object(store.bucket, "k", b"x", options=bad)
+    assert store.raw.get_blob("k") is None
 
 
 def test_put_object_create_only(store: Store) -> None:

@@ -82,9 +82,24 @@ def _md5_b64(data: bytes) -> str:
 
 
 def _resource(key: str, options: WriteOptions | None) -> dict[str, Any]:
-    """The object resource of an insert: name, content type, metadata, storage class."""
+    """The object resource of an insert: name, content type, metadata, storage class.
+
+    Raises:
+        InvalidRequest: a content type that is not printable ASCII.
+    """
     resource: dict[str, Any] = {"name": key}
     if options is not None:
+        content_type = options.content_type or ""
+        if not all(" " <= c <= "~" for c in content_type):
+            # It goes in a header (and a part header of the multipart body): no line
+            # breaks or other control characters (RFC 9110 field values).
+            raise InvalidRequest(
+                "the content type holds characters a header cannot carry",
+                operation=INSERT,
+                provider="gcs",
+                key=key,
+                code="InvalidContentType",
+            )
         if options.content_type:
             resource["contentType"] = options.content_type
         if options.metadata:
