@@ -11,9 +11,10 @@ resumable upload sessions and server-side copies.
 * :class:`GcsUpload`: a resumable upload session (``uploadType=resumable``, Cloud Storage
   docs "Perform resumable uploads"): parts in order, each a ``PUT`` with
   ``Content-Range``; the last one finalizes the object and carries ``X-Goog-Hash`` with the
-  CRC32C and MD5 of every byte sent. The session URI is a bearer capability (anyone holding
-  it can write the object): it lives only in this object's memory, never in a message, a log
-  or a file, and is scrubbed from transport errors.
+  CRC32C of every byte sent (the stored MD5 is compared afterwards). The session URI is a
+  bearer capability (anyone holding it can write the object): it lives only in this
+  object's memory, never in a message, a log or a file, and is scrubbed from transport
+  errors.
 * :func:`copy_object`: ``storage.objects.rewrite`` repeated with its ``rewriteToken`` until
   ``done`` (one call may copy only part of a large object), the source pinned to one
   generation (``ifSourceGenerationMatch``).
@@ -365,9 +366,10 @@ class GcsUpload:
         """Send part ``number`` (the next one in order) at the session's offset.
 
         GCS takes no checksum per chunk: ``checksums`` are not sent; the whole object's
-        CRC32C/MD5 of every byte sent go with the last part (``X-Goog-Hash``) and
-        :meth:`complete` checks them. A transient failure is retried from the offset the
-        session reports (a status query first), as the resumable protocol prescribes.
+        CRC32C of every byte sent goes with the last part (``X-Goog-Hash``), and
+        :meth:`complete` compares the stored CRC32C and MD5 with those of the bytes sent.
+        A transient failure is retried from the offset the session reports (a status
+        query first), as the resumable protocol prescribes.
 
         Raises:
             InvalidRequest: out of order, a part not aligned, past the end, or the upload is
@@ -392,10 +394,10 @@ class GcsUpload:
         md5.update(data)
         extra = {}
         if last:
-            # The whole object's hashes, checked by the store when it finalizes (Cloud
-            # Storage docs, "Data validation and change detection").
-            md5_text = base64.b64encode(md5.digest()).decode()
-            extra["X-Goog-Hash"] = f"crc32c={crc_text},md5={md5_text}"
+            # The whole object's CRC32C, checked by the store when it finalizes (Cloud
+            # Storage docs, "Data validation and change detection": CRC32C is the check for
+            # data sent in chunks; the MD5 is compared by complete()).
+            extra["X-Goog-Hash"] = f"crc32c={crc_text}"
         tries = 0
 
         def call() -> dict[str, Any] | None:
