@@ -338,7 +338,7 @@ class StorageDriver(Protocol):
 # LocalDriver   refuses*    refuses*     no      no                no
 # ============  ==========  ===========  ======  ================  =========
 #
-# ``HasIdentity``: S3 and GCS. (*) The local-folder driver has the version and lifecycle
+# ``HasIdentity``: S3 and GCS. ``Writable`` (uploads, copies: below): every driver. (*) The local-folder driver has the version and lifecycle
 # methods, and every one but ``versioning_status`` (``None``: never enabled) raises
 # NotSupported, so every front-end reports the same error.
 
@@ -588,9 +588,17 @@ class Writable(Protocol):
         ...
 
     def start_upload(
-        self, bucket: str, key: str, size: int, *, options: WriteOptions | None = None
+        self,
+        bucket: str,
+        key: str,
+        size: int,
+        *,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
     ) -> MultipartUpload:
         """Begin writing ``size`` bytes in parts (see :class:`MultipartUpload`).
+        ``part_size`` is the size of every part but the last, when the caller knows it
+        (a local file places part N at ``(N-1) * part_size``; S3 and GCS ignore it).
 
         Raises:
             StorageError: the request failed (AccessDenied when writes are denied).
