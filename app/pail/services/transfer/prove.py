@@ -41,6 +41,11 @@ def full_checksums(checksums: ObjectChecksums | WrittenObject) -> dict[str, str]
     return {alg.upper(): v for alg, v in checksums.checksums.items() if v and "-" not in v}
 
 
+def _version(written: WrittenObject) -> str | None:
+    # "null" is the version id of an unversioned bucket; some stores refuse it in a HEAD.
+    return written.version_id if written.version_id not in (None, "null") else None
+
+
 def source_algorithms(facts: ObjectChecksums | None, *, one_piece: bool) -> list[str]:
     """Algorithms to hash a remote source's parts with so :func:`prove_source` can check
     what its store vouches for."""
@@ -128,7 +133,7 @@ def prove_dest(
     verdict = _comparefull_checksums(full_checksums(written), whole, algorithms)
     if verdict is not None:
         return verdict
-    facts = driver.object_checksums(bucket, key, version_id=written.version_id)
+    facts = driver.object_checksums(bucket, key, version_id=_version(written))
     verdict = _comparefull_checksums(full_checksums(facts), whole, algorithms)
     if verdict is not None:
         return verdict
@@ -174,7 +179,7 @@ def prove_copy(
     verdict = by_checksum(full_checksums(written))
     if verdict is not None:
         return verdict
-    facts = driver.object_checksums(bucket, key, version_id=written.version_id)
+    facts = driver.object_checksums(bucket, key, version_id=_version(written))
     verdict = by_checksum(full_checksums(facts))
     if verdict is not None:
         return verdict
