@@ -19,12 +19,17 @@ Botocore's S3 region redirector may re-send a request once to the region named b
 the region from ``x-amz-bucket-region`` or the error body.
 
 What the store can do (list version, addressing, DeleteObjects, STS, versions, lifecycle,
-part numbers, GetObjectAttributes) is :attr:`S3Driver.quirks`
+part numbers, GetObjectAttributes, create-only writes) is :attr:`S3Driver.quirks`
 (:class:`pail.drivers.quirks.QuirkState`): the connection's settings, else what failed
 earlier in this process, else the flavour's defaults. A capability that answers 501 or a
 body that is not S3 XML is remembered and its fallback used from then on (ListObjects V1
 for ListObjectsV2, one DeleteObject per key for DeleteObjects, HeadObject ``partNumber``
-for GetObjectAttributes).
+for GetObjectAttributes; a 501 to ``If-None-Match`` makes create-only writes NotSupported,
+code ``ConditionalWriteUnsupported``, and the transfer engine checks with HeadObject).
+
+Writes (:class:`pail.drivers.base.Writable`) are :mod:`pail.drivers.s3.write`'s requests;
+each is one API call under the retry policy (bodies are bytes in memory, so a retry sends
+the same bytes).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ sent at Complete), ``SHA1``/``SHA256`` ones ``COMPOSITE`` (S3 has no full-object
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,7 @@ from pail.drivers.base import (
     WriteOptions,
     WrittenObject,
 )
-from pail.drivers.errors import InvalidRequest, NotFound, StorageError
+from pail.drivers.errors import InvalidRequest, NotFound, PreconditionFailed, StorageError
 
 #: Additional checksum algorithms S3 keeps (besides MD5, which travels as Content-MD5).
 ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA1", "SHA256")
@@ -160,6 +161,10 @@ def put_object(
     """One PutObject of ``data`` (see :meth:`pail.drivers.base.Writable.put_object`).
 
     ``if_none_match`` sends ``If-None-Match: *`` (S3 User Guide, "conditional writes").
+    A 412 to a request that was sent more than once (the first answer was lost) is checked
+    with one HeadObject: when the object there is provably these bytes (see
+    :func:`_landed`), it was this write's own first attempt and the write succeeded.
+
     Raises what ``call`` translates (ChecksumMismatch, PreconditionFailed, AccessDenied...).
     """
     params: dict[str, Any] = {**object_params(options, write_args), "Bucket": bucket, "Key": key}
@@ -171,9 +176,56 @@ def put_object(
         params["ChecksumAlgorithm"] = alg  # botocore computes it
     if options.if_none_match:
         params["IfNoneMatch"] = "*"
-    with call("PutObject", bucket, key):
-        reply = client.put_object(**params)
+    try:
+        with call("PutObject", bucket, key):
+            reply = client.put_object(**params)
+    except PreconditionFailed as exc:
+        # A create-only PutObject that was sent again (its answer lost: a reset, a
+        # timeout) may find the object its own first attempt wrote.
+        if not options.if_none_match or (getattr(exc, "attempts", None) or 1) <= 1:
+            raise
+        mine = _landed(client, call, bucket, key, data, checksums)
+        if mine is None:
+            raise
+        return mine
     return written(bucket, key, len(data), reply)
+
+
+def _landed(
+    client: Any,
+    call: Call,
+    bucket: str,
+    key: str,
+    data: bytes,
+    checksums: Mapping[str, str] | None,
+) -> WrittenObject | None:
+    """The object at ``key`` when it provably holds ``data`` (HeadObject with
+    ``ChecksumMode=ENABLED``: same size, and a plain-MD5 ETag equal to ``data``'s MD5 or
+    an additional checksum equal to the caller's), else ``None``: then it is someone
+    else's and the 412 stands."""
+    from pail.drivers.s3.transfer import object_checksums
+
+    with call("HeadObject", bucket, key):
+        stored = object_checksums(client, bucket, key, None)
+    if stored.size != len(data):
+        return None
+    same_md5 = stored.etag_is_md5 and stored.etag == hashlib.md5(data).hexdigest()
+    same_sum = any(
+        stored.checksums.get(alg.upper()) == value
+        for alg, value in (checksums or {}).items()
+        if alg.upper() in ALGORITHMS
+    )
+    if not (same_md5 or same_sum):
+        return None
+    return WrittenObject(
+        bucket=bucket,
+        key=key,
+        size=stored.size,
+        etag=stored.etag,
+        version_id=stored.version_id,
+        checksums=dict(stored.checksums),
+        checksum_type=stored.checksum_type,
+    )
 
 
 class S3Upload:
@@ -256,13 +308,8 @@ class S3Upload:
             params["ChecksumAlgorithm"] = self.algorithm
         with self._call("UploadPart", self.bucket, self.key):
             reply = self._client().upload_part(**params)
-        confirmed = {
-            alg: value
-            for alg, value in (checksums or {}).items()
-            if alg.upper() in ALGORITHMS and alg.upper() == (self.algorithm or alg.upper())
-        }
-        confirmed = {k.upper(): v for k, v in confirmed.items()}
-        confirmed.update(_reply_checksums(reply))
+        sent = {k.upper(): v for k, v in (checksums or {}).items() if k.upper() in ALGORITHMS}
+        confirmed = {**sent, **_reply_checksums(reply)}
         return UploadedPart(number, len(data), _unquote(reply.get("ETag")), confirmed)
 
     def parts(self) -> list[UploadedPart]:
