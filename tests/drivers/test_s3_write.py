@@ -391,7 +391,7 @@ def test_parts_pages_through_list_parts(faults, bucket_name, monkeypatch):
 def test_abort_then_gone(store):
     endpoint, bucket = store
     driver = s3(endpoint)
-    upload = driver.start_upload(bucket, "a.bin", 1)
+    upload = driver.start_upload(bucket, "a.bin", 1, part_size=PART)  # S3 ignores it
     upload.upload_part(1, b"x")
     upload.abort()
     upload.abort()  # already gone: no error

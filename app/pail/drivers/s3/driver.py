@@ -1049,11 +1049,18 @@ class S3Driver:
             )  # fmt: skip
 
     def start_upload(
-        self, bucket: str, key: str, size: int, *, options: WriteOptions | None = None
+        self,
+        bucket: str,
+        key: str,
+        size: int,
+        *,
+        options: WriteOptions | None = None,
+        part_size: int | None = None,
     ) -> MultipartUpload:
         """CreateMultipartUpload: an :class:`pail.drivers.s3.write.S3Upload` whose token is
         the UploadId (``ChecksumAlgorithm`` + ``ChecksumType`` FULL_OBJECT for CRC64NVME,
-        CRC32C, CRC32; COMPOSITE for SHA1, SHA256).
+        CRC32C, CRC32; COMPOSITE for SHA1, SHA256). ``part_size`` is not needed: S3 places
+        parts by number.
 
         Raises:
             NotSupported: (code ``ConditionalWriteUnsupported``) a create-only upload on a
