@@ -83,7 +83,7 @@ def test_local_vs_moto_every_outcome(moto, tmp_path):
     assert outcomes(report) == expected("md5")
     by_rel = {e.rel: e for e in report.entries}
     assert by_rel["size.txt"].reason == "size 5 vs 6"
-    assert "checksum mismatch" in by_rel["bytes.txt"].reason
+    assert by_rel["bytes.txt"].reason == "checksum md5 differs"
     assert report.counts() == {
         "only_a": 1, "only_b": 1, "differ": 2, "unproven": 0, "identical": 2
     }  # fmt: skip

@@ -287,9 +287,11 @@ def judge_pair(a: Side, b: Side, item: CompareEntry) -> CompareEntry:
             if verdict.status == VERIFIED:
                 return replace(item, outcome="identical", method=verdict.method, reason="")
             if verdict.status == MISMATCH:
-                return replace(
-                    item, outcome="differ", method=verdict.method or None, reason=verdict.reason
-                )
+                if verdict.method == "etag":
+                    why = "the object changed while compared (new ETag)"
+                    return replace(item, outcome="unproven", reason=f"same size; {why}")
+                why = f"checksum {verdict.method} differs" if verdict.method else verdict.reason
+                return replace(item, outcome="differ", method=verdict.method or None, reason=why)
             return replace(item, outcome="unproven", reason=f"same size; {verdict.reason}")
         else:
             ca = a.driver.object_checksums(a.bucket, ea.key, version_id=ea.version_id)
