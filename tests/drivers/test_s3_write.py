@@ -628,3 +628,37 @@ def test_create_only_put_finding_other_bytes_stays_refused(s3_endpoint):
     assert lost == [412]
     assert err.value.attempts == 2
     assert driver.read_range(bucket, "k") == b"theirs"
+
+
+@pytest.mark.parametrize(
+    ("operation", "rule"),
+    [
+        ("UploadPart", Rule(method="PUT", query="partNumber", status=403)),
+        ("ListParts", Rule(method="GET", query="uploadId", status=403)),
+        ("CompleteMultipartUpload", Rule(method="POST", query="uploadId", status=403)),
+        ("AbortMultipartUpload", Rule(method="DELETE", query="uploadId", status=403)),
+        ("UploadPartCopy", Rule(method="PUT", header="x-amz-copy-source-range", status=403)),
+    ],
+)
+def test_each_multipart_request_names_its_operation(faults, bucket_name, operation, rule):
+    s3_client(faults.url).create_bucket(Bucket=bucket_name)
+    driver = s3(faults.url)
+    source = b"s" * (PART + 1) if operation == "UploadPartCopy" else b"abcdef"
+    driver.put_object(bucket_name, "src", source)
+    upload = driver.start_upload(bucket_name, "m", 1)
+    faults.add(rule)
+    with pytest.raises(AccessDenied) as err:
+        if operation == "UploadPart":
+            upload.upload_part(1, b"x")
+        elif operation == "ListParts":
+            upload.parts()
+        elif operation == "CompleteMultipartUpload":
+            upload.complete([UploadedPart(1, 1, "0" * 32)])
+        elif operation == "AbortMultipartUpload":
+            upload.abort()
+        else:
+            driver.copy_object(
+                bucket_name, "src", bucket_name, "dst", size=len(source), part_size=PART
+            )
+    assert err.value.operation == operation and err.value.status == 403
+    assert rule.hits == 1  # a 403 is not retried
