@@ -15,7 +15,8 @@ finds its actions by name); a ``[keymap]`` table in the config file rebinds them
 id and ``[ui] theme`` remembers the theme chosen with ``ctrl+p`` (:mod:`pail.config.ui_prefs`).
 
 Quitting (``ctrl+q`` anywhere, ``q`` on the main screen) never waits for I/O: while
-downloads or deletes run it asks first (:class:`~pail.ui.screens.quit_confirm.QuitScreen`),
+downloads, writes (copy, move, upload, rename) or deletes run it asks first
+(:class:`~pail.ui.screens.quit_confirm.QuitScreen`),
 then cancels them and exits; the app's own requests run on daemon threads
 (:mod:`pail.ui.executor`), and the CLI ends the process if an engine's thread would still
 hold it (:func:`pail.ui.executor.exit_if_threads_linger`).
@@ -65,10 +66,11 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Transfer:
-    """A download or delete still running when ``q`` is pressed.
+    """A download, write or delete still running when ``q`` is pressed.
 
     Attributes:
-        kind: ``"download"`` or ``"delete"``.
+        kind: ``"download"``, ``"write"``, ``"s3-write"`` (a write to S3, whose uploads in
+            parts resume) or ``"delete"``.
         line: what it is, one plain-text line for the quit question.
         cancel: stops it without waiting (callable from the event loop).
     """
@@ -118,7 +120,7 @@ class PailApp(App[None]):
             "Quit",
             show=False,
             priority=True,
-            tooltip="Quit pail (asks first while downloads or deletes run)",
+            tooltip="Quit pail (asks first while transfers or deletes run)",
             id="app.quit",
         ),
     ]
@@ -219,13 +221,16 @@ class PailApp(App[None]):
     # -- quitting ------------------------------------------------------------------------
 
     def running_transfers(self) -> list[Transfer]:
-        """Downloads (planning or transferring) and deletes still running, in the order
-        they were started."""
+        """Downloads and writes (planning or transferring) and deletes still running, in
+        the order they were started."""
         running: list[Transfer] = []
         main = getattr(self, "main_screen", None)
         for task in getattr(main, "downloads", []):
             if task.running:
-                running.append(Transfer("download", task.describe(), task.cancel))
+                kind = "download" if task.kind == "download" else "write"
+                if kind == "write" and task.provider == "s3":
+                    kind = "s3-write"
+                running.append(Transfer(kind, task.describe(), task.cancel))
         for screen in self.screen_stack:
             if isinstance(screen, DeleteProgressScreen) and not screen.finished:
                 plan = screen.request.plan
@@ -251,6 +256,15 @@ class PailApp(App[None]):
         notes = []
         if "download" in kinds:
             notes.append("Partial downloads stay and resume next time.")
+        if "s3-write" in kinds:
+            notes.append(
+                "A write stops: objects already written stay; an S3 upload in parts resumes "
+                "when the same copy runs again, other objects in flight are not written."
+            )
+        elif "write" in kinds:
+            notes.append(
+                "A write stops: objects already written stay; objects in flight are not written."
+            )
         if "delete" in kinds:
             notes.append(
                 "A delete stops: keys not yet sent stay in the bucket; a batch already sent "

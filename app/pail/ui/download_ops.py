@@ -5,10 +5,14 @@
 * :func:`plan_selection` (in a worker thread) lists marked prefixes recursively and builds
   one :class:`~pail.services.download.DownloadPlan` for the lot, keeping key paths relative
   to the selection's common folder; a single prefix downloads its contents into the target.
-* :class:`DownloadTask` is one download as the panel sees it: planning, running (a
-  :class:`~pail.services.download.Downloader`), finished (its report) or failed to start.
-* :func:`conflict_bridge` and :func:`unverified_bridge` answer the engine's questions
-  ("this file exists", "this file cannot be verified"), asked from a transfer thread,
+* :class:`TransferTask` (alias ``DownloadTask``) is one transfer as the Transfers panel sees
+  it, a download or a write (copy, move, upload, rename): planning, running (its engine, a
+  :class:`~pail.services.download.Downloader` or a ``pail.services.transfer.Transfer``:
+  both give :class:`~pail.services.download.progress.DownloadProgress` snapshots),
+  finished (its report) or failed to start.
+* :func:`conflict_bridge` and :func:`unverified_bridge` answer an engine's questions
+  ("this file/key exists", "this cannot be verified"), asked from a transfer thread about
+  one of its items (a download's ``DownloadJob``, a write's ``TransferItem``),
   with a modal on the event loop; the transfer thread waits for the answer on a
   :class:`concurrent.futures.Future`, the event loop never waits, and once the app has
   stopped the question gets its safe answer (skip; keep aside): a quit never leaves a
@@ -23,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pail.core.text import one_line
 from pail.core.units import plural
@@ -31,13 +35,12 @@ from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import StorageError
 from pail.services.download import (
     ConflictAnswer,
-    Downloader,
-    DownloadJob,
     DownloadPlan,
     DownloadReport,
     plan_keys,
     plan_prefix,
 )
+from pail.services.download.progress import DownloadProgress
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.text import tilde
 
@@ -49,6 +52,29 @@ if TYPE_CHECKING:
 #: Seconds between two checks that the app still runs while a conflict question waits.
 _ANSWER_POLL = 0.25
 T = TypeVar("T")
+#: An engine's item a question is about (a download's DownloadJob, a write's TransferItem).
+Item = TypeVar("Item")
+
+#: What a task's ``kind`` is called in titles (``"Copy 2"``) and the summary's verb.
+KIND_TITLES = {
+    "download": ("Download", "downloaded"),
+    "copy": ("Copy", "copied"),
+    "move": ("Move", "moved"),
+    "upload": ("Upload", "uploaded"),
+    "rename": ("Rename", "renamed"),
+}
+
+
+class TransferEngine(Protocol):
+    """What the Transfers panel needs of an engine (a ``Downloader`` or a ``Transfer``)."""
+
+    def progress(self) -> DownloadProgress:
+        """A snapshot (any thread, never blocks)."""
+        ...  # pragma: no cover
+
+    def cancel(self, key: str | None = None) -> None:
+        """Cancel one item (by its source key) or, with ``None``, every item."""
+        ...  # pragma: no cover
 
 
 class SelectionError(ValueError):
@@ -172,14 +198,22 @@ def plan_selection(driver: StorageDriver, selection: Selection, dest: str) -> Do
 
 
 @dataclass(eq=False)
-class DownloadTask:
-    """One download started from the UI.
+class TransferTask:
+    """One transfer started from the UI: a download or a write.
 
     Attributes:
-        number: 1, 2, ... in this session. source: what (a URI). dest: the folder.
-        downloader: set once the plan is made and transfers started.
-        report: set once every file is final.
-        error: the plan could not be made (listing failed): nothing was downloaded.
+        number: 1, 2, ... in this session (downloads and writes counted together).
+        source: what (a URI). dest: the folder (a download) or the destination URI.
+        kind: ``download``, ``copy``, ``move``, ``upload`` or ``rename``
+            (:data:`KIND_TITLES`).
+        provider: a write's destination provider (``s3``, ``gcs``, ``local``), for the
+            quit question (only S3 uploads in parts resume).
+        downloader: the engine (a Downloader or a Transfer), set once the plan is made,
+            confirmed and the transfers started.
+        report: set once every item is final (a DownloadReport; a write's TransferReport
+            is one too).
+        error: the plan could not be made (listing failed), or the engine could not start:
+            nothing was transferred.
 
     :meth:`cancel` may come before the downloader exists (while planning): the worker
     then starts nothing (:meth:`bind` cancels the downloader it is given).
@@ -188,7 +222,9 @@ class DownloadTask:
     number: int
     source: str
     dest: str
-    downloader: Downloader | None = None
+    kind: str = "download"
+    provider: str = ""
+    downloader: TransferEngine | None = None
     report: DownloadReport | None = None
     error: StorageError | None = None
     closed: bool = field(default=False)
@@ -205,7 +241,17 @@ class DownloadTask:
         """:meth:`cancel` was called."""
         return self._stop.is_set()
 
-    def bind(self, downloader: Downloader) -> bool:
+    @property
+    def title(self) -> str:
+        """``"Download"``, ``"Copy"``, ``"Move"``, ``"Upload"`` or ``"Rename"``."""
+        return KIND_TITLES.get(self.kind, (self.kind.title(), ""))[0]
+
+    @property
+    def verb(self) -> str:
+        """What a finished item was: ``"downloaded"``, ``"copied"``..."""
+        return KIND_TITLES.get(self.kind, ("", "done"))[1]
+
+    def bind(self, downloader: TransferEngine) -> bool:
         """Called by the worker (any thread) once ``downloader`` has started: it becomes
         the task's engine, and is cancelled at once if :meth:`cancel` came first.
         Returns False in that case."""
@@ -227,7 +273,11 @@ class DownloadTask:
 
     def describe(self) -> str:
         """One plain-text line: ``"Download 2: s3://b/runs/ → ~/Downloads/runs"``."""
-        return f"Download {self.number}: {one_line(self.source)} → {one_line(tilde(self.dest))}"
+        return f"{self.title} {self.number}: {one_line(self.source)} → {one_line(tilde(self.dest))}"
+
+
+#: The name the rest of the app has known it by.
+DownloadTask = TransferTask
 
 
 def ask_from_thread(app: App, screen: Screen[Any], fallback: T) -> T:
@@ -252,13 +302,13 @@ def ask_from_thread(app: App, screen: Screen[Any], fallback: T) -> T:
 
 
 def conflict_bridge(
-    app: App, ask: Callable[[DownloadJob], Screen[Any]]
-) -> Callable[[DownloadJob], ConflictAnswer]:
-    """A ``resolve_conflict`` for the engine: the modal made by ``ask(job)`` (a
-    ``ModalScreen[ConflictAnswer]``), asked from the transfer thread; skip when it cannot
-    be answered."""
+    app: App, ask: Callable[[Item], Screen[Any]]
+) -> Callable[[Item], ConflictAnswer]:
+    """A ``resolve_conflict`` for an engine: the modal made by ``ask(item)`` (a
+    ``ModalScreen[ConflictAnswer]``; ``item`` a download's DownloadJob or a write's
+    TransferItem), asked from the transfer thread; skip when it cannot be answered."""
 
-    def resolve(job: DownloadJob) -> ConflictAnswer:
+    def resolve(job: Item) -> ConflictAnswer:
         result = ask_from_thread(app, ask(job), ConflictAnswer("skip"))
         return result if isinstance(result, ConflictAnswer) else ConflictAnswer("skip")
 
@@ -266,13 +316,13 @@ def conflict_bridge(
 
 
 def unverified_bridge(
-    app: App, ask: Callable[[DownloadJob, str], Screen[Any]]
-) -> Callable[[DownloadJob, str], bool]:
-    """An ``allow_unverified`` for the engine: the modal made by ``ask(job, reason)`` (a
-    ``ModalScreen[bool]``), asked from the transfer thread; keep the file aside (False)
-    when it cannot be answered."""
+    app: App, ask: Callable[[Item, str], Screen[Any]]
+) -> Callable[[Item, str], bool]:
+    """An ``allow_unverified`` for an engine: the modal made by ``ask(item, reason)`` (a
+    ``ModalScreen[bool]``), asked from the transfer thread; refuse (False: the download
+    keeps the file aside, a write reports it unverified) when it cannot be answered."""
 
-    def allow(job: DownloadJob, reason: str) -> bool:
+    def allow(job: Item, reason: str) -> bool:
         return ask_from_thread(app, ask(job, reason), False) is True
 
     return allow

@@ -37,9 +37,12 @@ from pail.ui.screens.inventory_search import INVENTORY_SYNTAX, InventorySearchSc
 from pail.ui.screens.inventory_sql import InventorySqlScreen
 from pail.ui.screens.lifecycle import LifecycleScreen
 from pail.ui.screens.main import MainScreen
+from pail.ui.screens.rename import TextInputScreen
 from pail.ui.screens.run_diff import RunDiffScreen
 from pail.ui.screens.runs import RunsScreen
 from pail.ui.screens.search import SYNTAX_HELP, SearchScreen
+from pail.ui.screens.target_picker import TargetPickerScreen
+from pail.ui.screens.transfer_confirm import TransferConfirmScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.screens.versions import VersionsScreen
 from pail.ui.widgets.bucket_tree import BucketTree
@@ -51,7 +54,7 @@ GLOBAL_KEYS = [
     ("?", "Show this screen's keys", "app.help"),
     ("ctrl+p", "Command palette: every action of this screen by name; themes", ""),
     ("esc / q", "Back one screen (q on the main screen: quit)", ""),
-    ("ctrl+q", "Quit pail (asks first while downloads or deletes run)", "app.quit"),
+    ("ctrl+q", "Quit pail (asks first while transfers or deletes run)", "app.quit"),
 ]
 
 #: Keys Textual's Tree handles itself.
@@ -114,8 +117,35 @@ SCREENS: dict[type, tuple[str, tuple[Section, ...]]] = {
     ),
     UsageScreen: ("Sizes (s)", (Section("Sizes", (UsageScreen,), tuple(TABLE_KEYS)),)),
     DownloadsScreen: (
-        "Downloads (D)",
-        (Section("Downloads", (DownloadsScreen,), tuple(TABLE_KEYS)),),
+        "Transfers (D)",
+        (Section("Transfers", (DownloadsScreen,), tuple(TABLE_KEYS)),),
+    ),
+    TargetPickerScreen: (
+        "Target picker (F5, F6, =)",
+        (
+            Section(
+                "Target",
+                (TargetPickerScreen,),
+                (
+                    ("enter (in the field)", "Read the target (checked off the screen)", ""),
+                    ("tab, ↑ ↓ enter (in the list)", "Put an open bucket into the field", ""),
+                ),
+            ),
+        ),
+    ),
+    TextInputScreen: (
+        "New name or local path (F2, U)",
+        (Section("Input", (TextInputScreen,), (("enter", "Go on with the text typed", ""),)),),
+    ),
+    TransferConfirmScreen: (
+        "Write plan (F5, F6, F2, U)",
+        (
+            Section(
+                "Plan",
+                (TransferConfirmScreen,),
+                (("tab, ↑ ↓ space", "Choose what happens to keys that exist", ""),),
+            ),
+        ),
     ),
     VersionsScreen: (
         "Versions (v)",

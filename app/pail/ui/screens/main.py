@@ -5,7 +5,9 @@ authenticates (credential source, masked identity) and the keyring's state; the 
 key bindings. The screen wires the tree to the detail pane and owns the node commands:
 refresh (``r``), filter (``/``), copy URI (``c``), more preview (``m``), the connections
 screen (``C``), and through :class:`~pail.ui.screens.main_actions.MainActions` downloads
-(``d``, ``D``) and object links (``p``, ``y``, ``o``), and through
+(``d``, ``D``) and object links (``p``, ``y``, ``o``), through
+:class:`~pail.ui.transfer_ops.TransferActions` the writes (``F5`` copy, ``F6`` move, ``F2``
+rename, ``U`` upload, ``=`` compare), and through
 :class:`~pail.ui.screens.search_actions.SearchActions` the bucket search (``ctrl+f``). It
 also keeps the tree in step with saved connections, and when a connection's credentials
 fail it shows the credential-failure modal once per opening of that connection.
@@ -14,8 +16,9 @@ A level of more than one page is shown by the level list
 (:mod:`pail.ui.widgets.level_list`) above the detail pane: enter on its "▤ … open list"
 row in the tree (or ``/`` on that level) opens it; enter on an object there shows it in
 the detail pane, on a prefix opens that prefix in the tree; escape goes back. Its marks
-join the tree's for ``d``, ``z`` and ``X`` (:meth:`MainHost.marked_items`), and while the
-list has the focus the node commands act on its row at the cursor.
+join the tree's for ``d``, ``F5``, ``F6``, ``z`` and ``X``
+(:meth:`MainHost.marked_items`), and while the list has the focus the node commands act
+on its row at the cursor.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from pail.ui.messages import (
     FilterClosed,
     LevelUpdated,
     MarksChanged,
+    WorkFailed,
 )
 from pail.ui.nodes import Connection, NodeData
 from pail.ui.screens.access_actions import ACCESS_ACTIONS, ACCESS_BINDINGS, AccessActions
@@ -56,6 +60,7 @@ from pail.ui.screens.main_actions import ACTION_BINDINGS, MainActions
 from pail.ui.screens.main_host import MainHost
 from pail.ui.screens.search_actions import SEARCH_ACTIONS, SEARCH_BINDINGS, SearchActions
 from pail.ui.settings import UISettings, load_settings
+from pail.ui.transfer_ops import TRANSFER_ACTIONS, TRANSFER_BINDINGS, TransferActions
 from pail.ui.widgets.bucket_tree import BucketTree, DriverFactory, Resolver
 from pail.ui.widgets.detail import Clock, DetailPane
 from pail.ui.widgets.filter_bar import FilterBar
@@ -74,7 +79,13 @@ NARROW = 100
 
 
 class MainScreen(
-    KeysExplained, SearchActions, CleanupActions, AccessActions, MainActions, MainHost
+    KeysExplained,
+    SearchActions,
+    CleanupActions,
+    AccessActions,
+    TransferActions,
+    MainActions,
+    MainHost,
 ):
     """Tree | detail. See the module doc.
 
@@ -93,7 +104,7 @@ class MainScreen(
             "q",
             "app.quit",
             "Quit",
-            tooltip="Quit pail (asks first while downloads or deletes run)",
+            tooltip="Quit pail (asks first while transfers or deletes run)",
             id="main.quit",
         ),
         Binding(
@@ -136,6 +147,7 @@ class MainScreen(
             id="preview.more",
         ),
         *ACTION_BINDINGS,
+        *TRANSFER_BINDINGS,
         *ACCESS_BINDINGS,
         *CLEANUP_BINDINGS,
         *SEARCH_BINDINGS,
@@ -354,6 +366,8 @@ class MainScreen(
             return self.check_cleanup_action(action)
         if action in SEARCH_ACTIONS:
             return self.check_search_action(action)
+        if action in TRANSFER_ACTIONS:
+            return self.check_transfer_action(action)
         return self.check_main_action(action)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -378,7 +392,9 @@ class MainScreen(
         if action == "reopen_region":
             return "only after a wrong-region error, or for a bucket located in another region"
         if action == "downloads":
-            return "no downloads yet this session (d starts one)"
+            return "no transfers yet this session (d, F5, F6, F2 or U starts one)"
+        if action in TRANSFER_ACTIONS:
+            return self.transfer_why_not(action)
         if action in ("sizes", "lifecycle", "search"):
             return "move to an open bucket or prefix first"
         if action == "inventory":
@@ -386,6 +402,12 @@ class MainScreen(
                 return "local folders have no inventory reports"
             return "move to an open bucket or prefix first"
         return f"does not apply to a {kind}"
+
+    def show_failure(self, message: WorkFailed) -> None:
+        """A worker of this screen failed (called by the app's error route): a write's
+        failure is said by :class:`TransferActions`, the others by :class:`MainActions`."""
+        if not self.show_write_failure(message):
+            MainActions.show_failure(self, message)
 
     def action_more_preview(self) -> None:
         """Extend the text preview in the detail pane by one window."""

@@ -3,8 +3,8 @@
 :data:`ACTION_BINDINGS`).
 
 * ``d``: download the marks, or the object / prefix / bucket at the cursor, into a folder
-  asked for in a modal; the plan and the transfers run off the event loop, the downloads
-  screen (``D``) shows their progress.
+  asked for in a modal; the plan and the transfers run off the event loop, the Transfers
+  screen (``D``) shows their progress (and every write's: :mod:`pail.ui.transfer_ops`).
 * ``p``: copy a presigned URL (lifetime chosen in a modal; signing runs in a worker).
 * ``y``: copy a ready ``aws s3 cp`` / ``gcloud storage cp`` / ``cp`` command.
 * ``o``: download the object to the cache and open it in the first viewer that works:
@@ -78,9 +78,11 @@ ACTION_BINDINGS = [
     Binding(
         "D",
         "downloads",
-        "Downloads",
+        "Transfers",
         key_display="D",
-        tooltip="Show the downloads panel: progress, cancel, summary (shift+d)",
+        # The id stays app.downloads: saved [keymap] tables name it.
+        tooltip="Show the Transfers panel (downloads and writes): progress, cancel, "
+        "summary (shift+d)",
         id="app.downloads",
     ),
     Binding(
@@ -196,7 +198,7 @@ class MainActions(_Host):
         except SelectionError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
-        if any(task.running for task in self.downloads):
+        if any(task.running and task.kind == "download" for task in self.downloads):
             message = "A download is running: wait for it or cancel it (D) first."
             self.notify(message, severity="warning", markup=False)
             return
@@ -234,7 +236,7 @@ class MainActions(_Host):
 
         group = f"download-{task.number}"
         start_io(self, work, target=task, generation=0, group=group)
-        app.push_screen(DownloadsScreen(task))
+        app.push_screen(DownloadsScreen(task, self.downloads))
         return task
 
     def on_download_started(self, message: DownloadStarted) -> None:
@@ -256,9 +258,9 @@ class MainActions(_Host):
         self.refresh_bindings()
 
     def action_downloads(self) -> None:
-        """Show the latest download's panel."""
+        """Show the latest transfer's panel (``[``/``]`` there: the earlier ones)."""
         task = self.downloads[-1] if self.downloads else None
-        self.app.push_screen(DownloadsScreen(task))
+        self.app.push_screen(DownloadsScreen(task, self.downloads))
 
     # -- object links ------------------------------------------------------------------
 

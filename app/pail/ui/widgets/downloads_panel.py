@@ -1,12 +1,18 @@
-"""The downloads panel: total and per-file progress of one download, then its summary.
+"""The Transfers panel: total and per-file progress of one transfer (a download, or a
+write: copy, move, upload, rename), then its summary.
 
-It polls the engine's :meth:`~pail.services.download.Downloader.progress` snapshot every
+It polls the engine's ``progress()`` snapshot (a
+:class:`~pail.services.download.Downloader`'s or a ``pail.services.transfer.Transfer``'s:
+the same :class:`~pail.services.download.progress.DownloadProgress` shape; a write's
+``FileProgress.path`` is the destination URI) every
 :data:`POLL_SECONDS` (reading a snapshot is cheap and never blocks): a total
 :class:`~textual.widgets.ProgressBar` with files, bytes, rate and ETA (worded by
 :mod:`pail.core.units`); one bar per file in flight; a table of every file with its state.
 When every file is final, rate and ETA give way to a summary that lists every failure
-(with its code) and every refused key (with the reason): the finished panel draws the same
-on every run.
+(with its code) and every refused key (with the reason); a write's summary adds the
+sources a move deleted and those it kept (with why), and the first AccessDenied failure
+gets its explanation (:func:`pail.services.explain.explain`: the action needed and the
+grant to paste). The finished panel draws the same on every run.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from pail.core.text import one_line
 from pail.core.units import duration_words, size_text
+from pail.drivers.errors import AccessDenied
+from pail.services.download import DownloadReport
 from pail.services.download.progress import DownloadProgress, FileProgress
-from pail.ui.download_ops import DownloadTask
+from pail.services.explain import explain
+from pail.ui.download_ops import TransferTask
 from pail.ui.formatting import plural
 from pail.ui.text import tilde
 
@@ -41,10 +50,10 @@ class DownloadsPanel(Vertical):
     """Progress of ``task`` (see the module doc).
 
     Args:
-        task: the download to show (planning, running or finished).
+        task: the download or write to show (planning, running or finished).
     """
 
-    def __init__(self, task: DownloadTask, *, id: str | None = None) -> None:
+    def __init__(self, task: TransferTask, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.download = task
         self._rows: dict[str, tuple[str, int]] = {}
@@ -88,17 +97,21 @@ class DownloadsPanel(Vertical):
             return
         task = self.download
         title = Text.assemble(
-            (f"Download {task.number}  ", "bold"), one_line(task.source), "  →  ", tilde(task.dest)
+            (f"{task.title} {task.number}  ", "bold"),
+            one_line(task.source),
+            "  →  ",
+            one_line(tilde(task.dest)),
         )
         self.query_one("#dl-title", Static).update(title)
         if task.error is not None:
             self._draw_error()
             return
         if task.downloader is None:
-            self.query_one("#dl-stats", Static).update(Text("Listing the keys to download…"))
+            waiting = "Listing the keys to download…" if task.kind == "download" else "Starting…"
+            self.query_one("#dl-stats", Static).update(Text(waiting))
             return
         finished = task.report is not None
-        progress = task.downloader.progress(with_files=True)
+        progress = task.downloader.progress()
         self._draw_totals(progress, finished)
         self._draw_active(progress.files if not finished else ())
         self._draw_table(progress.files)
@@ -110,7 +123,7 @@ class DownloadsPanel(Vertical):
         error = self.download.error
         assert error is not None
         text = Text.assemble(
-            ("Nothing was downloaded: ", "bold"),
+            (f"Nothing was {self.download.verb}: ", "bold"),
             f"{one_line(error.badge)} {one_line(error.operation)}: {one_line(error.message)}",
         )
         self.query_one("#dl-stats", Static).update(text)
@@ -174,31 +187,54 @@ class DownloadsPanel(Vertical):
     def _draw_summary(self) -> None:
         report = self.download.report
         assert report is not None
-        done, skipped = len(report.done), len(report.skipped)
-        unverified = report.unverified
-        failed = [f for f in report.failed if f not in unverified]
-        lines = [
-            Text(
-                f"Finished: {done:,} downloaded, {skipped:,} skipped, "
-                f"{len(failed):,} failed, {len(unverified):,} not verified, "
-                f"{len(report.refused):,} refused, {len(report.cancelled):,} cancelled.",
-                style="bold",
-            )
-        ]
-        if report.done:
-            lines.append(Text(f"  {report.verified_text()}"))
-        for s in report.skipped:
-            lines.append(Text(f"  skipped   {one_line(s.key)}: {s.reason}"))
-        for failure in unverified:
-            text = f"  not verified {one_line(failure.key)}: {failure.message}"
-            lines.append(Text(one_line(text), style="yellow"))
-        for failure in failed:
-            text = f"  failed    {one_line(failure.key)}: {failure.code}: {failure.message}"
-            lines.append(Text(one_line(text), style="red"))
-        for refused in report.refused:
-            lines.append(
-                Text(f"  refused   {one_line(refused.key)}: {refused.reason}", style="red")
-            )
-        for cancelled in report.cancelled:
-            lines.append(Text(f"  cancelled {one_line(cancelled.key)}"))
-        self.query_one("#dl-summary", Static).update(Text("\n").join(lines))
+        self.query_one("#dl-summary", Static).update(
+            Text("\n").join(summary_lines(report, self.download.verb))
+        )
+
+
+def summary_lines(report: DownloadReport, verb: str = "downloaded") -> list[Text]:
+    """The finished summary of a download or a write (a ``TransferReport``, read by its
+    ``deleted``/``kept``/``notes`` when present), every line plain :class:`Text`: counts,
+    how the items were verified, then every skip, failure, refusal, cancellation, a move's
+    kept sources, the engine's notes and the first AccessDenied's explanation."""
+    done, skipped = len(report.done), len(report.skipped)
+    unverified = report.unverified
+    failed = [f for f in report.failed if f not in unverified]
+    deleted: list[str] = list(getattr(report, "deleted", None) or [])
+    kept: list = list(getattr(report, "kept", None) or [])
+    notes: list[str] = list(getattr(report, "notes", None) or [])
+    head = (
+        f"Finished: {done:,} {verb}, {skipped:,} skipped, "
+        f"{len(failed):,} failed, {len(unverified):,} not verified, "
+        f"{len(report.refused):,} refused, {len(report.cancelled):,} cancelled"
+    )
+    if verb == "moved" or deleted or kept:
+        head += f"; {len(deleted):,} sources deleted, {len(kept):,} kept"
+    lines = [Text(head + ".", style="bold")]
+    if report.done:
+        lines.append(Text(f"  {report.verified_text()}"))
+    for s in report.skipped:
+        lines.append(Text(f"  skipped   {one_line(s.key)}: {s.reason}"))
+    for failure in unverified:
+        text = f"  not verified {one_line(failure.key)}: {failure.message}"
+        lines.append(Text(one_line(text), style="yellow"))
+    for failure in failed:
+        text = f"  failed    {one_line(failure.key)}: {failure.code}: {failure.message}"
+        lines.append(Text(one_line(text), style="red"))
+    for refused in report.refused:
+        lines.append(Text(f"  refused   {one_line(refused.key)}: {refused.reason}", style="red"))
+    for cancelled in report.cancelled:
+        lines.append(Text(f"  cancelled {one_line(cancelled.key)}"))
+    for failure in kept:
+        text = f"  kept      {one_line(failure.key)}: {failure.code}: {failure.message}"
+        lines.append(Text(one_line(text), style="yellow"))
+    for note in notes:
+        lines.append(Text(f"  note      {one_line(note)}"))
+    denied = next(
+        (f.error for f in (*report.failed, *kept) if isinstance(f.error, AccessDenied)), None
+    )
+    if isinstance(denied, AccessDenied):
+        lines.append(Text("Why access was denied:", style="bold"))
+        # Explanation lines are plain text; keys and messages in them are made one line each.
+        lines.extend(Text("  " + one_line(line)) for line in explain(denied).lines())
+    return lines
