@@ -125,6 +125,8 @@ Outcome = FileDone | Skipped | Failure
 #: The destination's CRC when the options name none (S3 User Guide: CRC64NVME is S3's
 #: default; GCS checks CRC32C; a local file is read back with CRC64NVME).
 DEFAULT_ALGORITHM = {"s3": "CRC64NVME", "gcs": "CRC32C", "local": "CRC64NVME"}
+#: Part alignment of GCS resumable uploads (256 KiB).
+GCS_ALIGNMENT = 256 * 1024
 #: Codes after which a recorded multipart upload is of no use (it is aborted).
 _USELESS = ("ChecksumMismatch", "SourceChanged", "PreconditionFailed", "NoSuchUpload")
 
@@ -749,14 +751,20 @@ class Transfer(Job[DownloadProgress, TransferReport]):
             except (NotFound, NotSupported):
                 self._states.drop(identity)
                 upload, held = None, {}
+        # GCS resumable uploads take parts of multiples of 256 KiB (GCS docs, "Resumable
+        # uploads"); the upload object confirms it below.
+        align = GCS_ALIGNMENT if dst.provider == "gcs" else 1
+        part = source_parts or part_size_for(size, alignment=align, wanted=self._part_size)
         if upload is None:
-            upload = writer.start_upload(dst.bucket, key, size, options=options)
+            upload = writer.start_upload(dst.bucket, key, size, options=options, part_size=part)
         assert upload is not None
-        part = source_parts or part_size_for(
-            size, alignment=upload.part_alignment, wanted=self._part_size
-        )
-        if hasattr(upload, "part_size"):
-            upload.part_size = part  # local uploads place parts by it
+        if part % max(1, upload.part_alignment):
+            upload.abort()
+            raise _Refused(
+                "InvalidPartSize",
+                f"parts of {part} bytes are not multiples of the store's "
+                f"{upload.part_alignment}-byte alignment",
+            )
         if upload.token is not None and token is None:
             self._states.save(identity, upload.token)
         pieces = layout(size, part)
@@ -767,14 +775,27 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         stop = threading.Event()
         errors: list[BaseException] = []
 
+        # A source whose only proof is a plain MD5 ETag (one PutObject) needs the MD5 of
+        # the whole, which does not combine: its parts take memory slots in order and feed
+        # one MD5 in order (the lowest part waiting always holds a slot: no deadlock).
+        order = _InOrder(stop) if _needs_whole_md5(facts, source_parts) else None
+
         def send(piece: tuple[int, tuple[int, int]]) -> None:
             number, (offset, length) = piece
             if stop.is_set() or cancel.is_set():
                 return
             try:
+                if order is not None:
+                    order.wait_turn("slot", number)
                 with self._slots:
+                    if order is not None:
+                        order.next("slot")
                     data = read(offset, length)
                     digest = hash_part(number, data, algorithms)
+                    if order is not None:
+                        order.wait_turn("feed", number)
+                        order.md5.update(data)
+                        order.next("feed")
                     prev = held.get(number)
                     md5 = digest.digests["MD5"].hex()
                     if (
@@ -799,6 +820,8 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                 with lock:
                     errors.append(exc)
                 stop.set()
+                if order is not None:
+                    order.wake()
 
         numbered = list(enumerate(pieces, start=1))
         try:
@@ -812,6 +835,8 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                 raise (real or errors)[0]
             if cancel.is_set() or len(done) != len(pieces):
                 raise cancelled(dst.bucket, key)
+            if order is not None:
+                whole.sequential["MD5"] = order.md5.digest()
             self._check_source(
                 item, size, facts, whole, one_piece=False, layout_matches=source_parts is not None
             )
@@ -835,3 +860,41 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         if upload.token is not None:
             self._states.drop(identity)
         return obj, whole, counts["sent"], counts["reused"]
+
+
+def _needs_whole_md5(facts: ObjectChecksums | None, source_parts: int | None) -> bool:
+    """A remote source proved only by a plain MD5 ETag (no combinable checksum)."""
+    if facts is None or source_parts is not None or not facts.etag_is_md5:
+        return False
+    if any(alg in COMBINABLE for alg in full_checksums(facts)):
+        return False
+    return bool(facts.etag and PLAIN_ETAG.match(facts.etag))
+
+
+class _InOrder:
+    """Turns in part order for named steps (``"slot"``, ``"feed"``) and the running MD5
+    of the whole. A wait ends early when ``stop`` is set (raises TransferCancelled)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        import hashlib
+
+        self.md5 = hashlib.md5()
+        self._stop = stop
+        self._turn = {"slot": 1, "feed": 1}
+        self._cond = threading.Condition()
+
+    def wait_turn(self, step: str, number: int) -> None:
+        with self._cond:
+            while self._turn[step] != number:
+                if self._stop.is_set():
+                    raise TransferCancelled("stopped", operation="transfer")
+                self._cond.wait(0.5)
+
+    def next(self, step: str) -> None:
+        with self._cond:
+            self._turn[step] += 1
+            self._cond.notify_all()
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()

@@ -109,6 +109,8 @@ class WholeDigests:
     (for an object sent in one part) the part's own digests."""
 
     parts: list[PartDigest] = field(default_factory=list)
+    #: Whole-object digests hashed in order across the parts (an MD5 of many parts).
+    sequential: dict[str, bytes] = field(default_factory=dict)
 
     def add(self, part: PartDigest) -> None:
         """Record a part (any order)."""
@@ -121,6 +123,8 @@ class WholeDigests:
     def whole(self, algorithm: str) -> bytes | None:
         """The whole object's ``algorithm`` digest: a combinable CRC from every part, any
         other algorithm only when the object was one part; ``None`` when unknown."""
+        if algorithm in self.sequential:
+            return self.sequential[algorithm]
         parts = self.ordered()
         if not parts or any(algorithm not in p.digests for p in parts):
             return None

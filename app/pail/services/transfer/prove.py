@@ -6,8 +6,9 @@ Source (a remote object read by ranges), first that applies:
 
 * a full-object CRC64NVME / CRC32C / CRC32 (S3 ``ChecksumType`` FULL_OBJECT, GCS CRC32C)
   against the CRC combined from the parts read;
-* for an object read in one piece, any full-object checksum (SHA-256, SHA-1, GCS MD5) and
-  a plain MD5 ETag (S3 API reference, "Common Response Headers: ETag"; not SSE-KMS/SSE-C);
+* for an object read in one piece, any full-object checksum (SHA-256, SHA-1, GCS MD5);
+* a plain MD5 ETag (S3 API reference, "Common Response Headers: ETag"; not SSE-KMS/SSE-C)
+  against the MD5 of the bytes (a larger object's parts fed to one MD5 in order);
 * a multipart ETag ``HEX-N`` when the parts read have the source's own part sizes.
 
 Destination (S3 User Guide, "Checking object integrity"), in this order: a full-object
@@ -77,7 +78,7 @@ def prove_source(
             return Verdict(VERIFIED, alg.lower())
         return Verdict(MISMATCH, alg.lower(), f"source checksum mismatch ({alg})")
     etag = (facts.etag or "").lower()
-    if etag and facts.etag_is_md5 and PLAIN_ETAG.match(etag) and one_piece:
+    if etag and facts.etag_is_md5 and PLAIN_ETAG.match(etag):
         md5 = whole.whole("MD5")
         if md5 is not None:
             if md5.hex() == etag:
@@ -141,7 +142,7 @@ def prove_dest(
     encrypted = (written.encryption or "").lower() in _OPAQUE_ETAG
     if etag and PLAIN_ETAG.match(etag) and facts.etag_is_md5 and not encrypted:
         md5 = whole.whole("MD5")
-        if md5 is not None and len(whole.parts) == 1:
+        if md5 is not None:
             if md5.hex() == etag:
                 return Verdict(VERIFIED, "md5")
             return Verdict(MISMATCH, "md5", "checksum mismatch (MD5 vs the written ETag)")
