@@ -662,3 +662,23 @@ def test_each_multipart_request_names_its_operation(faults, bucket_name, operati
             )
     assert err.value.operation == operation and err.value.status == 403
     assert rule.hits == 1  # a 403 is not retried
+
+
+def test_multipart_composite_sha256(store):
+    """SHA256 uploads are COMPOSITE: parts carry their SHA-256, Complete lists them."""
+    endpoint, bucket = store
+    driver = s3(endpoint)
+    chunks = _parts_data()
+    upload = driver.start_upload(
+        bucket, "c.bin", sum(map(len, chunks)), options=WriteOptions(checksum_algorithm="SHA256")
+    )
+    parts = [
+        upload.upload_part(n, c, checksums={"SHA256": checksum("SHA256", c)})
+        for n, c in enumerate(chunks, 1)
+    ]
+    assert all(
+        p.checksums["SHA256"] == checksum("SHA256", c) for p, c in zip(parts, chunks, strict=True)
+    )
+    done = upload.complete(parts)
+    assert done.etag and done.etag.endswith("-3")
+    assert driver.read_range(bucket, "c.bin", 2 * PART) == chunks[2]
