@@ -307,7 +307,10 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                 verified.append((done.key, item.etag, done.path))
         for skip in report.skipped:
             item = self._items.get(skip.key)
-            if item is not None and skip.reason == "identical":
+            # "identical" proves the copy only here: the download engine may also call a
+            # file identical by its size and mtime when no checksum can prove it.
+            proven = skip.reason == "identical" and self._downloader is None
+            if item is not None and proven:
                 verified.append((skip.key, item.etag, skip.path))
             else:
                 kept.append(Failure(skip.key, skip.path, "Skipped", f"not copied ({skip.reason})"))
@@ -392,16 +395,21 @@ class Transfer(Job[DownloadProgress, TransferReport]):
             )
             try:
                 written = self._write(item, key, options, cancel)
-            except PreconditionFailed:
-                if not options.if_none_match:
-                    raise
-                found = self._head_dest(key)
-                if found is None:
-                    raise  # the source changed (its pin failed), not the destination
-                existing = found  # created after planning: a conflict again
-                continue
+            except PreconditionFailed as exc:
+                found = self._head_dest(key) if options.if_none_match else None
+                if found is not None:
+                    existing = found  # created after planning: a conflict again
+                    continue
+                if self.plan.server_side:  # the copy's pin on the source failed
+                    raise source_changed(
+                        self.plan.source.bucket,
+                        item.source_key,
+                        self.plan.source.provider,
+                        "its ETag differs from the planned one",
+                    ) from exc
+                raise
             except NotSupported as exc:
-                if exc.code != "ConditionalWriteUnsupported" or self._no_conditional:
+                if exc.code != "ConditionalWriteUnsupported":
                     raise
                 with self._lock:
                     if not self._no_conditional:
