@@ -481,7 +481,12 @@ def test_copy_in_parts_with_upload_part_copy(s3_endpoint, faults, bucket_name):
     driver = s3(faults.url)
     chunks = _parts_data()
     whole = b"".join(chunks)
-    src = driver.put_object(bucket_name, "src.bin", whole)
+    src = driver.put_object(
+        bucket_name,
+        "src.bin",
+        whole,
+        options=WriteOptions(content_type="application/x-npy", metadata={"step": "7"}),
+    )
     done = driver.copy_object(
         bucket_name, "src.bin", bucket_name, "dst.bin", size=len(whole),
         source_etag=src.etag, part_size=PART,
@@ -499,6 +504,8 @@ def test_copy_in_parts_with_upload_part_copy(s3_endpoint, faults, bucket_name):
     assert driver.read_range(bucket_name, "dst.bin") == whole
     stored = driver.object_checksums(bucket_name, "dst.bin")
     assert stored.checksums.get("CRC64NVME") == checksum("CRC64NVME", whole)
+    head = driver.head(bucket_name, "dst.bin")  # kept as CopyObject's COPY would
+    assert head.content_type == "application/x-npy" and head.metadata == {"step": "7"}
 
 
 def test_copy_source_if_match_mismatch(seaweedfs):
@@ -517,13 +524,24 @@ def test_copy_in_parts_source_changed_aborts(seaweedfs):
     driver = s3(seaweedfs.endpoint)
     whole = b"".join(_parts_data())
     driver.put_object(bucket, "src", whole)
+    stale = "0" * 32
+    # Reading the source's headers (HeadObject If-Match) already fails: no upload begun.
     with pytest.raises(PreconditionFailed) as err:
         driver.copy_object(
-            bucket, "src", bucket, "dst", size=len(whole), source_etag="0" * 32, part_size=PART
+            bucket, "src", bucket, "dst", size=len(whole), source_etag=stale, part_size=PART
         )
+    assert err.value.operation == "HeadObject"
+    # With the headers given, the parts' x-amz-copy-source-if-match fails: aborted.
+    with pytest.raises(PreconditionFailed) as err:
+        driver.copy_object(
+            bucket, "src", bucket, "dst", size=len(whole), source_etag=stale, part_size=PART,
+            options=WriteOptions(content_type="application/octet-stream"),
+        )  # fmt: skip
     assert err.value.operation == "UploadPartCopy"
     uploads = s3_client(seaweedfs.endpoint).list_multipart_uploads(Bucket=bucket)
     assert not uploads.get("Uploads")
+    with pytest.raises(NotFound):
+        driver.head(bucket, "dst")
 
 
 # -- permissions and faults -----------------------------------------------------------------

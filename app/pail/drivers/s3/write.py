@@ -29,6 +29,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext, suppress
+from dataclasses import replace
 from typing import Any
 
 from pail.drivers.base import (
@@ -533,8 +534,9 @@ def copy_object(
 
     Metadata: ``MetadataDirective`` COPY keeps the source's user metadata and content
     type; when ``options`` sets ``metadata`` or ``content_type`` it is REPLACE with them
-    (what the options leave out is then not copied). A copy in parts always takes the
-    options' metadata and content type (UploadPartCopy copies bytes only).
+    (what the options leave out is then not copied). UploadPartCopy copies bytes only, so
+    a copy in parts reads the source's content type, metadata and content headers with
+    one HeadObject (pinned to ``source_etag``) unless the options set them.
 
     Raises:
         PreconditionFailed: the source's ETag is not ``source_etag``, or
@@ -621,6 +623,39 @@ def _copy_once(
     )
 
 
+#: HeadObject fields a copy in parts carries over from the source, as CopyObject's
+#: ``MetadataDirective=COPY`` would (S3 API reference, CopyObject: system metadata).
+_COPIED_HEADERS = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage")
+
+
+def _source_headers(
+    client: Any,
+    call: Call,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    etag: str | None,
+    options: WriteOptions,
+) -> WriteOptions:
+    """``options`` with the source's content type, user metadata and the
+    :data:`_COPIED_HEADERS` (one HeadObject, pinned to ``etag`` with ``If-Match``);
+    ``options.extra`` still wins. UploadPartCopy copies bytes only."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    if etag:
+        params["IfMatch"] = f'"{etag.strip(chr(34))}"'
+    with call("HeadObject", bucket, key):
+        head = client.head_object(**params)
+    extra = {name: str(head[name]) for name in _COPIED_HEADERS if head.get(name)}
+    return replace(
+        options,
+        content_type=head.get("ContentType") or None,
+        metadata=dict(head.get("Metadata") or {}),
+        extra={**extra, **options.extra},
+    )
+
+
 def _copy_parts(
     client: Callable[[], Any],
     call: Call,
@@ -636,6 +671,10 @@ def _copy_parts(
     options: WriteOptions,
     write_args: Mapping[str, Any],
 ) -> WrittenObject:
+    if not (options.metadata or options.content_type):
+        options = _source_headers(
+            client(), call, source_bucket, source_key, source_version_id, source_etag, options
+        )
     upload = start_upload(client, call, bucket, key, size, options, write_args)
     source = _copy_source(source_bucket, source_key, source_version_id)
     failed = threading.Event()
