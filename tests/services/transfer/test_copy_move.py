@@ -166,3 +166,27 @@ def test_streamed_copy_of_multipart_source_proved_by_its_etag(kit, moto_s3, s3_e
     assert report.methods() == {"crc64nvme": 1}
     assert s3.head_object(Bucket=bucket, Key="o/mp")["ETag"].strip('"').endswith("-2")
     assert s3.get_object(Bucket=bucket, Key="o/mp")["Body"].read() == b"".join(chunks)
+
+
+def test_unverified_write_reported_and_its_source_kept(kit, moto_s3, s3_endpoint, tmp_path):
+    from pail.drivers.base import WriteOptions
+
+    driver, bucket = moto_s3
+    src = kit.files(tmp_path / "d", {"k.bin": b"secret"})
+    kms = WriteOptions(extra={"ServerSideEncryption": "aws:kms"})
+
+    def plan(key):
+        return plan_transfer(
+            kit.local_side(src), kit.s3_side(driver, bucket, key), kind="move", recursive=True
+        )
+
+    # SSE-KMS: the ETag is not an MD5 and moto keeps no checksum of a single PutObject
+    report = Transfer(plan("a/"), options=kms).run()
+    assert [f.code for f in report.failed] == ["Unverified"]
+    assert [k.key for k in report.kept] == ["k.bin"] and (src / "k.bin").exists()
+    asked = []
+    report = Transfer(
+        plan("b/"), options=kms, allow_unverified=lambda i, why: asked.append(why) or True
+    ).run()
+    assert report.methods() == {"unverified": 1} and asked
+    assert [k.code for k in report.kept] == ["Unverified"] and (src / "k.bin").exists()

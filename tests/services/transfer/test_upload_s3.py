@@ -36,6 +36,8 @@ def test_upload_folder_verified_bytes_equal(kit, moto_s3, s3_endpoint, tmp_path)
     # moto keeps no additional checksum for a single PutObject: the plain-MD5 ETag proves it
     assert report.methods() == {"md5": 3}
     assert {d.path for d in report.done} == {f"s3://{bucket}/up/{rel}" for rel in tree}
+    # content types guessed from the file names, as aws s3 cp does
+    assert s3.head_object(Bucket=bucket, Key="up/a.txt")["ContentType"] == "text/plain"
 
 
 def test_multipart_upload_combined_crc64nvme(kit, moto_s3, s3_endpoint, tmp_path):

@@ -46,7 +46,9 @@ name) with the exception kept in ``error``; nothing escapes the job for one item
 from __future__ import annotations
 
 import errno
+import mimetypes
 import os
+import posixpath
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -166,7 +168,9 @@ class Transfer(Job[DownloadProgress, TransferReport]):
             of an item accepted unverified.
         on_file: called (worker thread) with each item's outcome as it becomes final.
         options: how objects are written (content type, storage class, ``extra`` such as
-            SSE, ``checksum_algorithm``); ``if_none_match`` is managed by the engine.
+            SSE, ``checksum_algorithm``); ``if_none_match`` is managed by the engine. An
+            upload without a content type gets the one :func:`mimetypes.guess_type` gives
+            for the file's name (as ``aws s3 cp``).
         part_size: bytes per part (tests use 5 MiB); default from the object's size. Also
             the multipart threshold when given.
         state_dir: folder of the multipart resume state (default
@@ -599,6 +603,11 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                     src.provider,
                     "its ETag differs from the planned one",
                 )
+        if src.provider == "local" and dst.provider != "local" and not options.content_type:
+            # An upload's content type, like aws s3 cp: guessed from the file's name.
+            guessed = mimetypes.guess_type(posixpath.basename(item.source_key))[0]
+            if guessed:
+                options = replace(options, content_type=guessed)
         alg = (
             options.checksum_algorithm or DEFAULT_ALGORITHM.get(dst.provider, "CRC64NVME")
         ).upper()
