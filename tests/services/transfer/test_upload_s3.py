@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from pail.drivers.errors import AccessDenied
+from pail.drivers.errors import AccessDenied, ChecksumMismatch
 from pail.services.transfer import ConflictAnswer, Transfer, plan_transfer
 from support.fault_proxy import Rule
 from support.servers import moto_backend, s3_client
@@ -187,8 +187,27 @@ def test_streamed_copy_with_flipped_byte_is_a_mismatch(kit, proxied_s3, tmp_path
     assert not plan.server_side
     report = Transfer(plan, jobs=jobs).run()
     assert [f.code for f in report.failed] == ["ChecksumMismatch"]
+    assert isinstance(report.failed[0].error, ChecksumMismatch)
     assert [k.key for k in report.kept] == ["m/src.bin"] and not report.deleted
     s3 = s3_client(faults.url)
     assert s3.list_objects_v2(Bucket=bucket, Prefix="copy/").get("KeyCount") == 0
     assert s3.head_object(Bucket=bucket, Key="m/src.bin")["ContentLength"] == 50_000
     del target
+
+
+def test_flipped_byte_in_a_large_plain_md5_source_aborts_the_upload(kit, proxied_s3, tmp_path):
+    driver, bucket, faults = proxied_s3
+    moto_backend().put_object(bucket, "big", os.urandom(11 * MIB))  # one PutObject: plain MD5
+    from pail.drivers.registry import open_driver
+
+    other = open_driver(kit.s3_spec(faults.url, max_attempts=2))
+    faults.add(Rule(method="GET", path=r"/big$", header="Range", action="flip", after=9, times=1))
+    plan = plan_transfer(kit.s3_side(other, bucket, "big"), kit.s3_side(driver, bucket, "o/"))
+    report = Transfer(plan, jobs=3, part_size=5 * MIB, state_dir=str(tmp_path / "s")).run()
+    assert [f.code for f in report.failed] == ["ChecksumMismatch"]
+    s3 = s3_client(faults.url)
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="o/").get("KeyCount") == 0
+    assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")  # aborted
+    assert not list((tmp_path / "s").glob("*.json"))
+    again = Transfer(plan, jobs=3, part_size=5 * MIB, state_dir=str(tmp_path / "s")).run()
+    assert again.ok and again.methods() == {"crc64nvme": 1}

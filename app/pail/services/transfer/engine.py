@@ -361,7 +361,17 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         except TransferCancelled:
             outcome = Skipped(item.source_key, uri, "cancelled")
         except _Refused as exc:
-            outcome = Failure(item.source_key, uri, exc.code, exc.message, exc)
+            error: BaseException = exc
+            if exc.code == "ChecksumMismatch":  # a StorageError, for explanations
+                error = ChecksumMismatch(
+                    exc.message,
+                    operation="transfer",
+                    provider=self.plan.dest.provider,
+                    bucket=self.plan.dest.bucket,
+                    key=item.dest_key,
+                    code="ChecksumMismatch",
+                )
+            outcome = Failure(item.source_key, uri, exc.code, exc.message, error)
         except StorageError as exc:
             code = exc.code or type(exc).__name__
             outcome = Failure(item.source_key, uri, code, exc.message or str(exc), exc)
@@ -666,7 +676,10 @@ class Transfer(Job[DownloadProgress, TransferReport]):
             )
         except StorageError:
             return None
-        if not first or first < MIN_PART_SIZE or uniform_layout(size, parts, first) is None:
+        align = GCS_ALIGNMENT if self.plan.dest.provider == "gcs" else 1
+        if not first or first < MIN_PART_SIZE or first % align:
+            return None
+        if uniform_layout(size, parts, first) is None:
             return None
         return first
 
