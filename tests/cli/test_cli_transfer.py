@@ -11,7 +11,6 @@ import re
 import pytest
 
 from support.cli import run, s3_args
-from support.fault_proxy import Rule
 from support.servers import gcs_client, s3_client, seed_keys
 
 FILES = {
@@ -182,8 +181,21 @@ def test_put_on_seaweedfs_is_verified_by_the_stored_checksum(seaweedfs, bucket_n
     assert result.exit_code == 0, result.stderr
     for rel, body in FILES.items():
         assert body_of(client, bucket_name, f"run/{rel}") == body
-    counts = verified_counts(result.stderr)
-    assert sum(counts.values()) == 3 and "unverified" not in counts
+    assert verified_counts(result.stderr) == {"crc64nvme": 3}  # the store's own CRC64NVME
+    for algorithm in ("CRC32C", "SHA256"):
+        chosen = run(
+            [
+                "put",
+                "--checksum-algorithm",
+                algorithm,
+                *s3_args(seaweedfs.endpoint),
+                str(tmp_path / "run" / "notes.txt"),
+                f"s3://{bucket_name}/{algorithm}/",
+            ]
+        )
+        assert chosen.exit_code == 0, chosen.stderr
+        assert verified_counts(chosen.stderr) == {algorithm.lower(): 1}
+        assert chosen.stdout.endswith(f"({len(FILES['notes.txt'])} bytes, {algorithm.lower()})\n")
 
 
 def test_put_json_report(s3_endpoint, bucket_name, tmp_path):
@@ -323,90 +335,6 @@ def test_conflicts_skip_by_default_off_a_terminal_and_with_skip_existing_overwri
     assert "1 uploaded" in over.stderr and "identical" in over.stdout
 
 
-# -- mv -------------------------------------------------------------------------------------
-
-
-def test_mv_prefix_in_one_bucket_is_a_rename(s3_endpoint, bucket_name):
-    seed_keys(bucket_name, {"runs/7/a.txt": b"a", "runs/7/m/b.bin": b"b" * 5000, "runs/70/x": b"x"})
-    args = s3_args(s3_endpoint)
-    result = run(
-        ["mv", "-r", *args, f"s3://{bucket_name}/runs/7", f"s3://{bucket_name}/runs/7-old/"]
-    )
-    assert result.exit_code == 0, result.stderr
-    client = s3_client(s3_endpoint)
-    assert keys_of(client, bucket_name) == ["runs/7-old/a.txt", "runs/7-old/m/b.bin", "runs/70/x"]
-    assert body_of(client, bucket_name, "runs/7-old/m/b.bin") == b"b" * 5000
-    assert sorted(line.split(" ")[0] for line in result.stdout.splitlines()) == ["moved", "moved"]
-    assert "server-side" in result.stderr and "2 moved" in result.stderr
-
-
-def test_mv_prefix_needs_recursive_and_an_object_into_a_prefix(s3_endpoint, bucket_name):
-    seed_keys(bucket_name, {"d/a.txt": b"a", "keep/k": b"k"})
-    args = s3_args(s3_endpoint)
-    refused = run(["mv", *args, f"s3://{bucket_name}/d/", f"s3://{bucket_name}/e/"])
-    assert refused.exit_code == 2 and "-r" in refused.stderr
-    moved = run(["mv", *args, f"s3://{bucket_name}/d/a.txt", f"s3://{bucket_name}/keep"])
-    assert moved.exit_code == 0, moved.stderr
-    assert keys_of(s3_client(s3_endpoint), bucket_name) == ["keep/a.txt", "keep/k"]
-
-
-def test_mv_across_stores_deletes_only_verified_sources(
-    s3_endpoint, gcs_emulator, bucket_name, tmp_path
-):
-    seed_keys(bucket_name, {f"ckpt/{rel}": body for rel, body in FILES.items()})
-    gcs_client(gcs_emulator).create_bucket(bucket_name)
-    result = run(
-        ["mv", "-r", *s3_args(s3_endpoint), f"s3://{bucket_name}/ckpt/", f"gs://{bucket_name}/m/"]
-    )
-    assert result.exit_code == 0, result.stderr
-    bucket = gcs_client(gcs_emulator).bucket(bucket_name)
-    for rel, body in FILES.items():
-        assert bucket.blob(f"m/{rel}").download_as_bytes() == body
-    assert keys_of(s3_client(s3_endpoint), bucket_name) == []
-    assert "3 moved" in result.stderr
-
-
-def test_mv_local_folder_to_s3(s3_endpoint, bucket_name, tmp_path):
-    s3_client(s3_endpoint).create_bucket(Bucket=bucket_name)
-    folder = make_folder(tmp_path / "out")
-    result = run(["mv", "-r", *s3_args(s3_endpoint), str(folder), f"s3://{bucket_name}/out/"])
-    assert result.exit_code == 0, result.stderr
-    assert keys_of(s3_client(s3_endpoint), bucket_name) == sorted(f"out/{r}" for r in FILES)
-    assert not any(p.is_file() for p in folder.rglob("*"))
-
-
-def test_a_failed_copy_keeps_its_source(faults, bucket_name):
-    seed_keys(bucket_name, {"r/a.txt": b"a", "r/b.txt": b"b"})
-    faults.add(
-        Rule(
-            method="PUT",
-            path=rf"^/{bucket_name}/s/b\.txt$",
-            action="status",
-            status=403,
-            times=None,
-        )
-    )
-    result = run(
-        ["mv", "-r", *s3_args(faults.url), f"s3://{bucket_name}/r/", f"s3://{bucket_name}/s/"]
-    )
-    assert result.exit_code == 1
-    client = s3_client(faults.url)
-    assert keys_of(client, bucket_name) == ["r/b.txt", "s/a.txt"]
-    assert f"failed s3://{bucket_name}/r/b.txt: AccessDenied" in result.stderr
-    assert "1 moved" in result.stderr
-
-
-def test_an_unconfirmed_delete_keeps_the_source_listed(faults, bucket_name):
-    seed_keys(bucket_name, {"r/a.txt": b"a", "r/b.txt": b"b"})
-    faults.add(Rule(method="POST", query="delete", action="delete-omit", keys=["r/b.txt"]))
-    result = run(
-        ["mv", "-r", *s3_args(faults.url), f"s3://{bucket_name}/r/", f"s3://{bucket_name}/s/"]
-    )
-    assert result.exit_code == 1
-    assert keys_of(s3_client(faults.url), bucket_name) == ["r/b.txt", "s/a.txt", "s/b.txt"]
-    assert f"kept source s3://{bucket_name}/r/b.txt" in result.stderr
-
-
 # -- errors ---------------------------------------------------------------------------------
 
 
@@ -504,3 +432,15 @@ def test_md5_of_uploaded_bytes_matches(s3_endpoint, bucket_name, tmp_path):
     assert result.exit_code == 0, result.stderr
     got = body_of(client, bucket_name, "b/big.bin")
     assert hashlib.md5(got).digest() == hashlib.md5(data).digest()
+
+
+def test_a_saved_connection_without_a_bucket_is_refused(tmp_path):
+    from pail.config.store import ConnectionStore
+    from pail.core.connection import ConnectionSpec
+
+    ConnectionStore().save(ConnectionSpec(name="lab", provider="s3", endpoint_url="http://h:1"))
+    (tmp_path / "a.txt").write_bytes(b"a")
+    for args in (["put", str(tmp_path / "a.txt"), "lab"], ["cp", "lab", str(tmp_path)]):
+        result = run(args)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("pail: error: lab names no bucket"), result.stderr
