@@ -96,7 +96,8 @@ class ConnectionSpec:
             environment says so (``MLFLOW_S3_IGNORE_TLS=true``, MLflow's own switch).
         quirks: what the store can do, where the connection says (S3): ``flavour``,
             ``list_version`` (1 or 2), ``addressing_style``, ``batch_delete``, ``sts``,
-            ``versioning``, ``lifecycle``, ``head_part_number``, ``object_attributes``
+            ``versioning``, ``lifecycle``, ``head_part_number``, ``object_attributes``,
+            ``conditional_writes``
             (``pail.drivers.quirks.SETTINGS``); unset ones come from the flavour.
     """
 

@@ -173,8 +173,11 @@ def put_object(
     sums = checksum_params(checksums, "PutObject", bucket, key)
     params.update(sums)
     alg = _algorithm(options, "PutObject", bucket, key)
-    if alg and f"Checksum{alg}" not in sums:
-        params["ChecksumAlgorithm"] = alg  # botocore computes it
+    if alg:
+        # Without a value botocore computes it; with one it sends ours. Either way the
+        # algorithm goes along (x-amz-sdk-checksum-algorithm): moto 5.2 keeps a checksum
+        # only when it is named there, as the SDKs name it.
+        params["ChecksumAlgorithm"] = alg
     if options.if_none_match:
         params["IfNoneMatch"] = "*"
     try:
