@@ -562,28 +562,18 @@ def test_reader_gets_access_denied(moto_iam_server):
     assert err.value.operation == "CopyObject"
 
 
-def test_flipped_byte_on_the_way_is_refused_by_seaweedfs(seaweedfs):
-    """A byte of the PutObject body changed after the checksums were computed (on the way
-    to the store): SeaweedFS refuses it. The fault proxy flips reply bytes only, so the
-    request body is changed in botocore's ``before-send`` event, after signing."""
+def test_flipped_byte_on_the_way_is_refused_by_seaweedfs(seaweedfs, make_fault_proxy):
+    """A byte of the PutObject body changed on the way to the store (the fault proxy flips
+    it after the client computed its checksums and signature): SeaweedFS refuses it."""
     bucket = fresh_bucket(seaweedfs.endpoint)
-    driver = s3(seaweedfs.endpoint)
+    proxy = make_fault_proxy(seaweedfs.endpoint)
+    driver = s3(proxy.url)
     data = b"precious bytes " * 64
     sums = {"MD5": checksum("MD5", data), "CRC64NVME": checksum("CRC64NVME", data)}
-
-    def flip(request, **_):
-        raw = request.body
-        body = bytearray(raw if isinstance(raw, bytes) else raw.read())
-        body[10] ^= 0xFF
-        request.body = bytes(body)
-
-    driver.client.meta.events.register("before-send.s3.PutObject", flip, unique_id="flip-test")
-    try:
-        with pytest.raises(ChecksumMismatch) as err:
-            driver.put_object(bucket, "p", data, checksums=sums)
-    finally:
-        driver.client.meta.events.unregister("before-send.s3.PutObject", unique_id="flip-test")
-    assert err.value.operation == "PutObject"
+    rule = proxy.add(Rule(method="PUT", path=f"^/{bucket}/p$", action="flip-request", after=10))
+    with pytest.raises(ChecksumMismatch) as err:
+        driver.put_object(bucket, "p", data, checksums=sums)
+    assert err.value.operation == "PutObject" and rule.hits == 1
     with pytest.raises(NotFound):
         driver.head(bucket, "p")
 
@@ -598,52 +588,33 @@ def test_parts_without_checksums_complete_without_none_members(faults, bucket_na
     assert done.etag and done.etag.endswith("-2")
 
 
-def _lose_first_answer(driver, operation: str) -> list[int]:
-    """The first ``operation`` request reaches the server for real (urllib3, the signed
-    request as botocore prepared it), then its answer is "lost": botocore sees a closed
-    connection and retries. Returns the statuses the server gave the lost attempts."""
-    import urllib3
-    from botocore.exceptions import ConnectionClosedError
-
-    http = urllib3.PoolManager()
-    lost: list[int] = []
-
-    def deliver_then_drop(request, **_):
-        if lost:
-            return None  # later attempts go as usual
-        body = request.body if isinstance(request.body, bytes) else request.body.read()
-        answer = http.request(request.method, request.url, body=body, headers=dict(request.headers))
-        lost.append(answer.status)
-        raise ConnectionClosedError(endpoint_url=request.url)
-
-    driver.client.meta.events.register(
-        f"before-send.s3.{operation}", deliver_then_drop, unique_id="lose-first"
-    )
-    return lost
-
-
-def test_create_only_put_whose_answer_was_lost_is_its_own(store):
+def test_create_only_put_whose_answer_was_lost_is_its_own(store, make_fault_proxy):
+    """The first PutObject reaches the store and writes; the proxy drops its answer, so
+    botocore retries, and the retry's 412 is this write's own first attempt."""
     endpoint, bucket = store
-    driver = s3(endpoint)
+    proxy = make_fault_proxy(endpoint)
+    driver = s3(proxy.url)
     data = b"written once " * 50
-    lost = _lose_first_answer(driver, "PutObject")
+    rule = proxy.add(Rule(method="PUT", path=f"^/{bucket}/once$", action="lose-reply"))
     sums = {"MD5": checksum("MD5", data), "CRC64NVME": checksum("CRC64NVME", data)}
     done = driver.put_object(
         bucket, "once", data, options=WriteOptions(if_none_match=True), checksums=sums
     )
-    assert lost == [200]  # the first attempt wrote it; the retry got 412
+    puts = [r.status for r in proxy.requests if r.method == "PUT"]
+    assert rule.hits == 1 and puts == [200, 412]  # the first wrote it; the retry got 412
     assert done.etag == hashlib.md5(data).hexdigest() and done.size == len(data)
 
 
-def test_create_only_put_finding_other_bytes_stays_refused(s3_endpoint):
+def test_create_only_put_finding_other_bytes_stays_refused(s3_endpoint, make_fault_proxy):
     """The retried request's 412 is kept when the key holds other bytes (another writer)."""
     bucket = fresh_bucket(s3_endpoint)
-    driver = s3(s3_endpoint)
-    lost = _lose_first_answer(driver, "PutObject")
     s3_client(s3_endpoint).put_object(Bucket=bucket, Key="k", Body=b"theirs")
+    proxy = make_fault_proxy(s3_endpoint)
+    driver = s3(proxy.url)
+    proxy.add(Rule(method="PUT", path=f"^/{bucket}/k$", action="lose-reply"))
     with pytest.raises(PreconditionFailed) as err:
         driver.put_object(bucket, "k", b"mine", options=WriteOptions(if_none_match=True))
-    assert lost == [412]
+    assert [r.status for r in proxy.requests if r.method == "PUT"] == [412, 412]
     assert err.value.attempts == 2
     assert driver.read_range(bucket, "k") == b"theirs"
 

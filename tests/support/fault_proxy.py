@@ -51,6 +51,8 @@ ACTIONS = frozenset(
         "reset",
         "truncate",
         "flip",
+        "flip-request",
+        "lose-reply",
         "hang",
         "stall",
         "rewrite",
@@ -137,6 +139,12 @@ class Rule:
       incomplete body.
     * ``"flip"``: forward, with the response body byte at offset ``after`` XOR 0xFF (no flip
       when the body is shorter).
+    * ``"flip-request"``: forward the request with its body byte at offset ``after`` XOR
+      0xFF (after the client computed its checksums and signature: corruption on the way
+      to the store), then the upstream reply unchanged.
+    * ``"lose-reply"``: forward the request, let the upstream answer in full (the write
+      happened), then abort the client's connection with a RST before any byte of the
+      answer: the client never learns the outcome and retries.
     * ``"hang"``: read nothing more, never answer; the connection stays open until the client
       gives up, :meth:`FaultProxy.reset` or :meth:`FaultProxy.stop`. Other requests are served.
     * ``"stall"``: forward; send headers and the first ``after`` body bytes, then nothing more
@@ -452,6 +460,9 @@ class FaultProxy:
         if action == "rewrite":
             assert rule is not None
             return await self._rewrite(request, seen, rule)
+        if action in ("flip-request", "lose-reply"):
+            assert rule is not None
+            return await self._tamper(request, seen, rule)
         async with await self._send_upstream(request, seen, _body_stream(request)) as upstream:
             resp = web.StreamResponse(status=upstream.status, reason=upstream.reason)
             _copy_headers(upstream.headers, resp.headers)
@@ -492,6 +503,30 @@ class FaultProxy:
         headers.popall("Content-Encoding", None)
         seen.status = status
         return web.Response(status=status, body=body, headers=headers)
+
+    async def _tamper(
+        self, request: web.BaseRequest, seen: SeenRequest, rule: Rule
+    ) -> web.StreamResponse:
+        """``flip-request``: one request byte flipped; ``lose-reply``: the answer dropped."""
+        body = await request.read()
+        if rule.action == "flip-request" and rule.after < len(body):
+            flipped = bytearray(body)
+            flipped[rule.after] ^= 0xFF
+            body = bytes(flipped)
+        async with await self._send_upstream(request, seen, body) as upstream:
+            payload = await upstream.read()
+            headers = CIMultiDict[str]()
+            _copy_headers(upstream.headers, headers)
+            seen.status = upstream.status
+        if rule.action == "lose-reply":
+            transport = request.transport
+            if transport is not None:
+                _abort_with_rst(transport)
+            await asyncio.sleep(30)  # connection_lost cancels this handler
+            raise ConnectionResetError("fault proxy dropped the answer")
+        headers.popall("Content-Length", None)
+        headers.popall("Content-Encoding", None)
+        return web.Response(status=seen.status or 502, body=payload, headers=headers)
 
     async def _hold(self, request: web.BaseRequest) -> None:
         """Keep the connection open and silent until the client, reset() or stop() ends it."""
