@@ -114,3 +114,29 @@ def test_an_unconfirmed_delete_keeps_the_source_listed(faults, bucket_name):
     assert result.exit_code == 1
     assert keys_of(s3_client(faults.url), bucket_name) == ["r/b.txt", "s/a.txt", "s/b.txt"]
     assert f"kept source s3://{bucket_name}/r/b.txt" in result.stderr
+
+
+def test_mv_onto_an_identical_object_deletes_the_source_and_a_different_one_is_kept(
+    s3_endpoint, bucket_name
+):
+    seed_keys(
+        bucket_name,
+        {"a/same.txt": b"same", "a/diff.txt": b"mine", "b/same.txt": b"same", "b/diff.txt": b"x"},
+    )
+    args = s3_args(s3_endpoint)
+    result = run(["mv", "-r", *args, f"s3://{bucket_name}/a/", f"s3://{bucket_name}/b/"])
+    assert result.exit_code == 1, result.stderr  # the skipped one's source is kept
+    assert (
+        f"moved s3://{bucket_name}/a/same.txt -> s3://{bucket_name}/b/same.txt "
+        "(an identical object was there; source deleted)"
+    ) in result.stdout
+    assert f"kept source s3://{bucket_name}/a/diff.txt: Skipped" in result.stderr
+    client = s3_client(s3_endpoint)
+    assert keys_of(client, bucket_name) == ["a/diff.txt", "b/diff.txt", "b/same.txt"]
+    assert body_of(client, bucket_name, "b/diff.txt") == b"x"
+    over = run(
+        ["mv", "-r", "--overwrite", *args, f"s3://{bucket_name}/a/", f"s3://{bucket_name}/b/"]
+    )
+    assert over.exit_code == 0, over.stderr
+    assert keys_of(client, bucket_name) == ["b/diff.txt", "b/same.txt"]
+    assert body_of(client, bucket_name, "b/diff.txt") == b"mine"

@@ -4,6 +4,9 @@ on both sides: no server needed."""
 
 from __future__ import annotations
 
+import os
+import re
+
 from support.pty import run_on_pty
 
 QUESTION = "(capital letter: all):"
@@ -54,3 +57,16 @@ def test_put_answers_one_by_one(tmp_path):
     assert (dest / "b.txt").read_bytes() == b"old b"
     assert sorted(p.name for p in dest.iterdir()) == ["a.txt", "b.txt", "c.txt"]
     assert "pail: 1 copied" in out and "2 skipped" in out
+
+
+def test_put_draws_a_transient_bar_on_a_terminal(tmp_path):
+    src = tmp_path / "big"
+    src.mkdir()
+    (src / "w.bin").write_bytes(os.urandom(3_000_000))
+    (src / "m.json").write_bytes(b"{}")
+    status, out = run_on_pty(["put", "-r", str(src), f"{tmp_path / 'dest'}/"], {}, term="xterm")
+    assert status == 0, out
+    assert "/2 objects" in out and "ETA" in out  # objects, bytes, rate, ETA were drawn
+    left = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.rsplit("\x1b[2K", 1)[-1])
+    assert "objects" not in left and "pail: 2 copied" in left  # nothing of it stays
+    assert (tmp_path / "dest" / "big" / "w.bin").stat().st_size == 3_000_000

@@ -562,6 +562,8 @@ class _Display:
         if isinstance(outcome, FileDone) and self.plan.kind != "move":
             self.progress.line(self.done_line(self.verb, outcome))
         elif isinstance(outcome, Skipped) and outcome.reason != "cancelled":
+            if self.plan.kind == "move" and outcome.reason == "identical":
+                return  # said with the move's lines: was the source deleted?
             self.progress.line(
                 f"skipped {self.source_text(outcome.key)} -> {self.dest_text(outcome)} "
                 f"({_skip_text(outcome.reason)})"
@@ -708,6 +710,7 @@ def run_transfer(plans: list[TransferPlan], settings: Settings, command: str) ->
         CliError: exit 1 when anything failed (every failure listed), 130 on Ctrl-C.
     """
     outcomes: list[_Outcome] = []
+    for_all: ConflictAnswer | None = None
     for plan in plans:
         _print_plan(plan)
         if settings.dry_run:
@@ -715,16 +718,11 @@ def run_transfer(plans: list[TransferPlan], settings: Settings, command: str) ->
             outcomes.append(_Outcome(plan))
             continue
         display = _Display(plan, settings, live=stderr_is_live())
-        if outcomes and outcomes[-1].report is not None:
-            pass
+        display.for_all = for_all  # "all" answered for an earlier PATH holds here too
         report = _execute(plan, settings, display)
+        for_all = display.for_all
         if plan.kind == "move" and not settings.as_json:
-            deleted = set(report.deleted)
-            for done in report.done:
-                if done.key in deleted:
-                    click.echo(display.done_line("moved", done))
-                else:
-                    click.echo(display.done_line("copied", done) + "; source kept")
+            _move_lines(display, report)
         outcomes.append(_Outcome(plan, report))
     if settings.as_json:
         click.echo(json.dumps(_document(command, outcomes, settings.dry_run), indent=2))
@@ -741,6 +739,26 @@ def run_transfer(plans: list[TransferPlan], settings: Settings, command: str) ->
         lines += _summarise(outcome.plan, outcome.report, explained)
     if lines:
         raise CliError(lines, EXIT_ERROR)
+
+
+def _move_lines(display: _Display, report: TransferReport) -> None:
+    """A move's item lines, once the deletes are known: ``moved`` for each source the
+    store confirmed deleted (its copy verified, or an identical object already there),
+    else ``copied ...; source kept`` / ``skipped ... (identical); source kept``."""
+    deleted = set(report.deleted)
+    for done in report.done:
+        if done.key in deleted:
+            click.echo(display.done_line("moved", done))
+        else:
+            click.echo(display.done_line("copied", done) + "; source kept")
+    for skipped in report.skipped:
+        if skipped.reason != "identical":
+            continue
+        where_to = f"{display.source_text(skipped.key)} -> {display.dest_text(skipped)}"
+        if skipped.key in deleted:
+            click.echo(f"moved {where_to} (an identical object was there; source deleted)")
+        else:
+            click.echo(f"skipped {where_to} (identical); source kept")
 
 
 def _summarise(
