@@ -210,9 +210,24 @@ def steps(tmp: Path) -> dict[str, Step]:
             ("d",),
             ("Into the folder",),
             ("Enter",),
-            ("pail — Downloads", "Download 1", "Finished: 1 downloaded"),
+            ("pail — Transfers", "Download 1", "Finished: 1 downloaded"),
         ),
-        "app.downloads": Step(("D",), ("pail — Downloads", "Download 1")),
+        "app.downloads": Step(("D",), ("pail — Transfers", "Download 1")),
+        # -- writes: F5 copies the draft to team-models/copies/ (outside notes/: its
+        # search below counts two matches); F6, F2, U and = are asked and cancelled.
+        "node.copy_to": Step(("F5",), ("Copy to", "demo:team-models/")),
+        "transfer_confirm.start": Step(
+            ("y",), ("pail — Transfers", "Copy 2", "Finished: 1 copied")
+        ),
+        "downloads.earlier": Step(("[",), ("Download 1", Gone("Copy 2"))),
+        "downloads.later": Step(("]",), ("Copy 2", Gone("Download 1"))),
+        "node.move_to": Step(("F6",), ("Move to", "demo:team-models/")),
+        "target.cancel": Step(("Escape",), (Gone("Move to"),)),
+        "node.rename": Step(("F2",), ("Rename", "New name:")),
+        "text_input.cancel": Step(("Escape",), (Gone("New name:"),)),
+        "node.upload": Step(("U",), ("Upload", "into s3://ml-artifacts/notes/")),
+        "transfer_confirm.cancel": Step(("n",), (Gone("review the plan"),)),
+        "node.compare": Step(("=",), ("Compare with",), ("Escape",), (Gone("Compare with"),)),
         "cleanup.stale": Step(
             ("z",),
             (f"Select stale objects under {NOTES}",),
@@ -305,7 +320,7 @@ def steps(tmp: Path) -> dict[str, Step]:
         "downloads.cancel_all": Step(
             ("C-x",), (Matches(r"Finished: .*cancelled"), Matches(r"cancelled +shard-\d+\.tar"))
         ),
-        "downloads.close": Step(("q",), (Gone("pail — Downloads"),)),
+        "downloads.close": Step(("q",), (Gone("pail — Transfers"),)),
         # -- versions -----------------------------------------------------------------
         "versions.restore": Step(
             ("U",), ("Restore 1 object?",), ("n",), (Gone("Restore 1 object?"),)
@@ -572,14 +587,36 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.key("cleanup.mark_all")
     w.key("tree.clear_marks")
 
-    # d downloads the draft; the downloads screen; D shows it again.
+    # d downloads the draft; the Transfers screen; D shows it again.
     w.key("node.download")
     assert (tmp_path / "downloads").exists()
-    w.help("Downloads (D)")
+    w.help("Transfers (D)")
     w.key("downloads.close")
     w.wait(at(DRAFT))
     w.key("app.downloads")
     w.press("D")  # D closes it too
+    w.wait(at(DRAFT))
+
+    # The writes on the draft: F5 copies it (picker, plan, Transfers with [ and ]).
+    w.key("node.copy_to")
+    w.term.type("demo:team-models/copies/")  # the picker's field has the focus
+    w.press("Enter")
+    w.wait("Copy: review the plan", "server-side")
+    w.key("transfer_confirm.start")
+    w.key("downloads.earlier")
+    w.key("downloads.later")
+    w.press("Escape")
+    w.wait(at(DRAFT))
+    w.key("node.move_to")
+    w.key("target.cancel")
+    w.key("node.rename")
+    w.key("text_input.cancel")
+    w.key("node.upload")
+    w.term.type(str(tmp_path / "pager"))
+    w.press("Enter")
+    w.wait("Upload: review the plan")
+    w.key("transfer_confirm.cancel")
+    w.key("node.compare")
     w.wait(at(DRAFT))
 
     w.goto(NOTES, key="Up")
@@ -716,12 +753,12 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.press("d")
     w.wait("Into the folder")
     w.press("Enter")
-    w.wait("pail — Downloads", Matches(r" of [\d,]+ files"))
+    w.wait("pail — Transfers", Matches(r" of [\d,]+ files"))
     w.key("app.quit")  # ctrl+q while files download: asks first; n stays
     w.key("downloads.cancel_file")
     w.key("downloads.cancel_all")
     w.press("Escape")
-    w.wait(Gone("pail — Downloads"), "G Load all")
+    w.wait(Gone("pail — Transfers"), "G Load all")
     w.key("list.open")
     w.wait("Object")
     w.press("Escape")  # back to the tree

@@ -12,6 +12,7 @@ from typing import Any
 
 from pail.drivers.registry import open_driver
 from pail.ui.screens.downloads import DownloadsScreen
+from pail.ui.screens.quit_confirm import QuitScreen
 from pail.ui.screens.rename import TextInputScreen
 from pail.ui.screens.target_picker import TargetPickerScreen
 from pail.ui.screens.transfer_confirm import (
@@ -318,6 +319,15 @@ def test_ctrl_x_cancels_a_streamed_copy(s3_endpoint):
             assert "(streamed)" in plan
             await until(pilot, lambda: any(h.started.is_set() for h in held), "streaming")
             await until(pilot, lambda: app.screen.check_action("cancel_all", ()), "cancel key")
+            # Quitting while it runs asks first, counting the write (n stays).
+            await pilot.press("ctrl+q")
+            await until(pilot, lambda: isinstance(app.screen, QuitScreen), "quit question")
+            text = screen_text(app)
+            assert "1 transfer running: quit anyway?" in text
+            assert "Copy 1: s3://art/run/ → s3://dst/" in text
+            assert "an S3 upload in parts resumes" in text
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, DownloadsScreen), "stayed")
             await pilot.press("ctrl+x")
             task = app.main_screen.downloads[-1]
             await until(pilot, lambda: task.report is not None, "transfer finished")
