@@ -229,3 +229,87 @@ def test_gcs_vs_local_and_s3(gcs_emulator, moto, bucket_name, tmp_path):
     found = outcomes(across)
     assert found["same.txt"][0] == "identical" and found["bytes.txt"][0] == "differ"
     assert found["same.txt"][1] in ("md5", "crc32c")
+
+
+def test_encrypted_object_without_checksum_is_unproven(moto, s3_endpoint, tmp_path):
+    import boto3
+    from botocore.config import Config
+
+    driver, bucket = moto
+    # No additional checksum sent (boto3 adds CRC32 by default, which moto would keep).
+    client = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+        config=Config(
+            s3={"addressing_style": "path"}, request_checksum_calculation="when_required"
+        ),
+    )  # fmt: skip
+    for key in ("k/same.bin", "k/other.bin"):
+        client.put_object(
+            Bucket=bucket, Key=key, Body=b"secret!!", ServerSideEncryption="aws:kms",
+            SSEKMSKeyId="alias/test",
+        )  # fmt: skip
+    local = local_side(tmp_path / "a", {"same.bin": b"secret!!", "other.bin": b"SECRET!!"})
+    report = compare(local, s3_side(driver, bucket, "k/"))
+    # moto keeps MD5 ETags under SSE-KMS: a match still proves the bytes. A miss proves
+    # nothing (an SSE-KMS ETag is not an MD5 on AWS): unproven, never "differ".
+    assert outcomes(report) == {
+        "same.bin": ("identical", "md5"),
+        "other.bin": ("unproven", None),
+    }
+    assert "encrypted object" in {e.rel: e for e in report.entries}["other.bin"].reason
+
+
+def test_seaweedfs_multipart_proved_with_its_part_sizes(seaweedfs, bucket_name, tmp_path):
+    client = seaweedfs.client()
+    client.create_bucket(Bucket=bucket_name)
+    body = os.urandom(11 * MIB + 3)
+    # Parts no usual layout guesses (6 MiB + 3 bytes, then 5 MiB): SeaweedFS 4.48 answers
+    # HeadObject PartNumber, so the real sizes prove it.
+    multipart(client, bucket_name, "m/x.bin", [body[: 6 * MIB + 3], body[6 * MIB + 3 :]])
+    driver = S3Driver(client=client)
+    report = compare(
+        local_side(tmp_path / "a", {"x.bin": body}), s3_side(driver, bucket_name, "m/")
+    )
+    assert outcomes(report) == {"x.bin": ("identical", "multipart-md5")}
+
+
+class NoPartNumbers:
+    """pail's S3 driver on a store that refuses HeadObject PartNumber (400), as some S3
+    implementations do: part sizes unknown, only guessed layouts can prove."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.provider = inner.provider
+
+    def list_page(self, *args, **kwargs):
+        return self.inner.list_page(*args, **kwargs)
+
+    def object_checksums(self, *args, **kwargs):
+        return self.inner.object_checksums(*args, **kwargs)
+
+    def part_size(self, bucket, key, **kwargs):
+        from pail.drivers.errors import StorageError
+
+        raise StorageError("bad request", operation="HeadObject", code="InvalidArgument")
+
+    def part_sizes(self, bucket, key, parts, **kwargs):
+        return self.part_size(bucket, key)
+
+
+def test_multipart_with_unknown_part_sizes_guessed_or_unproven(moto, s3_endpoint, tmp_path):
+    driver, bucket = moto
+    client = s3_client(s3_endpoint)
+    usual = os.urandom(5 * MIB + 5)
+    odd = os.urandom(11 * MIB + 3)
+    multipart(client, bucket, "m/usual.bin", [usual[: 5 * MIB], usual[5 * MIB :]])
+    multipart(client, bucket, "m/odd.bin", [odd[: 6 * MIB + 3], odd[6 * MIB + 3 :]])
+    side = s3_side(NoPartNumbers(driver), bucket, "m/")
+    report = compare(local_side(tmp_path / "a", {"usual.bin": usual, "odd.bin": odd}), side)
+    # A guessed layout (5 MiB parts) that matches proves; one that misses proves nothing.
+    assert outcomes(report) == {
+        "usual.bin": ("identical", "multipart-md5"),
+        "odd.bin": ("unproven", None),
+    }
+    odd_entry = report.entries[0]
+    assert "part sizes" in odd_entry.reason, odd_entry.reason
