@@ -9,9 +9,17 @@ Planning is in :mod:`~pail.services.transfer.plan` (:func:`side_for`,
 (deleting verified sources). Front-ends import only from here.
 """
 
-from pail.services.download import ConflictAnswer, Failure, FileDone, RefusedKey, Skipped
+from pail.services.download import (
+    DEFAULT_JOBS,
+    ConflictAnswer,
+    Failure,
+    FileDone,
+    RefusedKey,
+    Skipped,
+)
 from pail.services.download.engine import ConflictPolicy
 from pail.services.transfer.engine import (
+    ConflictAction,
     ConflictResolver,
     Transfer,
     UnverifiedResolver,
@@ -28,7 +36,9 @@ from pail.services.transfer.parts import MULTIPART_THRESHOLD
 from pail.services.transfer.plan import plan_rename, plan_transfer, side_for
 
 __all__ = [
+    "DEFAULT_JOBS",
     "MULTIPART_THRESHOLD",
+    "ConflictAction",
     "ConflictAnswer",
     "ConflictPolicy",
     "ConflictResolver",

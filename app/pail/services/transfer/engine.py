@@ -52,7 +52,7 @@ import posixpath
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from pail.core.uri import format_uri
 from pail.drivers.base import (
@@ -81,7 +81,7 @@ from pail.services.download import (
     FileDone,
     Skipped,
 )
-from pail.services.download.engine import UNVERIFIED_CODE, ConflictPolicy
+from pail.services.download.engine import UNVERIFIED_CODE, ConflictAction, ConflictPolicy
 from pail.services.download.paths import keep_both_name
 from pail.services.download.progress import DownloadProgress, ProgressTracker
 from pail.services.download.verify import MISMATCH, UNVERIFIED, Verdict, b64, new_hasher
@@ -117,7 +117,6 @@ from pail.services.transfer.source import (
     source_changed,
 )
 
-ConflictAction = Literal["overwrite", "skip", "keep-both"]
 #: ``resolve(item) -> ConflictAnswer | action`` for a destination key that exists.
 ConflictResolver = Callable[[TransferItem], "ConflictAnswer | ConflictAction"]
 #: ``allow(item, reason) -> bool``: accept an item no check could prove?
@@ -214,6 +213,7 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         self._deleted: list[str] = []
         self._kept: list[Failure] = []
         self._no_conditional = False
+        self._unproven: set[str] = set()  # source keys accepted without proof
         self._items = {item.source_key: item for item in plan.items}
         self._downloader: Downloader | None = None
         if plan.download is not None:
@@ -446,7 +446,11 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                 "ChecksumMismatch", f"{verdict.reason}; the object at {uri} is not trusted"
             )
         method = verdict.method
-        if verdict.status == UNVERIFIED:
+        with self._lock:
+            unproven_source = item.source_key in self._unproven
+        if unproven_source:
+            method = "unverified"  # accepted when the source was; a move keeps the source
+        elif verdict.status == UNVERIFIED:
             if not self._allowed(replace(item, dest_key=key), verdict.reason):
                 raise _Refused(
                     UNVERIFIED_CODE,
@@ -706,12 +710,15 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         verdict = prove_source(facts, whole, one_piece=one_piece, layout_matches=layout_matches)
         if verdict.status == MISMATCH:
             raise _Refused("ChecksumMismatch", f"{verdict.reason}; nothing was written")
-        if verdict.status == UNVERIFIED and not self._allowed(item, verdict.reason):
-            raise _Refused(
-                UNVERIFIED_CODE,
-                f"the source could not be verified: {verdict.reason}; nothing was written "
-                "(--allow-unverified accepts it)",
-            )
+        if verdict.status == UNVERIFIED:
+            if not self._allowed(item, verdict.reason):
+                raise _Refused(
+                    UNVERIFIED_CODE,
+                    f"the source could not be verified: {verdict.reason}; nothing was "
+                    "written (--allow-unverified accepts it)",
+                )
+            with self._lock:  # the copy is then unverified end to end, whatever the store says
+                self._unproven.add(item.source_key)
 
     def _put(
         self,

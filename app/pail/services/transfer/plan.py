@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 
+from pail.config.flags import Flags
 from pail.core.uri import format_uri
 from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import NotFound
@@ -23,12 +24,12 @@ from pail.services.transfer.model import Kind, PlanError, Side, TransferItem, Tr
 MAX_KEY_BYTES = 1024
 
 
-def side_for(text: str, flags: object | None = None) -> Side:
+def side_for(text: str, flags: Flags | None = None) -> Side:
     """The :class:`Side` a typed location names: a URI (``s3://b/k``, ``gs://b/p/``), a
     saved connection's ``NAME:bucket/key`` or a local path (a file or a folder, which
     becomes a local-folder Side), read by :mod:`pail.services.locations` (the only place
-    that reads typed locations). ``flags`` is a
-    :class:`pail.services.locations.Flags` (connection flags), or ``None``.
+    that reads typed locations). ``flags``: the connection flags (``--endpoint-url`` ...)
+    applied over the connection's settings, or ``None``.
 
     Raises:
         InvalidURI: the text does not parse or names no bucket. StorageError /
@@ -36,7 +37,7 @@ def side_for(text: str, flags: object | None = None) -> Side:
     """
     from pail.services.locations import open_spec, read_target
 
-    target = read_target(text, flags)  # type: ignore[arg-type]
+    target = read_target(text, flags)
     location = target.need_location()
     driver = open_spec(target.spec).driver
     name = target.spec.name if target.saved else None
