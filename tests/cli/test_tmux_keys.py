@@ -227,7 +227,15 @@ def steps(tmp: Path) -> dict[str, Step]:
         "text_input.cancel": Step(("Escape",), (Gone("New name:"),)),
         "node.upload": Step(("U",), ("Upload", "into s3://ml-artifacts/notes/")),
         "transfer_confirm.cancel": Step(("n",), (Gone("review the plan"),)),
-        "node.compare": Step(("=",), ("Compare with",), ("Escape",), (Gone("Compare with"),)),
+        "node.compare": Step(("=",), ("Compare with",)),
+        # -- check: notes/ against team-models/copies/ (the draft copied there by F5)
+        "check.cancel": Step(("x",), ("x (Stop): the comparison is not running",)),
+        "check.copy_b_to_a": Step(("d",), ("d (Copy B→A): nothing to copy that way",)),
+        "check.rerun": Step(("r",), ("1 only in A",)),
+        "check.copy_a_to_b": Step(
+            ("U",), ("Copy: review the plan", "copy 1 object"), ("n",), (Gone("review the plan"),)
+        ),
+        "check.close": Step(("q",), (Gone("pail — Check"),)),
         "cleanup.stale": Step(
             ("z",),
             (f"Select stale objects under {NOTES}",),
@@ -616,7 +624,24 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.press("Enter")
     w.wait("Upload: review the plan")
     w.key("transfer_confirm.cancel")
+
+    # = compares notes/ with the draft's copy: the check screen's keys.
     w.key("node.compare")
+    w.term.type("demo:team-models/copies/")
+    w.press("Enter")
+    w.wait("pail — Check", "1 only in A", "U Copy A→B")
+    w.help("Check (= on the tree)")
+    w.key("check.cancel")
+    w.key("check.copy_b_to_a")
+    w.key("check.rerun")
+    w.wait("U Copy A→B")
+    w.key("check.copy_a_to_b")  # back on the tree: the plan of README.md, cancelled
+    w.press("=")
+    w.wait("Compare with")
+    w.term.type("demo:team-models/copies/")
+    w.press("Enter")
+    w.wait("pail — Check", "1 only in A")
+    w.key("check.close")
     w.wait(at(DRAFT))
 
     w.goto(NOTES, key="Up")

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from pail.drivers.registry import open_driver
+from pail.ui.screens.check import CheckScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.quit_confirm import QuitScreen
 from pail.ui.screens.rename import TextInputScreen
@@ -373,5 +374,43 @@ def test_planning_runs_in_a_worker_and_a_bad_target_says_why(s3_endpoint, tmp_pa
             await settle(pilot)
             assert app.screen is app.main_screen and not app.main_screen.downloads
             assert keys_of(s3_endpoint, "dst") == {}
+
+    run(body())
+
+
+def test_compare_with_a_folder_and_copy_its_differences_into_the_prefix(s3_endpoint, tmp_path):
+    seed_keys("art", BODIES)
+    folder = tmp_path / "mine"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_bytes(b"changed here")  # differs (other size)
+    (folder / "b.bin").write_bytes(BODIES["run/b.bin"])  # identical
+    (folder / "new.txt").write_bytes(b"only in B\n")
+
+    async def body():
+        app = make_app([s3_spec(s3_endpoint)])
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_node(pilot, find(app, "moto", "art"))
+            await select(pilot, find(app, "moto", "art", "run/"))
+            await pilot.press("equals_sign")
+            await pick(pilot, str(folder))
+            await until(pilot, lambda: isinstance(app.screen, CheckScreen), "check screen")
+            check = app.screen
+            await until(pilot, lambda: check.report is not None, "compared")
+            choice = check.choice("b_to_a")
+            assert choice is not None and sorted(choice.rels) == ["a.txt", "new.txt"]
+            await pilot.press("d")  # copy B's differences into A: an upload
+            await until(pilot, lambda: isinstance(app.screen, TransferConfirmScreen), "plan")
+            plan = app.screen.plan
+            assert len(plan.items) == 2 and len(plan.conflicts) == 1
+            assert plan.dest.uri == "s3://art/run/"
+            app.screen.query_one("RadioSet").query("RadioButton")[1].value = True  # overwrite
+            await pilot.press("y")
+            task = await finished(pilot)
+            assert task.kind == "copy" and len(task.report.done) == 2
+            stored = keys_of(s3_endpoint, "art", "run/")
+            assert stored["run/a.txt"] == b"changed here"
+            assert stored["run/new.txt"] == b"only in B\n"
+            assert stored["run/b.bin"] == BODIES["run/b.bin"]
 
     run(body())

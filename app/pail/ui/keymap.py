@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from textual.binding import Binding, BindingsMap
 
 from pail.ui.screens.access_check import AccessCheckScreen
+from pail.ui.screens.check import CheckScreen
 from pail.ui.screens.connections import ConnectionsScreen, ConnectionTable
 from pail.ui.screens.delete_progress import DeleteProgressScreen
 from pail.ui.screens.delete_review import DeleteReviewScreen
@@ -132,6 +133,10 @@ SCREENS: dict[type, tuple[str, tuple[Section, ...]]] = {
                 ),
             ),
         ),
+    ),
+    CheckScreen: (
+        "Check (= on the tree)",
+        (Section("Check", (CheckScreen,), tuple(TABLE_KEYS)),),
     ),
     TextInputScreen: (
         "New name or local path (F2, U)",

@@ -26,11 +26,10 @@ is planned and run like ``F5``.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.message import Message
@@ -59,6 +58,7 @@ from pail.ui.download_ops import (
 )
 from pail.ui.messages import WorkFailed
 from pail.ui.nodes import Connection, NodeData
+from pail.ui.screens.check import CheckChoice, CheckScreen
 from pail.ui.screens.downloads import DownloadsScreen
 from pail.ui.screens.rename import TextInputScreen
 from pail.ui.screens.target_picker import PickChoice, TargetPickerScreen
@@ -436,18 +436,14 @@ class TransferActions(_Host):
         a = node_side(level)
 
         def chosen(b: Side) -> None:
-            # The check screen (helper "check") is imported when used: the app starts
-            # without it. CheckChoice: direction "a_to_b" | "b_to_a", rels.
-            check = importlib.import_module("pail.ui.screens.check")
-
-            def decided(choice: Any) -> None:
+            def decided(choice: CheckChoice | None) -> None:
                 if choice is None or not choice.rels:
                     return
                 source, dest = (a, b) if choice.direction == "a_to_b" else (b, a)
                 keys = tuple(source.key + rel for rel in choice.rels)
                 self.plan_write(WriteRequest("copy", source, dest, keys))
 
-            self.app.push_screen(check.CheckScreen(a, b), callback=decided)
+            self.app.push_screen(CheckScreen(a, b), callback=decided)
 
         self._pick_target("Compare with", a.uri, chosen)
 
