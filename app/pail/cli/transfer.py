@@ -32,8 +32,8 @@ reported, unless ``--overwrite`` or ``--skip-existing``.
 Write settings (S3 request parameters, over the connection's ``write_args``): ``--sse
 AES256|aws:kms``, ``--sse-kms-key-id``, ``--acl``, ``--storage-class``,
 ``--checksum-algorithm`` (the additional checksum S3 keeps and checks; default CRC64NVME),
-``--content-type`` (default: guessed from each file's name, :mod:`mimetypes`),
-``--metadata KEY=VALUE``.
+``--content-type`` (default: guessed from each file's name by the engine, as ``aws s3 cp``
+does), ``--metadata KEY=VALUE``.
 
 Exit status (as ``pail get``, :mod:`pail.cli.errors`): 0 when every item was written,
 identical or skipped (and with ``--dry-run``); 1 when any item failed, was refused,
@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import mimetypes
 import os
 import queue
 import sys
@@ -936,19 +935,7 @@ def _report_json(plan: TransferPlan, report: TransferReport) -> dict[str, Any]:
 def run_put(flags: Flags, paths: tuple[str, ...], dest: str, **options: Any) -> None:
     """``pail put``: plan each PATH, run, summarise (see the module doc)."""
     settings = _settings(options)
-    settings = _guess_type(paths, settings)
     run_transfer(put_plans(paths, dest, flags, settings), settings, "put")
-
-
-def _guess_type(paths: Sequence[str], settings: Settings) -> Settings:
-    """A single file's content type from its name when ``--content-type`` is not given
-    (:func:`mimetypes.guess_type`; folders: the engine guesses per file)."""
-    if settings.options.content_type or len(paths) != 1 or os.path.isdir(paths[0]):
-        return settings
-    guessed, _encoding = mimetypes.guess_type(paths[0])
-    if guessed is None:
-        return settings
-    return replace(settings, options=replace(settings.options, content_type=guessed))
 
 
 def run_cp(flags: Flags, source: str, dest: str, *, move: bool = False, **options: Any) -> None:
