@@ -69,7 +69,7 @@ def test_json(s3_endpoint, bucket_name, tmp_path):
     assert data["counts"] == {
         "only_a": 1, "only_b": 1, "differ": 2, "unproven": 0, "identical": 2
     }  # fmt: skip
-    assert data["methods"] == {"md5": 2} and data["identical"] is False
+    assert data["methods"] == {"md5": 2} and data["all_identical"] is False
     assert {d["rel"]: d["outcome"] for d in data["differences"]} == {
         "a-only": "only_a", "b-only": "only_b", "bytes": "differ", "size": "differ"
     }  # fmt: skip

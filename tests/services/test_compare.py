@@ -91,7 +91,7 @@ def test_local_vs_moto_every_outcome(moto, tmp_path):
     assert ("listed", 11) in seen and seen[-1] == ("checked", 3)
     assert report.summary() == "2 identical (md5 2); 2 differ; 1 only in A; 1 only in B"
     data = json.loads(json.dumps(report.to_dict()))
-    assert data["counts"]["identical"] == 2 and data["identical"] is False
+    assert data["counts"]["identical"] == 2 and data["all_identical"] is False
     assert [d["rel"] for d in data["differences"]] == [
         "a-only.txt", "b-only.txt", "bytes.txt", "size.txt"
     ]  # fmt: skip

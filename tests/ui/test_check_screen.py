@@ -181,3 +181,11 @@ def test_snapshot(snap_compare, s3_endpoint, tmp_path):
         await _checked(pilot, screen)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_choice_keys_below_the_compared_prefix(s3_endpoint):
+    driver = open_driver(s3_spec(s3_endpoint))
+    choice = CheckChoice("a_to_b", ("x", "d/y"))
+    assert choice.keys(Side(driver, BUCKET, "p", "s3://pail-check/p")) == ("p/x", "p/d/y")
+    assert choice.keys(Side(driver, BUCKET, "p/", "s3://pail-check/p/")) == ("p/x", "p/d/y")
+    assert choice.keys(Side(driver, BUCKET, "", "s3://pail-check/")) == ("x", "d/y")

@@ -194,8 +194,8 @@ class CompareReport:
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-able: the sides' URIs, one_way, checksums, counts, methods, errors and the
-        entries that are not identical (``differences``), plus the identical count."""
+        """JSON-able: the sides' URIs, one_way, checksums, counts, methods, errors,
+        ``all_identical`` and the entries that are not identical (``differences``)."""
         return {
             "a": self.a.uri,
             "b": self.b.uri,
@@ -203,7 +203,7 @@ class CompareReport:
             "checksums": self.checksums,
             "counts": dict(self.counts()),
             "methods": self.methods(),
-            "identical": self.all_identical,
+            "all_identical": self.all_identical,
             "differences": [e.to_dict() for e in self.differences],
             "errors": list(self.errors),
         }

@@ -26,7 +26,13 @@ from textual.widgets import DataTable, Header, Static
 from pail.core.text import one_line
 from pail.core.units import size_text
 from pail.drivers.base import Entry
-from pail.services.compare import CompareCancelled, CompareEntry, CompareReport, compare
+from pail.services.compare import (
+    CompareCancelled,
+    CompareEntry,
+    CompareReport,
+    base_prefix,
+    compare,
+)
 from pail.services.transfer import Side
 from pail.ui.failure import as_storage_error
 from pail.ui.screens.keys_explained import KeysExplained
@@ -77,6 +83,12 @@ class CheckChoice:
 
     direction: Literal["a_to_b", "b_to_a"]
     rels: tuple[str, ...]
+
+    def keys(self, source: Side) -> tuple[str, ...]:
+        """The source keys to copy: each rel below ``source``'s compared prefix
+        (:func:`pail.services.compare.base_prefix`: ``s3://b/p`` compared ``p/``)."""
+        base = base_prefix(source)
+        return tuple(base + rel for rel in self.rels)
 
 
 class CheckScreen(KeysExplained, Screen[CheckChoice | None]):
