@@ -84,8 +84,9 @@ from pail.services.download import (
 from pail.services.download.engine import UNVERIFIED_CODE, ConflictAction, ConflictPolicy
 from pail.services.download.paths import keep_both_name
 from pail.services.download.progress import DownloadProgress, ProgressTracker
-from pail.services.download.verify import MISMATCH, UNVERIFIED, Verdict, b64, new_hasher
+from pail.services.download.verify import MISMATCH, UNVERIFIED, Verdict
 from pail.services.jobs import Job, run_each
+from pail.services.transfer.conflicts import proven_identical
 from pail.services.transfer.model import TransferItem, TransferPlan, TransferReport
 from pail.services.transfer.move import delete_sources
 from pail.services.transfer.parts import (
@@ -520,44 +521,12 @@ class Transfer(Job[DownloadProgress, TransferReport]):
     # -- identical ----------------------------------------------------------------------
 
     def _identical(self, item: TransferItem, existing: Entry) -> bool:
-        """Same size and a checksum both stores vouch for (or the local side hashed to
-        match the other's). Never on size alone."""
         if item.size is None or existing.size != item.size:
             return False
-        src, dst = self.plan.source, self.plan.dest
-        try:
-            a = src.driver.object_checksums(src.bucket, item.source_key, version_id=item.version_id)
-            b = dst.driver.object_checksums(dst.bucket, item.dest_key)
-        except StorageError:
-            return False
-        fa, fb = full_checksums(a), full_checksums(b)
-        for alg in fa.keys() & fb.keys():
-            return fa[alg] == fb[alg]
-        ea, eb = (a.etag or "").lower(), (b.etag or "").lower()
-        if (
-            ea
-            and a.etag_is_md5
-            and b.etag_is_md5
-            and (PLAIN_ETAG.match(ea) or MULTI_ETAG.match(ea))
-        ):
-            return ea == eb
-        if src.provider == "local":
-            want = {alg: v for alg, v in fb.items()}
-            if eb and b.etag_is_md5 and PLAIN_ETAG.match(eb):
-                want["MD5"] = b64(bytes.fromhex(eb))
-            for alg, value in want.items():
-                try:
-                    hasher = new_hasher(alg)
-                except ValueError:
-                    continue
-                try:
-                    src.driver.stream_range(
-                        src.bucket, item.source_key, 0, item.size, hasher.update
-                    )
-                except StorageError:
-                    return False
-                return b64(hasher.digest()) == value
-        return False
+        return proven_identical(
+            self.plan.source, item.source_key, item.version_id, item.size,
+            self.plan.dest, item.dest_key,
+        )  # fmt: skip
 
     # -- writes -------------------------------------------------------------------------
 
