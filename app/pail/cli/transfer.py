@@ -53,7 +53,7 @@ import queue
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -80,12 +80,18 @@ from pail.core.units import plural, size_text
 from pail.core.uri import format_uri
 from pail.drivers.base import WriteOptions
 from pail.drivers.errors import AccessDenied
-from pail.services.download import DEFAULT_JOBS, ConflictAnswer, Failure, FileDone, Skipped
-from pail.services.download.engine import ConflictAction, ConflictPolicy
 from pail.services.explain import explain
 from pail.services.transfer import (
+    DEFAULT_JOBS,
+    ConflictAction,
+    ConflictAnswer,
+    ConflictPolicy,
+    Failure,
+    FileDone,
+    Kind,
     PlanError,
     Side,
+    Skipped,
     Transfer,
     TransferItem,
     TransferPlan,
@@ -483,7 +489,7 @@ def copy_plan(
         _need_bucket(dest)
         if rename:
             return [_rename_plan(source, dest, settings.recursive)]
-        kind: Literal["copy", "move"] = "move" if move else "copy"
+        kind: Kind = "move" if move else "copy"
         return [
             plan_transfer(
                 source, dest, kind=kind, recursive=settings.recursive, on_listed=on_listed
