@@ -211,3 +211,24 @@ def test_flipped_byte_in_a_large_plain_md5_source_aborts_the_upload(kit, proxied
     assert not list((tmp_path / "s").glob("*.json"))
     again = Transfer(plan, jobs=3, part_size=5 * MIB, state_dir=str(tmp_path / "s")).run()
     assert again.ok and again.methods() == {"crc64nvme": 1}
+
+
+def test_recorded_upload_gone_starts_afresh_and_rerun_is_identical(kit, proxied_s3, tmp_path):
+    driver, bucket, faults = proxied_s3
+    data = os.urandom(11 * MIB)
+    src = kit.files(tmp_path / "d", {"big.bin": data})
+    state = str(tmp_path / "state")
+
+    def plan():
+        return plan_transfer(kit.local_side(src, "big.bin"), kit.s3_side(driver, bucket, "g.bin"))
+
+    faults.add(Rule(method="PUT", query="partNumber=2", status=500, times=2))
+    assert not Transfer(plan(), jobs=1, part_size=5 * MIB, state_dir=state).run().ok
+    s3 = s3_client(faults.url)
+    for upload in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]:  # expired, say
+        s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    again = Transfer(plan(), jobs=1, part_size=5 * MIB, state_dir=state).run()
+    assert again.ok and again.done[0].resumed_from == 0
+    assert body(s3, bucket, "g.bin") == data
+    third = Transfer(plan(), part_size=5 * MIB, state_dir=state).run()
+    assert [(s.key, s.reason) for s in third.skipped] == [("big.bin", "identical")]
