@@ -171,7 +171,12 @@ def transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--sse-kms-key-id", metavar="ID", help="The KMS key for --sse aws:kms (S3)."
             ),
-            click.option("--acl", type=click.Choice(CANNED_ACLS), help="Canned ACL (S3)."),
+            click.option(
+                "--acl",
+                type=click.Choice(CANNED_ACLS),
+                metavar="CANNED",
+                help="Canned ACL (S3): private, bucket-owner-full-control, public-read...",
+            ),
             click.option(
                 "--storage-class",
                 metavar="CLASS",
@@ -180,12 +185,15 @@ def transfer_options(func: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--checksum-algorithm",
                 type=click.Choice(CHECKSUM_ALGORITHMS, case_sensitive=False),
-                help="The additional checksum S3 keeps and checks (default CRC64NVME).",
+                metavar="ALG",
+                help="The additional checksum S3 keeps and checks: "
+                + ", ".join(CHECKSUM_ALGORITHMS)
+                + " (default CRC64NVME).",
             ),
             click.option(
                 "--content-type",
                 metavar="TYPE",
-                help="MIME type (default: guessed from each file's name; copies keep theirs).",
+                help="MIME type (default for uploads: guessed from each file's name).",
             ),
             click.option(
                 "--metadata",
