@@ -105,3 +105,10 @@ def test_whole_command_failures(s3_endpoint, tmp_path):
     assert missing.exit_code == 3, missing.stderr
     bad = run(["check", local, "s3://"])
     assert bad.exit_code == 2
+
+
+def test_a_missing_local_folder_is_not_an_empty_one(tmp_path):
+    a = folder(tmp_path / "a", {"x": b"1"})
+    result = run(["check", a, str(tmp_path / "typo")])
+    assert result.exit_code == 3
+    assert "no such folder" in result.stderr and result.stdout == ""

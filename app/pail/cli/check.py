@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pail.cli.common import human_option
-from pail.cli.errors import EXIT_ERROR, CliError
+from pail.cli.errors import EXIT_ERROR, EXIT_NOT_FOUND, CliError
 from pail.cli.progress import text_column, wait_for
 from pail.config.flags import Flags
 from pail.core.text import one_line
 from pail.core.units import size_text
 from pail.drivers.base import Entry
-from pail.drivers.errors import StorageError
-from pail.services.compare import CompareEntry, CompareReport, compare
-from pail.services.transfer import side_for
+from pail.drivers.errors import NotFound, StorageError
+from pail.services.compare import CompareEntry, CompareReport, base_prefix, compare
+from pail.services.transfer import Side, side_for
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -85,6 +85,23 @@ def print_report(report: CompareReport, human: bool = False) -> None:
         click.echo("checksums not compared (--no-checksum): equal sizes are unproven")
 
 
+def _need_folder(text: str, side: Side) -> None:
+    """A local side must be an existing folder: a typo would otherwise read as an empty
+    folder (every object "only in" the other side).
+
+    Raises:
+        CliError: exit 3 when the folder does not exist.
+    """
+    if side.provider != "local":
+        return  # a missing bucket fails the listing; an empty prefix is a real answer
+    try:
+        side.driver.list_page(side.bucket, base_prefix(side), delimiter="/", page_size=1)
+    except NotFound:
+        raise CliError([f"pail: error: no such folder: {one_line(text)}"], EXIT_NOT_FOUND) from None
+    except StorageError as exc:
+        raise CliError.from_exception(exc) from None
+
+
 def _columns() -> list[ProgressColumn]:
     from rich.progress import SpinnerColumn, TimeElapsedColumn
 
@@ -111,6 +128,8 @@ def run_check(
         side_a, side_b = side_for(a, flags), side_for(b, flags)
     except Exception as exc:  # InvalidURI, ConfigError, StorageError, SecretsUnavailable
         raise CliError.from_exception(exc) from None
+    for text, side in ((a, side_a), (b, side_b)):
+        _need_folder(text, side)
     stop = threading.Event()
     figures = {"listed": 0, "checked": 0}
 
