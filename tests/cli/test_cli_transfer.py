@@ -440,3 +440,49 @@ def test_a_saved_connection_without_a_bucket_is_refused(tmp_path):
         result = run(args)
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith("pail: error: lab names no bucket"), result.stderr
+
+
+def test_refused_keys_are_listed_in_the_dry_run_and_fail_the_copy(
+    s3_endpoint, bucket_name, tmp_path
+):
+    seed_keys(bucket_name, {"p/../../escape": b"EVIL", "p/ok": b"ok"})
+    args = ["cp", "-r", *s3_args(s3_endpoint), f"s3://{bucket_name}/p/", str(tmp_path / "d")]
+    dry = run([*args[:2], "--dry-run", *args[2:]])
+    assert dry.exit_code == 0, dry.stderr
+    assert "refused p/../../escape: '..' segment" in dry.stdout
+    assert "1 refused" in dry.stderr and not (tmp_path / "d").exists()
+    result = run(args)
+    assert result.exit_code == 1
+    assert "refused p/../../escape: '..' segment (never written)" in result.stderr
+    assert os.listdir(tmp_path) == ["d"] and os.listdir(tmp_path / "d") == ["ok"]
+
+
+def test_put_several_paths_and_a_move_as_json(s3_endpoint, bucket_name, tmp_path):
+    client = s3_client(s3_endpoint)
+    client.create_bucket(Bucket=bucket_name)
+    make_folder(tmp_path / "run")
+    (tmp_path / "cfg.yaml").write_bytes(b"lr: 0.1\n")
+    args = s3_args(s3_endpoint)
+    put = run(
+        [
+            "put",
+            "-r",
+            *args,
+            str(tmp_path / "run"),
+            str(tmp_path / "cfg.yaml"),
+            f"s3://{bucket_name}/x",
+        ]
+    )
+    assert put.exit_code == 0, put.stderr
+    assert keys_of(client, bucket_name) == sorted(
+        ["x/cfg.yaml", *(f"x/run/{rel}" for rel in FILES)]
+    )
+    moved = run(["mv", "--json", *args, f"s3://{bucket_name}/x/cfg.yaml", f"s3://{bucket_name}/y/"])
+    assert moved.exit_code == 0, moved.stderr
+    doc = json.loads(moved.stdout)
+    assert doc["command"] == "mv" and doc["ok"] is True
+    (transfer,) = doc["transfers"]
+    assert transfer["kind"] == "move" and transfer["server_side"] is True
+    assert transfer["deleted"] == [f"s3://{bucket_name}/x/cfg.yaml"] and transfer["kept"] == []
+    assert "y/cfg.yaml" in keys_of(client, bucket_name)
+    assert "x/cfg.yaml" not in keys_of(client, bucket_name)
