@@ -374,6 +374,12 @@ def test_a_folder_without_recursive_and_sse_on_gcs_exit_2(tmp_path, gcs_emulator
     assert result.exit_code == 2 and "--sse" in result.stderr
 
 
+def test_missing_gcs_bucket_exits_3(gcs_emulator, bucket_name, tmp_path):
+    (tmp_path / "a.txt").write_bytes(b"a")
+    result = run(["put", str(tmp_path / "a.txt"), f"gs://{bucket_name}/x/"])
+    assert result.exit_code == 3, result.stderr
+
+
 def test_missing_bucket_or_path_exits_3(s3_endpoint, bucket_name, tmp_path):
     (tmp_path / "a.txt").write_bytes(b"a")
     args = s3_args(s3_endpoint)

@@ -697,6 +697,11 @@ def _execute(plan: TransferPlan, settings: Settings, display: _Display) -> Trans
         # (recorded in the state folder) for the next run to resume.
         transfer.cancel()
         transfer.wait(INTERRUPT_GRACE)
+        # A download's bytes so far are recorded for the resume (as `pail get` does),
+        # when the engine offers it.
+        flush = getattr(transfer, "flush", None)
+        if callable(flush):
+            flush()
         report = transfer.report()
         left = len(plan.items) - len(report.done) - len(report.skipped) - len(report.failed)
         verb = "copied" if plan.kind == "move" else display.verb
