@@ -423,17 +423,22 @@ def test_write_options_mapping():
     assert write_options().extra == {} and write_options().content_type is None
 
 
-def test_md5_of_uploaded_bytes_matches(s3_endpoint, bucket_name, tmp_path):
-    """A larger file (several MiB) goes up whole and comes back identical."""
+def test_a_large_file_goes_up_in_parts_verified_by_the_whole_object_crc(
+    s3_endpoint, bucket_name, tmp_path
+):
+    """Above the multipart threshold (16 MiB): parts with their checksums, the whole-object
+    CRC64NVME combined from them and checked against the store's."""
     client = s3_client(s3_endpoint)
     client.create_bucket(Bucket=bucket_name)
     big = tmp_path / "big.bin"
-    data = os.urandom(3 * 1024 * 1024)
+    data = os.urandom(17 * 1024 * 1024)
     big.write_bytes(data)
     result = run(["put", *s3_args(s3_endpoint), str(big), f"s3://{bucket_name}/b/"])
     assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith(f"({len(data)} bytes, crc64nvme)\n")
     got = body_of(client, bucket_name, "b/big.bin")
     assert hashlib.md5(got).digest() == hashlib.md5(data).digest()
+    assert client.head_object(Bucket=bucket_name, Key="b/big.bin")["ETag"].endswith('-2"')
 
 
 def test_a_saved_connection_without_a_bucket_is_refused(tmp_path):
