@@ -38,3 +38,20 @@ def test_s3_to_gcs_to_local(kit, moto_s3, gcs_emulator, bucket_name, tmp_path):
     assert report.ok, report.failed
     assert (tmp_path / "out" / "small.bin").read_bytes() == small
     assert (tmp_path / "out" / "sub" / "big.bin").read_bytes() == big
+
+
+def test_upload_to_fake_gcs_server(kit, fake_gcs_server, bucket_name, tmp_path):
+    raw = gcs_client(fake_gcs_server).create_bucket(bucket_name)
+    gcs = open_driver(ConnectionSpec(name="fake", provider="gcs", endpoint_url=fake_gcs_server))
+    data = {"small.txt": b"small", "big.bin": os.urandom(6 * MIB + 1)}
+    src = kit.files(tmp_path / "d", data)
+    plan = plan_transfer(
+        kit.local_side(src),
+        Side(gcs, bucket_name, "u/", f"gs://{bucket_name}/u/"),
+        recursive=True,
+    )
+    report = Transfer(plan, part_size=5 * MIB, state_dir=str(tmp_path / "s")).run()
+    assert report.ok, report.failed
+    assert report.methods() == {"crc32c": 2}
+    assert raw.blob("u/big.bin").download_as_bytes() == data["big.bin"]
+    assert not list((tmp_path / "s").glob("*.json"))  # a GCS session is never written down
