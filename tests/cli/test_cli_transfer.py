@@ -497,3 +497,21 @@ def test_put_several_paths_and_a_move_as_json(s3_endpoint, bucket_name, tmp_path
     assert transfer["deleted"] == [f"s3://{bucket_name}/x/cfg.yaml"] and transfer["kept"] == []
     assert "y/cfg.yaml" in keys_of(client, bucket_name)
     assert "x/cfg.yaml" not in keys_of(client, bucket_name)
+
+
+def test_cp_to_a_new_local_file_name_and_a_new_folder(s3_endpoint, bucket_name, tmp_path):
+    seed_keys(bucket_name, {"m/model.pt": b"weights", "p/a.txt": b"a", "p/b/c.txt": b"c"})
+    args = s3_args(s3_endpoint)
+    one = run(["cp", *args, f"s3://{bucket_name}/m/model.pt", str(tmp_path / "best.pt")])
+    assert one.exit_code == 0, one.stderr
+    assert (tmp_path / "best.pt").read_bytes() == b"weights"
+    tree = run(["cp", "-r", *args, f"s3://{bucket_name}/p/", str(tmp_path / "copy")])
+    assert tree.exit_code == 0, tree.stderr
+    assert (tmp_path / "copy" / "b" / "c.txt").read_bytes() == b"c"
+    into = run(["cp", *args, f"s3://{bucket_name}/m/model.pt", str(tmp_path / "copy")])
+    assert into.exit_code == 0, into.stderr  # an existing folder: the object's own name
+    assert (tmp_path / "copy" / "model.pt").read_bytes() == b"weights"
+    local = run(["mv", str(tmp_path / "best.pt"), str(tmp_path / "renamed.pt")])
+    assert local.exit_code == 0, local.stderr
+    assert (tmp_path / "renamed.pt").read_bytes() == b"weights"
+    assert not (tmp_path / "best.pt").exists()

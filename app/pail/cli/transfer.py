@@ -477,6 +477,22 @@ def put_plans(
     return _planned(plans)
 
 
+def _local_name(text: str, side: Side, flags: Flags) -> Side:
+    """A local DEST that does not exist yet, in an existing folder, without a trailing
+    separator (``./best.pt``): the name in that folder, so one object becomes that file
+    (as ``pail get URI FILE`` and ``cp``), and a prefix (``-r``) that folder. Read as a
+    path it would be a new folder named ``best.pt`` holding the object under its own
+    name."""
+    if side.provider != "local" or "://" in text or text.endswith(("/", os.sep)):
+        return side
+    path = os.path.abspath(os.path.expanduser(text))
+    parent = os.path.dirname(path)
+    if os.path.lexists(path) or not os.path.isdir(parent) or parent == path:
+        return side
+    folder = side_for(parent, flags)
+    return replace(folder, key=os.path.basename(path), uri=text)
+
+
 def copy_plan(
     source_text: str, dest_text: str, flags: Flags, settings: Settings, *, move: bool
 ) -> TransferPlan:
@@ -489,7 +505,7 @@ def copy_plan(
         StorageError / InvalidURI: from resolving the texts or planning.
     """
     source = side_for(source_text, flags)
-    dest = _shared(source, side_for(dest_text, flags))
+    dest = _shared(source, _local_name(dest_text, side_for(dest_text, flags), flags))
     _check_destination(dest, settings.options)
     rename = move and same_store(source, dest) and source.bucket == dest.bucket
 
