@@ -634,7 +634,8 @@ def test_every_key_of_the_readme_on_the_demo(demo, tmp_path):
     w.key("check.cancel")
     w.key("check.copy_b_to_a")
     w.key("check.rerun")
-    w.wait("U Copy A→B")
+    w.settle()  # the comparison ran again (U is off while it runs)
+    w.wait("U Copy A→B", "1 only in A")
     w.key("check.copy_a_to_b")  # back on the tree: the plan of README.md, cancelled
     w.press("=")
     w.wait("Compare with")
