@@ -20,6 +20,7 @@ from pail.drivers.base import (
     PermissionChecks,
     Probes,
     StorageDriver,
+    Writable,
 )
 from pail.drivers.errors import NotSupported
 from pail.drivers.gcs import GcsDriver
@@ -31,13 +32,13 @@ from pail.services import lifecycle
 from pail.services import versions as versions_service
 from pail.services.access.check import check_access, check_identity
 
-CAPABILITIES = (HasIdentity, Probes, PermissionChecks, PartSizes, Versioned, HasLifecycle)
+CAPABILITIES = (HasIdentity, Probes, PermissionChecks, PartSizes, Versioned, HasLifecycle, Writable)
 
 EXPECTED = {
-    S3Driver: {HasIdentity, Probes, PartSizes, Versioned, HasLifecycle},
-    GcsDriver: {HasIdentity, PermissionChecks, Versioned, HasLifecycle},
+    S3Driver: {HasIdentity, Probes, PartSizes, Versioned, HasLifecycle, Writable},
+    GcsDriver: {HasIdentity, PermissionChecks, Versioned, HasLifecycle, Writable},
     # A folder has the version and lifecycle methods only to refuse them (NotSupported).
-    LocalDriver: {Versioned, HasLifecycle},
+    LocalDriver: {Versioned, HasLifecycle, Writable},
 }
 
 
