@@ -24,7 +24,7 @@ whose file is read once into the page cache instead. After every run the destina
 listed (ListObjectsV2): its object count and total bytes must be the expected ones, or the
 benchmark stops, so no tool wins by doing nothing; then the prefix is deleted so the store
 does not grow. ``check`` runs must exit 0 and report every file as matching (rclone's
-``N matching files``; pail's ``--json`` counts when it has them). The table shows medians
+``N matching files``; pail's ``--json`` counts). The table shows medians
 and pail's time divided by each peer's (below 1.0: pail is faster). Peak RSS of every
 tool (GNU ``/usr/bin/time``'s ``%M``, when installed) is reported for the large upload.
 
@@ -343,26 +343,9 @@ def timed_run(argv: list[str], env: dict[str, str], measure_rss: bool = False) -
     return Run(seconds, peak, stdout, stderr)
 
 
-def _find_counts(doc: Any) -> dict | None:
-    """The first ``{"identical": n, ...}`` mapping inside a JSON document, if any."""
-    if isinstance(doc, dict):
-        if isinstance(doc.get("identical"), int):
-            return doc
-        children = list(doc.values())
-    elif isinstance(doc, list):
-        children = doc
-    else:
-        return None
-    for child in children:
-        found = _find_counts(child)
-        if found is not None:
-            return found
-    return None
-
-
 def verify_check(tool: str, run: Run, files: int) -> str | None:
-    """Stop unless the check run compared every file; returns a note when it cannot be
-    proved from the output (exit 0 is still required)."""
+    """Stop unless the check run found every file identical (exit 0 is required too):
+    rclone's ``N matching files``, pail's ``--json`` counts. Returns a note or ``None``."""
     if tool == "rclone":
         match = re.search(r"(\d+) matching files", run.stderr + run.stdout)
         if not match or int(match.group(1)) != files:
@@ -371,13 +354,11 @@ def verify_check(tool: str, run: Run, files: int) -> str | None:
             )
         return None
     try:
-        counts = _find_counts(json.loads(run.stdout))
-    except ValueError:
-        counts = None
-    if counts is None:
-        return "pail check: no identical count in its --json output; exit 0 taken as proof"
-    if counts["identical"] != files:
-        raise SystemExit(f"pail check: {counts} (expected {files} identical)")
+        counts = json.loads(run.stdout).get("counts", {})  # CompareReport.to_dict()
+    except (ValueError, AttributeError):
+        raise SystemExit(f"pail check: no JSON report:\n{run.stdout[-1500:]}") from None
+    if counts.get("identical") != files or sum(counts.values()) != files:
+        raise SystemExit(f"pail check: counts {counts}, expected {files} identical")
     return None
 
 
