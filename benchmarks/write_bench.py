@@ -5,8 +5,10 @@ Four measurements on each store, in the same run:
 
 1. **upload small**: a local folder of 500 files of 64 KiB (``--small N``) with
    ``pail put -r DIR s3://b/P/``, ``aws s3 cp --recursive DIR s3://b/P/``, ``rclone copy
-   DIR bench:b/P`` and raw boto3 (s3transfer's ``TransferManager.upload`` over the files,
-   ``max_concurrency=10`` like aws's default ``max_concurrent_requests``);
+   DIR bench:b/P`` and raw boto3 (one s3transfer ``TransferManager`` uploading every file,
+   ``max_request_concurrency=10`` like aws's default ``max_concurrent_requests``). pail
+   keeps the folder's name under the prefix (``P/small/...``), the others do not: the
+   check after each run counts everything under ``P/``;
 2. **upload large**: one file of 256 MiB (``--large-mib N``), the same four tools given the
    file (``pail put FILE s3://b/P/``, ``aws s3 cp FILE s3://b/P/``, ``rclone copy FILE
    bench:b/P``, boto3 ``upload_file``);
@@ -301,6 +303,8 @@ TASK_TOOLS = {
 
 @dataclass
 class Run:
+    """One finished command: wall seconds, peak RSS (KiB, 0 when not measured), output."""
+
     seconds: float
     peak_rss_kib: int
     stdout: str
