@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pail.services.transfer import PlanError, plan_rename, plan_transfer, side_for
+from pail.drivers.errors import NotFound
+from pail.services.transfer import NoSource, PlanError, plan_rename, plan_transfer, side_for
 from support.servers import moto_backend
 
 
@@ -81,8 +82,28 @@ def test_loops_and_moves_onto_themselves_refused(kit, moto_s3):
         plan_transfer(
             kit.s3_side(driver, bucket, "a/x"), kit.s3_side(driver, bucket, "a/"), kind="move"
         )
-    with pytest.raises(PlanError, match="does not exist"):
+    with pytest.raises(NotFound) as missing:
         plan_transfer(kit.s3_side(driver, bucket, "nope"), kit.s3_side(driver, bucket, "b/"))
+    error = missing.value
+    assert (error.code, error.operation, error.bucket, error.key) == (
+        "NoSuchKey",
+        "HeadObject",
+        bucket,
+        "nope",
+    )
+    # A PlanError (the CLI's plan refusals) that is also the store's NotFound (exit 3).
+    assert isinstance(error, NoSource) and isinstance(error, PlanError)
+    assert "does not exist" in str(error)
+    with pytest.raises(NoSource) as marked:
+        plan_transfer(
+            kit.s3_side(driver, bucket, ""), kit.s3_side(driver, bucket, "b/"), keys=["gone"]
+        )
+    assert (marked.value.code, marked.value.key) == ("NoSuchKey", "gone")
+    with pytest.raises(NotFound) as gone:
+        plan_transfer(
+            kit.s3_side(driver, "no-such-bucket-x", "k"), kit.s3_side(driver, bucket, "b/")
+        )
+    assert gone.value.code == "NoSuchBucket"
 
 
 def test_explicit_keys_and_rename(kit, moto_s3):

@@ -26,6 +26,7 @@ from pail.services.transfer.engine import (
 )
 from pail.services.transfer.model import (
     Kind,
+    NoSource,
     PlanError,
     Side,
     TransferItem,
@@ -45,6 +46,7 @@ __all__ = [
     "Failure",
     "FileDone",
     "Kind",
+    "NoSource",
     "PlanError",
     "RefusedKey",
     "Side",

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import humanize
 
 from pail.drivers.base import Entry, StorageDriver
+from pail.drivers.errors import NotFound
 from pail.services.download import DownloadPlan, DownloadReport, Failure, RefusedKey
 
 #: ``"copy"`` (an upload is a copy whose source is local) or ``"move"`` (copy, verify,
@@ -127,6 +128,23 @@ class PlanError(ValueError):
     """A transfer refused as a whole (the destination inside the source, a move onto
     itself, nothing to copy, a prefix without ``recursive``); ``str()`` is one plain
     sentence."""
+
+
+class NoSource(PlanError, NotFound):
+    """The source is neither an object nor a prefix (or a key of an explicit list is
+    missing): a :class:`PlanError` (the whole transfer is refused) that is also the
+    store's :class:`~pail.drivers.errors.NotFound` (a ``FileNotFoundError``: exit 3 in
+    the CLI, as ``pail get`` of a missing key).
+
+    Its fields are those of the request that found nothing: ``operation`` (``HeadObject``
+    for the key's 404, or the listing's, e.g. ``ListObjectsV2``), ``bucket``, ``key``,
+    ``status``, ``code`` ``NoSuchKey``. ``message`` reads ``"nothing to copy: URI does not
+    exist"``. Front-ends should catch it by type (``NotFound``) before ``PlanError``.
+    """
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        # PlanError comes first in the MRO (ValueError.__init__); the fields are NotFound's.
+        NotFound.__init__(self, message, **fields)
 
 
 @dataclass

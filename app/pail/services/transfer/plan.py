@@ -17,7 +17,14 @@ from pail.drivers.base import Entry, StorageDriver, iter_pages
 from pail.drivers.errors import NotFound
 from pail.services.download import DownloadJob, DownloadPlan, RefusedKey
 from pail.services.download.paths import UnsafeKey, local_target, unsafe_reason
-from pail.services.transfer.model import Kind, PlanError, Side, TransferItem, TransferPlan
+from pail.services.transfer.model import (
+    Kind,
+    NoSource,
+    PlanError,
+    Side,
+    TransferItem,
+    TransferPlan,
+)
 
 #: Longest key S3 and GCS accept, in UTF-8 bytes (S3 User Guide, "Naming objects";
 #: GCS "Object naming requirements").
@@ -69,9 +76,14 @@ def _has_children(driver: StorageDriver, bucket: str, prefix: str) -> bool:
 
 def _head_entry(driver: StorageDriver, bucket: str, key: str) -> Entry | None:
     try:
-        info = driver.head(bucket, key)
+        return _head(driver, bucket, key)
     except NotFound:
         return None
+
+
+def _head(driver: StorageDriver, bucket: str, key: str) -> Entry:
+    """The object at ``key`` as an Entry. Raises the driver's NotFound when there is none."""
+    info = driver.head(bucket, key)
     return Entry(
         info.key,
         "object",
@@ -80,6 +92,26 @@ def _head_entry(driver: StorageDriver, bucket: str, key: str) -> Entry | None:
         info.etag,
         info.storage_class,
         info.version_id,
+    )
+
+
+def _no_source(source: Side, key: str, kind: Kind, found: NotFound) -> NoSource:
+    """The error for a source ``key`` that is neither an object nor a prefix:
+    :class:`NoSource` (a NotFound with code ``NoSuchKey``, exit 3 in the CLI) with the
+    operation and HTTP fields of the request that found nothing (``found``: the HEAD's
+    404, or the NotFound of the listing below ``key/``)."""
+    root = getattr(source.driver, "root", None) if source.provider == "local" else None
+    uri = source.uri if key == source.key else format_uri(source.provider, source.bucket, key, root)
+    return NoSource(
+        f"nothing to {kind}: {uri} does not exist",
+        operation=found.operation or "HeadObject",
+        provider=source.provider,
+        bucket=source.bucket,
+        key=key,
+        status=found.status,
+        code="NoSuchKey",
+        request_id=found.request_id,
+        endpoint=found.endpoint,
     )
 
 
@@ -132,10 +164,14 @@ def plan_transfer(
     is looked up with HEAD. ``on_listed(n)`` reports the objects found so far.
 
     Raises:
-        PlanError: a prefix without ``recursive``, nothing to copy, a copy into the source
-            itself (the destination under the source prefix on the same store), a move
-            onto itself.
-        StorageError: a listing or HEAD failed (AccessDenied, NotFound of a single key...).
+        NoSource: (a PlanError and a NotFound) the source key is neither an object nor a
+            prefix, or an explicit key of ``keys`` is missing: code ``NoSuchKey``, the
+            operation that found nothing (HeadObject, or the listing's).
+        NotFound: the source bucket is missing (the store's own ``NoSuchBucket``).
+        PlanError: a prefix without ``recursive``, no objects under a prefix, a copy into
+            the source itself (the destination under the source prefix on the same
+            store), a move onto itself.
+        StorageError: a listing or HEAD failed (AccessDenied...).
     """
     plan = TransferPlan(kind, source, dest, server_side=source.driver is dest.driver)
     same_bucket = source.driver is dest.driver and source.bucket == dest.bucket
@@ -154,27 +190,35 @@ def plan_transfer(
                 for entry in _objects_under(source.driver, source.bucket, key):
                     listed(entry, entry.key[len(base) :])
             else:
-                head = _head_entry(source.driver, source.bucket, key)
-                if head is None:
-                    raise NotFound(
-                        "no such object",
-                        operation="HeadObject",
-                        provider=source.provider,
-                        bucket=source.bucket,
-                        key=key,
-                        code="NoSuchKey",
-                    )
+                try:
+                    head = _head(source.driver, source.bucket, key)
+                except NotFound as exc:
+                    raise _no_source(source, key, kind, exc) from exc
                 rel = key[len(base) :] if key.startswith(base) else key.rpartition("/")[2]
                 listed(head, rel)
     else:
-        one = None if _is_prefix_key(base) else _head_entry(source.driver, source.bucket, base)
+        one: Entry | None = None
+        missing: NotFound | None = None
+        if not _is_prefix_key(base):
+            try:
+                one = _head(source.driver, source.bucket, base)
+            except NotFound as exc:
+                missing = exc
         if one is not None:
             single = True
             listed(one, base.rpartition("/")[2])
         else:
-            if not _is_prefix_key(base):
-                if not _has_children(source.driver, source.bucket, base + "/"):
-                    raise PlanError(f"nothing to {kind}: {source.uri} does not exist")
+            if missing is not None:  # not an object: a prefix without its "/"?
+                try:
+                    page = source.driver.list_page(
+                        source.bucket, base + "/", delimiter="/", page_size=1
+                    )
+                except NotFound as exc:
+                    if exc.code == "NoSuchBucket":
+                        raise  # the bucket itself is missing: the store's own error
+                    raise _no_source(source, base, kind, exc) from exc
+                if not page.entries:
+                    raise _no_source(source, base, kind, missing)
                 base += "/"
             if not recursive:
                 raise PlanError(f"{source.uri} is a prefix: copying it needs --recursive")
