@@ -71,8 +71,15 @@ def test_resume_sends_only_missing_parts(kit, proxied_s3, tmp_path):
     assert list((tmp_path / "state").glob("*.json"))  # the upload is kept for a resume
     sent_before = {int(r.query["partNumber"]) for r in faults.requests if "partNumber" in r.query}
     faults.reset()
-    second = Transfer(plan(), jobs=2, part_size=5 * MIB, state_dir=state).run()
+    job = Transfer(plan(), jobs=2, part_size=5 * MIB, state_dir=state)
+    second = job.run()
     assert second.ok, second.failed
+    # Parts reused from the first run are resumed bytes, not this run's transfer (rate).
+    progress = job.progress()
+    (file,) = progress.files
+    assert file.resumed_from == second.done[0].resumed_from > 0
+    assert file.bytes_done == len(data) and file.state == "done"
+    assert progress.bytes_fetched == second.done[0].fetched == len(data) - file.resumed_from
     sent = [int(r.query["partNumber"]) for r in faults.requests if "partNumber" in r.query]
     assert 3 in sent and len(sent) < 4  # parts already on the store were not sent again
     assert not set(sent) & (sent_before - {3})

@@ -29,7 +29,8 @@ class FileProgress:
         key: the object's key. path: the local path it goes to (final name).
         size: object size in bytes (``None`` if unknown).
         bytes_done: bytes on disk for it, including bytes kept from an earlier attempt.
-        resumed_from: bytes that were already on disk when this run started.
+        resumed_from: bytes kept from an earlier run (on disk for a download; for an
+            upload, parts of the multipart upload the store already held).
         state: queued, running, done, skipped, failed or cancelled.
         reason: why it was skipped / failed (plain text), else ``""``.
     """
@@ -124,6 +125,17 @@ class ProgressTracker:
         with self._lock:
             f = self._files[key]
             f.resumed_from = f.bytes_done = offset
+
+    def add_resumed(self, key: str, count: int) -> None:
+        """``count`` more bytes of ``key`` were kept from an earlier run (e.g. the parts of
+        a multipart upload the store already holds, found by ListParts): they count in
+        ``bytes_done`` and ``resumed_from`` but not in ``bytes_fetched`` nor the rate
+        window, which measure this run's transfer only. May be called several times (one
+        call per reused part, from any thread)."""
+        with self._lock:
+            f = self._files[key]
+            f.bytes_done += count
+            f.resumed_from += count
 
     def restart(self, key: str) -> None:
         """Discard the bytes counted for ``key`` (e.g. after a checksum mismatch)."""

@@ -246,6 +246,18 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         elif key in self._cancels:
             self._cancels[key].set()
 
+    def flush(self) -> None:
+        """Record the bytes written so far where a rerun resumes from them (call before
+        the process exits without waiting for the workers: Ctrl-C, quitting the app).
+
+        Remote -> local folder: forwards to :meth:`Downloader.flush
+        <pail.services.download.Downloader.flush>` (every partial file's sidecar, as
+        ``pail get`` does). Otherwise a no-op: a multipart upload's parts are recorded by
+        the store itself (ListParts on the rerun), its UploadId when it started.
+        """
+        if self._downloader is not None:
+            self._downloader.flush()
+
     def progress(self, *, with_files: bool = True) -> DownloadProgress:
         """A :class:`DownloadProgress` snapshot (thread-safe): ``FileProgress.key`` is the
         source key, ``.path`` the destination URI."""
@@ -821,7 +833,10 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                     whole.add(digest)
                     done[number] = got
                     counts["reused" if reused else "sent"] += length
-                self.tracker.add_bytes(item.source_key, length)
+                if reused:  # sent by an earlier run: progress, not this run's rate
+                    self.tracker.add_resumed(item.source_key, length)
+                else:
+                    self.tracker.add_bytes(item.source_key, length)
             except BaseException as exc:  # reported below
                 with lock:
                     errors.append(exc)
