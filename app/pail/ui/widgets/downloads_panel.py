@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 
 from pail.core.text import one_line
@@ -74,7 +74,9 @@ class DownloadsPanel(Vertical):
         table.add_column("size", key="size", width=10)
         table.add_column("done", key="done", width=10)
         yield table
-        yield Static(id="dl-summary")
+        # A long summary (every failure, an explanation's policy) scrolls (tab reaches it).
+        with VerticalScroll(id="dl-summary"):  # app.tcss: height auto, at most half
+            yield Static(id="dl-summary-text")
 
     def on_mount(self) -> None:
         for row in self.query(".dl-file"):
@@ -187,7 +189,7 @@ class DownloadsPanel(Vertical):
     def _draw_summary(self) -> None:
         report = self.download.report
         assert report is not None
-        self.query_one("#dl-summary", Static).update(
+        self.query_one("#dl-summary-text", Static).update(
             Text("\n").join(summary_lines(report, self.download.verb))
         )
 
