@@ -2,14 +2,20 @@
 the installed ``pail`` with a folder as the store. On an ``xterm`` the display is drawn,
 taken down for a question and erased at the end; on a ``dumb`` terminal nothing is drawn.
 Off a terminal (CliRunner) see test_cli_get / test_cli_du / test_cli_rm: plain lines only.
+The shared part of get/put/cp/mv's display (JobDisplay: figures, questions, an answer for
+all) is also driven here off a terminal, with a real download and its answer on stdin.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import threading
 
-from pail.cli.progress import clock
+from pail.cli.progress import JobDisplay, clock, size_words
+from pail.drivers.local import LocalDriver
+from pail.services.download import Downloader, DownloadJob, plan_keys
 from support.pty import run_on_pty
 
 ERASE = "\x1b[2K"  # rich erases the display's line with this (a transient display)
@@ -84,3 +90,52 @@ def test_clock():
         "1:01",
         "1:01:02",
     ]
+
+
+class _Files(JobDisplay[Downloader, DownloadJob]):
+    """The smallest command display: only its question's names (what JobDisplay asks)."""
+
+    def conflict(self, job):
+        return job.path, job.key
+
+
+def test_a_job_display_asks_once_for_all_and_keeps_the_answer(tmp_path, monkeypatch, capsys):
+    """Two conflicting files, one question answered with a capital letter (from stdin,
+    off a terminal: nothing drawn): both files get that answer, the figures count them,
+    and a later question (as for pail put's next PATH) is answered without asking."""
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    src.mkdir()
+    dest.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (src / name).write_bytes(b"new " + name.encode())
+        (dest / name).write_bytes(b"old")
+    driver = LocalDriver(str(src), single_bucket=True)
+    plan = plan_keys(driver, "src", ["a.txt", "b.txt"], str(dest))
+    display = _Files(live=False)
+    download = Downloader(driver, plan, jobs=2, conflict="ask", resolve_conflict=display.ask)
+    display.job = download
+    assert display.figures()["files"] == "0/2 files"
+    monkeypatch.setattr("sys.stdin", io.StringIO("K\n"))
+    download.start()
+    while download.wait(0.1) is None:
+        display.answer_questions()
+    report = download.report()
+    assert capsys.readouterr().err.count(QUESTION) == 1
+    assert len(report.done) == 2 and display.figures()["files"] == "2/2 files"
+    assert sorted(p.name for p in dest.iterdir()) == ["a (1).txt", "a.txt", "b (1).txt", "b.txt"]
+    assert display.for_all is not None and display.for_all.action == "keep-both"
+
+    answers = []
+    later = threading.Thread(target=lambda: answers.append(display.ask(plan.jobs[0])), daemon=True)
+    later.start()
+    later.join(10)  # a queued question would wait here for ever: none is
+    assert answers == [display.for_all] and display.questions.empty()
+
+
+def test_size_words():
+    assert [size_words(1, False), size_words(2048, False), size_words(None, False)] == [
+        "1 byte",
+        "2048 bytes",
+        "size unknown",
+    ]
+    assert size_words(2048, True) == "2.0 KiB"

@@ -16,27 +16,25 @@ next run resumes them.
 from __future__ import annotations
 
 import os
-import queue
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from pail.cli.common import human_option
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, CliError, exit_code_for
-from pail.cli.progress import LiveProgress, bar_column, clock, stderr_is_live, text_column
+from pail.cli.progress import JobDisplay, stderr_is_live
 from pail.cli.values import Count
 from pail.cli.values import expires as expires_type
 from pail.config.flags import Flags
 from pail.core.text import printable
-from pail.core.units import plural, size_text
+from pail.core.units import size_text
 from pail.core.uri import Location
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.download import (
     DEFAULT_JOBS,
-    ConflictAnswer,
     Downloader,
     DownloadJob,
     DownloadPlan,
@@ -47,13 +45,10 @@ from pail.services.download import (
     plan_keys,
     plan_prefix,
 )
-from pail.services.download.engine import ConflictAction, ConflictPolicy
+from pail.services.download.engine import ConflictPolicy
 from pail.services.locations import open_location
 from pail.services.metadata import object_info
 from pail.services.object_links import presigned_url
-
-if TYPE_CHECKING:
-    from rich.progress import ProgressColumn
 
 
 def get_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -116,95 +111,34 @@ def plan_for(
     return plan_keys(driver, location.bucket, [key], folder, names={key: rel})
 
 
-class _Display:
-    """What ``pail get`` shows: a line per finished file, the live progress on a terminal
-    (:class:`~pail.cli.progress.LiveProgress`: files, bytes, rate, ETA) and the conflict
-    questions, asked from the main thread, which owns the terminal's input."""
+class _Display(JobDisplay[Downloader, DownloadJob]):
+    """What ``pail get`` shows (:class:`~pail.cli.progress.JobDisplay`: the live figures
+    and the conflict questions): a line per finished file, and its question's names."""
 
-    def __init__(self, live: bool, human: bool = False) -> None:
-        self.human = human  # sizes in the file lines as KiB/MiB/GiB (-h)
-        self.download: Downloader | None = None  # set before the display goes up
-        self.progress = LiveProgress(_columns, self.figures, live=live)
-        self.questions: queue.Queue[tuple[DownloadJob, queue.Queue[ConflictAnswer]]]
-        self.questions = queue.Queue()
+    @property
+    def download(self) -> Downloader | None:
+        """The running download: :attr:`job` under its own name (the tests set it so)."""
+        return self.job
 
-    def figures(self) -> dict[str, Any]:
-        """The download's figures for the display: bytes move the bar."""
-        assert self.download is not None
-        snap = self.download.progress(with_files=False)
-        return {
-            "completed": snap.bytes_done,
-            "total": snap.bytes_total or None,
-            "files": f"{snap.files_finished:,}/{plural(snap.files_total, 'file')}",
-            "bytes": f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}",
-            # No rate before the first byte arrives ("0 B/s" says nothing yet).
-            "rate": f"{size_text(int(snap.rate), True)}/s" if snap.bytes_done else "",
-            "eta": f"ETA {clock(snap.eta)}",
-        }
+    @download.setter
+    def download(self, download: Downloader) -> None:
+        self.job = download
 
     def file(self, outcome: FileDone | Skipped | Failure) -> None:
         """The engine's ``on_file`` (a worker thread): one plain line on stdout."""
         if isinstance(outcome, FileDone):
-            # Bare digits without -h: scripts read this line; only the noun follows the count.
-            size = (
-                size_text(outcome.size, True)
-                if self.human
-                else f"{outcome.size} {'byte' if outcome.size == 1 else 'bytes'}"
-            )
-            if outcome.resumed_from:
-                resumed = outcome.resumed_from
-                size += f", {size_text(resumed, True) if self.human else resumed} resumed"
-            size += f", {outcome.verified}"
             self.progress.line(
-                f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} ({size})"
+                f"downloaded {printable(outcome.key)} -> {printable(outcome.path)} "
+                f"({self.detail(outcome)})"
             )
         elif isinstance(outcome, Skipped) and outcome.reason != "cancelled":
-            self.progress.line(f"skipped {printable(outcome.key)} ({_skip_text(outcome.reason)})")
-
-    def ask(self, job: DownloadJob) -> ConflictAnswer:
-        """The engine's conflict resolver (a worker thread): hand the question to the
-        main thread, which owns the terminal's input, and wait for the answer."""
-        reply: queue.Queue[ConflictAnswer] = queue.Queue(maxsize=1)
-        self.questions.put((job, reply))
-        return reply.get()
-
-    def answer_questions(self) -> None:
-        """Ask the queued conflict questions (main thread)."""
-        while True:
-            try:
-                job, reply = self.questions.get_nowait()
-            except queue.Empty:
-                return
-            reply.put(self.prompt(job))
-
-    def prompt(self, job: DownloadJob) -> ConflictAnswer:
-        """Ask about one existing file, with the live display down meanwhile."""
-        with self.progress.paused():
-            choice = click.prompt(
-                f"{printable(job.path)} exists and differs from {printable(job.key)}: "
-                "[o]verwrite, [s]kip, [k]eep both (capital letter: all)",
-                type=click.Choice(["o", "s", "k", "O", "S", "K"]),
-                show_choices=False,
-                err=True,
+            self.progress.line(
+                f"skipped {printable(outcome.key)} ({self.skip_text(outcome.reason)})"
             )
-        actions: dict[str, ConflictAction] = {"o": "overwrite", "s": "skip", "k": "keep-both"}
-        return ConflictAnswer(actions[choice.lower()], apply_to_all=choice.isupper())
 
-
-def _columns() -> list[ProgressColumn]:
-    return [
-        bar_column(),
-        text_column("{task.fields[files]}"),
-        text_column("{task.fields[bytes]}"),
-        text_column("{task.fields[rate]}"),
-        text_column("{task.fields[eta]}"),
-    ]
-
-
-def _skip_text(reason: str) -> str:
-    if reason == "exists":
-        return "a different file exists; --overwrite replaces it"
-    return "identical file exists" if reason == "identical" else reason
+    def conflict(self, job: DownloadJob) -> tuple[str, str]:
+        """The local file that exists, and the key that differs from it."""
+        return printable(job.path), printable(job.key)
 
 
 def run_get(
@@ -232,7 +166,7 @@ def run_get(
         allow_unverified=allow_unverified,
         on_file=display.file,
     )
-    display.download = download
+    display.job = download
     download.start()
     try:
         with display.progress:  # down again (and gone: transient) before any summary

@@ -12,12 +12,18 @@ rich is imported: the command's plain lines are all there is, as in a log.
 Lines printed while the display is up (:meth:`LiveProgress.line`) go to stdout as plain
 text; when stdout is the terminal too they are printed above the bar instead of through
 it. A question asked meanwhile pauses the display (:meth:`LiveProgress.paused`).
+
+:class:`JobDisplay` is what the commands that move files (``pail get``, ``put``, ``cp``,
+``mv``) show around it: the job's figures (files, bytes, rate, ETA), the words of their
+lines, and the "exists and differs" question, asked from the main thread for the job's
+worker threads; each command supplies only its own line and question wording.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,12 +31,18 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import click
 
+from pail.core.units import plural, size_text
+
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, TaskID
+
+    from pail.services.download import ConflictAnswer, FileDone
+    from pail.services.download.engine import ConflictAction
+    from pail.services.download.progress import DownloadProgress
 
 T = TypeVar("T")
 
@@ -221,6 +233,142 @@ def wait_for(
             raise CliError([line], EXIT_INTERRUPTED) from None
 
 
+class FileJob(Protocol):
+    """A job that moves files: :class:`~pail.services.download.Downloader` and
+    :class:`~pail.services.transfer.Transfer` (their thread-safe progress snapshot)."""
+
+    def progress(self, *, with_files: bool = True) -> DownloadProgress: ...
+
+
+JobT = TypeVar("JobT", bound=FileJob)
+#: What a conflict question is about (a download job, a transfer item).
+SubjectT = TypeVar("SubjectT")
+
+
+def file_columns() -> list[ProgressColumn]:
+    """The columns of :class:`JobDisplay`: bar, files, bytes, rate, ETA."""
+    return [
+        bar_column(),
+        text_column("{task.fields[files]}"),
+        text_column("{task.fields[bytes]}"),
+        text_column("{task.fields[rate]}"),
+        text_column("{task.fields[eta]}"),
+    ]
+
+
+def size_words(size: int | None, human: bool) -> str:
+    """A size for a command's lines: ``N bytes`` (bare digits without ``-h``: scripts read
+    them; only the noun follows), ``1.5 MiB`` with ``human``, ``size unknown`` for ``None``."""
+    if size is None:
+        return "size unknown"
+    if human:
+        return size_text(size, True)
+    return f"{size} {'byte' if size == 1 else 'bytes'}"
+
+
+class JobDisplay(Generic[JobT, SubjectT]):
+    """What a command that moves files shows while its job runs: the live progress on a
+    terminal (:class:`LiveProgress` with :func:`file_columns`, figures from the job's
+    snapshot), its lines' shared words, and the conflict questions, handed from the job's
+    worker threads to the main thread, which owns the terminal's input.
+
+    Subclasses set :attr:`noun`, the skip texts, and :meth:`conflict` (the question's two
+    names), and write their own ``on_file`` lines with :meth:`detail` and :meth:`skip_text`.
+
+    Args:
+        live: draw the display (:func:`stderr_is_live`).
+        human: sizes in the lines as KiB/MiB/GiB (``-h``).
+
+    Attributes:
+        job: the running job (set before the display goes up).
+        for_all: an answer given "for all" (a capital letter), returned to every later
+            question, of this job or of a later one given the same answer.
+    """
+
+    #: What the figures count (``"file"``, ``"object"``).
+    noun: ClassVar[str] = "file"
+    #: The skip line's reason for a different existing file, and for an identical one.
+    skipped_exists: ClassVar[str] = "a different file exists; --overwrite replaces it"
+    skipped_identical: ClassVar[str] = "identical file exists"
+
+    def __init__(self, live: bool, human: bool = False) -> None:
+        self.human = human
+        self.job: JobT | None = None
+        self.progress = LiveProgress(file_columns, self.figures, live=live)
+        self.questions: queue.Queue[tuple[SubjectT, queue.Queue[ConflictAnswer]]]
+        self.questions = queue.Queue()
+        self.for_all: ConflictAnswer | None = None
+
+    def figures(self) -> dict[str, Any]:
+        """The job's figures for the display (:data:`Poll`): bytes move the bar."""
+        assert self.job is not None
+        snap = self.job.progress(with_files=False)
+        return {
+            "completed": snap.bytes_done,
+            "total": snap.bytes_total or None,
+            "files": f"{snap.files_finished:,}/{plural(snap.files_total, self.noun)}",
+            "bytes": f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}",
+            # No rate before the first byte arrives ("0 B/s" says nothing yet).
+            "rate": f"{size_text(int(snap.rate), True)}/s" if snap.bytes_done else "",
+            "eta": f"ETA {clock(snap.eta)}",
+        }
+
+    def detail(self, done: FileDone) -> str:
+        """A finished file's parenthesis: ``N bytes[, M resumed], CHECK``."""
+        text = size_words(done.size, self.human)
+        if done.resumed_from:
+            resumed = done.resumed_from
+            text += f", {size_text(resumed, True) if self.human else resumed} resumed"
+        return f"{text}, {done.verified}"
+
+    def skip_text(self, reason: str) -> str:
+        """Why a file was skipped, for its line (``exists``, ``identical``, else as is)."""
+        if reason == "exists":
+            return self.skipped_exists
+        return self.skipped_identical if reason == "identical" else reason
+
+    def conflict(self, subject: SubjectT) -> tuple[str, str]:
+        """The question's names, printable: what exists and what differs from it."""
+        raise NotImplementedError
+
+    def ask(self, subject: SubjectT) -> ConflictAnswer:
+        """The engine's conflict resolver (a worker thread): hand the question to the
+        main thread, which owns the terminal's input, and wait for the answer."""
+        if self.for_all is not None:
+            return self.for_all
+        reply: queue.Queue[ConflictAnswer] = queue.Queue(maxsize=1)
+        self.questions.put((subject, reply))
+        return reply.get()
+
+    def answer_questions(self) -> None:
+        """Ask the queued conflict questions (main thread)."""
+        while True:
+            try:
+                subject, reply = self.questions.get_nowait()
+            except queue.Empty:
+                return
+            reply.put(self.for_all or self.prompt(subject))
+
+    def prompt(self, subject: SubjectT) -> ConflictAnswer:
+        """Ask about one existing file or key, with the live display down meanwhile."""
+        from pail.services.download import ConflictAnswer
+
+        existing, incoming = self.conflict(subject)
+        with self.progress.paused():
+            choice = click.prompt(
+                f"{existing} exists and differs from {incoming}: "
+                "[o]verwrite, [s]kip, [k]eep both (capital letter: all)",
+                type=click.Choice(["o", "s", "k", "O", "S", "K"]),
+                show_choices=False,
+                err=True,
+            )
+        actions: dict[str, ConflictAction] = {"o": "overwrite", "s": "skip", "k": "keep-both"}
+        answer = ConflictAnswer(actions[choice.lower()], apply_to_all=choice.isupper())
+        if answer.apply_to_all:
+            self.for_all = answer
+        return answer
+
+
 def clock(seconds: float | None) -> str:
     """``seconds`` as ``m:ss`` or ``h:mm:ss`` (``--:--`` when unknown)."""
     if seconds is None:
@@ -232,10 +380,14 @@ def clock(seconds: float | None) -> str:
 
 __all__ = [
     "REFRESH_PER_SECOND",
+    "FileJob",
+    "JobDisplay",
     "LiveProgress",
     "Poll",
     "bar_column",
     "clock",
+    "file_columns",
+    "size_words",
     "stderr_is_live",
     "text_column",
     "wait_for",

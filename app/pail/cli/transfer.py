@@ -49,7 +49,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -66,9 +65,9 @@ from pail.cli.errors import (
     CliError,
 )
 from pail.cli.progress import (
-    LiveProgress,
+    JobDisplay,
     bar_column,
-    clock,
+    size_words,
     stderr_is_live,
     text_column,
     wait_for,
@@ -83,7 +82,6 @@ from pail.drivers.errors import AccessDenied
 from pail.services.explain import explain
 from pail.services.transfer import (
     DEFAULT_JOBS,
-    ConflictAction,
     ConflictAnswer,
     ConflictPolicy,
     Failure,
@@ -331,14 +329,6 @@ def _verb(plan: TransferPlan) -> str:
     return "copied"
 
 
-def _size(size: int | None, human: bool) -> str:
-    if size is None:
-        return "size unknown"
-    if human:
-        return size_text(size, True)
-    return f"{size} {'byte' if size == 1 else 'bytes'}"  # bare digits: scripts read them
-
-
 # -- planning -----------------------------------------------------------------------------
 
 
@@ -544,34 +534,21 @@ def _rename_plan(source: Side, dest: Side, recursive: bool) -> TransferPlan:
 # -- the display ----------------------------------------------------------------------------
 
 
-class _Display:
-    """What a transfer shows: a line per finished item, the live progress on a terminal
-    (:class:`~pail.cli.progress.LiveProgress`) and the conflict questions, asked from the
-    main thread, which owns the terminal's input. The same shape as ``pail get``'s."""
+class _Display(JobDisplay[Transfer, TransferItem]):
+    """What a transfer shows (:class:`~pail.cli.progress.JobDisplay`: the live figures
+    and the conflict questions, as ``pail get``): a line per finished item (source and
+    destination), and its question's names."""
+
+    noun = "object"
+    skipped_exists = "a different object exists; --overwrite replaces it"
+    skipped_identical = "identical"
 
     def __init__(self, plan: TransferPlan, settings: Settings, live: bool) -> None:
+        super().__init__(live, human=settings.human)
         self.plan = plan
         self.settings = settings
         self.verb = _verb(plan)
         self.items = {item.source_key: item for item in plan.items}
-        self.transfer: Transfer | None = None  # set before the display goes up
-        self.progress = LiveProgress(_columns, self.figures, live=live)
-        self.questions: queue.Queue[tuple[TransferItem, queue.Queue[ConflictAnswer]]]
-        self.questions = queue.Queue()
-        self.for_all: ConflictAnswer | None = None  # an "all" answer, kept for later plans
-
-    def figures(self) -> dict[str, Any]:
-        """The transfer's figures for the display: bytes move the bar."""
-        assert self.transfer is not None
-        snap = self.transfer.progress(with_files=False)
-        return {
-            "completed": snap.bytes_done,
-            "total": snap.bytes_total or None,
-            "files": f"{snap.files_finished:,}/{plural(snap.files_total, 'object')}",
-            "bytes": f"{size_text(snap.bytes_done, True)} / {size_text(snap.bytes_total, True)}",
-            "rate": f"{size_text(int(snap.rate), True)}/s" if snap.bytes_done else "",
-            "eta": f"ETA {clock(snap.eta)}",
-        }
 
     def source_text(self, key: str) -> str:
         """The source of ``key`` for a line: a local path or a URI."""
@@ -595,67 +572,20 @@ class _Display:
                 return  # said with the move's lines: was the source deleted?
             self.progress.line(
                 f"skipped {self.source_text(outcome.key)} -> {self.dest_text(outcome)} "
-                f"({_skip_text(outcome.reason)})"
+                f"({self.skip_text(outcome.reason)})"
             )
 
     def done_line(self, verb: str, done: FileDone) -> str:
-        detail = _size(done.size, self.settings.human)
-        if done.resumed_from:
-            resumed = done.resumed_from
-            detail += f", {_size(resumed, True) if self.settings.human else resumed} resumed"
-        detail += f", {done.verified}"
-        return f"{verb} {self.source_text(done.key)} -> {self.dest_text(done)} ({detail})"
+        return (
+            f"{verb} {self.source_text(done.key)} -> {self.dest_text(done)} ({self.detail(done)})"
+        )
 
-    def ask(self, item: TransferItem) -> ConflictAnswer:
-        """The engine's conflict resolver (a worker thread): hand the question to the main
-        thread and wait for the answer."""
-        if self.for_all is not None:
-            return self.for_all
-        reply: queue.Queue[ConflictAnswer] = queue.Queue(maxsize=1)
-        self.questions.put((item, reply))
-        return reply.get()
-
-    def answer_questions(self) -> None:
-        """Ask the queued conflict questions (main thread)."""
-        while True:
-            try:
-                item, reply = self.questions.get_nowait()
-            except queue.Empty:
-                return
-            reply.put(self.for_all or self.prompt(item))
-
-    def prompt(self, item: TransferItem) -> ConflictAnswer:
-        """Ask about one existing destination key, with the live display down meanwhile."""
-        with self.progress.paused():
-            choice = click.prompt(
-                f"{printable(where(self.plan.dest, item.dest_key))} exists and differs from "
-                f"{printable(where(self.plan.source, item.source_key))}: "
-                "[o]verwrite, [s]kip, [k]eep both (capital letter: all)",
-                type=click.Choice(["o", "s", "k", "O", "S", "K"]),
-                show_choices=False,
-                err=True,
-            )
-        actions: dict[str, ConflictAction] = {"o": "overwrite", "s": "skip", "k": "keep-both"}
-        answer = ConflictAnswer(actions[choice.lower()], apply_to_all=choice.isupper())
-        if answer.apply_to_all:
-            self.for_all = answer
-        return answer
-
-
-def _columns() -> list[ProgressColumn]:
-    return [
-        bar_column(),
-        text_column("{task.fields[files]}"),
-        text_column("{task.fields[bytes]}"),
-        text_column("{task.fields[rate]}"),
-        text_column("{task.fields[eta]}"),
-    ]
-
-
-def _skip_text(reason: str) -> str:
-    if reason == "exists":
-        return "a different object exists; --overwrite replaces it"
-    return "identical" if reason == "identical" else reason
+    def conflict(self, item: TransferItem) -> tuple[str, str]:
+        """The destination that exists, and the source that differs from it."""
+        return (
+            printable(where(self.plan.dest, item.dest_key)),
+            printable(where(self.plan.source, item.source_key)),
+        )
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -675,7 +605,7 @@ def _dry_run(plan: TransferPlan, settings: Settings) -> None:
     if settings.as_json:
         return
     for item in plan.items:
-        detail = _size(item.size, settings.human)
+        detail = size_words(item.size, settings.human)
         if item.existing is not None:
             detail += ", exists"
         click.echo(
@@ -702,7 +632,7 @@ def _execute(plan: TransferPlan, settings: Settings, display: _Display) -> Trans
         on_file=display.file,
         options=settings.options,
     )
-    display.transfer = transfer
+    display.job = transfer
     transfer.start()
     try:
         with display.progress:  # down again (transient) before any summary
