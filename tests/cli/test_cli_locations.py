@@ -59,6 +59,9 @@ def test_no_saved_connection_can_be_named_like_a_command():
         ["restore", "--dry-run", "lab"],
         ["lifecycle", "show", "lab"],
         ["doctor", "lab"],
+        ["cp", "lab", "s3://b/"],
+        ["mv", "lab", "s3://b/"],
+        ["put", __file__, "lab"],
     ],
     ids=lambda args: args[0],
 )
