@@ -8,8 +8,9 @@ be in different buckets or stores) and returns a :class:`RunDiff`:
   deltas ``b - a``, and whether b is better (:class:`MetricComparison`);
 * **files**: each run's objects by their path relative to the run's prefix, as only in a,
   only in b, sizes differ, checksums differ, same size but checksum not comparable, or
-  identical (:class:`FileComparison`). "Identical" needs proof: two plain MD5 ETags that
-  match, or a checksum of the same algorithm that the store gives for both;
+  identical (:class:`FileComparison`). "Identical" needs proof (:mod:`pail.services.checksums`):
+  a checksum of one algorithm both stores give that matches (a plain MD5 ETag counts as an
+  MD5), none contradicting it;
 * **tensors**: for ``.safetensors`` / ``.npy`` files in both, the tensors only in one and
   those whose dtype or shape differ, from headers read by range (:class:`TensorFileDiff`);
 * **configs**: for ``*.json`` / ``*.yaml`` / ``*.yml`` / ``MLmodel`` files in both, a key
@@ -25,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, wait
@@ -39,6 +39,7 @@ from pail.core.units import plural, size_text
 from pail.core.uri import format_uri
 from pail.drivers.base import Entry, ObjectChecksums, ObjectInfo, StorageDriver, iter_pages
 from pail.drivers.errors import StorageError
+from pail.services.checksums import judge, listed_md5
 from pail.services.jobs import DaemonPool
 from pail.services.previews.common import Job, NotThisFormat
 from pail.services.previews.ranged import PreviewBudgetExceeded, RangedReader
@@ -549,18 +550,9 @@ def _add_single_keys(side: _Side, out: _Listing, seen: set[str]) -> None:
         out.bytes += info.size
 
 
-#: A plain (single-part) S3 ETag: the MD5 of the bytes as 32 hex digits.
-_MD5_ETAG = re.compile(r"[0-9a-f]{32}")
-
-#: Store checksums, strongest first (``ObjectChecksums.checksums`` keys).
-_ALGORITHMS = ("SHA256", "SHA1", "CRC64NVME", "CRC32C", "CRC32", "MD5")
-
-
 def _listed_md5(side: _Side, entry: Entry) -> str | None:
-    """The listed ETag when it is a plain MD5 (S3 only: a multipart ``HEX-N`` ETag, a GCS
-    or local one is not)."""
-    etag = (entry.etag or "").strip('"').lower()
-    return etag if side.driver.provider == "s3" and _MD5_ETAG.fullmatch(etag) else None
+    """The listed ETag when it is a plain MD5 (:func:`pail.services.checksums.listed_md5`)."""
+    return listed_md5(side.driver.provider, entry.etag)
 
 
 def _compare_files(
@@ -690,48 +682,23 @@ def _judge_pair(
 def judge_checksums(
     ca: ObjectChecksums, cb: ObjectChecksums
 ) -> tuple[FileState, str | None, str | None]:
-    """Whether two same-size objects are the same bytes, from what their stores vouch for:
-    ``(state, checksum used, note)`` with state ``"identical"``, ``"checksum_differs"`` or
-    ``"not_comparable"``.
+    """Whether two same-size objects are the same bytes, from what their stores vouch for
+    (:func:`pail.services.checksums.judge`, in this module's terms): ``(state, checksum
+    used, note)`` with state ``"identical"``, ``"checksum_differs"``, ``"not_comparable"``
+    (``"size_differs"`` when the answers' sizes differ).
 
-    Equal values of one algorithm prove identity (a composite ``-N`` value too: the same
-    parts). Different values prove a difference only for full-object values: composite
-    values and multipart ETags also depend on the part sizes. ETags count only when both
-    stores say they are MD5s and neither is multipart.
+    The checksum is the algorithm's name (``"SHA256"``, ``"CRC32C"``, ``"MD5"``), or
+    ``"ETag (MD5)"`` when an MD5 read from a plain MD5 ETag decided. The note says, for
+    ``not_comparable``, what each side offers (``"same size; checksum not comparable (a:
+    SHA256; b: multipart ETag)"``).
     """
-    for alg in _ALGORITHMS:
-        va, vb = ca.checksums.get(alg), cb.checksums.get(alg)
-        if va is None or vb is None:
-            continue
-        if va == vb:
-            return "identical", alg, None
-        if _full_object(ca, va) and _full_object(cb, vb):
-            return "checksum_differs", alg, None
-    etag_a = (ca.etag or "").strip('"').lower()
-    etag_b = (cb.etag or "").strip('"').lower()
-    if (
-        ca.etag_is_md5
-        and cb.etag_is_md5
-        and _MD5_ETAG.fullmatch(etag_a)
-        and _MD5_ETAG.fullmatch(etag_b)
-    ):
-        state: FileState = "identical" if etag_a == etag_b else "checksum_differs"
-        return state, "ETag (MD5)", None
-    return "not_comparable", None, f"same size; checksum not comparable ({_offers(ca, cb)})"
-
-
-def _full_object(checks: ObjectChecksums, value: str) -> bool:
-    return checks.checksum_type != "COMPOSITE" and not re.search(r"-\d+$", value)
-
-
-def _offers(ca: ObjectChecksums, cb: ObjectChecksums) -> str:
-    def one(c: ObjectChecksums) -> str:
-        names = [alg for alg in _ALGORITHMS if alg in c.checksums]
-        if c.etag_is_md5 and c.etag:
-            names.append("multipart ETag" if "-" in c.etag else "ETag (MD5)")
-        return ", ".join(names) or "none"
-
-    return f"a: {one(ca)}; b: {one(cb)}"
+    verdict = judge(ca, cb)
+    if verdict.state == "unproven":
+        return "not_comparable", None, f"same size; {verdict.note}"
+    if verdict.method is None:
+        return "size_differs", None, None
+    label = "ETag (MD5)" if verdict.from_etag else verdict.method
+    return ("identical" if verdict.state == "identical" else "checksum_differs"), label, None
 
 
 # --- tensors ------------------------------------------------------------------------------
