@@ -11,8 +11,8 @@ below each side's base (``rel``) and decides for each path:
 * ``identical``: same size and a checksum proves the same bytes; ``method`` says which
   (``md5``, ``multipart-md5``, ``crc64nvme``, ``crc32c``, ``sha256``...);
 * ``unproven``: same size and nothing comparable (an SSE-KMS ETag, a multipart ETag whose
-  part sizes the store does not tell, stores with no common algorithm). Never "identical"
-  on size alone.
+  part sizes the store does not tell, two equal multipart ETags, stores with no common
+  algorithm). Never "identical" on size alone.
 
 Checks, cheapest first: two plain-MD5 S3 ETags from the listings that are equal (no request);
 else, with a local file on one side, the file is hashed to match what the other side
@@ -20,17 +20,16 @@ vouches for (:func:`pail.services.download.verify.verify_object`: a plain-MD5 ET
 additional full-object or composite checksum, a multipart ETag with the store's part sizes
 (:class:`~pail.drivers.base.PartSizes`) or guessed layouts: a match proves, a miss with
 guessed sizes proves nothing); else both objects' checksums (one HeadObject /
-``objects.get`` each, only for same-size pairs the listing did not settle) compared by
-:func:`pail.services.runs.diff.judge_checksums` (equal values of one algorithm prove; a
-plain-MD5 ETag counts as an MD5; equal multipart ETags prove the same parts).
+``objects.get`` each, only for same-size pairs the listing did not settle) judged by
+:func:`pail.services.checksums.judge` (equal values of one algorithm prove, none
+contradicting them; a plain-MD5 ETag counts as an MD5, so an S3 ETag meets a GCS
+``md5Hash``; equal multipart ETags prove nothing).
 
 Call from a worker thread: it lists, HEADs and reads local files.
 """
 
 from __future__ import annotations
 
-import base64
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -38,11 +37,11 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pail.core.units import plural
-from pail.drivers.base import Entry, ObjectChecksums
+from pail.drivers.base import Entry
 from pail.drivers.errors import NotFound, StorageError
+from pail.services.checksums import judge, listed_md5
 from pail.services.download.verify import MISMATCH, VERIFIED, verify_object
 from pail.services.jobs import DaemonPool
-from pail.services.runs.diff import judge_checksums
 from pail.services.transfer import Side
 from pail.services.walk import WalkCancelled, walk_objects
 
@@ -53,11 +52,6 @@ OUTCOMES: tuple[Outcome, ...] = ("only_a", "only_b", "differ", "unproven", "iden
 
 #: Checksum lookups / local hashes running at once.
 DEFAULT_CHECKERS = 8
-
-_MD5_ETAG = re.compile(r"[0-9a-f]{32}")
-_MULTI_ETAG = re.compile(r"[0-9a-f]{32}-\d+")
-#: ``judge_checksums`` names -> the method names downloads and transfers use.
-_METHODS = {"ETag (MD5)": "md5"}
 
 
 class CompareCancelled(Exception):
@@ -235,19 +229,8 @@ def _objects(
 
 
 def _listed_md5(side: Side, entry: Entry) -> str | None:
-    """A listed S3 ETag that is a plain MD5 (not ``HEX-N``; GCS/local ETags are not)."""
-    etag = (entry.etag or "").strip('"').lower()
-    return etag if side.provider == "s3" and _MD5_ETAG.fullmatch(etag) else None
-
-
-def _with_etag_md5(checks: ObjectChecksums) -> ObjectChecksums:
-    """A plain-MD5 ETag the store vouches for, as an ``MD5`` checksum (base64) too, so an
-    S3 ETag meets a GCS ``md5Hash``."""
-    etag = (checks.etag or "").strip('"').lower()
-    if not checks.etag_is_md5 or not _MD5_ETAG.fullmatch(etag) or "MD5" in checks.checksums:
-        return checks
-    extra = {"MD5": base64.b64encode(bytes.fromhex(etag)).decode()}
-    return replace(checks, checksums={**checks.checksums, **extra})
+    """A listed S3 ETag that is a plain MD5 (:func:`pail.services.checksums.listed_md5`)."""
+    return listed_md5(side.provider, entry.etag)
 
 
 def _short(value: str) -> str:
@@ -301,27 +284,16 @@ def judge_pair(a: Side, b: Side, item: CompareEntry) -> CompareEntry:
         return replace(item, outcome="unproven", reason=f"same size; checksum lookup failed: {why}")
     if ca.size != cb.size:  # rewritten since the listing
         return replace(item, outcome="differ", reason=f"size {ca.size:,} vs {cb.size:,} (now)")
-    etag_a, etag_b = (ca.etag or "").lower(), (cb.etag or "").lower()
-    if ca.etag_is_md5 and cb.etag_is_md5 and _MULTI_ETAG.fullmatch(etag_a) and etag_a == etag_b:
-        # md5 of the parts' MD5s, equal: the same parts, so the same bytes.
-        return replace(item, outcome="identical", method="multipart-md5", reason="")
-    state, checksum, note = judge_checksums(_with_etag_md5(ca), _with_etag_md5(cb))
-    method = _METHODS.get(checksum or "", (checksum or "").lower()) or None
-    if state == "identical":
+    proof = judge(ca, cb)
+    method = proof.method.lower() if proof.method else None
+    if proof.state == "identical":
         return replace(item, outcome="identical", method=method, reason="")
-    if state == "checksum_differs":
-        alg = checksum or ""
-        va = ca.checksums.get(alg) or ca.etag or ""
-        vb = cb.checksums.get(alg) or cb.etag or ""
-        if alg == "MD5":
-            va, vb = _with_etag_md5(ca).checksums["MD5"], _with_etag_md5(cb).checksums["MD5"]
+    if proof.state == "differ":
+        va, vb = _short(proof.value_a or ""), _short(proof.value_b or "")
         return replace(
-            item,
-            outcome="differ",
-            method=method,
-            reason=f"checksum {method} {_short(va)} vs {_short(vb)}",
+            item, outcome="differ", method=method, reason=f"checksum {method} {va} vs {vb}"
         )
-    return replace(item, outcome="unproven", reason=note or "same size; no comparable checksum")
+    return replace(item, outcome="unproven", reason=f"same size; {proof.note}")
 
 
 def compare(
