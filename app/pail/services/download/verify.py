@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,11 +37,10 @@ from typing import Any, Final, Literal
 
 from pail.drivers.base import PartSizes, StorageDriver
 from pail.drivers.errors import StorageError
+from pail.services.checksums import MD5_ETAG, MULTIPART_ETAG
 
 _MIB = 1024 * 1024
 _READ = _MIB
-_SINGLE = re.compile(r"^[0-9a-fA-F]{32}$")
-_MULTI = re.compile(r"^([0-9a-fA-F]{32})-(\d+)$")
 _COMMON_PART_SIZES = tuple(n * _MIB for n in (8, 5, 16, 15, 32, 64, 10, 100, 128, 256, 512))
 #: S3 additional checksum algorithms, strongest first (the order they are tried in).
 S3_ALGORITHMS = ("CRC64NVME", "SHA256", "SHA1", "CRC32C", "CRC32")
@@ -277,7 +275,7 @@ def _verify_s3(
     version_id: str | None,
     read: Reader,
 ) -> Verdict:
-    if _SINGLE.match(etag):  # the cheap, common case: no request needed when it matches
+    if MD5_ETAG.match(etag):  # the cheap, common case: no request needed when it matches
         got, _ = scan(read, size, ["MD5"])
         if got["MD5"].hex() == etag.lower():
             return _verified("md5")
@@ -297,7 +295,9 @@ def _verify_s3(
         # Some stores (moto) give a composite value without "-N" or ChecksumType: for a
         # multipart object whose type is not stated, either kind may apply.
         whole = kind != "COMPOSITE" and not count
-        composite = kind == "COMPOSITE" or bool(count) or (kind is None and _MULTI.match(etag))
+        composite = (
+            kind == "COMPOSITE" or bool(count) or (kind is None and MULTIPART_ETAG.match(etag))
+        )
         if whole:
             got, _ = scan(read, size, [alg])
             if b64(got[alg]) == body:
@@ -315,11 +315,11 @@ def _verify_s3(
         )  # fmt: skip
         if verdict is not None:
             return verdict
-    if _SINGLE.match(etag):
+    if MD5_ETAG.match(etag):
         if info.etag_is_md5:
             return _mismatch("md5", "MD5 vs ETag")
         return _unverified(_join("the ETag of an encrypted object is not an MD5", notes))
-    multi = _MULTI.match(etag)
+    multi = MULTIPART_ETAG.match(etag)
     if multi:
         if not info.etag_is_md5:
             return _unverified(_join("the ETag of an encrypted object is not an MD5", notes))
@@ -341,7 +341,7 @@ def _composite_matcher(algorithm: str, want: str) -> Callable[[list[bytes]], boo
 
 
 def _etag_parts(etag: str) -> int | None:
-    multi = _MULTI.match(etag)
+    multi = MULTIPART_ETAG.match(etag)
     return int(multi.group(2)) if multi else None
 
 
