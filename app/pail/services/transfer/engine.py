@@ -103,6 +103,7 @@ from pail.services.transfer.prove import (
     PLAIN_ETAG,
     copy_algorithm,
     full_checksums,
+    landed,
     prove_copy,
     prove_dest,
     prove_source,
@@ -862,7 +863,20 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                 item, size, facts, whole, one_piece=False, layout_matches=source_parts is not None
             )
             sums = {alg: whole.whole_b64(alg) or ""} if alg in COMBINABLE else None
-            obj = upload.complete([done[n] for n in sorted(done)], checksums=sums)
+            try:
+                obj = upload.complete([done[n] for n in sorted(done)], checksums=sums)
+            except (NotFound, PreconditionFailed) as exc:
+                # The first answer may have been lost and a retry found the upload gone
+                # (NoSuchUpload) or, create-only, the key taken (412): the object there is
+                # ours only when it provably holds our bytes; else the failure stands.
+                if isinstance(exc, NotFound) and exc.code != "NoSuchUpload":
+                    raise
+                if isinstance(exc, PreconditionFailed) and (exc.attempts or 1) <= 1:
+                    raise  # sent once: the key was taken by another writer (a conflict)
+                mine = landed(dst.driver, dst.bucket, key, size, whole, [alg])
+                if mine is None:
+                    raise
+                obj = mine
         except TransferCancelled:
             if upload.token is None:
                 upload.abort()  # nothing can resume it

@@ -153,6 +153,56 @@ def prove_dest(
     return Verdict(UNVERIFIED, "", "the store reports no checksum of the written object")
 
 
+def landed(
+    driver: StorageDriver,
+    bucket: str,
+    key: str,
+    size: int,
+    whole: WholeDigests,
+    algorithms: Sequence[str],
+) -> WrittenObject | None:
+    """The object at ``bucket``/``key`` when it provably holds the bytes of ``whole``
+    (one ``object_checksums`` request: a HeadObject with ``ChecksumMode=ENABLED`` on S3),
+    else ``None``.
+
+    For a CompleteMultipartUpload whose first answer was lost: the store joined the parts,
+    the client never heard it, and the retry found the upload gone (``NoSuchUpload``,
+    404) or, create-only, the key taken (412). Proof (S3 User Guide, "Checking object
+    integrity"): the same size and an equal full-object checksum of one of ``algorithms``
+    (the combinable CRCs), else an MD5-derived multipart ETag equal to md5(part MD5s)-N
+    of ours. A different checksum, a missing object or nothing comparable: ``None`` (the
+    failure stands; never accepted on size alone).
+
+    Raises:
+        StorageError: the request failed (other than NotFound).
+    """
+    from pail.drivers.errors import NotFound
+
+    try:
+        facts = driver.object_checksums(bucket, key)
+    except NotFound:
+        return None
+    if facts.size != size:
+        return None
+    found = WrittenObject(
+        bucket=bucket,
+        key=key,
+        size=facts.size,
+        etag=facts.etag,
+        version_id=facts.version_id,
+        checksums=dict(facts.checksums),
+        checksum_type=facts.checksum_type,
+    )
+    combinable = [alg for alg in algorithms if alg in COMBINABLE]
+    verdict = _comparefull_checksums(full_checksums(facts), whole, combinable)
+    if verdict is not None:
+        return found if verdict.status == VERIFIED else None
+    etag = (facts.etag or "").lower()
+    if facts.etag_is_md5 and MULTI_ETAG.match(etag) and whole.multipart_etag() == etag:
+        return found
+    return None
+
+
 def prove_copy(
     source: ObjectChecksums,
     written: WrittenObject,
