@@ -78,7 +78,7 @@ from pail.core.text import printable
 from pail.core.units import plural, size_text
 from pail.core.uri import format_uri
 from pail.drivers.base import WriteOptions
-from pail.drivers.errors import AccessDenied
+from pail.drivers.errors import AccessDenied, NotFound
 from pail.services.explain import explain
 from pail.services.transfer import (
     DEFAULT_JOBS,
@@ -410,10 +410,11 @@ def _planned(
             name="pail-cli-plan",
         )
     except PlanError as exc:
-        # A source that is neither an object nor a prefix is a missing thing (exit 3, as
-        # `pail get` of a missing key); every other refusal is a usage error (exit 2).
-        if "does not exist" in str(exc):
-            raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_NOT_FOUND) from None
+        # A source that is neither an object nor a prefix (NoSource: also the store's
+        # NotFound) goes up with the storage errors: exit 3, as `pail get` of a missing
+        # key. Every other refusal is a usage error (exit 2).
+        if isinstance(exc, NotFound):
+            raise
         raise usage(str(exc)) from None
 
 
