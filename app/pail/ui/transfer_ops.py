@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
@@ -39,6 +39,7 @@ from textual.widgets.tree import TreeNode
 from pail.core.text import one_line
 from pail.core.units import plural
 from pail.drivers.errors import StorageError
+from pail.services.compare import base_prefix
 from pail.services.download.engine import ConflictPolicy
 from pail.services.transfer import (
     Side,
@@ -440,8 +441,11 @@ class TransferActions(_Host):
                 if choice is None or not choice.rels:
                     return
                 source, dest = (a, b) if choice.direction == "a_to_b" else (b, a)
-                keys = tuple(source.key + rel for rel in choice.rels)
-                self.plan_write(WriteRequest("copy", source, dest, keys))
+                # Both ends as the compared prefixes (s3://b/p compared p/): the keys are
+                # below the source's, their rels land below the destination's.
+                source = replace(source, key=base_prefix(source))
+                dest = replace(dest, key=base_prefix(dest))
+                self.plan_write(WriteRequest("copy", source, dest, choice.keys(source)))
 
             self.app.push_screen(CheckScreen(a, b), callback=decided)
 
