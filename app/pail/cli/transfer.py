@@ -364,24 +364,6 @@ def _as_prefix(key: str) -> str:
     return key if not key or key.endswith("/") else key + "/"
 
 
-def same_store(a: Side, b: Side) -> bool:
-    """Whether two sides are one connection of one remote store (same provider, endpoint
-    and connection name): then a copy is server-side and a move in one bucket a rename."""
-    if a.provider != b.provider or a.provider == "local":
-        return False
-    if a.driver is b.driver:
-        return True
-    return a.connection == b.connection and a.driver.endpoint == b.driver.endpoint
-
-
-def _shared(source: Side, dest: Side) -> Side:
-    """``dest`` using ``source``'s driver object when both are one store, which is what
-    makes the engine copy server-side (bytes never leave the store)."""
-    if same_store(source, dest) and source.driver is not dest.driver:
-        return replace(dest, driver=source.driver)
-    return dest
-
-
 def _planned(
     make: Callable[[Callable[[int], None]], list[TransferPlan]],
 ) -> list[TransferPlan]:
@@ -496,9 +478,9 @@ def copy_plan(
         StorageError / InvalidURI: from resolving the texts or planning.
     """
     source = side_for(source_text, flags)
-    dest = _shared(source, _local_name(dest_text, side_for(dest_text, flags), flags))
+    dest = _local_name(dest_text, side_for(dest_text, flags), flags)
     _check_destination(dest, settings.options)
-    rename = move and same_store(source, dest) and source.bucket == dest.bucket
+    rename = move and source.same_store(dest) and source.bucket == dest.bucket
 
     def plan(on_listed: Callable[[int], None]) -> list[TransferPlan]:
         _need_bucket(dest)
@@ -965,7 +947,6 @@ __all__ = [
     "run_cp",
     "run_put",
     "run_transfer",
-    "same_store",
     "transfer_options",
     "where",
     "write_options",

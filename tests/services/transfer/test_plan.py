@@ -130,3 +130,25 @@ def test_side_for_local_paths_and_uris(tmp_path, s3_endpoint, monkeypatch):
     remote = side_for("s3://bkt/some/prefix/")
     assert (remote.provider, remote.bucket, remote.key) == ("s3", "bkt", "some/prefix/")
     assert remote.uri == "s3://bkt/some/prefix/"
+
+
+def test_one_store_typed_twice_copies_server_side_and_another_connection_streams(
+    kit, moto_s3, s3_endpoint
+):
+    """Two driver objects on one connection (a location typed twice) are one store: the
+    plan copies inside it. Another connection name may sign as someone else: streamed."""
+    from dataclasses import replace
+
+    from pail.drivers.registry import open_driver
+
+    driver, bucket = moto_s3
+    moto_backend().put_object(bucket, "a/x.bin", b"x")
+    twin = open_driver(kit.s3_spec(s3_endpoint))
+    src = replace(kit.s3_side(driver, bucket, "a/"), connection="lab")
+    same = replace(kit.s3_side(twin, bucket, "b/"), connection="lab")
+    plan = plan_transfer(src, same, recursive=True)
+    assert plan.server_side and plan.dest.driver is driver
+    other = replace(same, connection="other")
+    plan = plan_transfer(src, other, recursive=True)
+    assert not plan.server_side and plan.dest.driver is twin
+    assert "streamed" in plan.summary()

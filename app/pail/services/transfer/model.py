@@ -49,6 +49,18 @@ class Side:
         """``"s3"``, ``"gcs"`` or ``"local"`` (the driver's)."""
         return self.driver.provider
 
+    def same_store(self, other: Side) -> bool:
+        """Whether both ends are one connection of one remote store: the same driver
+        object, or the same provider, endpoint and connection name (a saved connection's
+        name stands for its credentials: another name may sign as someone else; ``None``
+        on both ends is the environment's connection, resolved once per process). Then a
+        copy is server-side and a move inside one bucket is a rename. Never for folders."""
+        if self.provider != other.provider or self.provider == "local":
+            return False
+        if self.driver is other.driver:
+            return True
+        return self.connection == other.connection and self.driver.endpoint == other.driver.endpoint
+
 
 @dataclass(frozen=True)
 class TransferItem:

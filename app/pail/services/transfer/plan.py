@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from pail.config.flags import Flags
 from pail.core.uri import format_uri
@@ -173,6 +174,10 @@ def plan_transfer(
             store), a move onto itself.
         StorageError: a listing or HEAD failed (AccessDenied...).
     """
+    if source.same_store(dest) and source.driver is not dest.driver:
+        # One store reached through two driver objects (typed twice): one driver, so the
+        # engine copies inside the store and the bytes never leave it.
+        dest = replace(dest, driver=source.driver)
     plan = TransferPlan(kind, source, dest, server_side=source.driver is dest.driver)
     same_bucket = source.driver is dest.driver and source.bucket == dest.bucket
     found: list[tuple[Entry, str]] = []  # (source entry, rel)
