@@ -230,10 +230,10 @@ def steps(tmp: Path) -> dict[str, Step]:
         "node.compare": Step(("=",), ("Compare with",)),
         # -- check: notes/ against team-models/copies/ (the draft copied there by F5)
         "check.cancel": Step(("x",), ("x (Stop): the comparison is not running",)),
-        "check.copy_b_to_a": Step(("d",), ("d (Copy B→A): nothing to copy that way",)),
+        "check.copy_b_to_a": Step(("<",), ("< (Copy B→A): nothing to copy that way",)),
         "check.rerun": Step(("r",), ("1 only in A",)),
         "check.copy_a_to_b": Step(
-            ("U",), ("Copy: review the plan", "copy 1 object"), ("n",), (Gone("review the plan"),)
+            (">",), ("Copy: review the plan", "copy 1 object"), ("n",), (Gone("review the plan"),)
         ),
         "check.close": Step(("q",), (Gone("pail — Check"),)),
         "cleanup.stale": Step(

@@ -72,7 +72,7 @@ def test_differences_and_copy_a_to_b(s3_endpoint, tmp_path):
             for line in ("only in A", "a-only", "only in B", "b-only", "checksum md5 differs"):
                 assert line in text
             assert "same.txt" not in text  # identical paths are counted, not listed
-            await pilot.press("U")
+            await pilot.press("greater_than_sign")
             await settle(pilot)
             assert results == [CheckChoice("a_to_b", ("a-only", "bytes", "size"))]
 
@@ -89,7 +89,7 @@ def test_copy_b_to_a_and_one_way(s3_endpoint, tmp_path):
             screen = CheckScreen(a, b)
             results = _open(app, screen)
             await _checked(pilot, screen)
-            await pilot.press("d")
+            await pilot.press("less_than_sign")
             await settle(pilot)
             assert results == [CheckChoice("b_to_a", ("b-only", "bytes", "size"))]
 
@@ -98,7 +98,7 @@ def test_copy_b_to_a_and_one_way(s3_endpoint, tmp_path):
             await _checked(pilot, one_way)
             assert one_way.report is not None and one_way.report.only_b == []
             assert "b-only" not in screen_text(app)
-            await pilot.press("d")  # only what differs goes back to A
+            await pilot.press("less_than_sign")  # only what differs goes back to A
             await settle(pilot)
             assert results == [CheckChoice("b_to_a", ("bytes", "size"))]
 
@@ -116,7 +116,7 @@ def test_identical_offers_no_copy_and_escape_goes_back(s3_endpoint, tmp_path):
             results = _open(app, screen)
             await _checked(pilot, screen)
             assert "everything is identical" in screen_text(app)
-            await pilot.press("U")
+            await pilot.press("greater_than_sign")
             await settle(pilot)
             assert app.screen is screen and results == []
             assert any("nothing to copy" in n.message for n in app._notifications)

@@ -58,8 +58,7 @@ def test_one_key_means_one_thing_on_every_screen():
                 for key in row.key.split(" / "):
                     meanings.setdefault(key, set()).add(row.binding_id)
     # The keys the issue found overloaded now keep one kind of meaning.
-    # d brings things here: a download, or on the check screen B's differences to A.
-    assert {i.split(".")[1] for i in meanings["d"]} <= {"download", "copy_b_to_a"}
+    assert {i.split(".")[1] for i in meanings["d"]} <= {"download"}
     assert {i.split(".")[1] for i in meanings["X"]} <= {"delete", "remove"}
     assert {i.split(".")[1] for i in meanings["x"]} <= {"cancel", "cancel_file"}
     assert meanings["s"] == {"cleanup.sizes"}

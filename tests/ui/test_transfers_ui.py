@@ -399,7 +399,7 @@ def test_compare_with_a_folder_and_copy_its_differences_into_the_prefix(s3_endpo
             await until(pilot, lambda: check.report is not None, "compared")
             choice = check.choice("b_to_a")
             assert choice is not None and sorted(choice.rels) == ["a.txt", "new.txt"]
-            await pilot.press("d")  # copy B's differences into A: an upload
+            await pilot.press("less_than_sign")  # copy B's differences into A: an upload
             await until(pilot, lambda: isinstance(app.screen, TransferConfirmScreen), "plan")
             plan = app.screen.plan
             assert len(plan.items) == 2 and len(plan.conflicts) == 1

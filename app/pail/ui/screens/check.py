@@ -4,8 +4,8 @@ prefix (:func:`pail.services.compare.compare`), and the differences copied eithe
 The comparison runs in a thread worker (it lists both sides, HEADs same-size pairs and
 hashes local files); the screen shows a progress line while it goes, then a table of every
 path that is not proven identical (outcome, path, size on each side, why) under a line of
-counts. ``U`` dismisses with a :class:`CheckChoice` to copy A's differences to B (objects
-only in A and those that differ), ``d`` B's to A (only in B and differ); the caller runs the
+counts. ``>`` dismisses with a :class:`CheckChoice` to copy A's differences to B (objects
+only in A and those that differ), ``<`` B's to A (only in B and differ); the caller runs the
 transfer. ``r`` runs the comparison again, ``x`` stops it, escape or ``q`` goes back.
 """
 
@@ -110,17 +110,18 @@ class CheckScreen(KeysExplained, Screen[CheckChoice | None]):
     BINDINGS = [
         Binding("escape,q", "close", "Back", key_display="esc", id="check.close"),
         Binding(
-            "U",
+            "greater_than_sign",
             "copy('a_to_b')",
             "Copy A→B",
-            key_display="U",
+            key_display=">",
             tooltip="Copy the differences from A to B (only in A, and those that differ)",
             id="check.copy_a_to_b",
         ),
         Binding(
-            "d",
+            "less_than_sign",
             "copy('b_to_a')",
             "Copy B→A",
+            key_display="<",
             tooltip="Copy the differences from B to A (only in B, and those that differ)",
             id="check.copy_b_to_a",
         ),
@@ -262,7 +263,7 @@ class CheckScreen(KeysExplained, Screen[CheckChoice | None]):
     # -- keys ------------------------------------------------------------------------------
 
     def choice(self, direction: Literal["a_to_b", "b_to_a"]) -> CheckChoice | None:
-        """What ``U`` (``a_to_b``) or ``d`` (``b_to_a``) would copy, or ``None`` when
+        """What ``>`` (``a_to_b``) or ``<`` (``b_to_a``) would copy, or ``None`` when
         there is nothing to copy that way (or no finished comparison)."""
         if self.report is None:
             return None
