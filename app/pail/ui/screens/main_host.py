@@ -36,7 +36,8 @@ class MainHost(QuietFooterScreen):
 
     Attributes:
         settings: preview limits and folders.
-        downloads: the downloads started this session, oldest first.
+        downloads: the transfers (downloads and writes) started this session, oldest
+            first.
         store: the saved connections' config file.
     """
 
