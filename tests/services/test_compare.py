@@ -153,7 +153,9 @@ def test_local_vs_multipart_object_proved_by_multipart_md5(moto, s3_endpoint, tm
     assert outcomes(bad) == {"big.bin": ("differ", "multipart-md5")}
 
 
-def test_multipart_vs_single_put_is_unproven_and_equal_multipart_etags_do_not_prove(moto, s3_endpoint):
+def test_multipart_vs_single_put_is_unproven_and_equal_multipart_etags_do_not_prove(
+    moto, s3_endpoint
+):
     driver, bucket = moto
     client = s3_client(s3_endpoint)
     body = os.urandom(5 * MIB + 10)
