@@ -338,9 +338,10 @@ class StorageDriver(Protocol):
 # LocalDriver   refuses*    refuses*     no      no                no
 # ============  ==========  ===========  ======  ================  =========
 #
-# ``HasIdentity``: S3 and GCS. ``Writable`` (uploads, copies: below): every driver. (*) The local-folder driver has the version and lifecycle
-# methods, and every one but ``versioning_status`` (``None``: never enabled) raises
-# NotSupported, so every front-end reports the same error.
+# ``HasIdentity``: S3 and GCS. ``Writable`` (uploads, copies: below): every driver.
+# (*) The local-folder driver has the version and lifecycle methods, and every one but
+# ``versioning_status`` (``None``: never enabled) raises NotSupported, so every
+# front-end reports the same error.
 
 
 @runtime_checkable

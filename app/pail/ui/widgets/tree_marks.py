@@ -27,7 +27,10 @@ class MarkedTree(NodeLabels):
             "toggle_mark",
             "Mark",
             show=False,  # the footer keeps room for the commands; ? lists it
-            tooltip="Mark / unmark the object or prefix at the cursor (for d, F5, F6, X: download, copy, move, delete)",
+            tooltip=(
+                "Mark / unmark the object or prefix at the cursor "
+                "(for d, F5, F6, X: download, copy, move, delete)"
+            ),
             id="tree.mark",
         ),
         Binding(
