@@ -8,8 +8,13 @@ way a user would (cursor keys and enter), and saves SVGs with ``App.save_screens
 * ``preview-log.svg``, ``preview-image.svg``, ``preview-parquet.svg``,
   ``preview-safetensors.svg``: the run's train.log tail, loss curve PNG (half cells),
   Parquet history and safetensors weights, each read by range;
-* ``downloads.svg``: the downloads panel after downloading the run's artifacts prefix
+* ``downloads.svg``: the Transfers panel after downloading the run's artifacts prefix
   (into the throwaway HOME's ``~/Downloads/pail``);
+* ``promote-plan.svg``: ``F5`` on the run's checkpoint (``model/data/model.safetensors``),
+  typed ``demo:team-models/promoted/`` in the target picker: the plan, a server-side copy;
+* ``transfers.svg``: ``y``: the Transfers panel once the copy is done and verified;
+* ``check.svg``: ``=`` on the run's ``artifacts/`` against the folder the download wrote,
+  one file of it edited first (same size): the counts and the one that differs by checksum;
 * ``denied.svg``: the read-only connection's 403 on ``team-models``, with every error field;
 * ``paging.svg``: a 20,000-key prefix in the tree: one "open list" row for its keys;
 * ``level-list.svg``: that prefix opened as one list, every page loaded (``G``), filtered;
@@ -61,6 +66,7 @@ from pail.config.store import ConnectionStore
 from pail.core.connection import SECRETS_KEYRING, ConnectionSpec, Secrets
 from pail.demo.server import start_demo
 from pail.ui.app import PailApp
+from pail.ui.screens.check import CheckScreen
 from pail.ui.screens.connections import ConnectionsScreen
 from pail.ui.screens.credential_failure import CredentialFailureScreen
 from pail.ui.screens.delete_confirm import DeleteConfirmScreen
@@ -73,6 +79,8 @@ from pail.ui.screens.run_diff import RunDiffScreen
 from pail.ui.screens.runs import RunsScreen
 from pail.ui.screens.search import SearchScreen
 from pail.ui.screens.stale_filter import StaleFilterScreen
+from pail.ui.screens.target_picker import TargetPickerScreen
+from pail.ui.screens.transfer_confirm import TransferConfirmScreen
 from pail.ui.screens.usage import UsageScreen
 from pail.ui.widgets.bucket_tree import BucketTree
 from pail.ui.widgets.downloads_panel import DownloadsPanel
@@ -82,6 +90,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = (130, 40)
 #: The secret of ``demo-old-key``: the admin's key id with a secret that no longer works.
 WRONG_SECRET = "not-the-secret-anymore"
+#: Where ``promote-plan.svg`` copies the run's checkpoint: the demo's model registry bucket.
+PROMOTE_TO = "team-models/promoted/"
 
 
 async def settle(pilot) -> None:
@@ -158,6 +168,8 @@ async def capture(store, saved: ConnectionStore) -> None:
         app.save_screenshot("downloads.svg", HERE)
         await pilot.press("escape")
         await settle(pilot)
+        await capture_promote(pilot, artifacts)
+        await capture_check(pilot, artifacts, task.dest)
         await goto(pilot, *artifacts[:-1], expand=False)
         await pilot.press("left")  # collapse the run again
         await settle(pilot)
@@ -180,6 +192,72 @@ async def capture(store, saved: ConnectionStore) -> None:
         await capture_runs(pilot)
         await capture_inventory(pilot)
         await capture_cleanup(pilot)
+
+
+async def capture_promote(pilot, artifacts: tuple[str, ...]) -> None:
+    """F5 on the run's checkpoint: typed ``demo:team-models/promoted/`` in the target picker,
+    the plan (a server-side copy) confirmed with ``y``, then the Transfers panel once done."""
+    app = pilot.app
+    await goto(pilot, *artifacts, "model/", "data/", "model.safetensors")
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: isinstance(app.screen, TargetPickerScreen))
+    await pilot.press(*f"demo:{PROMOTE_TO}", "enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, TransferConfirmScreen), rounds=60000)
+    await settle(pilot)
+    app.save_screenshot("promote-plan.svg", HERE)
+    await pilot.press("y")
+    await wait_for(pilot, lambda: isinstance(app.screen, DownloadsScreen))
+    task = app.main_screen.downloads[-1]
+    await wait_for(pilot, lambda: task.report is not None, rounds=60000)
+    await wait_for(pilot, lambda: app.screen.query_one(DownloadsPanel)._final_drawn)
+    assert task.report.ok, "the promotion did not copy every object"
+    app.clear_notifications()
+    await settle(pilot)
+    app.save_screenshot("transfers.svg", HERE)
+    await pilot.press("escape")
+    await settle(pilot)
+    await goto(pilot, *artifacts, "model/", expand=False)
+    await pilot.press("left")  # collapse model/ again
+    await settle(pilot)
+
+
+def edit_locally(folder: str) -> None:
+    """Change one digit of the downloaded ``metrics.json`` (its size stays): the local copy
+    now differs from the store's by content only, which a checksum shows."""
+    path = os.path.join(folder, "metrics.json")
+    with open(path, "rb") as f:
+        body = bytearray(f.read())
+    at = max(i for i, c in enumerate(body) if chr(c).isdigit())
+    body[at] = ord(str((int(chr(body[at])) + 1) % 10))
+    with open(path, "wb") as f:
+        f.write(bytes(body))
+
+
+async def capture_check(pilot, artifacts: tuple[str, ...], downloaded: str) -> None:
+    """``=`` on the run's ``artifacts/`` against the folder the download scene wrote (one
+    file edited there first): the check screen with its counts and the one that differs."""
+    app = pilot.app
+    edit_locally(downloaded)
+    await goto(pilot, *artifacts, expand=False)
+    await pilot.press("equals_sign")
+    await wait_for(pilot, lambda: isinstance(app.screen, TargetPickerScreen))
+    # The check screen shows a folder as the picker read it, with ~ expanded (the throwaway
+    # HOME's temporary path): typed relative to HOME instead, as from a shell there.
+    home = os.path.expanduser("~")
+    was = os.getcwd()
+    os.chdir(home)
+    try:
+        await pilot.press(*os.path.relpath(downloaded, home), "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen), rounds=60000)
+        check = app.screen
+        await wait_for(pilot, lambda: check.report is not None, rounds=60000)
+        await settle(pilot)
+    finally:
+        os.chdir(was)
+    app.save_screenshot("check.svg", HERE)
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(app.screen, CheckScreen))
+    await settle(pilot)
 
 
 async def capture_level_list(pilot) -> None:
