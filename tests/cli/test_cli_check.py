@@ -88,7 +88,7 @@ def test_no_checksum_says_unproven(tmp_path):
     ]
     proved = run(["check", a, b])
     assert proved.exit_code == 1
-    assert proved.stdout.splitlines()[-1] == "1 identical (sha256 1); 1 differ"
+    assert proved.stdout.splitlines()[-1] == "1 identical (sha256 1); 1 differs"
 
 
 def test_unprintable_names_never_raw(tmp_path):

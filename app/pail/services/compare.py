@@ -171,7 +171,7 @@ class CompareReport:
         return not self.differences and not self.errors
 
     def summary(self) -> str:
-        """One plain line: ``"12 identical (md5 10, crc64nvme 2); 1 differ; 2 only in A"``."""
+        """One plain line: ``"12 identical (md5 10, crc64nvme 2); 1 differs; 2 only in A"``."""
         counts = self.counts()
         methods = ", ".join(f"{name} {n:,}" for name, n in self.methods().items())
         parts = [f"{counts['identical']:,} identical" + (f" ({methods})" if methods else "")]
@@ -181,8 +181,11 @@ class CompareReport:
             ("only_a", "only in A"),
             ("only_b", "only in B"),
         ):
-            if counts[outcome]:  # type: ignore[index]
-                parts.append(f"{counts[outcome]:,} {label}")  # type: ignore[index]
+            count = counts[outcome]  # type: ignore[index]
+            if count:
+                if outcome == "differ" and count == 1:
+                    label = "differs"
+                parts.append(f"{count:,} {label}")
         if self.errors:
             parts.append(plural(len(self.errors), "lookup error"))
         return "; ".join(parts)

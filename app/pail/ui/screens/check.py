@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from pail.core.text import one_line
+from pail.ui.text import tilde
 from pail.core.units import size_text
 from pail.drivers.base import Entry
 from pail.services.compare import (
@@ -161,9 +162,9 @@ class CheckScreen(KeysExplained, Screen[CheckChoice | None]):
         self.sub_title = "Check"
         title = Text.assemble(
             ("A ", "bold"),
-            one_line(self.a.uri),
+            one_line(tilde(self.a.uri)),
             ("\nB ", "bold"),
-            one_line(self.b.uri),
+            one_line(tilde(self.b.uri)),
             (" (one way: only A's objects)" if self.one_way else "", "dim"),
         )
         self.query_one("#check-title", Static).update(title)
