@@ -27,9 +27,10 @@ def s3_spec(endpoint: str, **client_options) -> ConnectionSpec:
     )
 
 
-def s3_side(driver, bucket: str, key: str = "") -> Side:
-    """A Side on an S3 driver."""
-    return Side(driver, bucket, key, format_uri("s3", bucket, key))
+def s3_side(driver, bucket: str, key: str = "", connection: str | None = None) -> Side:
+    """A Side on an S3 driver; another ``connection`` name than the other end's makes a
+    copy between two drivers on one server streamed (it may sign as someone else)."""
+    return Side(driver, bucket, key, format_uri("s3", bucket, key), connection)
 
 
 def local_side(folder: Path, key: str = "") -> Side:

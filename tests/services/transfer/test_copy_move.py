@@ -159,7 +159,9 @@ def test_streamed_copy_of_multipart_source_proved_by_its_etag(kit, moto_s3, s3_e
     from pail.drivers.registry import open_driver
 
     other = open_driver(kit.s3_spec(s3_endpoint))
-    plan = plan_transfer(kit.s3_side(driver, bucket, "mp"), kit.s3_side(other, bucket, "o/"))
+    plan = plan_transfer(
+        kit.s3_side(driver, bucket, "mp"), kit.s3_side(other, bucket, "o/", connection="other")
+    )
     assert not plan.server_side
     report = Transfer(plan, state_dir=str(tmp_path / "s")).run()
     assert report.ok, report.failed
@@ -179,7 +181,7 @@ def test_unverified_source_reported_and_kept_by_a_move(kit, moto_s3, s3_endpoint
     def plan(key):
         return plan_transfer(
             kit.s3_side(driver, bucket, "k/"),
-            kit.s3_side(other, bucket, key),
+            kit.s3_side(other, bucket, key, connection="other"),
             kind="move",
             recursive=True,
         )

@@ -188,7 +188,7 @@ def test_streamed_copy_with_flipped_byte_is_a_mismatch(kit, proxied_s3, tmp_path
     from pail.drivers.registry import open_driver
 
     other = open_driver(kit.s3_spec(faults.url, max_attempts=2))
-    source = kit.s3_side(other, bucket, "m/src.bin")
+    source = kit.s3_side(other, bucket, "m/src.bin", connection="other")
     faults.add(Rule(method="GET", path=r"/m/src\.bin$", action="flip", after=7, times=1))
     plan = plan_transfer(source, local_to, kind="move")
     assert not plan.server_side
@@ -209,7 +209,9 @@ def test_flipped_byte_in_a_large_plain_md5_source_aborts_the_upload(kit, proxied
 
     other = open_driver(kit.s3_spec(faults.url, max_attempts=2))
     faults.add(Rule(method="GET", path=r"/big$", header="Range", action="flip", after=9, times=1))
-    plan = plan_transfer(kit.s3_side(other, bucket, "big"), kit.s3_side(driver, bucket, "o/"))
+    plan = plan_transfer(
+        kit.s3_side(other, bucket, "big", connection="other"), kit.s3_side(driver, bucket, "o/")
+    )
     report = Transfer(plan, jobs=3, part_size=5 * MIB, state_dir=str(tmp_path / "s")).run()
     assert [f.code for f in report.failed] == ["ChecksumMismatch"]
     s3 = s3_client(faults.url)
