@@ -130,6 +130,10 @@ Outcome = FileDone | Skipped | Failure
 DEFAULT_ALGORITHM = {"s3": "CRC64NVME", "gcs": "CRC32C", "local": "CRC64NVME"}
 #: Part alignment of GCS resumable uploads (256 KiB).
 GCS_ALIGNMENT = 256 * 1024
+#: Most server-side copies in flight at once. A copy holds no bytes here (the store
+#: copies them), so copies run ``COPY_JOBS_PER_JOB`` per ``jobs``, up to this bound.
+COPY_JOBS = 32
+COPY_JOBS_PER_JOB = 4
 #: Codes after which a recorded multipart upload is of no use (it is aborted).
 _USELESS = ("ChecksumMismatch", "SourceChanged", "PreconditionFailed", "NoSuchUpload")
 
@@ -158,7 +162,8 @@ class Transfer(Job[DownloadProgress, TransferReport]):
 
     Args:
         plan: from :func:`~pail.services.transfer.plan.plan_transfer` / ``plan_rename``.
-        jobs: items in flight at once; also the most parts held in memory at once.
+        jobs: items in flight at once; also the most parts held in memory at once. A
+            server-side copy runs up to 4 x ``jobs`` items (at most 32: :attr:`workers`).
         conflict: policy for an existing, different destination object: ``"ask"``,
             ``"overwrite"``, ``"skip"``. ``"ask"`` without ``resolve_conflict`` skips.
         resolve_conflict: ``resolve(item) -> ConflictAnswer | action`` (a worker thread,
@@ -206,7 +211,7 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         self._states = UploadStates(state_dir)
         self._ask_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self._jobs)  # parts in memory
+        self._slots = _Slots(self._jobs)  # parts in memory
         self._cancels = {item.source_key: threading.Event() for item in plan.items}
         self._outcomes: dict[str, Outcome] = {}
         self._finals: dict[str, str] = {}  # source key -> final destination key
@@ -232,6 +237,19 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         self.tracker = ProgressTracker(
             [(i.source_key, self._uri(i.dest_key), i.size) for i in plan.items]
         )
+
+    @property
+    def workers(self) -> int:
+        """Items in flight at once: ``jobs``, or for a server-side copy (no bytes held
+        here) ``jobs`` x :data:`COPY_JOBS_PER_JOB` up to :data:`COPY_JOBS`."""
+        if self.plan.server_side:
+            return max(self._jobs, min(COPY_JOBS, self._jobs * COPY_JOBS_PER_JOB))
+        return self._jobs
+
+    @property
+    def parts_peak(self) -> int:
+        """The most part buffers held in memory at once so far (never above ``jobs``)."""
+        return self._slots.peak
 
     # -- control ------------------------------------------------------------------------
 
@@ -305,7 +323,7 @@ class Transfer(Job[DownloadProgress, TransferReport]):
             return
         if self.plan.dest.provider == "local":
             os.makedirs(local_folder(self.plan.dest), exist_ok=True)
-        run_each(self.plan.items, self._run_item, workers=self._jobs, name="pail-transfer")
+        run_each(self.plan.items, self._run_item, workers=self.workers, name="pail-transfer")
         if self.plan.kind == "move":
             self._move(self.report())
 
@@ -576,7 +594,12 @@ class Transfer(Job[DownloadProgress, TransferReport]):
             part_size=self._part_size,
         )
         self.tracker.add_bytes(item.source_key, size)
-        verdict = prove_copy(facts, obj, dst.driver, dst.bucket, key)
+        args = {**(getattr(dst.driver, "write_args", None) or {}), **(options.extra or {})}
+        sse_c = any(str(name).startswith("SSECustomer") for name in args)
+        verdict = prove_copy(
+            facts, obj, dst.driver, dst.bucket, key,
+            reply_etag_is_md5=dst.provider == "s3" and not sse_c,
+        )  # fmt: skip
         return _Written(obj, verdict, size, 0)
 
     def _stream(
@@ -933,3 +956,26 @@ class _InOrder:
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
+
+
+class _Slots:
+    """``jobs`` memory slots for part buffers (a bounded semaphore used with ``with``),
+    counting the most held at once (:attr:`peak`)."""
+
+    def __init__(self, size: int) -> None:
+        self._sem = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self.held = 0
+        self.peak = 0
+
+    def __enter__(self) -> _Slots:
+        self._sem.acquire()
+        with self._lock:
+            self.held += 1
+            self.peak = max(self.peak, self.held)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.held -= 1
+        self._sem.release()
