@@ -119,9 +119,10 @@ def new_hasher(algorithm: str) -> Any:
     if name in ("CRC32C", "CRC64NVME"):
         from awscrt import checksums
 
+        # awscrt takes any buffer (bytes, bytearray, memoryview): no copy of the data.
         if name == "CRC32C":
-            return _Crc(lambda data, prev: checksums.crc32c(bytes(data), prev), 4)
-        return _Crc(lambda data, prev: checksums.crc64nvme(bytes(data), prev), 8)
+            return _Crc(lambda data, prev: checksums.crc32c(data, prev), 4)
+        return _Crc(lambda data, prev: checksums.crc64nvme(data, prev), 8)
     raise ValueError(f"unknown checksum algorithm {algorithm!r}")
 
 
