@@ -64,34 +64,28 @@ def read_range(
             gone. TransferCancelled: ``cancel`` was set. StreamInterrupted: the body kept
             breaking. StorageError: the request failed.
     """
-    # One buffer of the part's size, filled in place and handed on as is (a bytearray:
-    # hashlib, awscrt and botocore take it), so a part is held once, never copied.
-    buf = bytearray(length)
-    view = memoryview(buf)
+    buf = bytearray()
     end = offset + length
     failures = 0
-    got = 0
 
     def sink(chunk: bytes) -> None:
-        nonlocal failures, got
+        nonlocal failures
         if cancel.is_set():
             raise cancelled(bucket, key)
-        take = min(len(chunk), length - got)
-        view[got : got + take] = chunk[:take]
-        got += take
+        buf.extend(chunk)
         failures = 0
 
     pin = etag if driver.provider == "s3" else None
-    while offset + got < end or length == 0:
+    while offset + len(buf) < end or length == 0:
         if cancel.is_set():
             raise cancelled(bucket, key)
         if length == 0:
             return b""
         try:
             driver.stream_range(
-                bucket, key, offset + got, end, sink, version_id=version_id, etag=pin
+                bucket, key, offset + len(buf), end, sink, version_id=version_id, etag=pin
             )
-            if offset + got < end:
+            if offset + len(buf) < end:
                 raise StreamInterrupted(
                     "the body ended early", operation="read", bucket=bucket, key=key
                 )
@@ -105,8 +99,7 @@ def read_range(
                 raise
             if cancel.wait(random.uniform(0, min(8.0, 0.25 * 2 ** (failures - 1)))):
                 raise cancelled(bucket, key) from None
-    view.release()
-    return buf  # type: ignore[return-value]  # a bytes-like buffer, not copied
+    return bytes(buf)
 
 
 def check_unchanged(
