@@ -24,7 +24,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from pail.core.text import one_line
-from pail.ui.text import tilde
 from pail.core.units import size_text
 from pail.drivers.base import Entry
 from pail.services.compare import (
@@ -37,6 +36,7 @@ from pail.services.compare import (
 from pail.services.transfer import Side
 from pail.ui.failure import as_storage_error
 from pail.ui.screens.keys_explained import KeysExplained
+from pail.ui.text import tilde
 from pail.ui.widgets.footer import PailFooter
 
 #: How each outcome is shown in the table (plain words, the command line's).
