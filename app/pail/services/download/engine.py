@@ -48,7 +48,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pail.drivers.base import StorageDriver
 from pail.drivers.errors import NotFound, StorageError, TransferCancelled
@@ -74,6 +74,7 @@ __all__ = [
     "Downloader",
     "Failure",
     "FileDone",
+    "Questions",
     "Skipped",
 ]
 
@@ -83,6 +84,7 @@ ConflictPolicy = Literal["ask", "overwrite", "skip"]
 DEFAULT_JOBS = 8
 #: ``Failure.code`` of a file no check could prove (kept aside, not under its final name).
 UNVERIFIED_CODE = "Unverified"
+ItemT = TypeVar("ItemT")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -177,6 +179,50 @@ class DownloadReport:
         return "; ".join(parts)
 
 
+class Questions(Generic[ItemT]):
+    """The questions one job asks about its items, one at a time: "this exists" (the
+    ``conflict`` policy, or ``resolve(item)`` when it is ``"ask"``; an answer "for all"
+    becomes the policy) and "this cannot be verified" (``allow``: a bool, or asked per
+    item). Shared by downloads and writes (:mod:`pail.services.transfer`). Once
+    ``cancel`` is set the safe answers are given without asking: skip, refuse."""
+
+    def __init__(
+        self,
+        conflict: ConflictPolicy,
+        resolve: Callable[[ItemT], ConflictAnswer | ConflictAction] | None,
+        allow: bool | Callable[[ItemT, str], bool],
+        cancel: threading.Event,
+    ) -> None:
+        self._policy: ConflictPolicy | ConflictAction = conflict
+        self._resolve = resolve
+        self._allow = allow
+        self._cancel = cancel
+        self._lock = threading.Lock()
+
+    def conflict_action(self, item: ItemT) -> ConflictAction:
+        """What to do with an existing, different ``item`` (called from worker threads)."""
+        with self._lock:  # one question at a time; "apply to all" sticks
+            if self._policy != "ask":
+                return self._policy
+            if self._resolve is None or self._cancel.is_set():
+                return "skip"
+            answer = self._resolve(item)
+            if isinstance(answer, str):
+                answer = ConflictAnswer(answer)
+            if answer.apply_to_all:
+                self._policy = answer.action
+            return answer.action
+
+    def allowed(self, item: ItemT, reason: str) -> bool:
+        """Whether ``item``, which no check could prove (``reason``), may be accepted."""
+        if isinstance(self._allow, bool):
+            return self._allow
+        with self._lock:
+            if self._cancel.is_set():
+                return False
+            return bool(self._allow(item, reason))
+
+
 class Downloader(Job[DownloadProgress, DownloadReport]):
     """Runs a :class:`DownloadPlan` on daemon threads (a :class:`~pail.services.jobs.Job`:
     ``start``, ``progress``, ``cancel``, ``wait``, ``run``, ``finished``).
@@ -216,10 +262,7 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
         self.driver = driver
         self.plan = plan
         self._jobs = max(1, jobs)
-        self._policy: ConflictPolicy | ConflictAction = conflict
-        self._resolver = resolve_conflict
-        self._allow = allow_unverified
-        self._ask_lock = threading.Lock()
+        self._questions = Questions(conflict, resolve_conflict, allow_unverified, self._cancel)
         self._lock = threading.Lock()
         self._cancels = {job.key: threading.Event() for job in plan.jobs}
         self._outcomes: dict[str, object] = {}
@@ -345,7 +388,7 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
                     raise IsADirectoryError(errno.EISDIR, "a folder is in the way", job.path)
                 if self._identical(job, parent_fd, name, existing):
                     return Skipped(job.key, job.path, "identical")
-                action = self._conflict_action(job)
+                action = self._questions.conflict_action(job)
                 if action == "skip":
                     return Skipped(job.key, job.path, "exists")
                 if action == "keep-both":
@@ -407,7 +450,7 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
                 return Failure(job.key, final, code, verdict.reason)
             method = verdict.method
             if verdict.status == UNVERIFIED:
-                if not self._allowed(job, verdict.reason):
+                if not self._questions.allowed(job, verdict.reason):
                     partial.keep()  # complete: a rerun with --allow-unverified only renames
                     return Failure(
                         job.key,
@@ -450,27 +493,6 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
             return verdict.ok
         when = job.last_modified
         return when is not None and abs(st.st_mtime - when.timestamp()) < 1.0
-
-    def _conflict_action(self, job: DownloadJob) -> ConflictAction:
-        with self._ask_lock:  # one question at a time; "apply to all" sticks
-            if self._policy != "ask":
-                return self._policy
-            if self._resolver is None or self._cancel.is_set():
-                return "skip"
-            answer = self._resolver(job)
-            if isinstance(answer, str):
-                answer = ConflictAnswer(answer)
-            if answer.apply_to_all:
-                self._policy = answer.action
-            return answer.action
-
-    def _allowed(self, job: DownloadJob, reason: str) -> bool:
-        if isinstance(self._allow, bool):
-            return self._allow
-        with self._ask_lock:
-            if self._cancel.is_set():
-                return False
-            return bool(self._allow(job, reason))
 
 
 def _lstat(dir_fd: int, name: str) -> os.stat_result | None:

@@ -81,7 +81,7 @@ from pail.services.download import (
     FileDone,
     Skipped,
 )
-from pail.services.download.engine import UNVERIFIED_CODE, ConflictAction, ConflictPolicy
+from pail.services.download.engine import UNVERIFIED_CODE, ConflictAction, ConflictPolicy, Questions
 from pail.services.download.paths import keep_both_name
 from pail.services.download.progress import DownloadProgress, ProgressTracker
 from pail.services.download.verify import MISMATCH, UNVERIFIED, Verdict
@@ -201,15 +201,14 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         super().__init__()
         self.plan = plan
         self._jobs = max(1, jobs)
-        self._policy: ConflictPolicy | ConflictAction = conflict
         self._resolver = resolve_conflict
         self._allow = allow_unverified
+        self._questions = Questions(conflict, resolve_conflict, allow_unverified, self._cancel)
         self._on_file = on_file
         self._options = options or WriteOptions()
         self._part_size = part_size
         self._threshold = part_size if part_size else MULTIPART_THRESHOLD
         self._states = UploadStates(state_dir)
-        self._ask_lock = threading.Lock()
         self._lock = threading.Lock()
         self._slots = _Slots(self._jobs)  # parts in memory
         self._cancels = {item.source_key: threading.Event() for item in plan.items}
@@ -428,7 +427,7 @@ class Transfer(Job[DownloadProgress, TransferReport]):
                 current = replace(item, dest_key=key, existing=existing)
                 if self._identical(current, existing):
                     return Skipped(item.source_key, self._uri(key), "identical")
-                action = self._conflict_action(current)
+                action = self._questions.conflict_action(current)
                 if action == "skip":
                     return Skipped(item.source_key, self._uri(key), "exists")
                 if action == "keep-both":
@@ -483,7 +482,7 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         if unproven_source:
             method = "unverified"  # accepted when the source was; a move keeps the source
         elif verdict.status == UNVERIFIED:
-            if not self._allowed(replace(item, dest_key=key), verdict.reason):
+            if not self._questions.allowed(replace(item, dest_key=key), verdict.reason):
                 raise _Refused(
                     UNVERIFIED_CODE,
                     f"written to {uri} but not verified: {verdict.reason} "
@@ -517,27 +516,6 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         with self._lock:
             self._taken.add(new)
         return new
-
-    def _conflict_action(self, item: TransferItem) -> ConflictAction:
-        with self._ask_lock:
-            if self._policy != "ask":
-                return self._policy
-            if self._resolver is None or self._cancel.is_set():
-                return "skip"
-            answer = self._resolver(item)
-            if isinstance(answer, str):
-                answer = ConflictAnswer(answer)
-            if answer.apply_to_all:
-                self._policy = answer.action
-            return answer.action
-
-    def _allowed(self, item: TransferItem, reason: str) -> bool:
-        if isinstance(self._allow, bool):
-            return self._allow
-        with self._ask_lock:
-            if self._cancel.is_set():
-                return False
-            return bool(self._allow(item, reason))
 
     def _resolve_job(self, job: DownloadJob) -> ConflictAnswer | ConflictAction:
         item = self._items.get(job.key)
@@ -716,7 +694,7 @@ class Transfer(Job[DownloadProgress, TransferReport]):
         if verdict.status == MISMATCH:
             raise _Refused("ChecksumMismatch", f"{verdict.reason}; nothing was written")
         if verdict.status == UNVERIFIED:
-            if not self._allowed(item, verdict.reason):
+            if not self._questions.allowed(item, verdict.reason):
                 raise _Refused(
                     UNVERIFIED_CODE,
                     f"the source could not be verified: {verdict.reason}; nothing was "
