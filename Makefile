@@ -52,6 +52,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/runs_bench.py
 	$(PY) benchmarks/inventory_bench.py
 	$(PY) benchmarks/write_bench.py
+	$(PY) benchmarks/speed_bench.py
 
 # Rewrite the README's key tables from the app's bindings (tests/ui/test_keymap.py checks).
 keys: $(VENV)/.installed-test
