@@ -61,6 +61,7 @@ from pail.drivers.quirks import BrokenPaging, QuirkState, capability_off, unsupp
 from pail.drivers.retry import DEFAULT_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from pail.drivers.retry import DEFAULT_POLICY, RetryPolicy, check_setting
 from pail.drivers.retry import DEFAULT_READ_TIMEOUT as READ_TIMEOUT
+from pail.drivers.s3 import listing as fast_listing
 from pail.drivers.s3 import transfer
 from pail.drivers.s3.errors import translate, translate_stream
 from pail.drivers.s3.retry import botocore_retries
@@ -94,7 +95,11 @@ def _etag(value: str | None) -> str | None:
 
 
 def _entries(resp: Mapping[str, Any]) -> tuple[Entry, ...]:
-    """A ListObjects(V2) answer's CommonPrefixes and Contents as one key-ordered tuple."""
+    """A ListObjects(V2) answer's CommonPrefixes and Contents as one key-ordered tuple
+    (already built by :mod:`pail.drivers.s3.listing` when it parsed the page)."""
+    parsed = resp.get(fast_listing.ENTRIES)
+    if parsed is not None:
+        return parsed
     entries = [Entry(p["Prefix"], "prefix") for p in resp.get("CommonPrefixes") or []]
     entries.extend(
         Entry(
@@ -351,6 +356,7 @@ class S3Driver:
                 "s3", endpoint_url=self._endpoint_url, config=Config(**options), verify=verify
             )
             self._watch_server(client)
+            fast_listing.install(client)
             return install_retry(client, self.retry_policy)
         except TypeError as exc:  # a client option botocore's Config does not take
             raise InvalidRequest(
