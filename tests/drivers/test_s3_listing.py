@@ -148,3 +148,74 @@ def test_parse_page_declines_other_documents() -> None:
     assert fast_listing.parse_page(b"not xml at all") is None
     fields = fast_listing.parse_page(b"<ListBucketResult><KeyCount>0</KeyCount></ListBucketResult>")
     assert fields == {"KeyCount": 0, "IsTruncated": False, fast_listing.ENTRIES: ()}
+
+
+def test_an_error_in_a_200_answer_is_still_an_error_and_retried() -> None:
+    # S3 may answer 200 with an <Error> document (botocore's _handle_200_error turns it into
+    # a 500, which is retried): pail's parser runs first and must leave it alone.
+    error = Reply(200, b"<Error><Code>InternalError</Code><Message>oops</Message></Error>")
+    with canned_server([error] * 10) as srv, pytest.raises(StorageError):
+        _driver(srv.url).list_page("b")
+    assert srv.count > 1
+
+
+def _handlers(client) -> list:
+    """The handlers botocore calls for a ListObjectsV2 answer, in order (botocore
+    internals: EventAliaser._emitter, HierarchicalEmitter._handlers, a _PrefixTrie)."""
+    trie = client.meta.events._emitter._handlers
+    return list(trie.prefix_search("before-parse.s3.ListObjectsV2"))
+
+
+def test_botocores_200_check_runs_after_pails_parser_and_only_on_pails_client() -> None:
+    from botocore import handlers
+
+    order = _handlers(_driver("http://127.0.0.1:9").client)
+    assert order.index(fast_listing._before_parse) < order.index(handlers._handle_200_error)
+    theirs = _handlers(s3_client("http://127.0.0.1:9"))
+    assert fast_listing._before_parse not in theirs and handlers._handle_200_error in theirs
+
+
+_ITEM = (
+    "<Contents><Key>a&amp;b</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified>"
+    "<ETag>&#34;e1&#34;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>"
+)
+_PLAIN = (
+    f'<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult {_NS}>'
+    "<IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>"
+    f"{_ITEM}<CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes></ListBucketResult>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _PLAIN,
+        _PLAIN.replace("<Contents>", "<!-- a comment --><Contents>"),
+        _PLAIN.replace("<Contents>", '<Contents id="1">'),
+        _PLAIN.replace("<Key>a&amp;b</Key>", "<Key><![CDATA[a&b]]></Key>"),
+        _PLAIN.replace(
+            "</Contents>", '<x:Owner xmlns:x="urn:x"><x:ID>1</x:ID></x:Owner></Contents>'
+        ),
+    ],
+    ids=["plain", "comment", "attribute", "cdata", "prefixed-element"],
+)
+def test_the_scan_reads_plain_pages_and_leaves_the_rest_to_the_tree_parse(body: str) -> None:
+    data = body.encode()
+    tree = fast_listing.tree_page(data)
+    assert tree is not None
+    entries = tree[fast_listing.ENTRIES]
+    assert [e.key for e in entries] == ["a&b", "p/"]
+    assert entries[0].etag == "e1" and entries[0].size == 3
+    assert tree["NextContinuationToken"] == "t&1" and tree["IsTruncated"] is True
+    scanned = fast_listing.scan_page(data)
+    if body == _PLAIN:
+        assert scanned == tree
+    else:
+        assert scanned is None  # not the plain form: the tree parse decides
+    assert fast_listing.parse_page(data) == tree
+
+
+def test_a_truncated_page_is_no_page() -> None:
+    data = _PLAIN.encode()[:-40]
+    assert fast_listing.scan_page(data) is None
+    assert fast_listing.parse_page(data) is None  # botocore then fails on it

@@ -10,7 +10,9 @@ show page 1 while page 2 is in flight (S3 ListObjectsV2 ``ContinuationToken``, G
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, runtime_checkable
@@ -652,20 +654,45 @@ def iter_pages(
     *,
     delimiter: str = "/",
     page_size: int = DEFAULT_PAGE_SIZE,
+    prefetch: bool = False,
 ) -> Iterator[Page]:
-    """Yield every page of a listing, lazily: page 2 is only requested after page 1 is used.
+    """Yield every page of a listing.
+
+    Lazily by default: page 2 is only requested after page 1 is used. With ``prefetch``
+    the next page is requested (on a daemon thread) as soon as a page's continuation token
+    is known, so the store works on page N+1 while the caller uses page N: a listing then
+    costs max(server, caller) per page instead of their sum. At most one request is ahead;
+    a caller that stops early leaves that one to finish on its thread.
 
     Raises whatever :meth:`StorageDriver.list_page` raises, at the page that failed.
     """
-    token: str | None = None
-    while True:
-        page = driver.list_page(
+
+    def fetch(token: str | None) -> Page:
+        return driver.list_page(
             bucket, prefix, delimiter=delimiter, token=token, page_size=page_size
         )
+
+    page = fetch(None)
+    while True:
+        ahead = _ahead(fetch, page.next_token) if prefetch and page.next_token else None
         yield page
         if page.next_token is None:
             return
-        token = page.next_token
+        page = ahead.result() if ahead is not None else fetch(page.next_token)
+
+
+def _ahead(fetch: Callable[[str | None], Page], token: str) -> Future[Page]:
+    """``fetch(token)`` started on a daemon thread (never joined: quitting does not wait)."""
+    future: Future[Page] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fetch(token))
+        except BaseException as exc:  # handed to the caller at .result()
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="pail-page-ahead", daemon=True).start()
+    return future
 
 
 def iter_entries(
