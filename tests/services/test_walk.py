@@ -12,7 +12,13 @@ from pail.drivers.base import Entry, iter_entries
 from pail.drivers.errors import AccessDenied
 from pail.drivers.local import LocalDriver
 from pail.drivers.s3 import S3Driver
-from pail.services.walk import WalkCancelled, WalkVisitor, walk_objects, walk_prefix
+from pail.services.walk import (
+    WalkCancelled,
+    WalkVisitor,
+    ordered_batches,
+    walk_objects,
+    walk_prefix,
+)
 from support.fault_proxy import Rule
 from support.servers import s3_client, seed_keys
 
@@ -162,3 +168,69 @@ def test_a_stop_ends_the_walk_after_the_pages_in_flight(s3_endpoint, bucket_name
     assert [len(call[2]) for call in pages] == [1000]  # no page asked for after the stop
     ends = {call[1]: call[2:] for call in journal.calls if call[0] == "done"}
     assert ends == {"p/big/": (False, None), "p/small/": (False, None)}
+
+
+# -- ordered_batches (what `pail ls -r` prints) -------------------------------------------
+
+
+class _Watched:
+    """A driver whose child listings (delimiter "") are counted, and optionally made to
+    meet at a barrier: the barrier breaks unless that many listings run at once."""
+
+    def __init__(self, driver, barrier: threading.Barrier | None = None):
+        self._driver = driver
+        self._barrier = barrier
+        self.children: list[str] = []
+        self._lock = threading.Lock()
+
+    def list_page(self, bucket, prefix="", *, delimiter="/", token=None, page_size=1000):
+        if delimiter == "" and token is None:
+            with self._lock:
+                self.children.append(prefix)
+            if self._barrier is not None:
+                self._barrier.wait(timeout=10)
+        return self._driver.list_page(
+            bucket, prefix, delimiter=delimiter, token=token, page_size=page_size
+        )
+
+
+def test_ordered_batches_give_the_recursive_listings_keys_in_its_order(s3):
+    driver, bucket = s3
+    keys = [*KEYS, "runs/a.txt", "runs/a/1", "runs/a0", "runs/a/b/", "runs/a/b/c"]
+    seed_keys(bucket, keys + [f"runs/many/{i:04d}" for i in range(1200)])
+    for prefix in ("runs/", ""):
+        sequential = [e.key for e in iter_entries(driver, bucket, prefix, delimiter="")]
+        batches = list(ordered_batches(driver, bucket, prefix, workers=3, page_size=100))
+        assert [e.key for batch in batches for e in batch] == sequential
+        assert all(batch for batch in batches)
+
+
+def test_ordered_batches_list_children_at_once(s3):
+    driver, bucket = s3
+    seed_keys(bucket, [f"p/{c}/{i}" for c in "abcd" for i in range(3)])
+    watched = _Watched(driver, threading.Barrier(4))
+    keys = [e.key for batch in ordered_batches(watched, bucket, "p/", workers=4) for e in batch]
+    assert keys == sorted(f"p/{c}/{i}" for c in "abcd" for i in range(3))
+    assert sorted(watched.children) == ["p/a/", "p/b/", "p/c/", "p/d/"]
+
+
+def test_ordered_batches_start_only_a_window_of_children_ahead_of_the_reader(s3):
+    driver, bucket = s3
+    seed_keys(bucket, [f"p/{i:03d}/x" for i in range(40)])
+    watched = _Watched(driver)
+    batches = ordered_batches(watched, bucket, "p/", workers=2)
+    assert [e.key for e in next(batches)] == ["p/000/x"]
+    time.sleep(1.0)  # children the reader has not reached would be listed meanwhile
+    assert len(watched.children) <= 1 + 2 * 2
+    batches.close()
+    assert [e.key for e in next(ordered_batches(watched, bucket, "p/", workers=2))] == ["p/000/x"]
+
+
+def test_ordered_batches_raise_a_childs_failure_at_its_place(faults, bucket_name):
+    seed_keys(bucket_name, ["p/a/1", "p/b/1", "p/c/1", "p/a.txt"])
+    faults.add(Rule(method="GET", query="prefix=p/b/", action="status", status=403))
+    seen: list[str] = []
+    with pytest.raises(AccessDenied):
+        for batch in ordered_batches(_proxied(faults), bucket_name, "p/", workers=4):
+            seen.extend(e.key for e in batch)
+    assert seen == ["p/a.txt", "p/a/1"]

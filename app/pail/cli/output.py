@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from pail.core.text import printable
@@ -39,7 +40,14 @@ def iso_utc(when: datetime | None) -> str | None:
 
 
 def _stamp(when: datetime | None) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if when else ""
+    return _utc_stamp(when) if when else ""
+
+
+@lru_cache(maxsize=4096)
+def _utc_stamp(when: datetime) -> str:
+    # Cached: keys written together share their second, and strftime is most of a row's
+    # cost on a 100,000-key listing.
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def entry_json(loc: Location, entry: Entry) -> dict[str, Any]:

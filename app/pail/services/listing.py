@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, Page, StorageDriver, iter_pages
 from pail.drivers.errors import AccessDenied, NotFound
+from pail.services.walk import ordered_batches
 
 
 def list_buckets(driver: StorageDriver) -> list[Bucket]:
@@ -117,11 +118,14 @@ def named_batches(
             prefix"). StorageError: from the driver.
     """
     if not key or key.endswith("/"):
-        for page in iter_pages(driver, bucket, key, delimiter=delimiter):
+        if not delimiter:  # child prefixes listed concurrently, printed in key order
+            yield from ordered_batches(driver, bucket, key)
+            return
+        for page in iter_pages(driver, bucket, key, delimiter=delimiter, prefetch=True):
             if page.entries:
                 yield list(page.entries)
         return
-    pages = iter_pages(driver, bucket, key + "/", delimiter=delimiter)
+    pages = iter_pages(driver, bucket, key + "/", delimiter=delimiter, prefetch=True)
     first: list[Entry] = []
     try:
         for page in pages:  # up to the first page with entries (a store may send empty ones)

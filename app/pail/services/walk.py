@@ -15,9 +15,11 @@ verification) collects them into one list in key order; the usage scan
 
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, wait
+from typing import Any
 
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Entry, StorageDriver, iter_pages
 from pail.services.jobs import DaemonPool
@@ -110,7 +112,9 @@ def walk_prefix(
             while not children_after.wait(_POLL) and not halted():
                 pass
         try:
-            pages = iter_pages(driver, bucket, child, delimiter="", page_size=page_size)
+            pages = iter_pages(
+                driver, bucket, child, delimiter="", page_size=page_size, prefetch=True
+            )
             while not halted():
                 page = next(pages, None)  # the request happens here
                 if page is None:
@@ -138,7 +142,9 @@ def walk_prefix(
     try:
         with DaemonPool(workers, name=name) as pool:
             try:
-                pages = iter_pages(driver, bucket, prefix, delimiter="/", page_size=page_size)
+                pages = iter_pages(
+                    driver, bucket, prefix, delimiter="/", page_size=page_size, prefetch=True
+                )
                 while not halted():
                     page = next(pages, None)
                     if page is None:
@@ -221,4 +227,121 @@ def walk_objects(
     return every
 
 
-__all__ = ["DEFAULT_WORKERS", "WalkCancelled", "WalkVisitor", "walk_objects", "walk_prefix"]
+#: Pages a child listing of :func:`ordered_batches` may hold before the caller reads them.
+_AHEAD_PAGES = 4
+_DONE = object()  # a child stream's end
+
+
+class _ChildStream:
+    """One child prefix's pages for :func:`ordered_batches`: filled by a pool thread,
+    read in order by the caller. At most ``_AHEAD_PAGES`` pages wait in it."""
+
+    def __init__(self, child: str) -> None:
+        self.child = child
+        self.pages: queue.Queue[Any] = queue.Queue(maxsize=_AHEAD_PAGES)
+
+    def fill(
+        self, driver: StorageDriver, bucket: str, page_size: int, halt: threading.Event
+    ) -> None:
+        item: Any = _DONE
+        try:
+            pages = iter_pages(
+                driver, bucket, self.child, delimiter="", page_size=page_size, prefetch=True
+            )
+            for page in pages:
+                inside = [
+                    e for e in page.entries if not e.is_prefix and e.key.startswith(self.child)
+                ]
+                if not self._put(inside, halt):
+                    return
+        except Exception as exc:
+            item = exc
+        self._put(item, halt)
+
+    def _put(self, item: Any, halt: threading.Event) -> bool:
+        while not halt.is_set():
+            try:
+                self.pages.put(item, timeout=_POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def batches(self) -> Iterator[list[Entry]]:
+        while True:
+            item = self.pages.get()
+            if item is _DONE:
+                return
+            if isinstance(item, Exception):
+                raise item
+            if item:
+                yield item
+
+
+def ordered_batches(
+    driver: StorageDriver,
+    bucket: str,
+    prefix: str,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Iterator[list[Entry]]:
+    """Every object whose key starts with ``prefix`` (``""``: the whole bucket), in key
+    order, in batches (about a page each): what a recursive ``ls`` prints, with child
+    prefixes listed concurrently instead of as one sequential stream.
+
+    The level is listed with the delimiter ``/``; its objects come in place and each
+    common prefix's keys come where the prefix sorts (every key under ``p/`` sorts
+    between the keys before and after ``p/``, so the order is the recursive listing's).
+    Child listings run on up to ``workers`` daemon threads, started in key order and at
+    most ``2 * workers`` ahead of the one being read, each holding at most a few pages
+    (memory stays bounded whatever the tree's shape). Closing the iterator early stops
+    them at their next page; nothing waits for them.
+
+    Raises:
+        StorageError: the first failed listing, when the caller reaches its place.
+    """
+    halt = threading.Event()
+    pool = DaemonPool(workers, name="pail-tree")
+    window = 2 * max(1, workers)  # children started ahead of the caller, buffers included
+    try:
+        level = iter_pages(
+            driver, bucket, prefix, delimiter="/", page_size=page_size, prefetch=True
+        )
+        for page in level:
+            items: list[_ChildStream | Entry] = [
+                _ChildStream(e.key) if e.is_prefix else e
+                for e in page.entries
+                if e.key.startswith(prefix)
+            ]
+            children = [item for item in items if isinstance(item, _ChildStream)]
+            started = 0  # children submitted; at most `window` beyond the one being read
+            read = 0
+            objects: list[Entry] = []
+            for item in items:
+                if isinstance(item, Entry):
+                    objects.append(item)
+                    continue
+                while started < len(children) and started - read < window:
+                    pool.submit(children[started].fill, driver, bucket, page_size, halt)
+                    started += 1
+                if objects:
+                    yield objects
+                    objects = []
+                yield from item.batches()
+                read += 1
+            if objects:
+                yield objects
+    finally:
+        halt.set()
+        pool.shutdown(cancel_pending=True)
+
+
+__all__ = [
+    "DEFAULT_WORKERS",
+    "WalkCancelled",
+    "WalkVisitor",
+    "ordered_batches",
+    "walk_objects",
+    "walk_prefix",
+]
