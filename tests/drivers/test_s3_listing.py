@@ -219,3 +219,19 @@ def test_a_truncated_page_is_no_page() -> None:
     data = _PLAIN.encode()[:-40]
     assert fast_listing.scan_page(data) is None
     assert fast_listing.parse_page(data) is None  # botocore then fails on it
+
+
+@pytest.mark.parametrize("server", S3_SERVERS)
+def test_prefetched_pages_with_a_small_first_page_list_every_key_once(request, server) -> None:
+    endpoint = s3_endpoint_for(request, server)
+    bucket = f"fastlist-{server}"
+    seed(endpoint, bucket, {key: key.encode() for key in HOSTILE})
+    driver = _driver(endpoint)
+    pages = list(
+        iter_pages(
+            driver, bucket, "run 1/", delimiter="", page_size=3, prefetch=True, first_page_size=2
+        )
+    )
+    assert [len(p.entries) for p in pages][:2] == [2, 3]
+    got = [entry for page in pages for entry in page.entries]
+    assert got == _botocore_entries(endpoint, bucket, "run 1/", "")

@@ -655,8 +655,13 @@ def iter_pages(
     delimiter: str = "/",
     page_size: int = DEFAULT_PAGE_SIZE,
     prefetch: bool = False,
+    first_page_size: int | None = None,
 ) -> Iterator[Page]:
     """Yield every page of a listing.
+
+    ``first_page_size`` (keys) asks for a smaller first page, so its rows come sooner
+    (``pail ls``'s first line); later pages are ``page_size``. Continuation tokens do not
+    depend on the page size (S3 ListObjectsV2 ``MaxKeys``, GCS ``maxResults``).
 
     Lazily by default: page 2 is only requested after page 1 is used. With ``prefetch``
     the next page is requested (on a daemon thread) as soon as a page's continuation token
@@ -667,12 +672,10 @@ def iter_pages(
     Raises whatever :meth:`StorageDriver.list_page` raises, at the page that failed.
     """
 
-    def fetch(token: str | None) -> Page:
-        return driver.list_page(
-            bucket, prefix, delimiter=delimiter, token=token, page_size=page_size
-        )
+    def fetch(token: str | None, size: int = page_size) -> Page:
+        return driver.list_page(bucket, prefix, delimiter=delimiter, token=token, page_size=size)
 
-    page = fetch(None)
+    page = fetch(None, first_page_size or page_size)
     while True:
         ahead = _ahead(fetch, page.next_token) if prefetch and page.next_token else None
         yield page

@@ -285,6 +285,7 @@ def ordered_batches(
     *,
     workers: int = DEFAULT_WORKERS,
     page_size: int = DEFAULT_PAGE_SIZE,
+    first_page_size: int = 100,
 ) -> Iterator[list[Entry]]:
     """Every object whose key starts with ``prefix`` (``""``: the whole bucket), in key
     order, in batches (about a page each): what a recursive ``ls`` prints, with child
@@ -298,6 +299,9 @@ def ordered_batches(
     (memory stays bounded whatever the tree's shape). Closing the iterator early stops
     them at their next page; nothing waits for them.
 
+    ``first_page_size``: keys in the level's first page (smaller, so the first rows come
+    sooner).
+
     Raises:
         StorageError: the first failed listing, when the caller reaches its place.
     """
@@ -306,7 +310,13 @@ def ordered_batches(
     window = 2 * max(1, workers)  # children started ahead of the caller, buffers included
     try:
         level = iter_pages(
-            driver, bucket, prefix, delimiter="/", page_size=page_size, prefetch=True
+            driver,
+            bucket,
+            prefix,
+            delimiter="/",
+            page_size=page_size,
+            prefetch=True,
+            first_page_size=min(page_size, first_page_size),
         )
         for page in level:
             items: list[_ChildStream | Entry] = [
