@@ -16,6 +16,7 @@ import pytest
 from pail.core.connection import ConnectionSpec
 from pail.drivers.base import (
     HasIdentity,
+    ListsAfter,
     PartSizes,
     PermissionChecks,
     Probes,
@@ -32,10 +33,19 @@ from pail.services import lifecycle
 from pail.services import versions as versions_service
 from pail.services.access.check import check_access, check_identity
 
-CAPABILITIES = (HasIdentity, Probes, PermissionChecks, PartSizes, Versioned, HasLifecycle, Writable)
+CAPABILITIES = (
+    HasIdentity,
+    Probes,
+    PermissionChecks,
+    PartSizes,
+    Versioned,
+    HasLifecycle,
+    Writable,
+    ListsAfter,
+)
 
 EXPECTED = {
-    S3Driver: {HasIdentity, Probes, PartSizes, Versioned, HasLifecycle, Writable},
+    S3Driver: {HasIdentity, Probes, PartSizes, Versioned, HasLifecycle, Writable, ListsAfter},
     GcsDriver: {HasIdentity, PermissionChecks, Versioned, HasLifecycle, Writable},
     # A folder has the version and lifecycle methods only to refuse them (NotSupported).
     LocalDriver: {Versioned, HasLifecycle, Writable},

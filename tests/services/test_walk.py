@@ -15,7 +15,9 @@ from pail.drivers.s3 import S3Driver
 from pail.services.walk import (
     WalkCancelled,
     WalkVisitor,
+    level_batches,
     ordered_batches,
+    split_points,
     walk_objects,
     walk_prefix,
 )
@@ -234,3 +236,61 @@ def test_ordered_batches_raise_a_childs_failure_at_its_place(faults, bucket_name
         for batch in ordered_batches(_proxied(faults), bucket_name, "p/", workers=4):
             seen.extend(e.key for e in batch)
     assert seen == ["p/a.txt", "p/a/1"]
+
+
+# -- level_batches: one big level in key ranges at once -----------------------------------
+
+
+def test_split_points_follow_the_run_that_varies():
+    points = split_points("p/", "p/part-000000.bin", "p/part-001999.bin", most=100)
+    assert points[:2] == ["p/part-002", "p/part-003"]
+    assert "p/part-01" in points and points[-1] == "p/part-9"
+    assert points == sorted(points) and all(p > "p/part-001999.bin" for p in points)
+    assert len(split_points("p/", "p/part-000000.bin", "p/part-001999.bin", most=8)) == 8
+    hexes = split_points("", "00a1f3", "03ffe0")
+    assert hexes[0] == "04" and hexes[-1] == "f" and "a" in hexes
+    assert split_points("p/", "p/-+-", "p/-+=") == []  # no digits or letters where they differ
+    assert split_points("p/", "p/b", "p/a") == []
+
+
+class _Ranged(_Watched):
+    """_Watched that can also start after a key (ListsAfter), counting those calls."""
+
+    def __init__(self, driver):
+        super().__init__(driver)
+        self.after: list[str] = []
+
+    def list_page_after(self, bucket, prefix, start_after, *, delimiter="/", page_size=1000):
+        with self._lock:
+            self.after.append(start_after)
+        return self._driver.list_page_after(
+            bucket, prefix, start_after, delimiter=delimiter, page_size=page_size
+        )
+
+
+def test_a_big_level_listed_in_ranges_gives_every_entry_once_in_order(s3):
+    driver, bucket = s3
+    keys = [f"p/part-{i:05d}.bin" for i in range(1500)]
+    # Keys no guess foresees, a key equal to a cut, and prefixes that straddle cuts.
+    keys += ["p/part-01", "p/part-0150/x", "p/part-0150/y", "p/part-2/z", "p/zz", "p/é", "p/~"]
+    seed_keys(bucket, keys)
+    for delimiter in ("/", ""):
+        sequential = [e.key for e in iter_entries(driver, bucket, "p/", delimiter=delimiter)]
+        ranged = _Ranged(driver)
+        batches = list(
+            level_batches(
+                ranged, bucket, "p/", delimiter=delimiter, page_size=100, first_page_size=50
+            )
+        )
+        assert [e.key for batch in batches for e in batch] == sequential
+        assert len(ranged.after) > 5  # the rest of the level was listed in ranges
+
+
+def test_level_batches_raise_a_failed_range_at_its_place(faults, bucket_name):
+    seed_keys(bucket_name, [f"p/k{i:04d}" for i in range(400)])
+    faults.add(Rule(method="GET", query="start-after=p/k03", action="status", status=403))
+    seen: list[str] = []
+    with pytest.raises(AccessDenied):
+        for batch in level_batches(_proxied(faults), bucket_name, "p/", page_size=100):
+            seen.extend(e.key for e in batch)
+    assert seen == [f"p/k{i:04d}" for i in range(300)]

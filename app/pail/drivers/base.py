@@ -11,7 +11,7 @@ show page 1 while page 2 is in flight (S3 ListObjectsV2 ``ContinuationToken``, G
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -341,6 +341,7 @@ class StorageDriver(Protocol):
 # ============  ==========  ===========  ======  ================  =========
 #
 # ``HasIdentity``: S3 and GCS. ``Writable`` (uploads, copies: below): every driver.
+# ``ListsAfter`` (a listing from any key, for concurrent key ranges): S3.
 # (*) The local-folder driver has the version and lifecycle methods, and every one but
 # ``versioning_status`` (``None``: never enabled) raises NotSupported, so every
 # front-end reports the same error.
@@ -389,6 +390,29 @@ class PermissionChecks(Protocol):
 
         Raises:
             StorageError: the call failed (a store without the method answers 400-501).
+        """
+        ...
+
+
+@runtime_checkable
+class ListsAfter(Protocol):
+    """Starts a listing after any key, so one level can be listed as several key ranges
+    at once (S3 ListObjectsV2 ``StartAfter``; ListObjects ``Marker``)."""
+
+    def list_page_after(
+        self,
+        bucket: str,
+        prefix: str,
+        start_after: str,
+        *,
+        delimiter: str = "/",
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page:
+        """The first page of keys (and prefixes) under ``prefix`` that sort after
+        ``start_after``; its ``next_token`` goes on as in :meth:`StorageDriver.list_page`.
+
+        Raises:
+            StorageError: as :meth:`StorageDriver.list_page`.
         """
         ...
 
@@ -656,7 +680,7 @@ def iter_pages(
     page_size: int = DEFAULT_PAGE_SIZE,
     prefetch: bool = False,
     first_page_size: int | None = None,
-) -> Iterator[Page]:
+) -> Generator[Page, None, None]:
     """Yield every page of a listing.
 
     ``first_page_size`` (keys) asks for a smaller first page, so its rows come sooner

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from pail.drivers.base import DEFAULT_PAGE_SIZE, Bucket, Entry, Page, StorageDriver, iter_pages
 from pail.drivers.errors import AccessDenied, NotFound
-from pail.services.walk import ordered_batches
+from pail.services.walk import level_batches, ordered_batches
 
 
 def list_buckets(driver: StorageDriver) -> list[Bucket]:
@@ -126,12 +126,10 @@ def named_batches(
         if not delimiter:  # child prefixes listed concurrently, printed in key order
             yield from ordered_batches(driver, bucket, key)
             return
-        pages = iter_pages(
-            driver, bucket, key, delimiter=delimiter, prefetch=True, first_page_size=FIRST_PAGE
+        # A big level is listed in key ranges at once, in order (level_batches).
+        yield from level_batches(
+            driver, bucket, key, delimiter=delimiter, first_page_size=FIRST_PAGE
         )
-        for page in pages:
-            if page.entries:
-                yield list(page.entries)
         return
     pages = iter_pages(driver, bucket, key + "/", delimiter=delimiter, prefetch=True)
     first: list[Entry] = []

@@ -497,6 +497,31 @@ class S3Driver:
         token: str | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> Page:
+        """One listing page (see :meth:`_list`)."""
+        return self._list(bucket, prefix, delimiter, token, None, page_size)
+
+    def list_page_after(
+        self,
+        bucket: str,
+        prefix: str,
+        start_after: str,
+        *,
+        delimiter: str = "/",
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> Page:
+        """The first page after ``start_after`` (ListObjectsV2 ``StartAfter``; with V1,
+        ``Marker``), then on with its ``next_token`` (see :meth:`_list`)."""
+        return self._list(bucket, prefix, delimiter, None, start_after, page_size)
+
+    def _list(
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str,
+        token: str | None,
+        start_after: str | None,
+        page_size: int,
+    ) -> Page:
         """One listing page: CommonPrefixes and Contents merged in key order.
 
         ListObjectsV2 by default; ListObjects (V1, ``Marker``) when the connection's
@@ -521,12 +546,14 @@ class S3Driver:
         if token and token.startswith(V1_TOKEN):
             return self._list_v1(bucket, prefix, delimiter, token[len(V1_TOKEN) :], size)
         if not token and self.quirks.get("list_version") == 1:
-            return self._list_v1(bucket, prefix, delimiter, None, size)
+            return self._list_v1(bucket, prefix, delimiter, start_after, size)
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": size}
         if delimiter:
             params["Delimiter"] = delimiter
         if token:
             params["ContinuationToken"] = token
+        elif start_after:
+            params["StartAfter"] = start_after
         try:
             with self._call("ListObjectsV2", bucket, prefix or None):
                 resp = self._client().list_objects_v2(**params)
@@ -540,7 +567,7 @@ class S3Driver:
         # Remembered only when V1 answers: an endpoint that is not S3 at all fails both
         # ways, and then the V2 error is the one to show.
         try:
-            page = self._list_v1(bucket, prefix, delimiter, None, size)
+            page = self._list_v1(bucket, prefix, delimiter, start_after, size)
         except StorageError:
             raise failed from None
         self.quirks.remember("list_version", 1, "ListObjectsV2", reason)
