@@ -229,7 +229,7 @@ def walk_objects(
 
 #: Pages a stream of :func:`ordered_batches` or :func:`level_batches` may hold before the
 #: caller reads them.
-_AHEAD_PAGES = 4
+_AHEAD_PAGES = 2
 _DONE = object()  # a stream's end
 #: Key ranges of one level listed at once (:func:`level_batches`).
 RANGE_WORKERS = 6
