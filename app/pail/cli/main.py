@@ -59,48 +59,44 @@ Exit status (one code per kind of failure, so scripts can branch on it):
 ====  ==========================================================================
 
 Errors go to stderr as one summary line, the error's fields and a hint; never a traceback.
+
+Start-up: this module is what the ``pail`` script imports, so it imports nothing but
+:mod:`pail` itself. ``pail --version`` is answered here without click or package metadata;
+everything else goes to the click group in :mod:`pail.cli.group` (which imports click and
+only the command named). The names other modules and tests import from here (``cli``,
+``connection_options``, ``flags_of``, ``need_terminal``, ``LAZY_COMMANDS``, the ``EXIT_*``
+codes, ``CliError``, ``exit_code_for``, ``demo_config``...) are loaded on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import click
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from pail import __version__
-from pail.cli.common import human_option
-from pail.cli.errors import (
-    EXIT_BROKEN_PIPE,
-    EXIT_CREDENTIALS,
-    EXIT_DENIED,
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_KEYRING,
-    EXIT_NOT_FOUND,
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    CliError,
-    exit_code_for,
-)
-from pail.cli.output import bucket_json, bucket_line, entry_json, entry_line, listing
-from pail.config.flags import Flags
-from pail.core.connection import ConfigError
-from pail.core.uri import InvalidURI
-from pail.credentials import KeyringUnavailable
-from pail.drivers.base import StorageDriver
-from pail.drivers.errors import StorageError
-from pail.services.locations import (
-    NoSuchFolder,
-    UnknownConnection,
-    connections_to_open,
-    open_spec,
-    read_target,
-)
+
+if TYPE_CHECKING:
+    from pail.cli.errors import EXIT_BROKEN_PIPE as EXIT_BROKEN_PIPE
+    from pail.cli.errors import EXIT_CREDENTIALS as EXIT_CREDENTIALS
+    from pail.cli.errors import EXIT_DENIED as EXIT_DENIED
+    from pail.cli.errors import EXIT_ERROR as EXIT_ERROR
+    from pail.cli.errors import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+    from pail.cli.errors import EXIT_KEYRING as EXIT_KEYRING
+    from pail.cli.errors import EXIT_NOT_FOUND as EXIT_NOT_FOUND
+    from pail.cli.errors import EXIT_UNREACHABLE as EXIT_UNREACHABLE
+    from pail.cli.errors import EXIT_USAGE as EXIT_USAGE
+    from pail.cli.errors import CliError as CliError
+    from pail.cli.errors import exit_code_for as exit_code_for
+    from pail.cli.group import DEMO_PROFILES as DEMO_PROFILES
+    from pail.cli.group import LAZY_COMMANDS as LAZY_COMMANDS
+    from pail.cli.group import LazyCommand as LazyCommand
+    from pail.cli.group import PailGroup as PailGroup
+    from pail.cli.group import cli as cli
+    from pail.cli.group import connection_options as connection_options
+    from pail.cli.group import demo_config as demo_config
+    from pail.cli.group import flags_of as flags_of
+    from pail.cli.group import need_terminal as need_terminal
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -118,524 +114,101 @@ __all__ = [
     "main",
 ]
 
-if TYPE_CHECKING:
-    from pail.config.store import ConnectionStore
-    from pail.demo.server import DemoStore
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# --- connection flags, shared by the group and every subcommand -----------------------
-
-_FLAGS_KEY = "pail.flags"
-_VERBOSE_KEY = "pail.verbose"
-
-
-# Flags taking a number: flag -> (setting in pail.drivers.retry.SETTING_LIMITS, offset
-# between the flag's value and the setting's: --retries N means N + 1 attempts).
-_NUMBER_FLAGS = {
-    "connect_timeout": ("connect_timeout", 0),
-    "read_timeout": ("read_timeout", 0),
-    "retries": ("max_attempts", 1),
+#: Names this module offers but defines elsewhere: name -> module, imported on first use
+#: (PEP 562's module ``__getattr__``).
+_ELSEWHERE = {
+    **dict.fromkeys(
+        (
+            "EXIT_BROKEN_PIPE",
+            "EXIT_CREDENTIALS",
+            "EXIT_DENIED",
+            "EXIT_ERROR",
+            "EXIT_INTERRUPTED",
+            "EXIT_KEYRING",
+            "EXIT_NOT_FOUND",
+            "EXIT_UNREACHABLE",
+            "EXIT_USAGE",
+            "CliError",
+            "exit_code_for",
+        ),
+        "pail.cli.errors",
+    ),
+    **dict.fromkeys(
+        (
+            "DEMO_PROFILES",
+            "LAZY_COMMANDS",
+            "LazyCommand",
+            "PailGroup",
+            "cli",
+            "connection_options",
+            "demo_config",
+            "flags_of",
+            "need_terminal",
+        ),
+        "pail.cli.group",
+    ),
 }
 
 
-def _remember_flag(ctx: click.Context, param: click.Parameter, value: Any) -> None:
-    # ctx.meta is shared by a context and its children, and subcommand options are
-    # processed after the group's, so a value given after the subcommand name wins.
-    if value is not None and param.name:
-        if param.name in _NUMBER_FLAGS:
-            value = _checked_number(ctx, param, value)
-        if param.name == "list_version":
-            value = int(value)
-        if param.name == "verbose":
-            ctx.meta[_VERBOSE_KEY] = bool(value)
-            return
-        ctx.meta.setdefault(_FLAGS_KEY, {})[param.name] = value
-
-
-def _checked_number(ctx: click.Context, param: click.Parameter, value: Any) -> int | float:
-    """A number flag's value within its limits; otherwise one line on stderr and exit 2."""
-    from pail.core.text import printable
-    from pail.drivers.retry import SETTING_LIMITS, check_setting
-
-    assert param.name is not None
-    setting, offset = _NUMBER_FLAGS[param.name]
-    text = str(value).strip()
-    try:
-        if offset:  # a count: whole numbers only
-            if not text.lstrip("-").isdigit():
-                raise ValueError(text)
-            return int(check_setting(setting, int(text) + offset)) - offset
-        return check_setting(setting, text)
-    except ValueError:
-        low, high = SETTING_LIMITS[setting]
-        flag = "--" + param.name.replace("_", "-")
-        from_env = ctx.get_parameter_source(param.name) == click.core.ParameterSource.ENVIRONMENT
-        name = f"{getattr(param, 'envvar', None)} ({flag})" if from_env else flag
-        what = (
-            f"a whole number from {low - offset:g} to {high - offset:g}"
-            if offset
-            else f"a number of seconds from {low:g} to {high:g}"
-        )
-        shown = printable(text)[:40]
-        raise CliError([f"pail: error: {name} must be {what}, got {shown!r}"], EXIT_USAGE) from None
-
-
-def connection_options(func: F) -> F:
-    """Add the connection flags to a command; read them back with :func:`flags_of`."""
-    options = [
-        click.option(
-            "--endpoint-url", metavar="URL", help="S3-compatible endpoint (MinIO, Ceph, R2)."
-        ),
-        click.option("--region", metavar="NAME", help="S3 region, e.g. eu-west-1."),
-        click.option("--profile", metavar="NAME", help="AWS named profile (~/.aws/config)."),
-        click.option("--path-style", is_flag=True, default=None, help="Path-style S3 addressing."),
-        click.option(
-            "--no-sign-request",
-            is_flag=True,
-            default=None,
-            help="Anonymous (unsigned) requests, for public buckets.",
-        ),
-        click.option(
-            "--connect-timeout",
-            metavar="S",
-            envvar="PAIL_CONNECT_TIMEOUT",
-            help="Seconds to wait for a connection (default 10; env PAIL_CONNECT_TIMEOUT).",
-        ),
-        click.option(
-            "--read-timeout",
-            metavar="S",
-            envvar="PAIL_READ_TIMEOUT",
-            help="Seconds to wait for the next byte of a response before giving up on it "
-            "(default 30; env PAIL_READ_TIMEOUT).",
-        ),
-        click.option(
-            "--retries",
-            metavar="N",
-            envvar="PAIL_RETRIES",
-            help="Retries of a failed request after its first attempt: throttling, 5xx, "
-            "timeouts, connection errors, never 4xx (default 4; env PAIL_RETRIES).",
-        ),
-        click.option(
-            "--list-version",
-            type=click.Choice(["1", "2"]),
-            help="S3 listing API: 1 = ListObjects (Marker), 2 = ListObjectsV2 (the "
-            "default); 1 for servers whose V2 paging is broken (setting list_version).",
-        ),
-        click.option(
-            "-v",
-            "--verbose",
-            "verbose",
-            is_flag=True,
-            default=None,
-            help="Also print what the store was found to support (its flavour, list "
-            "version, batch delete...) and where each came from, on stderr.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    # click's option decorators store their params on the function; no type declares it.
-    for param in func.__click_params__:  # type: ignore[attr-defined]
-        if param.name in Flags.__dataclass_fields__ or param.name == "verbose":
-            param.expose_value = False
-            param.callback = _remember_flag
-            param.is_eager = False
-    return func
-
-
-def flags_of(ctx: click.Context) -> Flags:
-    """The connection flags given anywhere on the command line."""
-    return Flags(**ctx.meta.get(_FLAGS_KEY, {}))
-
-
-# --- the group: URIs or a subcommand --------------------------------------------------
-
-#: Subcommands written in their own modules, imported only when the command line names
-#: one (or ``--help`` lists them), so ``pail --version`` and ``pail ls`` do not load the
-#: download engine, the delete planner or the access checks: command name -> (module,
-#: attribute), the attribute being a click command to add or a ``register(group,
-#: connection_options, flags_of)`` function that adds it. ``open``, ``ls`` and ``demo``
-#: are defined below.
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("pail.cli.check", "register"),
-    "connection": ("pail.cli.connection", "connection_group"),
-    "cp": ("pail.cli.transfer", "register"),
-    "diff": ("pail.cli.diff", "register"),
-    "doctor": ("pail.cli.doctor", "register"),
-    "du": ("pail.cli.du", "register"),
-    "get": ("pail.cli.get", "register"),
-    "inventory": ("pail.cli.inventory", "register"),
-    "lifecycle": ("pail.cli.lifecycle", "register"),
-    "mv": ("pail.cli.transfer", "register"),
-    "put": ("pail.cli.transfer", "register"),
-    "restore": ("pail.cli.versions", "register"),
-    "rm": ("pail.cli.rm", "register"),
-    "runs": ("pail.cli.runs", "register"),
-    "url": ("pail.cli.get", "register"),
-    "versions": ("pail.cli.versions", "register"),
-}
-
-
-class PailGroup(click.Group):
-    """A group whose first argument is either a subcommand name or a URI.
-
-    Anything that is not a subcommand name goes to the default ``open`` command, so
-    ``pail s3://bucket`` and ``pail ls s3://bucket`` both parse. Expected failures
-    (storage errors, bad URIs, Ctrl-C, a closed stdout) become exit codes here.
-    Subcommands in :data:`LAZY_COMMANDS` are imported when first looked up (the lazy
-    group of click's documentation, "Lazily Loading Subcommands").
-    """
-
-    default_command = "open"
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*self.commands, *LAZY_COMMANDS})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
-            module, attribute = LAZY_COMMANDS[cmd_name]
-            found = getattr(importlib.import_module(module), attribute)
-            if isinstance(found, click.Command):
-                self.add_command(found)
-            else:
-                found(self, connection_options, flags_of)
-        return super().get_command(ctx, cmd_name)
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and args[0] not in self.list_commands(ctx) and not args[0].startswith("-"):
-            return self.default_command, self.commands[self.default_command], args
-        return super().resolve_command(ctx, args)
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, "[OPTIONS] [URI]... | COMMAND [ARGS]...")
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            result = super().invoke(ctx)
-            _print_quirk_notes(ctx)
-            return result
-        except (StorageError, InvalidURI, ConfigError, KeyringUnavailable) as exc:
-            _print_quirk_notes(ctx)
-            raise CliError.from_exception(exc) from None
-        except KeyboardInterrupt:
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        except BrokenPipeError:
-            _silence_stdout()
-            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
-
-
-def _print_quirk_notes(ctx: click.Context) -> None:
-    """What the command found the store does not support (a capability remembered as
-    failing, and what is used instead: :func:`pail.drivers.quirks.take_notes`), one
-    ``pail: note:`` line each on stderr; with ``--verbose`` also every capability of each
-    S3 driver the command opened and its source."""
-    from pail.core.text import printable
-    from pail.drivers.quirks import take_notes
-
-    for note in take_notes():
-        click.echo(f"pail: note: {printable(note)}", err=True)
-    if ctx.meta.get(_VERBOSE_KEY):
-        from pail.drivers.quirks import opened_states
-
-        for state in opened_states():
-            click.echo(f"pail: what {printable(state.key)} supports:", err=True)
-            for line in state.describe():
-                click.echo(f"  {printable(line)}", err=True)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again
-    (the recipe in the Python docs, "Note on SIGPIPE")."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):  # no real fd (e.g. under CliRunner)
-        pass
-
-
-@click.group(cls=PailGroup, invoke_without_command=True)
-@click.version_option(__version__, "--version", prog_name="pail", message="%(prog)s %(version)s")
-@connection_options
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """pail: browse artifact buckets (S3, S3-compatible, GCS, local folders).
-
-    With URIs (s3://bucket/prefix, gs://bucket/prefix, file:///path or a path) the app
-    opens at those locations. Without, it opens every store the environment configures
-    (AWS_*, MLFLOW_S3_ENDPOINT_URL, S3_ENDPOINT_URL, FML_S3_ENDPOINT_URI,
-    MODELKIT_STORAGE_PROVIDER, ...), or the current
-    folder.
-    """
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(open_command)
-
-
-@cli.command("open", short_help="Open the app at URIs (the default command).")
-@connection_options
-@click.argument("uris", nargs=-1, metavar="[URI|NAME[:BUCKET/PREFIX]]...")
-@click.pass_context
-def open_command(ctx: click.Context, uris: tuple[str, ...]) -> None:
-    """Open the app at URIs or saved connections (the default command: `pail URI` =
-    `pail open URI`; `pail lab:artifacts/runs/` opens the saved connection lab there).
-
-    Every argument is checked before the app starts: a word that is no command, saved
-    connection or folder is a usage error (exit 2, with a "did you mean" for a mistyped
-    command), a path to a folder that does not exist exits 3, and without a terminal
-    (stdin or stdout redirected) the app does not start (exit 2)."""
-    try:
-        specs = connections_to_open(list(uris), flags_of(ctx))  # pail.services.locations
-    except UnknownConnection as exc:
-        raise _unknown_word(ctx, exc) from None
-    except NoSuchFolder as exc:
-        from pail.core.text import printable
-
-        message = f"pail: error: no such folder: {printable(exc.path)}"
-        raise CliError([message], EXIT_NOT_FOUND) from None
-    need_terminal("pail: the app needs a terminal; for scripts use `pail ls URI`")
-    from pail.ui.app import PailApp  # Textual is imported only when the app runs
-    from pail.ui.executor import exit_if_threads_linger
-
-    app = PailApp(specs)
-    app.run()
-    exit_if_threads_linger(app.return_code or 0)  # a transfer thread hung in a request
-
-
-def need_terminal(hint: str) -> None:
-    """Refuse to start the app without a terminal (stdin and stdout both ttys): a
-    full-screen app writing into a pipe or a file only leaves escape codes there.
+def __getattr__(name: str) -> Any:
+    """``pail.cli.main.cli``, ``pail.cli.main.EXIT_USAGE``...: imported on first use.
 
     Raises:
-        CliError: exit 2 with ``hint``, one line on stderr.
+        AttributeError: no such name.
     """
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise CliError([hint], EXIT_USAGE)
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-
-#: How close a word must be to a command name to be offered as "did you mean"
-#: (difflib's ratio: "lss" -> "ls" is 0.8, "nope" -> "open" 0.75 is not offered).
-_SUGGEST_CUTOFF = 0.8
-
-
-def _unknown_word(ctx: click.Context, exc: UnknownConnection) -> click.UsageError:
-    """The usage error for a word that names nothing: click's "No such command" with a
-    "did you mean" when it is close to a command, else "no saved connection"."""
-    import difflib
-
-    from pail.core.text import printable
-
-    group = ctx.parent if ctx.parent is not None else ctx
-    commands = [c for c in cli.list_commands(group) if c != "open"]
-    close = difflib.get_close_matches(exc.name, commands, n=1, cutoff=_SUGGEST_CUTOFF)
-    if close:
-        message = (
-            f"No such command {printable(exc.name)!r} (and no saved connection or folder of "
-            f"that name). Did you mean {close[0]!r}?"
-        )
-    else:
-        message = printable(str(exc))
-    return click.UsageError(message, ctx=group)
-
-
-# --- ls -------------------------------------------------------------------------------
-
-
-@cli.command("ls", short_help="List one level of a bucket or folder.")
-@connection_options
-@click.argument("uri", metavar="URI|NAME[:BUCKET/PREFIX]")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("-r", "--recursive", is_flag=True, help="Every key under the prefix.")
-@human_option
-@click.pass_context
-def ls_command(ctx: click.Context, uri: str, as_json: bool, recursive: bool, human: bool) -> None:
-    """List one level of URI (s3://bucket/prefix/, gs://..., a folder, or a saved
-    connection as NAME:bucket/prefix), page by page.
-
-    Prefixes end in "/"; objects show last-modified time (UTC), size in bytes and name.
-    A URI naming an object lists that object; one naming both an object and a prefix
-    (runs/run-1 and runs/run-1/...) shows both. A prefix with no key under it prints
-    "no such prefix" on stderr (exit 0); a URI without a trailing "/" that names nothing
-    exits 3. `pail ls s3://` lists the buckets, and so does `pail ls NAME` for a saved
-    connection without a default bucket.
-    """
-    target = read_target(uri, flags_of(ctx))  # pail.services.locations: the rules
-    driver = open_spec(target.spec).driver
-    location = target.location
-    if location is None:  # `s3://` alone, or a saved connection without a default bucket
-        _print_buckets(target.spec.provider, driver, as_json)
-        return
-    # One write per page: rows appear as each page arrives, never after the whole level.
-    rows = 0
-    for batch in listing(driver, location, delimiter="" if recursive else "/"):
-        if as_json:
-            text = "".join(json.dumps(entry_json(location, e)) + "\n" for e in batch)
-        else:
-            text = "".join(entry_line(e, human, full_key=recursive) + "\n" for e in batch)
-        click.echo(text, nl=False)
-        sys.stdout.flush()
-        rows += len(batch)
-    if not rows and location.key:
-        # A prefix with no key under it does not exist (S3 has no folders): most often a
-        # mistyped one. Said on stderr, exit 0, so scripts reading stdout see no rows; an
-        # empty bucket (no key) is silent.
-        from pail.core.text import printable
-        from pail.core.uri import format_uri
-
-        uri = format_uri(location.provider, location.bucket, location.key, location.root)
-        click.echo(f"pail: no such prefix: {printable(uri)}", err=True)
-
-
-def _print_buckets(provider: str, driver: StorageDriver, as_json: bool) -> None:
-    for bucket in driver.list_buckets():
-        click.echo(json.dumps(bucket_json(provider, bucket)) if as_json else bucket_line(bucket))
-
-
-# --- demo -----------------------------------------------------------------------------
-
-
-@cli.command("demo", short_help="Run the embedded demo store and open it.")
-@click.option("--serve", is_flag=True, help="Only run the store; print how to reach it.")
-@click.option(
-    "--small",
-    is_flag=True,
-    envvar="PAIL_DEMO_SMALL",
-    hidden=True,
-    help="Small sizes (tests): 1,500-key prefix, 1 MiB large object.",
-)
-@click.pass_context
-def demo_command(ctx: click.Context, serve: bool, small: bool) -> None:
-    """Start the embedded demo store (S3 on 127.0.0.1, seeded ML artifacts) and open it.
-
-    The demo makes its own connections (demo, demo-readonly, demo-local), so it takes no
-    connection flags. The app needs a terminal; --serve only runs the store."""
-    given = [name for name, value in ctx.meta.get(_FLAGS_KEY, {}).items() if value is not None]
-    if given:  # e.g. `pail --region x demo`: the group accepted it, the demo ignores it
-        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(given))
-        raise click.UsageError(
-            f"pail demo makes its own connections; {flags} does nothing here", ctx=ctx
-        )
-    if not serve:
-        need_terminal("pail: the app needs a terminal; `pail demo --serve` runs only the store")
-    from pail.demo.server import start_demo
-
-    sizes: dict[str, Any] = (
-        {"large_prefix_keys": 1_500, "large_object_bytes": 1 << 20} if small else {}
-    )
-    click.echo("Starting the demo store on 127.0.0.1 …", err=True)
-    try:
-        store = start_demo(**sizes, progress=lambda line: click.echo(line, err=True))
-    except ValueError as exc:  # PAIL_DEMO_INVENTORY_ROWS is not a count
-        from pail.core.text import printable
-
-        raise CliError([f"pail: error: {printable(str(exc))}"], EXIT_USAGE) from None
-    except ImportError as exc:  # moto is an extra: pip install 'pail[demo]'
-        hint = "pail demo needs moto: pip install 'pail[demo]' (make demo does this)"
-        raise CliError([f"pail: error: {exc}", f"  Hint: {hint}"], EXIT_ERROR) from None
-    except OSError as exc:  # no loopback port, or the demo folder is not writable
-        raise CliError([f"pail: error: the demo store did not start: {exc}"], EXIT_ERROR) from None
-    try:
-        if serve:
-            click.echo(store.describe())
-            sys.stdout.flush()
-            _wait_forever()
-        else:
-            from pail.ui.app import PailApp
-
-            saved = demo_config(store, os.path.join(os.path.dirname(store.log_path), "demo-config"))
-            PailApp(store.connections, store=saved).run()
-    finally:
-        store.stop()
-    from pail.ui.executor import exit_if_threads_linger  # only reached after the app
-
-    exit_if_threads_linger(0)  # a transfer thread hung in a request
-
-
-#: AWS profile names of the demo's two S3 users in the demo's own credentials file.
-DEMO_PROFILES = {"demo": "pail-demo", "demo-readonly": "pail-demo-readonly"}
-
-
-def demo_config(store: DemoStore, folder: str, environ: Any = None) -> ConnectionStore:
-    """The demo's connections as saved connections of a demo-only config file.
-
-    The app's connections screen (``C``) lists the *saved* connections; the demo's three
-    live in memory, so ``pail demo`` also writes them to ``FOLDER/connections.toml``, a
-    file of its own in the cache folder, rewritten at every start. It is never the user's
-    config file: ``PAIL_CONFIG`` points at it for this process, so nothing the app does
-    (add, edit, remove on that screen) can reach the real one. The config file never
-    holds secrets and the OS keyring is the user's, so the demo users' throwaway keys go
-    to ``FOLDER/aws-credentials`` (mode 0600) as the profiles in :data:`DEMO_PROFILES`,
-    and the saved S3 connections name their profile; ``AWS_SHARED_CREDENTIALS_FILE`` and
-    ``AWS_CONFIG_FILE`` point at the demo's files for this process only (the demo talks to
-    nothing but its loopback store).
-
-    Args:
-        store: the running demo store.
-        folder: where the two files go (created).
-        environ: the variables to set (default ``os.environ``; tests pass a dict).
-
-    Returns:
-        the demo's :class:`~pail.config.store.ConnectionStore`, for ``PailApp(store=...)``.
-
-    Raises:
-        OSError: the folder or a file cannot be written.
-    """
-    from dataclasses import replace
-
-    from pail.config.store import ConnectionStore
-
-    env = os.environ if environ is None else environ
-    os.makedirs(folder, exist_ok=True)
-    credentials = os.path.join(folder, "aws-credentials")
-    aws_config = os.path.join(folder, "aws-config")
-    users = {"demo": store.admin, "demo-readonly": store.readonly}
-    lines = []
-    for name, profile in DEMO_PROFILES.items():
-        keys = users[name]
-        lines += [
-            f"[{profile}]",
-            f"aws_access_key_id = {keys.access_key_id}",
-            f"aws_secret_access_key = {keys.secret_access_key}",
-            "",
-        ]
-    fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines))
-    with open(aws_config, "w", encoding="utf-8") as fh:
-        fh.write("# pail demo: no settings; the demo's profiles are in aws-credentials\n")
-    path = os.path.join(folder, "connections.toml")
-    if os.path.exists(path):
-        os.remove(path)  # a fresh file each start: the endpoint's port changes
-    env["PAIL_CONFIG"] = path  # anything else opening "the" config file opens this one
-    env["AWS_SHARED_CREDENTIALS_FILE"] = credentials
-    env["AWS_CONFIG_FILE"] = aws_config
-    saved = ConnectionStore(path, environ=env)
-    for spec in store.connections:
-        saved.save(
-            replace(
-                spec,
-                secrets=None,
-                profile=DEMO_PROFILES.get(spec.name),
-                saved=True,
-                secrets_in="none",
-            )
-        )
-    return saved
-
-
-def _wait_forever() -> None:
-    import threading
-
-    threading.Event().wait()
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 # --- entry point ----------------------------------------------------------------------
 
+#: Exit status when stdout is closed before ``--version`` is written: click's own for a
+#: closed pipe (``click.BaseCommand.main``'s EPIPE case), which the full path would give.
+_EXIT_EPIPE = 1
+
 
 def main(argv: Iterable[str] | None = None) -> None:
-    """Console-script entry point (``pail``); exits with the codes in the module doc."""
+    """Console-script entry point (``pail``); exits with the codes in the module doc.
+
+    ``pail --version`` alone is answered here, as click's ``version_option`` would answer
+    it (``pail VERSION``, exit 0), without importing click or reading package metadata.
+
+    Raises:
+        SystemExit: always (click's standalone mode, or the version's exit 0).
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:
+        _print_version()
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="pail")
+        from pail.cli.group import cli
+
+        cli.main(args=args, prog_name="pail")
     except KeyboardInterrupt:  # outside a command (e.g. while importing)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(130)  # pail.cli.errors.EXIT_INTERRUPTED, without importing it
+
+
+def _print_version() -> None:
+    """Write ``pail VERSION`` and exit 0; a closed stdout exits 1 silently, and no stdout at
+    all exits 0, as click's ``version_option`` does (``click.echo`` and
+    ``click.BaseCommand.main``'s EPIPE case)."""
+    out = sys.stdout
+    if out is None:  # started with stdout closed: click.echo writes nothing
+        sys.exit(0)
+    try:
+        out.write(f"pail {__version__}\n")
+        out.flush()
+    except BrokenPipeError:
+        import contextlib
+        import os
+
+        # The interpreter's final flush must not fail again (Python docs, "Note on SIGPIPE").
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        sys.exit(_EXIT_EPIPE)
+    sys.exit(0)
