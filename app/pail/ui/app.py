@@ -25,10 +25,12 @@ hold it (:func:`pail.ui.executor.exit_if_threads_linger`).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
+from typing import TypeVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -59,9 +61,18 @@ from pail.ui.settings import load_settings
 from pail.ui.viewer import ViewerOutcome, ViewerPlan, ViewerRunner, run_in_terminal, try_viewers
 from pail.ui.widgets.bucket_tree import Resolver
 
+_R = TypeVar("_R")
+
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+#: Seconds a worker waits for the app's first frame before it opens a connection anyway:
+#: the wait only puts the SDK import (boto3/botocore ~0.2 s, google-cloud-storage ~0.5 s of
+#: CPU, which on another thread still holds the GIL against the first draw) after the first
+#: frame; it never holds a connection back for longer than this.
+FIRST_FRAME_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -150,9 +161,14 @@ class PailApp(App[None]):
         self.set_keymap(dict(self.prefs.keymap))
         self._viewer = viewer or run_in_terminal
         self._connections = list(connections)
-        self._driver_factory = driver_factory
+        #: Set once the first frame is drawn (on_mount's call_after_refresh). The connection
+        #: workers resolve credentials and build drivers, which imports the SDKs: they wait
+        #: for it, so the first frame comes before any SDK import starts.
+        self._first_frame = threading.Event()
+        self._loop_thread: int | None = None
+        self._driver_factory = self._after_first_frame(driver_factory)
         self._clock = clock
-        self._resolver = resolver
+        self._resolver = self._after_first_frame(resolver)
         self._config_error = ""
         #: Complete walks of this session, reused by searches (``ctrl+f``); in memory,
         #: bounded by keys held (pail.services.search.ListingCache).
@@ -177,11 +193,30 @@ class PailApp(App[None]):
         )
         return self.main_screen
 
+    def _after_first_frame(
+        self, work: Callable[[ConnectionSpec], _R]
+    ) -> Callable[[ConnectionSpec], _R]:
+        """``work`` (a driver factory or a credentials resolver), waiting first in a worker
+        thread until the first frame is drawn (at most :data:`FIRST_FRAME_WAIT` seconds;
+        never on the event loop's thread)."""
+
+        def gated(spec: ConnectionSpec) -> _R:
+            self._wait_for_first_frame()
+            return work(spec)
+
+        return gated
+
+    def _wait_for_first_frame(self) -> None:
+        if threading.get_ident() != self._loop_thread:
+            self._first_frame.wait(FIRST_FRAME_WAIT)
+
     def on_load(self) -> None:
+        self._loop_thread = threading.get_ident()
         # Daemon I/O threads: quitting never waits for a hung request (see executor.py).
         asyncio.get_running_loop().set_default_executor(DaemonPool())
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._first_frame.set)
         if self._config_error:
             self.notify(self._config_error, title="Config file", severity="error", markup=False)
         self._apply_prefs()
@@ -189,6 +224,7 @@ class PailApp(App[None]):
             self.notify(f"{name} is not a byte count: the default is used.", markup=False)
 
         def check() -> None:  # a Secret Service probe talks D-Bus: not on the event loop
+            self._wait_for_first_frame()  # importing keyring reads package entry points
             self.post_message(KeyringChecked(credentials.keyring_status()))
 
         self.run_worker(check, thread=True, exit_on_error=False, group="keyring-status")
