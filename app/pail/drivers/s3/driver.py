@@ -233,6 +233,7 @@ class S3Driver:
         self._client_obj = client
         self._injected = client is not None
         if client is not None:
+            fast_listing.install(client)  # before install_retry: see its docstring
             install_retry(client, policy, replace_botocore=True)
         self._lock = threading.Lock()
         try:
@@ -356,7 +357,7 @@ class S3Driver:
                 "s3", endpoint_url=self._endpoint_url, config=Config(**options), verify=verify
             )
             self._watch_server(client)
-            fast_listing.install(client)
+            fast_listing.install(client)  # before install_retry: see its docstring
             return install_retry(client, self.retry_policy)
         except TypeError as exc:  # a client option botocore's Config does not take
             raise InvalidRequest(

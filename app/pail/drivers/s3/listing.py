@@ -292,18 +292,13 @@ def install(client: Any) -> None:
     """Make ``client`` (a botocore S3 client) parse ListObjectsV2 and ListObjects pages
     with :func:`parse_page`; the parsed answer then carries :data:`ENTRIES`.
 
-    The handler runs before botocore's check of a 200 answer for an embedded ``<Error>``
-    (``botocore.handlers._handle_200_error``, which parses the whole body once more only
-    to read its root element): that check is moved behind pail's handler on this client's
-    own event emitter. It still runs on every answer; on a page pail has parsed (its root
-    is ``ListBucketResult``, so it is no error) it reads the short stand-in body. Without
-    that botocore function (another botocore) the order stays and only speed is lost.
+    Call it before :func:`pail.drivers.s3.retry.install`: that one's
+    :func:`pail.drivers.s3.errors.install_answer_check` moves botocore's check of a 200
+    answer for an embedded ``<Error>`` (``_handle_200_error``, which parses the whole body
+    once more only to read its root element) behind the handlers registered before it,
+    this one included. The check still runs on every answer; on a page pail has parsed
+    (its root is ``ListBucketResult``, so it is no error) it reads the short stand-in.
     """
-    events = client.meta.events
-    events.register_first("before-parse.s3.*", _before_parse, unique_id="pail-fast-listing")
-    from botocore import handlers
-
-    check = getattr(handlers, "_handle_200_error", None)
-    if check is not None:
-        events.unregister("before-parse.s3.*", check)
-        events.register_first("before-parse.s3.*", check)
+    client.meta.events.register_first(
+        "before-parse.s3.*", _before_parse, unique_id="pail-fast-listing"
+    )
