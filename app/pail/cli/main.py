@@ -71,12 +71,16 @@ codes, ``CliError``, ``exit_code_for``, ``demo_config``...) are loaded on first 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from pail import __version__
 
+# Not typing.TYPE_CHECKING: `pail --version` imports nothing it does not need, and typing
+# is not otherwise loaded by then (mypy treats any name TYPE_CHECKING this way).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
     from pail.cli.errors import EXIT_BROKEN_PIPE as EXIT_BROKEN_PIPE
     from pail.cli.errors import EXIT_CREDENTIALS as EXIT_CREDENTIALS
     from pail.cli.errors import EXIT_DENIED as EXIT_DENIED
