@@ -7,19 +7,34 @@ or is empty, would pass for a success). The answer is HTTP 200 even when S3 refu
 every key: each refusal is an ``Error`` element with ``Key``, ``VersionId``, ``Code``
 (``AccessDenied``...) and ``Message``. A key named in neither list, and every key of an
 empty or unparsable reply, is a failure with code :data:`~pail.drivers.delete.NOT_CONFIRMED`.
+
+The result is an :class:`S3DeleteResult`: it also says how many times the request was
+retried (botocore's ``ResponseMetadata.RetryAttempts``, set under pail's retry policy
+too: :mod:`pail.drivers.s3.retry`), which the delete engine reads as the store pushing
+back (:mod:`pail.services.delete.adaptive`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pail.drivers.base import DeletedKey, DeleteFailure, DeleteResult
 from pail.drivers.delete import not_confirmed
 
-__all__ = ["read_s3_reply", "s3_delete"]
+__all__ = ["S3DeleteResult", "read_s3_reply", "s3_delete"]
 
 
-def s3_delete(client: Any, bucket: str, pairs: list[tuple[str, str | None]]) -> DeleteResult:
+@dataclass
+class S3DeleteResult(DeleteResult):
+    """A :class:`~pail.drivers.base.DeleteResult` with ``retries``: attempts after the
+    first that the DeleteObjects request needed (0 when it succeeded at once; throttling,
+    a 5xx or a dropped connection were retried otherwise)."""
+
+    retries: int = 0
+
+
+def s3_delete(client: Any, bucket: str, pairs: list[tuple[str, str | None]]) -> S3DeleteResult:
     """One DeleteObjects request with ``Quiet=false``; see the module doc for how the
     reply is read. Raises botocore exceptions for a failed request (the driver translates
     them); a 200 reply that is not XML confirms nothing (every key
@@ -27,7 +42,7 @@ def s3_delete(client: Any, bucket: str, pairs: list[tuple[str, str | None]]) -> 
     """
     from botocore.parsers import ResponseParserError
 
-    result = DeleteResult()
+    result = S3DeleteResult()
     if not pairs:
         return result
     objects = []
@@ -44,7 +59,7 @@ def s3_delete(client: Any, bucket: str, pairs: list[tuple[str, str | None]]) -> 
     return read_s3_reply(pairs, resp)
 
 
-def read_s3_reply(pairs: list[tuple[str, str | None]], resp: Any) -> DeleteResult:
+def read_s3_reply(pairs: list[tuple[str, str | None]], resp: Any) -> S3DeleteResult:
     """The DeleteObjects reply ``resp`` (botocore's parsed dict) as a result for ``pairs``.
 
     A pair ``(key, None)`` is confirmed by a ``Deleted`` entry with that key (on a
@@ -54,9 +69,13 @@ def read_s3_reply(pairs: list[tuple[str, str | None]], resp: Any) -> DeleteResul
     equal to ``version``. An ``Error`` entry refuses its key and version (without a
     version id, as moto answers, every pair of that key); a pair both confirmed and
     refused counts as refused. Every other pair is :data:`~pail.drivers.delete.NOT_CONFIRMED`.
+    ``retries`` comes from ``ResponseMetadata.RetryAttempts``.
     """
-    result = DeleteResult()
+    result = S3DeleteResult()
     resp = resp if isinstance(resp, dict) else {}
+    meta = resp.get("ResponseMetadata")
+    if isinstance(meta, dict) and isinstance(meta.get("RetryAttempts"), int):
+        result.retries = meta["RetryAttempts"]
     confirmed: set[tuple[str, str | None]] = set()
     for entry in resp.get("Deleted") or []:
         key = entry.get("Key")

@@ -57,7 +57,13 @@ from pail.services.runs.retention import (
     plan_retention,
 )
 from pail.services.runs.tracking import TrackingError
-from pail.services.walk import DEFAULT_WORKERS, WalkCancelled, walk_objects
+from pail.services.walk import (
+    DEFAULT_WORKERS,
+    WalkCancelled,
+    WalkVisitor,
+    walk_objects,
+    walk_prefix,
+)
 
 if TYPE_CHECKING:
     from pail.services.runs.tracking import TrackingServer
@@ -331,13 +337,11 @@ def build_plan(
                 else:
                     plan.kept_objects += 1
                 continue
-        rel = entry.key[len(base) :] if entry.key.startswith(base) else entry.key
-        if not filters.matches(entry, rel, cutoff):
+        planned = planned_key(entry, base, filters, cutoff)
+        if planned is None:
             continue
         seen.add(ident)
-        plan.items.append(
-            PlannedKey(entry.key, entry.size or 0, entry.last_modified, entry.version_id)
-        )
+        plan.items.append(planned)
         if owner is not None:
             done = plan.run_items.get(owner.id, RunPlanned())
             plan.run_items[owner.id] = RunPlanned(done.objects + 1, done.bytes + (entry.size or 0))
@@ -346,6 +350,108 @@ def build_plan(
     plan.whole_prefixes = [
         p for p, n in listed_per_prefix.items() if n and planned_per_prefix.get(p) == n
     ]
+    return plan
+
+
+def planned_key(
+    entry: Entry, base: str, filters: StaleFilters, cutoff: datetime | None
+) -> PlannedKey | None:
+    """``entry`` as a :class:`PlannedKey` when ``filters`` select it (matched on its key
+    relative to ``base``; ``cutoff`` from :meth:`StaleFilters.cutoff`), else ``None``.
+    The one per-object rule of both planners (run rules aside)."""
+    rel = entry.key[len(base) :] if entry.key.startswith(base) else entry.key
+    if not filters.matches(entry, rel, cutoff):
+        return None
+    return PlannedKey(entry.key, entry.size or 0, entry.last_modified, entry.version_id)
+
+
+class _Streamed(WalkVisitor):
+    """:func:`stream_plan`'s visitor: each page's selected objects go to ``add`` at once.
+    The walk calls it from one thread at a time."""
+
+    def __init__(
+        self,
+        plan: DeletePlan,
+        prefix: str,
+        seen: set[tuple[str, str | None]] | None,
+        cutoff: datetime | None,
+        add: Callable[[list[PlannedKey]], None],
+        on_listed: Callable[[int], None] | None,
+    ) -> None:
+        self.plan, self.prefix, self.seen, self.cutoff = plan, prefix, seen, cutoff
+        self.add, self.on_listed = add, on_listed
+        self.listed = 0  # objects inside the prefix
+        self.planned = 0  # of them, planned under this prefix
+
+    def objects(self, child: str | None, entries: list[Entry]) -> None:
+        chosen: list[PlannedKey] = []
+        for entry in entries:
+            if not entry.key.startswith(self.prefix):  # exact boundary (the walk checks too)
+                continue
+            self.listed += 1
+            ident = (entry.key, entry.version_id)
+            if self.seen is not None and ident in self.seen:
+                continue
+            planned = planned_key(entry, self.plan.base, self.plan.filters, self.cutoff)
+            if planned is None:
+                continue
+            if self.seen is not None:
+                self.seen.add(ident)
+            chosen.append(planned)
+        self.planned += len(chosen)
+        self.plan.examined += len(entries)
+        if self.on_listed is not None:
+            self.on_listed(self.plan.examined)
+        if chosen:
+            self.add(chosen)
+
+
+def stream_plan(
+    driver: StorageDriver,
+    bucket: str,
+    add: Callable[[list[PlannedKey]], None],
+    *,
+    base: str = "",
+    prefixes: Iterable[str] = (),
+    filters: StaleFilters | None = None,
+    cancel: threading.Event | None = None,
+    on_listed: Callable[[int], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> DeletePlan:
+    """Plan as :func:`build_plan` does for ``prefixes`` (same boundaries, filters and
+    de-duplication), but hand each listed page's selected objects to ``add`` as soon as
+    the page is in, so a delete whose plan needs no review can start on the first page
+    (:func:`pail.services.delete.engine.plan_and_delete`). ``add`` is called from the
+    walk's threads, one call at a time, and must return quickly. The keys come in the
+    order their pages arrive (child prefixes are listed concurrently), not sorted.
+
+    Without run rules only: whether a run is kept depends on every run under ``base``,
+    known only once everything is listed (use :func:`build_plan`, then review).
+
+    Returns:
+        The plan without its ``items`` (they went to ``add``): ``examined``,
+        ``whole_prefixes``, ``base`` and ``filters`` set.
+
+    Raises:
+        ValueError: ``filters`` hold run rules.
+        StorageError: a listing failed (pages before it were handed to ``add``).
+        PlanCancelled: ``cancel`` was set.
+    """
+    filters = filters or StaleFilters()
+    if filters.retention is not None:
+        raise ValueError("run rules need the whole listing first: use build_plan")
+    plan = DeletePlan(driver.provider, bucket, base=base, filters=filters)
+    cutoff = filters.cutoff(datetime.now(timezone.utc))
+    wanted = list(dict.fromkeys(prefixes))
+    # One walk lists each key once; only prefixes that may nest need the keys remembered.
+    seen: set[tuple[str, str | None]] | None = set() if len(wanted) > 1 else None
+    for raw in wanted:
+        prefix = normalize_prefix(raw)
+        visitor = _Streamed(plan, prefix, seen, cutoff, add, on_listed)
+        if not walk_prefix(driver, bucket, prefix, visitor, workers=workers, stop=cancel):
+            raise PlanCancelled("planning cancelled")
+        if visitor.listed and visitor.planned == visitor.listed:
+            plan.whole_prefixes.append(prefix)
     return plan
 
 
