@@ -11,6 +11,14 @@ when a whole prefix would be emptied, the bucket name must be typed instead. Wit
 terminal and without ``--yes`` pail refuses (exit 2) and deletes nothing. ``--dry-run``
 lists what would be deleted (stdout, one URI per line) and deletes nothing.
 
+``-r --yes`` without run rules: nobody reviews the plan, so it is not waited for. The
+prefix is listed and each page's selected objects are deleted as the page arrives
+(:func:`pail.services.delete.engine.plan_and_delete`: the same boundaries and filters),
+several DeleteObjects in flight; stderr says so, then gives the outcome. If the listing
+fails midway, what was confirmed deleted is reported, no further batch is sent, and pail
+exits 1 (objects not listed yet were not deleted). Everything else (a terminal's question,
+``--dry-run``, run rules, ``--tracking-delete``) plans whole first, as above.
+
 A key counts as deleted only when the store confirmed it (:mod:`pail.services.delete.engine`);
 a key its reply did not name is a failure (``NotConfirmed``). ``--verify`` asks the store
 again afterwards (a HEAD per key when few, else a listing of their folders:
@@ -44,16 +52,21 @@ without waiting for a hung request.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from pail.cli.cleanup import (
+    INTERRUPT_GRACE,
     SHOWN_RUNS,
+    _outcome,
+    _verify,
     confirm_delete,
     delete_options,
     execute_delete,
+    failure_lines,
     filters_of,
     run_label,
     run_lines,
@@ -62,12 +75,13 @@ from pail.cli.cleanup import (
     usage,
 )
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, CliError
+from pail.cli.progress import LiveProgress, bar_column, clock, text_column
 from pail.config.flags import Flags
 from pail.core.text import printable
 from pail.core.units import plural, size_text
 from pail.core.uri import Location, format_uri
 from pail.drivers.base import StorageDriver
-from pail.services.delete.engine import Deleter
+from pail.services.delete.engine import Deleter, plan_and_delete
 from pail.services.delete.filters import StaleFilters
 from pail.services.delete.plan import DeletePlan, RunsSource, build_plan, normalize_prefix
 from pail.services.locations import open_location
@@ -194,6 +208,11 @@ def run_rm(
             "FastTrackML tracking server"
         )
     driver, location = open_location(uri, flags)
+    # Nothing to review: list and delete at once. False: nothing was under the prefix, so
+    # the URI may name one object (planned below, as without --yes).
+    streamed = recursive and yes and not dry_run and filters.retention is None
+    if streamed and _stream_rm(driver, location, filters, jobs, verify):
+        return
     try:
         plan, under = make_plan(driver, location, recursive, filters, tracking=tracking)
     except KeyboardInterrupt:
@@ -256,6 +275,99 @@ def run_rm(
         lines += tracker_lines(mark_deleted(tracking, plan, done.report, marking))
     if lines:
         raise CliError(lines, EXIT_ERROR)
+
+
+def _stream_rm(
+    driver: StorageDriver, location: Location, filters: StaleFilters, jobs: int, verify: bool
+) -> bool:
+    """``pail rm -r --yes`` without run rules: plan and delete at once (see the module
+    doc). Returns False when nothing was under the prefix and the URI has no trailing
+    slash (it may name an object: the caller plans that); True when done.
+
+    Raises:
+        CliError / click.exceptions.Exit: exit 1 when a key failed, the listing failed or
+            ``--verify`` found a key; 130 on Ctrl-C (:data:`INTERRUPT_GRACE`).
+    """
+    key = location.key
+    under = normalize_prefix(key)  # "" stays "" (the whole bucket); runs/run-1 -> runs/run-1/
+    where = format_uri(location.provider, location.bucket, under, location.root)
+    deleter = plan_and_delete(
+        driver, location.bucket, base=under, prefixes=[under], filters=filters, jobs=jobs
+    )
+    click.echo(
+        f"Deleting what is under {printable(where)}"
+        + (" and matches the filters" if filters.active else "")
+        + " as it is listed (--yes: no review)",
+        err=True,
+    )
+    deleter.start()
+    interrupted = False
+    with LiveProgress(_stream_columns, lambda: _stream_figures(deleter)):
+        try:
+            while deleter.wait(0.1) is None:
+                pass
+        except KeyboardInterrupt:
+            interrupted = True
+            deleter.cancel()  # no new batch, no new page
+            with contextlib.suppress(KeyboardInterrupt):
+                deleter.wait(INTERRUPT_GRACE)
+    report, plan = deleter.report(), deleter.plan
+    lines = failure_lines(report)
+    unlisted = (
+        ""
+        if report.plan_complete
+        else "; the listing did not finish: objects not listed yet were not deleted"
+    )
+    if interrupted:
+        click.echo("pail: interrupted: " + _outcome(report) + unlisted, err=True)
+        raise (
+            CliError(lines, EXIT_INTERRUPTED) if lines else click.exceptions.Exit(EXIT_INTERRUPTED)
+        )
+    if report.plan_error is not None:
+        lines.insert(
+            0,
+            f"pail: error: listing {printable(where)} failed: "
+            f"{printable(report.plan_error.message or str(report.plan_error))}",
+        )
+    if not plan.count and report.plan_complete:
+        if not plan.examined and key and not key.endswith("/"):
+            return False  # nothing under KEY/: KEY may be an object
+        click.echo(
+            f"pail: nothing to delete ({plural(plan.examined, 'object')} examined)", err=True
+        )
+        return True
+    click.echo("pail: " + _outcome(report) + unlisted, err=True)
+    if verify:
+        lines += _verify(driver, plan, report, location)
+    if lines:
+        raise CliError(lines, EXIT_ERROR)
+    return True
+
+
+def _stream_figures(deleter: Deleter) -> dict[str, Any]:
+    """The live display's figures: a pulse while listing, then keys finished of the plan."""
+    snap = deleter.progress()
+    finished = snap.deleted + snap.failed
+    listing = f"listed {snap.examined:,}  " if snap.planning else ""
+    eta = (snap.total - finished) / snap.rate if snap.rate > 0 and not snap.planning else None
+    return {
+        "completed": finished,
+        "total": None if snap.planning else (snap.total or None),
+        "counts": f"{listing}deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}",
+        "rate": f"{snap.rate:,.0f} keys/s",
+        "eta": f"ETA {clock(eta)}" if eta is not None else "",
+        "note": "(interrupted: waiting for the batches in flight)" if snap.cancelled else "",
+    }
+
+
+def _stream_columns() -> list[Any]:
+    return [
+        bar_column(),
+        text_column("{task.fields[counts]}"),
+        text_column("{task.fields[rate]}"),
+        text_column("{task.fields[eta]}"),
+        text_column("{task.fields[note]}"),
+    ]
 
 
 def tracker_lines(marks: TrackerMarks) -> list[str]:
