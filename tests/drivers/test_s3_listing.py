@@ -235,3 +235,13 @@ def test_prefetched_pages_with_a_small_first_page_list_every_key_once(request, s
     assert [len(p.entries) for p in pages][:2] == [2, 3]
     got = [entry for page in pages for entry in page.entries]
     assert got == _botocore_entries(endpoint, bucket, "run 1/", "")
+
+
+def test_other_callers_of_the_client_get_botocores_whole_answer(s3_endpoint) -> None:
+    # The permission probes (and anyone holding driver.client) read Contents themselves.
+    bucket = "fastlist-plain"
+    seed(s3_endpoint, bucket, {"k1": b"x"})
+    driver = _driver(s3_endpoint)
+    resp = driver.client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    assert resp["Contents"][0]["Key"] == "k1" and fast_listing.ENTRIES not in resp
+    assert [e.key for e in driver.list_page(bucket).entries] == ["k1"]

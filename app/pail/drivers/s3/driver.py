@@ -556,7 +556,7 @@ class S3Driver:
         elif start_after:
             params["StartAfter"] = start_after
         try:
-            with self._call("ListObjectsV2", bucket, prefix or None):
+            with self._call("ListObjectsV2", bucket, prefix or None), fast_listing.parsing():
                 resp = self._client().list_objects_v2(**params)
         except Exception as exc:
             reason = unsupported_reason(exc)
@@ -607,7 +607,7 @@ class S3Driver:
             params["Delimiter"] = delimiter
         if marker:
             params["Marker"] = marker
-        with self._call("ListObjects", bucket, prefix or None):
+        with self._call("ListObjects", bucket, prefix or None), fast_listing.parsing():
             resp = self._client().list_objects(**params)
         entries = _entries(resp)
         if not resp.get("IsTruncated"):

@@ -31,7 +31,9 @@ tests/drivers/test_s3_listing.py fails if they change.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from html import unescape
 from typing import Any
@@ -264,6 +266,23 @@ def _object(
     )
 
 
+_asked = threading.local()
+
+
+@contextmanager
+def parsing() -> Iterator[None]:
+    """Within the block, this thread's listing calls are parsed by pail (their answer
+    carries :data:`ENTRIES` and no ``Contents``/``CommonPrefixes``). Only the driver's own
+    listing asks: any other caller of the client (the permission probes, a test, a
+    paginator) gets botocore's answer, every field of it."""
+    before = getattr(_asked, "on", False)
+    _asked.on = True
+    try:
+        yield
+    finally:
+        _asked.on = before
+
+
 def _before_parse(
     response_dict: dict[str, Any],
     customized_response_dict: dict[str, Any],
@@ -271,6 +290,8 @@ def _before_parse(
     **_: Any,
 ) -> None:
     """botocore ``before-parse`` handler: parse a 200 listing page here (see the module)."""
+    if not getattr(_asked, "on", False):
+        return
     if getattr(operation_model, "name", None) not in _OPERATIONS:
         return
     if response_dict.get("status_code") != 200:
