@@ -50,9 +50,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Generic, Literal, TypeVar
 
-from pail.drivers.base import StorageDriver
-from pail.drivers.errors import NotFound, StorageError, TransferCancelled
-from pail.services.download.fetch import Source, fetch_missing
+from pail.drivers.base import PartSizes, StorageDriver
+from pail.drivers.errors import ChecksumMismatch, NotFound, StorageError, TransferCancelled
+from pail.services.checksums import MD5_ETAG, MULTIPART_ETAG
+from pail.services.download import fetch
+from pail.services.download.fetch import HashPlan, Source, Streams, fetch_missing
 from pail.services.download.paths import keep_both_name
 from pail.services.download.plan import DownloadJob, DownloadPlan, RefusedKey
 from pail.services.download.progress import DownloadProgress, ProgressTracker
@@ -64,7 +66,13 @@ from pail.services.download.state import (
     open_parent,
     state_folder_name,
 )
-from pail.services.download.verify import MISMATCH, UNVERIFIED, verify_object
+from pail.services.download.verify import (
+    MISMATCH,
+    S3_ALGORITHMS,
+    UNVERIFIED,
+    uniform_layout,
+    verify_object,
+)
 from pail.services.jobs import Job, run_each, start_daemon
 
 __all__ = [
@@ -269,6 +277,14 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
         self._partials: set[Partial] = set()
         self._state = StateFolder(plan.dest, state_folder_name(j.rel for j in plan.jobs))
         self.tracker = ProgressTracker([(j.key, j.path, j.size) for j in plan.jobs])
+        #: Streams in flight at once across every file (each holds one chunk at a time):
+        #: the bound on what the download holds in memory. Its ``peak_streams`` and
+        #: ``peak_held`` (bytes) say what it did hold.
+        self.streams = Streams(max(self._jobs, fetch.PART_CONCURRENCY))
+        self._dest_made = False  # the target folder exists (made once, not per file)
+        #: Bytes verification read back from finished files (0 when every file was
+        #: proved by what was hashed while it streamed in).
+        self.verify_read_bytes = 0
 
     # -- control ------------------------------------------------------------------------
 
@@ -293,9 +309,14 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
 
     def _flush_while_running(self) -> None:
         # Bytes that arrived before a stall are recorded within FLUSH_INTERVAL, so even a
-        # SIGKILL during a hung request loses at most that much.
+        # SIGKILL during a hung request loses at most that much. A file that arrives
+        # within FLUSH_INTERVAL of its start never gets a sidecar.
         while not self._finished.wait(FLUSH_INTERVAL):
-            self.flush()
+            with self._lock:
+                partials = list(self._partials)
+            for partial in partials:
+                with contextlib.suppress(OSError):
+                    partial.flush_if_due()
 
     def progress(self, *, with_files: bool = True) -> DownloadProgress:
         """A :class:`DownloadProgress` snapshot (thread-safe)."""
@@ -378,7 +399,9 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
 
     def _transfer(self, job: DownloadJob, cancel: threading.Event) -> FileDone | Skipped | Failure:
         job = self._complete(job)
-        os.makedirs(self.plan.dest, exist_ok=True)
+        if not self._dest_made:
+            os.makedirs(self.plan.dest, exist_ok=True)
+            self._dest_made = True
         parent_fd, name = open_parent(self.plan.dest, job.rel)
         try:
             folder = posixpath.dirname(job.rel)
@@ -425,9 +448,15 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
 
             source = Source(self.plan.bucket, job.key, job.version_id, job.etag)
             try:
-                fetch_missing(self.driver, source, partial, progress=progress, cancel=cancel)
+                hashes = self._hash_plan(job, size)
+                streamed = fetch_missing(
+                    self.driver, source, partial, progress=progress, cancel=cancel,
+                    hashes=hashes, streams=self.streams,
+                )  # fmt: skip
             except BaseException as exc:
-                gone = isinstance(exc, NotFound) or getattr(exc, "status", None) == 412
+                # Gone, changed, or bytes the store's own checksum refused: nothing to keep.
+                gone = isinstance(exc, (NotFound, ChecksumMismatch))
+                gone = gone or getattr(exc, "status", None) == 412
                 if gone or not partial.have.covered():
                     partial.discard()  # nothing a resume could use
                 else:
@@ -441,7 +470,8 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
                 size=size,
                 etag=job.etag,
                 version_id=job.version_id,
-                read=partial.read,
+                read=self._counted(partial.read),
+                streamed=streamed,
             )
             if verdict.status == MISMATCH:
                 partial.discard()
@@ -466,6 +496,66 @@ class Downloader(Job[DownloadProgress, DownloadReport]):
         finally:
             with self._lock:
                 self._partials.discard(partial)
+
+    @property
+    def sidecar_writes(self) -> int:
+        """Sidecars written so far (files that arrive within the flush interval of
+        their start, in one piece, never get one)."""
+        return self._state.sidecar_writes
+
+    def _counted(self, read: Callable[[int, int], bytes]) -> Callable[[int, int], bytes]:
+        def counted(offset: int, length: int) -> bytes:
+            data = read(offset, length)
+            with self._lock:
+                self.verify_read_bytes += len(data)
+            return data
+
+        return counted
+
+    def _hash_plan(self, job: DownloadJob, size: int) -> HashPlan | None:
+        """What to hash while ``job``'s bytes stream in (S3; other stores are read again
+        by :func:`verify_object`). An object fetched in one stream decides on the
+        GetObject answer; one fetched in parallel parts first asks HeadObject what the
+        store vouches for (one request per large file) and hashes what the first check
+        :func:`verify_object` makes will need: a full-object CRC per part, else the MD5
+        of a plain-MD5 ETag in order, else per-part digests with part 1's size."""
+        if self.plan.provider != "s3":
+            return None
+        etag = (job.etag or "").strip('"')
+        if size < fetch.PARALLEL_THRESHOLD:
+            return HashPlan(on_answer=True, etag=etag)
+        bucket, key, version = self.plan.bucket, job.key, job.version_id
+        try:
+            info = self.driver.object_checksums(bucket, key, version_id=version)
+        except StorageError:  # verification asks again and says why
+            return HashPlan(on_answer=True, etag=etag)
+        if etag and info.etag and info.etag.strip('"') != etag:
+            return None  # changed since the listing: the pinned ranges fail (412)
+        first = next((a for a in S3_ALGORITHMS if info.checksums.get(a)), None)
+        value = info.checksums.get(first or "", "")
+        composite = info.checksum_type == "COMPOSITE" or "-" in value
+        if first and not composite:
+            if first in fetch.COMBINABLE:
+                return HashPlan(crc=first, checksums=info, etag=etag)
+            return HashPlan(whole=(first,), checksums=info, etag=etag)
+        if MD5_ETAG.match(etag) and info.etag_is_md5 and not first:
+            return HashPlan(whole=("MD5",), checksums=info, etag=etag)
+        multi = MULTIPART_ETAG.match(etag)
+        count = value.partition("-")[2] if first else ""
+        parts = int(count) if count.isdigit() else (int(multi.group(2)) if multi else 0)
+        if not parts or not isinstance(self.driver, PartSizes):
+            return HashPlan(checksums=info, etag=etag)
+        try:
+            part1 = self.driver.part_size(bucket, key, version_id=version, part_number=1)
+        except StorageError:
+            part1 = None
+        layout = uniform_layout(size, parts, part1) if part1 else None
+        if layout is None or (not first and not info.etag_is_md5):
+            return HashPlan(checksums=info, part1=part1, etag=etag)
+        return HashPlan(
+            layouts=(tuple(layout),), part_algorithm=first or "MD5", checksums=info,
+            part1=part1, etag=etag,
+        )  # fmt: skip
 
     def _identical(self, job: DownloadJob, parent_fd: int, name: str, st: os.stat_result) -> bool:
         """Same size and a verified checksum (or, when nothing can be verified, the same

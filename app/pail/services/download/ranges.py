@@ -60,6 +60,17 @@ class RangeSet:
         with self._lock:
             return sum(b - a for a, b in self._ranges)
 
+    def reach(self, pos: int) -> int:
+        """Where the bytes present from ``pos`` on end: the end of the range holding
+        ``pos``, or ``pos`` itself when that byte is missing."""
+        with self._lock:
+            for a, b in self._ranges:
+                if a <= pos < b:
+                    return b
+                if a > pos:
+                    break
+        return pos
+
     def missing(self, size: int) -> list[tuple[int, int]]:
         """The ranges of ``[0, size)`` not present, sorted."""
         gaps: list[tuple[int, int]] = []

@@ -31,8 +31,8 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from pail.services.download.ranges import RangeSet
 
@@ -76,6 +76,17 @@ class ObjectIdentity:
     etag: str | None = None
     version_id: str | None = None
     stamp: str | None = None
+
+    def record(self) -> dict[str, str | int | None]:
+        """The fields as the sidecar holds them (``dataclasses.asdict`` without its deep
+        copies: every field is a plain value)."""
+        return {
+            "key": self.key,
+            "size": self.size,
+            "etag": self.etag,
+            "version_id": self.version_id,
+            "stamp": self.stamp,
+        }
 
 
 def state_folder_name(rels: Iterable[str]) -> str:
@@ -154,6 +165,8 @@ class StateFolder:
         self.name = name
         self._lock = threading.Lock()
         self._fds: tuple[int, int] | None = None  # (state folder, partials folder)
+        #: Sidecars written so far (a file that arrives within FLUSH_INTERVAL gets none).
+        self.sidecar_writes = 0
 
     def _partials_fd(self) -> int:
         with self._lock:
@@ -182,7 +195,13 @@ class StateFolder:
         """
         parts_fd = self._partials_fd()
         base = hashlib.sha256(rel.encode("utf-8", "surrogateescape")).hexdigest()[:40]
-        return Partial.open(parts_fd, base, identity)
+        partial = Partial.open(parts_fd, base, identity)
+        partial.on_sidecar = self._count_sidecar
+        return partial
+
+    def _count_sidecar(self) -> None:
+        with self._lock:
+            self.sidecar_writes += 1
 
     def close(self) -> None:
         """Close the folders; remove ``partials`` and the state folder when empty."""
@@ -207,25 +226,29 @@ def _is_plain_file(st: os.stat_result) -> bool:
     return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
 
 
-def _read_sidecar(dir_fd: int, name: str) -> dict | None:
+def _read_sidecar(dir_fd: int, name: str) -> tuple[dict | None, bool]:
+    """The sidecar's record (``None`` when there is none, or it is not a plain JSON
+    object) and whether anything is at its name (to be removed at the end)."""
     try:
         fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | os.O_NONBLOCK, dir_fd=dir_fd)
-    except OSError:
-        return None
+    except FileNotFoundError:
+        return None, False
+    except OSError:  # a planted link, a folder...
+        return None, True
     try:
         st = os.fstat(fd)
         if not _is_plain_file(st) or st.st_size > _SIDECAR_MAX:
-            return None
+            return None, True
         data = os.read(fd, _SIDECAR_MAX)
     except OSError:
-        return None
+        return None, True
     finally:
         os.close(fd)
     try:
         record = json.loads(data)
     except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+        return None, True
+    return (record if isinstance(record, dict) else None), True
 
 
 def _unlink(dir_fd: int, name: str) -> None:
@@ -256,6 +279,9 @@ class Partial:
         self._last_flush = time.monotonic()
         self._dirty = False
         self._open = True
+        self._sidecar = False  # whether a sidecar may be on disk (unlinked at the end)
+        #: Called after each sidecar write (the state folder counts them).
+        self.on_sidecar: Callable[[], None] | None = None
 
     @property
     def part_name(self) -> str:
@@ -274,10 +300,10 @@ class Partial:
         part, side = base + ".part", base + ".json"
         fd = cls._open_locked(dir_fd, part)
         try:
-            record = _read_sidecar(dir_fd, side)
+            record, present = _read_sidecar(dir_fd, side)
             st = os.fstat(fd)
             have = RangeSet()
-            wanted = {"format": SIDECAR_FORMAT, **asdict(identity)}
+            wanted = {"format": SIDECAR_FORMAT, **identity.record()}
             if (
                 record is not None
                 and {k: record.get(k) for k in wanted} == wanted
@@ -299,7 +325,9 @@ class Partial:
                 os.ftruncate(fd, identity.size)
             # The sidecar is (re)written at the first flush after bytes arrive: until then
             # there is nothing a resume could use.
-            return cls(dir_fd, base, fd, identity, have)
+            partial = cls(dir_fd, base, fd, identity, have)
+            partial._sidecar = present
+            return partial
         except BaseException:
             os.close(fd)
             raise
@@ -368,10 +396,21 @@ class Partial:
                 return
             self._dirty = False
             self._last_flush = time.monotonic()
+            self._sidecar = True
             self._write_sidecar_locked()
+        if self.on_sidecar is not None:
+            self.on_sidecar()
+
+    def flush_if_due(self) -> None:
+        """:meth:`flush` when the last write of the sidecar (or the opening) is at least
+        :data:`FLUSH_INTERVAL` ago: a file that arrives within that time never gets one."""
+        with self._lock:
+            due = time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+        if due:
+            self.flush()
 
     def _write_sidecar_locked(self) -> None:
-        record = {"format": SIDECAR_FORMAT, **asdict(self.identity)}
+        record: dict[str, object] = {"format": SIDECAR_FORMAT, **self.identity.record()}
         record["ranges"] = [list(r) for r in self.have.ranges()]
         data = json.dumps(record).encode()
         tmp = f"{self._base}.json.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -402,7 +441,8 @@ class Partial:
             os.utime(self.fd, (mtime, mtime))
         os.replace(self.part_name, name, src_dir_fd=self._dir_fd, dst_dir_fd=parent_fd)
         os.close(self.fd)
-        _unlink(self._dir_fd, self.sidecar_name)
+        if self._sidecar:
+            _unlink(self._dir_fd, self.sidecar_name)
 
     def keep(self) -> None:
         """Stop here and keep the bytes and the sidecar for a later resume."""

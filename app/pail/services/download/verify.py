@@ -23,7 +23,11 @@ checksum) the file is :data:`UNVERIFIED`: it is never accepted on its size alone
 asks (``--allow-unverified``). Guessed part sizes never turn a miss into an acceptance.
 
 Files are read once per check, 1 MiB at a time; hashlib and awscrt release the GIL on large
-buffers.
+buffers. A download hashes while its bytes stream in (:mod:`pail.services.download.fetch`)
+and hands the digests over as :class:`Streamed`: a digest a check needs that is there is
+not computed again, and what the store already vouched for (a HeadObject asked before the
+transfer, or the headers of a whole-object GetObject) is not asked again. Only a match is
+taken from it; anything else goes the whole way above, reading the file.
 """
 
 from __future__ import annotations
@@ -32,10 +36,10 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from pail.drivers.base import PartSizes, StorageDriver
+from pail.drivers.base import ObjectChecksums, PartSizes, StorageDriver
 from pail.drivers.errors import StorageError
 from pail.services.checksums import MD5_ETAG, MULTIPART_ETAG
 
@@ -147,6 +151,42 @@ class _PartHashers:
                 self.index += 1
 
 
+class Scanner:
+    """Digests of a stream fed in order: the whole stream's for each of ``whole``, and for
+    each part layout in ``layouts`` (part sizes in bytes) the ``part_algorithm`` digest of
+    every part. Feed with :meth:`update`; read :meth:`whole_digests` and
+    :meth:`part_digests` once every byte went in."""
+
+    def __init__(
+        self,
+        whole: Sequence[str] = (),
+        layouts: Sequence[Sequence[int]] = (),
+        part_algorithm: str = "MD5",
+    ) -> None:
+        self.hashers = {alg: new_hasher(alg) for alg in whole}
+        self.layouts = [tuple(layout) for layout in layouts]
+        self.part_algorithm = part_algorithm
+        self._parts = [_PartHashers(layout, part_algorithm) for layout in layouts]
+        self.offset = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        """Hash the next bytes."""
+        view = memoryview(data)
+        for hasher in self.hashers.values():
+            hasher.update(view)
+        for part in self._parts:
+            part.update(view)
+        self.offset += len(view)
+
+    def whole_digests(self) -> dict[str, bytes]:
+        """``{algorithm: digest}`` of everything fed so far."""
+        return {alg: h.digest() for alg, h in self.hashers.items()}
+
+    def part_digests(self) -> list[list[bytes]]:
+        """Per layout, the digests of its parts completed so far."""
+        return [p.digests for p in self._parts]
+
+
 def scan(
     read: Reader,
     size: int,
@@ -161,20 +201,56 @@ def scan(
     Raises:
         OSError: reading failed. ValueError: the file is shorter than ``size``.
     """
-    hashers = {alg: new_hasher(alg) for alg in whole}
-    parts = [_PartHashers(layout, part_algorithm) for layout in layouts]
+    scanner = Scanner(whole, layouts, part_algorithm)
     offset = 0
     while offset < size:
         chunk = read(offset, min(_READ, size - offset))
         if not chunk:
             raise ValueError(f"file ends at {offset} bytes, expected {size}")
-        view = memoryview(chunk)
-        for hasher in hashers.values():
-            hasher.update(view)
-        for part in parts:
-            part.update(view)
+        scanner.update(chunk)
         offset += len(chunk)
-    return {alg: h.digest() for alg, h in hashers.items()}, [p.digests for p in parts]
+    return scanner.whole_digests(), scanner.part_digests()
+
+
+@dataclass
+class Streamed:
+    """What a download learnt while its bytes streamed in (the input of
+    :func:`verify_object`'s shortcuts).
+
+    Attributes:
+        whole: ``{algorithm: digest}`` of the whole object (``MD5``, ``CRC64NVME``...).
+        parts: ``{(algorithm, part sizes): [digest per part]}``.
+        checksums: what the store vouched for without being asked again: a HeadObject
+            made before the transfer, or the headers of a GetObject of the whole object
+            (``None``: verification asks).
+        part1: part 1's size from HeadObject ``PartNumber=1``, when it was asked.
+    """
+
+    whole: dict[str, bytes] = field(default_factory=dict)
+    parts: dict[tuple[str, tuple[int, ...]], list[bytes]] = field(default_factory=dict)
+    checksums: ObjectChecksums | None = None
+    part1: int | None = None
+
+
+class _Reading:
+    """The downloaded file (``read``, ``size`` bytes) and the digests already known."""
+
+    def __init__(self, read: Reader, size: int, streamed: Streamed | None) -> None:
+        self.read, self.size, self.streamed = read, size, streamed
+
+    def scan(
+        self,
+        whole: Sequence[str] = (),
+        layouts: Sequence[Sequence[int]] = (),
+        part_algorithm: str = "MD5",
+    ) -> tuple[dict[str, bytes], list[list[bytes]]]:
+        """:func:`scan`, or the streamed digests when every one asked for is there."""
+        known = self.streamed
+        if known is not None and all(alg in known.whole for alg in whole):
+            found = [known.parts.get((part_algorithm, tuple(layout))) for layout in layouts]
+            if all(digests is not None for digests in found):
+                return {alg: known.whole[alg] for alg in whole}, [list(d or []) for d in found]
+        return scan(self.read, self.size, whole, layouts, part_algorithm)
 
 
 def multipart_etag(part_md5s: Sequence[bytes]) -> str:
@@ -232,6 +308,7 @@ def verify_object(
     etag: str | None,
     version_id: str | None,
     read: Reader,
+    streamed: Streamed | None = None,
 ) -> Verdict:
     """Check the downloaded bytes (``read``, ``size`` bytes) against what the store says
     about ``bucket``/``key`` (see the module doc for the checks and their order).
@@ -239,13 +316,16 @@ def verify_object(
     May call the driver: ``object_checksums`` (one HeadObject / ``objects.get`` / a read
     of the local source), and for S3 multipart objects ``part_size`` / ``part_sizes``
     (:class:`~pail.drivers.base.PartSizes`; without it only guessed layouts are tried).
+    ``streamed`` (S3): digests computed while the bytes arrived and what the store
+    already vouched for; a match against them needs neither a request nor a read.
 
     Raises:
         OSError: reading the downloaded file failed. A failed driver call is never raised:
         the verdict is UNVERIFIED with the reason.
     """
     if provider == "s3":
-        return _verify_s3(driver, bucket, key, size, (etag or "").strip('"'), version_id, read)
+        reading = _Reading(read, size, streamed)
+        return _verify_s3(driver, bucket, key, (etag or "").strip('"'), version_id, reading)
     try:
         info = driver.object_checksums(bucket, key, version_id=version_id)
     except StorageError as exc:
@@ -267,23 +347,49 @@ def _why(exc: StorageError) -> str:
     )
 
 
+def _streamed_match(streamed: Streamed, etag: str) -> Verdict | None:
+    """VERIFIED when a digest computed while the bytes streamed in equals what the store
+    vouches for: the MD5 of a plain-MD5 ETag, or a full-object checksum (not composite)
+    the store gave for this ETag. ``None`` otherwise: the caller checks the whole way."""
+    md5 = streamed.whole.get("MD5")
+    if md5 is not None and MD5_ETAG.match(etag) and md5.hex() == etag.lower():
+        return _verified("md5")
+    info = streamed.checksums
+    if info is None or (info.etag is not None and info.etag.strip('"') != etag):
+        return None
+    for alg in S3_ALGORITHMS:
+        value, got = info.checksums.get(alg), streamed.whole.get(alg)
+        if not value or got is None or info.checksum_type == "COMPOSITE" or "-" in value:
+            continue
+        if b64(got) == value:
+            return _verified(alg.lower())
+    return None
+
+
 def _verify_s3(
     driver: StorageDriver,
     bucket: str,
     key: str,
-    size: int,
     etag: str,
     version_id: str | None,
-    read: Reader,
+    reading: _Reading,
 ) -> Verdict:
+    streamed = reading.streamed
+    if streamed is not None:
+        quick = _streamed_match(streamed, etag)
+        if quick is not None:
+            return quick
     if MD5_ETAG.match(etag):  # the cheap, common case: no request needed when it matches
-        got, _ = scan(read, size, ["MD5"])
+        got, _ = reading.scan(["MD5"])
         if got["MD5"].hex() == etag.lower():
             return _verified("md5")
-    try:
-        info = driver.object_checksums(bucket, key, version_id=version_id)
-    except StorageError as exc:
-        return _unverified(f"could not read the object's checksums: {_why(exc)}")
+    if streamed is not None and streamed.checksums is not None:
+        info = streamed.checksums  # asked before the transfer, or sent with the body
+    else:
+        try:
+            info = driver.object_checksums(bucket, key, version_id=version_id)
+        except StorageError as exc:
+            return _unverified(f"could not read the object's checksums: {_why(exc)}")
     if info.etag and info.etag.strip('"') != etag and etag:
         return Verdict(MISMATCH, "etag", "the object changed during the download (new ETag)")
     notes: list[str] = []
@@ -300,7 +406,7 @@ def _verify_s3(
             kind == "COMPOSITE" or bool(count) or (kind is None and MULTIPART_ETAG.match(etag))
         )
         if whole:
-            got, _ = scan(read, size, [alg])
+            got, _ = reading.scan([alg])
             if b64(got[alg]) == body:
                 return _verified(alg.lower())
             if not composite:
@@ -310,7 +416,7 @@ def _verify_s3(
             notes.append(f"{alg} is composite but the part count is unknown")
             continue
         verdict = _check_layouts(
-            driver, bucket, key, version_id, size, parts, read,
+            driver, bucket, key, version_id, parts, reading,
             alg, _composite_matcher(alg, body),
             f"composite-{alg.lower()}", notes,
         )  # fmt: skip
@@ -326,7 +432,7 @@ def _verify_s3(
             return _unverified(_join("the ETag of an encrypted object is not an MD5", notes))
         want = etag.lower()
         verdict = _check_layouts(
-            driver, bucket, key, version_id, size, int(multi.group(2)), read,
+            driver, bucket, key, version_id, int(multi.group(2)), reading,
             "MD5", lambda digests: multipart_etag(digests) == want, "multipart-md5", notes,
         )  # fmt: skip
         if verdict is not None:
@@ -355,9 +461,8 @@ def _check_layouts(
     bucket: str,
     key: str,
     version_id: str | None,
-    size: int,
     parts: int,
-    read: Reader,
+    reading: _Reading,
     algorithm: str,
     matches: Callable[[list[bytes]], bool],
     method: str,
@@ -367,10 +472,13 @@ def _check_layouts(
     size, then (on a miss) every part's size. Returns VERIFIED, MISMATCH (a miss with the
     exact sizes), or ``None`` when the sizes are unknown (``notes`` says why) and no
     guessed layout matched."""
+    size = reading.size
     first: int | None = None
     sizer = driver if isinstance(driver, PartSizes) else None
     if sizer is None:
         notes.append("part sizes unavailable: the driver cannot ask for them")
+    elif reading.streamed is not None and reading.streamed.part1:
+        first = reading.streamed.part1  # asked before the transfer
     else:
         try:
             first = sizer.part_size(bucket, key, version_id=version_id, part_number=1)
@@ -380,7 +488,7 @@ def _check_layouts(
         layout = uniform_layout(size, parts, first)
         exact = parts <= 2 and layout is not None  # part 1 + the rest: nothing guessed
         if layout is not None:
-            _, (digests,) = scan(read, size, (), [layout], algorithm)
+            _, (digests,) = reading.scan((), [layout], algorithm)
             if matches(digests):
                 return _verified(method)
             if exact:
@@ -395,14 +503,14 @@ def _check_layouts(
                 notes.append("the store's part sizes do not add up to the object's size")
                 return None
             if sizes != layout:
-                _, (digests,) = scan(read, size, (), [sizes], algorithm)
+                _, (digests,) = reading.scan((), [sizes], algorithm)
                 if matches(digests):
                     return _verified(method)
             return _mismatch(method, method.replace("-", " "))
         return None
     layouts = guessed_layouts(size, parts)
     if layouts:
-        _, found = scan(read, size, (), layouts, algorithm)
+        _, found = reading.scan((), layouts, algorithm)
         if any(matches(digests) for digests in found):
             return _verified(method)  # a match proves the bytes; a miss proves nothing
     return None
