@@ -30,7 +30,7 @@ import pytest
 
 from pail.ui import keymap
 from support.cli import pail_exe
-from support.tmux import Condition, Gone, Matches, Terminal, holds, shell_command
+from support.tmux import RECHECK, Condition, Gone, Matches, Terminal, holds, shell_command
 
 pytestmark = [
     pytest.mark.tmux,
@@ -465,17 +465,9 @@ class Walk:
         return screen
 
     def settle(self) -> str:
-        """Wait until the screen stops changing (two captures 0.3 s apart are the same):
-        after a key that redraws the tree and moves its cursor on a later refresh."""
-        screen = self.term.screen()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            time.sleep(0.3)
-            now = self.term.screen()
-            if now == screen:
-                return now
-            screen = now
-        return screen
+        """Wait until the screen stops changing (nothing new drawn for 0.3 s): after a key
+        that redraws the tree and moves its cursor on a later refresh."""
+        return self.term.settle()
 
     def help(self, title: str) -> None:
         """``?`` shows this screen's keys; escape closes the help."""
@@ -510,11 +502,15 @@ class Walk:
             # A loaded machine (the suite's other worker) can take seconds to redraw: only
             # a cursor that has not moved for 5 s is at the end.
             deadline = time.monotonic() + 5
-            while where(self.term.screen()) == (uri_now, status):
-                if time.monotonic() > deadline:  # the cursor is at the end: turn round
+            while True:
+                seen = self.term.outputs  # before the read: a later draw wakes the wait
+                if where(self.term.screen()) != (uri_now, status):
+                    break
+                left = deadline - time.monotonic()
+                if left < 0:  # the cursor is at the end: turn round
                     key = other[key]
                     break
-                time.sleep(0.02)
+                self.term.wait_output(seen, min(RECHECK, left))
         pytest.fail(f"the cursor never reached {uri} ({conn}):\n{self.term.screen()}")
 
     def expand(self, uri: str, child: str, **kw: str) -> None:
