@@ -27,7 +27,10 @@ from support.ui import (
     settle,
 )
 
-LOG = b"".join(f"step {i:05d} loss {1 / (i + 1):.5f}\n".encode() for i in range(8000))
+#: A 24,000-byte training log: with an 8 KiB preview window (the test sets it) its tail and
+#: three more windows are the whole file. The window, not the default 64 KiB, keeps the
+#: pane's text small: drawing (wrapping) it is the cost, not reading it.
+LOG = b"".join(f"step {i:05d} loss {1 / (i + 1):.5f}\n".encode() for i in range(1000))
 
 
 def parquet_bytes() -> bytes:
@@ -104,11 +107,12 @@ def test_every_kind_renders_its_essentials_from_moto(s3_endpoint):
     run(body())
 
 
-def test_log_tail_and_more_reads_further_back(tmp_path):
+def test_log_tail_and_more_reads_further_back(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAIL_PREVIEW_WINDOW", "8k")  # the default (64 KiB): test_detail.py
     root = tmp_path / "store" / "b"
     root.mkdir(parents=True)
     (root / "train.log").write_bytes(LOG)
-    (root / "notes.txt").write_bytes(b"".join(b"line %05d\n" % i for i in range(20000)))
+    (root / "notes.txt").write_bytes(b"".join(b"line %05d\n" % i for i in range(2000)))
     spec = ConnectionSpec(name="disk", provider="local", root=str(root.parent))
 
     async def body():
@@ -119,7 +123,7 @@ def test_log_tail_and_more_reads_further_back(tmp_path):
             await select(pilot, find(app, "disk", "b", "train.log"))
             pane = detail_of(app)
             text = detail_text(app)
-            assert "step 07999 loss 0.00013" in text  # the last line
+            assert "step 00999 loss 0.00100" in text  # the last line
             assert "step 00000" not in text
             assert pane.preview.is_tail and pane.can_load_more
             first_start = pane.preview.start
@@ -129,8 +133,8 @@ def test_log_tail_and_more_reads_further_back(tmp_path):
             assert pane.preview.start < first_start
             earlier = LOG[pane.preview.start : first_start].decode().splitlines()[1]
             assert earlier in detail_text(app)
-            assert "step 07999" in detail_text(app)
-            for _ in range(5):  # the whole 200 KiB log: m no longer applies
+            assert "step 00999" in detail_text(app)
+            for _ in range(5):  # the whole 24,000-byte log: m no longer applies
                 await pilot.press("m")
                 await settle(pilot)
             assert "step 00000 loss 1.00000" in detail_text(app)
@@ -138,10 +142,10 @@ def test_log_tail_and_more_reads_further_back(tmp_path):
             assert app.screen.check_action("more_preview", ()) is False
 
             await select(pilot, find(app, "disk", "b", "notes.txt"))
-            assert "line 00000" in detail_text(app) and "line 19999" not in detail_text(app)
+            assert "line 00000" in detail_text(app) and "line 01999" not in detail_text(app)
             await pilot.press("m")
             await settle(pilot)
-            assert "read 131,072 of 220,000 bytes; the first 128.0 KiB; m: load more" in (
+            assert "read 16,384 of 22,000 bytes; the first 16.0 KiB; m: load more" in (
                 detail_text(app)
             )
 
