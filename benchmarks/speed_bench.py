@@ -64,7 +64,8 @@ sizes sum to a known total.
 
 Usage: ``python benchmarks/speed_bench.py [--stores moto,seaweedfs] [--tasks ...]
 [--tools pail,s5cmd,rclone,aws,boto3] [--reps N] [--keys N] [--delete-keys N]
-[--small N] [--small-kib N] [--large-mib N] [--no-warmup] [--json] [--smoke]``.
+[--small N] [--small-kib N] [--large-mib N] [--no-warmup] [--json] [--json-file PATH]
+[--smoke]``; ``--table-from PATH`` prints the tables of a saved ``--json-file`` again.
 ``--smoke``: 2,000 keys, 200 to delete, 20 x 64 KiB, 16 MiB, one run, no warm-up (about a
 minute per store). Output: one markdown table of times and one of CPU and memory per
 store, ready for the README, then the command lines used. This is a script, not a test:
@@ -904,7 +905,12 @@ def _verdict_cells(result: dict[str, Any], kinds: tuple[str, ...]) -> tuple[str,
         if t["met"] is None:
             marks.append("n/a")
             continue
-        shown = f"{t['value']:.2f}" + (" s" if t["kind"] == "abs" else "×")
+        if t["kind"] == "abs":
+            shown = f"{t['value']:.2f} s"
+        elif "faster" in t["target"]:
+            shown = f"{1 / t['value']:.1f}× faster" if t["value"] else "?"
+        else:
+            shown = f"{t['value']:.2f}×"
         marks.append(("met" if t["met"] else "**missed**") + f" ({shown})")
     return texts, "; ".join(marks)
 
@@ -994,6 +1000,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no warm-up")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--json-file", metavar="PATH", help="also write the JSON document here")
+    parser.add_argument(
+        "--table-from", metavar="PATH", help="print the tables of a saved --json-file, run nothing"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--boto3", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1002,6 +1011,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.boto3:
         _boto3(*args.boto3)
+        return
+    if args.table_from:
+        saved = json.loads(Path(args.table_from).read_text())
+        fields = {k: tuple(v) if k == "parts" else v for k, v in saved["plan"].items()}
+        print(markdown(saved["results"], Plan(**fields), TOOLS))
         return
     if args.smoke:
         args.keys, args.delete_keys, args.small, args.small_kib = 2_000, 200, 20, 64
