@@ -78,7 +78,13 @@ def test_versioned_delete_adds_markers_and_restore_brings_objects_back(s3_endpoi
             assert [v.key for v in screen.rows] == ["runs/r1/a.txt", "runs/r1/b.txt"]
             await pilot.press("A")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "restore dialog")
-            assert "Remove 2 delete markers so 2 objects" in screen_text(app)
+            # The dialog is pushed before it is drawn: wait for its text (a loaded CI
+            # machine once read the screen in between).
+            await until(
+                pilot,
+                lambda: "Remove 2 delete markers so 2 objects" in screen_text(app),
+                "restore dialog drawn",
+            )
             await pilot.press("y")
             await until(pilot, lambda: screen.result is not None and screen.loaded, "restored")
             await settle(pilot)
