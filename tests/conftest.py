@@ -49,6 +49,13 @@ for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
 # Every demo a test starts (``pail demo`` in a subprocess or tmux, start_demo) generates a
 # small inventory report instead of the 10-million-row one (pail.demo.inventory).
 os.environ.setdefault("PAIL_DEMO_INVENTORY_ROWS", "20000")
+# Bytecode is cached (``__pycache__``, git-ignored) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: without it each xdist worker rewrote the asserts of every test
+# module again (~17 s of CPU a worker to collect, ~5 s cached) and each ``pail`` a test
+# runs compiled pail from source (~0.1 s of CPU a process). Set here, before xdist starts
+# its workers, so they and every process the tests start inherit it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 def pytest_configure(config: pytest.Config) -> None:
