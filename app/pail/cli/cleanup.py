@@ -336,16 +336,19 @@ def _ask(plan: DeletePlan, location: Location, under: str, also: str) -> bool:
 
 
 def _delete_figures(deleter: Deleter) -> dict[str, Any]:
-    """The delete's figures for the live display: keys finished move the bar."""
+    """The delete's figures for the live display: keys finished move the bar; while a
+    plan is still being listed (``rm -r --yes`` deletes as it lists), a pulse and the
+    keys listed so far, without an ETA."""
     snap = deleter.progress()
     finished = snap.deleted + snap.failed
+    listing = f"listed {snap.examined:,}  " if snap.planning else ""
     eta = (snap.total - finished) / snap.rate if snap.rate > 0 else None
     return {
         "completed": finished,
-        "total": snap.total or None,
-        "counts": f"deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}",
+        "total": None if snap.planning else (snap.total or None),
+        "counts": f"{listing}deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}",
         "rate": f"{snap.rate:,.0f} keys/s",
-        "eta": f"ETA {clock(eta)}",
+        "eta": "" if snap.planning else f"ETA {clock(eta)}",
         "note": "(interrupted: waiting for the batches in flight)" if snap.cancelled else "",
     }
 

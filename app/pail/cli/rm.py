@@ -61,6 +61,8 @@ import click
 from pail.cli.cleanup import (
     INTERRUPT_GRACE,
     SHOWN_RUNS,
+    _delete_columns,
+    _delete_figures,
     _outcome,
     _verify,
     confirm_delete,
@@ -75,7 +77,7 @@ from pail.cli.cleanup import (
     usage,
 )
 from pail.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_NOT_FOUND, CliError
-from pail.cli.progress import LiveProgress, bar_column, clock, text_column
+from pail.cli.progress import LiveProgress
 from pail.config.flags import Flags
 from pail.core.text import printable
 from pail.core.units import plural, size_text
@@ -302,7 +304,7 @@ def _stream_rm(
     )
     deleter.start()
     interrupted = False
-    with LiveProgress(_stream_columns, lambda: _stream_figures(deleter)):
+    with LiveProgress(_delete_columns, lambda: _delete_figures(deleter)):
         try:
             while deleter.wait(0.1) is None:
                 pass
@@ -342,32 +344,6 @@ def _stream_rm(
     if lines:
         raise CliError(lines, EXIT_ERROR)
     return True
-
-
-def _stream_figures(deleter: Deleter) -> dict[str, Any]:
-    """The live display's figures: a pulse while listing, then keys finished of the plan."""
-    snap = deleter.progress()
-    finished = snap.deleted + snap.failed
-    listing = f"listed {snap.examined:,}  " if snap.planning else ""
-    eta = (snap.total - finished) / snap.rate if snap.rate > 0 and not snap.planning else None
-    return {
-        "completed": finished,
-        "total": None if snap.planning else (snap.total or None),
-        "counts": f"{listing}deleted {snap.deleted:,}/{snap.total:,}  failed {snap.failed:,}",
-        "rate": f"{snap.rate:,.0f} keys/s",
-        "eta": f"ETA {clock(eta)}" if eta is not None else "",
-        "note": "(interrupted: waiting for the batches in flight)" if snap.cancelled else "",
-    }
-
-
-def _stream_columns() -> list[Any]:
-    return [
-        bar_column(),
-        text_column("{task.fields[counts]}"),
-        text_column("{task.fields[rate]}"),
-        text_column("{task.fields[eta]}"),
-        text_column("{task.fields[note]}"),
-    ]
 
 
 def tracker_lines(marks: TrackerMarks) -> list[str]:
